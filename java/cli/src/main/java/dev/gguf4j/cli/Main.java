@@ -1,0 +1,62 @@
+package dev.gguf4j.cli;
+
+import dev.gguf4j.Gguf4jException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+/** {@code gguf4j COMMAND [ARGS]}: the command-line entry point (bin/gguf4j runs it). */
+public final class Main {
+    static final String USAGE = """
+            usage: gguf4j COMMAND [ARGS]
+              --version                        version, native backend, CPU features, CUDA devices
+              info [MODEL] [--tensors] [--json] model metadata (default MODEL: the bundled stories260K)
+              help                             this text
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** Runs a command; returns the exit status (0 ok, 1 failed, 2 bad usage). */
+    public static int run(String[] args, PrintStream out, PrintStream err) {
+        if (args.length == 0) {
+            err.print(USAGE);
+            return 2;
+        }
+        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        try {
+            return switch (args[0]) {
+                case "--version", "version" -> VersionCommand.run(out);
+                case "info" -> InfoCommand.run(rest, out);
+                case "help", "--help", "-h" -> {
+                    out.print(USAGE);
+                    yield 0;
+                }
+                default -> throw new UsageException("unknown command '" + args[0] + "'");
+            };
+        } catch (UsageException e) {
+            err.println("gguf4j: " + e.getMessage());
+            err.print(USAGE);
+            return 2;
+        } catch (Gguf4jException e) {
+            err.println("gguf4j: error: " + e.getMessage());
+            return 1;
+        } catch (java.io.IOException e) {
+            err.println("gguf4j: error: " + e);
+            return 1;
+        }
+    }
+
+    /** Bad command-line arguments. */
+    static final class UsageException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package dev.gguf4j.backend;
+
+import dev.gguf4j.Settings;
+
+/**
+ * Chooses the backend: {@code -Dgguf4j.backend=cpu|cuda|java} forces one (an error if it cannot run);
+ * {@code auto} (the default) takes the native CPU library, or, if it does not load, the plain-Java backend,
+ * logging that fallback and its cause once.
+ */
+public final class Backends {
+    private static final System.Logger LOG = System.getLogger("dev.gguf4j.backend");
+    private static volatile Backend chosen;
+
+    private Backends() {
+    }
+
+    /** The backend the system properties ask for, chosen once per JVM and logged once. */
+    public static Backend select() {
+        Backend b = chosen;
+        if (b == null) {
+            synchronized (Backends.class) {
+                b = chosen;
+                if (b == null) {
+                    b = select(Settings.fromSystemProperties().backend());
+                    chosen = b;
+                }
+            }
+        }
+        return b;
+    }
+
+    /** The backend for {@code choice}; throws {@link BackendUnavailableException} for a forced one that cannot run. */
+    public static Backend select(Settings.BackendChoice choice) {
+        return switch (choice) {
+            case CPU -> logChoice(CpuBackend.get(), "forced by " + Settings.BACKEND + "=cpu");
+            case CUDA -> logChoice(CudaBackend.get(), "forced by " + Settings.BACKEND + "=cuda");
+            case JAVA -> logChoice(JavaBackend.INSTANCE, "forced by " + Settings.BACKEND + "=java");
+            case AUTO -> {
+                if (CpuBackend.isAvailable()) {
+                    yield logChoice(CpuBackend.get(), "native library loaded");
+                }
+                LOG.log(System.Logger.Level.WARNING, "gguf4j: native CPU library unavailable, falling back to the "
+                        + "plain-Java backend (slow). Cause: " + CpuBackend.unavailabilityCause().map(Throwable::getMessage)
+                        .orElse("unknown"));
+                yield logChoice(JavaBackend.INSTANCE, "fallback");
+            }
+        };
+    }
+
+    private static Backend logChoice(Backend b, String why) {
+        LOG.log(System.Logger.Level.DEBUG, "gguf4j backend: " + b.description() + " (" + why + ")");
+        return b;
+    }
+}

@@ -1,0 +1,101 @@
+package dev.gguf4j.backend;
+
+import dev.gguf4j.Settings;
+import dev.gguf4j.internal.NativeCpu;
+import dev.gguf4j.types.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The native CPU backend (libgguf4j: scalar reference, AVX2 and AVX-512 kernels chosen at load).
+ * {@link #isAvailable()} / {@link #unavailabilityCause()} say whether it loaded, and if not, why.
+ */
+public final class CpuBackend implements Backend {
+    private static final Set<GgmlType> DOT_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.Q8_0);
+
+    private static final class Holder {
+        static final CpuBackend INSTANCE;
+        static final Throwable CAUSE;
+
+        static {
+            CpuBackend b = null;
+            Throwable cause = null;
+            try {
+                b = new CpuBackend(NativeCpu.load(Settings.fromSystemProperties()));
+            } catch (RuntimeException | LinkageError e) {
+                cause = e;
+            }
+            INSTANCE = b;
+            CAUSE = cause;
+        }
+    }
+
+    private final NativeCpu lib;
+
+    private CpuBackend(NativeCpu lib) {
+        this.lib = lib;
+    }
+
+    /** Whether libgguf4j loaded (it is loaded once per JVM, on first use). */
+    public static boolean isAvailable() {
+        return Holder.INSTANCE != null;
+    }
+
+    /** Why libgguf4j did not load, if it did not. */
+    public static Optional<Throwable> unavailabilityCause() {
+        return Optional.ofNullable(Holder.CAUSE);
+    }
+
+    /** The backend, or a {@link BackendUnavailableException} with the cause. */
+    public static CpuBackend get() {
+        if (Holder.INSTANCE == null) {
+            throw new BackendUnavailableException("native CPU backend unavailable: " + Holder.CAUSE.getMessage(),
+                    Holder.CAUSE);
+        }
+        return Holder.INSTANCE;
+    }
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    @Override
+    public String description() {
+        return "cpu: libgguf4j " + lib.version() + ", " + lib.isaName(lib.isa()) + " kernels, from " + lib.loaded();
+    }
+
+    /** CPU features the library detected. */
+    public List<String> cpuFeatures() {
+        return lib.cpuFeatures();
+    }
+
+    /** The kernel variant in use ("scalar", "avx2", "avx512"). */
+    public String kernelVariant() {
+        return lib.isaName(lib.isa());
+    }
+
+    /** Low-level access for tests and benchmarks of individual variants. */
+    public NativeCpu library() {
+        return lib;
+    }
+
+    @Override
+    public boolean supports(GgmlType type) {
+        return DOT_TYPES.contains(type);
+    }
+
+    @Override
+    public float dot(GgmlType type, MemorySegment row, MemorySegment x, int n) {
+        return lib.vecDot(lib.isa(), type, n, row, x);
+    }
+
+    @Override
+    public void matvec(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment x,
+            MemorySegment y) {
+        lib.matvec(lib.isa(), type, rows, cols, w, rowBytes, x, y);
+    }
+}

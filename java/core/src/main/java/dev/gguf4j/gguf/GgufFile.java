@@ -1,0 +1,466 @@
+package dev.gguf4j.gguf;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_DOUBLE_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED;
+
+import dev.gguf4j.types.GgmlType;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A GGUF file (version 2 or 3, little-endian), memory-mapped. Tensor data is never copied: each
+ * {@link GgufTensor#data()} is a slice of the mapping, which {@link #close()} releases.
+ *
+ * <p>Everything read is validated against the file's size before anything is allocated for it, so a
+ * truncated, corrupted or hostile file gives a {@link GgufFormatException} naming the field, the value and the
+ * limit; it never crashes the JVM, hangs, or allocates memory out of proportion to the file.
+ */
+public final class GgufFile implements AutoCloseable {
+    /** "GGUF" read as a little-endian uint32. */
+    public static final int MAGIC = 0x46554747;
+    public static final String ALIGNMENT_KEY = "general.alignment";
+    public static final int DEFAULT_ALIGNMENT = 32;
+    /** ggml's GGML_MAX_DIMS. */
+    public static final int MAX_DIMS = 4;
+    /** ggml's GGML_MAX_NAME is 64 bytes including the terminating NUL. */
+    public static final int MAX_TENSOR_NAME_BYTES = 63;
+    /** How deeply arrays may nest (GGUF allows arrays of arrays). */
+    public static final int MAX_ARRAY_DEPTH = 8;
+
+    private final String source;
+    private final Arena arena;
+    private final MemorySegment mapping;
+    private final int version;
+    private final GgufMetadata metadata;
+    private final List<GgufTensor> tensors;
+    private final Map<String, GgufTensor> byName;
+    private final long alignment;
+    private final long dataOffset;
+
+    private GgufFile(String source, Arena arena, MemorySegment mapping, int version, GgufMetadata metadata,
+            List<GgufTensor> tensors, long alignment, long dataOffset) {
+        this.source = source;
+        this.arena = arena;
+        this.mapping = mapping;
+        this.version = version;
+        this.metadata = metadata;
+        this.tensors = List.copyOf(tensors);
+        this.alignment = alignment;
+        this.dataOffset = dataOffset;
+        Map<String, GgufTensor> m = new LinkedHashMap<>();
+        for (GgufTensor t : tensors) {
+            m.put(t.name(), t);
+        }
+        this.byName = Collections.unmodifiableMap(m);
+    }
+
+    /** Maps and validates {@code path}. The caller closes the file to release the mapping. */
+    public static GgufFile open(Path path) throws IOException {
+        String source = path.toString();
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
+                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            return parse(source, seg, arena);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new GgufFormatException(source, "file", "does not exist");
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Parses a GGUF image already in memory (tests, fuzzing, embedded resources). {@code source} names it in
+     * error messages. The segment must stay valid while the result is used; {@link #close()} does not free it.
+     */
+    public static GgufFile read(MemorySegment image, String source) {
+        return parse(source, image, null);
+    }
+
+    private static GgufFile parse(String source, MemorySegment seg, Arena arena) {
+        Parser p = new Parser(source, seg);
+        return p.parse(arena);
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public int version() {
+        return version;
+    }
+
+    public GgufMetadata metadata() {
+        return metadata;
+    }
+
+    public List<GgufTensor> tensors() {
+        return tensors;
+    }
+
+    public Optional<GgufTensor> tensor(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    /** The tensor called {@code name}, or a {@link GgufFormatException} naming it. */
+    public GgufTensor requireTensor(String name) {
+        GgufTensor t = byName.get(name);
+        if (t == null) {
+            throw new GgufFormatException(source, name, "tensor is missing");
+        }
+        return t;
+    }
+
+    public long alignment() {
+        return alignment;
+    }
+
+    /** File offset of the data section. */
+    public long dataOffset() {
+        return dataOffset;
+    }
+
+    public long fileSize() {
+        return mapping.byteSize();
+    }
+
+    /** Releases the mapping; tensor data segments become inaccessible. */
+    @Override
+    public void close() {
+        if (arena != null && arena.scope().isAlive()) {
+            arena.close();
+        }
+    }
+
+    /** Reads the header, metadata and tensor infos with bounds checks on every step. */
+    private static final class Parser {
+        private final String source;
+        private final MemorySegment seg;
+        private final long size;
+        private long pos;
+
+        Parser(String source, MemorySegment seg) {
+            this.source = source;
+            this.seg = seg;
+            this.size = seg.byteSize();
+        }
+
+        GgufFile parse(Arena arena) {
+            need(4, "magic");
+            int magic = seg.get(JAVA_INT_UNALIGNED, 0);
+            if (magic != MAGIC) {
+                throw fail("magic", String.format("0x%08x is not \"GGUF\" (0x%08x)", magic, MAGIC));
+            }
+            pos = 4;
+            int version = u32("version");
+            if (version == 1) {
+                throw fail("version", "1 is not supported (GGUF v1 predates 64-bit counts); supported: 2, 3");
+            }
+            if (version != 2 && version != 3) {
+                String hint = Integer.reverseBytes(version) == 2 || Integer.reverseBytes(version) == 3
+                        ? " (a big-endian GGUF file; only little-endian files are supported)" : "";
+                throw fail("version", version + " is not supported; supported: 2, 3" + hint);
+            }
+            long tensorCount = u64("tensor_count");
+            long kvCount = u64("metadata_kv_count");
+            // Each KV takes at least 8 (key length) + 4 (type) + 1 bytes, each tensor info at least 8 + 4 + 8 + 4 + 8.
+            countFits("metadata_kv_count", kvCount, 13);
+            countFits("tensor_count", tensorCount, 32);
+
+            LinkedHashMap<String, GgufValue> kv = new LinkedHashMap<>();
+            for (long i = 0; i < kvCount; i++) {
+                String key = string("metadata key #" + i);
+                String field = "metadata '" + key + "'";
+                int typeId = u32(field + " type");
+                GgufValueType type = GgufValueType.byId(Integer.toUnsignedLong(typeId))
+                        .orElseThrow(() -> fail(field, "unknown value type " + Integer.toUnsignedString(typeId)
+                                + " (known: 0..12)"));
+                GgufValue value = value(field, type, 0);
+                if (kv.putIfAbsent(key, value) != null) {
+                    throw fail(field, "duplicate key");
+                }
+            }
+            GgufMetadata metadata = new GgufMetadata(source, kv);
+            long alignment = DEFAULT_ALIGNMENT;
+            GgufValue a = kv.get(ALIGNMENT_KEY);
+            if (a != null) {
+                if (a.type() != GgufValueType.UINT32) {
+                    throw fail(ALIGNMENT_KEY, "has type " + a.type() + ", expected UINT32");
+                }
+                alignment = (Long) a.value();
+                if (alignment == 0 || Long.bitCount(alignment) != 1) {
+                    throw fail(ALIGNMENT_KEY, alignment + " is not a power of two");
+                }
+            }
+
+            List<GgufTensor> infos = new ArrayList<>((int) Math.min(tensorCount, 1 << 16));
+            Map<String, Boolean> names = new java.util.HashMap<>();
+            long[][] shapes = new long[(int) tensorCount][];
+            long[] offsets = new long[(int) tensorCount];
+            GgmlType[] types = new GgmlType[(int) tensorCount];
+            String[] tnames = new String[(int) tensorCount];
+            for (int i = 0; i < tensorCount; i++) {
+                String name = string("tensor #" + i + " name");
+                String field = "tensor '" + name + "'";
+                int nameBytes = name.getBytes(StandardCharsets.UTF_8).length;
+                if (nameBytes > MAX_TENSOR_NAME_BYTES) {
+                    throw fail(field, "name is " + nameBytes + " bytes long; the limit is " + MAX_TENSOR_NAME_BYTES);
+                }
+                if (names.put(name, Boolean.TRUE) != null) {
+                    throw fail(field, "duplicate tensor name");
+                }
+                int nDims = u32(field + " n_dims");
+                if (nDims < 1 || nDims > MAX_DIMS) {
+                    throw fail(field, "n_dims " + Integer.toUnsignedString(nDims) + " is outside [1, " + MAX_DIMS + "]");
+                }
+                long[] shape = new long[nDims];
+                for (int d = 0; d < nDims; d++) {
+                    shape[d] = u64(field + " ne[" + d + "]");
+                    if (shape[d] < 0) {
+                        throw fail(field, "ne[" + d + "] = " + Long.toUnsignedString(shape[d]) + " exceeds " + Long.MAX_VALUE);
+                    }
+                }
+                int typeId = u32(field + " type");
+                GgmlType type = GgmlType.byId(Integer.toUnsignedLong(typeId))
+                        .orElseThrow(() -> fail(field, "unknown ggml type id " + Integer.toUnsignedString(typeId)));
+                long offset = u64(field + " offset");
+                if (shape[0] % type.blockSize() != 0) {
+                    throw fail(field, "row length ne[0] = " + shape[0] + " is not a multiple of " + type
+                            + "'s block size " + type.blockSize());
+                }
+                if (offset < 0 || offset % alignment != 0) {
+                    throw fail(field, "offset " + Long.toUnsignedString(offset) + " is not a multiple of the alignment "
+                            + alignment);
+                }
+                shapes[i] = shape;
+                offsets[i] = offset;
+                types[i] = type;
+                tnames[i] = name;
+            }
+            long dataOffset = tensorCount == 0 ? Math.min(align(pos, alignment), size) : align(pos, alignment);
+            if (dataOffset > size) {
+                throw fail("data section", "starts at " + dataOffset + ", beyond the end of the file (" + size + " bytes)");
+            }
+            long dataSize = size - dataOffset;
+            for (int i = 0; i < tensorCount; i++) {
+                String field = "tensor '" + tnames[i] + "'";
+                long elements = 1;
+                long bytes;
+                try {
+                    for (long d : shapes[i]) {
+                        elements = Math.multiplyExact(elements, d);
+                    }
+                    bytes = Math.multiplyExact(elements / types[i].blockSize(), (long) types[i].blockBytes());
+                } catch (ArithmeticException e) {
+                    throw fail(field, "shape " + java.util.Arrays.toString(shapes[i]) + " overflows 64 bits");
+                }
+                if (offsets[i] > dataSize || bytes > dataSize - offsets[i]) {
+                    throw fail(field, "data [" + offsets[i] + ", +" + bytes + ") runs past the end of the data section ("
+                            + dataSize + " bytes)");
+                }
+                MemorySegment data = seg.asSlice(dataOffset + offsets[i], bytes);
+                infos.add(new GgufTensor(tnames[i], types[i], shapes[i], offsets[i], bytes, data));
+            }
+            List<GgufTensor> sorted = new ArrayList<>(infos);
+            sorted.sort(Comparator.comparingLong(GgufTensor::offset));
+            for (int i = 1; i < sorted.size(); i++) {
+                GgufTensor prev = sorted.get(i - 1);
+                GgufTensor cur = sorted.get(i);
+                if (cur.offset() < prev.offset() + prev.byteSize()) {
+                    throw fail("tensor '" + cur.name() + "'", "data at offset " + cur.offset() + " overlaps tensor '"
+                            + prev.name() + "' [" + prev.offset() + ", " + (prev.offset() + prev.byteSize()) + ")");
+                }
+            }
+            return new GgufFile(source, arena, seg, version, metadata, infos, alignment, dataOffset);
+        }
+
+        private GgufValue value(String field, GgufValueType type, int depth) {
+            return switch (type) {
+                case UINT8 -> new GgufValue(type, (long) (u8(field) & 0xff));
+                case INT8 -> new GgufValue(type, (long) u8(field));
+                case UINT16 -> new GgufValue(type, (long) (u16(field) & 0xffff));
+                case INT16 -> new GgufValue(type, (long) u16(field));
+                case UINT32 -> new GgufValue(type, Integer.toUnsignedLong(u32(field)));
+                case INT32 -> new GgufValue(type, (long) u32(field));
+                case UINT64, INT64 -> new GgufValue(type, u64(field));
+                case FLOAT32 -> new GgufValue(type, f32(field));
+                case FLOAT64 -> new GgufValue(type, f64(field));
+                case BOOL -> new GgufValue(type, bool(field));
+                case STRING -> new GgufValue(type, string(field));
+                case ARRAY -> new GgufValue(type, array(field, depth + 1));
+            };
+        }
+
+        private GgufValue.GgufArray array(String field, int depth) {
+            if (depth > MAX_ARRAY_DEPTH) {
+                throw fail(field, "arrays nest deeper than " + MAX_ARRAY_DEPTH);
+            }
+            int typeId = u32(field + " element type");
+            GgufValueType et = GgufValueType.byId(Integer.toUnsignedLong(typeId))
+                    .orElseThrow(() -> fail(field, "unknown array element type " + Integer.toUnsignedString(typeId)));
+            long n = u64(field + " array length");
+            countFits(field + " array length", n, et.minEncodedSize());
+            int len = (int) n;
+            Object values = switch (et) {
+                case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> {
+                    long[] a = new long[len];
+                    for (int i = 0; i < len; i++) {
+                        a[i] = (Long) value(field, et, depth).value();
+                    }
+                    yield a;
+                }
+                case FLOAT32 -> {
+                    float[] a = new float[len];
+                    for (int i = 0; i < len; i++) {
+                        a[i] = f32(field);
+                    }
+                    yield a;
+                }
+                case FLOAT64 -> {
+                    double[] a = new double[len];
+                    for (int i = 0; i < len; i++) {
+                        a[i] = f64(field);
+                    }
+                    yield a;
+                }
+                case BOOL -> {
+                    boolean[] a = new boolean[len];
+                    for (int i = 0; i < len; i++) {
+                        a[i] = bool(field);
+                    }
+                    yield a;
+                }
+                case STRING -> {
+                    String[] a = new String[len];
+                    for (int i = 0; i < len; i++) {
+                        a[i] = string(field + "[" + i + "]");
+                    }
+                    yield a;
+                }
+                case ARRAY -> {
+                    GgufValue.GgufArray[] a = new GgufValue.GgufArray[len];
+                    for (int i = 0; i < len; i++) {
+                        a[i] = array(field + "[" + i + "]", depth + 1);
+                    }
+                    yield a;
+                }
+            };
+            return new GgufValue.GgufArray(et, values);
+        }
+
+        /** A count of items, each at least {@code minBytes} long, must fit in what is left of the file. */
+        private void countFits(String field, long count, int minBytes) {
+            long left = size - pos;
+            if (count < 0 || count > Integer.MAX_VALUE - 8 || count > left / Math.max(1, minBytes)) {
+                throw fail(field, Long.toUnsignedString(count) + " entries cannot fit in the " + left
+                        + " bytes left in the file (at least " + minBytes + " bytes each)");
+            }
+        }
+
+        private static long align(long x, long a) {
+            return (x + a - 1) / a * a;
+        }
+
+        private void need(long n, String field) {
+            if (n > size - pos) {
+                throw fail(field, "needs " + n + " bytes at offset " + pos + ", but the file ends at " + size
+                        + " (truncated?)");
+            }
+        }
+
+        private byte u8(String field) {
+            need(1, field);
+            return seg.get(JAVA_BYTE, pos++);
+        }
+
+        private short u16(String field) {
+            need(2, field);
+            short v = seg.get(JAVA_SHORT_UNALIGNED, pos);
+            pos += 2;
+            return v;
+        }
+
+        private int u32(String field) {
+            need(4, field);
+            int v = seg.get(JAVA_INT_UNALIGNED, pos);
+            pos += 4;
+            return v;
+        }
+
+        private long u64(String field) {
+            need(8, field);
+            long v = seg.get(JAVA_LONG_UNALIGNED, pos);
+            pos += 8;
+            return v;
+        }
+
+        private float f32(String field) {
+            need(4, field);
+            float v = seg.get(JAVA_FLOAT_UNALIGNED, pos);
+            pos += 4;
+            return v;
+        }
+
+        private double f64(String field) {
+            need(8, field);
+            double v = seg.get(JAVA_DOUBLE_UNALIGNED, pos);
+            pos += 8;
+            return v;
+        }
+
+        private boolean bool(String field) {
+            byte b = u8(field);
+            if (b != 0 && b != 1) {
+                throw fail(field, "bool value " + (b & 0xff) + " is neither 0 nor 1");
+            }
+            return b == 1;
+        }
+
+        private String string(String field) {
+            long len = u64(field + " length");
+            if (len < 0 || len > size - pos) {
+                throw fail(field, "string length " + Long.toUnsignedString(len) + " exceeds the " + (size - pos)
+                        + " bytes left in the file");
+            }
+            if (len > Integer.MAX_VALUE - 8) {
+                throw fail(field, "string length " + len + " exceeds " + (Integer.MAX_VALUE - 8));
+            }
+            byte[] bytes = new byte[(int) len];
+            MemorySegment.copy(seg, JAVA_BYTE, pos, bytes, 0, (int) len);
+            pos += len;
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+            } catch (CharacterCodingException e) {
+                throw fail(field, "is not valid UTF-8 (" + e.getMessage() + ")");
+            }
+        }
+
+        private GgufFormatException fail(String field, String problem) {
+            return new GgufFormatException(source, field, problem);
+        }
+    }
+}

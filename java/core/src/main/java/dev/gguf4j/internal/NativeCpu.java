@@ -1,0 +1,152 @@
+package dev.gguf4j.internal;
+
+import static dev.gguf4j.internal.bindings.GgufNative.*;
+
+import dev.gguf4j.Gguf4j;
+import dev.gguf4j.Settings;
+import dev.gguf4j.internal.bindings.GgufNative;
+import dev.gguf4j.types.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The hand-written facade over libgguf4j's generated bindings ({@link GgufNative}): the only class that calls
+ * them. Statuses become {@link NativeException}s carrying {@code g4j_last_error()}.
+ */
+public final class NativeCpu {
+    private static final Map<Integer, String> STATUS_NAMES = new LinkedHashMap<>();
+    private static final Map<Long, String> FEATURE_NAMES = new LinkedHashMap<>();
+
+    static {
+        STATUS_NAMES.put(G4J_OK(), "G4J_OK");
+        STATUS_NAMES.put(G4J_E_INVALID_ARGUMENT(), "G4J_E_INVALID_ARGUMENT");
+        STATUS_NAMES.put(G4J_E_UNSUPPORTED_TYPE(), "G4J_E_UNSUPPORTED_TYPE");
+        STATUS_NAMES.put(G4J_E_UNSUPPORTED_ISA(), "G4J_E_UNSUPPORTED_ISA");
+        STATUS_NAMES.put(G4J_E_INTERNAL(), "G4J_E_INTERNAL");
+        STATUS_NAMES.put(G4J_E_NO_DEVICE(), "G4J_E_NO_DEVICE");
+        STATUS_NAMES.put(G4J_E_DEVICE(), "G4J_E_DEVICE");
+        FEATURE_NAMES.put((long) G4J_CPU_SSE42(), "SSE4.2");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX(), "AVX");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX2(), "AVX2");
+        FEATURE_NAMES.put((long) G4J_CPU_FMA(), "FMA");
+        FEATURE_NAMES.put((long) G4J_CPU_F16C(), "F16C");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX512F(), "AVX512F");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX512BW(), "AVX512BW");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX512DQ(), "AVX512DQ");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX512VL(), "AVX512VL");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX512VNNI(), "AVX512_VNNI");
+        FEATURE_NAMES.put((long) G4J_CPU_AVX512BF16(), "AVX512_BF16");
+        FEATURE_NAMES.put((long) G4J_CPU_AVXVNNI(), "AVX_VNNI");
+    }
+
+    private final NativeLoader.Loaded loaded;
+    private final int defaultIsa;
+    private final ThreadLocal<MemorySegment> scratch = ThreadLocal.withInitial(
+            () -> Arena.ofAuto().allocate(ValueLayout.JAVA_LONG, 2));
+
+    private NativeCpu(NativeLoader.Loaded loaded, int defaultIsa) {
+        this.loaded = loaded;
+        this.defaultIsa = defaultIsa;
+    }
+
+    /** Loads libgguf4j as {@code settings} say and checks its ABI version; throws if it cannot. */
+    public static NativeCpu load(Settings settings) {
+        NativeLoader.Loaded loaded = NativeLoader.load("gguf4j", settings.nativeLibrary(), Settings.NATIVE_PATH,
+                settings.cacheDir(), Gguf4j.version());
+        int abi;
+        try {
+            abi = g4j_abi_version();
+        } catch (RuntimeException | LinkageError e) {
+            throw new NativeLibraryException(loaded.path() + " does not export g4j_abi_version: not a gguf4j library? ("
+                    + e + ")", e);
+        }
+        if (abi != G4J_ABI_VERSION()) {
+            throw new NativeLibraryException(loaded.path() + " has ABI version " + Integer.toUnsignedString(abi)
+                    + ", but these bindings were generated for ABI " + G4J_ABI_VERSION()
+                    + ": use the gguf4j-native jar of the same gguf4j version (" + Gguf4j.version() + ")");
+        }
+        int isa = settings.isa().nativeId();
+        if (isa != Settings.IsaChoice.AUTO.nativeId() && g4j_isa_available(isa) == 0) {
+            throw new NativeLibraryException(Settings.ISA + "=" + settings.isa().name().toLowerCase(java.util.Locale.ROOT)
+                    + " is not supported by this CPU (features: " + String.join(" ", featureNames(g4j_cpu_features()))
+                    + ")");
+        }
+        return new NativeCpu(loaded, isa);
+    }
+
+    public NativeLoader.Loaded loaded() {
+        return loaded;
+    }
+
+    public String version() {
+        return g4j_version().getString(0);
+    }
+
+    public int abiVersion() {
+        return g4j_abi_version();
+    }
+
+    /** Names of the CPU features the library detected, e.g. [AVX, AVX2, FMA, F16C]. */
+    public List<String> cpuFeatures() {
+        return featureNames(g4j_cpu_features());
+    }
+
+    private static List<String> featureNames(long bits) {
+        List<String> names = new ArrayList<>();
+        FEATURE_NAMES.forEach((bit, name) -> {
+            if ((bits & bit) != 0) {
+                names.add(name);
+            }
+        });
+        return names;
+    }
+
+    /** The kernel variant calls use: the forced one, or the best the CPU runs. */
+    public int isa() {
+        return defaultIsa == G4J_ISA_AUTO() ? g4j_isa_selected() : defaultIsa;
+    }
+
+    public String isaName(int isa) {
+        return g4j_isa_name(isa).getString(0);
+    }
+
+    public boolean isaAvailable(int isa) {
+        return g4j_isa_available(isa) != 0;
+    }
+
+    /** Variant ids from scalar up (G4J_ISA_SCALAR .. G4J_ISA_COUNT-1). */
+    public int isaCount() {
+        return G4J_ISA_COUNT();
+    }
+
+    /** {elements per block, bytes per block} of a ggml type id, from the C structs' sizeof. */
+    public long[] typeLayout(int typeId) {
+        MemorySegment s = scratch.get();
+        check("g4j_type_layout", g4j_type_layout(typeId, s, s.asSlice(8)));
+        return new long[] {s.get(ValueLayout.JAVA_LONG, 0), s.get(ValueLayout.JAVA_LONG, 8)};
+    }
+
+    /** dot(row x of n elements of {@code type}, n floats y) with variant {@code isa}. */
+    public float vecDot(int isa, GgmlType type, long n, MemorySegment x, MemorySegment y) {
+        MemorySegment out = scratch.get();
+        check("g4j_vec_dot", g4j_vec_dot(isa, type.id(), n, x, y, out));
+        return out.get(ValueLayout.JAVA_FLOAT, 0);
+    }
+
+    public void matvec(int isa, GgmlType type, long rows, long cols, MemorySegment w, long rowBytes, MemorySegment x,
+            MemorySegment y) {
+        check("g4j_matvec", g4j_matvec(isa, type.id(), rows, cols, w, rowBytes, x, y));
+    }
+
+    private static void check(String function, int status) {
+        if (status != G4J_OK()) {
+            String message = g4j_last_error().getString(0);
+            throw new NativeException(function, status, STATUS_NAMES.getOrDefault(status, "status " + status), message);
+        }
+    }
+}

@@ -1,0 +1,177 @@
+/*
+ * g4j_runtime.c - identity, errors, variant selection, type layouts and the argument checks in front of
+ * every kernel. Compiled without ISA flags: nothing here may execute a vector instruction.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "g4j_internal.h"
+
+#ifndef G4J_VERSION_STRING
+#define G4J_VERSION_STRING "0.0.0-dev"
+#endif
+
+static _Thread_local char last_error[512];
+
+g4j_status g4j_fail(g4j_status code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+uint32_t g4j_abi_version(void) { return G4J_ABI_VERSION; }
+const char *g4j_version(void) { return G4J_VERSION_STRING; }
+const char *g4j_last_error(void) { return last_error; }
+
+/* ---- features and variant selection (once) ---- */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+static uint64_t cpu_features;
+static int32_t isa_auto = G4J_ISA_SCALAR;
+/* Resolved tables: each variant's own kernels, gaps filled with the scalar reference. */
+static g4j_kernel_table resolved[G4J_ISA_COUNT];
+
+#define AVX2_NEEDS (G4J_CPU_AVX | G4J_CPU_AVX2 | G4J_CPU_FMA | G4J_CPU_F16C)
+#define AVX512_NEEDS (AVX2_NEEDS | G4J_CPU_AVX512F | G4J_CPU_AVX512BW | G4J_CPU_AVX512DQ | G4J_CPU_AVX512VL)
+
+static int cpu_runs(int32_t isa) {
+    switch (isa) {
+    case G4J_ISA_SCALAR: return 1;
+    case G4J_ISA_AVX2: return (cpu_features & AVX2_NEEDS) == AVX2_NEEDS;
+    case G4J_ISA_AVX512: return (cpu_features & AVX512_NEEDS) == AVX512_NEEDS;
+    default: return 0;
+    }
+}
+
+static void init(void) {
+    cpu_features = g4j_probe_cpu_features();
+    const g4j_kernel_table *own[G4J_ISA_COUNT] = {&g4j_kernels_scalar, &g4j_kernels_avx2, &g4j_kernels_avx512};
+    for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+        for (int t = 0; t < G4J_TYPE_ID_LIMIT; t++) {
+            g4j_vec_dot_fn fn = own[isa]->vec_dot[t];
+            resolved[isa].vec_dot[t] = fn ? fn : g4j_kernels_scalar.vec_dot[t];
+        }
+    }
+    isa_auto = cpu_runs(G4J_ISA_AVX512) ? G4J_ISA_AVX512 : cpu_runs(G4J_ISA_AVX2) ? G4J_ISA_AVX2 : G4J_ISA_SCALAR;
+}
+
+static void ensure_init(void) { pthread_once(&init_once, init); }
+
+uint64_t g4j_cpu_features(void) { ensure_init(); return cpu_features; }
+int32_t g4j_isa_selected(void) { ensure_init(); return isa_auto; }
+int32_t g4j_isa_available(int32_t isa) { ensure_init(); return isa >= 0 && isa < G4J_ISA_COUNT && cpu_runs(isa); }
+
+const char *g4j_isa_name(int32_t isa) {
+    switch (isa) {
+    case G4J_ISA_AUTO: return "auto";
+    case G4J_ISA_SCALAR: return "scalar";
+    case G4J_ISA_AVX2: return "avx2";
+    case G4J_ISA_AVX512: return "avx512";
+    default: return "unknown";
+    }
+}
+
+/* ---- type layouts: one row per ggml type, sizes from the structs of g4j_blocks.h ---- */
+
+typedef struct { int32_t id; const char *name; int64_t elems; int64_t bytes; } type_layout;
+
+static const type_layout layouts[] = {
+    {G4J_TYPE_F32, "f32", 1, sizeof(float)},
+    {G4J_TYPE_F16, "f16", 1, sizeof(g4j_half)},
+    {G4J_TYPE_Q4_0, "q4_0", G4J_QK4_0, sizeof(g4j_block_q4_0)},
+    {G4J_TYPE_Q4_1, "q4_1", G4J_QK4_1, sizeof(g4j_block_q4_1)},
+    {G4J_TYPE_Q5_0, "q5_0", G4J_QK5_0, sizeof(g4j_block_q5_0)},
+    {G4J_TYPE_Q5_1, "q5_1", G4J_QK5_1, sizeof(g4j_block_q5_1)},
+    {G4J_TYPE_Q8_0, "q8_0", G4J_QK8_0, sizeof(g4j_block_q8_0)},
+    {G4J_TYPE_Q8_1, "q8_1", G4J_QK8_1, sizeof(g4j_block_q8_1)},
+    {G4J_TYPE_Q2_K, "q2_K", G4J_QK_K, sizeof(g4j_block_q2_K)},
+    {G4J_TYPE_Q3_K, "q3_K", G4J_QK_K, sizeof(g4j_block_q3_K)},
+    {G4J_TYPE_Q4_K, "q4_K", G4J_QK_K, sizeof(g4j_block_q4_K)},
+    {G4J_TYPE_Q5_K, "q5_K", G4J_QK_K, sizeof(g4j_block_q5_K)},
+    {G4J_TYPE_Q6_K, "q6_K", G4J_QK_K, sizeof(g4j_block_q6_K)},
+    {G4J_TYPE_Q8_K, "q8_K", G4J_QK_K, sizeof(g4j_block_q8_K)},
+    {G4J_TYPE_IQ2_XXS, "iq2_xxs", G4J_QK_K, sizeof(g4j_block_iq2_xxs)},
+    {G4J_TYPE_IQ2_XS, "iq2_xs", G4J_QK_K, sizeof(g4j_block_iq2_xs)},
+    {G4J_TYPE_IQ3_XXS, "iq3_xxs", G4J_QK_K, sizeof(g4j_block_iq3_xxs)},
+    {G4J_TYPE_IQ1_S, "iq1_s", G4J_QK_K, sizeof(g4j_block_iq1_s)},
+    {G4J_TYPE_IQ4_NL, "iq4_nl", G4J_QK4_NL, sizeof(g4j_block_iq4_nl)},
+    {G4J_TYPE_IQ3_S, "iq3_s", G4J_QK_K, sizeof(g4j_block_iq3_s)},
+    {G4J_TYPE_IQ2_S, "iq2_s", G4J_QK_K, sizeof(g4j_block_iq2_s)},
+    {G4J_TYPE_IQ4_XS, "iq4_xs", G4J_QK_K, sizeof(g4j_block_iq4_xs)},
+    {G4J_TYPE_I8, "i8", 1, sizeof(int8_t)},
+    {G4J_TYPE_I16, "i16", 1, sizeof(int16_t)},
+    {G4J_TYPE_I32, "i32", 1, sizeof(int32_t)},
+    {G4J_TYPE_I64, "i64", 1, sizeof(int64_t)},
+    {G4J_TYPE_F64, "f64", 1, sizeof(double)},
+    {G4J_TYPE_IQ1_M, "iq1_m", G4J_QK_K, sizeof(g4j_block_iq1_m)},
+    {G4J_TYPE_BF16, "bf16", 1, sizeof(uint16_t)},
+    {G4J_TYPE_TQ1_0, "tq1_0", G4J_QK_K, sizeof(g4j_block_tq1_0)},
+    {G4J_TYPE_TQ2_0, "tq2_0", G4J_QK_K, sizeof(g4j_block_tq2_0)},
+    {G4J_TYPE_MXFP4, "mxfp4", G4J_QK_MXFP4, sizeof(g4j_block_mxfp4)},
+};
+
+static const type_layout *find_layout(int32_t type) {
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        if (layouts[i].id == type) return &layouts[i];
+    return NULL;
+}
+
+g4j_status g4j_type_layout(int32_t type, int64_t *block_elems, int64_t *block_bytes) {
+    const type_layout *l = find_layout(type);
+    if (!l) return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "unknown ggml type id %d", (int)type);
+    if (!block_elems || !block_bytes) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_type_layout: null output pointer");
+    *block_elems = l->elems;
+    *block_bytes = l->bytes;
+    return G4J_OK;
+}
+
+/* ---- kernels: validate, then dispatch ---- */
+
+static g4j_status resolve(int32_t isa, int32_t type, int64_t n, const type_layout **lay, g4j_vec_dot_fn *fn) {
+    ensure_init();
+    if (isa == G4J_ISA_AUTO) isa = isa_auto;
+    if (isa < 0 || isa >= G4J_ISA_COUNT)
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
+    if (!cpu_runs(isa))
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    const type_layout *l = find_layout(type);
+    if (!l) return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "unknown ggml type id %d", (int)type);
+    if (type < 0 || type >= G4J_TYPE_ID_LIMIT || !resolved[isa].vec_dot[type])
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "no dot-product kernel for type %s yet", l->name);
+    if (n < 0 || n % l->elems != 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "row length %lld is not a non-negative multiple of %s's block size %lld",
+                        (long long)n, l->name, (long long)l->elems);
+    *lay = l;
+    *fn = resolved[isa].vec_dot[type];
+    return G4J_OK;
+}
+
+g4j_status g4j_vec_dot(int32_t isa, int32_t type, int64_t n, const void *x, const float *y, float *out) {
+    const type_layout *l;
+    g4j_vec_dot_fn fn;
+    g4j_status st = resolve(isa, type, n, &l, &fn);
+    if (st != G4J_OK) return st;
+    if (!out || (n > 0 && (!x || !y))) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_vec_dot: null pointer");
+    fn(n, x, y, out);
+    return G4J_OK;
+}
+
+g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
+                      const float *x, float *y) {
+    const type_layout *l;
+    g4j_vec_dot_fn fn;
+    g4j_status st = resolve(isa, type, cols, &l, &fn);
+    if (st != G4J_OK) return st;
+    if (rows < 0) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec: negative row count %lld", (long long)rows);
+    const int64_t min_row_bytes = cols / l->elems * l->bytes;
+    if (row_bytes < min_row_bytes)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec: row stride %lld bytes is less than a row of %lld %s elements (%lld bytes)",
+                        (long long)row_bytes, (long long)cols, l->name, (long long)min_row_bytes);
+    if (rows > 0 && (!w || !y || (cols > 0 && !x))) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec: null pointer");
+    const char *row = (const char *)w;
+    for (int64_t r = 0; r < rows; r++, row += row_bytes) fn(cols, row, x, &y[r]);
+    return G4J_OK;
+}
