@@ -40,8 +40,7 @@ static inline float g4j_half_to_float(g4j_half h) {
 typedef void (*g4j_vec_dot_fn)(int64_t n, const void *x, const float *y, float *out);
 
 /* A variant's kernels by ggml type id; NULL where the variant has no kernel of its own for that type (the
- * dispatcher then uses the scalar reference for that type, by design: a vector variant is only written
- * where it pays). */
+ * dispatcher then uses the next variant down, by design: a wider variant is only written where it pays). */
 typedef struct {
     g4j_vec_dot_fn vec_dot[G4J_TYPE_ID_LIMIT];
 } g4j_kernel_table;

@@ -31,7 +31,8 @@ const char *g4j_last_error(void) { return last_error; }
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static uint64_t cpu_features;
 static int32_t isa_auto = G4J_ISA_SCALAR;
-/* Resolved tables: each variant's own kernels, gaps filled with the scalar reference. */
+/* Resolved tables: each variant's own kernels, gaps filled from the variant below it (AVX-512 from AVX2, AVX2
+ * from scalar), so a type without a kernel of its own still gets the best one this CPU runs. */
 static g4j_kernel_table resolved[G4J_ISA_COUNT];
 
 #define AVX2_NEEDS (G4J_CPU_AVX | G4J_CPU_AVX2 | G4J_CPU_FMA | G4J_CPU_F16C)
@@ -52,7 +53,7 @@ static void init(void) {
     for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
         for (int t = 0; t < G4J_TYPE_ID_LIMIT; t++) {
             g4j_vec_dot_fn fn = own[isa]->vec_dot[t];
-            resolved[isa].vec_dot[t] = fn ? fn : g4j_kernels_scalar.vec_dot[t];
+            resolved[isa].vec_dot[t] = fn ? fn : isa > 0 ? resolved[isa - 1].vec_dot[t] : NULL;
         }
     }
     isa_auto = cpu_runs(G4J_ISA_AVX512) ? G4J_ISA_AVX512 : cpu_runs(G4J_ISA_AVX2) ? G4J_ISA_AVX2 : G4J_ISA_SCALAR;

@@ -1,7 +1,7 @@
 /*
  * kernels_avx512.c - AVX-512 (F/BW/DQ/VL) variants. This file alone is compiled with the AVX-512 flags
- * (cmake/G4jIsa.cmake). Only kernels that beat their AVX2 twin are written here (docs/benchmarks.md); the
- * dispatcher fills the rest from the scalar table.
+ * (cmake/G4jIsa.cmake). Only kernels that beat their AVX2 twin belong here (docs/benchmarks.md); the
+ * dispatcher fills the rest from the AVX2 table.
  */
 #include <immintrin.h>
 
