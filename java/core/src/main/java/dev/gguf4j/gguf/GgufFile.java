@@ -451,11 +451,18 @@ public final class GgufFile implements AutoCloseable {
             byte[] bytes = new byte[(int) len];
             MemorySegment.copy(seg, JAVA_BYTE, pos, bytes, 0, (int) len);
             pos += len;
+            ByteBuffer in = ByteBuffer.wrap(bytes);
             try {
                 return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(in).toString();
             } catch (CharacterCodingException e) {
-                throw fail(field, "is not valid UTF-8 (" + e.getMessage() + ")");
+                // The decoder leaves the buffer at the start of the malformed sequence: name it and the bytes.
+                StringBuilder hex = new StringBuilder();
+                for (int i = 0; i < Math.min(bytes.length, 32); i++) {
+                    hex.append(i == 0 ? "" : " ").append(String.format("%02x", bytes[i] & 0xff));
+                }
+                throw fail(field, "is not valid UTF-8: malformed at byte " + in.position() + " of " + bytes.length
+                        + " (" + hex + (bytes.length > 32 ? " ..." : "") + ")");
             }
         }
 

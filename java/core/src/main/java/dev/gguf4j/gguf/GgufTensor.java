@@ -43,7 +43,11 @@ public record GgufTensor(String name, GgmlType type, long[] shape, long offset, 
 
     /** Number of rows (product of the other dimensions). */
     public long rows() {
-        return elementCount() / shape[0];
+        long n = 1;
+        for (int i = 1; i < shape.length; i++) {
+            n *= shape[i];
+        }
+        return n;
     }
 
     public long rowBytes() {
