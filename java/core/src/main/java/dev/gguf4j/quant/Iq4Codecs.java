@@ -7,7 +7,7 @@ import static dev.gguf4j.quant.GgmlFloats.putHalf;
 import static dev.gguf4j.quant.GgmlFloats.putLe16;
 import static dev.gguf4j.quant.GgmlFloats.u8;
 import static dev.gguf4j.quant.QuantMath.IQ4NL_VALUES;
-import static dev.gguf4j.quant.QuantMath.bestIndexInt8;
+import static dev.gguf4j.quant.QuantMath.iq4nlIndex;
 
 import dev.gguf4j.types.GgmlType;
 
@@ -105,7 +105,7 @@ final class Iq4Codecs {
                 float sumq2 = 0;
                 for (int j = 0; j < BLOCK; ++j) {
                     float xj = x[xb + j];
-                    int l = bestIndexInt8(values, id * xj);
+                    int l = iq4nlIndex(id * xj);
                     L[ib * BLOCK + j] = (byte) l;
                     float q = values[l];
                     float w = weight[j];
@@ -120,7 +120,7 @@ final class Iq4Codecs {
                     sumq2 = 0;
                     for (int j = 0; j < BLOCK; ++j) {
                         float xj = x[xb + j];
-                        float q = values[bestIndexInt8(values, id * xj)];
+                        float q = values[iq4nlIndex(id * xj)];
                         float w = weight[j];
                         sumqx += w * q * xj;
                         sumq2 += w * q * q;
@@ -149,7 +149,7 @@ final class Iq4Codecs {
                     float idl = dl != 0 ? 1 / dl : 0.f;
                     int xb = xo + ib * BLOCK;
                     for (int j = 0; j < BLOCK; ++j) {
-                        L[ib * BLOCK + j] = (byte) bestIndexInt8(values, idl * x[xb + j]);
+                        L[ib * BLOCK + j] = (byte) iq4nlIndex(idl * x[xb + j]);
                     }
                     l += 32;
                     int lLow = l & 0xF;
@@ -166,7 +166,7 @@ final class Iq4Codecs {
                 putHalf(y, yo, scales[0]);
                 float id = scales[0] != 0 ? 1 / scales[0] : 0;
                 for (int j = 0; j < qk; ++j) {
-                    L[j] = (byte) bestIndexInt8(values, id * x[xo + j]);
+                    L[j] = (byte) iq4nlIndex(id * x[xo + j]);
                 }
             }
 

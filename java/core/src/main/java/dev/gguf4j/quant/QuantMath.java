@@ -311,6 +311,54 @@ final class QuantMath {
     /** The 16 non-linear levels of IQ4_NL and IQ4_XS ({@code kvalues_iq4nl}). */
     static final int[] IQ4NL_VALUES = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
+    /**
+     * {@code best_index_int8(16, kvalues_iq4nl, x)}, branch-free: the number of thresholds {@code <= x}, where
+     * threshold k is the least float that {@link #bestIndexInt8} maps to k or above (it is monotone in x), so
+     * the result is the same for every float; NaN maps to 15 as in C.
+     */
+    static int iq4nlIndex(float x) {
+        if (x != x) {
+            return 15;
+        }
+        float[] t = IQ4NL_THRESHOLDS;
+        int i = x >= t[8] ? 8 : 0;
+        i = x >= t[i + 4] ? i + 4 : i;
+        i = x >= t[i + 2] ? i + 2 : i;
+        return x >= t[i + 1] ? i + 1 : i;
+    }
+
+    /** IQ4NL_THRESHOLDS[k] (k = 1..15): least float with bestIndexInt8(IQ4NL_VALUES, x) >= k; [0] is -inf. */
+    static final float[] IQ4NL_THRESHOLDS = thresholds(IQ4NL_VALUES);
+
+    private static float[] thresholds(int[] val) {
+        float[] t = new float[val.length];
+        t[0] = Float.NEGATIVE_INFINITY;
+        for (int k = 1; k < val.length; k++) {
+            int lo = ordinal(val[k - 1]); // maps to k-1
+            int hi = ordinal(val[k]);     // maps to k
+            while ((long) hi - lo > 1) {
+                int mid = (int) (((long) lo + hi) >> 1);
+                if (bestIndexInt8(val, fromOrdinal(mid)) >= k) {
+                    hi = mid;
+                } else {
+                    lo = mid;
+                }
+            }
+            t[k] = fromOrdinal(hi);
+        }
+        return t;
+    }
+
+    /** Floats in order as ints (-0.0 and 0.0 both 0). */
+    private static int ordinal(float f) {
+        int b = Float.floatToRawIntBits(f);
+        return b >= 0 ? b : -(b & 0x7FFFFFFF);
+    }
+
+    private static float fromOrdinal(int o) {
+        return o >= 0 ? Float.intBitsToFloat(o) : Float.intBitsToFloat(0x80000000 | -o);
+    }
+
     /** {@code best_index_int8}: index of the sorted level nearest to {@code x} (ties to the upper one). */
     static int bestIndexInt8(int[] val, float x) {
         int n = val.length;

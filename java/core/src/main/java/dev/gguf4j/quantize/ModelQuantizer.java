@@ -1,0 +1,375 @@
+package dev.gguf4j.quantize;
+
+import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.gguf.GgufFile;
+import dev.gguf4j.gguf.GgufTensor;
+import dev.gguf4j.gguf.GgufValue;
+import dev.gguf4j.gguf.GgufWriter;
+import dev.gguf4j.quant.Codecs;
+import dev.gguf4j.quant.TypeCodec;
+import dev.gguf4j.types.FileType;
+import dev.gguf4j.types.GgmlType;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * llama-quantize, in Java: plans every tensor's type (llama.cpp's mixture policy), then streams the output —
+ * one tensor in memory at a time, rows quantized on {@code threads} threads — into a temporary file in the
+ * target directory, renamed to the output only when complete.
+ *
+ * <p>The output is laid out as llama-quantize lays it out: the input's metadata in order with
+ * {@code general.quantization_version} and {@code general.file_type} moved to the end (then overrides and the
+ * imatrix keys), split keys removed, tensors in llama.cpp's loader order (non-layer tensors by name, then each
+ * layer's by name), each converted with ggml's reference quantizers.
+ */
+public final class ModelQuantizer {
+    /** ggml's GGML_QNT_VERSION. */
+    public static final int QUANTIZATION_VERSION = 2;
+    /** llama-quantize hands each thread chunks of at least this many elements. */
+    static final int MIN_CHUNK_ELEMENTS = 32 * 512;
+
+    private ModelQuantizer() {
+    }
+
+    /** Each tensor's fate. */
+    public record PlannedTensor(GgufTensor source, GgmlType type, boolean convert, String reason, long bytes,
+            float[] importance) {
+        public String name() {
+            return source.name();
+        }
+    }
+
+    /** The whole plan: tensors in output order, output metadata, sizes. */
+    public record Plan(List<PlannedTensor> tensors, Map<String, GgufValue> metadata, long bytesBefore, long bytesAfter,
+            long parameters) {
+        public double bitsPerWeightAfter() {
+            return parameters == 0 ? 0 : 8.0 * bytesAfter / parameters;
+        }
+
+        public double bitsPerWeightBefore() {
+            return parameters == 0 ? 0 : 8.0 * bytesBefore / parameters;
+        }
+    }
+
+    /** Progress callbacks (all optional); called from the quantizing threads for {@link #progress}. */
+    public interface Listener {
+        default void planned(Plan plan) {
+        }
+
+        default void tensorStarted(int index, PlannedTensor t) {
+        }
+
+        /** {@code bytes} more source bytes of the current tensor have been processed. */
+        default void progress(long bytes) {
+        }
+
+        default void tensorDone(int index, PlannedTensor t) {
+        }
+    }
+
+    /** Picks the type of each tensor, in output order; {@link QuantPolicy} is llama.cpp's. */
+    @FunctionalInterface
+    public interface TypeChooser {
+        List<Choice> choose(GgufFile input, List<GgufTensor> ordered, QuantizeOptions options, Optional<Imatrix> imatrix);
+    }
+
+    /** A tensor's chosen type and why. */
+    public record Choice(GgmlType type, String reason) {
+    }
+
+    /** llama.cpp's loader order: tensors outside layers first, then layer by layer; by name within each. */
+    public static final Comparator<GgufTensor> LLAMA_ORDER = Comparator.comparingInt((GgufTensor t) -> layerOf(t.name()))
+            .thenComparing(GgufTensor::name);
+
+    static int layerOf(String name) {
+        if (!name.startsWith("blk.")) {
+            return -1;
+        }
+        int end = 4;
+        while (end < name.length() && Character.isDigit(name.charAt(end))) {
+            end++;
+        }
+        if (end == 4 || end >= name.length() || name.charAt(end) != '.') {
+            return -1;
+        }
+        try {
+            return Integer.parseInt(name.substring(4, end));
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** Plans without writing (the {@code --dry-run}). */
+    public static Plan plan(GgufFile in, QuantizeOptions o, TypeChooser chooser) throws IOException {
+        Optional<Imatrix> imatrix = Optional.empty();
+        if (o.imatrix.isPresent()) {
+            imatrix = Optional.of(Imatrix.read(o.imatrix.get()).filter(o.includeWeights, o.excludeWeights));
+        }
+        List<GgufTensor> ordered = new ArrayList<>(in.tensors());
+        ordered.sort(LLAMA_ORDER);
+        List<Choice> choices = chooser.choose(in, ordered, o, imatrix);
+        List<PlannedTensor> planned = new ArrayList<>();
+        long before = 0;
+        long after = 0;
+        long params = 0;
+        for (int i = 0; i < ordered.size(); i++) {
+            GgufTensor t = ordered.get(i);
+            Choice c = choices.get(i);
+            boolean convert = c.type() != t.type();
+            float[] importance = null;
+            if (convert) {
+                checkConvertible(in, t, c.type(), o);
+                importance = importanceFor(imatrix, t);
+            }
+            long bytes = c.type().bytesFor(t.elementCount());
+            planned.add(new PlannedTensor(t, c.type(), convert, c.reason(), bytes, importance));
+            before += t.byteSize();
+            after += bytes;
+            params += t.elementCount();
+        }
+        return new Plan(List.copyOf(planned), outputMetadata(in, o, imatrix), before, after, params);
+    }
+
+    private static void checkConvertible(GgufFile in, GgufTensor t, GgmlType target, QuantizeOptions o) {
+        if (t.type().isQuantized() && !o.allowRequantize) {
+            throw new Gguf4jException(in.source() + ": tensor '" + t.name() + "' is already " + t.type()
+                    + ": requantizing is disabled (use --allow-requantize, at a cost in quality)");
+        }
+        if (!Codecs.supports(t.type())) {
+            throw new Gguf4jException(in.source() + ": tensor '" + t.name() + "': cannot read type " + t.type() + " yet");
+        }
+        if (!Codecs.supportsQuantize(target)) {
+            throw new Gguf4jException("tensor '" + t.name() + "': quantizing to " + target + " is not supported yet");
+        }
+    }
+
+    private static float[] importanceFor(Optional<Imatrix> imatrix, GgufTensor t) {
+        if (imatrix.isEmpty()) {
+            return null;
+        }
+        float[] v = imatrix.get().forTensor(t.name()).orElse(null);
+        if (v == null) {
+            return null; // llama-quantize: "did not find weights for ..." and goes on without
+        }
+        long want = t.rowLength() * t.dim(2);
+        if (v.length != want) {
+            if (t.name().equals("token_embd.weight")) {
+                return null; // llama-quantize ignores a mismatched token_embd entry
+            }
+            throw new Gguf4jException(imatrix.get().file() + ": entry '" + t.name() + "' has " + v.length
+                    + " values, but the tensor needs " + want + " (ne[0] * ne[2])");
+        }
+        return v;
+    }
+
+    private static Map<String, GgufValue> outputMetadata(GgufFile in, QuantizeOptions o, Optional<Imatrix> imatrix) {
+        Map<String, GgufValue> md = new LinkedHashMap<>(in.metadata().asMap());
+        // gguf_set_val_* removes a key and appends it: these two always end up last, in this order
+        setLast(md, "general.quantization_version", GgufValue.ofUInt32(QUANTIZATION_VERSION));
+        long ftype = o.fileType.map(FileType::id).orElseGet(() -> in.metadata().findLong("general.file_type").orElse(0L)
+                .intValue());
+        setLast(md, "general.file_type", GgufValue.ofUInt32(ftype));
+        md.remove("split.no");
+        md.remove("split.count");
+        md.remove("split.tensors.count");
+        for (QuantizeOptions.KvOverride kv : o.overrides) {
+            setLast(md, kv.key(), kv.value());
+        }
+        if (imatrix.isPresent()) {
+            Imatrix im = imatrix.get();
+            setLast(md, "quantize.imatrix.file", GgufValue.ofString(truncate(im.file().toString())));
+            if (!im.dataset().isEmpty()) {
+                setLast(md, "quantize.imatrix.dataset", GgufValue.ofString(truncate(im.dataset())));
+            }
+            if (!im.entries().isEmpty()) {
+                setLast(md, "quantize.imatrix.entries_count", GgufValue.ofInt32(im.entries().size()));
+            }
+            if (im.chunks() > 0) {
+                setLast(md, "quantize.imatrix.chunks_count", GgufValue.ofInt32(im.chunks()));
+            }
+        }
+        return md;
+    }
+
+    /** llama-quantize keeps at most 127 characters of these strings. */
+    private static String truncate(String s) {
+        return s.length() > 127 ? s.substring(0, 127) : s;
+    }
+
+    private static void setLast(Map<String, GgufValue> md, String key, GgufValue v) {
+        md.remove(key);
+        md.put(key, v);
+    }
+
+    /**
+     * Quantizes {@code input} to {@code output}. Nothing is written to {@code output} unless the whole file was
+     * written: the data goes to a temporary file beside it, renamed at the end.
+     */
+    public static Plan quantize(Path input, Path output, QuantizeOptions o, TypeChooser chooser, Listener listener)
+            throws IOException {
+        Path out = output.toAbsolutePath().normalize();
+        if (out.equals(input.toAbsolutePath().normalize())
+                || (Files.exists(out) && Files.exists(input) && Files.isSameFile(out, input))) {
+            throw new Gguf4jException(output + ": the output must not be the input");
+        }
+        Path dir = out.getParent();
+        if (!Files.isDirectory(dir)) {
+            throw new Gguf4jException(output + ": directory " + dir + " does not exist");
+        }
+        try (GgufFile in = GgufFile.open(input)) {
+            Plan plan = plan(in, o, chooser);
+            long headerEstimate = in.dataOffset() + 4096;
+            long need = plan.bytesAfter() + plan.tensors().size() * in.alignment() + headerEstimate;
+            long free = Files.getFileStore(dir).getUsableSpace();
+            if (free < need) {
+                throw new Gguf4jException(output + ": needs about " + need + " bytes, but " + dir + " has " + free
+                        + " bytes free");
+            }
+            listener.planned(plan);
+            Path tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".partial");
+            Thread cleanup = new Thread(() -> {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException ignored) {
+                    // best effort on shutdown
+                }
+            });
+            Runtime.getRuntime().addShutdownHook(cleanup);
+            ExecutorService pool = Executors.newFixedThreadPool(o.threads, r -> {
+                Thread t = new Thread(r, "gguf4j-quantize");
+                t.setDaemon(true);
+                return t;
+            });
+            boolean done = false;
+            try {
+                try (GgufWriter w = GgufWriter.create(tmp)) {
+                    w.putAll(plan.metadata());
+                    for (PlannedTensor t : plan.tensors()) {
+                        w.addTensor(t.name(), t.type(), t.source().shape());
+                    }
+                    for (int i = 0; i < plan.tensors().size(); i++) {
+                        PlannedTensor t = plan.tensors().get(i);
+                        listener.tensorStarted(i, t);
+                        int index = i;
+                        w.writeTensor(t.name(), ch -> writeTensor(t, ch, pool, o.threads, listener));
+                        listener.tensorDone(index, t);
+                    }
+                    w.finish();
+                }
+                try {
+                    Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
+                }
+                done = true;
+            } finally {
+                pool.shutdownNow();
+                if (!done) {
+                    Files.deleteIfExists(tmp);
+                }
+                try {
+                    Runtime.getRuntime().removeShutdownHook(cleanup);
+                } catch (IllegalStateException ignored) {
+                    // already shutting down
+                }
+            }
+            return plan;
+        }
+    }
+
+    private static void writeTensor(PlannedTensor t, WritableByteChannel ch, ExecutorService pool, int threads,
+            Listener listener) throws IOException {
+        GgufTensor src = t.source();
+        if (!t.convert()) {
+            writeAll(ch, src.data());
+            listener.progress(src.byteSize());
+            return;
+        }
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment out = arena.allocate(Math.max(1, t.bytes()), 64);
+            quantizeInto(t, out, pool, threads, listener);
+            writeAll(ch, out.asSlice(0, t.bytes()));
+        }
+    }
+
+    /** Converts every row of {@code t.source()} to {@code t.type()} into {@code out}, on the pool. */
+    static void quantizeInto(PlannedTensor t, MemorySegment out, ExecutorService pool, int threads, Listener listener)
+            throws IOException {
+        GgufTensor src = t.source();
+        int n = Math.toIntExact(src.rowLength());
+        long rowsPerMatrix = src.dim(1);
+        long matrices = src.rows() / Math.max(1, rowsPerMatrix);
+        TypeCodec from = Codecs.of(src.type());
+        TypeCodec to = Codecs.of(t.type());
+        long srcRowBytes = src.rowBytes();
+        long dstRowBytes = t.type().bytesFor(n);
+        int rowsPerChunk = (int) Math.max(1, (MIN_CHUNK_ELEMENTS + n - 1) / n);
+        List<Future<?>> jobs = new ArrayList<>();
+        ThreadLocal<float[]> buffers = ThreadLocal.withInitial(() -> new float[rowsPerChunk * n]);
+        for (long m = 0; m < matrices; m++) {
+            float[] importance = null;
+            if (t.importance() != null) {
+                importance = java.util.Arrays.copyOfRange(t.importance(), (int) (m * n), (int) ((m + 1) * n));
+            }
+            float[] imp = importance;
+            for (long r0 = 0; r0 < rowsPerMatrix; r0 += rowsPerChunk) {
+                long row = m * rowsPerMatrix + r0;
+                int rows = (int) Math.min(rowsPerChunk, rowsPerMatrix - r0);
+                jobs.add(pool.submit(() -> {
+                    float[] buf = buffers.get();
+                    from.dequantize(src.data(), row * srcRowBytes, buf, 0, rows * n);
+                    for (int i = 0; i < rows * n; i++) {
+                        if (!Float.isFinite(buf[i])) {
+                            throw new Gguf4jException("tensor '" + src.name() + "' row " + (row + i / n) + " column "
+                                    + (i % n) + " is " + buf[i] + ": cannot quantize non-finite values");
+                        }
+                    }
+                    to.quantizeRows(buf, 0, rows, n, imp, out, row * dstRowBytes);
+                    listener.progress(rows * srcRowBytes);
+                    return null;
+                }));
+            }
+        }
+        for (Future<?> f : jobs) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            } catch (ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new IOException(e.getCause());
+            }
+        }
+    }
+
+    private static void writeAll(WritableByteChannel ch, MemorySegment seg) throws IOException {
+        final long step = 1L << 30;
+        for (long off = 0; off < seg.byteSize(); off += step) {
+            ByteBuffer b = seg.asSlice(off, Math.min(step, seg.byteSize() - off)).asByteBuffer();
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+        }
+    }
+}
