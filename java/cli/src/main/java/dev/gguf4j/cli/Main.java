@@ -11,6 +11,7 @@ public final class Main {
             usage: gguf4j COMMAND [ARGS]
               --version                        version, native backend, CPU features, CUDA devices
               info [MODEL] [--tensors] [--json] model metadata (default MODEL: the bundled stories260K)
+              quantize INPUT OUTPUT TYPE [...]  quantize a model like llama-quantize (quantize --help)
               help                             this text
             """;
 
@@ -32,6 +33,13 @@ public final class Main {
             return switch (args[0]) {
                 case "--version", "version" -> VersionCommand.run(out);
                 case "info" -> InfoCommand.run(rest, out);
+                case "quantize" -> {
+                    if (rest.contains("--help") || rest.contains("-h")) {
+                        out.print(QuantizeCommand.USAGE);
+                        yield 0;
+                    }
+                    yield QuantizeCommand.run(rest, out, err);
+                }
                 case "help", "--help", "-h" -> {
                     out.print(USAGE);
                     yield 0;

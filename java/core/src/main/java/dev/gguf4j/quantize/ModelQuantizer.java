@@ -95,27 +95,46 @@ public final class ModelQuantizer {
     public record Choice(GgmlType type, String reason) {
     }
 
-    /** llama.cpp's loader order: tensors outside layers first, then layer by layer; by name within each. */
-    public static final Comparator<GgufTensor> LLAMA_ORDER = Comparator.comparingInt((GgufTensor t) -> layerOf(t.name()))
-            .thenComparing(GgufTensor::name);
+    /** llama.cpp's mixture policy ({@link QuantPolicy}) with the options and imatrix of the run. */
+    public static final TypeChooser LLAMA_POLICY = (in, ordered, o, imatrix) -> {
+        QuantPolicy.Options po = QuantPolicy.Options.DEFAULTS.withPure(o.pure).withLeaveOutputTensor(o.leaveOutputTensor)
+                .withAllowRequantize(o.allowRequantize);
+        if (o.outputTensorType.isPresent()) {
+            po = po.withOutputTensorType(o.outputTensorType.get());
+        }
+        if (o.tokenEmbeddingType.isPresent()) {
+            po = po.withTokenEmbeddingType(o.tokenEmbeddingType.get());
+        }
+        if (imatrix.isPresent() && !imatrix.get().entries().isEmpty()) {
+            // has_imatrix: the tensors whose entry has the size llama-quantize accepts (ne[0] * ne[2])
+            java.util.Set<String> usable = new java.util.HashSet<>();
+            for (GgufTensor t : ordered) {
+                float[] v = imatrix.get().entries().get(t.name());
+                if (v != null && v.length == t.rowLength() * t.dim(2)) {
+                    usable.add(t.name());
+                }
+            }
+            po = po.withImatrix(usable);
+        }
+        List<QuantPolicy.Tensor> ts = new ArrayList<>();
+        for (GgufTensor t : ordered) {
+            ts.add(QuantPolicy.Tensor.of(t));
+        }
+        Map<String, QuantPolicy.Choice> byName = new java.util.HashMap<>();
+        for (QuantPolicy.Choice c : QuantPolicy.choose(QuantPolicy.Model.of(in.metadata()), ts, o.fileType, po)) {
+            byName.put(c.name(), c);
+        }
+        List<Choice> out = new ArrayList<>();
+        for (GgufTensor t : ordered) {
+            QuantPolicy.Choice c = byName.get(t.name());
+            out.add(new Choice(c.type(), c.reason()));
+        }
+        return out;
+    };
 
-    static int layerOf(String name) {
-        if (!name.startsWith("blk.")) {
-            return -1;
-        }
-        int end = 4;
-        while (end < name.length() && Character.isDigit(name.charAt(end))) {
-            end++;
-        }
-        if (end == 4 || end >= name.length() || name.charAt(end) != '.') {
-            return -1;
-        }
-        try {
-            return Integer.parseInt(name.substring(4, end));
-        } catch (NumberFormatException e) {
-            return -1;
-        }
-    }
+    /** llama.cpp's loader order (tensors outside layers first, then layer by layer, by name within each). */
+    public static final Comparator<GgufTensor> LLAMA_ORDER = Comparator.comparing(GgufTensor::name,
+            QuantPolicy.LOADER_ORDER);
 
     /** Plans without writing (the {@code --dry-run}). */
     public static Plan plan(GgufFile in, QuantizeOptions o, TypeChooser chooser) throws IOException {

@@ -131,4 +131,8 @@ public final class QuantizeOptions {
     public int threads() {
         return threads;
     }
+
+    public boolean allowRequantize() {
+        return allowRequantize;
+    }
 }
