@@ -1,7 +1,8 @@
 /*
  * bench_kernels.c - times each kernel variant on the same data (not a test: run it by hand, see
- * docs/benchmarks.md). Matrix-vector over a weight matrix larger than L2, so memory behaviour is realistic.
- *   build/bench_kernels [rows] [cols] [reps]
+ * docs/benchmarks.md). Matrix-vector over a weight matrix larger than L2, so memory behaviour is realistic; each
+ * matvec includes converting x to the type's vec_dot_type, as ggml does once per mul_mat.
+ *   build/bench_kernels [rows] [cols] [reps] [type-name ...]
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,37 +14,68 @@
 static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 
+/* id, name, byte offsets of the block's f16 scale fields (-1: none) */
+static const struct { int id; const char *name; int f16_at[2]; } TYPES[] = {
+    {0, "f32", {-1, -1}}, {1, "f16", {-1, -1}}, {30, "bf16", {-1, -1}}, {2, "q4_0", {0, -1}}, {3, "q4_1", {0, 2}},
+    {6, "q5_0", {0, -1}}, {7, "q5_1", {0, 2}}, {8, "q8_0", {0, -1}}, {10, "q2_K", {80, 82}}, {11, "q3_K", {108, -1}},
+    {12, "q4_K", {0, 2}}, {13, "q5_K", {0, 2}}, {14, "q6_K", {208, -1}}, {20, "iq4_nl", {0, -1}}, {23, "iq4_xs", {0, -1}},
+};
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (uint32_t)(rng >> 16); }
+
 int main(int argc, char **argv) {
     const int64_t rows = argc > 1 ? atoll(argv[1]) : 4096, cols = argc > 2 ? atoll(argv[2]) : 4096;
-    const int reps = argc > 3 ? atoi(argv[3]) : 31;
-    const int types[] = {8, 1, 0}; /* Q8_0, F16, F32 */
-    const char *names[] = {"q8_0", "f16", "f32"};
+    const int reps = argc > 3 ? atoi(argv[3]) : 15;
     float *x = malloc(sizeof(float) * cols), *y = malloc(sizeof(float) * rows);
     for (int64_t i = 0; i < cols; i++) x[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-    printf("# rows %lld cols %lld, median of %d matvecs, GB/s = weight bytes / time\n", (long long)rows, (long long)cols, reps);
-    printf("%-6s %-8s %10s %8s\n", "type", "variant", "ms", "GB/s");
-    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
-        int64_t be, bb;
-        g4j_type_layout(types[t], &be, &bb);
-        const int64_t row_bytes = cols / be * bb;
-        unsigned char *w = malloc((size_t)(rows * row_bytes));
-        for (int64_t i = 0; i < rows * row_bytes; i++) w[i] = (unsigned char)(i * 2654435761u >> 13);
-        if (types[t] == 8 || types[t] == 1) /* keep f16 scales/values finite: clear exponent bits */
-            for (int64_t i = 1; i < rows * row_bytes; i += 2) if (types[t] == 1 || (i % 34) == 1) w[i] &= 0x3b;
-        if (types[t] == 0) for (int64_t i = 0; i < rows * cols; i++) ((float *)w)[i] = (float)(i % 17) * 0.01f;
-        for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
-            if (!g4j_isa_available(isa)) continue;
-            double *ts = malloc(sizeof(double) * reps);
-            g4j_matvec(isa, types[t], rows, cols, w, row_bytes, x, y); /* warm-up */
-            for (int r = 0; r < reps; r++) {
-                double t0 = now();
-                g4j_matvec(isa, types[t], rows, cols, w, row_bytes, x, y);
-                ts[r] = now() - t0;
-            }
-            qsort(ts, reps, sizeof(double), cmp);
-            printf("%-6s %-8s %10.3f %8.2f\n", names[t], g4j_isa_name(isa), ts[reps / 2] * 1e3, rows * row_bytes / ts[reps / 2] / 1e9);
-            free(ts);
+    printf("# rows %lld cols %lld, median of %d matvecs (x converted each time), GB/s = weight bytes / time\n",
+           (long long)rows, (long long)cols, reps);
+    printf("%-7s %-8s %10s %8s\n", "type", "variant", "ms", "GB/s");
+    for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
+        if (argc > 4) {
+            int wanted = 0;
+            for (int a = 4; a < argc; a++) wanted |= strcmp(argv[a], TYPES[t].name) == 0;
+            if (!wanted) continue;
         }
+        const int type = TYPES[t].id;
+        int64_t be, bb;
+        if (g4j_type_layout(type, &be, &bb) != 0 || cols % be != 0) continue;
+        const int64_t row_bytes = cols / be * bb, nblocks = rows * (cols / be);
+        unsigned char *w = malloc((size_t)(rows * row_bytes));
+        for (int64_t i = 0; i < rows * row_bytes; i++) w[i] = (unsigned char)rnd();
+        if (type == 0) for (int64_t i = 0; i < rows * cols; i++) ((float *)w)[i] = (float)(i % 17) * 0.01f;
+        if (type == 1) for (int64_t i = 0; i < rows * cols; i++) ((unsigned short *)w)[i] &= 0xbbff; /* finite */
+        if (type == 30) for (int64_t i = 0; i < rows * cols; i++) ((unsigned short *)w)[i] &= 0xbfff;
+        for (int f = 0; f < 2; f++) {
+            if (TYPES[t].f16_at[f] < 0) continue;
+            for (int64_t b = 0; b < nblocks; b++) {
+                unsigned short h = (unsigned short)(0x1c00 | (rnd() & 0x3ff)); /* 2^-8 .. 2^-7 */
+                memcpy(w + b * bb + TYPES[t].f16_at[f], &h, 2);
+            }
+        }
+        /* the variants take turns within each repetition, so drifting load on the machine hits all alike */
+        double *ts = malloc(sizeof(double) * reps * G4J_ISA_COUNT);
+        int ok[G4J_ISA_COUNT];
+        for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+            ok[isa] = g4j_isa_available(isa) && g4j_matvec(isa, type, rows, cols, w, row_bytes, x, y) == 0; /* warm-up */
+            if (g4j_isa_available(isa) && !ok[isa]) printf("%-7s %-8s %s\n", TYPES[t].name, g4j_isa_name(isa), g4j_last_error());
+        }
+        for (int r = 0; r < reps; r++)
+            for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+                if (!ok[isa]) continue;
+                double t0 = now();
+                g4j_matvec(isa, type, rows, cols, w, row_bytes, x, y);
+                ts[isa * reps + r] = now() - t0;
+            }
+        for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+            if (!ok[isa]) continue;
+            qsort(ts + isa * reps, reps, sizeof(double), cmp);
+            const double med = ts[isa * reps + reps / 2];
+            printf("%-7s %-8s %10.3f %8.2f\n", TYPES[t].name, g4j_isa_name(isa), med * 1e3, rows * row_bytes / med / 1e9);
+        }
+        fflush(stdout);
+        free(ts);
         free(w);
     }
     free(x); free(y);

@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 1
+#define G4J_ABI_VERSION 2
 
 typedef int32_t g4j_status;
 
@@ -40,7 +40,8 @@ enum g4j_status_code {
     G4J_E_UNSUPPORTED_ISA = 3,  /* an instruction set this CPU or this build lacks */
     G4J_E_INTERNAL = 4,
     G4J_E_NO_DEVICE = 5,        /* (CUDA library) no usable GPU or driver */
-    G4J_E_DEVICE = 6            /* (CUDA library) a CUDA call failed; the message names it */
+    G4J_E_DEVICE = 6,           /* (CUDA library) a CUDA call failed; the message names it */
+    G4J_E_OUT_OF_MEMORY = 7     /* a scratch buffer could not be allocated; nothing was computed */
 };
 
 /* CPU features, as probed with cpuid and xgetbv at run time (bit flags of g4j_cpu_features()). */
@@ -95,12 +96,37 @@ G4J_API g4j_status g4j_type_layout(int32_t type, int64_t *block_elems, int64_t *
 
 /* ---- kernels ---------------------------------------------------------------------------------- */
 
-/* *out = dot(x, y): x is one row of n elements of the given ggml type (n a multiple of the type's block
- * size), y is n F32 activations. isa selects the variant (G4J_ISA_AUTO for the best one). */
+/* The kernels compute what ggml's CPU mul_mat computes (llama.cpp c392e50, x86 build): the F32 activations are
+ * first converted to the weight type's "vec_dot_type", as ggml's from_float does it, then each row is dotted
+ * with ggml's integer-per-block arithmetic. vec_dot_type by weight type:
+ *   F32 -> F32 (no conversion)      F16 -> F16 (x rounded to binary16, nearest-even)    BF16 -> BF16 (nearest-even)
+ *   Q4_0, Q5_0, Q8_0, IQ4_NL -> Q8_0      Q4_1, Q5_1 -> Q8_1      Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS -> Q8_K
+ * Q8_0/Q8_1 are ggml's AVX quantize_row_q8_0/q8_1 (d = amax/127, multiplier 127/amax, rounding to nearest-even);
+ * Q8_K is quantize_row_q8_K_ref (scale -127/max of the signed element of largest magnitude, nearest-even).
+ * The quantized activations are bit-identical to ggml's; the dot products differ from ggml's only by the order
+ * of float additions (the integer sums per block are the same). Every variant converts the activations the
+ * same way (scalar code); variants differ only in the order of float additions. The activations must be finite
+ * for the conversion to match ggml's bit for bit (with a NaN, ggml's own block maximum depends on its lanes). */
+
+/* The vec_dot_type of a weight type (a ggml type id, as above), or G4J_E_UNSUPPORTED_TYPE if this library has no
+ * kernel for it. */
+G4J_API g4j_status g4j_vec_dot_type(int32_t type, int32_t *vec_dot_type);
+
+/* Converts n F32 activations x to the vec_dot_type of weight type `type`, exactly as g4j_vec_dot and
+ * g4j_matvec do before their dot products: out receives n / block_elems blocks of the vec_dot_type's layout
+ * (see g4j_type_layout), out_bytes is the room there (at least that many bytes). n must be a multiple of the
+ * weight type's block size. (For F32 weights it copies x.) */
+G4J_API g4j_status g4j_quantize_activations(int32_t type, int64_t n, const float *x, void *out, int64_t out_bytes);
+
+/* *out = dot(x, y): x is one row of n elements of the given ggml type (n a multiple of the type's block size), y is
+ * n F32 activations, converted to the vec_dot_type first (above). isa selects the variant (G4J_ISA_AUTO for the
+ * best one). The conversion uses a per-thread scratch buffer, grown as needed and freed when the thread exits:
+ * G4J_E_OUT_OF_MEMORY if it cannot grow. */
 G4J_API g4j_status g4j_vec_dot(int32_t isa, int32_t type, int64_t n, const void *x, const float *y, float *out);
 
-/* y[r] = dot(row r of w, x) for r in [0, rows): w holds rows rows of cols elements of the given type,
- * row_bytes apart; x is cols F32 activations; y receives rows floats. */
+/* y[r] = dot(row r of w, x) for r in [0, rows): w holds rows rows of cols elements of the given type, row_bytes
+ * apart; x is cols F32 activations, converted to the vec_dot_type once per call (as g4j_vec_dot does); y receives
+ * rows floats, each bit-identical to g4j_vec_dot of that row with the same variant. */
 G4J_API g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
                       const float *x, float *y);
 

@@ -36,8 +36,90 @@ static inline float g4j_half_to_float(g4j_half h) {
     return f;
 }
 
-/* One kernel: *out = dot(row x of n elements of some type, y[0..n)). Arguments are already validated. */
-typedef void (*g4j_vec_dot_fn)(int64_t n, const void *x, const float *y, float *out);
+/* Float bits, both ways. */
+static inline uint32_t g4j_float_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+static inline float g4j_bits_float(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+
+/* binary32 -> binary16, round to nearest-even, overflow to infinity, subnormals kept (what F16C's vcvtps2ph with
+ * imm 0 and ggml's software ggml_compute_fp32_to_fp16 both compute); NaN -> sign | 0x7e00 as ggml's software
+ * conversion (the one ggml_fp32_to_fp16_row uses in ggml-base). */
+static inline g4j_half g4j_float_to_half(float f) {
+    const uint32_t b = g4j_float_bits(f);
+    const uint32_t sign = (b >> 16) & 0x8000u;
+    const uint32_t a = b & 0x7fffffffu;
+    if (a > 0x7f800000u) return (g4j_half)(sign | 0x7e00u);   /* NaN */
+    if (a >= 0x477ff000u) return (g4j_half)(sign | 0x7c00u);  /* >= 65520 (half-way above 65504): infinity */
+    if (a >= 0x38800000u)                                     /* normal half: rebias, round on bit 13 */
+        return (g4j_half)(sign | ((a - 0x38000000u + 0xfffu + ((a >> 13) & 1u)) >> 13));
+    const uint32_t e = a >> 23;                               /* subnormal half or zero: m * 2^-24 */
+    if (e < 102) return (g4j_half)sign;                       /* below 2^-25: rounds to zero */
+    const uint32_t mant = (a & 0x7fffffu) | 0x800000u, shift = 126u - e; /* 14 .. 24 */
+    uint32_t q = mant >> shift;
+    const uint32_t rem = mant & ((1u << shift) - 1u), half = 1u << (shift - 1u);
+    if (rem > half || (rem == half && (q & 1u))) q++;
+    return (g4j_half)(sign | q);
+}
+
+/* bfloat16 bits -> float, and float -> bfloat16 with round to nearest-even, NaN made quiet (ggml's
+ * ggml_compute_fp32_to_bf16). */
+static inline float g4j_bf16_to_float(uint16_t h) { return g4j_bits_float((uint32_t)h << 16); }
+static inline uint16_t g4j_float_to_bf16(float f) {
+    const uint32_t u = g4j_float_bits(f);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 64u);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+/* Q4_K / Q5_K: the 8 six-bit scales and mins packed in 12 bytes, as little-endian words: scales 0..3 in sc[0],
+ * 4..7 in sc[1], mins likewise in mn[0], mn[1] (one byte each). */
+static inline void g4j_k4_scale_words(const uint8_t packed[12], uint32_t sc[2], uint32_t mn[2]) {
+    uint32_t a, b, c;
+    memcpy(&a, packed, 4);
+    memcpy(&b, packed + 4, 4);
+    memcpy(&c, packed + 8, 4);
+    sc[0] = a & 0x3f3f3f3fu;
+    mn[0] = b & 0x3f3f3f3fu;
+    sc[1] = (c & 0x0f0f0f0fu) | (((a >> 6) & 0x03030303u) << 4);
+    mn[1] = ((c >> 4) & 0x0f0f0f0fu) | (((b >> 6) & 0x03030303u) << 4);
+}
+static inline void g4j_unpack_k4_scales(const uint8_t packed[12], uint8_t sc[8], uint8_t mn[8]) {
+    uint32_t s[2], m[2];
+    g4j_k4_scale_words(packed, s, m);
+    for (int j = 0; j < 8; j++) {
+        sc[j] = (uint8_t)(s[j / 4] >> (8 * (j % 4)));
+        mn[j] = (uint8_t)(m[j / 4] >> (8 * (j % 4)));
+    }
+}
+
+/* Q3_K: the 16 six-bit scales packed in 12 bytes (low 4 bits: nibbles of bytes 0..7, scales 0..7 low then
+ * 8..15 high; high 2 bits: bit pairs of bytes 8..11, scale i in bits 2*(i/4) of byte 8 + i%4), as
+ * little-endian words of 4 unsigned scales each (the signed scale is the byte minus 32). */
+static inline void g4j_q3k_scale_words(const uint8_t packed[12], uint32_t w[4]) {
+    uint32_t a0, a1, h;
+    memcpy(&a0, packed, 4);
+    memcpy(&a1, packed + 4, 4);
+    memcpy(&h, packed + 8, 4);
+    w[0] = (a0 & 0x0f0f0f0fu) | ((h & 0x03030303u) << 4);
+    w[1] = (a1 & 0x0f0f0f0fu) | (((h >> 2) & 0x03030303u) << 4);
+    w[2] = ((a0 >> 4) & 0x0f0f0f0fu) | (((h >> 4) & 0x03030303u) << 4);
+    w[3] = ((a1 >> 4) & 0x0f0f0f0fu) | (((h >> 6) & 0x03030303u) << 4);
+}
+static inline void g4j_unpack_q3k_scales(const uint8_t packed[12], int8_t sc[16]) {
+    uint32_t w[4];
+    g4j_q3k_scale_words(packed, w);
+    for (int i = 0; i < 16; i++) sc[i] = (int8_t)((int)((w[i / 4] >> (8 * (i % 4))) & 0xff) - 32);
+}
+
+/* IQ4_NL / IQ4_XS: the 16 non-linear levels (ggml-common.h). */
+static const int8_t g4j_iq4nl_values[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+/* One kernel: *out = dot(row x of n elements of some weight type, y), where y holds the n activations already
+ * converted to the type's vec_dot_type (F32 for F32 weights). Arguments are already validated. */
+typedef void (*g4j_vec_dot_fn)(int64_t n, const void *x, const void *y, float *out);
+
+/* Activation conversion: n F32 values -> n / block_elems blocks of an activation type (F16, BF16, Q8_0, Q8_1,
+ * Q8_K). Plain C (kernels_scalar.c), the same for every variant. */
+typedef void (*g4j_from_float_fn)(int64_t n, const float *x, void *out);
+g4j_from_float_fn g4j_from_float(int32_t act_type);
 
 /* A variant's kernels by ggml type id; NULL where the variant has no kernel of its own for that type (the
  * dispatcher then uses the next variant down, by design: a wider variant is only written where it pays). */

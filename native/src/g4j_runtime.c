@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "g4j_internal.h"
 
@@ -129,50 +130,153 @@ g4j_status g4j_type_layout(int32_t type, int64_t *block_elems, int64_t *block_by
     return G4J_OK;
 }
 
+/* ---- activation types: ggml's type_traits_cpu[type].vec_dot_type (ggml-cpu.c) ---- */
+
+static int32_t vec_dot_type_of(int32_t type) {
+    switch (type) {
+    case G4J_TYPE_F32: return G4J_TYPE_F32;
+    case G4J_TYPE_F16: return G4J_TYPE_F16;
+    case G4J_TYPE_BF16: return G4J_TYPE_BF16;
+    case G4J_TYPE_Q4_0: case G4J_TYPE_Q5_0: case G4J_TYPE_Q8_0: case G4J_TYPE_IQ4_NL: return G4J_TYPE_Q8_0;
+    case G4J_TYPE_Q4_1: case G4J_TYPE_Q5_1: return G4J_TYPE_Q8_1;
+    case G4J_TYPE_Q2_K: case G4J_TYPE_Q3_K: case G4J_TYPE_Q4_K: case G4J_TYPE_Q5_K: case G4J_TYPE_Q6_K:
+    case G4J_TYPE_IQ4_XS: return G4J_TYPE_Q8_K;
+    default: return -1;
+    }
+}
+
+/* ---- per-thread scratch for converted activations: grown as needed, freed at thread exit ---- */
+
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+static pthread_key_t scratch_key;
+static int scratch_key_ok;
+/* The pointer also lives in static TLS, so leak checkers see it reachable while the thread lives. */
+static _Thread_local struct { void *data; size_t cap; } scratch;
+
+static void scratch_free(void *p) { free(p); }
+static void scratch_init(void) { scratch_key_ok = pthread_key_create(&scratch_key, scratch_free) == 0; }
+
+static void *scratch_get(size_t bytes) {
+    if (bytes <= scratch.cap) return scratch.data;
+    pthread_once(&scratch_once, scratch_init);
+    size_t cap = scratch.cap ? scratch.cap : 4096;
+    while (cap < bytes) cap = cap > SIZE_MAX / 2 ? bytes : cap * 2;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, cap) != 0) return NULL;
+    if (scratch_key_ok && pthread_setspecific(scratch_key, p) != 0) { free(p); return NULL; }
+    free(scratch.data);
+    scratch.data = p;
+    scratch.cap = cap;
+    return p;
+}
+
 /* ---- kernels: validate, then dispatch ---- */
 
-static g4j_status resolve(int32_t isa, int32_t type, int64_t n, const type_layout **lay, g4j_vec_dot_fn *fn) {
+typedef struct {
+    const type_layout *lay;     /* the weight type */
+    const type_layout *act;     /* its vec_dot_type */
+    g4j_from_float_fn convert;  /* NULL for F32 activations */
+    g4j_vec_dot_fn fn;
+} plan;
+
+static g4j_status type_plan(int32_t type, int64_t n, plan *p) {
+    const type_layout *l = find_layout(type);
+    if (!l) return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "unknown ggml type id %d", (int)type);
+    const int32_t act = vec_dot_type_of(type);
+    if (act < 0 || !g4j_kernels_scalar.vec_dot[type])
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "no dot-product kernel for type %s", l->name);
+    if (n < 0 || n % l->elems != 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "row length %lld is not a non-negative multiple of %s's block size %lld",
+                        (long long)n, l->name, (long long)l->elems);
+    p->lay = l;
+    p->act = find_layout(act);
+    p->convert = act == G4J_TYPE_F32 ? NULL : g4j_from_float(act);
+    p->fn = NULL;
+    return G4J_OK;
+}
+
+static g4j_status resolve(int32_t isa, int32_t type, int64_t n, plan *p) {
     ensure_init();
     if (isa == G4J_ISA_AUTO) isa = isa_auto;
     if (isa < 0 || isa >= G4J_ISA_COUNT)
         return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
     if (!cpu_runs(isa))
         return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
-    const type_layout *l = find_layout(type);
-    if (!l) return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "unknown ggml type id %d", (int)type);
-    if (type < 0 || type >= G4J_TYPE_ID_LIMIT || !resolved[isa].vec_dot[type])
-        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "no dot-product kernel for type %s yet", l->name);
-    if (n < 0 || n % l->elems != 0)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "row length %lld is not a non-negative multiple of %s's block size %lld",
-                        (long long)n, l->name, (long long)l->elems);
-    *lay = l;
-    *fn = resolved[isa].vec_dot[type];
+    g4j_status st = type_plan(type, n, p);
+    if (st != G4J_OK) return st;
+    p->fn = resolved[isa].vec_dot[type];
+    return G4J_OK;
+}
+
+/* Bytes of n activations in the plan's vec_dot_type; -1 if that does not fit a size_t / int64. */
+static int64_t act_bytes(const plan *p, int64_t n) {
+    const int64_t blocks = n / p->act->elems;
+    return blocks > INT64_MAX / p->act->bytes ? -1 : blocks * p->act->bytes;
+}
+
+/* The activations as the kernel wants them: y itself (F32), or converted into this thread's scratch. */
+static g4j_status convert(const plan *p, int64_t n, const float *y, const void **out) {
+    if (!p->convert || n == 0) { *out = y; return G4J_OK; }
+    const int64_t bytes = act_bytes(p, n);
+    void *buf = bytes < 0 || (uint64_t)bytes > SIZE_MAX ? NULL : scratch_get((size_t)bytes);
+    if (!buf)
+        return g4j_fail(G4J_E_OUT_OF_MEMORY, "cannot allocate %lld bytes for %lld activations converted to %s",
+                        (long long)bytes, (long long)n, p->act->name);
+    p->convert(n, y, buf);
+    *out = buf;
+    return G4J_OK;
+}
+
+g4j_status g4j_vec_dot_type(int32_t type, int32_t *vec_dot_type) {
+    plan p;
+    g4j_status st = type_plan(type, 0, &p);
+    if (st != G4J_OK) return st;
+    if (!vec_dot_type) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_vec_dot_type: null output pointer");
+    *vec_dot_type = p.act->id;
+    return G4J_OK;
+}
+
+g4j_status g4j_quantize_activations(int32_t type, int64_t n, const float *x, void *out, int64_t out_bytes) {
+    plan p;
+    g4j_status st = type_plan(type, n, &p);
+    if (st != G4J_OK) return st;
+    const int64_t need = act_bytes(&p, n);
+    if (need < 0 || out_bytes < need)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_quantize_activations: %lld activations as %s need %lld bytes, room for %lld",
+                        (long long)n, p.act->name, (long long)need, (long long)out_bytes);
+    if (n > 0 && (!x || !out)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_quantize_activations: null pointer");
+    if (n == 0) return G4J_OK;
+    if (p.convert) p.convert(n, x, out);
+    else memmove(out, x, (size_t)need);
     return G4J_OK;
 }
 
 g4j_status g4j_vec_dot(int32_t isa, int32_t type, int64_t n, const void *x, const float *y, float *out) {
-    const type_layout *l;
-    g4j_vec_dot_fn fn;
-    g4j_status st = resolve(isa, type, n, &l, &fn);
+    plan p;
+    g4j_status st = resolve(isa, type, n, &p);
     if (st != G4J_OK) return st;
     if (!out || (n > 0 && (!x || !y))) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_vec_dot: null pointer");
-    fn(n, x, y, out);
+    const void *act;
+    if ((st = convert(&p, n, y, &act)) != G4J_OK) return st;
+    p.fn(n, x, act, out);
     return G4J_OK;
 }
 
 g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
                       const float *x, float *y) {
-    const type_layout *l;
-    g4j_vec_dot_fn fn;
-    g4j_status st = resolve(isa, type, cols, &l, &fn);
+    plan p;
+    g4j_status st = resolve(isa, type, cols, &p);
     if (st != G4J_OK) return st;
     if (rows < 0) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec: negative row count %lld", (long long)rows);
-    const int64_t min_row_bytes = cols / l->elems * l->bytes;
+    const int64_t min_row_bytes = cols / p.lay->elems * p.lay->bytes;
     if (row_bytes < min_row_bytes)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec: row stride %lld bytes is less than a row of %lld %s elements (%lld bytes)",
-                        (long long)row_bytes, (long long)cols, l->name, (long long)min_row_bytes);
+                        (long long)row_bytes, (long long)cols, p.lay->name, (long long)min_row_bytes);
     if (rows > 0 && (!w || !y || (cols > 0 && !x))) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec: null pointer");
+    if (rows == 0) return G4J_OK;
+    const void *act;
+    if ((st = convert(&p, cols, x, &act)) != G4J_OK) return st;
     const char *row = (const char *)w;
-    for (int64_t r = 0; r < rows; r++, row += row_bytes) fn(cols, row, x, &y[r]);
+    for (int64_t r = 0; r < rows; r++, row += row_bytes) p.fn(cols, row, act, &y[r]);
     return G4J_OK;
 }

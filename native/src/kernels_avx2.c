@@ -1,12 +1,22 @@
 /*
  * kernels_avx2.c - AVX2 + FMA + F16C variants. This file alone is compiled with -mavx2 -mfma -mf16c
  * (cmake/G4jIsa.cmake); it is only entered after the run-time probe found those features.
+ *
+ * Same arithmetic as the scalar reference (kernels_scalar.c): the integer sums per block are computed with
+ * maddubs (u8 x s8 -> s16 pairs) and madd (s16 x s16 -> s32 pairs), then scaled in float; only the order of the
+ * float additions differs. No s16 saturation can happen: the unsigned operand of maddubs is at most 128 (a
+ * |weight| of Q8_0) and the activations are in [-127, 127] (see g4j_from_float), so a pair is at most
+ * 2 * 128 * 127 < 32767.
+ *
+ * The block-of-32 types share one shape: a per-type unpack of 32 weights to bytes, then dot32_* and one FMA per
+ * block. The K-quants share the scale broadcasting (scale_pair) and fold the constant offset of their weights
+ * (-4 for Q3_K, -32 for Q6_K) into Q8_K's bsums instead of widening.
  */
 #include <immintrin.h>
 
 #include "g4j_internal.h"
 
-static inline float hsum256(__m256 v) {
+static inline float hsum_ps(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
     lo = _mm_add_ps(lo, hi);
     lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
@@ -14,49 +24,342 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(lo);
 }
 
-/* 8 int8 -> 8 floats */
-static inline __m256 i8x8_to_ps(const int8_t *q) {
-    return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)q)));
+static inline int32_t hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
 }
 
-static void vec_dot_q8_0(int64_t n, const void *vx, const float *y, float *out) {
-    const g4j_block_q8_0 *x = (const g4j_block_q8_0 *)vx;
-    const int64_t nb = n / G4J_QK8_0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    for (int64_t b = 0; b < nb; b++) {
-        const float *yb = y + b * G4J_QK8_0;
-        const __m256 d = _mm256_set1_ps(_cvtsh_ss(x[b].d));
-        __m256 s0 = _mm256_mul_ps(i8x8_to_ps(x[b].qs + 0), _mm256_loadu_ps(yb + 0));
-        __m256 s1 = _mm256_mul_ps(i8x8_to_ps(x[b].qs + 8), _mm256_loadu_ps(yb + 8));
-        s0 = _mm256_fmadd_ps(i8x8_to_ps(x[b].qs + 16), _mm256_loadu_ps(yb + 16), s0);
-        s1 = _mm256_fmadd_ps(i8x8_to_ps(x[b].qs + 24), _mm256_loadu_ps(yb + 24), s1);
-        acc0 = _mm256_fmadd_ps(d, s0, acc0);
-        acc1 = _mm256_fmadd_ps(d, s1, acc1);
+static inline float h2f(g4j_half h) { return _cvtsh_ss(h); }
+
+/* ---- helpers for blocks of 32 ---- */
+
+/* 8 s32 partial sums of 32 signed x 32 signed bytes (x may be -128, y in [-127, 127]). */
+static inline __m256i dot32_ss(__m256i x, __m256i y) {
+    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(y, x));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
+/* 8 s32 partial sums of 32 unsigned (<= 127) x 32 signed bytes. */
+static inline __m256i dot32_us(__m256i x, __m256i y) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), _mm256_set1_epi16(1));
+}
+
+/* 16 packed nibbles -> 32 bytes: low nibbles are elements 0..15, high nibbles 16..31. */
+static inline __m256i nibbles32(const uint8_t *q) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)q);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0f));
+}
+
+/* bit i of the 32-bit word at q -> byte i: 0x10 if set, else 0. */
+static inline __m256i bits32_to_0x10(const uint8_t *q) {
+    uint32_t w;
+    memcpy(&w, q, 4);
+    const __m256i spread = _mm256_shuffle_epi8(_mm256_set1_epi32((int)w),
+        _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0101010101010101, 0x0000000000000000));
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(spread, bit), bit), _mm256_set1_epi8(0x10));
+}
+
+#define LOAD256(p) _mm256_loadu_si256((const __m256i *)(p))
+
+/* Blocks of 32 against Q8_0: two accumulators, one FMA of d_x * d_y per block. UNPACK(xb) gives the 32 signed
+ * weights of block xb as bytes. */
+#define DOT_Q8_0_FAMILY(NAME, BLOCK, UNPACK)                                                                        \
+    static void NAME(int64_t n, const void *vx, const void *vy, float *out) {                                       \
+        const BLOCK *x = (const BLOCK *)vx;                                                                          \
+        const g4j_block_q8_0 *y = (const g4j_block_q8_0 *)vy;                                                        \
+        const int64_t nb = n / 32;                                                                                   \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                                               \
+        int64_t b = 0;                                                                                               \
+        for (; b + 2 <= nb; b += 2) {                                                                                \
+            const __m256i p0 = dot32_ss(UNPACK((&x[b])), LOAD256(y[b].qs));                                          \
+            const __m256i p1 = dot32_ss(UNPACK((&x[b + 1])), LOAD256(y[b + 1].qs));                                  \
+            acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);         \
+            acc1 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b + 1].d) * h2f(y[b + 1].d)), _mm256_cvtepi32_ps(p1), acc1); \
+        }                                                                                                            \
+        for (; b < nb; b++) {                                                                                        \
+            const __m256i p0 = dot32_ss(UNPACK((&x[b])), LOAD256(y[b].qs));                                          \
+            acc0 = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p0), acc0);         \
+        }                                                                                                            \
+        *out = hsum_ps(_mm256_add_ps(acc0, acc1));                                                                   \
     }
-    *out = hsum256(_mm256_add_ps(acc0, acc1));
+
+static inline __m256i unpack_q8_0(const g4j_block_q8_0 *b) { return LOAD256(b->qs); }
+static inline __m256i unpack_q4_0(const g4j_block_q4_0 *b) { return _mm256_sub_epi8(nibbles32(b->qs), _mm256_set1_epi8(8)); }
+static inline __m256i unpack_q5_0(const g4j_block_q5_0 *b) {
+    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b->qs), bits32_to_0x10(b->qh)), _mm256_set1_epi8(16));
+}
+static inline __m256i unpack_iq4_nl(const g4j_block_iq4_nl *b) {
+    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values));
+    return _mm256_shuffle_epi8(lut, nibbles32(b->qs));
 }
 
-static void vec_dot_f16(int64_t n, const void *vx, const float *y, float *out) {
-    const g4j_half *x = (const g4j_half *)vx;
+DOT_Q8_0_FAMILY(vec_dot_q8_0, g4j_block_q8_0, unpack_q8_0)
+DOT_Q8_0_FAMILY(vec_dot_q4_0, g4j_block_q4_0, unpack_q4_0)
+DOT_Q8_0_FAMILY(vec_dot_q5_0, g4j_block_q5_0, unpack_q5_0)
+DOT_Q8_0_FAMILY(vec_dot_iq4_nl, g4j_block_iq4_nl, unpack_iq4_nl)
+
+/* Blocks of 32 with a min against Q8_1: d_x d_y sum(q_x q_y) + m_x s_y; unsigned weights. */
+#define DOT_Q8_1_FAMILY(NAME, BLOCK, UNPACK)                                                                        \
+    static void NAME(int64_t n, const void *vx, const void *vy, float *out) {                                       \
+        const BLOCK *x = (const BLOCK *)vx;                                                                          \
+        const g4j_block_q8_1 *y = (const g4j_block_q8_1 *)vy;                                                        \
+        const int64_t nb = n / 32;                                                                                   \
+        __m256 acc = _mm256_setzero_ps();                                                                            \
+        float summs = 0.0f;                                                                                          \
+        for (int64_t b = 0; b < nb; b++) {                                                                           \
+            const __m256i p = dot32_us(UNPACK((&x[b])), LOAD256(y[b].qs));                                           \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * h2f(y[b].d)), _mm256_cvtepi32_ps(p), acc);            \
+            summs += h2f(x[b].m) * h2f(y[b].s);                                                                      \
+        }                                                                                                            \
+        *out = hsum_ps(acc) + summs;                                                                                 \
+    }
+
+static inline __m256i unpack_q4_1(const g4j_block_q4_1 *b) { return nibbles32(b->qs); }
+static inline __m256i unpack_q5_1(const g4j_block_q5_1 *b) { return _mm256_or_si256(nibbles32(b->qs), bits32_to_0x10(b->qh)); }
+
+DOT_Q8_1_FAMILY(vec_dot_q4_1, g4j_block_q4_1, unpack_q4_1)
+DOT_Q8_1_FAMILY(vec_dot_q5_1, g4j_block_q5_1, unpack_q5_1)
+
+/* ---- K-quants (x Q8_K) ---- */
+
+/* The scales of the K-quants with sub-blocks of 16: sc16 holds the 16 scales as s16. For the 32 bytes of chunk k
+ * (0..3) of half h (0..1), one maddubs covers sub-blocks 8h+2k (low 128-bit lane) and 8h+2k+1 (high lane):
+ * scales_of_half broadcasts scales 8h..8h+7 to both lanes, scale_pair then picks 2k in the low lane and 2k+1 in
+ * the high lane with one byte shuffle. */
+static inline __m256i scales_of_half(__m256i sc16, int h) {
+    return h ? _mm256_permute2x128_si256(sc16, sc16, 0x11) : _mm256_permute2x128_si256(sc16, sc16, 0x00);
+}
+static const uint8_t pair_shuffle[4][32] __attribute__((aligned(32))) = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+};
+static inline __m256i scale_pair(__m256i sch, int k) {
+    return _mm256_shuffle_epi8(sch, _mm256_load_si256((const __m256i *)pair_shuffle[k]));
+}
+
+static void vec_dot_q2_K(int64_t n, const void *vx, const void *vy, float *out) {
+    const g4j_block_q2_K *x = (const g4j_block_q2_K *)vx;
+    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
+    const __m256i m3 = _mm256_set1_epi8(3);
     __m256 acc = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8)
-        acc = _mm256_fmadd_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))), _mm256_loadu_ps(y + i), acc);
-    float sum = hsum256(acc);
-    for (; i < n; i++) sum += _cvtsh_ss(x[i]) * y[i];
-    *out = sum;
+    float accm = 0.0f;
+    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
+        const __m128i sm = _mm_loadu_si128((const __m128i *)x[b].scales);
+        const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sm, _mm_set1_epi8(0x0f)));
+        const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(0x0f)));
+        const int32_t summs = hsum_epi32(_mm256_madd_epi16(mn16, LOAD256(y[b].bsums)));
+        __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i q2 = LOAD256(x[b].qs + 32 * h), sch = scales_of_half(sc16, h);
+            const int8_t *q8 = y[b].qs + 128 * h;
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * k), m3);
+                const __m256i p = _mm256_maddubs_epi16(q, LOAD256(q8 + 32 * k));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sch, k)));
+            }
+        }
+        const float d = y[b].d * h2f(x[b].d), dmin = y[b].d * h2f(x[b].dmin);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
+        accm += dmin * (float)summs;
+    }
+    *out = hsum_ps(acc) - accm;
 }
 
-static void vec_dot_f32(int64_t n, const void *vx, const float *y, float *out) {
-    const float *x = (const float *)vx;
+/* Q3_K: u = 2 low bits + 4 * hmask bit in [0, 7]; the weight is u - 4, so sum sc q y = sum sc u y - 4 sum sc bsums. */
+static void vec_dot_q3_K(int64_t n, const void *vx, const void *vy, float *out) {
+    const g4j_block_q3_K *x = (const g4j_block_q3_K *)vx;
+    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
+    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
+        uint32_t w[4];
+        g4j_q3k_scale_words(x[b].scales, w);
+        const __m128i sc8 = _mm_sub_epi8(_mm_set_epi32((int)w[3], (int)w[2], (int)w[1], (int)w[0]), _mm_set1_epi8(32));
+        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
+        __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(sc16, LOAD256(y[b].bsums)), 2);
+        sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
+        const __m256i hm = LOAD256(x[b].hmask);
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i q3 = LOAD256(x[b].qs + 32 * h), sch = scales_of_half(sc16, h);
+            const int8_t *q8 = y[b].qs + 128 * h;
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q3, 2 * k), m3);
+                const __m256i hi = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(hm, 4 * h + k), 2), m4);
+                const __m256i p = _mm256_maddubs_epi16(_mm256_or_si256(lo, hi), LOAD256(q8 + 32 * k));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sch, k)));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    *out = hsum_ps(acc);
+}
+
+/* Q4_K / Q5_K share everything but the fifth bit. */
+static inline void q45_K_block(const uint8_t scales[12], const uint8_t *qs, const uint8_t *qh,
+                               const g4j_block_q8_K *y, __m256i *sumi_out, int32_t *summ_out) {
+    uint32_t scw[2], mnw[2];
+    g4j_k4_scale_words(scales, scw, mnw);
+    const __m128i mn8 = _mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]);
+    const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8)); /* each min twice: 16 bsums */
+    const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)scw[1], (int)scw[0])); /* 8 scales, s16 */
+    *summ_out = hsum_epi32(_mm256_madd_epi16(mn16, LOAD256(y->bsums)));
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    const __m256i hb = qh ? LOAD256(qh) : _mm256_setzero_si256();
+    __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 4
+    for (int c = 0; c < 4; c++) {
+        const __m256i q4 = LOAD256(qs + 32 * c);
+        __m256i lo = _mm256_and_si256(q4, m4);
+        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
+        if (qh) {
+            const __m256i b0 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), _mm256_set1_epi8(1));
+            const __m256i b1 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c + 1), _mm256_set1_epi8(1));
+            lo = _mm256_or_si256(lo, _mm256_slli_epi16(b0, 4));
+            hi = _mm256_or_si256(hi, _mm256_slli_epi16(b1, 4));
+        }
+        /* scale of sub-block 2c for the low nibbles, 2c+1 for the high ones, in every s16 lane */
+        const __m256i s0 = _mm256_shuffle_epi8(scales_of_half(sc16, 0), _mm256_set1_epi16((short)(0x0100 + 0x0404 * c)));
+        const __m256i s1 = _mm256_shuffle_epi8(scales_of_half(sc16, 0), _mm256_set1_epi16((short)(0x0302 + 0x0404 * c)));
+        const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, LOAD256(y->qs + 64 * c)), s0);
+        const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, LOAD256(y->qs + 64 * c + 32)), s1);
+        sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
+    }
+    *sumi_out = sumi;
+}
+
+static void vec_dot_q4_K(int64_t n, const void *vx, const void *vy, float *out) {
+    const g4j_block_q4_K *x = (const g4j_block_q4_K *)vx;
+    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
+    __m256 acc = _mm256_setzero_ps();
+    float accm = 0.0f;
+    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
+        __m256i sumi;
+        int32_t summ;
+        q45_K_block(x[b].scales, x[b].qs, NULL, &y[b], &sumi, &summ);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
+        accm += h2f(x[b].dmin) * y[b].d * (float)summ;
+    }
+    *out = hsum_ps(acc) - accm;
+}
+
+static void vec_dot_q5_K(int64_t n, const void *vx, const void *vy, float *out) {
+    const g4j_block_q5_K *x = (const g4j_block_q5_K *)vx;
+    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
+    __m256 acc = _mm256_setzero_ps();
+    float accm = 0.0f;
+    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
+        __m256i sumi;
+        int32_t summ;
+        q45_K_block(x[b].scales, x[b].qs, x[b].qh, &y[b], &sumi, &summ);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
+        accm += h2f(x[b].dmin) * y[b].d * (float)summ;
+    }
+    *out = hsum_ps(acc) - accm;
+}
+
+/* Q6_K: u in [0, 63], the weight is u - 32, so sum sc q y = sum sc u y - 32 sum sc bsums. */
+static void vec_dot_q6_K(int64_t n, const void *vx, const void *vy, float *out) {
+    const g4j_block_q6_K *x = (const g4j_block_q6_K *)vx;
+    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
+    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
+        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[b].scales));
+        __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                        _mm256_slli_epi32(_mm256_madd_epi16(sc16, LOAD256(y[b].bsums)), 5));
+#pragma GCC unroll 2
+        for (int h = 0; h < 2; h++) {
+            const __m256i l0 = LOAD256(x[b].ql + 64 * h), l1 = LOAD256(x[b].ql + 64 * h + 32), sch = scales_of_half(sc16, h);
+            const __m256i qh = LOAD256(x[b].qh + 32 * h);
+            const int8_t *q8 = y[b].qs + 128 * h;
+            const __m256i q[4] = {
+                _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
+                _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m30)),
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
+            };
+#pragma GCC unroll 4
+            for (int k = 0; k < 4; k++) {
+                const __m256i p = _mm256_maddubs_epi16(q[k], LOAD256(q8 + 32 * k));
+                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sch, k)));
+            }
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    *out = hsum_ps(acc);
+}
+
+/* IQ4_XS: per sub-block of 32 a signed 6-bit scale; the s32 sums are scaled as integers, one FMA per block. */
+static void vec_dot_iq4_xs(int64_t n, const void *vx, const void *vy, float *out) {
+    const g4j_block_iq4_xs *x = (const g4j_block_iq4_xs *)vx;
+    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
+    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values));
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
+        __m256i sumi = _mm256_setzero_si256();
+#pragma GCC unroll 8
+        for (int s = 0; s < 8; s++) {
+            const int ls = ((x[b].scales_l[s / 2] >> (4 * (s % 2))) & 0xf) | (((x[b].scales_h >> (2 * s)) & 3) << 4);
+            const __m256i q = _mm256_shuffle_epi8(lut, nibbles32(x[b].qs + 16 * s));
+            const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(LOAD256(y[b].qs + 32 * s), q));
+            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_set1_epi16((short)(ls - 32))));
+        }
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
+    }
+    *out = hsum_ps(acc);
+}
+
+/* ---- float rows ---- */
+
+static void vec_dot_f32(int64_t n, const void *vx, const void *vy, float *out) {
+    const float *x = (const float *)vx, *y = (const float *)vy;
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
         acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
     }
-    float sum = hsum256(_mm256_add_ps(acc0, acc1));
+    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
     for (; i < n; i++) sum += x[i] * y[i];
+    *out = sum;
+}
+
+static void vec_dot_f16(int64_t n, const void *vx, const void *vy, float *out) {
+    const g4j_half *x = (const g4j_half *)vx, *y = (const g4j_half *)vy;
+#define LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(LOADH(x + i), LOADH(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(LOADH(x + i + 8), LOADH(y + i + 8), acc1);
+    }
+#undef LOADH
+    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += h2f(x[i]) * h2f(y[i]);
+    *out = sum;
+}
+
+static void vec_dot_bf16(int64_t n, const void *vx, const void *vy, float *out) {
+    const uint16_t *x = (const uint16_t *)vx, *y = (const uint16_t *)vy;
+#define LOADB(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        acc0 = _mm256_fmadd_ps(LOADB(x + i), LOADB(y + i), acc0);
+        acc1 = _mm256_fmadd_ps(LOADB(x + i + 8), LOADB(y + i + 8), acc1);
+    }
+#undef LOADB
+    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+    for (; i < n; i++) sum += g4j_bf16_to_float(x[i]) * g4j_bf16_to_float(y[i]);
     *out = sum;
 }
 
@@ -64,6 +367,18 @@ const g4j_kernel_table g4j_kernels_avx2 = {
     .vec_dot = {
         [G4J_TYPE_F32] = vec_dot_f32,
         [G4J_TYPE_F16] = vec_dot_f16,
+        [G4J_TYPE_BF16] = vec_dot_bf16,
+        [G4J_TYPE_Q4_0] = vec_dot_q4_0,
+        [G4J_TYPE_Q4_1] = vec_dot_q4_1,
+        [G4J_TYPE_Q5_0] = vec_dot_q5_0,
+        [G4J_TYPE_Q5_1] = vec_dot_q5_1,
         [G4J_TYPE_Q8_0] = vec_dot_q8_0,
+        [G4J_TYPE_Q2_K] = vec_dot_q2_K,
+        [G4J_TYPE_Q3_K] = vec_dot_q3_K,
+        [G4J_TYPE_Q4_K] = vec_dot_q4_K,
+        [G4J_TYPE_Q5_K] = vec_dot_q5_K,
+        [G4J_TYPE_Q6_K] = vec_dot_q6_K,
+        [G4J_TYPE_IQ4_NL] = vec_dot_iq4_nl,
+        [G4J_TYPE_IQ4_XS] = vec_dot_iq4_xs,
     },
 };

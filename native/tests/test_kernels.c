@@ -1,14 +1,25 @@
 /*
- * test_kernels.c - native unit tests (ctest): every kernel variant this CPU runs against a double-precision
- * oracle written here, independent of the library's own code; argument checking; type layouts against
- * ggml's published block sizes.
+ * test_kernels.c - native unit tests (ctest), independent of the library's own code:
+ *  - the activation conversion (g4j_quantize_activations) byte for byte against converters written here from
+ *    ggml's definitions (ggml's AVX quantize_row_q8_0/q8_1, quantize_row_q8_K_ref, f16/bf16 nearest-even);
+ *  - for every weight type and every variant this CPU runs: random rows of awkward lengths; the scalar
+ *    reference against a double-precision oracle (weights and converted activations decoded here), and every
+ *    variant against the scalar reference; matvec against vec_dot, bit for bit, on several rows and strides;
+ *  - the per-thread scratch from several threads at once; argument checking; type layouts against ggml's
+ *    published block sizes.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gguf4j.h"
+
+/* Under AddressSanitizer, a failing allocation returns NULL (the library must report it, not abort); options in
+ * ASAN_OPTIONS still apply on top. Visible, and the test is linked with -rdynamic, so that the runtime finds it. */
+const char *__asan_default_options(void);
+__attribute__((visibility("default"))) const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
 
 static int failures = 0;
 #define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
@@ -17,95 +28,470 @@ static int failures = 0;
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void) { rng_state ^= rng_state << 13; rng_state ^= rng_state >> 7; rng_state ^= rng_state << 17; return (uint32_t)(rng_state >> 11); }
 static float rndf(void) { return (float)((rnd() & 0xffffff) / 16777216.0 * 2.0 - 1.0); }
-
-/* half of a value known to be a normal binary16 number with at most 11 significant bits */
-static uint16_t exact_half(float f) {
-    uint32_t b; memcpy(&b, &f, 4);
-    if ((b & 0x7fffffff) == 0) return (uint16_t)(b >> 16);
-    uint32_t sign = (b >> 16) & 0x8000, exp = ((b >> 23) & 0xff) - 112, mant = (b >> 13) & 0x3ff;
-    return (uint16_t)(sign | (exp << 10) | mant);
+static float gauss(void) {
+    double u = ((rnd() & 0xffffff) + 1) / 16777217.0, v = (rnd() & 0xffffff) / 16777216.0;
+    return (float)(sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
 }
+
+enum { F32 = 0, F16 = 1, Q4_0 = 2, Q4_1 = 3, Q5_0 = 6, Q5_1 = 7, Q8_0 = 8, Q8_1 = 9, Q2_K = 10, Q3_K = 11, Q4_K = 12,
+       Q5_K = 13, Q6_K = 14, Q8_K = 15, IQ2_XXS = 16, IQ4_NL = 20, IQ4_XS = 23, BF16 = 30 };
+
+/* ---- binary16 / bfloat16, written independently of the library (double arithmetic) ---- */
+
 static double half_value(uint16_t h) {
     int e = (h >> 10) & 0x1f, m = h & 0x3ff; double s = (h & 0x8000) ? -1 : 1;
+    if (e == 31) return m ? NAN : s * INFINITY;
     return e == 0 ? s * m * ldexp(1, -24) : s * (1024 + m) * ldexp(1, e - 25);
 }
+/* nearest-even binary16 of a finite float (NaN -> sign | 0x7e00 as ggml) */
+static uint16_t half_of(float f) {
+    uint16_t sign = signbit(f) ? 0x8000 : 0;
+    double a = fabs((double)f);
+    if (isnan(f)) return sign | 0x7e00;
+    if (a >= 65520.0) return sign | 0x7c00;
+    if (a < ldexp(1, -14)) return sign | (uint16_t)nearbyint(a * ldexp(1, 24)); /* subnormal; 0x400 = min normal */
+    int e; frexp(a, &e);                                /* a = m * 2^e, m in [0.5, 1) */
+    double q = nearbyint(ldexp(a, 11 - e));             /* 11 significant bits, in [1024, 2048] */
+    if (q == 2048) { q = 1024; e++; }
+    if (e + 14 >= 31) return sign | 0x7c00;
+    return sign | (uint16_t)((e + 14) << 10) | (uint16_t)((int)q - 1024);
+}
+static double bf16_value(uint16_t h) { uint32_t u = (uint32_t)h << 16; float f; memcpy(&f, &u, 4); return f; }
+static uint16_t bf16_of(float f) {
+    if (isnan(f)) { uint32_t u; memcpy(&u, &f, 4); return (uint16_t)((u >> 16) | 64); }
+    /* nearest-even to 8 significant bits, via double */
+    if (f == 0 || isinf(f)) { uint32_t u; memcpy(&u, &f, 4); return (uint16_t)(u >> 16); }
+    int e; frexp((double)f, &e);
+    double q = nearbyint(ldexp((double)f, 8 - e));
+    float r = (float)ldexp(q, e - 8);                     /* may overflow to inf: what rounding gives */
+    uint32_t u; memcpy(&u, &r, 4);
+    if (e - 8 < -133) { /* subnormal bf16: round at the fixed 2^-133 step */
+        r = (float)(nearbyint((double)f * ldexp(1, 133)) * ldexp(1, -133));
+        memcpy(&u, &r, 4);
+    }
+    return (uint16_t)(u >> 16);
+}
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static uint16_t get16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
 
-#define QK 32
-#define BLOCK_BYTES 34
+/* ---- layouts (ggml-common.h), as published ---- */
 
-/* fills n/32 Q8_0 blocks with random scales exactly representable in binary16 and random quants */
-static void fill_q8_0(unsigned char *x, int64_t n) {
-    for (int64_t b = 0; b < n / QK; b++) {
-        unsigned char *blk = x + b * BLOCK_BYTES;
-        float d = ldexpf((float)(1024 + rnd() % 1024), -(int)(16 + rnd() % 6)); /* 11-bit mantissa, normal range */
-        uint16_t h = exact_half(d);
-        memcpy(blk, &h, 2);
-        for (int j = 0; j < QK; j++) blk[2 + j] = (unsigned char)(int8_t)((int)(rnd() % 255) - 127);
+typedef struct { int id; const char *name; int64_t elems, bytes; int act; } tinfo;
+static const tinfo TYPES[] = {
+    {F32, "f32", 1, 4, F32}, {F16, "f16", 1, 2, F16}, {BF16, "bf16", 1, 2, BF16},
+    {Q4_0, "q4_0", 32, 18, Q8_0}, {Q4_1, "q4_1", 32, 20, Q8_1}, {Q5_0, "q5_0", 32, 22, Q8_0},
+    {Q5_1, "q5_1", 32, 24, Q8_1}, {Q8_0, "q8_0", 32, 34, Q8_0}, {Q2_K, "q2_K", 256, 84, Q8_K},
+    {Q3_K, "q3_K", 256, 110, Q8_K}, {Q4_K, "q4_K", 256, 144, Q8_K}, {Q5_K, "q5_K", 256, 176, Q8_K},
+    {Q6_K, "q6_K", 256, 210, Q8_K}, {IQ4_NL, "iq4_nl", 32, 18, Q8_0}, {IQ4_XS, "iq4_xs", 256, 136, Q8_K},
+};
+#define NTYPES (sizeof TYPES / sizeof TYPES[0])
+static int64_t act_block_elems(int act) { return act == Q8_K ? 256 : act == Q8_0 || act == Q8_1 ? 32 : 1; }
+static int64_t act_block_bytes(int act) {
+    switch (act) { case F32: return 4; case F16: case BF16: return 2; case Q8_0: return 34; case Q8_1: return 36; default: return 292; }
+}
+
+/* ---- activation converters, from ggml's definitions ---- */
+
+/* ggml x86 quantize_row_q8_0/q8_1 (AVX): d = amax/127, multiplier 127/amax, nearest-even, saturating packs */
+static int32_t cvt32(float v) { /* cvtps_epi32: NaN / out of range -> INT32_MIN */
+    return v >= -2147483648.0f && v < 2147483648.0f ? (int32_t)nearbyint(v) : INT32_MIN;
+}
+static void ref_q8_01(const float *x, int64_t n, uint8_t *out, int with_sum) {
+    const int bb = with_sum ? 36 : 34;
+    for (int64_t b = 0; b < n / 32; b++) {
+        const float *xb = x + 32 * b;
+        uint8_t *o = out + b * bb;
+        float amax = 0;
+        for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(xb[j]));
+        const float d = amax / 127.f, id = amax != 0 ? 127.f / amax : 0.0f;
+        put16(o, half_of(d));
+        uint32_t sum = 0; /* of the int32 values before the saturating packs, wrapping like the vector adds */
+        for (int j = 0; j < 32; j++) {
+            const float v = xb[j] * id;
+            const int32_t q = cvt32(v);
+            o[(with_sum ? 4 : 2) + j] = (uint8_t)(int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+            sum += (uint32_t)q;
+        }
+        if (with_sum) put16(o + 2, half_of(d * (float)(int32_t)sum));
+    }
+}
+/* quantize_row_q8_K_ref */
+static void ref_q8_K(const float *x, int64_t n, uint8_t *out) {
+    for (int64_t b = 0; b < n / 256; b++) {
+        const float *xb = x + 256 * b;
+        uint8_t *o = out + b * 292;
+        memset(o, 0, 292);
+        float max = 0, amax = 0;
+        for (int j = 0; j < 256; j++) if (fabsf(xb[j]) > amax) { amax = fabsf(xb[j]); max = xb[j]; }
+        if (amax == 0) continue;
+        const float iscale = -127.f / max;
+        for (int j = 0; j < 256; j++) {
+            const float v = iscale * xb[j];
+            int q = (int)nearbyintf(v);
+            o[4 + j] = (uint8_t)(int8_t)(q > 127 ? 127 : q);
+        }
+        for (int g = 0; g < 16; g++) {
+            int s = 0;
+            for (int j = 0; j < 16; j++) s += (int8_t)o[4 + 16 * g + j];
+            int16_t s16 = (int16_t)s;
+            memcpy(o + 260 + 2 * g, &s16, 2);
+        }
+        const float d = 1 / iscale;
+        memcpy(o, &d, 4);
+    }
+}
+static void ref_activations(int act, const float *x, int64_t n, uint8_t *out) {
+    switch (act) {
+    case F32: memcpy(out, x, 4 * (size_t)n); break;
+    case F16: for (int64_t i = 0; i < n; i++) put16(out + 2 * i, half_of(x[i])); break;
+    case BF16: for (int64_t i = 0; i < n; i++) put16(out + 2 * i, bf16_of(x[i])); break;
+    case Q8_0: ref_q8_01(x, n, out, 0); break;
+    case Q8_1: ref_q8_01(x, n, out, 1); break;
+    default: ref_q8_K(x, n, out); break;
     }
 }
 
-static double oracle_q8_0(int64_t n, const unsigned char *x, const float *y, double *abs_sum) {
-    double s = 0, a = 0;
-    for (int64_t b = 0; b < n / QK; b++) {
-        const unsigned char *blk = x + b * BLOCK_BYTES;
-        uint16_t h; memcpy(&h, blk, 2);
-        double d = half_value(h);
-        for (int j = 0; j < QK; j++) {
-            double t = d * (int8_t)blk[2 + j] * y[b * QK + j];
-            s += t; a += fabs(t);
+/* value of converted activation i; for Q8_1 also the block's s (the kernel uses s for the mins term) */
+static double act_value(int act, const uint8_t *a, int64_t i) {
+    switch (act) {
+    case F32: { float f; memcpy(&f, a + 4 * i, 4); return f; }
+    case F16: return half_value(get16(a + 2 * i));
+    case BF16: return bf16_value(get16(a + 2 * i));
+    case Q8_0: return half_value(get16(a + 34 * (i / 32))) * (int8_t)a[34 * (i / 32) + 2 + i % 32];
+    case Q8_1: return half_value(get16(a + 36 * (i / 32))) * (int8_t)a[36 * (i / 32) + 4 + i % 32];
+    default: { float d; memcpy(&d, a + 292 * (i / 256), 4); return (double)d * (int8_t)a[292 * (i / 256) + 4 + i % 256]; }
+    }
+}
+
+/* ---- weights: random valid rows, and their decoding ---- */
+
+static const int8_t IQ4NL[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+
+/* a random finite binary16 with |value| in [2^lo, 2^hi) */
+static uint16_t rnd_half(int lo, int hi, int allow_negative) {
+    int e = lo + (int)(rnd() % (unsigned)(hi - lo));
+    uint16_t h = half_of(ldexpf(1.0f + (rnd() & 0x3ff) / 1024.0f, e));
+    return (uint16_t)(h | (allow_negative && (rnd() & 1) ? 0x8000 : 0));
+}
+
+/* offsets of the f16 scale fields of each block type (the rest is random bytes) */
+static void fill_row(int type, uint8_t *row, int64_t n) {
+    const tinfo *t = NULL;
+    for (size_t i = 0; i < NTYPES; i++) if (TYPES[i].id == type) t = &TYPES[i];
+    if (type == F32) { for (int64_t i = 0; i < n; i++) { float f = gauss(); memcpy(row + 4 * i, &f, 4); } return; }
+    if (type == F16) { for (int64_t i = 0; i < n; i++) put16(row + 2 * i, half_of(gauss())); return; }
+    if (type == BF16) { for (int64_t i = 0; i < n; i++) put16(row + 2 * i, bf16_of(gauss())); return; }
+    const int64_t nb = n / t->elems;
+    for (int64_t i = 0; i < nb * t->bytes; i++) row[i] = (uint8_t)rnd();
+    for (int64_t b = 0; b < nb; b++) {
+        uint8_t *p = row + b * t->bytes;
+        switch (type) {
+        case Q4_0: case Q5_0: case Q8_0: case IQ4_NL: case IQ4_XS: put16(p, rnd_half(-12, -4, 1)); break;
+        case Q4_1: case Q5_1: put16(p, rnd_half(-12, -4, 1)); put16(p + 2, rnd_half(-10, -2, 1)); break;
+        case Q4_K: case Q5_K: put16(p, rnd_half(-14, -6, 0)); put16(p + 2, rnd_half(-14, -6, 0)); break;
+        case Q2_K: put16(p + 80, rnd_half(-12, -4, 0)); put16(p + 82, rnd_half(-12, -4, 0)); break;
+        case Q3_K: put16(p + 108, rnd_half(-12, -4, 1)); break;
+        case Q6_K: put16(p + 208, rnd_half(-14, -6, 1)); break;
         }
     }
-    *abs_sum = a;
+}
+
+static void k4_scale_min(const uint8_t *q, int j, int *sc, int *m) {
+    if (j < 4) { *sc = q[j] & 63; *m = q[j + 4] & 63; }
+    else { *sc = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+}
+
+/* weight i of a row: value = scale * q (+ min part, returned separately through *min_part for the types whose
+ * kernels add it as a separate term; *min_part is 0 otherwise) */
+static double weight_value(int type, const uint8_t *row, int64_t i, double *min_part) {
+    *min_part = 0;
+    switch (type) {
+    case F32: { float f; memcpy(&f, row + 4 * i, 4); return f; }
+    case F16: return half_value(get16(row + 2 * i));
+    case BF16: return bf16_value(get16(row + 2 * i));
+    case Q4_0: case IQ4_NL: {
+        const uint8_t *p = row + 18 * (i / 32); int j = (int)(i % 32);
+        int nib = j < 16 ? p[2 + j] & 15 : p[2 + j - 16] >> 4;
+        return half_value(get16(p)) * (type == Q4_0 ? nib - 8 : IQ4NL[nib]);
+    }
+    case Q4_1: {
+        const uint8_t *p = row + 20 * (i / 32); int j = (int)(i % 32);
+        int nib = j < 16 ? p[4 + j] & 15 : p[4 + j - 16] >> 4;
+        *min_part = half_value(get16(p + 2));
+        return half_value(get16(p)) * nib;
+    }
+    case Q5_0: case Q5_1: {
+        const int bb = type == Q5_0 ? 22 : 24, qh_at = type == Q5_0 ? 2 : 4;
+        const uint8_t *p = row + bb * (i / 32); int j = (int)(i % 32);
+        uint32_t qh; memcpy(&qh, p + qh_at, 4);
+        int nib = j < 16 ? p[qh_at + 4 + j] & 15 : p[qh_at + 4 + j - 16] >> 4;
+        int q = nib | (int)(((qh >> j) & 1) << 4);
+        if (type == Q5_0) return half_value(get16(p)) * (q - 16);
+        *min_part = half_value(get16(p + 2));
+        return half_value(get16(p)) * q;
+    }
+    case Q8_0: { const uint8_t *p = row + 34 * (i / 32); return half_value(get16(p)) * (int8_t)p[2 + i % 32]; }
+    case Q2_K: {
+        const uint8_t *p = row + 84 * (i / 256); int e = (int)(i % 256);
+        int q = (p[16 + 32 * (e / 128) + e % 32] >> (2 * ((e / 32) % 4))) & 3, sc = p[e / 16];
+        *min_part = -half_value(get16(p + 82)) * (sc >> 4);
+        return half_value(get16(p + 80)) * (sc & 15) * q;
+    }
+    case Q3_K: {
+        const uint8_t *p = row + 110 * (i / 256); int e = (int)(i % 256), k = e / 16;
+        int q = (p[32 + 32 * (e / 128) + e % 32] >> (2 * ((e / 32) % 4))) & 3;
+        if (!((p[e % 32] >> (e / 32)) & 1)) q -= 4;
+        const uint8_t *s = p + 96;
+        int lo = k < 8 ? s[k] & 15 : s[k - 8] >> 4, hi = (s[8 + k % 4] >> (2 * (k / 4))) & 3;
+        return half_value(get16(p + 108)) * ((lo | (hi << 4)) - 32) * q;
+    }
+    case Q4_K: case Q5_K: {
+        const int bb = type == Q4_K ? 144 : 176, qs_at = type == Q4_K ? 16 : 48;
+        const uint8_t *p = row + bb * (i / 256); int e = (int)(i % 256), s = e / 32, sc, m;
+        k4_scale_min(p + 4, s, &sc, &m);
+        int q = (p[qs_at + 32 * (s / 2) + e % 32] >> (4 * (s % 2))) & 15;
+        if (type == Q5_K) q |= ((p[16 + e % 32] >> s) & 1) << 4;
+        *min_part = -half_value(get16(p + 2)) * m;
+        return half_value(get16(p)) * sc * q;
+    }
+    case Q6_K: {
+        const uint8_t *p = row + 210 * (i / 256); int e = (int)(i % 256), h = e / 128, k = (e / 32) % 4, l = e % 32;
+        int lo = (p[64 * h + 32 * (k % 2) + l] >> (4 * (k / 2))) & 15, hi = (p[128 + 32 * h + l] >> (2 * k)) & 3;
+        return half_value(get16(p + 208)) * (int8_t)p[192 + e / 16] * ((lo | (hi << 4)) - 32);
+    }
+    case IQ4_XS: {
+        const uint8_t *p = row + 136 * (i / 256); int e = (int)(i % 256), s = e / 32, j = e % 32;
+        int ls = ((p[4 + s / 2] >> (4 * (s % 2))) & 15) | (((get16(p + 2) >> (2 * s)) & 3) << 4);
+        int nib = j < 16 ? p[8 + 16 * s + j] & 15 : p[8 + 16 * s + j - 16] >> 4;
+        return half_value(get16(p)) * (ls - 32) * IQ4NL[nib];
+    }
+    }
+    return NAN;
+}
+
+/* Double oracle: sum over i of weight_i * activation_i with the converted activations; the mins of Q4_1/Q5_1
+ * meet the activations through Q8_1's s (m * s per block), those of the K-quants through d * bsums, as ggml's
+ * kernels do. */
+static double oracle(int type, int act, const uint8_t *row, const uint8_t *a, int64_t n, double *abs_sum) {
+    double s = 0, abs = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double mp;
+        const double w = weight_value(type, row, i, &mp), y = act_value(act, a, i);
+        s += w * y; abs += fabs(w * y);
+        if (mp != 0 && act != Q8_1) { s += mp * y; abs += fabs(mp * y); }
+    }
+    if (act == Q8_1)
+        for (int64_t b = 0; b < n / 32; b++) {
+            double mp;
+            weight_value(type, row, 32 * b, &mp);
+            const double t = mp * half_value(get16(a + 36 * b + 2));
+            s += t; abs += fabs(t);
+        }
+    *abs_sum = abs;
     return s;
 }
 
-static void test_q8_0_dot(void) {
-    static const int64_t lengths[] = {0, 32, 64, 96, 256, 288, 4096, 4096 + 32, 11008};
-    for (size_t li = 0; li < sizeof lengths / sizeof lengths[0]; li++) {
-        const int64_t n = lengths[li];
-        unsigned char *x = malloc((size_t)(n / QK * BLOCK_BYTES) + 1);
-        float *y = malloc(sizeof(float) * (size_t)n + 4);
-        fill_q8_0(x, n);
-        for (int64_t i = 0; i < n; i++) y[i] = rndf();
-        double abs_sum;
-        const double want = oracle_q8_0(n, x, y, &abs_sum);
-        float scalar = NAN;
-        CHECK(g4j_vec_dot(G4J_ISA_SCALAR, 8, n, x, y, &scalar) == G4J_OK, "scalar dot failed: %s", g4j_last_error());
-        for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
-            if (!g4j_isa_available(isa)) { printf("skip %s (not supported by this CPU)\n", g4j_isa_name(isa)); continue; }
-            float got = NAN;
-            CHECK(g4j_vec_dot(isa, 8, n, x, y, &got) == G4J_OK, "%s dot failed: %s", g4j_isa_name(isa), g4j_last_error());
-            /* float accumulation over n terms: error bound ~ n * eps * sum|terms| */
-            const double tol = 1e-6 + (double)(n + 8) * 6e-8 * abs_sum;
-            CHECK(fabs(got - want) <= tol, "%s n=%lld got %.9g want %.9g (tol %.3g)", g4j_isa_name(isa), (long long)n, got, want, tol);
-            CHECK(fabs(got - scalar) <= tol, "%s n=%lld differs from scalar: %.9g vs %.9g", g4j_isa_name(isa), (long long)n, got, scalar);
-            /* matvec over 3 rows of the same data must equal 3 dots */
-            if (n > 0) {
-                unsigned char *w = malloc((size_t)(3 * n / QK * BLOCK_BYTES));
-                for (int r = 0; r < 3; r++) memcpy(w + r * (n / QK * BLOCK_BYTES), x, (size_t)(n / QK * BLOCK_BYTES));
-                float out[3];
-                CHECK(g4j_matvec(isa, 8, 3, n, w, n / QK * BLOCK_BYTES, y, out) == G4J_OK, "matvec: %s", g4j_last_error());
-                for (int r = 0; r < 3; r++) CHECK(out[r] == got, "%s matvec row %d %.9g != dot %.9g", g4j_isa_name(isa), r, out[r], got);
-                free(w);
-            }
+/* activations of several kinds: gaussian; mixed magnitudes; zero blocks; values that tie after scaling */
+static void fill_x(float *x, int64_t n, int kind) {
+    for (int64_t i = 0; i < n; i++) {
+        switch (kind) {
+        case 0: x[i] = gauss(); break;
+        case 1: x[i] = gauss() * ldexpf(1.0f, (int)(rnd() % 24) - 12); break;
+        case 2: x[i] = (i / 32) % 3 == 1 ? 0.0f : rndf(); break;
+        default: x[i] = (float)((int)(rnd() % 255) - 127) * 0.25f; break;
         }
-        free(x); free(y);
     }
 }
 
+/* ---- tests ---- */
+
+static void test_vec_dot_types(void) {
+    for (size_t t = 0; t < NTYPES; t++) {
+        int32_t vt = -1;
+        CHECK(g4j_vec_dot_type(TYPES[t].id, &vt) == G4J_OK && vt == TYPES[t].act, "%s: vec_dot_type %d, want %d",
+              TYPES[t].name, vt, TYPES[t].act);
+    }
+    int32_t vt;
+    CHECK(g4j_vec_dot_type(Q8_K, &vt) == G4J_E_UNSUPPORTED_TYPE, "q8_K is not a weight type");
+    CHECK(g4j_vec_dot_type(IQ2_XXS, &vt) == G4J_E_UNSUPPORTED_TYPE, "iq2_xxs has no kernel");
+}
+
+static void test_activations(void) {
+    static const int64_t lengths[] = {256, 512, 4096};
+    for (size_t t = 0; t < NTYPES; t++) {
+        const int act = TYPES[t].act;
+        for (size_t li = 0; li < 3; li++) {
+            const int64_t n = lengths[li], bytes = n / act_block_elems(act) * act_block_bytes(act);
+            float *x = malloc(sizeof(float) * (size_t)n);
+            uint8_t *got = malloc((size_t)bytes), *want = malloc((size_t)bytes);
+            for (int kind = 0; kind < 5; kind++) {
+                fill_x(x, n, kind % 4);
+                if (kind == 4) {
+                    /* exact ties after scaling (blocks with amax 127: multiplier 1), a negative max that comes
+                     * first (Q8_K keeps the first of equal magnitudes), a subnormal block of 32, an all-zero
+                     * block of 32 and one of 256 */
+                    for (int64_t i = 0; i < n; i++) x[i] = (float)((int)(i % 200) - 100) + 0.5f;
+                    for (int64_t i = 5; i < n; i += 32) x[i] = 127.0f;
+                    for (int64_t i = 3; i < n; i += 256) x[i] = -127.0f;
+                    for (int i = 32; i < 64; i++) x[i] = ldexpf((float)(i - 48), -140);
+                    for (int i = 256 - 32; i < 256; i++) x[i] = 0.0f;
+                    if (n >= 512) for (int i = 256; i < 512; i++) x[i] = 0.0f;
+                }
+                ref_activations(act, x, n, want);
+                memset(got, 0x5a, (size_t)bytes);
+                CHECK(g4j_quantize_activations(TYPES[t].id, n, x, got, bytes) == G4J_OK, "quantize: %s", g4j_last_error());
+                CHECK(memcmp(got, want, (size_t)bytes) == 0, "%s activations (%d) n=%lld differ from the reference",
+                      TYPES[t].name, act, (long long)n);
+            }
+            free(x); free(got); free(want);
+        }
+    }
+}
+
+static const char *isa_name(int isa) { return g4j_isa_name(isa); }
+
+static void test_dots(void) {
+    static const int64_t block_counts[] = {1, 2, 3, 5, 17};
+    for (size_t t = 0; t < NTYPES; t++) {
+        const tinfo *ty = &TYPES[t];
+        double worst_oracle = 0, worst_variant[G4J_ISA_COUNT] = {0};
+        for (size_t bi = 0; bi < sizeof block_counts / sizeof block_counts[0]; bi++) {
+            /* float types: lengths that leave vector tails */
+            const int64_t n = ty->elems == 1 ? block_counts[bi] * 37 : block_counts[bi] * ty->elems;
+            const int64_t row_bytes = n / ty->elems * ty->bytes, stride = row_bytes + 8 * (int64_t)(bi % 2);
+            const int64_t abytes = n / act_block_elems(ty->act) * act_block_bytes(ty->act);
+            const int rows = 3;
+            uint8_t *w = calloc((size_t)(rows * stride), 1), *a = malloc((size_t)abytes);
+            float *x = malloc(sizeof(float) * (size_t)n);
+            for (int kind = 0; kind < 4; kind++) {
+                for (int r = 0; r < rows; r++) fill_row(ty->id, w + r * stride, n);
+                fill_x(x, n, kind);
+                CHECK(g4j_quantize_activations(ty->id, n, x, a, abytes) == G4J_OK, "quantize: %s", g4j_last_error());
+                float scalar[3];
+                for (int r = 0; r < rows; r++) {
+                    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, ty->id, n, w + r * stride, x, &scalar[r]) == G4J_OK, "scalar %s: %s", ty->name, g4j_last_error());
+                    double abs_sum;
+                    const double want = oracle(ty->id, ty->act, w + r * stride, a, n, &abs_sum);
+                    /* float steps after exact integer sums: a few roundings per block, plus the sum over blocks */
+                    const double tol = 1e-30 + (double)(n / ty->elems + 8) * 1.2e-7 * abs_sum;
+                    const double err = fabs(scalar[r] - want);
+                    if (abs_sum > 0 && err / abs_sum > worst_oracle) worst_oracle = err / abs_sum;
+                    CHECK(err <= tol, "scalar %s n=%lld kind %d row %d: %.9g, oracle %.9g (tol %.3g)", ty->name,
+                          (long long)n, kind, r, scalar[r], want, tol);
+                }
+                for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
+                    if (!g4j_isa_available(isa)) continue;
+                    float dots[3], mv[3];
+                    for (int r = 0; r < rows; r++) {
+                        CHECK(g4j_vec_dot(isa, ty->id, n, w + r * stride, x, &dots[r]) == G4J_OK, "%s dot: %s", isa_name(isa), g4j_last_error());
+                        double abs_sum;
+                        oracle(ty->id, ty->act, w + r * stride, a, n, &abs_sum);
+                        const double err = fabs(dots[r] - scalar[r]);
+                        if (abs_sum > 0 && err / abs_sum > worst_variant[isa]) worst_variant[isa] = err / abs_sum;
+                        CHECK(err <= 1e-30 + 1e-5 * abs_sum, "%s %s n=%lld kind %d row %d: %.9g, scalar %.9g", isa_name(isa),
+                              ty->name, (long long)n, kind, r, dots[r], scalar[r]);
+                    }
+                    CHECK(g4j_matvec(isa, ty->id, rows, n, w, stride, x, mv) == G4J_OK, "%s matvec: %s", isa_name(isa), g4j_last_error());
+                    for (int r = 0; r < rows; r++)
+                        CHECK(memcmp(&mv[r], &dots[r], 4) == 0, "%s %s matvec row %d %.9g != dot %.9g", isa_name(isa), ty->name,
+                              r, mv[r], dots[r]);
+                }
+            }
+            free(w); free(a); free(x);
+        }
+        printf("%-7s max |scalar - oracle| / sum|w a| %.2g", ty->name, worst_oracle);
+        for (int isa = 1; isa < G4J_ISA_COUNT; isa++)
+            if (g4j_isa_available(isa)) printf(", |%s - scalar| %.2g", isa_name(isa), worst_variant[isa]);
+        printf("\n");
+    }
+}
+
+/* Zero-length rows give 0; a zero activation vector gives 0 (Q8_K's all-zero blocks included). */
+static void test_zeros(void) {
+    float x[512] = {0}, out = 1.0f;
+    uint8_t w[512 * 4];
+    for (size_t t = 0; t < NTYPES; t++) {
+        fill_row(TYPES[t].id, w, 512);
+        for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+            if (!g4j_isa_available(isa)) continue;
+            out = 1.0f;
+            CHECK(g4j_vec_dot(isa, TYPES[t].id, 0, w, x, &out) == G4J_OK && out == 0.0f, "%s n=0", TYPES[t].name);
+            out = 1.0f;
+            CHECK(g4j_vec_dot(isa, TYPES[t].id, 512, w, x, &out) == G4J_OK && out == 0.0f, "%s %s zero x: %g",
+                  isa_name(isa), TYPES[t].name, out);
+            CHECK(g4j_matvec(isa, TYPES[t].id, 0, 512, NULL, 512 / TYPES[t].elems * TYPES[t].bytes, NULL, NULL) == G4J_OK,
+                  "matvec of no rows: %s", g4j_last_error());
+        }
+    }
+}
+
+/* Several threads, each with its own scratch, sizes growing and shrinking: results equal the main thread's. */
+typedef struct { const uint8_t *w; const float *x; int64_t rows, cols; const float *want; int ok; } job;
+static void *run_job(void *p) {
+    job *j = (job *)p;
+    float *y = malloc(sizeof(float) * (size_t)j->rows);
+    j->ok = 1;
+    for (int it = 0; it < 20; it++) {
+        const int64_t cols = it % 2 ? j->cols : 256;
+        if (g4j_matvec(G4J_ISA_AUTO, Q4_K, j->rows, cols, j->w, j->cols / 256 * 144, j->x, y) != G4J_OK) j->ok = 0;
+        if (cols == j->cols && memcmp(y, j->want, sizeof(float) * (size_t)j->rows) != 0) j->ok = 0;
+    }
+    free(y);
+    return NULL;
+}
+static void test_threads(void) {
+    const int64_t rows = 16, cols = 256 * 40;
+    uint8_t *w = malloc((size_t)(rows * cols / 256 * 144));
+    float *x = malloc(sizeof(float) * (size_t)cols), *want = malloc(sizeof(float) * (size_t)rows);
+    for (int64_t r = 0; r < rows; r++) fill_row(Q4_K, w + r * (cols / 256 * 144), cols);
+    fill_x(x, cols, 0);
+    CHECK(g4j_matvec(G4J_ISA_AUTO, Q4_K, rows, cols, w, cols / 256 * 144, x, want) == G4J_OK, "matvec: %s", g4j_last_error());
+    pthread_t th[4];
+    job jobs[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (job){w, x, rows, cols, want, 0};
+        pthread_create(&th[i], NULL, run_job, &jobs[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CHECK(jobs[i].ok, "thread %d got other results", i);
+    }
+    free(w); free(x); free(want);
+}
+
 static void test_errors(void) {
-    float out, y[64] = {0};
-    unsigned char x[68] = {0};
-    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, 8, 33, x, y, &out) == G4J_E_INVALID_ARGUMENT, "n=33 accepted for q8_0");
+    float out, y[256] = {0};
+    unsigned char x[292] = {0};
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, Q8_0, 33, x, y, &out) == G4J_E_INVALID_ARGUMENT, "n=33 accepted for q8_0");
     CHECK(strstr(g4j_last_error(), "33") != NULL, "message should name the length: %s", g4j_last_error());
-    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, 8, 32, NULL, y, &out) == G4J_E_INVALID_ARGUMENT, "null x accepted");
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, Q4_K, 128, x, y, &out) == G4J_E_INVALID_ARGUMENT, "n=128 accepted for q4_K");
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, Q8_0, 32, NULL, y, &out) == G4J_E_INVALID_ARGUMENT, "null x accepted");
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, Q8_0, 32, x, NULL, &out) == G4J_E_INVALID_ARGUMENT, "null y accepted");
     CHECK(g4j_vec_dot(G4J_ISA_SCALAR, 4, 32, x, y, &out) == G4J_E_UNSUPPORTED_TYPE, "retired type id 4 accepted");
     CHECK(g4j_vec_dot(G4J_ISA_SCALAR, 12345, 32, x, y, &out) == G4J_E_UNSUPPORTED_TYPE, "type 12345 accepted");
-    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, 23, 256, x, y, &out) == G4J_E_UNSUPPORTED_TYPE, "iq4_xs has no kernel yet");
-    CHECK(strstr(g4j_last_error(), "iq4_xs") != NULL, "message should name the type: %s", g4j_last_error());
-    CHECK(g4j_vec_dot(77, 8, 32, x, y, &out) == G4J_E_UNSUPPORTED_ISA, "isa 77 accepted");
-    CHECK(g4j_matvec(G4J_ISA_SCALAR, 8, 2, 32, x, 10, y, &out) == G4J_E_INVALID_ARGUMENT, "short row stride accepted");
-    CHECK(g4j_matvec(G4J_ISA_SCALAR, 8, -1, 32, x, 34, y, &out) == G4J_E_INVALID_ARGUMENT, "negative rows accepted");
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, IQ2_XXS, 256, x, y, &out) == G4J_E_UNSUPPORTED_TYPE, "iq2_xxs has no kernel");
+    CHECK(strstr(g4j_last_error(), "iq2_xxs") != NULL, "message should name the type: %s", g4j_last_error());
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, Q8_K, 256, x, y, &out) == G4J_E_UNSUPPORTED_TYPE, "q8_K is no weight type");
+    CHECK(g4j_vec_dot(77, Q8_0, 32, x, y, &out) == G4J_E_UNSUPPORTED_ISA, "isa 77 accepted");
+    CHECK(g4j_matvec(G4J_ISA_SCALAR, Q8_0, 2, 32, x, 10, y, &out) == G4J_E_INVALID_ARGUMENT, "short row stride accepted");
+    CHECK(g4j_matvec(G4J_ISA_SCALAR, Q8_0, -1, 32, x, 34, y, &out) == G4J_E_INVALID_ARGUMENT, "negative rows accepted");
+    CHECK(g4j_quantize_activations(Q4_K, 256, y, x, 291) == G4J_E_INVALID_ARGUMENT, "short activation buffer accepted");
+    CHECK(strstr(g4j_last_error(), "292") != NULL, "message should name the size needed: %s", g4j_last_error());
+    CHECK(g4j_quantize_activations(Q4_K, 256, y, x, 292) == G4J_OK, "exact activation buffer refused");
+    CHECK(g4j_quantize_activations(Q4_0, 33, y, x, 292) == G4J_E_INVALID_ARGUMENT, "n=33 accepted for q4_0");
+    CHECK(g4j_quantize_activations(Q4_0, 32, NULL, x, 292) == G4J_E_INVALID_ARGUMENT, "null x accepted");
+    CHECK(g4j_quantize_activations(IQ2_XXS, 256, y, x, 292) == G4J_E_UNSUPPORTED_TYPE, "iq2_xxs activations");
+    /* 2^52 activations cannot be converted anywhere: a status, before x is read (under AddressSanitizer: see
+     * __asan_default_options above) */
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, Q8_0, (int64_t)1 << 52, x, y, &out) == G4J_E_OUT_OF_MEMORY, "huge scratch: %s",
+          g4j_last_error());
+    CHECK(strstr(g4j_last_error(), "q8_0") != NULL, "message should name the activation type: %s", g4j_last_error());
+    CHECK(g4j_matvec(G4J_ISA_SCALAR, Q4_K, 1, (int64_t)1 << 52, x, ((int64_t)1 << 52) / 256 * 144, y, &out) == G4J_E_OUT_OF_MEMORY,
+          "huge matvec scratch");
+    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, Q8_0, 32, x, y, &out) == G4J_OK, "works again after a failed allocation");
+    int32_t vt;
+    CHECK(g4j_vec_dot_type(Q4_0, NULL) == G4J_E_INVALID_ARGUMENT, "null vec_dot_type output");
+    CHECK(g4j_vec_dot_type(-3, &vt) == G4J_E_UNSUPPORTED_TYPE, "type -3");
 }
 
 static void test_layouts(void) {
@@ -123,15 +509,41 @@ static void test_layouts(void) {
     }
     int64_t e, b;
     CHECK(g4j_type_layout(4, &e, &b) == G4J_E_UNSUPPORTED_TYPE, "retired id 4 has a layout");
+    for (size_t t = 0; t < NTYPES; t++) {
+        CHECK(g4j_type_layout(TYPES[t].id, &e, &b) == G4J_OK && e == TYPES[t].elems && b == TYPES[t].bytes, "%s layout", TYPES[t].name);
+        CHECK(g4j_type_layout(TYPES[t].act, &e, &b) == G4J_OK && e == act_block_elems(TYPES[t].act) &&
+              b == act_block_bytes(TYPES[t].act), "%s activation layout", TYPES[t].name);
+    }
+}
+
+/* The test's own f16 conversion against the exact values it should produce (sanity of the oracle itself). */
+static void test_half_helpers(void) {
+    CHECK(half_of(1.0f) == 0x3c00 && half_of(65504.0f) == 0x7bff && half_of(65520.0f) == 0x7c00, "half_of basics");
+    CHECK(half_of(ldexpf(1, -24)) == 0x0001 && half_of(ldexpf(1, -25)) == 0 && half_of(ldexpf(3, -26)) == 0x0001, "half_of subnormals");
+    CHECK(half_of(1.0f + ldexpf(1, -11)) == 0x3c00 && half_of(1.0f + ldexpf(3, -11)) == 0x3c02, "half_of ties to even");
+    CHECK(half_of(-2.0f) == 0xc000, "half_of sign");
+    CHECK(bf16_of(1.0f + ldexpf(1, -8)) == 0x3f80 && bf16_of(1.0f + ldexpf(3, -8)) == 0x3f82, "bf16_of ties to even");
+    for (int i = 0; i < 100000; i++) {
+        uint16_t h = (uint16_t)(rnd() & 0xffff);
+        if ((h & 0x7c00) == 0x7c00) continue;
+        CHECK(half_of((float)half_value(h)) == h || (h == 0x8000 && half_of(-0.0f) == 0x8000), "half round trip %04x", h);
+    }
 }
 
 int main(void) {
     printf("libgguf4j %s abi %u, auto variant %s, features 0x%llx\n", g4j_version(), g4j_abi_version(),
            g4j_isa_name(g4j_isa_selected()), (unsigned long long)g4j_cpu_features());
+    for (int isa = 0; isa < G4J_ISA_COUNT; isa++)
+        if (!g4j_isa_available(isa)) printf("skip %s (not supported by this CPU)\n", g4j_isa_name(isa));
     CHECK(g4j_abi_version() == G4J_ABI_VERSION, "abi version");
+    test_half_helpers();
     test_layouts();
     test_errors();
-    test_q8_0_dot();
+    test_vec_dot_types();
+    test_activations();
+    test_dots();
+    test_zeros();
+    test_threads();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

@@ -12,6 +12,8 @@ public final class Main {
               --version                        version, native backend, CPU features, CUDA devices
               info [MODEL] [--tensors] [--json] model metadata (default MODEL: the bundled stories260K)
               quantize INPUT OUTPUT TYPE [...]  quantize a model like llama-quantize (quantize --help)
+              run [-m MODEL] [-p PROMPT] [-n N] ...  generate text (run --help)
+              tokenize [-m MODEL] (-p TEXT | -f FILE) [--ids] [--no-bos]
               help                             this text
             """;
 
@@ -33,6 +35,8 @@ public final class Main {
             return switch (args[0]) {
                 case "--version", "version" -> VersionCommand.run(out);
                 case "info" -> InfoCommand.run(rest, out);
+                case "run" -> RunCommand.run(rest, out, err);
+                case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);

@@ -14,7 +14,13 @@ import java.util.Set;
  * {@link #isAvailable()} / {@link #unavailabilityCause()} say whether it loaded, and if not, why.
  */
 public final class CpuBackend implements Backend {
-    private static final Set<GgmlType> DOT_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.Q8_0);
+    /**
+     * The weight types libgguf4j has dot-product kernels for. Like ggml's CPU mul_mat, they first convert the F32
+     * activations to the type's vec_dot_type (F16, BF16, Q8_0, Q8_1 or Q8_K; see NativeCpu#vecDotType).
+     */
+    private static final Set<GgmlType> DOT_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
+            GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K,
+            GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS);
 
     private static final class Holder {
         static final CpuBackend INSTANCE;

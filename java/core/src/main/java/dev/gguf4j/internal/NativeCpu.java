@@ -30,6 +30,7 @@ public final class NativeCpu {
         STATUS_NAMES.put(G4J_E_INTERNAL(), "G4J_E_INTERNAL");
         STATUS_NAMES.put(G4J_E_NO_DEVICE(), "G4J_E_NO_DEVICE");
         STATUS_NAMES.put(G4J_E_DEVICE(), "G4J_E_DEVICE");
+        STATUS_NAMES.put(G4J_E_OUT_OF_MEMORY(), "G4J_E_OUT_OF_MEMORY");
         FEATURE_NAMES.put((long) G4J_CPU_SSE42(), "SSE4.2");
         FEATURE_NAMES.put((long) G4J_CPU_AVX(), "AVX");
         FEATURE_NAMES.put((long) G4J_CPU_AVX2(), "AVX2");
@@ -131,7 +132,29 @@ public final class NativeCpu {
         return new long[] {s.get(ValueLayout.JAVA_LONG, 0), s.get(ValueLayout.JAVA_LONG, 8)};
     }
 
-    /** dot(row x of n elements of {@code type}, n floats y) with variant {@code isa}. */
+    /**
+     * The type the F32 activations are converted to before a dot product with weights of {@code type} (ggml's
+     * vec_dot_type: F32, F16, BF16, Q8_0, Q8_1 or Q8_K).
+     */
+    public GgmlType vecDotType(GgmlType type) {
+        MemorySegment s = scratch.get();
+        check("g4j_vec_dot_type", g4j_vec_dot_type(type.id(), s));
+        int id = s.get(ValueLayout.JAVA_INT, 0);
+        return GgmlType.byId(id).orElseThrow(() -> new IllegalStateException("unknown vec_dot_type id " + id));
+    }
+
+    /**
+     * Converts n F32 activations {@code x} to {@link #vecDotType(GgmlType)} of {@code type} into {@code out}
+     * ({@code vecDotType(type).bytesFor(n)} bytes), exactly as {@link #vecDot} and {@link #matvec} do first.
+     */
+    public void quantizeActivations(GgmlType type, long n, MemorySegment x, MemorySegment out) {
+        check("g4j_quantize_activations", g4j_quantize_activations(type.id(), n, x, out, out.byteSize()));
+    }
+
+    /**
+     * dot(row x of n elements of {@code type}, n floats y) with variant {@code isa}: y is first converted to the
+     * type's vec_dot_type, as ggml's mul_mat does (see {@link #quantizeActivations}).
+     */
     public float vecDot(int isa, GgmlType type, long n, MemorySegment x, MemorySegment y) {
         MemorySegment out = scratch.get();
         check("g4j_vec_dot", g4j_vec_dot(isa, type.id(), n, x, y, out));

@@ -19,14 +19,16 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every native kernel variant this CPU runs, for every type it supports, against the plain-Java backend
- * (dequantize, then dot) and against the scalar reference, on random rows of awkward lengths.
+ * Every native kernel variant this CPU runs, for every type it supports, against the plain-Java backend (ggml's
+ * mul_mat semantics: activations converted to the type's vec_dot_type, then the same dot) and against the scalar
+ * reference, on random rows of awkward lengths.
  */
 class NativeKernelTest {
     private static final int[] LENGTHS = {0, 1, 7, 31, 32, 33, 64, 96, 255, 256, 288, 1000, 4096 + 32, 11008};
 
     @ParameterizedTest
-    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "Q8_0"})
+    @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K",
+        "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})
     void variantsMatchJavaAndScalar(GgmlType type) {
         NativeCpu lib = CpuBackend.get().library();
         Random rnd = new Random(42 + type.id());
@@ -102,8 +104,8 @@ class NativeKernelTest {
             MemorySegment buf = arena.allocate(1024);
             NativeException e = assertThrows(NativeException.class, () -> lib.vecDot(-1, GgmlType.Q8_0, 33, buf, buf));
             assertTrue(e.getMessage().contains("G4J_E_INVALID_ARGUMENT") && e.getMessage().contains("33"), e.getMessage());
-            e = assertThrows(NativeException.class, () -> lib.vecDot(-1, GgmlType.Q4_K, 256, buf, buf));
-            assertTrue(e.getMessage().contains("q4_K"), e.getMessage());
+            e = assertThrows(NativeException.class, () -> lib.vecDot(-1, GgmlType.IQ2_XXS, 256, buf, buf));
+            assertTrue(e.getMessage().contains("iq2_xxs"), e.getMessage());
             e = assertThrows(NativeException.class, () -> lib.vecDot(99, GgmlType.Q8_0, 32, buf, buf));
             assertTrue(e.getMessage().contains("G4J_E_UNSUPPORTED_ISA"), e.getMessage());
         }

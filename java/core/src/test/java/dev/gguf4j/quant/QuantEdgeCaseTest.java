@@ -278,7 +278,11 @@ class QuantEdgeCaseTest {
     void threadsDoNotShareState() throws Exception {
         List<float[]> inputs = new ArrayList<>();
         for (int k = 0; k < 24; k++) {
-            inputs.add(CrossCheckInputs.row(k % 18, 512));
+            // kind 14 mixes two NaN payloads: which one survives an operation may differ between interpreted and
+            // JIT-compiled code (the documented limit in Codecs), so it cannot show thread interference
+            if (k % 18 != 14) {
+                inputs.add(CrossCheckInputs.row(k % 18, 512));
+            }
         }
         float[] qw = CrossCheckInputs.imatrix(1, 512);
         for (GgmlType type : new GgmlType[] {GgmlType.Q4_K, GgmlType.Q3_K, GgmlType.IQ4_XS, GgmlType.Q4_0}) {

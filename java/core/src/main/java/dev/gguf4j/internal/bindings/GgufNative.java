@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)1L;
+    private static final int G4J_ABI_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 1
+     * #define G4J_ABI_VERSION 2
      * }
      */
     public static int G4J_ABI_VERSION() {
@@ -94,6 +94,15 @@ public class GgufNative extends GgufNative$shared {
      */
     public static int G4J_E_DEVICE() {
         return G4J_E_DEVICE;
+    }
+    private static final int G4J_E_OUT_OF_MEMORY = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum g4j_status_code.G4J_E_OUT_OF_MEMORY = 7
+     * }
+     */
+    public static int G4J_E_OUT_OF_MEMORY() {
+        return G4J_E_OUT_OF_MEMORY;
     }
     private static final int G4J_CPU_SSE42 = (int)1L;
     /**
@@ -714,6 +723,131 @@ public class GgufNative extends GgufNative$shared {
                 traceDowncall("g4j_type_layout", type, block_elems, block_bytes);
             }
             return (int)mh$.invokeExact(type, block_elems, block_bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_vec_dot_type {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_vec_dot_type");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_vec_dot_type(int32_t type, int32_t *vec_dot_type)
+     * }
+     */
+    public static FunctionDescriptor g4j_vec_dot_type$descriptor() {
+        return g4j_vec_dot_type.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_vec_dot_type(int32_t type, int32_t *vec_dot_type)
+     * }
+     */
+    public static MethodHandle g4j_vec_dot_type$handle() {
+        return g4j_vec_dot_type.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_vec_dot_type(int32_t type, int32_t *vec_dot_type)
+     * }
+     */
+    public static MemorySegment g4j_vec_dot_type$address() {
+        return g4j_vec_dot_type.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_vec_dot_type(int32_t type, int32_t *vec_dot_type)
+     * }
+     */
+    public static int g4j_vec_dot_type(int type, MemorySegment vec_dot_type) {
+        var mh$ = g4j_vec_dot_type.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_vec_dot_type", type, vec_dot_type);
+            }
+            return (int)mh$.invokeExact(type, vec_dot_type);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_quantize_activations {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_quantize_activations");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_activations(int32_t type, int64_t n, const float *x, void *out, int64_t out_bytes)
+     * }
+     */
+    public static FunctionDescriptor g4j_quantize_activations$descriptor() {
+        return g4j_quantize_activations.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_activations(int32_t type, int64_t n, const float *x, void *out, int64_t out_bytes)
+     * }
+     */
+    public static MethodHandle g4j_quantize_activations$handle() {
+        return g4j_quantize_activations.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_activations(int32_t type, int64_t n, const float *x, void *out, int64_t out_bytes)
+     * }
+     */
+    public static MemorySegment g4j_quantize_activations$address() {
+        return g4j_quantize_activations.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_activations(int32_t type, int64_t n, const float *x, void *out, int64_t out_bytes)
+     * }
+     */
+    public static int g4j_quantize_activations(int type, long n, MemorySegment x, MemorySegment out, long out_bytes) {
+        var mh$ = g4j_quantize_activations.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_quantize_activations", type, n, x, out, out_bytes);
+            }
+            return (int)mh$.invokeExact(type, n, x, out, out_bytes);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

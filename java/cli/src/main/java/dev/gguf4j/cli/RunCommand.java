@@ -1,0 +1,101 @@
+package dev.gguf4j.cli;
+
+import dev.gguf4j.llama.Completion;
+import dev.gguf4j.llama.CompletionParams;
+import dev.gguf4j.llama.Llama;
+import dev.gguf4j.llama.LlamaOptions;
+import dev.gguf4j.sampling.SamplingParams;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code gguf4j run}: generate text, streamed to stdout; model info and timings on stderr. */
+final class RunCommand {
+    static final String USAGE = """
+            usage: gguf4j run [-m MODEL] [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
+                              [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N] [--stop S]...
+              defaults: the bundled model, -n 256, llama.cpp's sampling defaults (temp 0.8, top-k 40, top-p 0.95,
+              min-p 0.05, repeat-penalty 1.0), -c = prompt tokens + N (as llama-simple), -t = all cores
+            """;
+
+    private RunCommand() {
+    }
+
+    static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
+        Args a = new Args("run", argv);
+        String model = null;
+        String prompt = "";
+        int n = 256;
+        int ctx = 0;
+        int threads = 0;
+        int ngl = 0;
+        SamplingParams sp = SamplingParams.DEFAULTS;
+        long seed = -1;
+        List<String> stop = new ArrayList<>();
+        while (a.hasNext()) {
+            String o = a.next();
+            switch (o) {
+                case "-m", "--model" -> model = a.value(o);
+                case "-p", "--prompt" -> prompt = a.value(o);
+                case "-n", "--n-predict" -> n = a.intValue(o);
+                case "--temp" -> sp = sp.withTemperature(a.floatValue(o));
+                case "--top-k" -> sp = sp.withTopK(a.intValue(o));
+                case "--top-p" -> sp = sp.withTopP(a.floatValue(o));
+                case "--min-p" -> sp = sp.withMinP(a.floatValue(o));
+                case "--repeat-penalty" -> sp = sp.withRepeatPenalty(a.floatValue(o));
+                case "--seed" -> seed = a.longValue(o);
+                case "-c", "--ctx-size" -> ctx = a.intValue(o);
+                case "-t", "--threads" -> threads = a.intValue(o);
+                case "-ngl", "--n-gpu-layers" -> ngl = a.intValue(o);
+                case "--stop" -> stop.add(a.value(o));
+                case "-h", "--help" -> {
+                    out.print(USAGE);
+                    return 0;
+                }
+                default -> throw a.unknown(o);
+            }
+        }
+        if (n < 0) {
+            throw new Main.UsageException("run: -n must be >= 0");
+        }
+        if (ngl != 0) {
+            throw new dev.gguf4j.Gguf4jException("-ngl " + ngl + ": GPU offload is not available in this version"
+                    + " (the CUDA backend has no kernels yet); use -ngl 0");
+        }
+        if (seed >= 0) {
+            sp = sp.withSeed(seed);
+        } else {
+            sp = sp.withSeed(System.nanoTime());
+        }
+        Path path = BundledModel.resolve(model);
+        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads);
+        // llama-simple's context: prompt + n, unless -c says otherwise
+        int promptTokens;
+        try (Llama probe = Llama.load(path, opts.withContextLength(1))) {
+            promptTokens = probe.tokenize(prompt, true).length;
+        }
+        opts = opts.withContextLength(ctx > 0 ? ctx : Math.max(1, promptTokens + n));
+        try (Llama llama = Llama.load(path, opts)) {
+            err.printf(Locale.ROOT, "gguf4j: %s (%s, %d layers, dim %d, vocab %d), context %d, backend %s, load %.3f s%n",
+                    path, llama.config().architecture(), llama.config().layers(), llama.config().dim(),
+                    llama.config().vocab(), llama.contextLength(), llama.backend().description(), llama.loadSeconds());
+            out.print(prompt);
+            out.flush();
+            CompletionParams cp = CompletionParams.DEFAULTS.withMaxTokens(n).withStop(stop).withSampling(sp);
+            Completion c = llama.complete(prompt, cp, chunk -> {
+                out.print(chunk.text());
+                out.flush();
+            });
+            out.println();
+            Llama.Timings t = Llama.lastTimings();
+            err.printf(Locale.ROOT, "gguf4j: prompt %d tokens in %.3f s (%.1f tokens/s), generated %d tokens in %.3f s"
+                    + " (%.1f tokens/s), finish reason %s%n", t.promptTokens(), t.promptSeconds(),
+                    t.promptTokensPerSecond(), t.generatedTokens(), t.generationSeconds(),
+                    t.generationTokensPerSecond(), c.choices().getFirst().finishReason());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.gguf4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gguf4j.gguf.GgufFile;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** {@code gguf4j run} against llama-simple's output (llama.cpp c392e50) on the bundled model. */
+class RunCommandTest {
+
+    /** Greedy, 200 tokens: stdout is llama-simple's stdout less its "<s>" BOS piece and the space after it. */
+    @ParameterizedTest
+    @ValueSource(ints = {0, 1, 2})
+    void greedyTextEqualsLlamaSimple(int prompt) throws Exception {
+        Path golden = Path.of(System.getProperty("gguf4j.test.shared"), "golden", "stories260K.golden.gguf");
+        String text;
+        String want;
+        try (GgufFile g = GgufFile.open(golden)) {
+            text = g.metadata().getString("prompt." + prompt + ".text");
+            want = g.metadata().getString("prompt." + prompt + ".llama_simple_stdout");
+        }
+        assertTrue(want.startsWith("<s> "), want);
+        MainTest.Result r = MainTest.run("run", "-p", text, "-n", "200", "--temp", "0", "-t", "2");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(want.substring(4), r.out());
+        assertTrue(r.err().contains("tokens/s") && r.err().contains("finish reason length"), r.err());
+    }
+
+    @Test
+    void gpuLayersWithoutGpuIsAnError() {
+        MainTest.Result r = MainTest.run("run", "-p", "Hi", "-n", "2", "-ngl", "99");
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("-ngl 99"), r.err());
+    }
+
+    @Test
+    void tokenizeIdsLikeLlamaTokenize() {
+        // llama-tokenize -m stories260K.gguf -p "Once upon a time" --ids  ->  [1, 403, 407, 261, 378]
+        MainTest.Result r = MainTest.run("tokenize", "-p", "Once upon a time", "--ids");
+        assertEquals(0, r.status(), r.err());
+        assertEquals("[1, 403, 407, 261, 378]", r.out().trim());
+        r = MainTest.run("tokenize", "-p", "Once upon a time", "--ids", "--no-bos");
+        assertEquals("[403, 407, 261, 378]", r.out().trim());
+    }
+}

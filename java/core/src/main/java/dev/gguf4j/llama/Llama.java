@@ -1,0 +1,321 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.Backend;
+import dev.gguf4j.backend.Backends;
+import dev.gguf4j.gguf.GgufMetadata;
+import dev.gguf4j.sampling.Sampler;
+import dev.gguf4j.sampling.SamplingParams;
+import dev.gguf4j.tokenizer.Decoder;
+import dev.gguf4j.tokenizer.Tokenizer;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Spliterators;
+import java.util.UUID;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
+
+/**
+ * A loaded model, ready to complete text: the Java counterpart of llama-cpp-python's {@code Llama}.
+ *
+ * <pre>{@code
+ * try (Llama llama = Llama.load(Path.of("model.gguf"), LlamaOptions.DEFAULTS)) {
+ *     Completion c = llama.complete("Once upon a time", CompletionParams.DEFAULTS.withMaxTokens(64));
+ *     System.out.println(c.text());
+ * }
+ * }</pre>
+ *
+ * <p>Thread safety: a {@code Llama} may be shared by any number of threads; each {@link #complete} (and each
+ * {@link #newSession()}) has its own KV cache and workers, while the weights are mapped once and shared.
+ * {@link #close()} unmaps the weights: close it after every completion using it has finished.
+ */
+public final class Llama implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
+
+    private final LlamaModel model;
+    private final Tokenizer tokenizer;
+    private final LlamaOptions options;
+    private final Backend backend;
+    private final int contextLength;
+    private final String name;
+    private final long loadNanos;
+
+    private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.options = options;
+        this.backend = Backends.select();
+        this.loadNanos = loadNanos;
+        int trained = model.config().contextLength();
+        if (options.contextLength() > 0) {
+            contextLength = options.contextLength();
+        } else if (trained > LlamaOptions.DEFAULT_CONTEXT_CAP) {
+            contextLength = LlamaOptions.DEFAULT_CONTEXT_CAP;
+            LOG.log(System.Logger.Level.INFO, "gguf4j: context length capped at " + contextLength + " tokens (the model"
+                    + " was trained with " + trained + "; set LlamaOptions.contextLength to use more)");
+        } else {
+            contextLength = trained;
+        }
+        this.name = model.file().metadata().findString("general.name").orElse(model.file().source());
+    }
+
+    /** Memory-maps and checks the model and its tokenizer. */
+    public static Llama load(Path path, LlamaOptions options) throws IOException {
+        long t0 = System.nanoTime();
+        LlamaModel m = LlamaModel.load(path);
+        try {
+            Tokenizer t = Tokenizer.fromMetadata(m.file().metadata());
+            return new Llama(m, t, options, System.nanoTime() - t0);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    public LlamaConfig config() {
+        return model.config();
+    }
+
+    public GgufMetadata metadata() {
+        return model.file().metadata();
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** The backend the matrix products run on. */
+    public Backend backend() {
+        return backend;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /** Seconds {@link #load} took. */
+    public double loadSeconds() {
+        return loadNanos / 1e9;
+    }
+
+    /** Tokens of {@code text}, with BOS when the model adds it and {@code addBos}; special tokens parsed. */
+    public int[] tokenize(String text, boolean addBos) {
+        return tokenizer.encode(text, addBos, true);
+    }
+
+    public String detokenize(int[] tokens) {
+        return tokenizer.decode(tokens);
+    }
+
+    /** A fresh session (own KV cache) to evaluate tokens and read logits. Close it when done. */
+    public LlamaSession newSession() {
+        return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType());
+    }
+
+    /** Generates a completion of {@code prompt}. */
+    public Completion complete(String prompt, CompletionParams params) {
+        return complete(prompt, params, c -> { });
+    }
+
+    /** Generates a completion, handing each chunk of new text to {@code onChunk} as it is produced. */
+    public Completion complete(String prompt, CompletionParams params, Consumer<Completion> onChunk) {
+        try (Generation g = new Generation(prompt, params)) {
+            while (g.hasNext()) {
+                onChunk.accept(g.next());
+            }
+            return g.result();
+        }
+    }
+
+    /** The completion as a stream of chunks; close the stream (or exhaust it) to free the session. */
+    public Stream<Completion> stream(String prompt, CompletionParams params) {
+        Generation g = new Generation(prompt, params);
+        return StreamSupport.stream(Spliterators.spliteratorUnknownSize(g, 0), false).onClose(g::close);
+    }
+
+    /** Timings of the last completion on this thread: prompt and generation tokens and seconds. */
+    public record Timings(int promptTokens, double promptSeconds, int generatedTokens, double generationSeconds) {
+        public double promptTokensPerSecond() {
+            return promptTokens / Math.max(1e-9, promptSeconds);
+        }
+
+        public double generationTokensPerSecond() {
+            return generatedTokens / Math.max(1e-9, generationSeconds);
+        }
+    }
+
+    private static final ThreadLocal<Timings> LAST = new ThreadLocal<>();
+
+    public static Timings lastTimings() {
+        return LAST.get();
+    }
+
+    /** One completion in progress: yields chunks of new text. */
+    private final class Generation implements Iterator<Completion>, AutoCloseable {
+        private final String id = "cmpl-" + UUID.randomUUID();
+        private final long created = Instant.now().getEpochSecond();
+        private final CompletionParams params;
+        private final LlamaSession session;
+        private final Sampler sampler;
+        private final Decoder decoder = tokenizer.newDecoder();
+        private final StringBuilder text = new StringBuilder();
+        private final StringBuilder held = new StringBuilder();
+        private final int promptTokens;
+        private final long promptNanos;
+        private float[] logits;
+        private int generated;
+        private String finish;
+        private boolean stopMatched;
+        private boolean closed;
+        private final long genStart;
+
+        Generation(String prompt, CompletionParams params) {
+            this.params = params;
+            int[] tokens = tokenize(prompt, true);
+            if (tokens.length >= contextLength) {
+                if (!params.truncatePrompt()) {
+                    throw new Gguf4jException("the prompt is " + tokens.length + " tokens, but the context holds "
+                            + contextLength + " (it must leave room for at least one generated token): shorten it,"
+                            + " raise the context length, or ask for truncation (CompletionParams.withTruncatePrompt)");
+                }
+                int keep = Math.max(1, contextLength - Math.max(1, Math.min(params.maxTokens(), contextLength / 2)));
+                int[] t = new int[keep];
+                boolean bos = tokens.length > 0 && tokens[0] == tokenizer.bos() && tokenizer.addBos();
+                int from = tokens.length - keep + (bos ? 1 : 0);
+                if (bos) {
+                    t[0] = tokens[0];
+                }
+                System.arraycopy(tokens, from, t, bos ? 1 : 0, keep - (bos ? 1 : 0));
+                LOG.log(System.Logger.Level.WARNING, "gguf4j: prompt truncated from " + tokens.length + " to " + keep
+                        + " tokens to fit the context of " + contextLength);
+                tokens = t;
+            }
+            this.promptTokens = tokens.length;
+            SamplingParams sp = params.sampling();
+            this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength);
+            this.session = newSession();
+            long t0 = System.nanoTime();
+            try {
+                for (int t : tokens) {
+                    logits = session.forward(t);
+                    sampler.accept(t);
+                }
+            } catch (RuntimeException e) {
+                session.close();
+                throw e;
+            }
+            this.promptNanos = System.nanoTime() - t0;
+            this.genStart = System.nanoTime();
+            if (params.maxTokens() == 0) {
+                finish = "length";
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            return !closed;
+        }
+
+        @Override
+        public Completion next() {
+            if (closed) {
+                throw new NoSuchElementException();
+            }
+            String out = "";
+            while (finish == null && out.isEmpty()) {
+                out = step();
+            }
+            if (finish != null) {
+                out = out + flushHeld();
+                LAST.set(new Timings(promptTokens, promptNanos / 1e9, generated, (System.nanoTime() - genStart) / 1e9));
+                close();
+            }
+            return chunk(out, finish);
+        }
+
+        /** Generates one token; returns the text that is now safe to emit. */
+        private String step() {
+            if (generated >= params.maxTokens() || session.position() >= contextLength) {
+                finish = "length";
+                return "";
+            }
+            int token = sampler.sample(logits);
+            sampler.accept(token);
+            generated++;
+            if (tokenizer.isEog(token)) {
+                finish = "stop";
+                return "";
+            }
+            held.append(decoder.next(token));
+            // a stop string ends the completion; text that may begin one is held back
+            int cut = -1;
+            for (String s : params.stop()) {
+                int i = held.indexOf(s);
+                if (i >= 0 && (cut < 0 || i < cut)) {
+                    cut = i;
+                }
+            }
+            String emit;
+            if (cut >= 0) {
+                emit = held.substring(0, cut);
+                held.setLength(0);
+                finish = "stop";
+                stopMatched = true;
+            } else {
+                int keep = 0;
+                for (String s : params.stop()) {
+                    for (int k = Math.min(s.length() - 1, held.length()); k > keep; k--) {
+                        if (held.substring(held.length() - k).equals(s.substring(0, k))) {
+                            keep = k;
+                            break;
+                        }
+                    }
+                }
+                emit = held.substring(0, held.length() - keep);
+                held.delete(0, held.length() - keep);
+            }
+            text.append(emit);
+            if (finish == null && session.position() < contextLength) {
+                logits = session.forward(token);
+            }
+            return emit;
+        }
+
+        private String flushHeld() {
+            String rest = stopMatched ? "" : held.toString() + decoder.finish();
+            held.setLength(0);
+            text.append(rest);
+            return rest;
+        }
+
+        private Completion chunk(String s, String reason) {
+            return new Completion(id, "text_completion", created, name, List.of(new Completion.Choice(s, 0, reason)),
+                    reason == null ? null : new Completion.Usage(promptTokens, generated, promptTokens + generated));
+        }
+
+        Completion result() {
+            return new Completion(id, "text_completion", created, name,
+                    List.of(new Completion.Choice(text.toString(), 0, finish)),
+                    new Completion.Usage(promptTokens, generated, promptTokens + generated));
+        }
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                session.close();
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+
+}

@@ -1,0 +1,117 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.gguf.GgufFile;
+import dev.gguf4j.gguf.GgufTensor;
+import dev.gguf4j.gguf.WellKnownKeys;
+import dev.gguf4j.quant.Codecs;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * A llama-family model's weights, memory-mapped and never copied (norm vectors and biases, a few KB, are
+ * decoded to float[]). Immutable and shared: any number of {@link LlamaSession}s, each with its own KV cache,
+ * can run on one model at once. Closing it unmaps the file.
+ */
+public final class LlamaModel implements AutoCloseable {
+    /** One transformer block's weights. */
+    record Layer(float[] attnNorm, Weight wq, Weight wk, Weight wv, Weight wo, float[] bq, float[] bk, float[] bv,
+            float[] ffnNorm, Weight wGate, Weight wUp, Weight wDown) {
+    }
+
+    private final GgufFile file;
+    private final LlamaConfig config;
+    private final GgufTensor tokenEmbedding;
+    private final float[] outputNorm;
+    private final Weight output;
+    private final Layer[] layers;
+
+    private LlamaModel(GgufFile file) {
+        this.file = file;
+        String src = file.source();
+        int vocab = file.metadata().getArray(WellKnownKeys.TOKENS).length();
+        this.config = LlamaConfig.from(src, file.metadata(), vocab);
+        LlamaConfig c = config;
+        this.tokenEmbedding = file.requireTensor("token_embd.weight");
+        Weight.of(src, tokenEmbedding, c.dim(), c.vocab()); // shape check
+        this.outputNorm = vector(file, "output_norm.weight", c.dim());
+        // untied models have output.weight; tied ones reuse the token embedding
+        this.output = Weight.of(src, file.tensor("output.weight").orElse(tokenEmbedding), c.dim(), c.vocab());
+        this.layers = new Layer[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            String p = "blk." + l + ".";
+            layers[l] = new Layer(
+                    vector(file, p + "attn_norm.weight", c.dim()),
+                    Weight.of(src, file.requireTensor(p + "attn_q.weight"), c.dim(), c.dim()),
+                    Weight.of(src, file.requireTensor(p + "attn_k.weight"), c.dim(), c.kvDim()),
+                    Weight.of(src, file.requireTensor(p + "attn_v.weight"), c.dim(), c.kvDim()),
+                    Weight.of(src, file.requireTensor(p + "attn_output.weight"), c.dim(), c.dim()),
+                    optionalVector(file, p + "attn_q.bias", c.dim()),
+                    optionalVector(file, p + "attn_k.bias", c.kvDim()),
+                    optionalVector(file, p + "attn_v.bias", c.kvDim()),
+                    vector(file, p + "ffn_norm.weight", c.dim()),
+                    Weight.of(src, file.requireTensor(p + "ffn_gate.weight"), c.dim(), c.ffDim()),
+                    Weight.of(src, file.requireTensor(p + "ffn_up.weight"), c.dim(), c.ffDim()),
+                    Weight.of(src, file.requireTensor(p + "ffn_down.weight"), c.ffDim(), c.dim()));
+        }
+    }
+
+    /** Maps and checks the model at {@code path}. */
+    public static LlamaModel load(Path path) throws IOException {
+        GgufFile f = GgufFile.open(path);
+        try {
+            return new LlamaModel(f);
+        } catch (RuntimeException e) {
+            f.close();
+            throw e;
+        }
+    }
+
+    private static float[] vector(GgufFile f, String name, int n) {
+        return decode(f, f.requireTensor(name), n);
+    }
+
+    private static float[] optionalVector(GgufFile f, String name, int n) {
+        Optional<GgufTensor> t = f.tensor(name);
+        return t.map(x -> decode(f, x, n)).orElse(null);
+    }
+
+    private static float[] decode(GgufFile f, GgufTensor t, int n) {
+        if (t.elementCount() != n) {
+            throw new dev.gguf4j.gguf.GgufFormatException(f.source(), "tensor '" + t.name() + "'", "has "
+                    + t.elementCount() + " elements, expected " + n);
+        }
+        float[] v = new float[n];
+        Codecs.of(t.type()).dequantize(t.data(), 0, v, 0, n);
+        return v;
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public GgufFile file() {
+        return file;
+    }
+
+    GgufTensor tokenEmbedding() {
+        return tokenEmbedding;
+    }
+
+    float[] outputNorm() {
+        return outputNorm;
+    }
+
+    Weight output() {
+        return output;
+    }
+
+    Layer layer(int i) {
+        return layers[i];
+    }
+
+    @Override
+    public void close() {
+        file.close();
+    }
+}

@@ -1,0 +1,52 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.llama.LlamaSession.KvType;
+
+/**
+ * How to load and run a model, as llama-cpp-python's {@code Llama(model_path, n_ctx, n_threads, n_batch,
+ * n_gpu_layers, seed, use_mmap, use_mlock)}.
+ *
+ * @param contextLength tokens of context per session; 0 = the model's training context, capped at
+ *                      {@link #DEFAULT_CONTEXT_CAP} (logged)
+ * @param threads       worker threads per session; 0 = the number of available processors
+ * @param batchSize     prompt tokens evaluated per step (prompt processing)
+ * @param gpuLayers     layers to offload (the CUDA backend; 0 here: CPU only)
+ * @param kvType        KV cache element type (F16 as llama.cpp, or F32)
+ * @param seed          default sampling seed
+ */
+public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed) {
+    public static final int DEFAULT_CONTEXT_CAP = 4096;
+
+    public static final LlamaOptions DEFAULTS = new LlamaOptions(0, 0, 512, 0, KvType.F16, 0xFFFFFFFFL);
+
+    public LlamaOptions {
+        if (contextLength < 0 || threads < 0 || batchSize < 1) {
+            throw new IllegalArgumentException("contextLength and threads must be >= 0, batchSize >= 1: "
+                    + contextLength + ", " + threads + ", " + batchSize);
+        }
+        if (gpuLayers != 0) {
+            throw new IllegalArgumentException("gpuLayers=" + gpuLayers + ": GPU offload is not available yet (the CUDA"
+                    + " backend has no kernels in this version)");
+        }
+    }
+
+    public LlamaOptions withContextLength(int n) {
+        return new LlamaOptions(n, threads, batchSize, gpuLayers, kvType, seed);
+    }
+
+    public LlamaOptions withThreads(int n) {
+        return new LlamaOptions(contextLength, n, batchSize, gpuLayers, kvType, seed);
+    }
+
+    public LlamaOptions withKvType(KvType t) {
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, t, seed);
+    }
+
+    public LlamaOptions withSeed(long s) {
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, s);
+    }
+
+    int effectiveThreads() {
+        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+    }
+}

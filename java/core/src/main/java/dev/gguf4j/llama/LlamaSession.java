@@ -1,0 +1,275 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.Backend;
+import dev.gguf4j.quant.Codecs;
+
+/**
+ * One sequence's state over a shared {@link LlamaModel}: the KV cache, scratch buffers and worker threads.
+ * Not thread-safe: one thread drives a session; many sessions may share a model.
+ *
+ * <p>The forward pass, one token at a time (buffers carry their shapes):
+ * <pre>
+ *   x[dim] = token_embd[token]
+ *   for each layer:
+ *     xb = rmsnorm(x) * attn_norm
+ *     q[dim] = Wq xb (+bq), k[kvDim] = Wk xb (+bk), v[kvDim] = Wv xb (+bv); rope(q, k, pos)
+ *     cache k, v at pos; per head h: att = softmax(q_h . k_{g(h)} / sqrt(headDim)); xb_h = sum att * v_{g(h)}
+ *     x += Wo xb
+ *     xb = rmsnorm(x) * ffn_norm;  hb[ff] = silu(Wgate xb) * (Wup xb);  x += Wdown hb
+ *   logits[vocab] = Woutput (rmsnorm(x) * output_norm)
+ * </pre>
+ */
+public final class LlamaSession implements AutoCloseable {
+    /** KV cache element type. */
+    public enum KvType { F16, F32 }
+
+    private final LlamaModel model;
+    private final LlamaConfig c;
+    private final int contextLength;
+    private final KvType kvType;
+    private final WorkerPool pool;
+    private final MatMul matmul;
+
+    // activations
+    private final float[] x;      // [dim] residual stream
+    private final float[] xb;     // [dim]
+    private final float[] xb2;    // [dim]
+    private final float[] q;      // [dim]
+    private final float[] k;      // [kvDim]
+    private final float[] v;      // [kvDim]
+    private final float[] hb;     // [ff]
+    private final float[] hb2;    // [ff]
+    private final float[] att;    // [ctx]
+    private final float[] logits; // [vocab]
+    // KV cache: [layer][pos * kvDim + i], as F16 bits or F32
+    private final short[][] keyCache16;
+    private final short[][] valueCache16;
+    private final float[][] keyCache32;
+    private final float[][] valueCache32;
+    private final float thetaScale;
+    private int position;
+
+    public LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType) {
+        this.model = model;
+        this.c = model.config();
+        if (contextLength < 1) {
+            throw new IllegalArgumentException("context length must be >= 1, got " + contextLength);
+        }
+        this.contextLength = contextLength;
+        this.kvType = kvType;
+        this.pool = new WorkerPool(threads);
+        this.matmul = new MatMul(backend, pool, Math.max(c.dim(), c.ffDim()), Math.max(c.vocab(), Math.max(c.ffDim(), c.dim())));
+        x = new float[c.dim()];
+        xb = new float[c.dim()];
+        xb2 = new float[c.dim()];
+        q = new float[c.dim()];
+        k = new float[c.kvDim()];
+        v = new float[c.kvDim()];
+        hb = new float[c.ffDim()];
+        hb2 = new float[c.ffDim()];
+        att = new float[contextLength];
+        logits = new float[c.vocab()];
+        long cacheFloats = (long) contextLength * c.kvDim();
+        if (cacheFloats > Integer.MAX_VALUE) {
+            throw new Gguf4jException("KV cache of " + contextLength + " x " + c.kvDim() + " exceeds one array; use a"
+                    + " shorter context");
+        }
+        if (kvType == KvType.F16) {
+            keyCache16 = new short[c.layers()][(int) cacheFloats];
+            valueCache16 = new short[c.layers()][(int) cacheFloats];
+            keyCache32 = valueCache32 = null;
+        } else {
+            keyCache32 = new float[c.layers()][(int) cacheFloats];
+            valueCache32 = new float[c.layers()][(int) cacheFloats];
+            keyCache16 = valueCache16 = null;
+        }
+        // ggml: theta_scale = powf(base, -2.0f/n_dims); theta starts at pos and is multiplied by it per pair
+        thetaScale = (float) Math.pow(c.ropeTheta(), -2.0f / c.ropeDim());
+    }
+
+    public int position() {
+        return position;
+    }
+
+    public int contextLength() {
+        return contextLength;
+    }
+
+    /** Forgets everything: the next token goes to position 0. */
+    public void reset() {
+        position = 0;
+    }
+
+    /** Rewinds to {@code pos} (the cache after it is discarded). */
+    public void rewind(int pos) {
+        if (pos < 0 || pos > position) {
+            throw new IllegalArgumentException("cannot rewind to " + pos + " from " + position);
+        }
+        position = pos;
+    }
+
+    /** Runs one token at the next position and returns the logits ([vocab], valid until the next call). */
+    public float[] forward(int token) {
+        if (token < 0 || token >= c.vocab()) {
+            throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + c.vocab() + ")");
+        }
+        if (position >= contextLength) {
+            throw new Gguf4jException("context is full: " + contextLength + " tokens (use a larger context length)");
+        }
+        int pos = position;
+        int dim = c.dim();
+        int headDim = c.headDim();
+        int kvDim = c.kvDim();
+        int groups = c.heads() / c.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+
+        var emb = model.tokenEmbedding();
+        Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, dim);
+
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer w = model.layer(l);
+            rmsnorm(xb, x, w.attnNorm(), dim);
+            matmul.apply(w.wq(), xb, q);
+            matmul.apply(w.wk(), xb, k);
+            matmul.apply(w.wv(), xb, v);
+            addBias(q, w.bq());
+            addBias(k, w.bk());
+            addBias(v, w.bv());
+            rope(q, c.heads(), pos);
+            rope(k, c.kvHeads(), pos);
+            storeKv(l, pos, kvDim);
+
+            // Attention as ggml computes it with an F16 cache: q is rounded to f16 for K.q (F16 x F16 dot,
+            // F32 sums), softmax in F32 with a double sum, probabilities rounded to f16 for the V product.
+            boolean f16 = kvType == KvType.F16;
+            for (int h = 0; h < c.heads(); h++) {
+                int qOff = h * headDim;
+                int kvOff = (h / groups) * headDim;
+                if (f16) {
+                    for (int i = 0; i < headDim; i++) {
+                        q[qOff + i] = Float.float16ToFloat(Float.floatToFloat16(q[qOff + i]));
+                    }
+                }
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t <= pos; t++) {
+                    float s = 0;
+                    int base = t * kvDim + kvOff;
+                    for (int i = 0; i < headDim; i++) {
+                        s += q[qOff + i] * key(l, base + i);
+                    }
+                    s *= scale;
+                    att[t] = s;
+                    max = Math.max(max, s);
+                }
+                double sum = 0;
+                for (int t = 0; t <= pos; t++) {
+                    att[t] = (float) Math.exp(att[t] - max);
+                    sum += att[t];
+                }
+                float inv = (float) (1.0 / sum);
+                for (int t = 0; t <= pos; t++) {
+                    att[t] *= inv;
+                    if (f16) {
+                        att[t] = Float.float16ToFloat(Float.floatToFloat16(att[t]));
+                    }
+                }
+                for (int i = 0; i < headDim; i++) {
+                    float acc = 0;
+                    for (int t = 0; t <= pos; t++) {
+                        acc += att[t] * value(l, t * kvDim + kvOff + i);
+                    }
+                    xb[qOff + i] = acc;
+                }
+            }
+            matmul.apply(w.wo(), xb, xb2);
+            for (int i = 0; i < dim; i++) {
+                x[i] += xb2[i];
+            }
+
+            rmsnorm(xb, x, w.ffnNorm(), dim);
+            matmul.apply(w.wGate(), xb, hb);
+            matmul.apply(w.wUp(), xb, hb2);
+            for (int i = 0; i < c.ffDim(); i++) {
+                float g = hb[i];
+                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
+            }
+            matmul.apply(w.wDown(), hb, xb);
+            for (int i = 0; i < dim; i++) {
+                x[i] += xb[i];
+            }
+        }
+        rmsnorm(xb, x, model.outputNorm(), dim);
+        matmul.apply(model.output(), xb, logits);
+        position++;
+        return logits;
+    }
+
+    private void storeKv(int l, int pos, int kvDim) {
+        int base = pos * kvDim;
+        if (kvType == KvType.F16) {
+            for (int i = 0; i < kvDim; i++) {
+                keyCache16[l][base + i] = Float.floatToFloat16(k[i]);
+                valueCache16[l][base + i] = Float.floatToFloat16(v[i]);
+            }
+        } else {
+            System.arraycopy(k, 0, keyCache32[l], base, kvDim);
+            System.arraycopy(v, 0, valueCache32[l], base, kvDim);
+        }
+    }
+
+    private float key(int l, int i) {
+        return kvType == KvType.F16 ? Float.float16ToFloat(keyCache16[l][i]) : keyCache32[l][i];
+    }
+
+    private float value(int l, int i) {
+        return kvType == KvType.F16 ? Float.float16ToFloat(valueCache16[l][i]) : valueCache32[l][i];
+    }
+
+    /** out = (x * 1/sqrt(mean(x^2) + eps)) * weight, in ggml_rms_norm's and ggml_mul's float operations. */
+    private void rmsnorm(float[] out, float[] in, float[] weight, int n) {
+        double ss = 0; // ggml: float squares summed in ggml_float (double)
+        for (int i = 0; i < n; i++) {
+            ss += in[i] * in[i];
+        }
+        float mean = (float) (ss / n);
+        float s = 1.0f / (float) Math.sqrt(mean + c.rmsEps());
+        for (int i = 0; i < n; i++) {
+            out[i] = in[i] * s * weight[i];
+        }
+    }
+
+    private static void addBias(float[] v, float[] b) {
+        if (b != null) {
+            for (int i = 0; i < b.length; i++) {
+                v[i] += b[i];
+            }
+        }
+    }
+
+    /** Rotates each head's first ropeDim dimensions: adjacent pairs (llama) or i, i+d/2 (NEOX). */
+    private void rope(float[] vec, int heads, int pos) {
+        int headDim = c.headDim();
+        int half = c.ropeDim() / 2;
+        for (int h = 0; h < heads; h++) {
+            int off = h * headDim;
+            float theta = pos;
+            for (int i = 0; i < half; i++, theta *= thetaScale) {
+                float cos = (float) Math.cos(theta);
+                float sin = (float) Math.sin(theta);
+                int a = c.ropeNeox() ? off + i : off + 2 * i;
+                int b = c.ropeNeox() ? off + i + half : off + 2 * i + 1;
+                float x0 = vec[a];
+                float x1 = vec[b];
+                vec[a] = x0 * cos - x1 * sin;
+                vec[b] = x0 * sin + x1 * cos;
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        matmul.close();
+        pool.close();
+    }
+}

@@ -1,0 +1,228 @@
+package dev.gguf4j.sampling;
+
+import java.util.ArrayDeque;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * llama.cpp's default sampler chain over one logits vector (see {@link SamplingParams}), step by step as
+ * llama-sampling.cpp does it. Keeps the recent-token window for penalties; one per sequence, not thread-safe.
+ */
+public final class Sampler {
+    private final SamplingParams p;
+    private final SplittableRandom random;
+    private final ArrayDeque<Integer> recent = new ArrayDeque<>();
+    private final Map<Integer, Integer> counts = new HashMap<>();
+    private final int window;
+
+    // candidates: ids and logits, then probabilities
+    private int[] ids = new int[0];
+    private float[] logit = new float[0];
+    private float[] prob = new float[0];
+    private int size;
+    private boolean sorted;
+
+    public Sampler(SamplingParams params, int contextLength) {
+        this.p = params;
+        this.random = new SplittableRandom(params.seed());
+        this.window = params.penaltyLastN() == -1 ? contextLength : params.penaltyLastN();
+    }
+
+    /** Records a token (prompt or generated) for the penalties. */
+    public void accept(int token) {
+        if (window <= 0) {
+            return;
+        }
+        recent.addLast(token);
+        counts.merge(token, 1, Integer::sum);
+        if (recent.size() > window) {
+            int old = recent.removeFirst();
+            counts.computeIfPresent(old, (k, v) -> v == 1 ? null : v - 1);
+        }
+    }
+
+    /** Picks the next token from {@code logits} (not modified). */
+    public int sample(float[] logits) {
+        int n = logits.length;
+        if (ids.length != n) {
+            ids = new int[n];
+            logit = new float[n];
+            prob = new float[n];
+        }
+        for (int i = 0; i < n; i++) {
+            ids[i] = i;
+            logit[i] = logits[i];
+        }
+        size = n;
+        sorted = false;
+        p.logitBias().forEach((id, bias) -> {
+            if (id >= 0 && id < n) {
+                logit[id] += bias;
+            }
+        });
+        penalties();
+        if (p.temperature() <= 0) {
+            return argmax();
+        }
+        topK(p.topK() <= 0 ? n : p.topK());
+        typical(p.typicalP());
+        topP(p.topP());
+        minP(p.minP());
+        for (int i = 0; i < size; i++) {
+            logit[i] /= p.temperature();
+        }
+        softmax();
+        double r = random.nextDouble();
+        double cum = 0;
+        for (int i = 0; i < size; i++) {
+            cum += prob[i];
+            if (r < cum) {
+                return ids[i];
+            }
+        }
+        return ids[size - 1];
+    }
+
+    private int argmax() {
+        int best = 0;
+        for (int i = 1; i < size; i++) {
+            if (logit[i] > logit[best]) {
+                best = i;
+            }
+        }
+        return ids[best];
+    }
+
+    private void penalties() {
+        if (window == 0 || (p.repeatPenalty() == 1.0f && p.frequencyPenalty() == 0f && p.presencePenalty() == 0f)) {
+            return;
+        }
+        for (int i = 0; i < size; i++) {
+            Integer c = counts.get(ids[i]);
+            if (c == null) {
+                continue;
+            }
+            logit[i] = logit[i] <= 0 ? logit[i] * p.repeatPenalty() : logit[i] / p.repeatPenalty();
+            logit[i] -= c * p.frequencyPenalty() + (c > 0 ? 1 : 0) * p.presencePenalty();
+        }
+    }
+
+    private void sortDescending() {
+        if (sorted) {
+            return;
+        }
+        Integer[] order = new Integer[size];
+        for (int i = 0; i < size; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(logit[b], logit[a]));
+        int[] ni = new int[size];
+        float[] nl = new float[size];
+        for (int i = 0; i < size; i++) {
+            ni[i] = ids[order[i]];
+            nl[i] = logit[order[i]];
+        }
+        System.arraycopy(ni, 0, ids, 0, size);
+        System.arraycopy(nl, 0, logit, 0, size);
+        sorted = true;
+    }
+
+    private void topK(int k) {
+        k = Math.max(1, Math.min(k, size));
+        sortDescending();
+        size = k;
+    }
+
+    /** Sorted softmax: prob[i] = exp(logit[i] - max) / sum, as llama_sampler_softmax_impl. */
+    private void softmax() {
+        sortDescending();
+        float max = logit[0];
+        float sum = 0;
+        for (int i = 0; i < size; i++) {
+            prob[i] = (float) Math.exp(logit[i] - max);
+            sum += prob[i];
+        }
+        for (int i = 0; i < size; i++) {
+            prob[i] /= sum;
+        }
+    }
+
+    private void typical(float tp) {
+        if (tp >= 1.0f) {
+            return;
+        }
+        softmax();
+        float entropy = 0;
+        for (int i = 0; i < size; i++) {
+            entropy += -prob[i] * (float) Math.log(prob[i]);
+        }
+        Integer[] order = new Integer[size];
+        float[] shifted = new float[size];
+        for (int i = 0; i < size; i++) {
+            order[i] = i;
+            shifted[i] = Math.abs(-(float) Math.log(prob[i]) - entropy);
+        }
+        Arrays.sort(order, (a, b) -> Float.compare(shifted[a], shifted[b]));
+        float cum = 0;
+        int last = size;
+        for (int i = 0; i < size; i++) {
+            cum += prob[order[i]];
+            if (cum > tp && i >= 0) {
+                last = i + 1;
+                break;
+            }
+        }
+        int[] ni = new int[last];
+        float[] nl = new float[last];
+        float[] np = new float[last];
+        for (int i = 0; i < last; i++) {
+            ni[i] = ids[order[i]];
+            nl[i] = logit[order[i]];
+            np[i] = prob[order[i]];
+        }
+        System.arraycopy(ni, 0, ids, 0, last);
+        System.arraycopy(nl, 0, logit, 0, last);
+        System.arraycopy(np, 0, prob, 0, last);
+        size = last;
+        sorted = false;
+    }
+
+    private void topP(float tp) {
+        if (tp >= 1.0f) {
+            return;
+        }
+        softmax();
+        float cum = 0;
+        int last = size;
+        for (int i = 0; i < size; i++) {
+            cum += prob[i];
+            if (cum >= tp) {
+                last = i + 1;
+                break;
+            }
+        }
+        size = last;
+    }
+
+    private void minP(float mp) {
+        if (mp <= 0 || size == 0) {
+            return;
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < size; i++) {
+            max = Math.max(max, logit[i]);
+        }
+        float min = max + (float) Math.log(mp);
+        int kept = 0;
+        for (int i = 0; i < size; i++) {
+            if (logit[i] >= min) {
+                ids[kept] = ids[i];
+                logit[kept] = logit[i];
+                kept++;
+            }
+        }
+        size = Math.max(1, kept);
+    }
+}

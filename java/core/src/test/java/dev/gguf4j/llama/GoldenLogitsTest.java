@@ -1,0 +1,130 @@
+package dev.gguf4j.llama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.gguf4j.backend.Backends;
+import dev.gguf4j.gguf.GgufFile;
+import dev.gguf4j.gguf.GgufTensor;
+import dev.gguf4j.testing.TestData;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The forward pass against llama.cpp (c392e50): for every golden file in ../shared/golden, the logits at every
+ * prompt position and the 200-token greedy continuation.
+ */
+class GoldenLogitsTest {
+
+    static Stream<String> goldens() throws Exception {
+        try (Stream<java.nio.file.Path> s = Files.list(TestData.shared().resolve("golden"))) {
+            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".golden.gguf")).sorted().toList().stream();
+        }
+    }
+
+    /** Max |Δ| over a position's logits, relative to that position's logit range, and top-1 agreement. */
+    @ParameterizedTest
+    @MethodSource("goldens")
+    void logitsAndGreedyMatchLlamaCpp(String goldenName) throws Exception {
+        try (GgufFile g = GgufFile.open(TestData.golden(goldenName));
+                LlamaModel model = LlamaModel.load(TestData.model(g.metadata().getString("golden.model_file")))) {
+            int prompts = (int) g.metadata().getLong("golden.prompt_count");
+            double worst = 0;
+            for (int p = 0; p < prompts; p++) {
+                int[] tokens = g.requireTensor("prompt." + p + ".tokens").data().toArray(ValueLayout.JAVA_INT);
+                GgufTensor logits = g.requireTensor("prompt." + p + ".logits");
+                int[] greedy = g.requireTensor("prompt." + p + ".greedy").data().toArray(ValueLayout.JAVA_INT);
+                int vocab = model.config().vocab();
+                try (LlamaSession s = new LlamaSession(model, Backends.select(), tokens.length + greedy.length, 2,
+                        LlamaSession.KvType.F16)) {
+                    float[] last = null;
+                    for (int i = 0; i < tokens.length; i++) {
+                        last = s.forward(tokens[i]);
+                        float[] want = new float[vocab];
+                        MemorySegmentCopy.copy(logits, i * (long) vocab, want);
+                        double range = range(want);
+                        double maxDiff = 0;
+                        for (int j = 0; j < vocab; j++) {
+                            maxDiff = Math.max(maxDiff, Math.abs(want[j] - last[j]));
+                        }
+                        worst = Math.max(worst, maxDiff / range);
+                        assertEquals(argmax(want), argmax(last), goldenName + " prompt " + p + " pos " + i + " top-1");
+                        assertTrue(maxDiff / range < tolerance(goldenName), goldenName + " prompt " + p + " pos " + i
+                                + ": max |Δ| " + maxDiff + " = " + (maxDiff / range) + " of the logit range " + range);
+                    }
+                    // Greedy continuation, token for token. With quantized weights llama.cpp quantizes every
+                    // activation vector to 8 bits, so a last-bit difference upstream can move one rounding
+                    // step and change a logit by ~1e-3 of the range: where llama.cpp's token and ours are that
+                    // close in our logits (a near-tie), the sequences may part, and the rest is not comparable.
+                    int agreed = 0;
+                    for (int i = 0; i < greedy.length; i++) {
+                        int mine = argmax(last);
+                        if (mine != greedy[i]) {
+                            double margin = (last[mine] - last[greedy[i]]) / range(last);
+                            assertTrue(margin < NEAR_TIE, goldenName + " prompt " + p + ": greedy token "
+                                    + i + " is " + mine + ", llama.cpp chose " + greedy[i] + ", which is " + margin
+                                    + " of the logit range below ours: not a near-tie");
+                            System.out.printf("%s prompt %d: near-tie at token %d, margin %.2e of the range%n",
+                                    goldenName, p, i, margin);
+                            break;
+                        }
+                        agreed++;
+                        last = s.forward(mine);
+                    }
+                    System.out.printf("%s prompt %d: greedy agrees for %d of %d tokens%n", goldenName, p, agreed,
+                            greedy.length);
+                    if (!goldenName.contains("Q")) {
+                        assertEquals(greedy.length, agreed, goldenName + ": F32/F16 weights must agree all the way");
+                    }
+                }
+            }
+            System.out.printf("%s: worst max|Δ|/range %.2e%n", goldenName, worst);
+        }
+    }
+
+    /**
+     * F32 and F16 weights: the same operations as llama.cpp, in another summation order (and with exact expf
+     * where ggml uses a SIMD approximation): 3e-4 of the logit range (worst seen 1.5e-4). Quantized weights:
+     * activations are quantized to 8 bits as ggml does, so last-bit differences upstream can flip a rounding
+     * step: 1.5e-2 (worst seen 9.5e-3). Top-1 must agree at every prompt position either way.
+     */
+    /**
+     * Where greedy decoding may part from llama.cpp's: our logit of llama.cpp's token is within this fraction of
+     * the logit range of our top logit (seen: 8e-5 to 2.7e-3 on the quantized goldens).
+     */
+    static final double NEAR_TIE = 5e-3;
+
+    static double tolerance(String golden) {
+        return golden.contains("Q") ? 1.5e-2 : 3e-4;
+    }
+
+    static double range(float[] v) {
+        float lo = Float.POSITIVE_INFINITY;
+        float hi = Float.NEGATIVE_INFINITY;
+        for (float f : v) {
+            lo = Math.min(lo, f);
+            hi = Math.max(hi, f);
+        }
+        return hi - lo;
+    }
+
+    static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    static final class MemorySegmentCopy {
+        static void copy(GgufTensor t, long fromElement, float[] dst) {
+            java.lang.foreign.MemorySegment.copy(t.data(), ValueLayout.JAVA_FLOAT, fromElement * 4, dst, 0, dst.length);
+        }
+    }
+}
