@@ -15,15 +15,15 @@ final class TokenizeCommand {
     static int run(List<String> argv, PrintStream out) throws IOException {
         Args a = new Args("tokenize", argv);
         String model = null;
-        String text = null;
+        byte[] text = null;
         boolean ids = false;
         boolean bos = true;
         while (a.hasNext()) {
             String o = a.next();
             switch (o) {
                 case "-m", "--model" -> model = a.value(o);
-                case "-p", "--prompt" -> text = a.value(o);
-                case "-f", "--file" -> text = Files.readString(Path.of(a.value(o)));
+                case "-p", "--prompt" -> text = a.value(o).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                case "-f", "--file" -> text = Files.readAllBytes(Path.of(a.value(o))); // bytes as llama-tokenize reads them
                 case "--ids" -> ids = true;
                 case "--no-bos" -> bos = false;
                 default -> throw a.unknown(o);

@@ -48,6 +48,10 @@ public final class LlamaSession implements AutoCloseable {
     private final float[][] keyCache32;
     private final float[][] valueCache32;
     private final float thetaScale;
+    private final Weight[][] qkvWeights;     // [layer] {wq, wk, wv}: one dispatch for the three
+    private final Weight[][] gateUpWeights;  // [layer] {wgate, wup}
+    private final float[][] qkv;             // {q, k, v}
+    private final float[][] gateUp;          // {hb, hb2}
     private int position;
 
     public LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType) {
@@ -59,7 +63,8 @@ public final class LlamaSession implements AutoCloseable {
         this.contextLength = contextLength;
         this.kvType = kvType;
         this.pool = new WorkerPool(threads);
-        this.matmul = new MatMul(backend, pool, Math.max(c.dim(), c.ffDim()), Math.max(c.vocab(), Math.max(c.ffDim(), c.dim())));
+        this.matmul = new MatMul(backend, pool, Math.max(c.dim(), c.ffDim()),
+                Math.max(c.vocab(), Math.max(2 * c.ffDim(), c.dim() + 2 * c.kvDim())));
         x = new float[c.dim()];
         xb = new float[c.dim()];
         xb2 = new float[c.dim()];
@@ -69,6 +74,15 @@ public final class LlamaSession implements AutoCloseable {
         hb = new float[c.ffDim()];
         hb2 = new float[c.ffDim()];
         att = new float[contextLength];
+        qkv = new float[][] {q, k, v};
+        gateUp = new float[][] {hb, hb2};
+        qkvWeights = new Weight[c.layers()][];
+        gateUpWeights = new Weight[c.layers()][];
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer w = model.layer(l);
+            qkvWeights[l] = new Weight[] {w.wq(), w.wk(), w.wv()};
+            gateUpWeights[l] = new Weight[] {w.wGate(), w.wUp()};
+        }
         logits = new float[c.vocab()];
         long cacheFloats = (long) contextLength * c.kvDim();
         if (cacheFloats > Integer.MAX_VALUE) {
@@ -130,9 +144,7 @@ public final class LlamaSession implements AutoCloseable {
         for (int l = 0; l < c.layers(); l++) {
             LlamaModel.Layer w = model.layer(l);
             rmsnorm(xb, x, w.attnNorm(), dim);
-            matmul.apply(w.wq(), xb, q);
-            matmul.apply(w.wk(), xb, k);
-            matmul.apply(w.wv(), xb, v);
+            matmul.apply(qkvWeights[l], xb, qkv);
             addBias(q, w.bq());
             addBias(k, w.bk());
             addBias(v, w.bv());
@@ -188,8 +200,7 @@ public final class LlamaSession implements AutoCloseable {
             }
 
             rmsnorm(xb, x, w.ffnNorm(), dim);
-            matmul.apply(w.wGate(), xb, hb);
-            matmul.apply(w.wUp(), xb, hb2);
+            matmul.apply(gateUpWeights[l], xb, gateUp);
             for (int i = 0; i < c.ffDim(); i++) {
                 float g = hb[i];
                 hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];

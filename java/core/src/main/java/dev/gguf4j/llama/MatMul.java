@@ -34,6 +34,41 @@ final class MatMul implements AutoCloseable {
         this.rowBuf = ThreadLocal.withInitial(() -> new float[maxCols]);
     }
 
+    /**
+     * outs[i] = ws[i] x for weights that share their input (Q/K/V; gate/up): one dispatch to the workers, the
+     * rows of all of them split between the threads.
+     */
+    void apply(Weight[] ws, float[] x, float[][] outs) {
+        int total = 0;
+        for (Weight w : ws) {
+            if (!backend.supports(w.type()) || w.cols() != ws[0].cols()) {
+                for (int i = 0; i < ws.length; i++) {
+                    apply(ws[i], x, outs[i]);
+                }
+                return;
+            }
+            total += w.rows();
+        }
+        MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, ws[0].cols());
+        pool.forRange(total, (from, to) -> {
+            int start = 0;
+            for (Weight w : ws) {
+                int lo = Math.max(from, start);
+                int hi = Math.min(to, start + w.rows());
+                if (lo < hi) {
+                    backend.matvec(w.type(), w.data().asSlice((lo - start) * w.rowBytes()), w.rowBytes(), hi - lo,
+                            w.cols(), xs, ys.asSlice(lo * 4L));
+                }
+                start += w.rows();
+            }
+        });
+        int start = 0;
+        for (int i = 0; i < ws.length; i++) {
+            MemorySegment.copy(ys, ValueLayout.JAVA_FLOAT, start * 4L, outs[i], 0, ws[i].rows());
+            start += ws[i].rows();
+        }
+    }
+
     /** out[0..w.rows) = W x[0..w.cols). */
     void apply(Weight w, float[] x, float[] out) {
         if (backend.supports(w.type())) {

@@ -1,12 +1,13 @@
 package dev.gguf4j.llama;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed set of worker threads, started once per session, that split index ranges: no thread creation per
- * call. The calling thread takes the first slice itself.
+ * A fixed set of worker threads, started once per session, that split index ranges: no thread creation and no
+ * allocation per call. A call publishes the task by bumping a generation counter; workers spin briefly on it
+ * (a token's matrix products follow each other within microseconds) and then park, so an idle or contended
+ * machine is not burned by spinning. The calling thread takes slice 0 itself.
  */
 final class WorkerPool implements AutoCloseable {
     /** Work on indices [from, to). */
@@ -14,16 +15,26 @@ final class WorkerPool implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /** Spin iterations before a worker parks (about 20-50 µs). */
+    private static final int SPINS = 20_000;
+
     private final int threads;
     private final Thread[] workers;
-    private final LinkedBlockingQueue<Runnable> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger generation = new AtomicInteger();
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile RangeTask task;
+    private volatile int n;
+    private volatile int slices;
+    private volatile Throwable failure;
     private volatile boolean closed;
+    private volatile Thread caller;
 
     WorkerPool(int threads) {
         this.threads = Math.max(1, threads);
         this.workers = new Thread[this.threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            workers[i] = new Thread(this::loop, "gguf4j-worker-" + i);
+            int slice = i + 1;
+            workers[i] = new Thread(() -> loop(slice), "gguf4j-worker-" + slice);
             workers[i].setDaemon(true);
             workers[i].start();
         }
@@ -33,50 +44,67 @@ final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
-    private void loop() {
-        while (!closed) {
-            try {
-                queue.take().run();
-            } catch (InterruptedException e) {
+    private void loop(int slice) {
+        int seen = 0;
+        while (true) {
+            int spins = 0;
+            int g;
+            while ((g = generation.get()) == seen && !closed) {
+                if (++spins < SPINS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            if (closed) {
                 return;
+            }
+            seen = g;
+            int s = slices;
+            if (slice < s) {
+                try {
+                    task.run((int) ((long) n * slice / s), (int) ((long) n * (slice + 1) / s));
+                } catch (Throwable t) {
+                    failure = t;
+                }
+            }
+            if (pending.decrementAndGet() == 0) {
+                LockSupport.unpark(caller);
             }
         }
     }
 
-    /** Runs task over [0, n) in {@code threads} slices and waits for all of them. */
-    void forRange(int n, RangeTask task) {
-        int slices = Math.min(threads, Math.max(1, n / 16));
-        if (slices <= 1) {
-            task.run(0, n);
+    /** Runs {@code t} over [0, count) in up to {@code threads} slices and waits for all of them. */
+    void forRange(int count, RangeTask t) {
+        int s = Math.min(threads, Math.max(1, count / 16));
+        if (s <= 1 || workers.length == 0) {
+            t.run(0, count);
             return;
         }
-        CountDownLatch done = new CountDownLatch(slices - 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int s = 1; s < slices; s++) {
-            int from = (int) ((long) n * s / slices);
-            int to = (int) ((long) n * (s + 1) / slices);
-            queue.add(() -> {
-                try {
-                    task.run(from, to);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    done.countDown();
-                }
-            });
+        task = t;
+        n = count;
+        slices = s;
+        failure = null;
+        caller = Thread.currentThread();
+        pending.set(workers.length);
+        generation.incrementAndGet();
+        for (Thread w : workers) {
+            LockSupport.unpark(w);
         }
-        task.run(0, n / slices);
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
+        t.run(0, (int) ((long) count / s));
+        int spins = 0;
+        while (pending.get() != 0) {
+            if (++spins < SPINS) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.park(this);
+            }
         }
-        Throwable t = failure.get();
-        if (t instanceof RuntimeException re) {
+        Throwable f = failure;
+        if (f instanceof RuntimeException re) {
             throw re;
         }
-        if (t instanceof Error err) {
+        if (f instanceof Error err) {
             throw err;
         }
     }
@@ -85,7 +113,7 @@ final class WorkerPool implements AutoCloseable {
     public void close() {
         closed = true;
         for (Thread w : workers) {
-            w.interrupt();
+            LockSupport.unpark(w);
         }
     }
 }

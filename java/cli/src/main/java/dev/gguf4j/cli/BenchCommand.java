@@ -1,0 +1,145 @@
+package dev.gguf4j.cli;
+
+import dev.gguf4j.llama.Llama;
+import dev.gguf4j.llama.LlamaOptions;
+import dev.gguf4j.llama.LlamaSession;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * {@code gguf4j bench}: llama-bench's pp (prompt processing) and tg (text generation) tests, tokens/s with
+ * spread over repetitions; {@code --json} prints llama-bench's JSON fields so one script reads both tools.
+ */
+final class BenchCommand {
+    private BenchCommand() {
+    }
+
+    static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
+        Args a = new Args("bench", argv);
+        String model = null;
+        int pp = 512;
+        int tg = 128;
+        int reps = 3;
+        List<Integer> threads = new ArrayList<>(List.of(Runtime.getRuntime().availableProcessors()));
+        boolean json = false;
+        while (a.hasNext()) {
+            String o = a.next();
+            switch (o) {
+                case "-m", "--model" -> model = a.value(o);
+                case "-p", "--n-prompt" -> pp = a.intValue(o);
+                case "-n", "--n-gen" -> tg = a.intValue(o);
+                case "-r", "--repetitions" -> reps = a.intValue(o);
+                case "-t", "--threads" -> {
+                    threads.clear();
+                    for (String t : a.value(o).split(",")) {
+                        try {
+                            threads.add(Integer.parseInt(t.trim()));
+                        } catch (NumberFormatException e) {
+                            throw new Main.UsageException("bench: -t " + t + ": expected whole numbers separated by commas");
+                        }
+                    }
+                }
+                case "--json", "-o" -> {
+                    json = true;
+                    if (o.equals("-o") && !a.value(o).equals("json")) {
+                        throw new Main.UsageException("bench: only -o json is supported");
+                    }
+                }
+                default -> throw a.unknown(o);
+            }
+        }
+        if (reps < 1 || pp < 0 || tg < 0) {
+            throw new Main.UsageException("bench: -r must be >= 1, -p and -n >= 0");
+        }
+        Path path = BundledModel.resolve(model);
+        List<Map<String, Object>> results = new ArrayList<>();
+        for (int t : threads) {
+            LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(t).withContextLength(Math.max(pp, tg) + 1);
+            try (Llama llama = Llama.load(path, opts)) {
+                if (pp > 0) {
+                    results.add(measure(llama, path, t, pp, 0, reps));
+                }
+                if (tg > 0) {
+                    results.add(measure(llama, path, t, 0, tg, reps));
+                }
+            }
+        }
+        if (json) {
+            out.println(Json.write(results));
+        } else {
+            out.printf("| %-28s | %10s | %10s | %-7s | %7s | %6s | %20s |%n", "model", "size", "params", "backend",
+                    "threads", "test", "t/s");
+            out.println("| " + "-".repeat(28) + " | ---------: | ---------: | ------- | ------: | -----: | -------------------: |");
+            for (Map<String, Object> r : results) {
+                String test = ((Integer) r.get("n_prompt")) > 0 ? "pp" + r.get("n_prompt") : "tg" + r.get("n_gen");
+                out.printf(Locale.ROOT, "| %-28s | %10s | %10s | %-7s | %7d | %6s | %13.2f ± %5.2f |%n",
+                        r.get("model_type"), InfoCommand.human((Long) r.get("model_size")),
+                        InfoCommand.count((Long) r.get("model_n_params")), r.get("backends"), r.get("n_threads"), test,
+                        r.get("avg_ts"), r.get("stddev_ts"));
+            }
+        }
+        return 0;
+    }
+
+    /** One llama-bench test: a fresh session per repetition (plus one warm-up), random tokens. */
+    private static Map<String, Object> measure(Llama llama, Path path, int threads, int nPrompt, int nGen, int reps)
+            throws IOException {
+        SplittableRandom rnd = new SplittableRandom(1234);
+        int vocab = llama.config().vocab();
+        List<Double> ts = new ArrayList<>();
+        List<Long> ns = new ArrayList<>();
+        for (int r = -1; r < reps; r++) {
+            try (LlamaSession s = llama.newSession()) {
+                long t0 = System.nanoTime();
+                int n = nPrompt > 0 ? nPrompt : nGen;
+                for (int i = 0; i < n; i++) {
+                    s.forward(rnd.nextInt(vocab));
+                }
+                long dt = System.nanoTime() - t0;
+                if (r >= 0) {
+                    ns.add(dt);
+                    ts.add(n / (dt / 1e9));
+                }
+            }
+        }
+        double avgTs = ts.stream().mapToDouble(Double::doubleValue).average().orElse(0);
+        double sdTs = Math.sqrt(ts.stream().mapToDouble(v -> (v - avgTs) * (v - avgTs)).sum() / Math.max(1, ts.size() - 1));
+        double avgNs = ns.stream().mapToLong(Long::longValue).average().orElse(0);
+        double sdNs = Math.sqrt(ns.stream().mapToDouble(v -> (v - avgNs) * (v - avgNs)).sum() / Math.max(1, ns.size() - 1));
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("build_commit", "gguf4j");
+        m.put("model_filename", path.toString());
+        m.put("model_type", llama.config().architecture() + " " + llama.metadata().findLong("general.file_type")
+                .flatMap(dev.gguf4j.types.FileType::byId).map(dev.gguf4j.types.FileType::quantizeName).orElse("?"));
+        m.put("model_size", Files.size(path));
+        m.put("model_n_params", modelParams(path));
+        m.put("n_batch", 1);
+        m.put("n_threads", threads);
+        m.put("type_k", "f16");
+        m.put("type_v", "f16");
+        m.put("n_gpu_layers", 0);
+        m.put("n_prompt", nPrompt);
+        m.put("n_gen", nGen);
+        m.put("backends", llama.backend().name());
+        m.put("avg_ns", (long) avgNs);
+        m.put("stddev_ns", (long) sdNs);
+        m.put("avg_ts", avgTs);
+        m.put("stddev_ts", sdTs);
+        m.put("samples_ts", ts);
+        return m;
+    }
+
+    private static long modelParams(Path path) throws IOException {
+        try (var f = dev.gguf4j.gguf.GgufFile.open(path)) {
+            return f.tensors().stream().mapToLong(dev.gguf4j.gguf.GgufTensor::elementCount).sum();
+        }
+    }
+}
