@@ -1,6 +1,5 @@
 package dev.gguf4j.tokenizer;
 
-import java.util.Arrays;
 import java.util.Map;
 
 /**
@@ -59,11 +58,11 @@ final class BpeEncoder {
         for (int i = 1; i < n; i++) {
             addBigram(word, w, i - 1, i);
         }
-        while (w.size > 0) {
-            int b = w.pop();
-            int left = w.left[b];
-            int right = w.right[b];
-            if (w.len[left] == 0 || w.len[right] == 0 || w.len[left] + w.len[right] != w.chars[b]) {
+        while (!w.queue.isEmpty()) {
+            int b = w.queue.pop();
+            int left = w.queue.left(b);
+            int right = w.queue.right(b);
+            if (w.len[left] == 0 || w.len[right] == 0 || w.len[left] + w.len[right] != w.queue.length(b)) {
                 continue; // stale
             }
             w.len[left] += w.len[right];
@@ -106,7 +105,7 @@ final class BpeEncoder {
         String key = word.substring(left, left + l) + ' ' + word.substring(right, right + r);
         Integer rank = ranks.get(key);
         if (rank != null) {
-            w.push(rank, left, right, l + r);
+            w.queue.push(rank, left, right, l + r); // ranks < 2^24 are exact as float
         }
     }
 
@@ -115,13 +114,7 @@ final class BpeEncoder {
         int[] len = new int[16];
         int[] prev = new int[16];
         int[] next = new int[16];
-        int[] rank = new int[16];
-        int[] left = new int[16];
-        int[] right = new int[16];
-        int[] chars = new int[16];
-        int[] heap = new int[16];
-        int size;
-        int count;
+        final BigramQueue queue = new BigramQueue();
 
         void reset(int n) {
             if (len.length < n) {
@@ -134,62 +127,7 @@ final class BpeEncoder {
                 prev[i] = i - 1;
                 next[i] = i + 1 < n ? i + 1 : -1;
             }
-            size = 0;
-            count = 0;
-        }
-
-        void push(int rk, int l, int r, int c) {
-            if (count == rank.length) {
-                int cap = count * 2;
-                rank = Arrays.copyOf(rank, cap);
-                left = Arrays.copyOf(left, cap);
-                right = Arrays.copyOf(right, cap);
-                chars = Arrays.copyOf(chars, cap);
-            }
-            int e = count++;
-            rank[e] = rk;
-            left[e] = l;
-            right[e] = r;
-            chars[e] = c;
-            if (size == heap.length) {
-                heap = Arrays.copyOf(heap, size * 2);
-            }
-            int i = size++;
-            while (i > 0) {
-                int p = (i - 1) >>> 1;
-                if (!before(e, heap[p])) {
-                    break;
-                }
-                heap[i] = heap[p];
-                i = p;
-            }
-            heap[i] = e;
-        }
-
-        int pop() {
-            int top = heap[0];
-            int last = heap[--size];
-            int i = 0;
-            while (true) {
-                int c = 2 * i + 1;
-                if (c >= size) {
-                    break;
-                }
-                if (c + 1 < size && before(heap[c + 1], heap[c])) {
-                    c++;
-                }
-                if (!before(heap[c], last)) {
-                    break;
-                }
-                heap[i] = heap[c];
-                i = c;
-            }
-            heap[i] = last;
-            return top;
-        }
-
-        private boolean before(int a, int b) {
-            return rank[a] < rank[b] || (rank[a] == rank[b] && left[a] < left[b]);
+            queue.clear();
         }
     }
 }

@@ -104,15 +104,15 @@ final class SpmEncoder {
             sl[i] = len[from + i];
             ss[i] = start[from + i];
         }
-        Heap heap = w.heap;
+        BigramQueue heap = w.heap;
         for (int i = 1; i < n; i++) {
             tryAdd(text, ss, sl, i - 1, i, heap);
         }
-        while (heap.size > 0) {
+        while (!heap.isEmpty()) {
             int b = heap.pop();
-            int left = heap.left[b];
-            int right = heap.right[b];
-            if (sl[left] == 0 || sl[right] == 0 || sl[left] + sl[right] != heap.bytes[b]) {
+            int left = heap.left(b);
+            int right = heap.right(b);
+            if (sl[left] == 0 || sl[right] == 0 || sl[left] + sl[right] != heap.length(b)) {
                 continue; // stale: one side was merged since
             }
             sl[left] += sl[right];
@@ -146,7 +146,7 @@ final class SpmEncoder {
         int[] next = new int[16];
         int[] len = new int[16];
         int[] start = new int[16];
-        final Heap heap = new Heap(16);
+        final BigramQueue heap = new BigramQueue();
 
         void reset(int n) {
             if (prev.length < n) {
@@ -156,8 +156,7 @@ final class SpmEncoder {
                 len = new int[cap];
                 start = new int[cap];
             }
-            heap.size = 0;
-            heap.count = 0;
+            heap.clear();
         }
     }
 
@@ -170,86 +169,12 @@ final class SpmEncoder {
         return id;
     }
 
-    private void tryAdd(byte[] text, int[] start, int[] len, int left, int right, Heap heap) {
+    private void tryAdd(byte[] text, int[] start, int[] len, int left, int right, BigramQueue heap) {
         int size = len[left] + len[right];
         Integer id = idByUtf8.get(Utf8.key(text, start[left], size));
         if (id == null) {
             return;
         }
-        heap.push(scores[id], left, right, size);
-    }
-
-    /** Max-heap of bigrams by score, ties broken by the smaller left index. */
-    private static final class Heap {
-        float[] score;
-        int[] left;
-        int[] right;
-        int[] bytes;
-        int[] heap;
-        int size;
-        int count;
-
-        Heap(int n) {
-            int cap = Math.max(16, n);
-            score = new float[cap];
-            left = new int[cap];
-            right = new int[cap];
-            bytes = new int[cap];
-            heap = new int[cap];
-        }
-
-        void push(float s, int l, int r, int b) {
-            if (count == score.length) {
-                int cap = count * 2;
-                score = Arrays.copyOf(score, cap);
-                left = Arrays.copyOf(left, cap);
-                right = Arrays.copyOf(right, cap);
-                bytes = Arrays.copyOf(bytes, cap);
-            }
-            int e = count++;
-            score[e] = s;
-            left[e] = l;
-            right[e] = r;
-            bytes[e] = b;
-            if (size == heap.length) {
-                heap = Arrays.copyOf(heap, size * 2);
-            }
-            int i = size++;
-            while (i > 0) {
-                int p = (i - 1) >>> 1;
-                if (!before(e, heap[p])) {
-                    break;
-                }
-                heap[i] = heap[p];
-                i = p;
-            }
-            heap[i] = e;
-        }
-
-        int pop() {
-            int top = heap[0];
-            int last = heap[--size];
-            int i = 0;
-            while (true) {
-                int c = 2 * i + 1;
-                if (c >= size) {
-                    break;
-                }
-                if (c + 1 < size && before(heap[c + 1], heap[c])) {
-                    c++;
-                }
-                if (!before(heap[c], last)) {
-                    break;
-                }
-                heap[i] = heap[c];
-                i = c;
-            }
-            heap[i] = last;
-            return top;
-        }
-
-        private boolean before(int a, int b) {
-            return score[a] > score[b] || (score[a] == score[b] && left[a] < left[b]);
-        }
+        heap.push(-scores[id], left, right, size); // highest score first
     }
 }
