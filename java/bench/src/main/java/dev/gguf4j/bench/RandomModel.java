@@ -1,0 +1,155 @@
+package dev.gguf4j.bench;
+
+import dev.gguf4j.gguf.GgufValue;
+import dev.gguf4j.gguf.GgufWriter;
+import dev.gguf4j.quant.Codecs;
+import dev.gguf4j.types.FileType;
+import dev.gguf4j.types.GgmlType;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+/**
+ * Writes a llama-architecture GGUF of a given shape with random weights (normal, sigma 0.02; norms 1.0) and a
+ * placeholder SentencePiece vocabulary, with the project's own writer: benchmark input that llama.cpp loads.
+ *
+ * <pre>
+ *   java -cp java/bench/target/gguf4j-bench.jar dev.gguf4j.bench.RandomModel tinyllama F16 /tmp/tinyllama-f16.gguf
+ *   shapes: tinyllama (n_embd 2048, 22 layers, 32 heads, 4 KV heads, n_ff 5632, vocab 32000),
+ *           llama3-8b (4096, 32, 32, 8, 14336, 128256), tiny (256, 2, 4, 2, 512, 1024)
+ * </pre>
+ */
+public final class RandomModel {
+    record Shape(int embd, int layers, int heads, int kvHeads, int ff, int vocab, int ctx) {
+    }
+
+    private RandomModel() {
+    }
+
+    static Shape shape(String name) {
+        return switch (name) {
+            case "tinyllama" -> new Shape(2048, 22, 32, 4, 5632, 32000, 2048);
+            case "llama3-8b" -> new Shape(4096, 32, 32, 8, 14336, 128256, 8192);
+            case "tiny" -> new Shape(256, 2, 4, 2, 512, 1024, 256);
+            default -> throw new IllegalArgumentException("unknown shape " + name + " (tinyllama, llama3-8b, tiny)");
+        };
+    }
+
+    public static void main(String[] args) throws IOException {
+        if (args.length != 3) {
+            System.err.println("usage: RandomModel SHAPE F16|F32|BF16 OUT.gguf");
+            System.exit(2);
+        }
+        Shape s = shape(args[0]);
+        GgmlType type = GgmlType.byName(args[1]).orElseThrow();
+        Path out = Path.of(args[2]);
+        long t0 = System.nanoTime();
+        write(s, type, out, 42);
+        System.err.printf("wrote %s in %.1f s%n", out, (System.nanoTime() - t0) / 1e9);
+    }
+
+    static void write(Shape s, GgmlType type, Path out, long seed) throws IOException {
+        try (GgufWriter w = GgufWriter.create(out)) {
+            w.put("general.architecture", GgufValue.ofString("llama"));
+            w.put("general.name", GgufValue.ofString("random " + s));
+            w.put("llama.context_length", GgufValue.ofUInt32(s.ctx));
+            w.put("llama.embedding_length", GgufValue.ofUInt32(s.embd));
+            w.put("llama.block_count", GgufValue.ofUInt32(s.layers));
+            w.put("llama.feed_forward_length", GgufValue.ofUInt32(s.ff));
+            w.put("llama.rope.dimension_count", GgufValue.ofUInt32(s.embd / s.heads));
+            w.put("llama.attention.head_count", GgufValue.ofUInt32(s.heads));
+            w.put("llama.attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads));
+            w.put("llama.attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+            w.put("llama.rope.freq_base", GgufValue.ofFloat32(10000f));
+            w.put("general.file_type", GgufValue.ofUInt32(type == GgmlType.F16 ? FileType.MOSTLY_F16.id()
+                    : type == GgmlType.BF16 ? FileType.MOSTLY_BF16.id() : FileType.ALL_F32.id()));
+            vocabulary(w, s.vocab);
+            List<Object[]> tensors = new ArrayList<>();
+            tensors.add(new Object[] {"token_embd.weight", new long[] {s.embd, s.vocab}});
+            tensors.add(new Object[] {"output_norm.weight", new long[] {s.embd}});
+            tensors.add(new Object[] {"output.weight", new long[] {s.embd, s.vocab}});
+            int headDim = s.embd / s.heads;
+            for (int l = 0; l < s.layers; l++) {
+                String p = "blk." + l + ".";
+                tensors.add(new Object[] {p + "attn_norm.weight", new long[] {s.embd}});
+                tensors.add(new Object[] {p + "attn_q.weight", new long[] {s.embd, s.embd}});
+                tensors.add(new Object[] {p + "attn_k.weight", new long[] {s.embd, (long) headDim * s.kvHeads}});
+                tensors.add(new Object[] {p + "attn_v.weight", new long[] {s.embd, (long) headDim * s.kvHeads}});
+                tensors.add(new Object[] {p + "attn_output.weight", new long[] {s.embd, s.embd}});
+                tensors.add(new Object[] {p + "ffn_norm.weight", new long[] {s.embd}});
+                tensors.add(new Object[] {p + "ffn_gate.weight", new long[] {s.embd, s.ff}});
+                tensors.add(new Object[] {p + "ffn_down.weight", new long[] {s.ff, s.embd}});
+                tensors.add(new Object[] {p + "ffn_up.weight", new long[] {s.embd, s.ff}});
+            }
+            int i = 0;
+            for (Object[] t : tensors) {
+                String name = (String) t[0];
+                long[] shape = (long[]) t[1];
+                GgmlType tt = shape.length == 1 ? GgmlType.F32 : type;
+                long tensorSeed = seed * 1_000_003L + i++;
+                w.addTensor(name, tt, shape, ch -> fill(ch, tt, shape, name.endsWith("norm.weight"), tensorSeed));
+            }
+            w.finish();
+        }
+    }
+
+    private static void vocabulary(GgufWriter w, int n) {
+        String[] tokens = new String[n];
+        float[] scores = new float[n];
+        long[] types = new long[n];
+        for (int i = 0; i < n; i++) {
+            if (i < 3) {
+                tokens[i] = new String[] {"<unk>", "<s>", "</s>"}[i];
+                types[i] = i == 0 ? 2 : 3; // UNKNOWN, CONTROL
+            } else if (i < 3 + 256) {
+                tokens[i] = String.format("<0x%02X>", i - 3);
+                types[i] = 6; // BYTE
+            } else {
+                tokens[i] = "\u2581t" + i;
+                types[i] = 1; // NORMAL
+                scores[i] = -i;
+            }
+        }
+        w.put("tokenizer.ggml.model", GgufValue.ofString("llama"));
+        w.put("tokenizer.ggml.tokens", GgufValue.ofArray(new GgufValue.GgufArray(dev.gguf4j.gguf.GgufValueType.STRING, tokens)));
+        w.put("tokenizer.ggml.scores", GgufValue.ofArray(new GgufValue.GgufArray(dev.gguf4j.gguf.GgufValueType.FLOAT32, scores)));
+        w.put("tokenizer.ggml.token_type", GgufValue.ofArray(new GgufValue.GgufArray(dev.gguf4j.gguf.GgufValueType.INT32, types)));
+        w.put("tokenizer.ggml.bos_token_id", GgufValue.ofUInt32(1));
+        w.put("tokenizer.ggml.eos_token_id", GgufValue.ofUInt32(2));
+        w.put("tokenizer.ggml.unknown_token_id", GgufValue.ofUInt32(0));
+    }
+
+    /** Generates the tensor in row chunks on all cores, in a fixed order, so the bytes depend only on the seed. */
+    private static void fill(java.nio.channels.WritableByteChannel ch, GgmlType type, long[] shape, boolean ones,
+            long seed) throws IOException {
+        int cols = (int) shape[0];
+        long rows = shape.length > 1 ? shape[1] : 1;
+        int chunkRows = (int) Math.max(1, Math.min(rows, (1 << 22) / cols));
+        long rowBytes = type.bytesFor(cols);
+        try (Arena arena = Arena.ofShared()) {
+            MemorySegment buf = arena.allocate(rowBytes * chunkRows);
+            for (long r0 = 0; r0 < rows; r0 += chunkRows) {
+                int n = (int) Math.min(chunkRows, rows - r0);
+                long base = r0;
+                IntStream.range(0, n).parallel().forEach(r -> {
+                    float[] row = new float[cols];
+                    SplittableRandom rnd = new SplittableRandom(seed * 31 + base + r);
+                    for (int c = 0; c < cols; c++) {
+                        row[c] = ones ? 1.0f : (float) (rnd.nextGaussian() * 0.02);
+                    }
+                    Codecs.of(type).quantize(row, 0, cols, null, buf, r * rowBytes);
+                });
+                ByteBuffer b = buf.asSlice(0, n * rowBytes).asByteBuffer();
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+        }
+    }
+}
