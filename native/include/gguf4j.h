@@ -130,6 +130,12 @@ G4J_API g4j_status g4j_vec_dot(int32_t isa, int32_t type, int64_t n, const void 
 G4J_API g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
                       const float *x, float *y);
 
+/* Y = W X for a batch (prompt processing): x holds n_x activation vectors of cols floats, x_stride floats apart;
+ * y receives n_x vectors of rows floats, y_stride floats apart. Each vector is converted once, as g4j_matvec
+ * does, and weight rows are reused across the batch in tiles; every y element equals what g4j_matvec gives. */
+G4J_API g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
+                              int64_t n_x, const float *x, int64_t x_stride, float *y, int64_t y_stride);
+
 #ifdef __cplusplus
 }
 #endif

@@ -256,7 +256,7 @@ g4j_status g4j_vec_dot(int32_t isa, int32_t type, int64_t n, const void *x, cons
     g4j_status st = resolve(isa, type, n, &p);
     if (st != G4J_OK) return st;
     if (!out || (n > 0 && (!x || !y))) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_vec_dot: null pointer");
-    const void *act;
+    const void *act = NULL;
     if ((st = convert(&p, n, y, &act)) != G4J_OK) return st;
     p.fn(n, x, act, out);
     return G4J_OK;
@@ -274,9 +274,54 @@ g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
                         (long long)row_bytes, (long long)cols, p.lay->name, (long long)min_row_bytes);
     if (rows > 0 && (!w || !y || (cols > 0 && !x))) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec: null pointer");
     if (rows == 0) return G4J_OK;
-    const void *act;
+    const void *act = NULL;
     if ((st = convert(&p, cols, x, &act)) != G4J_OK) return st;
     const char *row = (const char *)w;
     for (int64_t r = 0; r < rows; r++, row += row_bytes) p.fn(cols, row, act, &y[r]);
+    return G4J_OK;
+}
+
+/* Rows of W per tile: a tile stays in cache while every activation vector of the batch passes over it. */
+#define G4J_MATMAT_TILE_ROWS 16
+
+g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
+                      int64_t n_x, const float *x, int64_t x_stride, float *y, int64_t y_stride) {
+    plan p;
+    g4j_status st = resolve(isa, type, cols, &p);
+    if (st != G4J_OK) return st;
+    if (rows < 0 || n_x < 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: negative row count %lld or batch %lld", (long long)rows,
+                        (long long)n_x);
+    const int64_t min_row_bytes = cols / p.lay->elems * p.lay->bytes;
+    if (row_bytes < min_row_bytes)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: row stride %lld bytes is less than a row of %lld %s elements (%lld bytes)",
+                        (long long)row_bytes, (long long)cols, p.lay->name, (long long)min_row_bytes);
+    if (x_stride < cols || y_stride < rows)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: x stride %lld < %lld columns or y stride %lld < %lld rows",
+                        (long long)x_stride, (long long)cols, (long long)y_stride, (long long)rows);
+    if (rows == 0 || n_x == 0) return G4J_OK;
+    if (!w || !y || (cols > 0 && !x)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: null pointer");
+    /* activations, converted once per vector */
+    const char *acts = (const char *)x;
+    int64_t act_stride = x_stride * (int64_t)sizeof(float);
+    if (p.convert && cols > 0) {
+        act_stride = act_bytes(&p, cols);
+        const int64_t total = act_stride < 0 || n_x > INT64_MAX / act_stride ? -1 : n_x * act_stride;
+        void *buf = total < 0 || (uint64_t)total > SIZE_MAX ? NULL : scratch_get((size_t)total);
+        if (!buf)
+            return g4j_fail(G4J_E_OUT_OF_MEMORY, "cannot allocate %lld bytes for %lld x %lld activations converted to %s",
+                            (long long)total, (long long)n_x, (long long)cols, p.act->name);
+        for (int64_t j = 0; j < n_x; j++) p.convert(cols, x + j * x_stride, (char *)buf + j * act_stride);
+        acts = (const char *)buf;
+    }
+    for (int64_t r0 = 0; r0 < rows; r0 += G4J_MATMAT_TILE_ROWS) {
+        const int64_t r1 = r0 + G4J_MATMAT_TILE_ROWS < rows ? r0 + G4J_MATMAT_TILE_ROWS : rows;
+        for (int64_t j = 0; j < n_x; j++) {
+            const void *a = acts + j * act_stride;
+            float *yj = y + j * y_stride;
+            const char *row = (const char *)w + r0 * row_bytes;
+            for (int64_t r = r0; r < r1; r++, row += row_bytes) p.fn(cols, row, a, &yj[r]);
+        }
+    }
     return G4J_OK;
 }

@@ -530,6 +530,37 @@ static void test_half_helpers(void) {
     }
 }
 
+/* g4j_matmat: every element equals g4j_matvec's for the same column, bit for bit, for every type and variant */
+static void test_matmat(void) {
+    for (size_t t = 0; t < NTYPES; t++) {
+        const tinfo *ty = &TYPES[t];
+        const int64_t n = ty->elems == 1 ? 2 * 37 : 2 * ty->elems;
+        const int64_t row_bytes = n / ty->elems * ty->bytes;
+        const int rows = 37, nx = 5;
+        uint8_t *w = calloc((size_t)(rows * row_bytes), 1);
+        float *x = malloc(sizeof(float) * (size_t)(nx * (n + 3)));
+        float *y = malloc(sizeof(float) * (size_t)(nx * (rows + 2)));
+        float *col = malloc(sizeof(float) * (size_t)rows);
+        for (int r = 0; r < rows; r++) fill_row(ty->id, w + r * row_bytes, n);
+        for (int j = 0; j < nx; j++) fill_x(x + j * (n + 3), n, j % 4);
+        for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
+            if (!g4j_isa_available(isa)) continue;
+            CHECK(g4j_matmat(isa, ty->id, rows, n, w, row_bytes, nx, x, n + 3, y, rows + 2) == G4J_OK, "matmat %s: %s",
+                  ty->name, g4j_last_error());
+            for (int j = 0; j < nx; j++) {
+                CHECK(g4j_matvec(isa, ty->id, rows, n, w, row_bytes, x + j * (n + 3), col) == G4J_OK, "matvec: %s",
+                      g4j_last_error());
+                for (int r = 0; r < rows; r++)
+                    CHECK(memcmp(&col[r], &y[j * (rows + 2) + r], sizeof(float)) == 0, "%s %s matmat[%d][%d] %.9g != matvec %.9g",
+                          g4j_isa_name(isa), ty->name, j, r, y[j * (rows + 2) + r], col[r]);
+            }
+        }
+        CHECK(g4j_matmat(G4J_ISA_SCALAR, ty->id, rows, n, w, row_bytes, nx, x, n - 1, y, rows + 2) == G4J_E_INVALID_ARGUMENT,
+              "short x stride accepted for %s", ty->name);
+        free(w); free(x); free(y); free(col);
+    }
+}
+
 int main(void) {
     printf("libgguf4j %s abi %u, auto variant %s, features 0x%llx\n", g4j_version(), g4j_abi_version(),
            g4j_isa_name(g4j_isa_selected()), (unsigned long long)g4j_cpu_features());
@@ -544,6 +575,7 @@ int main(void) {
     test_dots();
     test_zeros();
     test_threads();
+    test_matmat();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

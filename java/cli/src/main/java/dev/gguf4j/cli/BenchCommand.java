@@ -100,8 +100,19 @@ final class BenchCommand {
             try (LlamaSession s = llama.newSession()) {
                 long t0 = System.nanoTime();
                 int n = nPrompt > 0 ? nPrompt : nGen;
-                for (int i = 0; i < n; i++) {
-                    s.forward(rnd.nextInt(vocab));
+                if (nPrompt > 0) {
+                    // llama-bench's pp: the prompt in batches of n_batch (512) tokens
+                    for (int from = 0; from < n; from += 512) {
+                        int[] batch = new int[Math.min(512, n - from)];
+                        for (int i = 0; i < batch.length; i++) {
+                            batch[i] = rnd.nextInt(vocab);
+                        }
+                        s.forwardBatch(batch, false);
+                    }
+                } else {
+                    for (int i = 0; i < n; i++) {
+                        s.forward(rnd.nextInt(vocab));
+                    }
                 }
                 long dt = System.nanoTime() - t0;
                 if (r >= 0) {
@@ -121,7 +132,7 @@ final class BenchCommand {
                 .flatMap(dev.gguf4j.types.FileType::byId).map(dev.gguf4j.types.FileType::quantizeName).orElse("?"));
         m.put("model_size", Files.size(path));
         m.put("model_n_params", modelParams(path));
-        m.put("n_batch", 1);
+        m.put("n_batch", 512);
         m.put("n_threads", threads);
         m.put("type_k", "f16");
         m.put("type_v", "f16");

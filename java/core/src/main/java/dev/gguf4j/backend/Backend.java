@@ -26,4 +26,16 @@ public interface Backend {
 
     /** y[r] = dot(row r of w, x) for {@code rows} rows of {@code cols} elements, {@code rowBytes} apart. */
     void matvec(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment x, MemorySegment y);
+
+    /**
+     * Y = W X for a batch: {@code n} activation vectors of {@code cols} floats in {@code x}, {@code xStride} floats
+     * apart; results, {@code rows} floats each, to {@code y}, {@code yStride} floats apart. Each element equals
+     * {@link #matvec}'s. The default runs matvec per vector; backends override it to reuse weights across the batch.
+     */
+    default void matmat(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, int n, MemorySegment x,
+            long xStride, MemorySegment y, long yStride) {
+        for (int j = 0; j < n; j++) {
+            matvec(type, w, rowBytes, rows, cols, x.asSlice(j * xStride * 4), y.asSlice(j * yStride * 4));
+        }
+    }
 }

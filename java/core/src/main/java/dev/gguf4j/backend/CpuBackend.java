@@ -104,4 +104,10 @@ public final class CpuBackend implements Backend {
             MemorySegment y) {
         lib.matvec(lib.isa(), type, rows, cols, w, rowBytes, x, y);
     }
+
+    @Override
+    public void matmat(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, int n, MemorySegment x,
+            long xStride, MemorySegment y, long yStride) {
+        lib.matmat(lib.isa(), type, rows, cols, w, rowBytes, n, x, xStride, y, yStride);
+    }
 }

@@ -161,6 +161,12 @@ public final class NativeCpu {
         return out.get(ValueLayout.JAVA_FLOAT, 0);
     }
 
+    /** Y = W X over a batch of {@code nx} activation vectors (see g4j_matmat). */
+    public void matmat(int isa, GgmlType type, long rows, long cols, MemorySegment w, long rowBytes, long nx,
+            MemorySegment x, long xStride, MemorySegment y, long yStride) {
+        check("g4j_matmat", g4j_matmat(isa, type.id(), rows, cols, w, rowBytes, nx, x, xStride, y, yStride));
+    }
+
     public void matvec(int isa, GgmlType type, long rows, long cols, MemorySegment w, long rowBytes, MemorySegment x,
             MemorySegment y) {
         check("g4j_matvec", g4j_matvec(isa, type.id(), rows, cols, w, rowBytes, x, y));

@@ -201,8 +201,13 @@ public final class Llama implements AutoCloseable {
             this.session = newSession();
             long t0 = System.nanoTime();
             try {
+                // the prompt in batches (matrix-matrix products), the last batch's last logits kept
+                for (int from = 0; from < tokens.length; from += options.batchSize()) {
+                    int[] batch = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length,
+                            from + options.batchSize()));
+                    logits = session.forwardBatch(batch, false)[0];
+                }
                 for (int t : tokens) {
-                    logits = session.forward(t);
                     sampler.accept(t);
                 }
             } catch (RuntimeException e) {

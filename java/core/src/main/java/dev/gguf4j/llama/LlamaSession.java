@@ -133,11 +133,6 @@ public final class LlamaSession implements AutoCloseable {
         }
         int pos = position;
         int dim = c.dim();
-        int headDim = c.headDim();
-        int kvDim = c.kvDim();
-        int groups = c.heads() / c.kvHeads();
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-
         var emb = model.tokenEmbedding();
         Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, dim);
 
@@ -150,50 +145,9 @@ public final class LlamaSession implements AutoCloseable {
             addBias(v, w.bv());
             rope(q, c.heads(), pos);
             rope(k, c.kvHeads(), pos);
-            storeKv(l, pos, kvDim);
+            storeKv(l, pos, k, v);
 
-            // Attention as ggml computes it with an F16 cache: q is rounded to f16 for K.q (F16 x F16 dot,
-            // F32 sums), softmax in F32 with a double sum, probabilities rounded to f16 for the V product.
-            boolean f16 = kvType == KvType.F16;
-            for (int h = 0; h < c.heads(); h++) {
-                int qOff = h * headDim;
-                int kvOff = (h / groups) * headDim;
-                if (f16) {
-                    for (int i = 0; i < headDim; i++) {
-                        q[qOff + i] = Float.float16ToFloat(Float.floatToFloat16(q[qOff + i]));
-                    }
-                }
-                float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t <= pos; t++) {
-                    float s = 0;
-                    int base = t * kvDim + kvOff;
-                    for (int i = 0; i < headDim; i++) {
-                        s += q[qOff + i] * key(l, base + i);
-                    }
-                    s *= scale;
-                    att[t] = s;
-                    max = Math.max(max, s);
-                }
-                double sum = 0;
-                for (int t = 0; t <= pos; t++) {
-                    att[t] = (float) Math.exp(att[t] - max);
-                    sum += att[t];
-                }
-                float inv = (float) (1.0 / sum);
-                for (int t = 0; t <= pos; t++) {
-                    att[t] *= inv;
-                    if (f16) {
-                        att[t] = Float.float16ToFloat(Float.floatToFloat16(att[t]));
-                    }
-                }
-                for (int i = 0; i < headDim; i++) {
-                    float acc = 0;
-                    for (int t = 0; t <= pos; t++) {
-                        acc += att[t] * value(l, t * kvDim + kvOff + i);
-                    }
-                    xb[qOff + i] = acc;
-                }
-            }
+            attend(l, pos, q, xb);
             matmul.apply(w.wo(), xb, xb2);
             for (int i = 0; i < dim; i++) {
                 x[i] += xb2[i];
@@ -216,7 +170,160 @@ public final class LlamaSession implements AutoCloseable {
         return logits;
     }
 
-    private void storeKv(int l, int pos, int kvDim) {
+    /**
+     * Attention of one token at {@code pos} over the cache [0, pos], as ggml computes it with an F16 cache: q is
+     * rounded to f16 for K.q (F16 x F16 dot, F32 sums), softmax in F32 with a double sum, probabilities rounded
+     * to f16 for the V product. {@code q} [dim] is modified; the result goes to {@code out} [dim].
+     */
+    private void attend(int l, int pos, float[] q, float[] out) {
+        int headDim = c.headDim();
+        int kvDim = c.kvDim();
+        int groups = c.heads() / c.kvHeads();
+        float scale = (float) (1.0 / Math.sqrt(headDim));
+        boolean f16 = kvType == KvType.F16;
+        for (int h = 0; h < c.heads(); h++) {
+            int qOff = h * headDim;
+            int kvOff = (h / groups) * headDim;
+            if (f16) {
+                for (int i = 0; i < headDim; i++) {
+                    q[qOff + i] = Float.float16ToFloat(Float.floatToFloat16(q[qOff + i]));
+                }
+            }
+            float max = Float.NEGATIVE_INFINITY;
+            for (int t = 0; t <= pos; t++) {
+                float s = 0;
+                int base = t * kvDim + kvOff;
+                for (int i = 0; i < headDim; i++) {
+                    s += q[qOff + i] * key(l, base + i);
+                }
+                s *= scale;
+                att[t] = s;
+                max = Math.max(max, s);
+            }
+            double sum = 0;
+            for (int t = 0; t <= pos; t++) {
+                att[t] = (float) Math.exp(att[t] - max);
+                sum += att[t];
+            }
+            float inv = (float) (1.0 / sum);
+            for (int t = 0; t <= pos; t++) {
+                att[t] *= inv;
+                if (f16) {
+                    att[t] = Float.float16ToFloat(Float.floatToFloat16(att[t]));
+                }
+            }
+            for (int i = 0; i < headDim; i++) {
+                float acc = 0;
+                for (int t = 0; t <= pos; t++) {
+                    acc += att[t] * value(l, t * kvDim + kvOff + i);
+                }
+                out[qOff + i] = acc;
+            }
+        }
+    }
+
+    // batch buffers, [token][...], grown on demand
+    private float[][] bx = new float[0][];
+    private float[][] bxb;
+    private float[][] bxb2;
+    private float[][][] bqkv;
+    private float[][][] bgateUp;
+    private float[][][] bout;
+
+    private void ensureBatch(int n) {
+        if (bx.length >= n) {
+            return;
+        }
+        bx = new float[n][c.dim()];
+        bxb = new float[n][c.dim()];
+        bxb2 = new float[n][c.dim()];
+        bqkv = new float[][][] {new float[n][c.dim()], new float[n][c.kvDim()], new float[n][c.kvDim()]};
+        bgateUp = new float[][][] {new float[n][c.ffDim()], new float[n][c.ffDim()]};
+        bout = new float[][][] {bxb2};
+    }
+
+    /**
+     * Prompt processing: runs {@code tokens} at the next positions as one batch (each weight row reused across
+     * the batch) and returns the logits of every token ({@code allLogits}) or of the last one only
+     * ([n][vocab] or [1][vocab]). The results equal running {@link #forward} token by token.
+     */
+    public float[][] forwardBatch(int[] tokens, boolean allLogits) {
+        int n = tokens.length;
+        if (n == 0) {
+            return new float[0][];
+        }
+        if (position + n > contextLength) {
+            throw new Gguf4jException("context is full: " + (position + n) + " tokens do not fit " + contextLength
+                    + " (use a larger context length)");
+        }
+        for (int token : tokens) {
+            if (token < 0 || token >= c.vocab()) {
+                throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + c.vocab() + ")");
+            }
+        }
+        ensureBatch(n);
+        int dim = c.dim();
+        var emb = model.tokenEmbedding();
+        for (int b = 0; b < n; b++) {
+            Codecs.of(emb.type()).dequantize(emb.data(), (long) tokens[b] * emb.rowBytes(), bx[b], 0, dim);
+        }
+        for (int l = 0; l < c.layers(); l++) {
+            LlamaModel.Layer w = model.layer(l);
+            for (int b = 0; b < n; b++) {
+                rmsnorm(bxb[b], bx[b], w.attnNorm(), dim);
+            }
+            matmul.applyBatch(qkvWeights[l], bxb, n, bqkv);
+            for (int b = 0; b < n; b++) {
+                float[] bq = bqkv[0][b];
+                float[] bk = bqkv[1][b];
+                float[] bv = bqkv[2][b];
+                addBias(bq, w.bq());
+                addBias(bk, w.bk());
+                addBias(bv, w.bv());
+                rope(bq, c.heads(), position + b);
+                rope(bk, c.kvHeads(), position + b);
+                storeKv(l, position + b, bk, bv);
+            }
+            for (int b = 0; b < n; b++) {
+                attend(l, position + b, bqkv[0][b], bxb[b]);
+            }
+            matmul.applyBatch(new Weight[] {w.wo()}, bxb, n, bout);
+            for (int b = 0; b < n; b++) {
+                for (int i = 0; i < dim; i++) {
+                    bx[b][i] += bxb2[b][i];
+                }
+                rmsnorm(bxb[b], bx[b], w.ffnNorm(), dim);
+            }
+            matmul.applyBatch(gateUpWeights[l], bxb, n, bgateUp);
+            for (int b = 0; b < n; b++) {
+                float[] g = bgateUp[0][b];
+                float[] u = bgateUp[1][b];
+                for (int i = 0; i < c.ffDim(); i++) {
+                    g[i] = g[i] / (1.0f + (float) Math.exp(-g[i])) * u[i];
+                }
+            }
+            matmul.applyBatch(new Weight[] {w.wDown()}, bgateUp[0], n, bout);
+            for (int b = 0; b < n; b++) {
+                for (int i = 0; i < dim; i++) {
+                    bx[b][i] += bxb2[b][i];
+                }
+            }
+        }
+        position += n;
+        int first = allLogits ? 0 : n - 1;
+        int count = n - first;
+        float[][] normed = new float[count][];
+        float[][] out = new float[count][c.vocab()];
+        for (int b = 0; b < count; b++) {
+            normed[b] = new float[dim];
+            rmsnorm(normed[b], bx[first + b], model.outputNorm(), dim);
+        }
+        matmul.applyBatch(new Weight[] {model.output()}, normed, count, new float[][][] {out});
+        return out;
+    }
+
+    private void storeKv(int l, int pos, float[] k, float[] v) {
+        int kvDim = c.kvDim();
         int base = pos * kvDim;
         if (kvType == KvType.F16) {
             for (int i = 0; i < kvDim; i++) {

@@ -69,6 +69,71 @@ final class MatMul implements AutoCloseable {
         }
     }
 
+    private MemorySegment bx = MemorySegment.NULL;
+    private MemorySegment by = MemorySegment.NULL;
+
+    /**
+     * Batched form for prompt processing: outs[i][j] = ws[i] in[j] for the first {@code n} vectors of {@code in};
+     * every weight row is reused across the batch (the backend's matmat), rows split over the workers. Each
+     * element equals what {@link #apply(Weight, float[], float[])} gives for that vector.
+     */
+    void applyBatch(Weight[] ws, float[][] in, int n, float[][][] outs) {
+        int cols = ws[0].cols();
+        int total = 0;
+        for (Weight w : ws) {
+            if (w.cols() != cols) {
+                throw new IllegalArgumentException("weights of a batch must share their input width");
+            }
+            total += w.rows();
+        }
+        boolean nativeKernels = true;
+        for (Weight w : ws) {
+            nativeKernels &= backend.supports(w.type());
+        }
+        if (!nativeKernels) {
+            for (int i = 0; i < ws.length; i++) {
+                for (int j = 0; j < n; j++) {
+                    apply(ws[i], in[j], outs[i][j]);
+                }
+            }
+            return;
+        }
+        long needX = (long) n * cols * 4;
+        long needY = (long) n * total * 4;
+        if (bx.byteSize() < needX) {
+            bx = arena.allocate(needX, 64);
+        }
+        if (by.byteSize() < needY) {
+            by = arena.allocate(needY, 64);
+        }
+        for (int j = 0; j < n; j++) {
+            MemorySegment.copy(in[j], 0, bx, ValueLayout.JAVA_FLOAT, (long) j * cols * 4, cols);
+        }
+        int totalRows = total;
+        MemorySegment x = bx;
+        MemorySegment y = by;
+        pool.forRange(total, (from, to) -> {
+            int start = 0;
+            for (Weight w : ws) {
+                int lo = Math.max(from, start);
+                int hi = Math.min(to, start + w.rows());
+                if (lo < hi) {
+                    backend.matmat(w.type(), w.data().asSlice((lo - start) * w.rowBytes()), w.rowBytes(), hi - lo,
+                            cols, n, x, cols, y.asSlice(lo * 4L), totalRows);
+                }
+                start += w.rows();
+            }
+        });
+        int start = 0;
+        for (int i = 0; i < ws.length; i++) {
+            for (int j = 0; j < n; j++) {
+                MemorySegment.copy(y, ValueLayout.JAVA_FLOAT, ((long) j * totalRows + start) * 4, outs[i][j], 0,
+                        ws[i].rows());
+            }
+            start += ws[i].rows();
+        }
+    }
+
     /** out[0..w.rows) = W x[0..w.cols). */
     void apply(Weight w, float[] x, float[] out) {
         if (backend.supports(w.type())) {
