@@ -22,6 +22,11 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        // The library logs its backend choice at INFO; the CLI prints what matters itself (--version, run's
+        // header line), so it shows only warnings unless GGUF4J_LOG=info.
+        if (!"info".equalsIgnoreCase(System.getenv("GGUF4J_LOG"))) {
+            java.util.logging.Logger.getLogger("dev.gguf4j").setLevel(java.util.logging.Level.WARNING);
+        }
         System.exit(run(args, System.out, System.err));
     }
 

@@ -48,7 +48,7 @@ public final class Backends {
     }
 
     private static Backend logChoice(Backend b, String why) {
-        LOG.log(System.Logger.Level.DEBUG, "gguf4j backend: " + b.description() + " (" + why + ")");
+        LOG.log(System.Logger.Level.INFO, "gguf4j backend: " + b.description() + " (" + why + ")");
         return b;
     }
 }
