@@ -14,6 +14,7 @@ public final class Main {
               quantize INPUT OUTPUT TYPE [...]  quantize a model like llama-quantize (quantize --help)
               run [-m MODEL] [-p PROMPT] [-n N] ...  generate text (run --help)
               tokenize [-m MODEL] (-p TEXT | -f FILE) [--ids] [--no-bos]
+              perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [--json]   llama-bench's pp/tg tokens/s
               help                             this text
             """;
@@ -44,6 +45,7 @@ public final class Main {
                 case "run" -> RunCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "bench" -> BenchCommand.run(rest, out, err);
+                case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);

@@ -81,6 +81,14 @@ public final class Llama implements AutoCloseable {
         return model.config();
     }
 
+    LlamaModel model() {
+        return model;
+    }
+
+    int threads() {
+        return options.effectiveThreads();
+    }
+
     public GgufMetadata metadata() {
         return model.file().metadata();
     }

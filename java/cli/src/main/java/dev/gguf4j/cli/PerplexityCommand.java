@@ -1,0 +1,54 @@
+package dev.gguf4j.cli;
+
+import dev.gguf4j.llama.Llama;
+import dev.gguf4j.llama.LlamaOptions;
+import dev.gguf4j.llama.Perplexity;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+
+/** {@code gguf4j perplexity}: llama-perplexity's PPL over a text file (chunks of -c tokens, second halves scored). */
+final class PerplexityCommand {
+    private PerplexityCommand() {
+    }
+
+    static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
+        Args a = new Args("perplexity", argv);
+        String model = null;
+        Path file = null;
+        int ctx = 512;
+        int threads = 0;
+        int chunks = -1;
+        while (a.hasNext()) {
+            String o = a.next();
+            switch (o) {
+                case "-m", "--model" -> model = a.value(o);
+                case "-f", "--file" -> file = Path.of(a.value(o));
+                case "-c", "--ctx-size" -> ctx = a.intValue(o);
+                case "-t", "--threads" -> threads = a.intValue(o);
+                case "--chunks" -> chunks = a.intValue(o);
+                default -> throw a.unknown(o);
+            }
+        }
+        if (file == null) {
+            throw new Main.UsageException("perplexity: give the text with -f FILE");
+        }
+        if (ctx < 2) {
+            throw new Main.UsageException("perplexity: -c must be >= 2");
+        }
+        String text = Files.readString(file);
+        long t0 = System.nanoTime();
+        try (Llama llama = Llama.load(BundledModel.resolve(model), LlamaOptions.DEFAULTS.withThreads(threads)
+                .withContextLength(ctx))) {
+            int[] tokens = llama.tokenizer().encode(text, true, false);
+            err.printf(Locale.ROOT, "gguf4j: %d tokens, %d chunks of %d%n", tokens.length, tokens.length / ctx, ctx);
+            Perplexity.Result r = Perplexity.compute(llama, tokens, ctx, chunks);
+            out.printf(Locale.ROOT, "Final estimate: PPL = %.4f +/- %.5f (%d chunks, %d tokens scored, %.1f s)%n",
+                    r.ppl(), r.error(), r.chunks(), r.scoredTokens(), (System.nanoTime() - t0) / 1e9);
+        }
+        return 0;
+    }
+}
