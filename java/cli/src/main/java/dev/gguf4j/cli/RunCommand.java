@@ -73,10 +73,7 @@ final class RunCommand {
         Path path = BundledModel.resolve(model);
         LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads);
         // llama-simple's context: prompt + n, unless -c says otherwise
-        int promptTokens;
-        try (Llama probe = Llama.load(path, opts.withContextLength(1))) {
-            promptTokens = probe.tokenize(prompt, true).length;
-        }
+        int promptTokens = dev.gguf4j.tokenizer.Tokenizer.load(path).encode(prompt, true, true).length;
         opts = opts.withContextLength(ctx > 0 ? ctx : Math.max(1, promptTokens + n));
         try (Llama llama = Llama.load(path, opts)) {
             err.printf(Locale.ROOT, "gguf4j: %s (%s, %d layers, dim %d, vocab %d), context %d, backend %s, load %.3f s%n",
