@@ -165,8 +165,4 @@ final class MatMul implements AutoCloseable {
     public void close() {
         arena.close();
     }
-
-    static boolean hasNativeKernel(Backend b, GgmlType t) {
-        return b.supports(t);
-    }
 }

@@ -40,10 +40,6 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    int threads() {
-        return threads;
-    }
-
     private void loop(int slice) {
         int seen = 0;
         while (true) {
