@@ -121,15 +121,32 @@ typedef void (*g4j_vec_dot_fn)(int64_t n, const void *x, const void *y, float *o
 typedef void (*g4j_from_float_fn)(int64_t n, const float *x, void *out);
 g4j_from_float_fn g4j_from_float(int32_t act_type);
 
+/* A register-blocked tile: y[c * y_stride + r] = dot(row r of w, activation vector c) for r < nr, c < nc. Rows are
+ * row_bytes apart; the activation vectors, already converted to the vec_dot_type, are act_stride bytes apart.
+ * Every y element must be bit-identical to the same variant's vec_dot of that row and vector (the same integer
+ * sums and the same order of float additions), so that batch size never changes a result. nr and nc are any
+ * positive counts: the kernel tiles them itself (the runtime does the cache blocking around it). */
+typedef void (*g4j_gemm_fn)(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,
+                            int64_t act_stride, int64_t nc, float *y, int64_t y_stride);
+
 /* A variant's kernels by ggml type id; NULL where the variant has no kernel of its own for that type (the
- * dispatcher then uses the next variant down, by design: a wider variant is only written where it pays). */
+ * dispatcher then uses the next variant down, by design: a wider variant is only written where it pays).
+ * vec_dot and gemm of one type are a pair: a table that has a gemm for a type has its vec_dot too, and the
+ * dispatcher always takes both from the same table. Without a gemm, matvec/matmat loop over vec_dot. */
 typedef struct {
     g4j_vec_dot_fn vec_dot[G4J_TYPE_ID_LIMIT];
+    g4j_gemm_fn gemm[G4J_TYPE_ID_LIMIT];
 } g4j_kernel_table;
 
 extern const g4j_kernel_table g4j_kernels_scalar;
 extern const g4j_kernel_table g4j_kernels_avx2;
 extern const g4j_kernel_table g4j_kernels_avx512;
+/* Register-blocked tiles (gemm, with their vec_dot twins): blocks of 32 (Q4_0 .. Q8_0, IQ4_NL) and k-quants. A
+ * variant's tables are searched in the order listed in g4j_runtime.c; the first with a vec_dot for a type wins. */
+extern const g4j_kernel_table g4j_kernels_avx2_q32;
+extern const g4j_kernel_table g4j_kernels_avx512_q32;
+extern const g4j_kernel_table g4j_kernels_avx2_qk;
+extern const g4j_kernel_table g4j_kernels_avx512_qk;
 
 /* cpuid probe, done once (g4j_cpu.c). */
 uint64_t g4j_probe_cpu_features(void);

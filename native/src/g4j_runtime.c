@@ -50,11 +50,24 @@ static int cpu_runs(int32_t isa) {
 
 static void init(void) {
     cpu_features = g4j_probe_cpu_features();
-    const g4j_kernel_table *own[G4J_ISA_COUNT] = {&g4j_kernels_scalar, &g4j_kernels_avx2, &g4j_kernels_avx512};
+    /* each variant's own tables, in search order (NULL-terminated) */
+    static const g4j_kernel_table *const scalar[] = {&g4j_kernels_scalar, NULL};
+    static const g4j_kernel_table *const avx2[] = {&g4j_kernels_avx2_q32, &g4j_kernels_avx2_qk, &g4j_kernels_avx2, NULL};
+    static const g4j_kernel_table *const avx512[] = {&g4j_kernels_avx512_q32, &g4j_kernels_avx512_qk, &g4j_kernels_avx512,
+                                                     NULL};
+    const g4j_kernel_table *const *own[G4J_ISA_COUNT] = {scalar, avx2, avx512};
     for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
         for (int t = 0; t < G4J_TYPE_ID_LIMIT; t++) {
-            g4j_vec_dot_fn fn = own[isa]->vec_dot[t];
-            resolved[isa].vec_dot[t] = fn ? fn : isa > 0 ? resolved[isa - 1].vec_dot[t] : NULL;
+            const g4j_kernel_table *from = NULL;
+            for (const g4j_kernel_table *const *tab = own[isa]; *tab && !from; tab++)
+                if ((*tab)->vec_dot[t]) from = *tab;
+            if (from) {
+                resolved[isa].vec_dot[t] = from->vec_dot[t];
+                resolved[isa].gemm[t] = from->gemm[t];
+            } else {
+                resolved[isa].vec_dot[t] = isa > 0 ? resolved[isa - 1].vec_dot[t] : NULL;
+                resolved[isa].gemm[t] = isa > 0 ? resolved[isa - 1].gemm[t] : NULL;
+            }
         }
     }
     isa_auto = cpu_runs(G4J_ISA_AVX512) ? G4J_ISA_AVX512 : cpu_runs(G4J_ISA_AVX2) ? G4J_ISA_AVX2 : G4J_ISA_SCALAR;
@@ -177,6 +190,7 @@ typedef struct {
     const type_layout *act;     /* its vec_dot_type */
     g4j_from_float_fn convert;  /* NULL for F32 activations */
     g4j_vec_dot_fn fn;
+    g4j_gemm_fn gemm;           /* NULL: loop over fn */
 } plan;
 
 static g4j_status type_plan(int32_t type, int64_t n, plan *p) {
@@ -192,6 +206,7 @@ static g4j_status type_plan(int32_t type, int64_t n, plan *p) {
     p->act = find_layout(act);
     p->convert = act == G4J_TYPE_F32 ? NULL : g4j_from_float(act);
     p->fn = NULL;
+    p->gemm = NULL;
     return G4J_OK;
 }
 
@@ -205,6 +220,7 @@ static g4j_status resolve(int32_t isa, int32_t type, int64_t n, plan *p) {
     g4j_status st = type_plan(type, n, p);
     if (st != G4J_OK) return st;
     p->fn = resolved[isa].vec_dot[type];
+    p->gemm = resolved[isa].gemm[type];
     return G4J_OK;
 }
 
@@ -276,6 +292,10 @@ g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
     if (rows == 0) return G4J_OK;
     const void *act = NULL;
     if ((st = convert(&p, cols, x, &act)) != G4J_OK) return st;
+    if (p.gemm) {
+        p.gemm(cols, w, row_bytes, rows, act, 0, 1, y, rows);
+        return G4J_OK;
+    }
     const char *row = (const char *)w;
     for (int64_t r = 0; r < rows; r++, row += row_bytes) p.fn(cols, row, act, &y[r]);
     return G4J_OK;
@@ -316,6 +336,10 @@ g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
     }
     for (int64_t r0 = 0; r0 < rows; r0 += G4J_MATMAT_TILE_ROWS) {
         const int64_t r1 = r0 + G4J_MATMAT_TILE_ROWS < rows ? r0 + G4J_MATMAT_TILE_ROWS : rows;
+        if (p.gemm) {
+            p.gemm(cols, (const char *)w + r0 * row_bytes, row_bytes, r1 - r0, acts, act_stride, n_x, y + r0, y_stride);
+            continue;
+        }
         for (int64_t j = 0; j < n_x; j++) {
             const void *a = acts + j * act_stride;
             float *yj = y + j * y_stride;
