@@ -23,7 +23,7 @@ extern "C" {
 #define G4J_CUDA_API
 #endif
 
-#define G4J_CUDA_ABI_VERSION 1
+#define G4J_CUDA_ABI_VERSION 2
 
 typedef struct g4j_cuda_device_info {
     char name[256];
@@ -46,6 +46,80 @@ G4J_CUDA_API int32_t g4j_cuda_driver_version(void);
 G4J_CUDA_API g4j_status g4j_cuda_device_count(int32_t *count);
 /* Properties and current free memory of a device. */
 G4J_CUDA_API g4j_status g4j_cuda_device_info_get(int32_t device, g4j_cuda_device_info *info);
+
+/* ---- contexts, device memory, transfers ---------------------------------------------------------------------
+ * A context is one device and one stream with its scratch (activation quantization buffers, reduction space). It
+ * is not thread-safe: a session owns one. Device memory comes from cudaMalloc (never managed memory); everything
+ * a context allocated is freed by g4j_cuda_ctx_destroy. */
+typedef struct g4j_cuda_ctx g4j_cuda_ctx;
+typedef struct g4j_cuda_graph g4j_cuda_graph;
+
+G4J_CUDA_API g4j_status g4j_cuda_ctx_create(int32_t device, g4j_cuda_ctx **out);
+/* Frees the context's stream, scratch, graphs and every buffer still allocated through it. NULL is a no-op. */
+G4J_CUDA_API void g4j_cuda_ctx_destroy(g4j_cuda_ctx *ctx);
+G4J_CUDA_API g4j_status g4j_cuda_mem_info(g4j_cuda_ctx *ctx, int64_t *free_bytes, int64_t *total_bytes);
+/* *dev = bytes of device memory (256-byte aligned). G4J_E_OUT_OF_MEMORY names the request and the free memory. */
+G4J_CUDA_API g4j_status g4j_cuda_alloc(g4j_cuda_ctx *ctx, int64_t bytes, void **dev);
+G4J_CUDA_API g4j_status g4j_cuda_free(g4j_cuda_ctx *ctx, void *dev);
+/* Host -> device copy, ordered on the stream; returns when host_src may be reused. */
+G4J_CUDA_API g4j_status g4j_cuda_upload(g4j_cuda_ctx *ctx, void *dev_dst, const void *host_src, int64_t bytes);
+/* Device -> host copy after everything enqueued so far; returns when host_dst holds the bytes. */
+G4J_CUDA_API g4j_status g4j_cuda_download(g4j_cuda_ctx *ctx, void *host_dst, const void *dev_src, int64_t bytes);
+G4J_CUDA_API g4j_status g4j_cuda_memset(g4j_cuda_ctx *ctx, void *dev, int32_t byte_value, int64_t bytes);
+/* Waits for the stream; reports an asynchronous kernel failure (G4J_E_DEVICE naming the op) if one happened. */
+G4J_CUDA_API g4j_status g4j_cuda_synchronize(g4j_cuda_ctx *ctx);
+
+/* ---- ops ---------------------------------------------------------------------------------------------------
+ * Enqueued on the context's stream; every pointer is a device pointer unless named host_; activations are F32,
+ * row-major [tokens][dim]. Arguments are checked before anything is enqueued (G4J_E_INVALID_ARGUMENT naming the
+ * argument, value and limit); a failed launch is G4J_E_DEVICE naming the op. */
+
+/* Y[t][r] = dot(row r of W, X[t]) for t < n_tokens, r < rows: W holds rows rows of cols elements of ggml type
+ * `type` (any type libgguf4j has a dot kernel for: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K..Q6_K IQ4_NL
+ * IQ4_XS), row_bytes apart. X rows are x_stride floats apart, Y rows y_stride. Activations are quantized on the
+ * device where the kernel uses integer dot products (Q8_1 blocks, as llama.cpp's CUDA backend does), so results
+ * match libgguf4j's CPU kernels to a tolerance, not bit for bit. n_tokens == 1 is the matrix-vector path. */
+G4J_CUDA_API g4j_status g4j_cuda_matmul(g4j_cuda_ctx *ctx, int32_t type, const void *w, int64_t rows, int64_t cols,
+                                        int64_t row_bytes, int64_t n_tokens, const float *x, int64_t x_stride,
+                                        float *y, int64_t y_stride);
+/* y[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, per token; y may alias x. */
+G4J_CUDA_API g4j_status g4j_cuda_rms_norm(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, const float *x,
+                                          const float *weight, float eps, float *y);
+/* y = a + b over n floats; y may alias a or b. */
+G4J_CUDA_API g4j_status g4j_cuda_add(g4j_cuda_ctx *ctx, int64_t n, const float *a, const float *b, float *y);
+/* x[t] += bias for every token (qwen2's q/k/v biases). */
+G4J_CUDA_API g4j_status g4j_cuda_add_bias(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, float *x,
+                                          const float *bias);
+/* y = silu(gate) * up over n floats; y may alias gate or up. */
+G4J_CUDA_API g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y);
+/* RoPE in place on x [n_tokens][n_heads][head_dim], token t at position *pos0 + t (pos0 is a device int, so a
+ * captured graph replays with a new position). The first n_rot dimensions rotate: pairs (2i, 2i+1) when neox
+ * is 0 (llama), (i, i + n_rot/2) when 1 (qwen2). theta_i = pos * freq_scale * freq_base^(-2i/n_rot), divided by
+ * freq_factors[i] when that (device, n_rot/2 floats) is not NULL (llama3 rope scaling). */
+G4J_CUDA_API g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads,
+                                      int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base,
+                                      float freq_scale, const float *freq_factors, float *x);
+/* Causal attention with a KV cache in device memory. kv_type is G4J_TYPE_F16 or G4J_TYPE_F32; k_cache and v_cache
+ * hold n_ctx positions of [n_head_kv][head_dim]. Stores k, v [n_tokens][n_head_kv][head_dim] at positions
+ * *pos0 .. *pos0 + n_tokens - 1 (converted to kv_type), then for token t and head h (grouped: KV head
+ * h / (n_head / n_head_kv)) out[t][h] = softmax(scale * q[t][h] . K[0 .. *pos0 + t]) V. q and out are
+ * [n_tokens][n_head][head_dim]. *pos0 + n_tokens must not exceed n_ctx (checked on the device; a violation is
+ * reported by the next synchronize). */
+G4J_CUDA_API g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0,
+                                           int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
+                                           const float *q, const float *k, const float *v, void *k_cache,
+                                           void *v_cache, float scale, float *out);
+/* *out (device int) = the index of the largest of n floats (the lowest index among equals), for greedy sampling
+ * without copying the logits. */
+G4J_CUDA_API g4j_status g4j_cuda_argmax(g4j_cuda_ctx *ctx, int64_t n, const float *x, int32_t *out);
+
+/* ---- graphs: the per-token step captured once, replayed each token ------------------------------------------
+ * Ops enqueued between begin and end are recorded, not run (their argument checks still happen); launch replays
+ * them on the context's stream. Pointers are baked in: change inputs through device memory (e.g. pos0). */
+G4J_CUDA_API g4j_status g4j_cuda_graph_begin(g4j_cuda_ctx *ctx);
+G4J_CUDA_API g4j_status g4j_cuda_graph_end(g4j_cuda_ctx *ctx, g4j_cuda_graph **out);
+G4J_CUDA_API g4j_status g4j_cuda_graph_launch(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph);
+G4J_CUDA_API void g4j_cuda_graph_destroy(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph);
 
 #ifdef __cplusplus
 }
