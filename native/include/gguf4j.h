@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 2
+#define G4J_ABI_VERSION 3
 
 typedef int32_t g4j_status;
 
@@ -135,6 +135,21 @@ G4J_API g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t c
  * does, and weight rows are reused across the batch in tiles; every y element equals what g4j_matvec gives. */
 G4J_API g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
                               int64_t n_x, const float *x, int64_t x_stride, float *y, int64_t y_stride);
+
+/* Causal self-attention over a KV cache, for the heads [h0, h1) of n_q query tokens at positions pos0 .. pos0 +
+ * n_q - 1 (callers split the heads across threads). k and v hold the cache's positions 0 .. pos0 + n_q - 1, each
+ * position kv_stride elements apart, of n_head_kv heads of head_dim elements, as kv_type (G4J_TYPE_F16 or
+ * G4J_TYPE_F32); query head h reads KV head h / (n_head / n_head_kv). q and out are [n_q][n_head][head_dim] F32,
+ * q_stride and out_stride floats apart per token; only heads [h0, h1) of out are written. For query token j:
+ *   s_t = scale * (q_h . k_t) for t <= pos0 + j;  p = softmax(s);  out_h = sum_t p_t v_t
+ * computed as ggml computes it with that cache type: with F16, q is rounded to binary16 before the dot products
+ * (F32 sums of exact products) and the probabilities are rounded to binary16 before the V product; softmax in F32
+ * with the exponentials summed in double. Variants differ only in the order of float additions. Scores use this
+ * thread's scratch (G4J_E_OUT_OF_MEMORY if it cannot grow). */
+G4J_API g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head,
+                                 int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride,
+                                 const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1,
+                                 float *out, int64_t out_stride);
 
 #ifdef __cplusplus
 }

@@ -349,3 +349,47 @@ g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
     }
     return G4J_OK;
 }
+
+/* ---- attention ---- */
+
+#include "attention.h"
+
+g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv,
+                         int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v,
+                         int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride) {
+    ensure_init();
+    if (isa == G4J_ISA_AUTO) isa = isa_auto;
+    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
+    if (!cpu_runs(isa))
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    if (kv_type != G4J_TYPE_F16 && kv_type != G4J_TYPE_F32)
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_attention: KV cache type %d is neither F16 (%d) nor F32 (%d)",
+                        (int)kv_type, G4J_TYPE_F16, G4J_TYPE_F32);
+    if (n_q < 0 || pos0 < 0 || head_dim < 1 || n_head_kv < 1 || n_head < n_head_kv || n_head % n_head_kv != 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT,
+                        "g4j_attention: n_q %lld, pos0 %lld, head_dim %lld, n_head %lld, n_head_kv %lld (need n_q, pos0 >= 0,"
+                        " head_dim >= 1, n_head a multiple of n_head_kv >= 1)",
+                        (long long)n_q, (long long)pos0, (long long)head_dim, (long long)n_head, (long long)n_head_kv);
+    if (h0 < 0 || h1 < h0 || h1 > n_head)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_attention: head range [%lld, %lld) outside [0, %lld)", (long long)h0,
+                        (long long)h1, (long long)n_head);
+    if (head_dim > INT64_MAX / n_head || q_stride < n_head * head_dim || out_stride < n_head * head_dim ||
+        kv_stride < n_head_kv * head_dim)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT,
+                        "g4j_attention: strides q %lld, out %lld, kv %lld are less than a token's %lld x %lld / %lld x %lld",
+                        (long long)q_stride, (long long)out_stride, (long long)kv_stride, (long long)n_head,
+                        (long long)head_dim, (long long)n_head_kv, (long long)head_dim);
+    if (n_q == 0 || h0 == h1) return G4J_OK;
+    if (!q || !k || !v || !out) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_attention: null pointer");
+    if (pos0 > INT64_MAX / 8 - n_q - head_dim)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_attention: position %lld too large", (long long)pos0);
+    const int64_t floats = pos0 + n_q + head_dim;
+    float *sc = (uint64_t)floats * sizeof(float) > SIZE_MAX ? NULL : scratch_get((size_t)floats * sizeof(float));
+    if (!sc)
+        return g4j_fail(G4J_E_OUT_OF_MEMORY, "g4j_attention: cannot allocate %lld floats of scores", (long long)floats);
+    const g4j_attention_args a = {kv_type == G4J_TYPE_F16, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v,
+                                  kv_stride, scale, h0, h1, out, out_stride};
+    if (isa == G4J_ISA_SCALAR) g4j_attention_scalar(&a, sc);
+    else g4j_attention_avx2(&a, sc);
+    return G4J_OK;
+}

@@ -561,6 +561,97 @@ static void test_matmat(void) {
     }
 }
 
+/* g4j_attention: every variant against a double-precision oracle computed here from the definition (with the
+ * F16 cache: q, cache and probabilities rounded to binary16 as ggml does), GQA head mapping, partial head ranges,
+ * strides, and argument errors. */
+static void attention_oracle(int f16, int64_t n_q, int64_t pos0, int64_t nh, int64_t nkv, int64_t hd,
+                             const float *q, int64_t qs, const void *k, const void *v, int64_t kvs, float scale,
+                             double *out /* [n_q][nh][hd] */) {
+    double *s = malloc(sizeof(double) * (size_t)(pos0 + n_q));
+    for (int64_t j = 0; j < n_q; j++)
+        for (int64_t h = 0; h < nh; h++) {
+            const int64_t g = h / (nh / nkv), n = pos0 + j + 1;
+            double max = -INFINITY, sum = 0;
+            for (int64_t t = 0; t < n; t++) {
+                double d = 0;
+                for (int64_t i = 0; i < hd; i++) {
+                    const double qi = f16 ? half_value(half_of(q[j * qs + h * hd + i])) : q[j * qs + h * hd + i];
+                    const int64_t at = t * kvs + g * hd + i;
+                    d += qi * (f16 ? half_value(((const uint16_t *)k)[at]) : ((const float *)k)[at]);
+                }
+                s[t] = d * scale;
+                if (s[t] > max) max = s[t];
+            }
+            for (int64_t t = 0; t < n; t++) { s[t] = exp(s[t] - max); sum += s[t]; }
+            for (int64_t i = 0; i < hd; i++) {
+                double acc = 0;
+                for (int64_t t = 0; t < n; t++) {
+                    double p = s[t] / sum;
+                    if (f16) p = half_value(half_of((float)p));
+                    const int64_t at = t * kvs + g * hd + i;
+                    acc += p * (f16 ? half_value(((const uint16_t *)v)[at]) : ((const float *)v)[at]);
+                }
+                out[(j * nh + h) * hd + i] = acc;
+            }
+        }
+    free(s);
+}
+
+static void test_attention(void) {
+    static const int64_t shapes[][5] = {/* n_q, pos0, n_head, n_head_kv, head_dim */
+        {1, 0, 1, 1, 1}, {1, 5, 4, 4, 8}, {3, 0, 4, 2, 16}, {7, 9, 8, 2, 64}, {2, 30, 6, 3, 72}, {5, 3, 4, 1, 13},
+        {16, 100, 4, 4, 128}, {1, 40, 2, 1, 256}};
+    for (int f16 = 0; f16 <= 1; f16++)
+        for (size_t c = 0; c < sizeof shapes / sizeof shapes[0]; c++) {
+            const int64_t nq = shapes[c][0], pos0 = shapes[c][1], nh = shapes[c][2], nkv = shapes[c][3], hd = shapes[c][4];
+            const int64_t qs = nh * hd + 3, kvs = nkv * hd + 5, n = pos0 + nq, os = nh * hd + 1;
+            float *q = malloc(sizeof(float) * (size_t)(nq * qs));
+            const size_t esz = f16 ? 2 : 4;
+            uint8_t *k = malloc(esz * (size_t)(n * kvs)), *v = malloc(esz * (size_t)(n * kvs));
+            for (int64_t i = 0; i < nq * qs; i++) q[i] = 2.0f * gauss();
+            for (int64_t i = 0; i < n * kvs; i++) {
+                const float a = 2.0f * gauss(), b = gauss();
+                if (f16) { put16(k + 2 * i, half_of(a)); put16(v + 2 * i, half_of(b)); }
+                else { memcpy(k + 4 * i, &a, 4); memcpy(v + 4 * i, &b, 4); }
+            }
+            const float scale = 1.0f / sqrtf((float)hd);
+            double *want = malloc(sizeof(double) * (size_t)(nq * nh * hd));
+            attention_oracle(f16, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, want);
+            float *out = malloc(sizeof(float) * (size_t)(nq * os));
+            for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+                if (!g4j_isa_available(isa)) continue;
+                for (int64_t i = 0; i < nq * os; i++) out[i] = -999.0f;
+                /* two head ranges, as two threads would split them */
+                const int64_t mid = nh / 2;
+                g4j_status st = g4j_attention(isa, f16 ? 1 : 0, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, 0, mid, out, os);
+                st |= g4j_attention(isa, f16 ? 1 : 0, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, mid, nh, out, os);
+                CHECK(st == G4J_OK, "attention %s: %s", g4j_isa_name(isa), g4j_last_error());
+                double worst = 0;
+                for (int64_t j = 0; j < nq; j++)
+                    for (int64_t i = 0; i < nh * hd; i++) {
+                        const double e = fabs(out[j * os + i] - want[j * nh * hd + i]);
+                        if (e > worst) worst = e;
+                    }
+                /* values are O(1): float sums of a few hundred terms; with f16, a probability that lands on a rounding
+                 * tie in one and not the other moves by half an f16 ulp (2^-12 relative) */
+                CHECK(worst < (f16 ? 2e-3 : 2e-5), "attention %s f16=%d shape %zu: max |err| %.3g", g4j_isa_name(isa), f16, c, worst);
+                CHECK(out[nh * hd] == -999.0f, "attention wrote past a token's heads");
+            }
+            free(q); free(k); free(v); free(want); free(out);
+        }
+    float q[8] = {0}, o[8];
+    uint16_t kv[8] = {0};
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 8 /* Q8_0 */, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, 0, 1, o, 8) == G4J_E_UNSUPPORTED_TYPE,
+          "attention: a Q8_0 cache must be refused");
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 3, 2, 8, q, 24, kv, kv, 16, 1, 0, 1, o, 24) == G4J_E_INVALID_ARGUMENT,
+          "attention: 3 heads over 2 KV heads must be refused");
+    CHECK(strstr(g4j_last_error(), "n_head_kv") != NULL, "attention error names n_head_kv: %s", g4j_last_error());
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, 0, 2, o, 8) == G4J_E_INVALID_ARGUMENT,
+          "attention: a head range past n_head must be refused");
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 7, kv, kv, 8, 1, 0, 1, o, 8) == G4J_E_INVALID_ARGUMENT,
+          "attention: a q stride below a token must be refused");
+}
+
 int main(void) {
     printf("libgguf4j %s abi %u, auto variant %s, features 0x%llx\n", g4j_version(), g4j_abi_version(),
            g4j_isa_name(g4j_isa_selected()), (unsigned long long)g4j_cpu_features());
@@ -576,6 +667,7 @@ int main(void) {
     test_zeros();
     test_threads();
     test_matmat();
+    test_attention();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

@@ -2,6 +2,7 @@ package dev.gguf4j.backend;
 
 import dev.gguf4j.types.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * A compute backend: the native CPU library, the CUDA library, or the plain-Java reference. Callers get one
@@ -37,5 +38,69 @@ public interface Backend {
         for (int j = 0; j < n; j++) {
             matvec(type, w, rowBytes, rows, cols, x.asSlice(j * xStride * 4), y.asSlice(j * yStride * 4));
         }
+    }
+
+    /**
+     * Causal self-attention over a KV cache for the heads [h0, h1) of {@code nQ} query tokens at positions
+     * {@code pos0 .. pos0 + nQ - 1} (callers split the heads across threads). {@code k} and {@code v} hold the
+     * cache's positions {@code 0 .. pos0 + nQ - 1}, {@code kvStride} elements apart, of {@code nHeadKv} heads of
+     * {@code headDim} elements, as binary16 ({@code f16Cache}) or F32; query head h reads KV head
+     * {@code h / (nHead / nHeadKv)}. {@code q} and {@code out} are F32 [nQ][nHead][headDim], {@code qStride} and
+     * {@code outStride} floats apart per token. As ggml computes it: with an F16 cache, q is rounded to binary16
+     * before K.q and the softmax probabilities before the V product; exponentials summed in double. This default is
+     * the plain-Java reference (libgguf4j's g4j_attention has the same contract).
+     */
+    default void attention(boolean f16Cache, int nQ, int pos0, int nHead, int nHeadKv, int headDim, MemorySegment q,
+            long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, int h0, int h1,
+            MemorySegment out, long outStride) {
+        int group = nHead / nHeadKv;
+        float[] qr = new float[headDim];
+        float[] s = new float[pos0 + nQ];
+        for (int h = h0; h < h1; h++) {
+            long kvOff = (long) (h / group) * headDim;
+            for (int j = 0; j < nQ; j++) {
+                int n = pos0 + j + 1;
+                long qOff = j * qStride + (long) h * headDim;
+                for (int i = 0; i < headDim; i++) {
+                    float x = q.getAtIndex(ValueLayout.JAVA_FLOAT, qOff + i);
+                    qr[i] = f16Cache ? Float.float16ToFloat(Float.floatToFloat16(x)) : x;
+                }
+                float max = Float.NEGATIVE_INFINITY;
+                for (int t = 0; t < n; t++) {
+                    long base = t * kvStride + kvOff;
+                    float dot = 0;
+                    for (int i = 0; i < headDim; i++) {
+                        dot += qr[i] * cacheAt(k, f16Cache, base + i);
+                    }
+                    s[t] = dot * scale;
+                    max = Math.max(max, s[t]);
+                }
+                double sum = 0;
+                for (int t = 0; t < n; t++) {
+                    s[t] = (float) Math.exp(s[t] - max);
+                    sum += s[t];
+                }
+                float inv = (float) (1.0 / sum);
+                for (int t = 0; t < n; t++) {
+                    s[t] *= inv;
+                    if (f16Cache) {
+                        s[t] = Float.float16ToFloat(Float.floatToFloat16(s[t]));
+                    }
+                }
+                long oOff = j * outStride + (long) h * headDim;
+                for (int i = 0; i < headDim; i++) {
+                    float acc = 0;
+                    for (int t = 0; t < n; t++) {
+                        acc += s[t] * cacheAt(v, f16Cache, t * kvStride + kvOff + i);
+                    }
+                    out.setAtIndex(ValueLayout.JAVA_FLOAT, oOff + i, acc);
+                }
+            }
+        }
+    }
+
+    private static float cacheAt(MemorySegment c, boolean f16, long i) {
+        return f16 ? Float.float16ToFloat(c.getAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, i))
+                : c.getAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i);
     }
 }

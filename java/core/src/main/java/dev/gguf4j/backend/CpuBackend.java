@@ -110,4 +110,12 @@ public final class CpuBackend implements Backend {
             long xStride, MemorySegment y, long yStride) {
         lib.matmat(lib.isa(), type, rows, cols, w, rowBytes, n, x, xStride, y, yStride);
     }
+
+    @Override
+    public void attention(boolean f16Cache, int nQ, int pos0, int nHead, int nHeadKv, int headDim, MemorySegment q,
+            long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, int h0, int h1,
+            MemorySegment out, long outStride) {
+        lib.attention(lib.isa(), f16Cache, nQ, pos0, nHead, nHeadKv, headDim, q, qStride, k, v, kvStride, scale, h0, h1,
+                out, outStride);
+    }
 }

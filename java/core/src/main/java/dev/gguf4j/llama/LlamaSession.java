@@ -3,6 +3,9 @@ package dev.gguf4j.llama;
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.backend.Backend;
 import dev.gguf4j.quant.Codecs;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * One sequence's state over a shared {@link LlamaModel}: the KV cache, scratch buffers and worker threads.
@@ -28,8 +31,10 @@ public final class LlamaSession implements AutoCloseable {
     private final LlamaConfig c;
     private final int contextLength;
     private final KvType kvType;
+    private final Backend backend;
     private final WorkerPool pool;
     private final MatMul matmul;
+    private final Arena arena = Arena.ofShared(); // KV cache and attention buffers, freed by close()
 
     // activations
     private final float[] x;      // [dim] residual stream
@@ -40,19 +45,21 @@ public final class LlamaSession implements AutoCloseable {
     private final float[] v;      // [kvDim]
     private final float[] hb;     // [ff]
     private final float[] hb2;    // [ff]
-    private final float[] att;    // [ctx]
     private final float[] logits; // [vocab]
-    // KV cache: [layer][pos * kvDim + i], as F16 bits or F32
-    private final short[][] keyCache16;
-    private final short[][] valueCache16;
-    private final float[][] keyCache32;
-    private final float[][] valueCache32;
+    // KV cache, off-heap: [layer] -> [ctx][kvDim] elements of F16 bits or F32
+    private final MemorySegment[] keyCache;
+    private final MemorySegment[] valueCache;
+    private MemorySegment attnQ;  // [batch][dim] queries handed to the attention kernel
+    private MemorySegment attnOut; // [batch][dim] its output
     private final float thetaScale;
     private final Weight[][] qkvWeights;     // [layer] {wq, wk, wv}: one dispatch for the three
     private final Weight[][] gateUpWeights;  // [layer] {wgate, wup}
     private final float[][] qkv;             // {q, k, v}
     private final float[][] gateUp;          // {hb, hb2}
+    private final float[][] qkvOne;          // {q}: attention's input, a batch of one
+    private final float[][] xbOne;           // {xb}
     private int position;
+    private boolean closed;
 
     public LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType) {
         this.model = model;
@@ -62,6 +69,7 @@ public final class LlamaSession implements AutoCloseable {
         }
         this.contextLength = contextLength;
         this.kvType = kvType;
+        this.backend = backend;
         this.pool = new WorkerPool(threads);
         this.matmul = new MatMul(backend, pool, Math.max(c.dim(), c.ffDim()),
                 Math.max(c.vocab(), Math.max(2 * c.ffDim(), c.dim() + 2 * c.kvDim())));
@@ -73,9 +81,10 @@ public final class LlamaSession implements AutoCloseable {
         v = new float[c.kvDim()];
         hb = new float[c.ffDim()];
         hb2 = new float[c.ffDim()];
-        att = new float[contextLength];
         qkv = new float[][] {q, k, v};
         gateUp = new float[][] {hb, hb2};
+        qkvOne = new float[][] {q};
+        xbOne = new float[][] {xb};
         qkvWeights = new Weight[c.layers()][];
         gateUpWeights = new Weight[c.layers()][];
         for (int l = 0; l < c.layers(); l++) {
@@ -84,20 +93,23 @@ public final class LlamaSession implements AutoCloseable {
             gateUpWeights[l] = new Weight[] {w.wGate(), w.wUp()};
         }
         logits = new float[c.vocab()];
-        long cacheFloats = (long) contextLength * c.kvDim();
-        if (cacheFloats > Integer.MAX_VALUE) {
-            throw new Gguf4jException("KV cache of " + contextLength + " x " + c.kvDim() + " exceeds one array; use a"
-                    + " shorter context");
+        long layerBytes = (long) contextLength * c.kvDim() * (kvType == KvType.F16 ? 2 : 4);
+        keyCache = new MemorySegment[c.layers()];
+        valueCache = new MemorySegment[c.layers()];
+        try {
+            for (int l = 0; l < c.layers(); l++) {
+                keyCache[l] = arena.allocate(layerBytes, 64);
+                valueCache[l] = arena.allocate(layerBytes, 64);
+            }
+        } catch (OutOfMemoryError e) {
+            arena.close();
+            pool.close();
+            throw new Gguf4jException("cannot allocate the KV cache: " + c.layers() + " layers x 2 x " + layerBytes
+                    + " bytes (" + contextLength + " positions x " + c.kvDim() + " " + kvType + "); use a shorter"
+                    + " context or the F16 cache", e);
         }
-        if (kvType == KvType.F16) {
-            keyCache16 = new short[c.layers()][(int) cacheFloats];
-            valueCache16 = new short[c.layers()][(int) cacheFloats];
-            keyCache32 = valueCache32 = null;
-        } else {
-            keyCache32 = new float[c.layers()][(int) cacheFloats];
-            valueCache32 = new float[c.layers()][(int) cacheFloats];
-            keyCache16 = valueCache16 = null;
-        }
+        attnQ = arena.allocate((long) c.dim() * 4, 64);
+        attnOut = arena.allocate((long) c.dim() * 4, 64);
         // ggml: theta_scale = powf(base, -2.0f/n_dims); theta starts at pos and is multiplied by it per pair
         thetaScale = (float) Math.pow(c.ropeTheta(), -2.0f / c.ropeDim());
     }
@@ -147,7 +159,7 @@ public final class LlamaSession implements AutoCloseable {
             rope(k, c.kvHeads(), pos);
             storeKv(l, pos, k, v);
 
-            attend(l, pos, q, xb);
+            attend(l, pos, 1, qkvOne, xbOne);
             matmul.apply(w.wo(), xb, xb2);
             for (int i = 0; i < dim; i++) {
                 x[i] += xb2[i];
@@ -171,54 +183,31 @@ public final class LlamaSession implements AutoCloseable {
     }
 
     /**
-     * Attention of one token at {@code pos} over the cache [0, pos], as ggml computes it with an F16 cache: q is
-     * rounded to f16 for K.q (F16 x F16 dot, F32 sums), softmax in F32 with a double sum, probabilities rounded
-     * to f16 for the V product. {@code q} [dim] is modified; the result goes to {@code out} [dim].
+     * Attention of {@code n} tokens at positions {@code pos0 ..} over the cache of layer {@code l} (which already
+     * holds their K and V): {@code qs[b]} [dim] are the queries, {@code outs[b]} [dim] receive the result. The heads
+     * are split across the workers; the backend's attention kernel computes it as ggml does (see
+     * {@link Backend#attention}).
      */
-    private void attend(int l, int pos, float[] q, float[] out) {
-        int headDim = c.headDim();
-        int kvDim = c.kvDim();
-        int groups = c.heads() / c.kvHeads();
-        float scale = (float) (1.0 / Math.sqrt(headDim));
+    private void attend(int l, int pos0, int n, float[][] qs, float[][] outs) {
+        int dim = c.dim();
+        long bytes = (long) n * dim * 4;
+        if (attnQ.byteSize() < bytes) {
+            attnQ = arena.allocate(bytes, 64);
+            attnOut = arena.allocate(bytes, 64);
+        }
+        for (int b = 0; b < n; b++) {
+            MemorySegment.copy(qs[b], 0, attnQ, ValueLayout.JAVA_FLOAT, (long) b * dim * 4, dim);
+        }
         boolean f16 = kvType == KvType.F16;
-        for (int h = 0; h < c.heads(); h++) {
-            int qOff = h * headDim;
-            int kvOff = (h / groups) * headDim;
-            if (f16) {
-                for (int i = 0; i < headDim; i++) {
-                    q[qOff + i] = Float.float16ToFloat(Float.floatToFloat16(q[qOff + i]));
-                }
-            }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t <= pos; t++) {
-                float s = 0;
-                int base = t * kvDim + kvOff;
-                for (int i = 0; i < headDim; i++) {
-                    s += q[qOff + i] * key(l, base + i);
-                }
-                s *= scale;
-                att[t] = s;
-                max = Math.max(max, s);
-            }
-            double sum = 0;
-            for (int t = 0; t <= pos; t++) {
-                att[t] = (float) Math.exp(att[t] - max);
-                sum += att[t];
-            }
-            float inv = (float) (1.0 / sum);
-            for (int t = 0; t <= pos; t++) {
-                att[t] *= inv;
-                if (f16) {
-                    att[t] = Float.float16ToFloat(Float.floatToFloat16(att[t]));
-                }
-            }
-            for (int i = 0; i < headDim; i++) {
-                float acc = 0;
-                for (int t = 0; t <= pos; t++) {
-                    acc += att[t] * value(l, t * kvDim + kvOff + i);
-                }
-                out[qOff + i] = acc;
-            }
+        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
+        MemorySegment kc = keyCache[l];
+        MemorySegment vc = valueCache[l];
+        MemorySegment qSeg = attnQ;
+        MemorySegment oSeg = attnOut;
+        pool.forRange(c.heads(), (h0, h1) -> backend.attention(f16, n, pos0, c.heads(), c.kvHeads(), c.headDim(), qSeg,
+                dim, kc, vc, c.kvDim(), scale, h0, h1, oSeg, dim));
+        for (int b = 0; b < n; b++) {
+            MemorySegment.copy(attnOut, ValueLayout.JAVA_FLOAT, (long) b * dim * 4, outs[b], 0, dim);
         }
     }
 
@@ -284,9 +273,7 @@ public final class LlamaSession implements AutoCloseable {
                 rope(bk, c.kvHeads(), position + b);
                 storeKv(l, position + b, bk, bv);
             }
-            for (int b = 0; b < n; b++) {
-                attend(l, position + b, bqkv[0][b], bxb[b]);
-            }
+            attend(l, position, n, bqkv[0], bxb);
             matmul.applyBatch(new Weight[] {w.wo()}, bxb, n, bout);
             for (int b = 0; b < n; b++) {
                 for (int i = 0; i < dim; i++) {
@@ -324,24 +311,16 @@ public final class LlamaSession implements AutoCloseable {
 
     private void storeKv(int l, int pos, float[] k, float[] v) {
         int kvDim = c.kvDim();
-        int base = pos * kvDim;
         if (kvType == KvType.F16) {
+            long base = (long) pos * kvDim;
             for (int i = 0; i < kvDim; i++) {
-                keyCache16[l][base + i] = Float.floatToFloat16(k[i]);
-                valueCache16[l][base + i] = Float.floatToFloat16(v[i]);
+                keyCache[l].setAtIndex(ValueLayout.JAVA_SHORT, base + i, Float.floatToFloat16(k[i]));
+                valueCache[l].setAtIndex(ValueLayout.JAVA_SHORT, base + i, Float.floatToFloat16(v[i]));
             }
         } else {
-            System.arraycopy(k, 0, keyCache32[l], base, kvDim);
-            System.arraycopy(v, 0, valueCache32[l], base, kvDim);
+            MemorySegment.copy(k, 0, keyCache[l], ValueLayout.JAVA_FLOAT, (long) pos * kvDim * 4, kvDim);
+            MemorySegment.copy(v, 0, valueCache[l], ValueLayout.JAVA_FLOAT, (long) pos * kvDim * 4, kvDim);
         }
-    }
-
-    private float key(int l, int i) {
-        return kvType == KvType.F16 ? Float.float16ToFloat(keyCache16[l][i]) : keyCache32[l][i];
-    }
-
-    private float value(int l, int i) {
-        return kvType == KvType.F16 ? Float.float16ToFloat(valueCache16[l][i]) : valueCache32[l][i];
     }
 
     /** out = (x * 1/sqrt(mean(x^2) + eps)) * weight, in ggml_rms_norm's and ggml_mul's float operations. */
@@ -387,7 +366,12 @@ public final class LlamaSession implements AutoCloseable {
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         matmul.close();
         pool.close();
+        arena.close();
     }
 }

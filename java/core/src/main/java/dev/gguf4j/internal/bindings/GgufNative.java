@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)2L;
+    private static final int G4J_ABI_VERSION = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 2
+     * #define G4J_ABI_VERSION 3
      * }
      */
     public static int G4J_ABI_VERSION() {
@@ -1050,6 +1050,82 @@ public class GgufNative extends GgufNative$shared {
                 traceDowncall("g4j_matmat", isa, type, rows, cols, w, row_bytes, n_x, x, x_stride, y, y_stride);
             }
             return (int)mh$.invokeExact(isa, type, rows, cols, w, row_bytes, n_x, x, x_stride, y, y_stride);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_attention {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_FLOAT,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_attention");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * }
+     */
+    public static FunctionDescriptor g4j_attention$descriptor() {
+        return g4j_attention.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * }
+     */
+    public static MethodHandle g4j_attention$handle() {
+        return g4j_attention.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * }
+     */
+    public static MemorySegment g4j_attention$address() {
+        return g4j_attention.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * }
+     */
+    public static int g4j_attention(int isa, int kv_type, long n_q, long pos0, long n_head, long n_head_kv, long head_dim, MemorySegment q, long q_stride, MemorySegment k, MemorySegment v, long kv_stride, float scale, long h0, long h1, MemorySegment out, long out_stride) {
+        var mh$ = g4j_attention.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_attention", isa, kv_type, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v, kv_stride, scale, h0, h1, out, out_stride);
+            }
+            return (int)mh$.invokeExact(isa, kv_type, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v, kv_stride, scale, h0, h1, out, out_stride);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
