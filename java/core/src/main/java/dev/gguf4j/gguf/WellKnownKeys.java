@@ -33,6 +33,10 @@ public final class WellKnownKeys {
     public static final String RMS_EPS = "attention.layer_norm_rms_epsilon";
     public static final String ROPE_FREQ_BASE = "rope.freq_base";
     public static final String ROPE_DIMENSION_COUNT = "rope.dimension_count";
+    public static final String ROPE_SCALING_TYPE = "rope.scaling.type";
+    public static final String ROPE_SCALING_FACTOR = "rope.scaling.factor";
+    /** The older spelling of a linear scaling factor (llama.cpp still reads it). */
+    public static final String ROPE_SCALE_LINEAR = "rope.scale_linear";
     public static final String VOCAB_SIZE = "vocab_size";
 
     private final GgufMetadata md;

@@ -7,10 +7,14 @@ import dev.gguf4j.gguf.WellKnownKeys;
 /**
  * Hyper-parameters of a llama-family model, read from GGUF metadata.
  *
- * @param ropeNeox NEOX-style RoPE (rotate pairs i and i + d/2: qwen2) instead of adjacent pairs (llama)
+ * @param ropeNeox      NEOX-style RoPE (rotate pairs i and i + d/2: qwen2) instead of adjacent pairs (llama)
+ * @param ropeFreqScale  linear RoPE scaling: angles are multiplied by it (1 / {@code rope.scaling.factor}, as
+ *                       llama.cpp's rope_freq_scale_train); 1 without scaling. Llama-3-style per-frequency factors
+ *                       come from the {@code rope_freqs.weight} tensor instead (LlamaModel).
  */
 public record LlamaConfig(String architecture, int dim, int layers, int heads, int kvHeads, int headDim, int ffDim,
-        int vocab, int contextLength, float rmsEps, float ropeTheta, int ropeDim, boolean ropeNeox) {
+        int vocab, int contextLength, float rmsEps, float ropeTheta, int ropeDim, boolean ropeNeox,
+        float ropeFreqScale) {
 
     public int kvDim() {
         return kvHeads * headDim;
@@ -35,7 +39,28 @@ public record LlamaConfig(String architecture, int dim, int layers, int heads, i
         }
         int headDim = dim / heads;
         int ropeDim = md.findLong(k.archKey(WellKnownKeys.ROPE_DIMENSION_COUNT)).map(Long::intValue).orElse(headDim);
+        if (ropeDim < 2 || ropeDim > headDim || ropeDim % 2 != 0) {
+            throw new GgufFormatException(source, k.archKey(WellKnownKeys.ROPE_DIMENSION_COUNT), ropeDim
+                    + " must be even and within [2, head size " + headDim + "]");
+        }
+        // llama.cpp: rope.scaling.type none/linear (yarn and longrope need their extra parameters: refused here);
+        // factor from rope.scaling.factor, else the older rope.scale_linear; freq_scale = 1 / factor (0: none)
+        String scalingKey = k.archKey(WellKnownKeys.ROPE_SCALING_TYPE);
+        String scaling = md.findString(scalingKey).orElse("linear");
+        if (!scaling.equals("linear") && !scaling.equals("none")) {
+            throw new GgufFormatException(source, scalingKey, "'" + scaling + "' is not supported yet (supported:"
+                    + " none, linear, and Llama-3 rope_freqs factors)");
+        }
+        String factorKey = k.archKey(WellKnownKeys.ROPE_SCALING_FACTOR);
+        if (!md.contains(factorKey)) {
+            factorKey = k.archKey(WellKnownKeys.ROPE_SCALE_LINEAR);
+        }
+        float factor = scaling.equals("none") ? 0.0f : md.findFloat(factorKey).orElse(0.0f);
+        if (!(factor >= 0.0f) || Float.isInfinite(factor)) {
+            throw new GgufFormatException(source, factorKey, factor + " must be a finite number >= 0 (0: no scaling)");
+        }
+        float freqScale = factor == 0.0f ? 1.0f : 1.0f / factor;
         return new LlamaConfig(arch, dim, k.blockCount(), heads, kvHeads, headDim, k.feedForwardLength(), vocab,
-                k.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, arch.equals("qwen2"));
+                k.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, arch.equals("qwen2"), freqScale);
     }
 }

@@ -25,6 +25,7 @@ public final class LlamaModel implements AutoCloseable {
     private final float[] outputNorm;
     private final Weight output;
     private final Layer[] layers;
+    private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
 
     private LlamaModel(GgufFile file) {
         this.file = file;
@@ -37,6 +38,7 @@ public final class LlamaModel implements AutoCloseable {
         this.outputNorm = vector(file, "output_norm.weight", c.dim());
         // untied models have output.weight; tied ones reuse the token embedding
         this.output = Weight.of(src, file.tensor("output.weight").orElse(tokenEmbedding), c.dim(), c.vocab());
+        this.ropeFreqs = optionalVector(file, "rope_freqs.weight", c.ropeDim() / 2);
         this.layers = new Layer[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             String p = "blk." + l + ".";
@@ -104,6 +106,11 @@ public final class LlamaModel implements AutoCloseable {
 
     Weight output() {
         return output;
+    }
+
+    /** Per-frequency RoPE divisors (Llama 3.1+'s rope_freqs.weight), or null. */
+    float[] ropeFreqs() {
+        return ropeFreqs;
     }
 
     Layer layer(int i) {

@@ -52,6 +52,8 @@ public final class LlamaSession implements AutoCloseable {
     private MemorySegment attnQ;  // [batch][dim] queries handed to the attention kernel
     private MemorySegment attnOut; // [batch][dim] its output
     private final float thetaScale;
+    private float[] ropeCos = new float[0]; // [batch][ropeDim/2] cos of each pair's angle at each token's position
+    private float[] ropeSin = new float[0]; // [batch][ropeDim/2]
     private final Weight[][] qkvWeights;     // [layer] {wq, wk, wv}: one dispatch for the three
     private final Weight[][] gateUpWeights;  // [layer] {wgate, wup}
     private final float[][] qkv;             // {q, k, v}
@@ -147,6 +149,7 @@ public final class LlamaSession implements AutoCloseable {
         int dim = c.dim();
         var emb = model.tokenEmbedding();
         Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, dim);
+        ropeAngles(pos, 1);
 
         for (int l = 0; l < c.layers(); l++) {
             LlamaModel.Layer w = model.layer(l);
@@ -155,8 +158,8 @@ public final class LlamaSession implements AutoCloseable {
             addBias(q, w.bq());
             addBias(k, w.bk());
             addBias(v, w.bv());
-            rope(q, c.heads(), pos);
-            rope(k, c.kvHeads(), pos);
+            rope(q, c.heads(), 0);
+            rope(k, c.kvHeads(), 0);
             storeKv(l, pos, k, v);
 
             attend(l, pos, 1, qkvOne, xbOne);
@@ -256,45 +259,59 @@ public final class LlamaSession implements AutoCloseable {
         for (int b = 0; b < n; b++) {
             Codecs.of(emb.type()).dequantize(emb.data(), (long) tokens[b] * emb.rowBytes(), bx[b], 0, dim);
         }
+        int pos0 = position;
+        ropeAngles(pos0, n);
+        // per-token steps run over the workers, a slice of the batch each: the same float operations per token
         for (int l = 0; l < c.layers(); l++) {
+            int layer = l;
             LlamaModel.Layer w = model.layer(l);
-            for (int b = 0; b < n; b++) {
-                rmsnorm(bxb[b], bx[b], w.attnNorm(), dim);
-            }
+            pool.forRange(n, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    rmsnorm(bxb[b], bx[b], w.attnNorm(), dim);
+                }
+            });
             matmul.applyBatch(qkvWeights[l], bxb, n, bqkv);
-            for (int b = 0; b < n; b++) {
-                float[] bq = bqkv[0][b];
-                float[] bk = bqkv[1][b];
-                float[] bv = bqkv[2][b];
-                addBias(bq, w.bq());
-                addBias(bk, w.bk());
-                addBias(bv, w.bv());
-                rope(bq, c.heads(), position + b);
-                rope(bk, c.kvHeads(), position + b);
-                storeKv(l, position + b, bk, bv);
-            }
-            attend(l, position, n, bqkv[0], bxb);
+            pool.forRange(n, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    float[] bq = bqkv[0][b];
+                    float[] bk = bqkv[1][b];
+                    float[] bv = bqkv[2][b];
+                    addBias(bq, w.bq());
+                    addBias(bk, w.bk());
+                    addBias(bv, w.bv());
+                    rope(bq, c.heads(), b);
+                    rope(bk, c.kvHeads(), b);
+                    storeKv(layer, pos0 + b, bk, bv);
+                }
+            });
+            attend(l, pos0, n, bqkv[0], bxb);
             matmul.applyBatch(new Weight[] {w.wo()}, bxb, n, bout);
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < dim; i++) {
-                    bx[b][i] += bxb2[b][i];
+            pool.forRange(n, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    for (int i = 0; i < dim; i++) {
+                        bx[b][i] += bxb2[b][i];
+                    }
+                    rmsnorm(bxb[b], bx[b], w.ffnNorm(), dim);
                 }
-                rmsnorm(bxb[b], bx[b], w.ffnNorm(), dim);
-            }
+            });
             matmul.applyBatch(gateUpWeights[l], bxb, n, bgateUp);
-            for (int b = 0; b < n; b++) {
-                float[] g = bgateUp[0][b];
-                float[] u = bgateUp[1][b];
-                for (int i = 0; i < c.ffDim(); i++) {
-                    g[i] = g[i] / (1.0f + (float) Math.exp(-g[i])) * u[i];
+            pool.forRange(n, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    float[] g = bgateUp[0][b];
+                    float[] u = bgateUp[1][b];
+                    for (int i = 0; i < c.ffDim(); i++) {
+                        g[i] = g[i] / (1.0f + (float) Math.exp(-g[i])) * u[i];
+                    }
                 }
-            }
+            });
             matmul.applyBatch(new Weight[] {w.wDown()}, bgateUp[0], n, bout);
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < dim; i++) {
-                    bx[b][i] += bxb2[b][i];
+            pool.forRange(n, (b0, b1) -> {
+                for (int b = b0; b < b1; b++) {
+                    for (int i = 0; i < dim; i++) {
+                        bx[b][i] += bxb2[b][i];
+                    }
                 }
-            }
+            });
         }
         position += n;
         int first = allLogits ? 0 : n - 1;
@@ -344,16 +361,42 @@ public final class LlamaSession implements AutoCloseable {
         }
     }
 
-    /** Rotates each head's first ropeDim dimensions: adjacent pairs (llama) or i, i+d/2 (NEOX). */
-    private void rope(float[] vec, int heads, int pos) {
+    /**
+     * Fills the RoPE tables for {@code n} tokens at positions {@code pos0 ..}: the angle of pair i at position p is
+     * freq_scale * (p * base^(-2i/ropeDim)) / ff_i (ff from rope_freqs.weight, else 1), with the power built up by
+     * repeated float multiplication as ggml's rope cache does. One table serves every head and every layer.
+     */
+    private void ropeAngles(int pos0, int n) {
+        int half = c.ropeDim() / 2;
+        if (ropeCos.length < n * half) {
+            ropeCos = new float[n * half];
+            ropeSin = new float[n * half];
+        }
+        float[] ff = model.ropeFreqs();
+        float freqScale = c.ropeFreqScale();
+        for (int b = 0; b < n; b++) {
+            float theta = pos0 + b;
+            for (int i = 0; i < half; i++, theta *= thetaScale) {
+                float t = freqScale * (ff != null ? theta / ff[i] : theta);
+                ropeCos[b * half + i] = (float) Math.cos(t);
+                ropeSin[b * half + i] = (float) Math.sin(t);
+            }
+        }
+    }
+
+    /**
+     * Rotates each head's first ropeDim dimensions by the angles of table row {@code row} (see
+     * {@link #ropeAngles}): adjacent pairs (llama) or i, i+d/2 (NEOX).
+     */
+    private void rope(float[] vec, int heads, int row) {
         int headDim = c.headDim();
         int half = c.ropeDim() / 2;
+        int t = row * half;
         for (int h = 0; h < heads; h++) {
             int off = h * headDim;
-            float theta = pos;
-            for (int i = 0; i < half; i++, theta *= thetaScale) {
-                float cos = (float) Math.cos(theta);
-                float sin = (float) Math.sin(theta);
+            for (int i = 0; i < half; i++) {
+                float cos = ropeCos[t + i];
+                float sin = ropeSin[t + i];
                 int a = c.ropeNeox() ? off + i : off + 2 * i;
                 int b = c.ropeNeox() ? off + i + half : off + 2 * i + 1;
                 float x0 = vec[a];
