@@ -8,7 +8,7 @@ import dev.gguf4j.llama.LlamaSession.KvType;
  *
  * @param contextLength tokens of context per session; 0 = the model's training context, capped at
  *                      {@link #DEFAULT_CONTEXT_CAP} (logged)
- * @param threads       worker threads per session; 0 = the number of available processors
+ * @param threads       worker threads per session; 0 = the physical cores available (hyper-threads not counted)
  * @param batchSize     prompt tokens evaluated per step (prompt processing)
  * @param gpuLayers     layers to offload (the CUDA backend; 0 here: CPU only)
  * @param kvType        KV cache element type (F16 as llama.cpp, or F32)
@@ -47,6 +47,6 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
     }
 
     int effectiveThreads() {
-        return threads > 0 ? threads : Runtime.getRuntime().availableProcessors();
+        return threads > 0 ? threads : CpuTopology.physicalCores();
     }
 }
