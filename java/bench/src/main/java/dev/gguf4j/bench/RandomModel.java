@@ -24,6 +24,8 @@ import java.util.stream.IntStream;
  *   java -cp java/bench/target/gguf4j-bench.jar dev.gguf4j.bench.RandomModel tinyllama F16 /tmp/tinyllama-f16.gguf
  *   shapes: tinyllama (n_embd 2048, 22 layers, 32 heads, 4 KV heads, n_ff 5632, vocab 32000),
  *           llama3-8b (4096, 32, 32, 8, 14336, 128256), tiny (256, 2, 4, 2, 512, 1024)
+ *   java -cp ... RandomModel qwen2-tiny F16 OUT.gguf ../shared/golden/tokenizer/ggml-vocab-gpt-2.gguf
+ *           arch qwen2 (256, 4, 8, 2, 768, 1024): see {@link #QWEN2_TINY}; tests/golden/qwen2-tiny-F16.gguf
  * </pre>
  */
 public final class RandomModel {
