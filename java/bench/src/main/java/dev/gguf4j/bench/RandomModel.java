@@ -1,5 +1,6 @@
 package dev.gguf4j.bench;
 
+import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufValue;
 import dev.gguf4j.gguf.GgufWriter;
 import dev.gguf4j.quant.Codecs;
@@ -23,10 +24,12 @@ import java.util.stream.IntStream;
  *   java -cp java/bench/target/gguf4j-bench.jar dev.gguf4j.bench.RandomModel tinyllama F16 /tmp/tinyllama-f16.gguf
  *   shapes: tinyllama (n_embd 2048, 22 layers, 32 heads, 4 KV heads, n_ff 5632, vocab 32000),
  *           llama3-8b (4096, 32, 32, 8, 14336, 128256), tiny (256, 2, 4, 2, 512, 1024)
+ *   java -cp ... RandomModel qwen2-tiny F16 OUT.gguf ../shared/golden/tokenizer/ggml-vocab-gpt-2.gguf
+ *           arch qwen2 (256, 4, 8, 2, 768, 1024): see {@link #QWEN2_TINY}; tests/golden/qwen2-tiny-F16.gguf
  * </pre>
  */
 public final class RandomModel {
-    record Shape(int embd, int layers, int heads, int kvHeads, int ff, int vocab, int ctx) {
+    public record Shape(int embd, int layers, int heads, int kvHeads, int ff, int vocab, int ctx) {
     }
 
     private RandomModel() {
@@ -42,16 +45,126 @@ public final class RandomModel {
     }
 
     public static void main(String[] args) throws IOException {
-        if (args.length != 3) {
-            System.err.println("usage: RandomModel SHAPE F16|F32|BF16 OUT.gguf");
+        boolean qwen = args.length > 0 && args[0].equals("qwen2-tiny");
+        if (args.length != (qwen ? 4 : 3)) {
+            System.err.println("usage: RandomModel SHAPE F16|F32|BF16 OUT.gguf\n"
+                    + "       RandomModel qwen2-tiny F16|F32|BF16 OUT.gguf GPT2-VOCAB.gguf");
             System.exit(2);
         }
-        Shape s = shape(args[0]);
         GgmlType type = GgmlType.byName(args[1]).orElseThrow();
         Path out = Path.of(args[2]);
         long t0 = System.nanoTime();
-        write(s, type, out, 42);
+        if (qwen) {
+            try (GgufFile vocab = GgufFile.open(Path.of(args[3]))) {
+                writeQwen2(QWEN2_TINY, vocab, type, out, QWEN2_SEED);
+            }
+        } else {
+            write(shape(args[0]), type, out, 42);
+        }
         System.err.printf("wrote %s in %.1f s%n", out, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /**
+     * A qwen2-architecture test model: n_embd 256, 4 layers, 8 heads of 32, 2 KV heads, n_ff 768 (every matrix
+     * takes k-quants), untied output, q/k/v biases, rope theta 1e6, and a GPT-2 byte-level BPE vocabulary cut to
+     * its first 1021 tokens (the 256 byte symbols and the 765 highest-ranked merges, whose results they are) plus
+     * three Qwen control tokens: vocab 1024. F16: 7.1 MB.
+     */
+    public static final Shape QWEN2_TINY = new Shape(256, 4, 8, 2, 768, 1024, 32768);
+
+    public static final long QWEN2_SEED = 2;
+
+    /**
+     * Writes a qwen2 model with weights scaled as in a trained network (so attention is not uniform and every
+     * term shows in the logits): matrices N(0, 1/fan_in), the token embedding and the output N(0, 1/16^2),
+     * norms 1 + N(0, 0.1^2), q/k/v biases N(0, 0.5^2). The bytes depend only on the shape, the type, the vocab
+     * and the seed.
+     */
+    public static void writeQwen2(Shape s, GgufFile gpt2Vocab, GgmlType type, Path out, long seed)
+            throws IOException {
+        try (GgufWriter w = GgufWriter.create(out)) {
+            String a = "qwen2.";
+            w.put("general.architecture", GgufValue.ofString("qwen2"));
+            w.put("general.name", GgufValue.ofString("gguf4j random qwen2-tiny seed " + seed));
+            w.put(a + "block_count", GgufValue.ofUInt32(s.layers));
+            w.put(a + "context_length", GgufValue.ofUInt32(s.ctx));
+            w.put(a + "embedding_length", GgufValue.ofUInt32(s.embd));
+            w.put(a + "feed_forward_length", GgufValue.ofUInt32(s.ff));
+            w.put(a + "attention.head_count", GgufValue.ofUInt32(s.heads));
+            w.put(a + "attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads));
+            w.put(a + "rope.freq_base", GgufValue.ofFloat32(1000000f));
+            w.put(a + "attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-6f));
+            w.put("general.file_type", GgufValue.ofUInt32(type == GgmlType.F16 ? FileType.MOSTLY_F16.id()
+                    : type == GgmlType.BF16 ? FileType.MOSTLY_BF16.id() : FileType.ALL_F32.id()));
+            bpeVocabulary(w, gpt2Vocab, s.vocab);
+            int kvDim = s.embd / s.heads * s.kvHeads;
+            List<Object[]> tensors = new ArrayList<>(); // name, shape, mean, sigma
+            tensors.add(new Object[] {"token_embd.weight", new long[] {s.embd, s.vocab}, 0.0, 1 / 16.0});
+            for (int l = 0; l < s.layers; l++) {
+                String p = "blk." + l + ".";
+                double in = 1 / Math.sqrt(s.embd);
+                tensors.add(new Object[] {p + "attn_norm.weight", new long[] {s.embd}, 1.0, 0.1});
+                tensors.add(new Object[] {p + "attn_q.weight", new long[] {s.embd, s.embd}, 0.0, in});
+                tensors.add(new Object[] {p + "attn_q.bias", new long[] {s.embd}, 0.0, 0.5});
+                tensors.add(new Object[] {p + "attn_k.weight", new long[] {s.embd, kvDim}, 0.0, in});
+                tensors.add(new Object[] {p + "attn_k.bias", new long[] {kvDim}, 0.0, 0.5});
+                tensors.add(new Object[] {p + "attn_v.weight", new long[] {s.embd, kvDim}, 0.0, in});
+                tensors.add(new Object[] {p + "attn_v.bias", new long[] {kvDim}, 0.0, 0.5});
+                tensors.add(new Object[] {p + "attn_output.weight", new long[] {s.embd, s.embd}, 0.0, in});
+                tensors.add(new Object[] {p + "ffn_norm.weight", new long[] {s.embd}, 1.0, 0.1});
+                tensors.add(new Object[] {p + "ffn_gate.weight", new long[] {s.embd, s.ff}, 0.0, in});
+                tensors.add(new Object[] {p + "ffn_up.weight", new long[] {s.embd, s.ff}, 0.0, in});
+                tensors.add(new Object[] {p + "ffn_down.weight", new long[] {s.ff, s.embd}, 0.0,
+                        1 / Math.sqrt(s.ff)});
+            }
+            tensors.add(new Object[] {"output_norm.weight", new long[] {s.embd}, 1.0, 0.1});
+            // untied, as Qwen2-7B (a tied random model greedily repeats its input token)
+            tensors.add(new Object[] {"output.weight", new long[] {s.embd, s.vocab}, 0.0, 1 / 16.0});
+            int i = 0;
+            for (Object[] t : tensors) {
+                String name = (String) t[0];
+                long[] shape = (long[]) t[1];
+                double mean = (Double) t[2];
+                double sigma = (Double) t[3];
+                GgmlType tt = shape.length == 1 ? GgmlType.F32 : type;
+                long tensorSeed = seed * 1_000_003L + i++;
+                w.addTensor(name, tt, shape, ch -> fill(ch, tt, shape, false, mean, sigma, tensorSeed));
+            }
+            w.finish();
+        }
+    }
+
+    /** The first {@code n - 3} tokens of a GPT-2 vocabulary (bytes, then one per merge) and Qwen's controls. */
+    private static void bpeVocabulary(GgufWriter w, GgufFile src, int n) {
+        String[] srcTokens = src.metadata().getStringArray("tokenizer.ggml.tokens");
+        String[] srcMerges = src.metadata().getStringArray("tokenizer.ggml.merges");
+        String[] controls = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
+        int normal = n - controls.length;
+        int merges = normal - 256;
+        String[] tokens = new String[n];
+        long[] types = new long[n];
+        for (int i = 0; i < normal; i++) {
+            tokens[i] = srcTokens[i];
+            types[i] = 1; // NORMAL
+            if (i >= 256 && !srcMerges[i - 256].replace(" ", "").equals(tokens[i])) {
+                throw new IllegalArgumentException("token " + i + " '" + tokens[i] + "' is not the result of merge "
+                        + (i - 256) + " '" + srcMerges[i - 256] + "': not a GPT-2-ordered vocabulary");
+            }
+        }
+        for (int i = 0; i < controls.length; i++) {
+            tokens[normal + i] = controls[i];
+            types[normal + i] = 3; // CONTROL
+        }
+        String[] keptMerges = java.util.Arrays.copyOf(srcMerges, merges);
+        w.put("tokenizer.ggml.model", GgufValue.ofString("gpt2"));
+        w.put("tokenizer.ggml.pre", GgufValue.ofString("qwen2"));
+        w.put("tokenizer.ggml.tokens", GgufValue.ofArray(new GgufValue.GgufArray(dev.gguf4j.gguf.GgufValueType.STRING, tokens)));
+        w.put("tokenizer.ggml.token_type", GgufValue.ofArray(new GgufValue.GgufArray(dev.gguf4j.gguf.GgufValueType.INT32, types)));
+        w.put("tokenizer.ggml.merges", GgufValue.ofArray(new GgufValue.GgufArray(dev.gguf4j.gguf.GgufValueType.STRING, keptMerges)));
+        w.put("tokenizer.ggml.eos_token_id", GgufValue.ofUInt32(normal));
+        w.put("tokenizer.ggml.padding_token_id", GgufValue.ofUInt32(normal));
+        w.put("tokenizer.ggml.bos_token_id", GgufValue.ofUInt32(normal));
+        w.put("tokenizer.ggml.add_bos_token", GgufValue.ofBool(false));
     }
 
     static void write(Shape s, GgmlType type, Path out, long seed) throws IOException {
@@ -128,6 +241,12 @@ public final class RandomModel {
     /** Generates the tensor in row chunks on all cores, in a fixed order, so the bytes depend only on the seed. */
     private static void fill(java.nio.channels.WritableByteChannel ch, GgmlType type, long[] shape, boolean ones,
             long seed) throws IOException {
+        fill(ch, type, shape, ones, 0.0, 0.02, seed);
+    }
+
+    /** Rows of {@code mean + sigma * N(0, 1)} (or 1.0 where {@code ones}), row r seeded {@code seed * 31 + r}. */
+    private static void fill(java.nio.channels.WritableByteChannel ch, GgmlType type, long[] shape, boolean ones,
+            double mean, double sigma, long seed) throws IOException {
         int cols = (int) shape[0];
         long rows = shape.length > 1 ? shape[1] : 1;
         int chunkRows = (int) Math.max(1, Math.min(rows, (1 << 22) / cols));
@@ -141,7 +260,7 @@ public final class RandomModel {
                     float[] row = new float[cols];
                     SplittableRandom rnd = new SplittableRandom(seed * 31 + base + r);
                     for (int c = 0; c < cols; c++) {
-                        row[c] = ones ? 1.0f : (float) (rnd.nextGaussian() * 0.02);
+                        row[c] = ones ? 1.0f : (float) (mean + rnd.nextGaussian() * sigma);
                     }
                     Codecs.of(type).quantize(row, 0, cols, null, buf, r * rowBytes);
                 });

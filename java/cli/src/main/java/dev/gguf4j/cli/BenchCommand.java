@@ -30,6 +30,8 @@ final class BenchCommand {
         int reps = 3;
         List<Integer> threads = new ArrayList<>(List.of(Runtime.getRuntime().availableProcessors()));
         boolean json = false;
+        boolean mmap = true;
+        boolean mlock = false;
         while (a.hasNext()) {
             String o = a.next();
             switch (o) {
@@ -47,6 +49,8 @@ final class BenchCommand {
                         }
                     }
                 }
+                case "--no-mmap" -> mmap = false;
+                case "--mlock" -> mlock = true;
                 case "--json", "-o" -> {
                     json = true;
                     if (o.equals("-o") && !a.value(o).equals("json")) {
@@ -62,7 +66,8 @@ final class BenchCommand {
         Path path = BundledModel.resolve(model);
         List<Map<String, Object>> results = new ArrayList<>();
         for (int t : threads) {
-            LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(t).withContextLength(Math.max(pp, tg) + 1);
+            LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(t).withContextLength(Math.max(pp, tg) + 1)
+                    .withMmap(mmap).withMlock(mlock);
             try (Llama llama = Llama.load(path, opts)) {
                 if (pp > 0) {
                     results.add(measure(llama, path, t, pp, 0, reps));

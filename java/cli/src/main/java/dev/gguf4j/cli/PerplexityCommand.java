@@ -22,6 +22,8 @@ final class PerplexityCommand {
         int ctx = 512;
         int threads = 0;
         int chunks = -1;
+        boolean mmap = true;
+        boolean mlock = false;
         while (a.hasNext()) {
             String o = a.next();
             switch (o) {
@@ -30,6 +32,8 @@ final class PerplexityCommand {
                 case "-c", "--ctx-size" -> ctx = a.intValue(o);
                 case "-t", "--threads" -> threads = a.intValue(o);
                 case "--chunks" -> chunks = a.intValue(o);
+                case "--no-mmap" -> mmap = false;
+                case "--mlock" -> mlock = true;
                 default -> throw a.unknown(o);
             }
         }
@@ -42,7 +46,7 @@ final class PerplexityCommand {
         String text = Files.readString(file);
         long t0 = System.nanoTime();
         try (Llama llama = Llama.load(BundledModel.resolve(model), LlamaOptions.DEFAULTS.withThreads(threads)
-                .withContextLength(ctx))) {
+                .withContextLength(ctx).withMmap(mmap).withMlock(mlock))) {
             int[] tokens = llama.tokenizer().encode(text, true, false);
             err.printf(Locale.ROOT, "gguf4j: %d tokens, %d chunks of %d%n", tokens.length, tokens.length / ctx, ctx);
             Perplexity.Result r = Perplexity.compute(llama, tokens, ctx, chunks);

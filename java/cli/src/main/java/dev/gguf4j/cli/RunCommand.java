@@ -17,8 +17,11 @@ final class RunCommand {
     static final String USAGE = """
             usage: gguf4j run [-m MODEL] [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
                               [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N] [--stop S]...
+                              [--no-mmap] [--mlock]
               defaults: the bundled model, -n 256, llama.cpp's sampling defaults (temp 0.8, top-k 40, top-p 0.95,
               min-p 0.05, repeat-penalty 1.0), -c = prompt tokens + N (as llama-simple), -t = all cores
+              --no-mmap reads the weights into memory instead of mapping them; --mlock locks them in RAM
+              (if it cannot, a warning names errno and RLIMIT_MEMLOCK and the run goes on, as llama.cpp)
             """;
 
     private RunCommand() {
@@ -32,6 +35,8 @@ final class RunCommand {
         int ctx = 0;
         int threads = 0;
         int ngl = 0;
+        boolean mmap = true;
+        boolean mlock = false;
         SamplingParams sp = SamplingParams.DEFAULTS;
         long seed = -1;
         List<String> stop = new ArrayList<>();
@@ -51,6 +56,8 @@ final class RunCommand {
                 case "-t", "--threads" -> threads = a.intValue(o);
                 case "-ngl", "--n-gpu-layers" -> ngl = a.intValue(o);
                 case "--stop" -> stop.add(a.value(o));
+                case "--no-mmap" -> mmap = false;
+                case "--mlock" -> mlock = true;
                 case "-h", "--help" -> {
                     out.print(USAGE);
                     return 0;
@@ -71,7 +78,7 @@ final class RunCommand {
             sp = sp.withSeed(System.nanoTime());
         }
         Path path = BundledModel.resolve(model);
-        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads);
+        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock);
         // llama-simple's context: prompt + n, unless -c says otherwise
         int promptTokens = dev.gguf4j.tokenizer.Tokenizer.load(path).encode(prompt, true, true).length;
         opts = opts.withContextLength(ctx > 0 ? ctx : Math.max(1, promptTokens + n));

@@ -30,6 +30,27 @@ class RunCommandTest {
         assertTrue(r.err().contains("tokens/s") && r.err().contains("finish reason length"), r.err());
     }
 
+    /** --no-mmap and --mlock change how the weights are held, not the text (llama-simple's, greedy). */
+    @Test
+    void noMmapAndMlockGiveTheSameText() throws Exception {
+        Path golden = Path.of(System.getProperty("gguf4j.test.shared"), "golden", "stories260K.golden.gguf");
+        String text;
+        String want;
+        try (GgufFile g = GgufFile.open(golden)) {
+            text = g.metadata().getString("prompt.0.text");
+            want = g.metadata().getString("prompt.0.llama_simple_stdout");
+        }
+        MainTest.Result r = MainTest.run("run", "-p", text, "-n", "200", "--temp", "0", "-t", "2", "--no-mmap",
+                "--mlock");
+        assertEquals(0, r.status(), r.err());
+        assertEquals(want.substring(4), r.out());
+        MainTest.Result pp = MainTest.run("perplexity", "--no-mmap", "--mlock", "-c", "2", "--chunks", "1", "-f",
+                Path.of(System.getProperty("gguf4j.test.shared"), "models", "kjv7m-test.txt").toString());
+        assertEquals(0, pp.status(), pp.err());
+        MainTest.Result b = MainTest.run("bench", "--no-mmap", "--mlock", "-p", "4", "-n", "2", "-r", "1", "-t", "1");
+        assertEquals(0, b.status(), b.err());
+    }
+
     @Test
     void gpuLayersWithoutGpuIsAnError() {
         MainTest.Result r = MainTest.run("run", "-p", "Hi", "-n", "2", "-ngl", "99");

@@ -28,8 +28,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A GGUF file (version 2 or 3, little-endian), memory-mapped. Tensor data is never copied: each
- * {@link GgufTensor#data()} is a slice of the mapping, which {@link #close()} releases.
+ * A GGUF file (version 2 or 3, little-endian), memory-mapped ({@link #open}) or read whole into off-heap memory
+ * ({@link #load}). Tensor data is never copied further: each {@link GgufTensor#data()} is a slice of the mapping
+ * or of that memory, which {@link #close()} releases at once.
  *
  * <p>Everything read is validated against the file's size before anything is allocated for it, so a
  * truncated, corrupted or hostile file gives a {@link GgufFormatException} naming the field, the value and the
@@ -93,6 +94,77 @@ public final class GgufFile implements AutoCloseable {
     }
 
     /**
+     * Reads {@code path} whole into off-heap memory owned by the returned file (no mapping: llama.cpp's
+     * {@code --no-mmap}) and validates it. {@link #close()} frees the memory at once; tensor data segments then
+     * become inaccessible. Fails with a {@link GgufLoadException} when the memory cannot be had (on Linux the file
+     * must also fit in MemAvailable) or the read fails part-way.
+     */
+    public static GgufFile load(Path path) throws IOException {
+        String source = path.toString();
+        Arena arena = Arena.ofShared();
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = ch.size();
+            MemorySegment seg = allocate(source, arena, size);
+            long done = 0;
+            try {
+                while (done < size) {
+                    int n = ch.read(seg.asSlice(done, Math.min(size - done, 1 << 30)).asByteBuffer(), done);
+                    if (n < 0) {
+                        throw new java.io.EOFException("end of file at byte " + done + " of " + size
+                                + " (the file shrank while it was read)");
+                    }
+                    done += n;
+                }
+            } catch (IOException e) {
+                throw new GgufLoadException(source + ": reading the file into memory failed at byte " + done + " of "
+                        + size + ": " + e.getMessage(), e);
+            }
+            return parse(source, seg, arena);
+        } catch (NoSuchFileException e) {
+            arena.close();
+            throw new GgufFormatException(source, "file", "does not exist");
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private static MemorySegment allocate(String source, Arena arena, long size) {
+        if (size == 0) {
+            return MemorySegment.ofArray(new byte[0]);
+        }
+        long available = memAvailable();
+        if (available >= 0 && size > available) {
+            throw new GgufLoadException(String.format(java.util.Locale.ROOT, "%s: not enough memory to read the"
+                    + " model into RAM without mmap: it needs %.1f MiB, the system has %.1f MiB available"
+                    + " (MemAvailable in /proc/meminfo); load it memory-mapped instead (mmap on)", source,
+                    size / 1048576.0, available / 1048576.0));
+        }
+        try {
+            return arena.allocate(size, 4096);
+        } catch (OutOfMemoryError e) {
+            throw new GgufLoadException(String.format(java.util.Locale.ROOT, "%s: cannot allocate %.1f MiB of"
+                    + " off-heap memory to read the model without mmap (%s); load it memory-mapped instead"
+                    + " (mmap on)", source, size / 1048576.0, e.getMessage()), e);
+        }
+    }
+
+    /** Linux's MemAvailable in bytes, or -1 where unknown. */
+    private static long memAvailable() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    String[] f = line.trim().split("\\s+");
+                    return Long.parseLong(f[1]) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or no /proc: no pre-check
+        }
+        return -1;
+    }
+
+    /**
      * Parses a GGUF image already in memory (tests, fuzzing, embedded resources). {@code source} names it in
      * error messages. The segment must stay valid while the result is used; {@link #close()} does not free it.
      */
@@ -147,7 +219,20 @@ public final class GgufFile implements AutoCloseable {
         return mapping.byteSize();
     }
 
-    /** Releases the mapping; tensor data segments become inaccessible. */
+    /**
+     * The whole file's bytes as this file holds them: the read-only mapping ({@link #open}), the off-heap copy
+     * ({@link #load}) or the image given to {@link #read}.
+     */
+    public MemorySegment contents() {
+        return mapping;
+    }
+
+    /** Whether the tensor data is a memory mapping of the file ({@link #open}) rather than a copy. */
+    public boolean isMapped() {
+        return mapping.isMapped();
+    }
+
+    /** Releases the mapping or frees the memory; tensor data segments become inaccessible. */
     @Override
     public void close() {
         if (arena != null && arena.scope().isAlive()) {

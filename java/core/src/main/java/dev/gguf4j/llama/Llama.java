@@ -64,10 +64,10 @@ public final class Llama implements AutoCloseable {
         this.name = model.file().metadata().findString("general.name").orElse(model.file().source());
     }
 
-    /** Memory-maps and checks the model and its tokenizer. */
+    /** Memory-maps (or, mmap off, reads) and checks the model and its tokenizer; locks it with mlock on. */
     public static Llama load(Path path, LlamaOptions options) throws IOException {
         long t0 = System.nanoTime();
-        LlamaModel m = LlamaModel.load(path);
+        LlamaModel m = LlamaModel.load(path, options.useMmap(), options.useMlock());
         try {
             Tokenizer t = Tokenizer.fromMetadata(m.file().metadata());
             return new Llama(m, t, options, System.nanoTime() - t0);
@@ -79,6 +79,11 @@ public final class Llama implements AutoCloseable {
 
     public LlamaConfig config() {
         return model.config();
+    }
+
+    /** Whether the weights are locked in RAM ({@link LlamaOptions#useMlock()} asked for it and mlock worked). */
+    public boolean memoryLocked() {
+        return model.memoryLocked();
     }
 
     LlamaModel model() {

@@ -10,8 +10,9 @@ import java.util.Optional;
 
 /**
  * A llama-family model's weights, memory-mapped and never copied (norm vectors and biases, a few KB, are
- * decoded to float[]). Immutable and shared: any number of {@link LlamaSession}s, each with its own KV cache,
- * can run on one model at once. Closing it unmaps the file.
+ * decoded to float[]), or, with mmap off, read once into off-heap memory the model owns. Immutable and shared:
+ * any number of {@link LlamaSession}s, each with its own KV cache, can run on one model at once. Closing it
+ * unmaps the file or frees the memory at once.
  */
 public final class LlamaModel implements AutoCloseable {
     /** One transformer block's weights. */
@@ -26,6 +27,11 @@ public final class LlamaModel implements AutoCloseable {
     private final Weight output;
     private final Layer[] layers;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
+    /** Why mlock was asked for and failed; null when not asked for or when it worked. */
+    private volatile String lockFailure;
+    private volatile boolean locked;
+
+    private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
 
     private LlamaModel(GgufFile file) {
         this.file = file;
@@ -60,13 +66,59 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Maps and checks the model at {@code path}. */
     public static LlamaModel load(Path path) throws IOException {
-        GgufFile f = GgufFile.open(path);
+        return load(path, true, false);
+    }
+
+    /**
+     * Loads and checks the model at {@code path}, as llama.cpp's {@code use_mmap} / {@code use_mlock}.
+     *
+     * @param mmap  memory-map the file (pages come in on demand and are shared with the page cache); false reads
+     *              it whole into off-heap memory owned by the model, freed by {@link #close()} (a
+     *              {@link dev.gguf4j.gguf.GgufLoadException} if the memory cannot be had or the read fails)
+     * @param mlock lock the weight pages in RAM (mlock(2)) so they are never paged out. As llama.cpp, a failure
+     *              (typically RLIMIT_MEMLOCK) is a warning, logged once, and loading goes on unlocked:
+     *              {@link #memoryLocked()} and {@link #lockFailure()} tell what happened
+     */
+    public static LlamaModel load(Path path, boolean mmap, boolean mlock) throws IOException {
+        GgufFile f = mmap ? GgufFile.open(path) : GgufFile.load(path);
+        LlamaModel m;
         try {
-            return new LlamaModel(f);
+            m = new LlamaModel(f);
         } catch (RuntimeException e) {
             f.close();
             throw e;
         }
+        if (mlock) {
+            m.lock();
+        }
+        return m;
+    }
+
+    private void lock() {
+        Optional<String> failure = dev.gguf4j.internal.MemoryLock.lock(weightBytes());
+        if (failure.isPresent()) {
+            dev.gguf4j.internal.MemoryLock.unlock(weightBytes()); // in case part of it was locked
+            lockFailure = failure.get();
+            LOG.log(System.Logger.Level.WARNING, "gguf4j: " + file.source() + ": could not lock the weights in RAM,"
+                    + " going on without: " + lockFailure);
+        } else {
+            locked = true;
+        }
+    }
+
+    /** The file's data section: the weights (the header and metadata were parsed already). */
+    private java.lang.foreign.MemorySegment weightBytes() {
+        return file.contents().asSlice(Math.min(file.dataOffset(), file.contents().byteSize()));
+    }
+
+    /** Whether the weights are locked in RAM (mlock asked for, and it worked). */
+    public boolean memoryLocked() {
+        return locked;
+    }
+
+    /** Why mlock failed (errno, RLIMIT_MEMLOCK), when it was asked for and failed. */
+    public Optional<String> lockFailure() {
+        return Optional.ofNullable(lockFailure);
     }
 
     private static float[] vector(GgufFile f, String name, int n) {
@@ -117,8 +169,13 @@ public final class LlamaModel implements AutoCloseable {
         return layers[i];
     }
 
+    /** Unmaps the file or frees the memory holding the weights (unlocking them first if locked). */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (locked && file.contents().scope().isAlive()) {
+            dev.gguf4j.internal.MemoryLock.unlock(weightBytes());
+            locked = false;
+        }
         file.close();
     }
 }

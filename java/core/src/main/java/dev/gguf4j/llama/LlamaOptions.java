@@ -13,11 +13,20 @@ import dev.gguf4j.llama.LlamaSession.KvType;
  * @param gpuLayers     layers to offload (the CUDA backend; 0 here: CPU only)
  * @param kvType        KV cache element type (F16 as llama.cpp, or F32)
  * @param seed          default sampling seed
+ * @param useMmap       memory-map the weights (default); false reads them into off-heap memory the model owns
+ * @param useMlock      lock the weights in RAM (mlock(2)); if that fails, a warning and the model loads unlocked
+ *                      (as llama.cpp; see {@link LlamaModel#load(java.nio.file.Path, boolean, boolean)})
  */
-public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed) {
+public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
+        boolean useMmap, boolean useMlock) {
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
-    public static final LlamaOptions DEFAULTS = new LlamaOptions(0, 0, 512, 0, KvType.F16, 0xFFFFFFFFL);
+    public static final LlamaOptions DEFAULTS = new LlamaOptions(0, 0, 512, 0, KvType.F16, 0xFFFFFFFFL, true, false);
+
+    /** mmap on, mlock off. */
+    public LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed) {
+        this(contextLength, threads, batchSize, gpuLayers, kvType, seed, true, false);
+    }
 
     public LlamaOptions {
         if (contextLength < 0 || threads < 0 || batchSize < 1) {
@@ -31,19 +40,27 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
     }
 
     public LlamaOptions withContextLength(int n) {
-        return new LlamaOptions(n, threads, batchSize, gpuLayers, kvType, seed);
+        return new LlamaOptions(n, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock);
     }
 
     public LlamaOptions withThreads(int n) {
-        return new LlamaOptions(contextLength, n, batchSize, gpuLayers, kvType, seed);
+        return new LlamaOptions(contextLength, n, batchSize, gpuLayers, kvType, seed, useMmap, useMlock);
     }
 
     public LlamaOptions withKvType(KvType t) {
-        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, t, seed);
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, t, seed, useMmap, useMlock);
     }
 
     public LlamaOptions withSeed(long s) {
-        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, s);
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, s, useMmap, useMlock);
+    }
+
+    public LlamaOptions withMmap(boolean on) {
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, on, useMlock);
+    }
+
+    public LlamaOptions withMlock(boolean on) {
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, on);
     }
 
     int effectiveThreads() {

@@ -1,0 +1,135 @@
+package dev.gguf4j.internal;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * mlock(2)/munlock(2) through the FFM linker (libc, no native library of ours): pins a model's weight pages
+ * in RAM, as llama.cpp's {@code --mlock}. Linux and macOS; elsewhere locking reports that it is unsupported.
+ */
+public final class MemoryLock {
+    private static final long PAGE = 4096;
+    private static final boolean LINUX = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux");
+    private static final boolean MAC = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("mac");
+    /** RLIMIT_MEMLOCK: 8 on Linux, 6 on macOS. */
+    private static final int RLIMIT_MEMLOCK = LINUX ? 8 : 6;
+    private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+
+    private static final class Calls {
+        static final MethodHandle MLOCK;
+        static final MethodHandle MUNLOCK;
+        static final MethodHandle GETRLIMIT;
+
+        static {
+            Linker linker = Linker.nativeLinker();
+            var libc = linker.defaultLookup();
+            FunctionDescriptor lockDesc = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                    ValueLayout.JAVA_LONG);
+            Linker.Option errno = Linker.Option.captureCallState("errno");
+            MLOCK = linker.downcallHandle(libc.find("mlock").orElseThrow(), lockDesc, errno);
+            MUNLOCK = linker.downcallHandle(libc.find("munlock").orElseThrow(), lockDesc);
+            GETRLIMIT = linker.downcallHandle(libc.find("getrlimit").orElseThrow(),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS));
+        }
+    }
+
+    private MemoryLock() {
+    }
+
+    /** Whether this platform has mlock(2) here (Linux, macOS). */
+    public static boolean supported() {
+        return LINUX || MAC;
+    }
+
+    /**
+     * Locks the pages of {@code seg} (a native segment: a mapping or off-heap memory) in RAM.
+     *
+     * @return empty when locked, else why not: errno, and for ENOMEM/EPERM/EAGAIN the RLIMIT_MEMLOCK soft and
+     *         hard limits and how to raise them (the pages stay unlocked; nothing else changes)
+     */
+    public static Optional<String> lock(MemorySegment seg) {
+        if (!supported()) {
+            return Optional.of("mlock is not supported on " + System.getProperty("os.name"));
+        }
+        if (seg.byteSize() == 0) {
+            return Optional.empty();
+        }
+        long start = seg.address() & -PAGE;
+        long len = seg.address() + seg.byteSize() - start;
+        int errno;
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment state = a.allocate(CAPTURE);
+            int rc = (int) Calls.MLOCK.invokeExact(state, MemorySegment.ofAddress(start), len);
+            if (rc == 0) {
+                return Optional.empty();
+            }
+            errno = (int) ERRNO.get(state, 0L);
+        } catch (Throwable t) {
+            return Optional.of("mlock failed: " + t);
+        }
+        String name = switch (errno) {
+            case 1 -> "EPERM";
+            case 11, 35 -> "EAGAIN";
+            case 12 -> "ENOMEM";
+            case 22 -> "EINVAL";
+            default -> "errno " + errno;
+        };
+        StringBuilder msg = new StringBuilder(String.format(Locale.ROOT,
+                "mlock of %,d bytes failed: %s (errno %d)", len, name, errno));
+        long[] limit = memlockLimit();
+        if (limit != null) {
+            msg.append(String.format(Locale.ROOT, "; RLIMIT_MEMLOCK is %s (soft), %s (hard)", bytes(limit[0]),
+                    bytes(limit[1])));
+        }
+        if (errno == 12 || errno == 1 || errno == 11 || errno == 35) {
+            msg.append("; raise it (ulimit -l, or LimitMEMLOCK / memlock in limits.conf) or grant CAP_IPC_LOCK");
+        }
+        return Optional.of(msg.toString());
+    }
+
+    /** Unlocks what {@link #lock} locked (before the memory is unmapped or freed; harmless if never locked). */
+    public static void unlock(MemorySegment seg) {
+        if (!supported() || seg.byteSize() == 0) {
+            return;
+        }
+        long start = seg.address() & -PAGE;
+        long len = seg.address() + seg.byteSize() - start;
+        try {
+            int rc = (int) Calls.MUNLOCK.invokeExact(MemorySegment.ofAddress(start), len);
+        } catch (Throwable t) {
+            // nothing to do: unmapping or freeing the memory unlocks it anyway
+        }
+    }
+
+    /** {soft, hard} RLIMIT_MEMLOCK in bytes (-1 = unlimited), or null if it cannot be read. */
+    public static long[] memlockLimit() {
+        if (!supported()) {
+            return null;
+        }
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment r = a.allocate(16, 8);
+            int rc = (int) Calls.GETRLIMIT.invokeExact(RLIMIT_MEMLOCK, r);
+            if (rc != 0) {
+                return null;
+            }
+            return new long[] {r.get(ValueLayout.JAVA_LONG, 0), r.get(ValueLayout.JAVA_LONG, 8)};
+        } catch (Throwable t) {
+            return null;
+        }
+    }
+
+    private static String bytes(long v) {
+        // RLIM_INFINITY is all ones on Linux and macOS
+        return v == -1 || v == Long.MAX_VALUE ? "unlimited" : String.format(Locale.ROOT, "%,d bytes", v);
+    }
+}
