@@ -1,0 +1,232 @@
+/*
+ * test_blocks_host.cu - runs without a GPU: the __host__ __device__ math the kernels use (cuda/src/blocks.cuh,
+ * cuda/src/op_math.cuh), compiled by nvcc for the host and checked against libgguf4j's scalar kernels and plain C.
+ *
+ *  1. Q8_1 activation blocks (g4j_q8_1_block): bit-identical to a plain C reference and to libgguf4j's Q8_1
+ *     conversion (g4j_quantize_activations for a Q4_1 row).
+ *  2. Per weight type, rows of 1, 2, 3 blocks and 4096 elements, two activation kinds:
+ *     a. integer unit dots (g4j_dot_unit, what the matrix-vector kernel runs) against the exact dot of the
+ *        dequantized weights with the dequantized Q8_1 activations: |err| <= 1e-6 * sum|w x_q| (float rounding
+ *        only: the integer sums must be exact);
+ *     b. the same dots against libgguf4j's scalar g4j_vec_dot (activations in Q8_0/Q8_K there, Q8_1 here):
+ *        |err| <= 3e-2 * sum|w x| per row, and the mean over the type's rows <= 2e-3 (Q8_K has one scale per 256
+ *        values, so with block magnitudes varying by 2^6 (activation kind 1) the CPU side is the less exact one);
+ *     c. dequantized units (g4j_dequant_unit, what the matrix-matrix kernel loads) dotted with x in double
+ *        against g4j_vec_dot: |err| <= 3e-2 * sum|w x|.
+ *  3. RoPE angle and pairing, online softmax merge across partial states, argmax tie rule.
+ */
+#include "blocks.cuh"
+#include "op_math.cuh"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <vector>
+
+#include "test_util.h"
+
+static int failures = 0;
+#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+    fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+
+/* ---- dispatch of the templates by type id ---- */
+static float unit_dot(int32_t type, const uint8_t *row, int64_t u, const g4j_block_q8_1 *y) {
+    switch (type) {
+#define X(T) case T: return g4j_dot_unit<T>(row, u, y);
+        G4J_FOR_QUANT_TYPES(X)
+#undef X
+    }
+    return NAN;
+}
+static void unit_dequant(int32_t type, const uint8_t *row, int64_t u, float *out) {
+    switch (type) {
+#define X(T) case T: g4j_dequant_unit<T>(row, u, out); return;
+        G4J_FOR_QUANT_TYPES(X)
+#undef X
+    }
+}
+
+/* plain C Q8_1: amax, d = amax/127, q = nearbyint(x * 127/amax) (ties to even under the default rounding mode) */
+static void ref_q8_1(const float *x, g4j_block_q8_1 *b) {
+    float amax = 0;
+    for (int j = 0; j < 32; j++) if (fabsf(x[j]) > amax) amax = fabsf(x[j]);
+    const float d = amax / 127.f, id = amax != 0 ? 127.f / amax : 0.f;
+    int sum = 0;
+    for (int j = 0; j < 32; j++) { int q = (int)nearbyintf(x[j] * id); b->qs[j] = (int8_t)q; sum += q; }
+    b->d = tu_half_of(d);
+    b->s = tu_half_of(d * (float)sum);
+}
+
+static void test_q8_1(void) {
+    const int64_t n = 4096;
+    std::vector<float> x(n);
+    for (int kind = 0; kind < 2; kind++) {
+        tu_fill_x(x.data(), n, kind);
+        std::vector<g4j_block_q8_1> got(n / 32), ref(n / 32), lib(n / 32);
+        for (int64_t b = 0; b < n / 32; b++) { g4j_q8_1_block(&x[32 * b], &got[b]); ref_q8_1(&x[32 * b], &ref[b]); }
+        CHECK(g4j_quantize_activations(G4J_TYPE_Q4_1, n, x.data(), lib.data(), (int64_t)(lib.size() * sizeof lib[0])) == G4J_OK,
+              "g4j_quantize_activations: %s", g4j_last_error());
+        CHECK(memcmp(got.data(), ref.data(), got.size() * sizeof got[0]) == 0, "q8_1 kind %d differs from plain C", kind);
+        CHECK(memcmp(got.data(), lib.data(), got.size() * sizeof got[0]) == 0, "q8_1 kind %d differs from libgguf4j", kind);
+    }
+    printf("q8_1 quantization: bit-identical to plain C and libgguf4j (2 x 4096 values)\n");
+}
+
+static void test_type(int32_t type, const char *name) {
+    const int64_t be = tu_block_elems(type);
+    const int64_t sizes[] = {be, 2 * be, 3 * be, 4096};
+    double worst_exact = 0, worst_lib = 0, worst_deq = 0, sum_rel = 0;
+    int count = 0;
+    for (int si = 0; si < 4; si++) {
+        const int64_t n = sizes[si];
+        for (int kind = 0; kind < 2; kind++) {
+            for (int rep = 0; rep < 8; rep++) {
+                std::vector<uint8_t> row((size_t)tu_row_bytes(type, n));
+                std::vector<float> x(n), w(n);
+                tu_fill_row(type, row.data(), n);
+                tu_fill_x(x.data(), n, kind);
+                float ref = 0;
+                CHECK(g4j_vec_dot(G4J_ISA_SCALAR, type, n, row.data(), x.data(), &ref) == G4J_OK, "vec_dot %s", g4j_last_error());
+                std::vector<g4j_block_q8_1> y(n / 32);
+                for (int64_t b = 0; b < n / 32; b++) g4j_q8_1_block(&x[32 * b], &y[b]);
+                double got = 0, exact = 0, abs_q = 0, deq = 0, abs_x = 0;
+                for (int64_t u = 0; u < n / 32; u++) {
+                    got += unit_dot(type, row.data(), u, &y[u]);
+                    unit_dequant(type, row.data(), u, &w[32 * u]);
+                    const double dy = tu_half_value(y[u].d);
+                    for (int j = 0; j < 32; j++) {
+                        const double xq = dy * y[u].qs[j];
+                        exact += (double)w[32 * u + j] * xq;
+                        abs_q += fabs((double)w[32 * u + j] * xq);
+                        deq += (double)w[32 * u + j] * x[32 * u + j];
+                        abs_x += fabs((double)w[32 * u + j] * x[32 * u + j]);
+                    }
+                }
+                const double e_exact = fabs(got - exact) / (abs_q + 1e-30);
+                const double e_lib = fabs(got - ref) / (abs_x + 1e-30);
+                const double e_deq = fabs(deq - ref) / (abs_x + 1e-30);
+                CHECK(e_exact <= 1e-6, "%s n=%lld kind %d: unit dot %.9g vs exact %.9g (rel %.3g)", name, (long long)n, kind, got, exact, e_exact);
+                CHECK(e_lib <= 3e-2, "%s n=%lld kind %d: unit dot %.9g vs libgguf4j %.9g (rel %.3g)", name, (long long)n, kind, got, (double)ref, e_lib);
+                CHECK(e_deq <= 3e-2, "%s n=%lld kind %d: dequant dot %.9g vs libgguf4j %.9g (rel %.3g)", name, (long long)n, kind, deq, (double)ref, e_deq);
+                worst_exact = fmax(worst_exact, e_exact);
+                worst_lib = fmax(worst_lib, e_lib);
+                worst_deq = fmax(worst_deq, e_deq);
+                sum_rel += e_lib;
+                count++;
+            }
+        }
+    }
+    CHECK(sum_rel / count <= 2e-3, "%s: mean error vs libgguf4j %.3g", name, sum_rel / count);
+    printf("%-7s unit dot vs exact: max %.2e | vs libgguf4j: max %.2e mean %.2e | dequant vs libgguf4j: max %.2e\n",
+           name, worst_exact, worst_lib, sum_rel / count, worst_deq);
+}
+
+/* The float weight types: the device dots them with FMA against F32 x; checked against libgguf4j (which rounds x
+ * to the weight type first). */
+static void test_float_types(void) {
+    for (int32_t type : {G4J_TYPE_F32, G4J_TYPE_F16, G4J_TYPE_BF16}) {
+        const int64_t n = 4099;
+        std::vector<uint8_t> row((size_t)tu_row_bytes(type, n));
+        std::vector<float> x(n);
+        tu_fill_row(type, row.data(), n);
+        tu_fill_x(x.data(), n, 0);
+        float ref = 0;
+        g4j_vec_dot(G4J_ISA_SCALAR, type, n, row.data(), x.data(), &ref);
+        double got = 0, mag = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float w;
+            if (type == G4J_TYPE_F32) memcpy(&w, &row[4 * i], 4);
+            else {
+                uint16_t h; memcpy(&h, &row[2 * i], 2);
+                w = type == G4J_TYPE_F16 ? g4j_h2f(h) : g4j_bf2f(h);
+            }
+            got += (double)w * x[i];
+            mag += fabs((double)w * x[i]);
+        }
+        const double rel = fabs(got - ref) / mag;
+        CHECK(rel <= (type == G4J_TYPE_F32 ? 1e-6 : type == G4J_TYPE_F16 ? 1e-3 : 1e-2), "%s: %.9g vs %.9g", tu_type_name(type), got, (double)ref);
+        printf("%-7s element decode vs libgguf4j: rel %.2e\n", tu_type_name(type), rel);
+    }
+}
+
+static void test_rope(void) {
+    const float ff[4] = {1.0f, 2.0f, 4.0f, 8.0f};
+    double worst = 0;
+    for (int i = 0; i < 4; i++)
+        for (int32_t pos : {0, 1, 17, 4095}) {
+            const float t = g4j_rope_theta(pos, i, 8, 10000.0f, 0.5f, ff);
+            const double want = pos * 0.5 * pow(10000.0, -2.0 * i / 8.0) / ff[i];
+            worst = fmax(worst, fabs(t - want) / fmax(1.0, fabs(want)));
+            const float t2 = g4j_rope_theta(pos, i, 8, 500000.0f, 1.0f, nullptr);
+            const double want2 = pos * pow(500000.0, -2.0 * i / 8.0);
+            worst = fmax(worst, fabs(t2 - want2) / fmax(1.0, fabs(want2)));
+        }
+    CHECK(worst < 1e-5, "rope theta rel error %.3g", worst);
+    int a, b;
+    g4j_rope_pair(0, 3, 64, &a, &b);
+    CHECK(a == 6 && b == 7, "llama pair 3 = (%d, %d)", a, b);
+    g4j_rope_pair(1, 3, 64, &a, &b);
+    CHECK(a == 3 && b == 35, "neox pair 3 = (%d, %d)", a, b);
+    float x0 = 1.0f, x1 = 0.0f;
+    g4j_rope_rotate(1.5707963f, &x0, &x1);
+    CHECK(fabsf(x0) < 1e-6f && fabsf(x1 - 1.0f) < 1e-6f, "rotation by pi/2 gives (%g, %g)", x0, x1);
+    printf("rope: theta (freq_base, freq_scale, freq_factors) max rel err %.2e, llama/neox pairing, rotation: ok\n", worst);
+}
+
+/* Attention's softmax: scores split among 4 partial states (as 4 warps see them), merged, vs direct softmax. */
+static void test_softmax(void) {
+    double worst = 0;
+    for (int n : {1, 2, 3, 5, 64, 1000}) {
+        std::vector<float> s(n), v(n);
+        for (int i = 0; i < n; i++) { s[i] = tu_gauss() * 8; v[i] = tu_gauss(); }
+        double mx = -INFINITY, den = 0, num = 0;
+        for (int i = 0; i < n; i++) mx = fmax(mx, s[i]);
+        for (int i = 0; i < n; i++) { den += exp(s[i] - mx); num += exp(s[i] - mx) * v[i]; }
+        const double want = num / den;
+        g4j_softmax_state st[4];
+        float acc[4] = {0, 0, 0, 0};
+        for (int w = 0; w < 4; w++) st[w] = g4j_softmax_empty();
+        for (int i = 0; i < n; i++) {
+            const int w = i % 4;
+            float corr, p;
+            g4j_softmax_add(&st[w], s[i], &corr, &p);
+            acc[w] = acc[w] * corr + p * v[i];
+        }
+        float m = -INFINITY;
+        for (int w = 0; w < 4; w++) m = fmaxf(m, st[w].m);
+        float l = 0, a = 0;
+        for (int w = 0; w < 4; w++) { const float f = g4j_softmax_rescale(st[w], m); l += st[w].l * f; a += acc[w] * f; }
+        const double err = fabs(a / l - want) / fmax(1.0, fabs(want));
+        worst = fmax(worst, err);
+        CHECK(err < 1e-5, "online softmax n=%d: %.9g vs %.9g", n, a / l, want);
+    }
+    printf("online softmax (4 partial states merged, n = 1..1000): max err %.2e\n", worst);
+}
+
+static void test_argmax(void) {
+    CHECK(g4j_argmax_better(2.0f, 5, 1.0f, 0), "larger wins");
+    CHECK(!g4j_argmax_better(1.0f, 0, 2.0f, 5), "smaller loses");
+    CHECK(g4j_argmax_better(1.0f, 3, 1.0f, 7), "equal: lower index wins");
+    CHECK(!g4j_argmax_better(1.0f, 7, 1.0f, 3), "equal: higher index loses");
+    CHECK(!g4j_argmax_better(NAN, 0, 1.0f, 3), "NaN never wins");
+    CHECK(g4j_argmax_better(-INFINITY, 2, -INFINITY, INT32_MAX), "-inf beats the initial state");
+    /* a reduction in any order gives the first maximum */
+    float x[9] = {1, 5, 2, 5, NAN, 5, -1, 0, 3};
+    int32_t bi = INT32_MAX; float bv = -INFINITY;
+    for (int i : {8, 3, 6, 1, 4, 0, 5, 2, 7}) if (g4j_argmax_better(x[i], i, bv, bi)) { bv = x[i]; bi = i; }
+    CHECK(bi == 1, "argmax in shuffled order: %d", bi);
+    printf("argmax tie rule: ok\n");
+}
+
+int main(void) {
+    test_q8_1();
+    for (int t = 0; t < TU_NTYPES; t++)
+        if (TU_TYPES[t].id != G4J_TYPE_F32 && TU_TYPES[t].id != G4J_TYPE_F16 && TU_TYPES[t].id != G4J_TYPE_BF16)
+            test_type(TU_TYPES[t].id, TU_TYPES[t].name);
+    test_float_types();
+    test_rope();
+    test_softmax();
+    test_argmax();
+    if (failures) { fprintf(stderr, "%d failures\n", failures); return 1; }
+    printf("host block math tests passed\n");
+    return 0;
+}
