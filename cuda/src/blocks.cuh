@@ -354,10 +354,7 @@ template <> G4J_HD g4j_unit_affine g4j_unit_params<G4J_TYPE_IQ4_XS>(const uint8_
  *   = d_y * (a0 * S0 + a1 * S1 - c0 * Y0 - c1 * Y1), S_h the integer dot of half h, Y_h the sum of y's quants.
  * Y_h are exact integer sums (dp4a with 0x01010101), not y's f16 s (llama.cpp uses s for Q4_0/Q4_1/Q5_x): the
  * offset terms of Q4_0/Q5_0 nearly cancel the main sum, so s's 2^-11 rounding would cost ~1e-4 relative. */
-template <int T> G4J_HD float g4j_dot_unit(const uint8_t *row, int64_t u, const g4j_block_q8_1 *y) {
-    int w[8];
-    g4j_unit_words<T>(row, u, w);
-    const g4j_unit_affine p = g4j_unit_params<T>(row, u);
+template <int T> G4J_HD float g4j_dot_prepared(const int w[8], const g4j_unit_affine p, const g4j_block_q8_1 *y) {
     const float dy = g4j_h2f(y->d);
     int s0 = 0, s1 = 0;
     for (int i = 0; i < 4; i++) s0 = g4j_dp4a(w[i], G4J_Y8(y, i), s0);
@@ -367,6 +364,13 @@ template <int T> G4J_HD float g4j_dot_unit(const uint8_t *row, int64_t u, const 
         return p.a0 * dy * (float)(s0 + s1);
     const int y0 = g4j_ysum16(y, 0), y1 = g4j_ysum16(y, 4);
     return dy * (p.a0 * (float)s0 + p.a1 * (float)s1 - p.c0 * (float)y0 - p.c1 * (float)y1);
+}
+
+/* The same for one unit read from the row (the kernels read a unit once and dot it with several tokens). */
+template <int T> G4J_HD float g4j_dot_unit(const uint8_t *row, int64_t u, const g4j_block_q8_1 *y) {
+    int w[8];
+    g4j_unit_words<T>(row, u, w);
+    return g4j_dot_prepared<T>(w, g4j_unit_params<T>(row, u), y);
 }
 
 /* The 32 weights of unit u, in element order. */
