@@ -7,6 +7,7 @@
  *   bench_cuda [--quick]     --quick: TinyLlama shapes only
  * Without a GPU it prints "SKIP: <reason>" and exits 0.
  */
+#define _POSIX_C_SOURCE 199309L
 #include <cuda_runtime_api.h>
 #include <stdio.h>
 #include <stdlib.h>

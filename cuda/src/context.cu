@@ -45,7 +45,7 @@ extern "C" G4J_CUDA_API g4j_status g4j_cuda_ctx_create(int32_t device, g4j_cuda_
     ctx->device = device;
     cudaError_t err = cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking);
     if (err == cudaSuccess) err = cudaMalloc((void **)&ctx->dev_flags, 2 * sizeof(int));
-    if (err == cudaSuccess) err = cudaMemset(ctx->dev_flags, 0, 2 * sizeof(int));
+    if (err == cudaSuccess) err = cudaMemsetAsync(ctx->dev_flags, 0, 2 * sizeof(int), ctx->stream);
     if (err != cudaSuccess) {
         g4j_cuda_ctx_destroy(ctx);
         return g4j_cuda_fail(err == cudaErrorMemoryAllocation ? G4J_E_OUT_OF_MEMORY : G4J_E_DEVICE,
@@ -95,10 +95,13 @@ extern "C" G4J_CUDA_API g4j_status g4j_cuda_alloc(g4j_cuda_ctx *ctx, int64_t byt
     G4J_ARG_CHECK(bytes > 0, "g4j_cuda_alloc: bytes = %lld, must be > 0", (long long)bytes);
     void *p = NULL;
     cudaError_t err = cudaMalloc(&p, (size_t)bytes);
-    if (err == cudaErrorMemoryAllocation) {
+    size_t f = 0, t = 0;
+    if (err != cudaSuccess) {
         (void)cudaGetLastError();
-        size_t f = 0, t = 0;
         cudaMemGetInfo(&f, &t);
+    }
+    /* an absurd size may come back as cudaErrorInvalidValue rather than cudaErrorMemoryAllocation */
+    if (err == cudaErrorMemoryAllocation || (err == cudaErrorInvalidValue && (size_t)bytes > t)) {
         return g4j_cuda_fail(G4J_E_OUT_OF_MEMORY, "g4j_cuda_alloc: out of device memory: %lld bytes requested, %lld of %lld free",
                              (long long)bytes, (long long)f, (long long)t);
     }
@@ -189,7 +192,7 @@ extern "C" G4J_CUDA_API g4j_status g4j_cuda_synchronize(g4j_cuda_ctx *ctx) {
     int flags[2] = {0, 0};
     G4J_CUDA_CHECK(cudaMemcpy(flags, ctx->dev_flags, sizeof flags, cudaMemcpyDeviceToHost), "g4j_cuda_synchronize: reading the device flags");
     if (flags[0]) {
-        G4J_CUDA_CHECK(cudaMemset(ctx->dev_flags, 0, sizeof flags), "g4j_cuda_synchronize: clearing the device flags");
+        G4J_CUDA_CHECK(cudaMemsetAsync(ctx->dev_flags, 0, sizeof flags, ctx->stream), "g4j_cuda_synchronize: clearing the device flags");
         if (flags[0] & G4J_DEV_FLAG_ATTN_POS)
             return g4j_cuda_fail(G4J_E_INVALID_ARGUMENT, "g4j_cuda_attention: *pos0 + n_tokens out of [0, n_ctx] (*pos0 = %d); "
                                  "the op did nothing", flags[1]);

@@ -6,8 +6,11 @@
  *    alloc/free bookkeeping, and no leak: free device memory after 20 create / alloc / destroy cycles (buffers left
  *    allocated on purpose) is within 64 MiB of what it was before;
  *  - matmul for every type against libgguf4j's g4j_matmat: rows 1, 7, 257; cols 1..3 blocks and 4096; n_tokens 1, 3,
- *    8, 9, 64, 512; padded strides (y's padding must stay untouched). Tolerance: max |gpu - cpu| <= 2e-2 * rms(cpu)
- *    and mean |gpu - cpu| <= 4e-3 * rms(cpu) (activations are Q8_1 or F16 on the GPU, Q8_0/Q8_K/F16/BF16 on the CPU);
+ *    8, 9, 64, 512; padded strides (y's padding must stay untouched). Tolerance, relative to rms(cpu): max |gpu - cpu|
+ *    <= 8e-2 and mean <= 1.5e-2 in general (activations are Q8_1 or F16 on the GPU, Q8_0/Q8_K/F16/BF16 on the CPU:
+ *    Q8_K's one scale per 256 values alone gives ~7e-3 rms error); max <= 2e-3 where both sides quantize the
+ *    activations identically (Q4_0 Q5_0 Q8_0 IQ4_NL Q4_1 Q5_1 at n_tokens <= 8: Q8_1 quants = Q8_0 quants) and for
+ *    F32/F16 weights; a layout or indexing bug gives errors of order 1;
  *  - rms_norm, add, add_bias, swiglu (in place too), rope (llama and neox pairing, freq_factors, pos0 on the device),
  *    attention (F16 and F32 caches, grouped heads, prefill then decode, head_dim 64 / 80 / 128, out-of-range pos0
  *    reported by synchronize), argmax (ties, NaN): plain C references in double;
@@ -74,7 +77,10 @@ static void test_lifecycle(void) {
         if (!c2) break;
         for (int j = 0; j < 4; j++) { void *q = NULL; OK(g4j_cuda_alloc(c2, 64 << 20, &q)); }
         g4j_cuda_graph *g = NULL; /* a graph left alive too */
+        void *q = NULL;
+        OK(g4j_cuda_alloc(c2, 4096, &q));
         OK(g4j_cuda_graph_begin(c2));
+        OK(g4j_cuda_memset(c2, q, 0, 4096));
         OK(g4j_cuda_graph_end(c2, &g));
         g4j_cuda_ctx_destroy(c2);
     }
@@ -119,7 +125,10 @@ static void matmul_case(int32_t type, int64_t rows, int64_t cols, int64_t nt) {
             esum += e;
         }
     const double rel = emax / rms, mean = esum / (double)(rows * nt) / rms;
-    CHECK(rel <= 2e-2 && mean <= 4e-3, "matmul %s rows %lld cols %lld n_tokens %lld: max err %.3g, mean %.3g (x rms %.3g)",
+    const int same_acts = (nt <= 8 && (type == G4J_TYPE_Q4_0 || type == G4J_TYPE_Q5_0 || type == G4J_TYPE_Q8_0 ||
+                                       type == G4J_TYPE_IQ4_NL || type == G4J_TYPE_Q4_1 || type == G4J_TYPE_Q5_1))
+                          || type == G4J_TYPE_F32 || type == G4J_TYPE_F16;
+    CHECK(same_acts ? rel <= 2e-3 : (rel <= 8e-2 && mean <= 1.5e-2), "matmul %s rows %lld cols %lld n_tokens %lld: max err %.3g, mean %.3g (x rms %.3g)",
           tu_type_name(type), (long long)rows, (long long)cols, (long long)nt, rel, mean, rms);
     CHECK(pad_ok, "matmul %s rows %lld cols %lld n_tokens %lld wrote into y's padding", tu_type_name(type), (long long)rows,
           (long long)cols, (long long)nt);
