@@ -28,16 +28,17 @@ static double now_s(void) {
 
 static g4j_cuda_ctx *ctx;
 
-/* seconds per call: warm-up, then repeats until 0.2 s or 500 calls */
+/* seconds per call: 2 warm-up calls, then batches (10 calls at n = 1, else 1) until 0.2 s or 500 calls */
 static double time_matmul(int32_t type, void *w, int64_t rows, int64_t cols, int64_t rb, int64_t nt, float *x, float *y) {
-    for (int i = 0; i < 3; i++) OK(g4j_cuda_matmul(ctx, type, w, rows, cols, rb, nt, x, cols, y, rows));
+    for (int i = 0; i < 2; i++) OK(g4j_cuda_matmul(ctx, type, w, rows, cols, rb, nt, x, cols, y, rows));
     OK(g4j_cuda_synchronize(ctx));
+    const int batch = nt == 1 ? 10 : 1;
     int n = 0;
     const double t0 = now_s();
     double t1;
     do {
-        for (int i = 0; i < 5; i++) OK(g4j_cuda_matmul(ctx, type, w, rows, cols, rb, nt, x, cols, y, rows));
-        n += 5;
+        for (int i = 0; i < batch; i++) OK(g4j_cuda_matmul(ctx, type, w, rows, cols, rb, nt, x, cols, y, rows));
+        n += batch;
         OK(g4j_cuda_synchronize(ctx));
         t1 = now_s();
     } while (t1 - t0 < 0.2 && n < 500);
