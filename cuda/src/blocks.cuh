@@ -29,6 +29,12 @@
 #undef _Static_assert
 
 #define G4J_HD __host__ __device__ __forceinline__
+/* #pragma unroll for the device pass only (the host compiler warns about it) */
+#ifdef __CUDA_ARCH__
+#define G4J_UNROLL _Pragma("unroll")
+#else
+#define G4J_UNROLL
+#endif
 
 /* ---- scalar helpers ---- */
 

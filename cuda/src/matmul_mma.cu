@@ -8,6 +8,9 @@
  * go through shared memory so that Y (token-major) is written coalesced, with row/token bounds checks. Rows and
  * tokens past the edges are zero-padded; a trailing half step (cols % 64 == 32) is zero-padded too.
  *
+ * The two tile loads are matmul_lanes.cuh's g4j_mm_load_w / g4j_mm_load_x (__host__ __device__): the host test runs
+ * them for all 128 threads and multiplies the tiles itself, checking the tiling against libgguf4j.
+ *
  * Precision: weights and activations rounded to F16 (11-bit significands) instead of Q8_1, accumulation in F32;
  * activations must stay below 65504 in magnitude.
  *
@@ -20,14 +23,10 @@
 
 #include "blocks.cuh"
 #include "g4j_cuda_internal.h"
+#include "matmul_lanes.cuh"
 
 using namespace nvcuda;
 
-#define G4J_MM_BM 64 /* rows per block */
-#define G4J_MM_BN 64 /* tokens per block */
-#define G4J_MM_BK 64 /* columns per step */
-#define G4J_MM_LDA (G4J_MM_BK + 8)
-#define G4J_MM_LDC (G4J_MM_BM + 4)
 
 struct g4j_mm_smem {
     union {
@@ -47,7 +46,6 @@ g4j_matmul_mma_kernel(const uint8_t *__restrict__ w, int64_t rows, int64_t cols,
     const int tid = threadIdx.x, warp = tid / 32;
     const int wm = warp / 2, wn = warp % 2;
     const int64_t r0 = (int64_t)blockIdx.x * G4J_MM_BM, t0 = (int64_t)blockIdx.y * G4J_MM_BN;
-    const int64_t units = cols / 32;
 
     wmma::fragment<wmma::accumulator, 16, 16, 16, float> acc[2][2];
 #pragma unroll
@@ -56,27 +54,8 @@ g4j_matmul_mma_kernel(const uint8_t *__restrict__ w, int64_t rows, int64_t cols,
         for (int j = 0; j < 2; j++) wmma::fill_fragment(acc[i][j], 0.0f);
 
     for (int64_t k0 = 0; k0 < cols; k0 += G4J_MM_BK) {
-        { /* weights: thread tid dequantizes unit (tid % 2) of row tid / 2 */
-            const int r = tid / 2, uu = tid % 2;
-            const int64_t u = k0 / 32 + uu;
-            float f[32];
-            if (r0 + r < rows && u < units) {
-                g4j_dequant_unit<T>(w + (r0 + r) * row_bytes, u, f);
-            } else {
-#pragma unroll
-                for (int j = 0; j < 32; j++) f[j] = 0.0f;
-            }
-#pragma unroll
-            for (int j = 0; j < 32; j += 2)
-                *(__half2 *)&sm.in.a[r][uu * 32 + j] = __floats2half2_rn(f[j], f[j + 1]);
-        }
-        /* activations: 64 tokens x 64 columns, consecutive threads on consecutive columns */
-        for (int idx = tid; idx < G4J_MM_BN * G4J_MM_BK; idx += 128) {
-            const int t = idx / G4J_MM_BK, k = idx % G4J_MM_BK;
-            float v = 0.0f;
-            if (t0 + t < n_tokens && k0 + k < cols) v = x[(t0 + t) * x_stride + k0 + k];
-            sm.in.b[t][k] = __float2half_rn(v);
-        }
+        g4j_mm_load_w<T>(w, rows, cols, row_bytes, r0, k0, tid, sm.in.a);
+        g4j_mm_load_x(x, x_stride, n_tokens, cols, t0, k0, tid, sm.in.b);
         __syncthreads();
 #pragma unroll
         for (int kk = 0; kk < G4J_MM_BK; kk += 16) {

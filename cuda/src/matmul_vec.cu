@@ -10,11 +10,15 @@
  * Float weights (F32, F16, BF16): the same warp-per-row mapping, lanes over elements (coalesced), FMA against the
  * F32 activations, no quantization.
  *
+ * A lane's share of a row is matmul_lanes.cuh's g4j_matvec_q_lane / g4j_matvec_f_lane (__host__ __device__), which
+ * the host test runs for all 32 lanes and sums, as the shuffle reduction here does.
+ *
  * What a faster kernel would do (llama.cpp's mmvq): 16-byte vector loads of several units per lane, two or more
  * rows per warp to hide latency, and the Q8_1 activations staged in shared memory.
  */
 #include "blocks.cuh"
 #include "g4j_cuda_internal.h"
+#include "matmul_lanes.cuh"
 
 #define G4J_MV_ROWS 4 /* warps (rows) per block */
 
@@ -24,17 +28,8 @@ g4j_matvec_q_kernel(const uint8_t *__restrict__ w, int64_t rows, int64_t units, 
                     const g4j_block_q8_1 *__restrict__ q8, float *__restrict__ y, int64_t y_stride) {
     const int64_t r = (int64_t)blockIdx.x * G4J_MV_ROWS + threadIdx.y;
     if (r >= rows) return;
-    const uint8_t *row = w + r * row_bytes;
     float acc[NT];
-#pragma unroll
-    for (int t = 0; t < NT; t++) acc[t] = 0.0f;
-    for (int64_t u = threadIdx.x; u < units; u += 32) {
-        int wq[8];
-        g4j_unit_words<T>(row, u, wq);
-        const g4j_unit_affine p = g4j_unit_params<T>(row, u);
-#pragma unroll
-        for (int t = 0; t < NT; t++) acc[t] += g4j_dot_prepared<T>(wq, p, q8 + t * units + u);
-    }
+    g4j_matvec_q_lane<T, NT>(w + r * row_bytes, units, (int)threadIdx.x, q8, acc);
 #pragma unroll
     for (int t = 0; t < NT; t++) {
         float v = acc[t];
@@ -43,27 +38,14 @@ g4j_matvec_q_kernel(const uint8_t *__restrict__ w, int64_t rows, int64_t units, 
     }
 }
 
-template <int T> __device__ __forceinline__ float g4j_float_weight(const uint8_t *row, int64_t i) {
-    if (T == G4J_TYPE_F32) return ((const float *)row)[i];
-    if (T == G4J_TYPE_F16) return g4j_h2f(((const uint16_t *)row)[i]);
-    return g4j_bf2f(((const uint16_t *)row)[i]);
-}
-
 template <int T, int NT>
 __global__ void __launch_bounds__(32 * G4J_MV_ROWS)
 g4j_matvec_f_kernel(const uint8_t *__restrict__ w, int64_t rows, int64_t cols, int64_t row_bytes,
                     const float *__restrict__ x, int64_t x_stride, float *__restrict__ y, int64_t y_stride) {
     const int64_t r = (int64_t)blockIdx.x * G4J_MV_ROWS + threadIdx.y;
     if (r >= rows) return;
-    const uint8_t *row = w + r * row_bytes;
     float acc[NT];
-#pragma unroll
-    for (int t = 0; t < NT; t++) acc[t] = 0.0f;
-    for (int64_t i = threadIdx.x; i < cols; i += 32) {
-        const float wv = g4j_float_weight<T>(row, i);
-#pragma unroll
-        for (int t = 0; t < NT; t++) acc[t] = fmaf(wv, x[t * x_stride + i], acc[t]);
-    }
+    g4j_matvec_f_lane<T, NT>(w + r * row_bytes, cols, (int)threadIdx.x, x, x_stride, acc);
 #pragma unroll
     for (int t = 0; t < NT; t++) {
         float v = acc[t];

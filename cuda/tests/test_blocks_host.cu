@@ -13,9 +13,15 @@
  *        values, so with block magnitudes varying by 2^6 (activation kind 1) the CPU side is the less exact one);
  *     c. dequantized units (g4j_dequant_unit, what the matrix-matrix kernel loads) dotted with x in double
  *        against g4j_vec_dot: |err| <= 3e-2 * sum|w x|.
- *  3. RoPE angle and pairing, online softmax merge across partial states, argmax tie rule.
+ *  3. The kernels' per-thread work (matmul_lanes.cuh) run for every thread on the host: the matrix-vector lanes
+ *     (32 lanes summed, 3 tokens) and the tensor-core tile loaders (128 threads per tile, tiles multiplied here in
+ *     float, as the F32-accumulating wmma does) over matrices that cross the 64-row/64-token tile edges, against
+ *     libgguf4j's g4j_matmat, with activations every format represents exactly (test_util.h tu_fill_x_exact):
+ *     max |err| <= 2e-3 * rms(ref) for the lanes, <= 5e-3 * rms(ref) for the tiles (weights rounded to F16).
+ *  4. RoPE angle and pairing, online softmax merge across partial states, argmax tie rule.
  */
 #include "blocks.cuh"
+#include "matmul_lanes.cuh"
 #include "op_math.cuh"
 
 #include <stdio.h>
@@ -148,6 +154,94 @@ static void test_float_types(void) {
     }
 }
 
+/* ---- kernel emulation: every thread's share, run in a loop ---- */
+static void matvec_lanes(int32_t type, const uint8_t *row, int64_t cols, int lane, const g4j_block_q8_1 *q8, const float *x,
+                         int64_t xs, float acc[3]) {
+    switch (type) {
+    case G4J_TYPE_F32: g4j_matvec_f_lane<G4J_TYPE_F32, 3>(row, cols, lane, x, xs, acc); return;
+    case G4J_TYPE_F16: g4j_matvec_f_lane<G4J_TYPE_F16, 3>(row, cols, lane, x, xs, acc); return;
+    case G4J_TYPE_BF16: g4j_matvec_f_lane<G4J_TYPE_BF16, 3>(row, cols, lane, x, xs, acc); return;
+#define X(T) case T: g4j_matvec_q_lane<T, 3>(row, cols / 32, lane, q8, acc); return;
+        G4J_FOR_QUANT_TYPES(X)
+#undef X
+    }
+}
+static void mm_load_w(int32_t type, const uint8_t *w, int64_t rows, int64_t cols, int64_t rb, int64_t r0, int64_t k0, int tid,
+                      __half (*a)[G4J_MM_LDA]) {
+    switch (type) {
+#define X(T) case T: g4j_mm_load_w<T>(w, rows, cols, rb, r0, k0, tid, a); return;
+        G4J_FOR_QUANT_TYPES(X)
+#undef X
+    }
+}
+
+static double rel_to_rms(const float *got, const float *ref, int64_t rows, int64_t nt, int64_t ys) {
+    double ss = 0, emax = 0;
+    for (int64_t t = 0; t < nt; t++)
+        for (int64_t r = 0; r < rows; r++) {
+            ss += (double)ref[t * ys + r] * ref[t * ys + r];
+            const double e = fabs((double)got[t * ys + r] - ref[t * ys + r]);
+            if (!(e <= emax)) emax = isnan(e) ? INFINITY : e;
+        }
+    return emax / (sqrt(ss / (double)(rows * nt)) + 1e-30);
+}
+
+static void test_kernel_emulation(void) {
+    for (int ti = 0; ti < TU_NTYPES; ti++) {
+        const int32_t type = TU_TYPES[ti].id;
+        const int quant = tu_block_elems(type) > 1;
+        const int64_t cols = quant ? 3 * (tu_block_elems(type) == 256 ? 256 : 64) + (tu_block_elems(type) == 32 ? 32 : 0) : 99;
+        const int64_t rows = 70, nt_mv = 3, nt_mm = 70, xs = cols + 1, ys = rows + 2;
+        const int64_t rb = tu_row_bytes(type, cols);
+        std::vector<uint8_t> w((size_t)(rb * rows));
+        std::vector<float> x((size_t)(xs * nt_mm)), ref((size_t)(ys * nt_mm)), got((size_t)(ys * nt_mm), 0.0f);
+        for (int64_t r = 0; r < rows; r++) tu_fill_row(type, &w[r * rb], cols);
+        for (int64_t t = 0; t < nt_mm; t++) tu_fill_x_exact(&x[t * xs], xs);
+        /* matrix-vector: 3 tokens */
+        CHECK(g4j_matmat(G4J_ISA_SCALAR, type, rows, cols, w.data(), rb, nt_mv, x.data(), xs, ref.data(), ys) == G4J_OK, "matmat");
+        std::vector<g4j_block_q8_1> q8(quant ? nt_mv * cols / 32 : 1);
+        if (quant)
+            for (int64_t t = 0; t < nt_mv; t++)
+                for (int64_t b = 0; b < cols / 32; b++) g4j_q8_1_block(&x[t * xs + 32 * b], &q8[t * (cols / 32) + b]);
+        for (int64_t r = 0; r < rows; r++) {
+            float sum[3] = {0, 0, 0};
+            for (int lane = 0; lane < 32; lane++) {
+                float acc[3];
+                matvec_lanes(type, &w[r * rb], cols, lane, q8.data(), x.data(), xs, acc);
+                for (int t = 0; t < 3; t++) sum[t] += acc[t];
+            }
+            for (int t = 0; t < 3; t++) got[t * ys + r] = sum[t];
+        }
+        const double e_mv = rel_to_rms(got.data(), ref.data(), rows, nt_mv, ys);
+        CHECK(e_mv <= 2e-3, "%s matrix-vector lanes: max err / rms %.3g", TU_TYPES[ti].name, e_mv);
+        if (!quant) { printf("%-7s kernel emulation: matrix-vector lanes %.2e\n", TU_TYPES[ti].name, e_mv); continue; }
+        /* tensor-core tiles: 70 rows x 70 tokens = 2 x 2 blocks, partial on both edges */
+        CHECK(g4j_matmat(G4J_ISA_SCALAR, type, rows, cols, w.data(), rb, nt_mm, x.data(), xs, ref.data(), ys) == G4J_OK, "matmat");
+        static __half a[G4J_MM_BM][G4J_MM_LDA], b[G4J_MM_BN][G4J_MM_LDA];
+        for (int64_t r0 = 0; r0 < rows; r0 += G4J_MM_BM)
+            for (int64_t t0 = 0; t0 < nt_mm; t0 += G4J_MM_BN) {
+                static float c[G4J_MM_BN][G4J_MM_BM];
+                memset(c, 0, sizeof c);
+                for (int64_t k0 = 0; k0 < cols; k0 += G4J_MM_BK) {
+                    for (int tid = 0; tid < G4J_MM_THREADS; tid++) {
+                        mm_load_w(type, w.data(), rows, cols, rb, r0, k0, tid, a);
+                        g4j_mm_load_x(x.data(), xs, nt_mm, cols, t0, k0, tid, b);
+                    }
+                    for (int t = 0; t < G4J_MM_BN; t++)
+                        for (int r = 0; r < G4J_MM_BM; r++)
+                            for (int k = 0; k < G4J_MM_BK; k++) c[t][r] += __half2float(a[r][k]) * __half2float(b[t][k]);
+                }
+                for (int t = 0; t < G4J_MM_BN; t++)
+                    for (int r = 0; r < G4J_MM_BM; r++)
+                        if (t0 + t < nt_mm && r0 + r < rows) got[(t0 + t) * ys + r0 + r] = c[t][r];
+            }
+        const double e_mm = rel_to_rms(got.data(), ref.data(), rows, nt_mm, ys);
+        CHECK(e_mm <= 5e-3, "%s tensor-core tiles: max err / rms %.3g", TU_TYPES[ti].name, e_mm);
+        printf("%-7s kernel emulation (max err / rms vs libgguf4j): matrix-vector lanes %.2e, tensor-core tiles %.2e\n",
+               TU_TYPES[ti].name, e_mv, e_mm);
+    }
+}
+
 static void test_rope(void) {
     const float ff[4] = {1.0f, 2.0f, 4.0f, 8.0f};
     double worst = 0;
@@ -223,6 +317,7 @@ int main(void) {
         if (TU_TYPES[t].id != G4J_TYPE_F32 && TU_TYPES[t].id != G4J_TYPE_F16 && TU_TYPES[t].id != G4J_TYPE_BF16)
             test_type(TU_TYPES[t].id, TU_TYPES[t].name);
     test_float_types();
+    test_kernel_emulation();
     test_rope();
     test_softmax();
     test_argmax();

@@ -113,4 +113,19 @@ static inline void tu_fill_x(float *x, int64_t n, int kind) {
     }
 }
 
+/* Activations that every activation format represents exactly: x = k * 2^e, k an integer in [-127, 127], e fixed per
+ * 256 values, and every 32-value block holding one k = +-127. Then Q8_0/Q8_1 (d = amax / 127 = 2^e), Q8_K (one
+ * scale per 256), F16 and BF16 all reproduce x exactly, so a GPU result and libgguf4j's differ only by the order of
+ * float additions and the F16 rounding of dequantized weights: tight tolerances become possible. */
+static inline void tu_fill_x_exact(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        const int e = -8 + (int)((i / 256) % 5);
+        x[i] = ldexpf((float)((int)(tu_rnd() % 255) - 127), e);
+    }
+    for (int64_t b = 0; b + 32 <= n; b += 32) {
+        const int e = -8 + (int)((b / 256) % 5);
+        x[b + tu_rnd() % 32] = ldexpf((tu_rnd() & 1) ? 127.0f : -127.0f, e);
+    }
+}
+
 #endif /* G4J_CUDA_TEST_UTIL_H */
