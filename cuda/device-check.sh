@@ -56,8 +56,8 @@ fi
 if [[ $built == 1 ]]; then
   for t in cuda_device cuda_blocks_host cuda_ops; do
     t0=$(date +%s)
-    ctest --test-dir "$build" -R "^${t}\$" --output-on-failure >"$build/test-$t.log" 2>&1
-    if grep -q "Skipped" "$build/test-$t.log"; then
+    ctest --test-dir "$build" -R "^${t}\$" -V >"$build/test-$t.log" 2>&1
+    if grep -q "Skipped\|SKIP:" "$build/test-$t.log"; then
       res=FAIL; note="skipped: $(grep -m1 'SKIP:' "$build/test-$t.log" || echo 'no device')"
     elif grep -q "100% tests passed" "$build/test-$t.log"; then
       res=ok; note="$(( $(date +%s) - t0 )) s"
@@ -65,7 +65,7 @@ if [[ $built == 1 ]]; then
       res=FAIL; note="see $build/test-$t.log"
     fi
     echo "==== $t: $res"
-    sed -n '1,400p' "$build/test-$t.log" | grep -vE '^(Test project|Constructing|Updating|Checking|Start|Total Test)' | head -80
+    grep -E '^[0-9]+: ' "$build/test-$t.log" | sed -E 's/^[0-9]+: //' | grep -vE '^(Test command|Working Directory|Environment variables|Test timeout)' | head -120
     record "test $t" "$res" "$note"
   done
 

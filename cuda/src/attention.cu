@@ -6,11 +6,11 @@
  *     type) at positions *pos0 .. *pos0 + n_tokens - 1. pos0 is read on the device (graphs replay with a new one);
  *     if *pos0 < 0 or *pos0 + n_tokens > n_ctx, it sets the context's device flag (reported by the next
  *     g4j_cuda_synchronize) and neither kernel does anything.
- *  2. attend: one 256-thread block (8 warps) per (head, token); grid (n_head, n_tokens). Lane l holds q and the
+ *  2. attend: one 512-thread block (16 warps) per (head, token); grid (n_head, n_tokens). Lane l holds q and the
  *     output accumulator for dimensions l, l + 32, ... (head_dim <= 256: at most 8 per lane). Warp w takes cache
- *     positions w, w + 8, ... <= *pos0 + t: the warp's lanes dot q with the position's key (shuffle reduction), and
+ *     positions w, w + 16, ... <= *pos0 + t: the warp's lanes dot q with the position's key (shuffle reduction), and
  *     fold the score into the warp's online-softmax state (op_math.cuh g4j_softmax_add: running max m, sum l, and
- *     acc = acc * corr + p * v). The 8 warp states are merged through shared memory (g4j_softmax_rescale) and
+ *     acc = acc * corr + p * v). The 16 warp states are merged through shared memory (g4j_softmax_rescale) and
  *     out = acc / l.
  *
  * Limits: head_dim <= 256 (checked by the launcher), n_tokens <= 65535, n_head a multiple of n_head_kv.
@@ -24,7 +24,7 @@
 #include "g4j_cuda_internal.h"
 #include "op_math.cuh"
 
-#define G4J_ATT_WARPS 8
+#define G4J_ATT_WARPS 16
 #define G4J_ATT_MAX_DIM 256
 
 __device__ __forceinline__ float g4j_kv_load(const float *p) { return *p; }
