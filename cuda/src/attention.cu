@@ -13,28 +13,16 @@
  *     acc = acc * corr + p * v). The 16 warp states are merged through shared memory (g4j_softmax_rescale) and
  *     out = acc / l.
  *
+ * The per-lane work is attention_lanes.cuh's (__host__ __device__), which the host test runs for every lane of every
+ * warp, the score reduction done as a plain sum.
+ *
  * Limits: head_dim <= 256 (checked by the launcher), n_tokens <= 65535, n_head a multiple of n_head_kv.
  * What a faster decode kernel would do (llama.cpp's fattn-vec): split the positions of one head over several blocks
  * (flash-decoding) and combine, load K/V as half2 vectors, and score several positions per warp at once; prefill
  * would use tensor-core tiles (fattn-mma).
  */
-#include <cuda_fp16.h>
-
-#include "blocks.cuh" /* type ids */
+#include "attention_lanes.cuh"
 #include "g4j_cuda_internal.h"
-#include "op_math.cuh"
-
-#define G4J_ATT_WARPS 16
-#define G4J_ATT_MAX_DIM 256
-
-__device__ __forceinline__ float g4j_kv_load(const float *p) { return *p; }
-__device__ __forceinline__ float g4j_kv_load(const __half *p) { return __half2float(*p); }
-__device__ __forceinline__ void g4j_kv_store(float *p, float v) { *p = v; }
-__device__ __forceinline__ void g4j_kv_store(__half *p, float v) { *p = __float2half_rn(v); }
-
-__device__ __forceinline__ bool g4j_attn_pos_ok(int32_t p0, int64_t n_tokens, int64_t n_ctx) {
-    return p0 >= 0 && (int64_t)p0 + n_tokens <= n_ctx;
-}
 
 template <typename KV>
 __global__ void g4j_kv_store_kernel(int64_t n_tokens, const int32_t *__restrict__ pos0, int64_t n_ctx, int64_t row,
@@ -50,9 +38,9 @@ __global__ void g4j_kv_store_kernel(int64_t n_tokens, const int32_t *__restrict_
     }
     const int64_t n = n_tokens * row;
     for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x) {
-        const int64_t dst = (int64_t)p0 * row + i; /* token t = i / row goes to position p0 + t */
-        g4j_kv_store(&k_cache[dst], k[i]);
-        g4j_kv_store(&v_cache[dst], v[i]);
+        const int64_t dst = g4j_attn_store_index(p0, row, i);
+        g4j_kv_put(k_cache, dst, k[i]);
+        g4j_kv_put(v_cache, dst, v[i]);
     }
 }
 
@@ -66,58 +54,28 @@ g4j_attention_kernel(int64_t n_tokens, const int32_t *__restrict__ pos0, int64_t
     const int32_t p0 = *pos0;
     if (!g4j_attn_pos_ok(p0, n_tokens, n_ctx)) return;
     const int64_t h = blockIdx.x, t = blockIdx.y;
-    const int64_t kvh = h / (n_head / n_head_kv);
+    const int64_t kvh = g4j_attn_kv_head(h, n_head, n_head_kv);
     const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
     const int64_t npos = (int64_t)p0 + t + 1;
-    const int64_t kv_row = n_head_kv * head_dim;
 
-    float qr[G4J_ATT_MAX_DIM / 32], acc[G4J_ATT_MAX_DIM / 32];
-    const float *qh = q + (t * n_head + h) * head_dim;
-#pragma unroll
-    for (int j = 0; j < G4J_ATT_MAX_DIM / 32; j++) {
-        const int d = lane + 32 * j;
-        qr[j] = d < head_dim ? qh[d] : 0.0f;
-        acc[j] = 0.0f;
-    }
+    float qr[G4J_ATT_PER_LANE], acc[G4J_ATT_PER_LANE];
+    g4j_attn_lane_init(q, t, h, n_head, head_dim, lane, qr, acc);
     g4j_softmax_state st = g4j_softmax_empty();
     for (int64_t p = warp; p < npos; p += G4J_ATT_WARPS) {
-        const KV *kp = k_cache + p * kv_row + kvh * head_dim;
-        const KV *vp = v_cache + p * kv_row + kvh * head_dim;
-        float s = 0.0f;
-#pragma unroll
-        for (int j = 0; j < G4J_ATT_MAX_DIM / 32; j++) {
-            const int d = lane + 32 * j;
-            if (d < head_dim) s = fmaf(qr[j], g4j_kv_load(&kp[d]), s);
-        }
+        const int64_t off = g4j_attn_kv_offset(p, kvh, n_head_kv, head_dim);
+        float s = g4j_attn_lane_score(qr, k_cache + off, head_dim, lane);
         for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-        float corr, pw;
-        g4j_softmax_add(&st, s * scale, &corr, &pw);
-#pragma unroll
-        for (int j = 0; j < G4J_ATT_MAX_DIM / 32; j++) {
-            const int d = lane + 32 * j;
-            if (d < head_dim) acc[j] = acc[j] * corr + pw * g4j_kv_load(&vp[d]);
-        }
+        g4j_attn_lane_update(&st, acc, s * scale, v_cache + off, head_dim, lane);
     }
     if (lane == 0) { sm_m[warp] = st.m; sm_l[warp] = st.l; }
 #pragma unroll
-    for (int j = 0; j < G4J_ATT_MAX_DIM / 32; j++) {
+    for (int j = 0; j < G4J_ATT_PER_LANE; j++) {
         const int d = lane + 32 * j;
         if (d < head_dim) sm_acc[warp][d] = acc[j];
     }
     __syncthreads();
-    float m = -INFINITY;
-    for (int w = 0; w < G4J_ATT_WARPS; w++) m = fmaxf(m, sm_m[w]);
-    float l = 0.0f, f[G4J_ATT_WARPS];
-    for (int w = 0; w < G4J_ATT_WARPS; w++) {
-        f[w] = g4j_softmax_rescale({sm_m[w], sm_l[w]}, m);
-        l += sm_l[w] * f[w];
-    }
     float *oh = out + (t * n_head + h) * head_dim;
-    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
-        float a = 0.0f;
-        for (int w = 0; w < G4J_ATT_WARPS; w++) a += sm_acc[w][d] * f[w];
-        oh[d] = a / l;
-    }
+    for (int d = threadIdx.x; d < head_dim; d += blockDim.x) oh[d] = g4j_attn_merge(sm_m, sm_l, sm_acc, d);
 }
 
 extern "C" G4J_CUDA_API g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens,
@@ -139,11 +97,11 @@ extern "C" G4J_CUDA_API g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t
     const unsigned store_blocks = (unsigned)((n + 255) / 256 < 65535 ? (n + 255) / 256 : 65535);
     const dim3 grid((unsigned)n_head, (unsigned)n_tokens);
     if (kv_type == G4J_TYPE_F16) {
-        g4j_kv_store_kernel<__half><<<store_blocks, 256, 0, ctx->stream>>>(n_tokens, pos0, n_ctx, row, k, v, (__half *)k_cache,
-                                                                          (__half *)v_cache, ctx->dev_flags);
+        g4j_kv_store_kernel<uint16_t><<<store_blocks, 256, 0, ctx->stream>>>(n_tokens, pos0, n_ctx, row, k, v, (uint16_t *)k_cache,
+                                                                          (uint16_t *)v_cache, ctx->dev_flags);
         G4J_LAUNCH_CHECK("attention (kv store)");
-        g4j_attention_kernel<__half><<<grid, 32 * G4J_ATT_WARPS, 0, ctx->stream>>>(
-            n_tokens, pos0, n_ctx, n_head, n_head_kv, (int)head_dim, q, (const __half *)k_cache, (const __half *)v_cache, scale, out);
+        g4j_attention_kernel<uint16_t><<<grid, 32 * G4J_ATT_WARPS, 0, ctx->stream>>>(
+            n_tokens, pos0, n_ctx, n_head, n_head_kv, (int)head_dim, q, (const uint16_t *)k_cache, (const uint16_t *)v_cache, scale, out);
     } else {
         g4j_kv_store_kernel<float><<<store_blocks, 256, 0, ctx->stream>>>(n_tokens, pos0, n_ctx, row, k, v, (float *)k_cache,
                                                                          (float *)v_cache, ctx->dev_flags);

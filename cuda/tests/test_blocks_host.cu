@@ -18,10 +18,14 @@
  *     float, as the F32-accumulating wmma does) over matrices that cross the 64-row/64-token tile edges, against
  *     libgguf4j's g4j_matmat, with activations every format represents exactly (test_util.h tu_fill_x_exact):
  *     max |err| <= 2e-3 * rms(ref) for the lanes, <= 5e-3 * rms(ref) for the tiles (weights rounded to F16).
- *  4. RoPE angle and pairing, online softmax merge across partial states, argmax tie rule.
+ *  4. Attention's per-lane work (attention_lanes.cuh) for every lane of every warp, F32 and F16 caches, grouped heads
+ *     (8 query / 2 KV heads), head_dim 64 / 80 / 128, prefill then decode steps, against a double-precision softmax
+ *     over the same cache contents: max abs err <= 1e-4.
+ *  5. RoPE angle and pairing, online softmax merge across partial states, argmax tie rule.
  */
 #include "blocks.cuh"
 #include "matmul_lanes.cuh"
+#include "attention_lanes.cuh"
 #include "op_math.cuh"
 
 #include <stdio.h>
@@ -242,6 +246,89 @@ static void test_kernel_emulation(void) {
     }
 }
 
+/* One (head, token) block of the attention kernel, lanes and warps in loops. */
+template <typename KV>
+static void emulate_attention(int64_t nt, int32_t p0, int64_t nh, int64_t nkv, int hd, const float *q, const KV *kc,
+                              const KV *vc, float scale, float *out) {
+    static float sm_m[G4J_ATT_WARPS], sm_l[G4J_ATT_WARPS], sm_acc[G4J_ATT_WARPS][G4J_ATT_MAX_DIM];
+    for (int64_t t = 0; t < nt; t++)
+        for (int64_t h = 0; h < nh; h++) {
+            const int64_t kvh = g4j_attn_kv_head(h, nh, nkv), npos = (int64_t)p0 + t + 1;
+            for (int w = 0; w < G4J_ATT_WARPS; w++) {
+                float qr[32][G4J_ATT_PER_LANE], acc[32][G4J_ATT_PER_LANE];
+                g4j_softmax_state st[32];
+                for (int lane = 0; lane < 32; lane++) {
+                    g4j_attn_lane_init(q, t, h, nh, hd, lane, qr[lane], acc[lane]);
+                    st[lane] = g4j_softmax_empty();
+                }
+                for (int64_t p = w; p < npos; p += G4J_ATT_WARPS) {
+                    const int64_t off = g4j_attn_kv_offset(p, kvh, nkv, hd);
+                    float s = 0.0f;
+                    for (int lane = 0; lane < 32; lane++) s += g4j_attn_lane_score(qr[lane], kc + off, hd, lane);
+                    for (int lane = 0; lane < 32; lane++) g4j_attn_lane_update(&st[lane], acc[lane], s * scale, vc + off, hd, lane);
+                }
+                sm_m[w] = st[0].m;
+                sm_l[w] = st[0].l;
+                for (int lane = 0; lane < 32; lane++)
+                    for (int j = 0; j < G4J_ATT_PER_LANE; j++)
+                        if (lane + 32 * j < hd) sm_acc[w][lane + 32 * j] = acc[lane][j];
+            }
+            for (int d = 0; d < hd; d++) out[(t * nh + h) * hd + d] = g4j_attn_merge(sm_m, sm_l, sm_acc, d);
+        }
+}
+
+template <typename KV> static void attention_case(int hd) {
+    const int64_t n_ctx = 64, nh = 8, nkv = 2, row = nkv * hd;
+    std::vector<KV> kc(n_ctx * row), vc(n_ctx * row);
+    std::vector<float> kf(n_ctx * row), vf(n_ctx * row);
+    const int64_t steps[][2] = {{0, 21}, {21, 1}, {22, 3}};
+    double worst = 0;
+    for (auto &st : steps) {
+        const int32_t p0 = (int32_t)st[0];
+        const int64_t nt = st[1];
+        std::vector<float> q(nt * nh * hd), k(nt * row), v(nt * row), out(nt * nh * hd);
+        for (auto &x : q) x = tu_gauss();
+        for (int64_t i = 0; i < nt * row; i++) {
+            k[i] = tu_gauss(); v[i] = tu_gauss();
+            const int64_t dst = g4j_attn_store_index(p0, row, i); /* the store kernel's mapping */
+            g4j_kv_put(kc.data(), dst, k[i]);
+            g4j_kv_put(vc.data(), dst, v[i]);
+            kf[dst] = g4j_kv_get(kc.data(), dst);
+            vf[dst] = g4j_kv_get(vc.data(), dst);
+        }
+        const float scale = 1.0f / sqrtf((float)hd);
+        emulate_attention<KV>(nt, p0, nh, nkv, hd, q.data(), kc.data(), vc.data(), scale, out.data());
+        for (int64_t t = 0; t < nt; t++)
+            for (int64_t h = 0; h < nh; h++) {
+                const int64_t kvh = h / (nh / nkv), np = p0 + t + 1;
+                std::vector<double> sc(np);
+                double mx = -INFINITY, den = 0;
+                for (int64_t p = 0; p < np; p++) {
+                    double dsum = 0;
+                    for (int d = 0; d < hd; d++) dsum += (double)q[(t * nh + h) * hd + d] * kf[(p * nkv + kvh) * hd + d];
+                    sc[p] = dsum * scale;
+                    mx = fmax(mx, sc[p]);
+                }
+                for (int64_t p = 0; p < np; p++) { sc[p] = exp(sc[p] - mx); den += sc[p]; }
+                for (int d = 0; d < hd; d++) {
+                    double a = 0;
+                    for (int64_t p = 0; p < np; p++) a += sc[p] * vf[(p * nkv + kvh) * hd + d];
+                    worst = fmax(worst, fabs(a / den - out[(t * nh + h) * hd + d]));
+                }
+            }
+    }
+    CHECK(worst <= 1e-4, "attention emulation %s head_dim %d: max abs err %.3g", sizeof(KV) == 2 ? "F16" : "F32", hd, worst);
+    printf("attention emulation, %s cache, head_dim %3d, 8/2 heads, prefill 21 + decode 1 + 3: max abs err %.2e\n",
+           sizeof(KV) == 2 ? "F16" : "F32", hd, worst);
+}
+
+static void test_attention_emulation(void) {
+    for (int hd : {64, 80, 128}) {
+        attention_case<float>(hd);
+        attention_case<uint16_t>(hd);
+    }
+}
+
 static void test_rope(void) {
     const float ff[4] = {1.0f, 2.0f, 4.0f, 8.0f};
     double worst = 0;
@@ -318,6 +405,7 @@ int main(void) {
             test_type(TU_TYPES[t].id, TU_TYPES[t].name);
     test_float_types();
     test_kernel_emulation();
+    test_attention_emulation();
     test_rope();
     test_softmax();
     test_argmax();
