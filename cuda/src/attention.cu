@@ -8,7 +8,8 @@
  *     g4j_cuda_synchronize) and neither kernel does anything.
  *  2. attend: one 512-thread block (16 warps) per (head, token); grid (n_head, n_tokens). Lane l holds q and the
  *     output accumulator for dimensions l, l + 32, ... (head_dim <= 256: at most 8 per lane). Warp w takes cache
- *     positions w, w + 16, ... <= *pos0 + t: the warp's lanes dot q with the position's key (shuffle reduction), and
+ *     positions w, w + 16, ... <= *pos0 + t, 4 at a time (independent loads and reductions overlap): the warp's
+ *     lanes dot q with the position's key (shuffle reduction), and
  *     fold the score into the warp's online-softmax state (op_math.cuh g4j_softmax_add: running max m, sum l, and
  *     acc = acc * corr + p * v). The 16 warp states are merged through shared memory (g4j_softmax_rescale) and
  *     out = acc / l.
@@ -61,11 +62,24 @@ g4j_attention_kernel(int64_t n_tokens, const int32_t *__restrict__ pos0, int64_t
     float qr[G4J_ATT_PER_LANE], acc[G4J_ATT_PER_LANE];
     g4j_attn_lane_init(q, t, h, n_head, head_dim, lane, qr, acc);
     g4j_softmax_state st = g4j_softmax_empty();
-    for (int64_t p = warp; p < npos; p += G4J_ATT_WARPS) {
-        const int64_t off = g4j_attn_kv_offset(p, kvh, n_head_kv, head_dim);
-        float s = g4j_attn_lane_score(qr, k_cache + off, head_dim, lane);
-        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-        g4j_attn_lane_update(&st, acc, s * scale, v_cache + off, head_dim, lane);
+    /* G4J_ATT_ILP positions per iteration: their key loads and score reductions are independent, so they overlap */
+    for (int64_t p = warp; p < npos; p += G4J_ATT_ILP * G4J_ATT_WARPS) {
+        float s[G4J_ATT_ILP];
+#pragma unroll
+        for (int i = 0; i < G4J_ATT_ILP; i++) {
+            const int64_t pi = p + (int64_t)i * G4J_ATT_WARPS;
+            s[i] = pi < npos ? g4j_attn_lane_score(qr, k_cache + g4j_attn_kv_offset(pi, kvh, n_head_kv, head_dim), head_dim, lane) : 0.0f;
+        }
+#pragma unroll
+        for (int o = 16; o > 0; o >>= 1)
+#pragma unroll
+            for (int i = 0; i < G4J_ATT_ILP; i++) s[i] += __shfl_xor_sync(0xffffffffu, s[i], o);
+#pragma unroll
+        for (int i = 0; i < G4J_ATT_ILP; i++) {
+            const int64_t pi = p + (int64_t)i * G4J_ATT_WARPS;
+            if (pi < npos)
+                g4j_attn_lane_update(&st, acc, s[i] * scale, v_cache + g4j_attn_kv_offset(pi, kvh, n_head_kv, head_dim), head_dim, lane);
+        }
     }
     if (lane == 0) { sm_m[warp] = st.m; sm_l[warp] = st.l; }
 #pragma unroll

@@ -11,6 +11,7 @@
 #include "op_math.cuh"
 
 #define G4J_ATT_WARPS 16
+#define G4J_ATT_ILP 4 /* positions a warp scores at once */
 #define G4J_ATT_MAX_DIM 256
 #define G4J_ATT_PER_LANE (G4J_ATT_MAX_DIM / 32)
 

@@ -19,7 +19,7 @@
  *     libgguf4j's g4j_matmat, with activations every format represents exactly (test_util.h tu_fill_x_exact):
  *     max |err| <= 2e-3 * rms(ref) for the lanes, <= 5e-3 * rms(ref) for the tiles (weights rounded to F16).
  *  4. Attention's per-lane work (attention_lanes.cuh) for every lane of every warp, F32 and F16 caches, grouped heads
- *     (8 query / 2 KV heads), head_dim 64 / 80 / 128, prefill then decode steps, against a double-precision softmax
+ *     (8 query / 2 KV heads), head_dim 64 / 80 / 128, prefill then decode steps up to 64 positions, against a double-precision softmax
  *     over the same cache contents: max abs err <= 1e-4.
  *  5. RoPE angle and pairing, online softmax merge across partial states, argmax tie rule.
  */
@@ -261,12 +261,15 @@ static void emulate_attention(int64_t nt, int32_t p0, int64_t nh, int64_t nkv, i
                     g4j_attn_lane_init(q, t, h, nh, hd, lane, qr[lane], acc[lane]);
                     st[lane] = g4j_softmax_empty();
                 }
-                for (int64_t p = w; p < npos; p += G4J_ATT_WARPS) {
-                    const int64_t off = g4j_attn_kv_offset(p, kvh, nkv, hd);
-                    float s = 0.0f;
-                    for (int lane = 0; lane < 32; lane++) s += g4j_attn_lane_score(qr[lane], kc + off, hd, lane);
-                    for (int lane = 0; lane < 32; lane++) g4j_attn_lane_update(&st[lane], acc[lane], s * scale, vc + off, hd, lane);
-                }
+                for (int64_t p0w = w; p0w < npos; p0w += G4J_ATT_ILP * G4J_ATT_WARPS)
+                    for (int i = 0; i < G4J_ATT_ILP; i++) { /* the kernel's visiting order */
+                        const int64_t p = p0w + (int64_t)i * G4J_ATT_WARPS;
+                        if (p >= npos) continue;
+                        const int64_t off = g4j_attn_kv_offset(p, kvh, nkv, hd);
+                        float s = 0.0f;
+                        for (int lane = 0; lane < 32; lane++) s += g4j_attn_lane_score(qr[lane], kc + off, hd, lane);
+                        for (int lane = 0; lane < 32; lane++) g4j_attn_lane_update(&st[lane], acc[lane], s * scale, vc + off, hd, lane);
+                    }
                 sm_m[w] = st[0].m;
                 sm_l[w] = st[0].l;
                 for (int lane = 0; lane < 32; lane++)
@@ -281,7 +284,7 @@ template <typename KV> static void attention_case(int hd) {
     const int64_t n_ctx = 64, nh = 8, nkv = 2, row = nkv * hd;
     std::vector<KV> kc(n_ctx * row), vc(n_ctx * row);
     std::vector<float> kf(n_ctx * row), vf(n_ctx * row);
-    const int64_t steps[][2] = {{0, 21}, {21, 1}, {22, 3}};
+    const int64_t steps[][2] = {{0, 21}, {21, 1}, {22, 3}, {25, 39}};
     double worst = 0;
     for (auto &st : steps) {
         const int32_t p0 = (int32_t)st[0];
@@ -318,7 +321,7 @@ template <typename KV> static void attention_case(int hd) {
             }
     }
     CHECK(worst <= 1e-4, "attention emulation %s head_dim %d: max abs err %.3g", sizeof(KV) == 2 ? "F16" : "F32", hd, worst);
-    printf("attention emulation, %s cache, head_dim %3d, 8/2 heads, prefill 21 + decode 1 + 3: max abs err %.2e\n",
+    printf("attention emulation, %s cache, head_dim %3d, 8/2 heads, prefill 21 + decode 1 + 3 + 39: max abs err %.2e\n",
            sizeof(KV) == 2 ? "F16" : "F32", hd, worst);
 }
 
