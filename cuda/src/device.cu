@@ -6,6 +6,7 @@
  * cudaErrorInsufficientDriver / cudaErrorNoDevice, which we report as G4J_E_NO_DEVICE.
  */
 #include <cuda_runtime.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "g4j_cuda_internal.h"
@@ -49,7 +50,7 @@ extern "C" G4J_CUDA_API g4j_status g4j_cuda_device_info_get(int32_t device, g4j_
     cudaDeviceProp prop;
     G4J_CUDA_CHECK(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
     memset(info, 0, sizeof *info);
-    strncpy(info->name, prop.name, sizeof info->name - 1);
+    snprintf(info->name, sizeof info->name, "%s", prop.name);
     info->total_memory_bytes = (int64_t)prop.totalGlobalMem;
     info->compute_major = prop.major;
     info->compute_minor = prop.minor;
