@@ -30,6 +30,9 @@
 
 #define QK_INLINE static inline __attribute__((always_inline))
 #define LD256(p) _mm256_loadu_si256((const __m256i *)(p))
+/* Keeps an accumulator a running sum: without it GCC's reassociation turns the unrolled chunk loops into trees
+ * whose many live products spill to the stack. */
+#define QK_PIN(v) __asm__("" : "+v"(v))
 
 static inline float qk_hsum_ps(__m256 v) {
     __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
@@ -151,6 +154,27 @@ typedef struct {
     float pad[14];
 } __attribute__((aligned(64))) qk_dec;
 
+/* Integer sums of the lanes of 8 vectors: lane i of the result is the sum of v[i]'s lanes (exact). */
+QK_INLINE __m256i qk_reduce8(const __m256i v[8]) {
+    const __m256i t0 = _mm256_hadd_epi32(v[0], v[1]), t1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i t2 = _mm256_hadd_epi32(v[4], v[5]), t3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i u0 = _mm256_hadd_epi32(t0, t1), u1 = _mm256_hadd_epi32(t2, t3);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+static inline int32_t qk_hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+/* The float step of one row, column and super-block, on scalars: acc = fma(d_x d_y, S, acc) - (dmin_x d_y) M. */
+static inline float qk_fstep(float acc, float dxy, int32_t si, float dmy, int32_t mi, int flav) {
+    __m128 a = _mm_set_ss(acc);
+    a = _mm_fmadd_ss(_mm_set_ss(dxy), _mm_cvtsi32_ss(_mm_setzero_ps(), si), a);
+    if (flav == 1) a = _mm_fnmadd_ss(_mm_set_ss(dmy), _mm_cvtsi32_ss(_mm_setzero_ps(), mi), a);
+    return _mm_cvtss_f32(a);
+}
+
 /* FLAV: 0 = integer offset correction (Q3_K, Q6_K), 1 = mins with their own float scale (Q2_K, Q4_K, Q5_K). */
 #define QK_DEFINE_TYPE(T, BLOCK, FLAV)                                                                         \
     static inline void T##_decode(const BLOCK *x, qk_dec *o) {                                                 \
@@ -164,9 +188,9 @@ typedef struct {
         o->d = c.d;                                                                                            \
         o->dm = c.dm;                                                                                          \
     }                                                                                                          \
-    /* one row against one column: the float accumulator after all super-blocks */                            \
+    /* one row against one column */                                                                          \
     static inline float T##_dot(int64_t nb, const BLOCK *x, const g4j_block_q8_K *y) {                         \
-        __m256 acc = _mm256_setzero_ps();                                                                      \
+        float acc = 0.0f;                                                                                      \
         for (int64_t b = 0; b < nb; b++) {                                                                     \
             qk_ctx c;                                                                                          \
             T##_setup(&x[b], &c);                                                                              \
@@ -174,13 +198,13 @@ typedef struct {
             _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {                                              \
                 const __m256i p = _mm256_maddubs_epi16(T##_quants(&x[b], k), LD256(y[b].qs + 32 * k));         \
                 s = _mm256_add_epi32(s, _mm256_madd_epi16(p, T##_scales(&c, k)));                              \
+                QK_PIN(s);                                                                                     \
             }                                                                                                  \
             const __m256i m = _mm256_madd_epi16(c.corr, LD256(y[b].bsums));                                    \
             if (FLAV == 0) s = _mm256_sub_epi32(s, m);                                                         \
-            acc = _mm256_fmadd_ps(_mm256_set1_ps(c.d * y[b].d), _mm256_cvtepi32_ps(s), acc);                   \
-            if (FLAV == 1) acc = _mm256_fnmadd_ps(_mm256_set1_ps(c.dm * y[b].d), _mm256_cvtepi32_ps(m), acc);  \
+            acc = qk_fstep(acc, c.d * y[b].d, qk_hsum_epi32(s), c.dm * y[b].d, FLAV ? qk_hsum_epi32(m) : 0, FLAV); \
         }                                                                                                      \
-        return qk_hsum_ps(acc);                                                                                \
+        return acc;                                                                                            \
     }
 
 QK_DEFINE_TYPE(q2k, g4j_block_q2_K, 1)
@@ -202,7 +226,6 @@ typedef __m512i qk_vi;
 #define QK_ADD32 _mm512_add_epi32
 QK_INLINE __m256i qk_fold(__m512i v) { return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)); }
 #define QK_TR 4
-#define QK_TC 4
 #else
 typedef __m256i qk_vi;
 #define QK_VB 32
@@ -214,15 +237,19 @@ typedef __m256i qk_vi;
 #define QK_ADD32 _mm256_add_epi32
 QK_INLINE __m256i qk_fold(__m256i v) { return v; }
 #define QK_TR 2
-#define QK_TC 4
 #endif
+#define QK_TC 4
 #define QK_NCH (G4J_QK_K / QK_VB)
-/* columns per block: the float accumulators of QK_TR rows x QK_CB columns stay in L1 */
+/* columns per block */
 #define QK_CB 64
+/* Float lanes: one ymm holds the 8 (row, column) pairs of 2 rows x 4 columns, lane 4 r' + c; QK_TR / 2 of them
+ * per column group. */
+#define QK_RH (QK_TR / 2)
 
-/* R decoded rows (super-block b) against C columns; acc[r * QK_CB + c] are the float accumulators. */
+/* R decoded rows (super-block b) against C columns. dxy / dmy: per row half h, lanes 4 r' + c hold d_x of row
+ * 2h + r' (dmin_x); dy: d_y of the 4 columns. acc[h]: the float accumulators of the pairs. */
 QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *act, int64_t act_stride, int64_t b,
-                       __m256 *acc) {
+                       const __m256 *dx, const __m256 *dmx, const float *dy, __m256 *acc) {
     qk_vi s[QK_TR][QK_TC];
     const g4j_block_q8_K *y[QK_TC];
 #pragma GCC unroll 4
@@ -243,31 +270,42 @@ QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *ac
         for (int c = 0; c < C; c++) {
             const qk_vi yv = QK_LOADV(y[c]->qs + QK_VB * k);
 #pragma GCC unroll 4
-            for (int r = 0; r < R; r++) s[r][c] = QK_ADD32(s[r][c], QK_MADD(QK_MADDUBS(w[r], yv), sc[r]));
+            for (int r = 0; r < R; r++) {
+                s[r][c] = QK_ADD32(s[r][c], QK_MADD(QK_MADDUBS(w[r], yv), sc[r]));
+                QK_PIN(s[r][c]);
+            }
         }
     }
+    const __m256 dyv = _mm256_broadcast_ps((const __m128 *)dy);
+#pragma GCC unroll 2
+    for (int h = 0; h < QK_RH && 2 * h < R; h++) {
+        __m256i sv[8], mv[8];
+#pragma GCC unroll 2
+        for (int rr = 0; rr < 2; rr++)
 #pragma GCC unroll 4
-    for (int c = 0; c < C; c++) {
-        const __m256i bs = LD256(y[c]->bsums);
-        const float dy = y[c]->d;
-#pragma GCC unroll 4
-        for (int r = 0; r < R; r++) {
-            __m256i s8 = qk_fold(s[r][c]);
-            const __m256i m = _mm256_madd_epi16(_mm256_load_si256((const __m256i *)dec[r].corr), bs);
-            if (flav == 0) s8 = _mm256_sub_epi32(s8, m);
-            __m256 a = acc[r * QK_CB + c];
-            a = _mm256_fmadd_ps(_mm256_set1_ps(dec[r].d * dy), _mm256_cvtepi32_ps(s8), a);
-            if (flav == 1) a = _mm256_fnmadd_ps(_mm256_set1_ps(dec[r].dm * dy), _mm256_cvtepi32_ps(m), a);
-            acc[r * QK_CB + c] = a;
-        }
+            for (int c = 0; c < 4; c++) {
+                const int r = 2 * h + rr;
+                if (r < R && c < C) {
+                    const __m256i m = _mm256_madd_epi16(_mm256_load_si256((const __m256i *)dec[r].corr), LD256(y[c]->bsums));
+                    sv[4 * rr + c] = flav == 0 ? _mm256_sub_epi32(qk_fold(s[r][c]), m) : qk_fold(s[r][c]);
+                    mv[4 * rr + c] = m;
+                } else {
+                    sv[4 * rr + c] = mv[4 * rr + c] = _mm256_setzero_si256();
+                }
+            }
+        __m256 a = _mm256_fmadd_ps(_mm256_mul_ps(dx[h], dyv), _mm256_cvtepi32_ps(qk_reduce8(sv)), acc[h]);
+        if (flav == 1) a = _mm256_fnmadd_ps(_mm256_mul_ps(dmx[h], dyv), _mm256_cvtepi32_ps(qk_reduce8(mv)), a);
+        acc[h] = a;
     }
 }
 
-typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b, __m256 *acc);
+typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b, const __m256 *dx,
+                           const __m256 *dmx, const float *dy, __m256 *acc);
 
 #define QK_TILE1(FL, R, C)                                                                                         \
-    static void qk_tile_##FL##_##R##_##C(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b, __m256 *acc) { \
-        qk_tile(R, C, FL, dec, act, act_stride, b, acc);                                                           \
+    static void qk_tile_##FL##_##R##_##C(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b,       \
+                                         const __m256 *dx, const __m256 *dmx, const float *dy, __m256 *acc) {    \
+        qk_tile(R, C, FL, dec, act, act_stride, b, dx, dmx, dy, acc);                                              \
     }
 #define QK_TILES_R(FL, R) QK_TILE1(FL, R, 1) QK_TILE1(FL, R, 2) QK_TILE1(FL, R, 3) QK_TILE1(FL, R, 4)
 #define QK_TROW(FL, R) {qk_tile_##FL##_##R##_1, qk_tile_##FL##_##R##_2, qk_tile_##FL##_##R##_3, qk_tile_##FL##_##R##_4}
@@ -293,25 +331,40 @@ QK_TILES(1)
             return;                                                                                                \
         }                                                                                                          \
         qk_dec dec[QK_TR];                                                                                         \
-        __m256 acc[QK_TR * QK_CB];                                                                                 \
+        __m256 acc[QK_CB / 4 * QK_RH];                                                                             \
+        float dyb[QK_CB] __attribute__((aligned(32)));                                                             \
         for (int64_t c0 = 0; c0 < nc; c0 += QK_CB) {                                                               \
             const int64_t cb = nc - c0 < QK_CB ? nc - c0 : QK_CB;                                                  \
             const char *act0 = (const char *)acts + c0 * act_stride;                                               \
             for (int64_t r0 = 0; r0 < nr; r0 += QK_TR) {                                                           \
                 const int rr = nr - r0 < QK_TR ? (int)(nr - r0) : QK_TR;                                           \
-                for (int r = 0; r < rr; r++)                                                                       \
-                    for (int64_t c = 0; c < cb; c++) acc[r * QK_CB + c] = _mm256_setzero_ps();                     \
+                for (int i = 0; i < QK_CB / 4 * QK_RH; i++) acc[i] = _mm256_setzero_ps();                          \
                 for (int64_t b = 0; b < nb; b++) {                                                                 \
-                    for (int r = 0; r < rr; r++)                                                                   \
+                    float dxs[QK_TR] = {0}, dms[QK_TR] = {0};                                                      \
+                    for (int r = 0; r < rr; r++) {                                                                 \
                         T##_decode((const BLOCK *)((const char *)w + (r0 + r) * row_bytes) + b, &dec[r]);          \
+                        dxs[r] = dec[r].d;                                                                         \
+                        dms[r] = dec[r].dm;                                                                        \
+                    }                                                                                              \
+                    __m256 dx[QK_RH], dmx[QK_RH];                                                                  \
+                    for (int h = 0; h < QK_RH; h++) {                                                              \
+                        dx[h] = _mm256_setr_m128(_mm_set1_ps(dxs[2 * h]), _mm_set1_ps(dxs[2 * h + 1]));            \
+                        dmx[h] = _mm256_setr_m128(_mm_set1_ps(dms[2 * h]), _mm_set1_ps(dms[2 * h + 1]));           \
+                    }                                                                                              \
+                    for (int64_t c = 0; c < QK_CB; c++)                                                            \
+                        dyb[c] = c < cb ? ((const g4j_block_q8_K *)(act0 + c * act_stride))[b].d : 0.0f;           \
                     for (int64_t c = 0; c < cb; c += QK_TC) {                                                      \
                         const int cc = cb - c < QK_TC ? (int)(cb - c) : QK_TC;                                     \
-                        qk_tiles_##FLAV[rr - 1][cc - 1](dec, act0 + c * act_stride, act_stride, b, acc + c);       \
+                        qk_tiles_##FLAV[rr - 1][cc - 1](dec, act0 + c * act_stride, act_stride, b, dx, dmx,        \
+                                                        dyb + c, acc + c / 4 * QK_RH);                             \
                     }                                                                                              \
                 }                                                                                                  \
                 for (int r = 0; r < rr; r++)                                                                       \
-                    for (int64_t c = 0; c < cb; c++)                                                               \
-                        yout[(c0 + c) * y_stride + r0 + r] = qk_hsum_ps(acc[r * QK_CB + c]);                       \
+                    for (int64_t c = 0; c < cb; c++) {                                                             \
+                        float lanes[8];                                                                            \
+                        _mm256_storeu_ps(lanes, acc[c / 4 * QK_RH + r / 2]);                                       \
+                        yout[(c0 + c) * y_stride + r0 + r] = lanes[4 * (r % 2) + c % 4];                           \
+                    }                                                                                              \
             }                                                                                                      \
         }                                                                                                          \
     }                                                                                                              \
