@@ -2,23 +2,26 @@
  * gemm_qk_impl.h - the k-quant tiles (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K against Q8_K), included by gemm_qk_avx2.c and
  * (with G4J_QK_512 defined) gemm_qk_avx512.c, each compiled with its own ISA flags.
  *
- * One arithmetic for every path. Per row, column and super-block of 256:
- *   S8 = 8 s32 lanes; lane j holds sum over the 32-element chunks k of madd(maddubs(u_k, y_k), s_k) lane j,
+ * One arithmetic for every path, that of the AVX2 vec_dot kernels these replace (kernels_avx2.c before them).
+ * Per row, column and super-block of 256:
+ *   S8 = 8 s32 lanes; lane j holds the sum over the 32-element chunks k of madd(maddubs(u_k, y_k), s_k) lane j,
  *        minus madd(corr, bsums) lane j for the types whose weights carry a constant offset (Q3_K: -4, Q6_K: -32,
  *        folded into corr = offset * scales),
- *   M8 = madd(mins, bsums) for the types with mins (Q2_K, Q4_K, Q5_K),
- *   acc = fmadd(d_x * d_y, cvt(S8), acc); acc = fnmadd(dmin_x * d_y, cvt(M8), acc)   (8 float lanes)
- * and the result is hsum(acc) after the last super-block. u_k are the unsigned weights of chunk k (elements
- * 32k .. 32k+31), s_k the s16 scale of each element pair. The integer lanes are exact whatever the order or
- * vector width that computes them (a 512-bit chunk of 64 elements folds its upper 8 lanes onto the lower 8), and
- * the float steps are the same sequence everywhere, so vec_dot, matvec and every tile shape give the same bits.
+ *   acc8 = fmadd(set1(d_x * d_y), cvt(S8), acc8)                                      (8 float lanes)
+ *   for the types with mins (Q2_K, Q4_K, Q5_K): accm = accm + (dmin_x * d_y) * (float)hsum(madd(mins, bsums))
+ * and the result is hsum(acc8) - accm. u_k are the unsigned weights of chunk k (elements 32k .. 32k+31), s_k the
+ * s16 scale of each element pair. The integer lanes are exact whatever the order or vector width that computes
+ * them (a 512-bit chunk of 64 elements folds its upper 8 lanes onto the lower 8), and the float steps are the
+ * same sequence everywhere, so vec_dot, matvec and every tile shape give the same bits.
  *
  * Two ways to get there:
- *  - dot_*: decode each chunk in registers and use it once (one row, one column: vec_dot and matvec);
- *  - gemm_*: decode a super-block of R rows once into a small buffer (unsigned bytes, s16 scale per pair, the
- *    correction / mins, d and dmin), then run it against up to CB columns in register tiles of R x C, keeping
- *    the R x C integer sums in registers and the float accumulators of the whole column block in a buffer.
- *    AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64).
+ *  - dot_*: decode each chunk in registers and use it once (one row, one column: vec_dot and matvec, one row
+ *    after the other, which keeps the weights one sequential stream);
+ *  - gemm_*: per block of QK_RB rows and QK_CB columns and per super-block, decode the rows once into a small
+ *    buffer (unsigned bytes, s16 scale per pair, the correction / mins, d and dmin), then run every column tile
+ *    over them in register tiles of R x C, keeping the R x C integer sums in registers and the float
+ *    accumulators of the block in a buffer (L1). The mins of 8 (row, column) pairs are summed with one
+ *    transpose-reduction. AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64).
  * No s16 saturation: weights are at most 63 and activations in [-127, 127], so a maddubs pair is < 2^15.
  */
 #ifndef G4J_GEMM_QK_IMPL_H
@@ -167,13 +170,6 @@ static inline int32_t qk_hsum_epi32(__m256i v) {
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
     return _mm_cvtsi128_si32(s);
 }
-/* The float step of one row, column and super-block, on scalars: acc = fma(d_x d_y, S, acc) - (dmin_x d_y) M. */
-static inline float qk_fstep(float acc, float dxy, int32_t si, float dmy, int32_t mi, int flav) {
-    __m128 a = _mm_set_ss(acc);
-    a = _mm_fmadd_ss(_mm_set_ss(dxy), _mm_cvtsi32_ss(_mm_setzero_ps(), si), a);
-    if (flav == 1) a = _mm_fnmadd_ss(_mm_set_ss(dmy), _mm_cvtsi32_ss(_mm_setzero_ps(), mi), a);
-    return _mm_cvtss_f32(a);
-}
 
 /* FLAV: 0 = integer offset correction (Q3_K, Q6_K), 1 = mins with their own float scale (Q2_K, Q4_K, Q5_K). */
 #define QK_DEFINE_TYPE(T, BLOCK, FLAV)                                                                         \
@@ -190,7 +186,8 @@ static inline float qk_fstep(float acc, float dxy, int32_t si, float dmy, int32_
     }                                                                                                          \
     /* one row against one column */                                                                          \
     static inline float T##_dot(int64_t nb, const BLOCK *x, const g4j_block_q8_K *y) {                         \
-        float acc = 0.0f;                                                                                      \
+        __m256 acc = _mm256_setzero_ps();                                                                      \
+        float accm = 0.0f;                                                                                     \
         for (int64_t b = 0; b < nb; b++) {                                                                     \
             qk_ctx c;                                                                                          \
             T##_setup(&x[b], &c);                                                                              \
@@ -202,9 +199,10 @@ static inline float qk_fstep(float acc, float dxy, int32_t si, float dmy, int32_
             }                                                                                                  \
             const __m256i m = _mm256_madd_epi16(c.corr, LD256(y[b].bsums));                                    \
             if (FLAV == 0) s = _mm256_sub_epi32(s, m);                                                         \
-            acc = qk_fstep(acc, c.d * y[b].d, qk_hsum_epi32(s), c.dm * y[b].d, FLAV ? qk_hsum_epi32(m) : 0, FLAV); \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(c.d * y[b].d), _mm256_cvtepi32_ps(s), acc);                   \
+            if (FLAV == 1) accm += c.dm * y[b].d * (float)qk_hsum_epi32(m);                                   \
         }                                                                                                      \
-        return acc;                                                                                            \
+        return FLAV == 1 ? qk_hsum_ps(acc) - accm : qk_hsum_ps(acc);                                           \
     }
 
 QK_DEFINE_TYPE(q2k, g4j_block_q2_K, 1)
@@ -240,16 +238,17 @@ QK_INLINE __m256i qk_fold(__m256i v) { return v; }
 #endif
 #define QK_TC 4
 #define QK_NCH (G4J_QK_K / QK_VB)
-/* columns per block */
-#define QK_CB 64
-/* Float lanes: one ymm holds the 8 (row, column) pairs of 2 rows x 4 columns, lane 4 r' + c; QK_TR / 2 of them
- * per column group. */
+/* columns and rows per block: the 8-lane float accumulators of QK_RB x QK_CB pairs (16 KiB) stay in L1 */
+#define QK_CB 32
+#define QK_RB 16
+/* The mins' accumulators: one ymm holds the 8 (row, column) pairs of 2 rows x 4 columns, lane 4 r' + c. */
 #define QK_RH (QK_TR / 2)
 
-/* R decoded rows (super-block b) against C columns. dxy / dmy: per row half h, lanes 4 r' + c hold d_x of row
- * 2h + r' (dmin_x); dy: d_y of the 4 columns. acc[h]: the float accumulators of the pairs. */
+/* R decoded rows (super-block b) against C columns. acc[r * QK_CB + c]: the 8-lane accumulator of row r, column c;
+ * accm[h]: the mins' accumulators of rows 2h, 2h + 1; dmx[h]: lanes 4 r' + c hold dmin_x of row 2h + r'; dy: d_y
+ * of the 4 columns. */
 QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *act, int64_t act_stride, int64_t b,
-                       const __m256 *dx, const __m256 *dmx, const float *dy, __m256 *acc) {
+                       const __m256 *dmx, const float *dy, __m256 *acc, __m256 *accm) {
     qk_vi s[QK_TR][QK_TC];
     const g4j_block_q8_K *y[QK_TC];
 #pragma GCC unroll 4
@@ -276,10 +275,8 @@ QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *ac
             }
         }
     }
-    const __m256 dyv = _mm256_broadcast_ps((const __m128 *)dy);
-#pragma GCC unroll 2
     for (int h = 0; h < QK_RH && 2 * h < R; h++) {
-        __m256i sv[8], mv[8];
+        __m256i mv[8];
 #pragma GCC unroll 2
         for (int rr = 0; rr < 2; rr++)
 #pragma GCC unroll 4
@@ -287,25 +284,29 @@ QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *ac
                 const int r = 2 * h + rr;
                 if (r < R && c < C) {
                     const __m256i m = _mm256_madd_epi16(_mm256_load_si256((const __m256i *)dec[r].corr), LD256(y[c]->bsums));
-                    sv[4 * rr + c] = flav == 0 ? _mm256_sub_epi32(qk_fold(s[r][c]), m) : qk_fold(s[r][c]);
+                    __m256i s8 = qk_fold(s[r][c]);
+                    if (flav == 0) s8 = _mm256_sub_epi32(s8, m);
+                    acc[r * QK_CB + c] = _mm256_fmadd_ps(_mm256_set1_ps(dec[r].d * dy[c]), _mm256_cvtepi32_ps(s8),
+                                                         acc[r * QK_CB + c]);
                     mv[4 * rr + c] = m;
                 } else {
-                    sv[4 * rr + c] = mv[4 * rr + c] = _mm256_setzero_si256();
+                    mv[4 * rr + c] = _mm256_setzero_si256();
                 }
             }
-        __m256 a = _mm256_fmadd_ps(_mm256_mul_ps(dx[h], dyv), _mm256_cvtepi32_ps(qk_reduce8(sv)), acc[h]);
-        if (flav == 1) a = _mm256_fnmadd_ps(_mm256_mul_ps(dmx[h], dyv), _mm256_cvtepi32_ps(qk_reduce8(mv)), a);
-        acc[h] = a;
+        if (flav == 1) {
+            const __m256 dmy = _mm256_mul_ps(dmx[h], _mm256_broadcast_ps((const __m128 *)dy));
+            accm[h] = _mm256_add_ps(accm[h], _mm256_mul_ps(dmy, _mm256_cvtepi32_ps(qk_reduce8(mv))));
+        }
     }
 }
 
-typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b, const __m256 *dx,
-                           const __m256 *dmx, const float *dy, __m256 *acc);
+typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b, const __m256 *dmx,
+                           const float *dy, __m256 *acc, __m256 *accm);
 
 #define QK_TILE1(FL, R, C)                                                                                         \
     static void qk_tile_##FL##_##R##_##C(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b,       \
-                                         const __m256 *dx, const __m256 *dmx, const float *dy, __m256 *acc) {    \
-        qk_tile(R, C, FL, dec, act, act_stride, b, dx, dmx, dy, acc);                                              \
+                                         const __m256 *dmx, const float *dy, __m256 *acc, __m256 *accm) {        \
+        qk_tile(R, C, FL, dec, act, act_stride, b, dmx, dy, acc, accm);                                            \
     }
 #define QK_TILES_R(FL, R) QK_TILE1(FL, R, 1) QK_TILE1(FL, R, 2) QK_TILE1(FL, R, 3) QK_TILE1(FL, R, 4)
 #define QK_TROW(FL, R) {qk_tile_##FL##_##R##_1, qk_tile_##FL##_##R##_2, qk_tile_##FL##_##R##_3, qk_tile_##FL##_##R##_4}
@@ -319,51 +320,61 @@ typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_strid
 QK_TILES(0)
 QK_TILES(1)
 
-/* The gemm of one type: columns in blocks of QK_CB, rows in groups of QK_TR decoded once per super-block. A
- * single column goes through T_dot (same arithmetic, no decode buffer). */
+/* The gemm of one type. Columns in blocks of QK_CB and rows in blocks of QK_RB; per super-block, the rows of the
+ * block are decoded once, then every column tile of QK_TC columns runs over them in row groups of QK_TR, so the
+ * tile's activations and the decoded rows are L1 hits. A single column goes through T_dot (same arithmetic, no
+ * decode buffer). */
 #define QK_DEFINE_GEMM(T, BLOCK, FLAV)                                                                             \
     static void gemm_##T(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,                \
                          int64_t act_stride, int64_t nc, float *yout, int64_t y_stride) {                          \
         const int64_t nb = n / G4J_QK_K;                                                                           \
         if (nc == 1) {                                                                                             \
+            /* row after row: one sequential stream through the weights (several rows at once ran slower here, \
+             * their short streams defeat the prefetchers) */                                                      \
             for (int64_t r = 0; r < nr; r++)                                                                       \
                 yout[r] = T##_dot(nb, (const BLOCK *)((const char *)w + r * row_bytes), (const g4j_block_q8_K *)acts); \
             return;                                                                                                \
         }                                                                                                          \
-        qk_dec dec[QK_TR];                                                                                         \
-        __m256 acc[QK_CB / 4 * QK_RH];                                                                             \
+        qk_dec dec[QK_RB];                                                                                         \
+        __m256 acc[QK_RB * QK_CB];                                                                                 \
+        __m256 accm[QK_CB / 4 * QK_RB / 2];                                                                        \
+        __m256 dmx[QK_RB / 2];                                                                                     \
         float dyb[QK_CB] __attribute__((aligned(32)));                                                             \
         for (int64_t c0 = 0; c0 < nc; c0 += QK_CB) {                                                               \
             const int64_t cb = nc - c0 < QK_CB ? nc - c0 : QK_CB;                                                  \
             const char *act0 = (const char *)acts + c0 * act_stride;                                               \
-            for (int64_t r0 = 0; r0 < nr; r0 += QK_TR) {                                                           \
-                const int rr = nr - r0 < QK_TR ? (int)(nr - r0) : QK_TR;                                           \
-                for (int i = 0; i < QK_CB / 4 * QK_RH; i++) acc[i] = _mm256_setzero_ps();                          \
+            for (int64_t r0 = 0; r0 < nr; r0 += QK_RB) {                                                           \
+                const int rb = nr - r0 < QK_RB ? (int)(nr - r0) : QK_RB;                                           \
+                for (int i = 0; i < QK_RB * QK_CB; i++) acc[i] = _mm256_setzero_ps();                              \
+                for (int i = 0; i < QK_CB / 4 * QK_RB / 2; i++) accm[i] = _mm256_setzero_ps();                     \
                 for (int64_t b = 0; b < nb; b++) {                                                                 \
-                    float dxs[QK_TR] = {0}, dms[QK_TR] = {0};                                                      \
-                    for (int r = 0; r < rr; r++) {                                                                 \
+                    for (int r = 0; r < rb; r += 2) {                                                              \
                         T##_decode((const BLOCK *)((const char *)w + (r0 + r) * row_bytes) + b, &dec[r]);          \
-                        dxs[r] = dec[r].d;                                                                         \
-                        dms[r] = dec[r].dm;                                                                        \
-                    }                                                                                              \
-                    __m256 dx[QK_RH], dmx[QK_RH];                                                                  \
-                    for (int h = 0; h < QK_RH; h++) {                                                              \
-                        dx[h] = _mm256_setr_m128(_mm_set1_ps(dxs[2 * h]), _mm_set1_ps(dxs[2 * h + 1]));            \
-                        dmx[h] = _mm256_setr_m128(_mm_set1_ps(dms[2 * h]), _mm_set1_ps(dms[2 * h + 1]));           \
+                        float m1 = 0.0f;                                                                           \
+                        if (r + 1 < rb) {                                                                          \
+                            T##_decode((const BLOCK *)((const char *)w + (r0 + r + 1) * row_bytes) + b, &dec[r + 1]); \
+                            m1 = dec[r + 1].dm;                                                                    \
+                        }                                                                                          \
+                        dmx[r / 2] = _mm256_setr_m128(_mm_set1_ps(dec[r].dm), _mm_set1_ps(m1));                    \
                     }                                                                                              \
                     for (int64_t c = 0; c < QK_CB; c++)                                                            \
                         dyb[c] = c < cb ? ((const g4j_block_q8_K *)(act0 + c * act_stride))[b].d : 0.0f;           \
                     for (int64_t c = 0; c < cb; c += QK_TC) {                                                      \
                         const int cc = cb - c < QK_TC ? (int)(cb - c) : QK_TC;                                     \
-                        qk_tiles_##FLAV[rr - 1][cc - 1](dec, act0 + c * act_stride, act_stride, b, dx, dmx,        \
-                                                        dyb + c, acc + c / 4 * QK_RH);                             \
+                        for (int r = 0; r < rb; r += QK_TR) {                                                      \
+                            const int rr = rb - r < QK_TR ? rb - r : QK_TR;                                        \
+                            qk_tiles_##FLAV[rr - 1][cc - 1](dec + r, act0 + c * act_stride, act_stride, b, dmx + r / 2, \
+                                                            dyb + c, acc + r * QK_CB + c,                          \
+                                                            accm + c / 4 * (QK_RB / 2) + r / 2);                   \
+                        }                                                                                          \
                     }                                                                                              \
                 }                                                                                                  \
-                for (int r = 0; r < rr; r++)                                                                       \
-                    for (int64_t c = 0; c < cb; c++) {                                                             \
+                for (int64_t c = 0; c < cb; c++)                                                                   \
+                    for (int r = 0; r < rb; r++) {                                                                 \
                         float lanes[8];                                                                            \
-                        _mm256_storeu_ps(lanes, acc[c / 4 * QK_RH + r / 2]);                                       \
-                        yout[(c0 + c) * y_stride + r0 + r] = lanes[4 * (r % 2) + c % 4];                           \
+                        _mm256_storeu_ps(lanes, accm[c / 4 * (QK_RB / 2) + r / 2]);                                \
+                        const float sum = qk_hsum_ps(acc[r * QK_CB + c]);                                          \
+                        yout[(c0 + c) * y_stride + r0 + r] = FLAV == 1 ? sum - lanes[4 * (r % 2) + c % 4] : sum;   \
                     }                                                                                              \
             }                                                                                                      \
         }                                                                                                          \
