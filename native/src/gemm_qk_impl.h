@@ -1,5 +1,5 @@
 /*
- * gemm_qk_impl.h - the k-quant tiles (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K against Q8_K), included by gemm_qk_avx2.c and
+ * gemm_qk_impl.h - the k-quant tiles (Q2_K .. Q6_K and IQ4_XS against Q8_K), included by gemm_qk_avx2.c and
  * (with G4J_QK_512 defined) gemm_qk_avx512.c, each compiled with its own ISA flags.
  *
  * One arithmetic for every path, that of the AVX2 vec_dot kernels these replace (kernels_avx2.c before them).
@@ -22,7 +22,9 @@
  *    over them in register tiles of R x C, keeping the R x C integer sums in registers and the float
  *    accumulators of the block in a buffer (L1). The mins of 8 (row, column) pairs are summed with one
  *    transpose-reduction. AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64).
- * No s16 saturation: weights are at most 63 and activations in [-127, 127], so a maddubs pair is < 2^15.
+ * IQ4_XS has signed weights: maddubs takes |w| and y with w's sign (the AVX2 vec_dot's arithmetic).
+ * No s16 saturation: weights are at most 63 (IQ4_XS: |w| <= 127) and activations in [-127, 127], so a maddubs
+ * pair is < 2^15.
  */
 #ifndef G4J_GEMM_QK_IMPL_H
 #define G4J_GEMM_QK_IMPL_H
@@ -147,10 +149,33 @@ QK_INLINE __m256i q6k_quants(const g4j_block_q6_K *x, int k) {
 }
 QK_INLINE __m256i q6k_scales(const qk_ctx *c, int k) { return qk_scale16(c->sc16, k); }
 
+/* IQ4_XS: signed weights from the 16 non-linear levels (FLAV 2: maddubs of |w| against y with w's sign; no
+ * level is 0), 8 sub-blocks of 32 with 6-bit scales minus 32. */
+QK_INLINE void iq4xs_setup(const g4j_block_iq4_xs *x, qk_ctx *c) {
+    /* scale s: low 4 bits from nibble s of scales_l, high 2 bits from bits 2s of scales_h; s16 lanes 0..7 */
+    uint32_t lw;
+    memcpy(&lw, x->scales_l, 4);
+    const __m128i l = _mm_cvtsi32_si128((int)lw), m4 = _mm_set1_epi8(0x0f);
+    const __m128i lo8 = _mm_unpacklo_epi8(_mm_and_si128(l, m4), _mm_and_si128(_mm_srli_epi16(l, 4), m4));
+    const __m256i hi32 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(x->scales_h), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
+                                          _mm256_set1_epi32(3));
+    const __m256i ls32 = _mm256_sub_epi32(_mm256_or_si256(_mm256_cvtepu8_epi32(lo8), _mm256_slli_epi32(hi32, 4)), _mm256_set1_epi32(32));
+    c->sc16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(ls32, ls32), 0x08);
+    c->corr = _mm256_setzero_si256();
+    c->d = _cvtsh_ss(x->d);
+    c->dm = 0.0f;
+}
+QK_INLINE __m256i iq4xs_quants(const g4j_block_iq4_xs *x, int k) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)(x->qs + 16 * k));
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0f));
+    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values)), nib);
+}
+QK_INLINE __m256i iq4xs_scales(const qk_ctx *c, int k) { return qk_scale32(c->sc16, k); }
+
 /* ---- the decoded super-block of one row (gemm) ---- */
 
 typedef struct {
-    uint8_t q[G4J_QK_K];      /* unsigned weights, element order */
+    uint8_t q[G4J_QK_K];      /* unsigned weights, element order (IQ4_XS: signed) */
     int16_t sc[G4J_QK_K / 2]; /* s16 scale of each element pair */
     int16_t corr[16];         /* against bsums */
     float d, dm;
@@ -171,7 +196,8 @@ static inline int32_t qk_hsum_epi32(__m256i v) {
     return _mm_cvtsi128_si32(s);
 }
 
-/* FLAV: 0 = integer offset correction (Q3_K, Q6_K), 1 = mins with their own float scale (Q2_K, Q4_K, Q5_K). */
+/* FLAV: 0 = integer offset correction (Q3_K, Q6_K), 1 = mins with their own float scale (Q2_K, Q4_K, Q5_K),
+ * 2 = signed weights (IQ4_XS; decoded with their sign, the tiles take |w| and move the sign onto y). */
 #define QK_DEFINE_TYPE(T, BLOCK, FLAV)                                                                         \
     static inline void T##_decode(const BLOCK *x, qk_dec *o) {                                                 \
         qk_ctx c;                                                                                              \
@@ -193,11 +219,13 @@ static inline int32_t qk_hsum_epi32(__m256i v) {
             T##_setup(&x[b], &c);                                                                              \
             __m256i s = _mm256_setzero_si256();                                                                \
             _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {                                              \
-                const __m256i p = _mm256_maddubs_epi16(T##_quants(&x[b], k), LD256(y[b].qs + 32 * k));         \
+                const __m256i q = T##_quants(&x[b], k), yv = LD256(y[b].qs + 32 * k);                          \
+                const __m256i p = FLAV == 2 ? _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yv, q)) \
+                                            : _mm256_maddubs_epi16(q, yv);                                     \
                 s = _mm256_add_epi32(s, _mm256_madd_epi16(p, T##_scales(&c, k)));                              \
                 QK_PIN(s);                                                                                     \
             }                                                                                                  \
-            const __m256i m = _mm256_madd_epi16(c.corr, LD256(y[b].bsums));                                    \
+            const __m256i m = FLAV == 2 ? _mm256_setzero_si256() : _mm256_madd_epi16(c.corr, LD256(y[b].bsums)); \
             if (FLAV == 0) s = _mm256_sub_epi32(s, m);                                                         \
             acc = _mm256_fmadd_ps(_mm256_set1_ps(c.d * y[b].d), _mm256_cvtepi32_ps(s), acc);                   \
             if (FLAV == 1) accm += c.dm * y[b].d * (float)qk_hsum_epi32(m);                                   \
@@ -210,6 +238,7 @@ QK_DEFINE_TYPE(q3k, g4j_block_q3_K, 0)
 QK_DEFINE_TYPE(q4k, g4j_block_q4_K, 1)
 QK_DEFINE_TYPE(q5k, g4j_block_q5_K, 1)
 QK_DEFINE_TYPE(q6k, g4j_block_q6_K, 0)
+QK_DEFINE_TYPE(iq4xs, g4j_block_iq4_xs, 2)
 
 /* ---- register tiles over decoded rows ---- */
 
@@ -223,6 +252,10 @@ typedef __m512i qk_vi;
 #define QK_MADD _mm512_madd_epi16
 #define QK_ADD32 _mm512_add_epi32
 QK_INLINE __m256i qk_fold(__m512i v) { return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)); }
+typedef __mmask64 qk_sgn;
+#define QK_ABS8 _mm512_abs_epi8
+#define QK_SGN_OF(v) _mm512_movepi8_mask(v)
+#define QK_APPLY_SGN(y, m) _mm512_mask_sub_epi8((y), (m), _mm512_setzero_si512(), (y))
 #define QK_TR 4
 #else
 typedef __m256i qk_vi;
@@ -234,6 +267,10 @@ typedef __m256i qk_vi;
 #define QK_MADD _mm256_madd_epi16
 #define QK_ADD32 _mm256_add_epi32
 QK_INLINE __m256i qk_fold(__m256i v) { return v; }
+typedef __m256i qk_sgn;
+#define QK_ABS8 _mm256_abs_epi8
+#define QK_SGN_OF(v) (v)
+#define QK_APPLY_SGN(y, m) _mm256_sign_epi8((y), (m))
 #define QK_TR 2
 #endif
 #define QK_TC 4
@@ -260,17 +297,23 @@ QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *ac
 #pragma GCC unroll 8
     for (int k = 0; k < QK_NCH; k++) {
         qk_vi w[QK_TR], sc[QK_TR];
+        qk_sgn sg[QK_TR];
 #pragma GCC unroll 4
         for (int r = 0; r < R; r++) {
             w[r] = QK_LOADA(dec[r].q + QK_VB * k);
             sc[r] = QK_LOADA(dec[r].sc + QK_VB / 2 * k);
+            if (flav == 2) {
+                sg[r] = QK_SGN_OF(w[r]);
+                w[r] = QK_ABS8(w[r]);
+            }
         }
 #pragma GCC unroll 4
         for (int c = 0; c < C; c++) {
             const qk_vi yv = QK_LOADV(y[c]->qs + QK_VB * k);
 #pragma GCC unroll 4
             for (int r = 0; r < R; r++) {
-                s[r][c] = QK_ADD32(s[r][c], QK_MADD(QK_MADDUBS(w[r], yv), sc[r]));
+                const qk_vi yr = flav == 2 ? QK_APPLY_SGN(yv, sg[r]) : yv;
+                s[r][c] = QK_ADD32(s[r][c], QK_MADD(QK_MADDUBS(w[r], yr), sc[r]));
                 QK_PIN(s[r][c]);
             }
         }
@@ -283,7 +326,8 @@ QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *ac
             for (int c = 0; c < 4; c++) {
                 const int r = 2 * h + rr;
                 if (r < R && c < C) {
-                    const __m256i m = _mm256_madd_epi16(_mm256_load_si256((const __m256i *)dec[r].corr), LD256(y[c]->bsums));
+                    const __m256i m = flav == 2 ? _mm256_setzero_si256()
+                                                : _mm256_madd_epi16(_mm256_load_si256((const __m256i *)dec[r].corr), LD256(y[c]->bsums));
                     __m256i s8 = qk_fold(s[r][c]);
                     if (flav == 0) s8 = _mm256_sub_epi32(s8, m);
                     acc[r * QK_CB + c] = _mm256_fmadd_ps(_mm256_set1_ps(dec[r].d * dy[c]), _mm256_cvtepi32_ps(s8),
@@ -319,6 +363,7 @@ typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_strid
 #endif
 QK_TILES(0)
 QK_TILES(1)
+QK_TILES(2)
 
 /* The gemm of one type. Columns in blocks of QK_CB and rows in blocks of QK_RB; per super-block, the rows of the
  * block are decoded once, then every column tile of QK_TC columns runs over them in row groups of QK_TR, so the
@@ -388,13 +433,14 @@ QK_DEFINE_GEMM(q3k, g4j_block_q3_K, 0)
 QK_DEFINE_GEMM(q4k, g4j_block_q4_K, 1)
 QK_DEFINE_GEMM(q5k, g4j_block_q5_K, 1)
 QK_DEFINE_GEMM(q6k, g4j_block_q6_K, 0)
+QK_DEFINE_GEMM(iq4xs, g4j_block_iq4_xs, 2)
 
 #define QK_TABLE                                                                                                   \
     {                                                                                                              \
         .vec_dot = {[G4J_TYPE_Q2_K] = vec_dot_q2k, [G4J_TYPE_Q3_K] = vec_dot_q3k, [G4J_TYPE_Q4_K] = vec_dot_q4k,  \
-                    [G4J_TYPE_Q5_K] = vec_dot_q5k, [G4J_TYPE_Q6_K] = vec_dot_q6k},                                \
+                    [G4J_TYPE_Q5_K] = vec_dot_q5k, [G4J_TYPE_Q6_K] = vec_dot_q6k, [G4J_TYPE_IQ4_XS] = vec_dot_iq4xs}, \
         .gemm = {[G4J_TYPE_Q2_K] = gemm_q2k, [G4J_TYPE_Q3_K] = gemm_q3k, [G4J_TYPE_Q4_K] = gemm_q4k,               \
-                 [G4J_TYPE_Q5_K] = gemm_q5k, [G4J_TYPE_Q6_K] = gemm_q6k},                                         \
+                 [G4J_TYPE_Q5_K] = gemm_q5k, [G4J_TYPE_Q6_K] = gemm_q6k, [G4J_TYPE_IQ4_XS] = gemm_iq4xs},         \
     }
 
 #endif /* G4J_GEMM_QK_IMPL_H */

@@ -9,8 +9,8 @@
  * 2 * 128 * 127 < 32767.
  *
  * The block-of-32 types share one shape: a per-type unpack of 32 weights to bytes, then dot32_* and one FMA per
- * block. The K-quants Q2_K .. Q6_K are in gemm_qk_avx2.c (gemm_qk_impl.h), which folds the constant offset of
- * their weights (-4 for Q3_K, -32 for Q6_K) into Q8_K's bsums instead of widening.
+ * block. The K-quants Q2_K .. Q6_K and IQ4_XS are in gemm_qk_avx2.c (gemm_qk_impl.h), which folds the constant
+ * offset of their weights (-4 for Q3_K, -32 for Q6_K) into Q8_K's bsums instead of widening.
  */
 #include <immintrin.h>
 
@@ -116,27 +116,7 @@ static inline __m256i unpack_q5_1(const g4j_block_q5_1 *b) { return _mm256_or_si
 DOT_Q8_1_FAMILY(vec_dot_q4_1, g4j_block_q4_1, unpack_q4_1)
 DOT_Q8_1_FAMILY(vec_dot_q5_1, g4j_block_q5_1, unpack_q5_1)
 
-/* ---- K-quants (x Q8_K): Q2_K .. Q6_K live in gemm_qk_avx2.c (tiles with their vec_dot twins) ---- */
-
-/* IQ4_XS: per sub-block of 32 a signed 6-bit scale; the s32 sums are scaled as integers, one FMA per block. */
-static void vec_dot_iq4_xs(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_block_iq4_xs *x = (const g4j_block_iq4_xs *)vx;
-    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
-    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values));
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
-        __m256i sumi = _mm256_setzero_si256();
-#pragma GCC unroll 8
-        for (int s = 0; s < 8; s++) {
-            const int ls = ((x[b].scales_l[s / 2] >> (4 * (s % 2))) & 0xf) | (((x[b].scales_h >> (2 * s)) & 3) << 4);
-            const __m256i q = _mm256_shuffle_epi8(lut, nibbles32(x[b].qs + 16 * s));
-            const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(LOAD256(y[b].qs + 32 * s), q));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_set1_epi16((short)(ls - 32))));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    *out = hsum_ps(acc);
-}
+/* ---- K-quants (x Q8_K): Q2_K .. Q6_K and IQ4_XS live in gemm_qk_avx2.c (tiles with their vec_dot twins) ---- */
 
 /* ---- float rows ---- */
 
@@ -194,6 +174,5 @@ const g4j_kernel_table g4j_kernels_avx2 = {
         [G4J_TYPE_Q5_1] = vec_dot_q5_1,
         [G4J_TYPE_Q8_0] = vec_dot_q8_0,
         [G4J_TYPE_IQ4_NL] = vec_dot_iq4_nl,
-        [G4J_TYPE_IQ4_XS] = vec_dot_iq4_xs,
     },
 };
