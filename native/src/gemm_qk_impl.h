@@ -276,8 +276,12 @@ typedef __m256i qk_sgn;
 #define QK_TC 4
 #define QK_NCH (G4J_QK_K / QK_VB)
 /* columns and rows per block: the 8-lane float accumulators of QK_RB x QK_CB pairs (16 KiB) stay in L1 */
+#ifndef QK_CB
 #define QK_CB 32
+#endif
+#ifndef QK_RB
 #define QK_RB 16
+#endif
 /* The mins' accumulators: one ymm holds the 8 (row, column) pairs of 2 rows x 4 columns, lane 4 r' + c. */
 #define QK_RH (QK_TR / 2)
 
