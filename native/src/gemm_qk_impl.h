@@ -54,6 +54,7 @@ typedef struct {
     __m256i sc16;  /* type-specific: the scales as s16 */
     __m256i corr;  /* s16 x 16, against bsums: offset * scale (INTCORR types) or the mins (MINS types) */
     float d, dm;
+    int16_t ls[8]; /* IQ4_XS: the scales as scalars (broadcast per chunk keeps the vector pipes for the products) */
 } qk_ctx;
 
 /* Scale of sub-block-of-16 pairs: chunk k covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane). */
@@ -152,15 +153,9 @@ QK_INLINE __m256i q6k_scales(const qk_ctx *c, int k) { return qk_scale16(c->sc16
 /* IQ4_XS: signed weights from the 16 non-linear levels (FLAV 2: maddubs of |w| against y with w's sign; no
  * level is 0), 8 sub-blocks of 32 with 6-bit scales minus 32. */
 QK_INLINE void iq4xs_setup(const g4j_block_iq4_xs *x, qk_ctx *c) {
-    /* scale s: low 4 bits from nibble s of scales_l, high 2 bits from bits 2s of scales_h; s16 lanes 0..7 */
-    uint32_t lw;
-    memcpy(&lw, x->scales_l, 4);
-    const __m128i l = _mm_cvtsi32_si128((int)lw), m4 = _mm_set1_epi8(0x0f);
-    const __m128i lo8 = _mm_unpacklo_epi8(_mm_and_si128(l, m4), _mm_and_si128(_mm_srli_epi16(l, 4), m4));
-    const __m256i hi32 = _mm256_and_si256(_mm256_srlv_epi32(_mm256_set1_epi32(x->scales_h), _mm256_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14)),
-                                          _mm256_set1_epi32(3));
-    const __m256i ls32 = _mm256_sub_epi32(_mm256_or_si256(_mm256_cvtepu8_epi32(lo8), _mm256_slli_epi32(hi32, 4)), _mm256_set1_epi32(32));
-    c->sc16 = _mm256_permute4x64_epi64(_mm256_packs_epi32(ls32, ls32), 0x08);
+    for (int s = 0; s < 8; s++)
+        c->ls[s] = (int16_t)((((x->scales_l[s / 2] >> (4 * (s % 2))) & 0xf) | (((x->scales_h >> (2 * s)) & 3) << 4)) - 32);
+    c->sc16 = _mm256_setzero_si256();
     c->corr = _mm256_setzero_si256();
     c->d = _cvtsh_ss(x->d);
     c->dm = 0.0f;
@@ -170,7 +165,7 @@ QK_INLINE __m256i iq4xs_quants(const g4j_block_iq4_xs *x, int k) {
     const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0f));
     return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values)), nib);
 }
-QK_INLINE __m256i iq4xs_scales(const qk_ctx *c, int k) { return qk_scale32(c->sc16, k); }
+QK_INLINE __m256i iq4xs_scales(const qk_ctx *c, int k) { return _mm256_set1_epi16(c->ls[k]); }
 
 /* ---- the decoded super-block of one row (gemm) ---- */
 
