@@ -52,7 +52,7 @@ static inline float qk_hsum_ps(__m256 v) {
 /* What a super-block of one row contributes besides its quants. */
 typedef struct {
     __m256i sc16;  /* type-specific: the scales as s16 */
-    __m256i corr;  /* s16 x 16, against bsums: offset * scale (INTCORR types) or the mins (MINS types) */
+    __m256i corr;  /* s16 x 16, against bsums: offset * scale (FLAV 0) or the mins (FLAV 1) */
     float d, dm;
     int16_t ls[8]; /* IQ4_XS: the scales as scalars (broadcast per chunk keeps the vector pipes for the products) */
 } qk_ctx;
