@@ -9,8 +9,8 @@
  * 2 * 128 * 127 < 32767.
  *
  * The block-of-32 types share one shape: a per-type unpack of 32 weights to bytes, then dot32_* and one FMA per
- * block. The K-quants share the scale broadcasting (scale_pair) and fold the constant offset of their weights
- * (-4 for Q3_K, -32 for Q6_K) into Q8_K's bsums instead of widening.
+ * block. The K-quants Q2_K .. Q6_K and IQ4_XS are in gemm_qk_avx2.c (gemm_qk_impl.h), which folds the constant
+ * offset of their weights (-4 for Q3_K, -32 for Q6_K) into Q8_K's bsums instead of widening.
  */
 #include <immintrin.h>
 
@@ -22,13 +22,6 @@ static inline float hsum_ps(__m256 v) {
     lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
     lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
     return _mm_cvtss_f32(lo);
-}
-
-static inline int32_t hsum_epi32(__m256i v) {
-    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
-    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
-    return _mm_cvtsi128_si32(s);
 }
 
 static inline float h2f(g4j_half h) { return _cvtsh_ss(h); }
@@ -123,200 +116,7 @@ static inline __m256i unpack_q5_1(const g4j_block_q5_1 *b) { return _mm256_or_si
 DOT_Q8_1_FAMILY(vec_dot_q4_1, g4j_block_q4_1, unpack_q4_1)
 DOT_Q8_1_FAMILY(vec_dot_q5_1, g4j_block_q5_1, unpack_q5_1)
 
-/* ---- K-quants (x Q8_K) ---- */
-
-/* The scales of the K-quants with sub-blocks of 16: sc16 holds the 16 scales as s16. For the 32 bytes of chunk k
- * (0..3) of half h (0..1), one maddubs covers sub-blocks 8h+2k (low 128-bit lane) and 8h+2k+1 (high lane):
- * scales_of_half broadcasts scales 8h..8h+7 to both lanes, scale_pair then picks 2k in the low lane and 2k+1 in
- * the high lane with one byte shuffle. */
-static inline __m256i scales_of_half(__m256i sc16, int h) {
-    return h ? _mm256_permute2x128_si256(sc16, sc16, 0x11) : _mm256_permute2x128_si256(sc16, sc16, 0x00);
-}
-static const uint8_t pair_shuffle[4][32] __attribute__((aligned(32))) = {
-    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
-    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
-    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
-    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
-};
-static inline __m256i scale_pair(__m256i sch, int k) {
-    return _mm256_shuffle_epi8(sch, _mm256_load_si256((const __m256i *)pair_shuffle[k]));
-}
-
-static void vec_dot_q2_K(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_block_q2_K *x = (const g4j_block_q2_K *)vx;
-    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
-    const __m256i m3 = _mm256_set1_epi8(3);
-    __m256 acc = _mm256_setzero_ps();
-    float accm = 0.0f;
-    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
-        const __m128i sm = _mm_loadu_si128((const __m128i *)x[b].scales);
-        const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sm, _mm_set1_epi8(0x0f)));
-        const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(0x0f)));
-        const int32_t summs = hsum_epi32(_mm256_madd_epi16(mn16, LOAD256(y[b].bsums)));
-        __m256i sumi = _mm256_setzero_si256();
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; h++) {
-            const __m256i q2 = LOAD256(x[b].qs + 32 * h), sch = scales_of_half(sc16, h);
-            const int8_t *q8 = y[b].qs + 128 * h;
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                const __m256i q = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * k), m3);
-                const __m256i p = _mm256_maddubs_epi16(q, LOAD256(q8 + 32 * k));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sch, k)));
-            }
-        }
-        const float d = y[b].d * h2f(x[b].d), dmin = y[b].d * h2f(x[b].dmin);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-        accm += dmin * (float)summs;
-    }
-    *out = hsum_ps(acc) - accm;
-}
-
-/* Q3_K: u = 2 low bits + 4 * hmask bit in [0, 7]; the weight is u - 4, so sum sc q y = sum sc u y - 4 sum sc bsums. */
-static void vec_dot_q3_K(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_block_q3_K *x = (const g4j_block_q3_K *)vx;
-    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
-    const __m256i m3 = _mm256_set1_epi8(3), m4 = _mm256_set1_epi8(4);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
-        uint32_t w[4];
-        g4j_q3k_scale_words(x[b].scales, w);
-        const __m128i sc8 = _mm_sub_epi8(_mm_set_epi32((int)w[3], (int)w[2], (int)w[1], (int)w[0]), _mm_set1_epi8(32));
-        const __m256i sc16 = _mm256_cvtepi8_epi16(sc8);
-        __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(sc16, LOAD256(y[b].bsums)), 2);
-        sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
-        const __m256i hm = LOAD256(x[b].hmask);
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; h++) {
-            const __m256i q3 = LOAD256(x[b].qs + 32 * h), sch = scales_of_half(sc16, h);
-            const int8_t *q8 = y[b].qs + 128 * h;
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(q3, 2 * k), m3);
-                const __m256i hi = _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(hm, 4 * h + k), 2), m4);
-                const __m256i p = _mm256_maddubs_epi16(_mm256_or_si256(lo, hi), LOAD256(q8 + 32 * k));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sch, k)));
-            }
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    *out = hsum_ps(acc);
-}
-
-/* Q4_K / Q5_K share everything but the fifth bit. */
-static inline void q45_K_block(const uint8_t scales[12], const uint8_t *qs, const uint8_t *qh,
-                               const g4j_block_q8_K *y, __m256i *sumi_out, int32_t *summ_out) {
-    uint32_t scw[2], mnw[2];
-    g4j_k4_scale_words(scales, scw, mnw);
-    const __m128i mn8 = _mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]);
-    const __m256i mn16 = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8)); /* each min twice: 16 bsums */
-    const __m256i sc16 = _mm256_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)scw[1], (int)scw[0])); /* 8 scales, s16 */
-    *summ_out = hsum_epi32(_mm256_madd_epi16(mn16, LOAD256(y->bsums)));
-    const __m256i m4 = _mm256_set1_epi8(0x0f);
-    const __m256i hb = qh ? LOAD256(qh) : _mm256_setzero_si256();
-    __m256i sumi = _mm256_setzero_si256();
-#pragma GCC unroll 4
-    for (int c = 0; c < 4; c++) {
-        const __m256i q4 = LOAD256(qs + 32 * c);
-        __m256i lo = _mm256_and_si256(q4, m4);
-        __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q4, 4), m4);
-        if (qh) {
-            const __m256i b0 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c), _mm256_set1_epi8(1));
-            const __m256i b1 = _mm256_and_si256(_mm256_srli_epi16(hb, 2 * c + 1), _mm256_set1_epi8(1));
-            lo = _mm256_or_si256(lo, _mm256_slli_epi16(b0, 4));
-            hi = _mm256_or_si256(hi, _mm256_slli_epi16(b1, 4));
-        }
-        /* scale of sub-block 2c for the low nibbles, 2c+1 for the high ones, in every s16 lane */
-        const __m256i s0 = _mm256_shuffle_epi8(scales_of_half(sc16, 0), _mm256_set1_epi16((short)(0x0100 + 0x0404 * c)));
-        const __m256i s1 = _mm256_shuffle_epi8(scales_of_half(sc16, 0), _mm256_set1_epi16((short)(0x0302 + 0x0404 * c)));
-        const __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, LOAD256(y->qs + 64 * c)), s0);
-        const __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, LOAD256(y->qs + 64 * c + 32)), s1);
-        sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
-    }
-    *sumi_out = sumi;
-}
-
-static void vec_dot_q4_K(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_block_q4_K *x = (const g4j_block_q4_K *)vx;
-    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
-    __m256 acc = _mm256_setzero_ps();
-    float accm = 0.0f;
-    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
-        __m256i sumi;
-        int32_t summ;
-        q45_K_block(x[b].scales, x[b].qs, NULL, &y[b], &sumi, &summ);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
-        accm += h2f(x[b].dmin) * y[b].d * (float)summ;
-    }
-    *out = hsum_ps(acc) - accm;
-}
-
-static void vec_dot_q5_K(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_block_q5_K *x = (const g4j_block_q5_K *)vx;
-    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
-    __m256 acc = _mm256_setzero_ps();
-    float accm = 0.0f;
-    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
-        __m256i sumi;
-        int32_t summ;
-        q45_K_block(x[b].scales, x[b].qs, x[b].qh, &y[b], &sumi, &summ);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
-        accm += h2f(x[b].dmin) * y[b].d * (float)summ;
-    }
-    *out = hsum_ps(acc) - accm;
-}
-
-/* Q6_K: u in [0, 63], the weight is u - 32, so sum sc q y = sum sc u y - 32 sum sc bsums. */
-static void vec_dot_q6_K(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_block_q6_K *x = (const g4j_block_q6_K *)vx;
-    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
-    const __m256i m4 = _mm256_set1_epi8(0x0f), m30 = _mm256_set1_epi8(0x30);
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
-        const __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[b].scales));
-        __m256i sumi = _mm256_sub_epi32(_mm256_setzero_si256(),
-                                        _mm256_slli_epi32(_mm256_madd_epi16(sc16, LOAD256(y[b].bsums)), 5));
-#pragma GCC unroll 2
-        for (int h = 0; h < 2; h++) {
-            const __m256i l0 = LOAD256(x[b].ql + 64 * h), l1 = LOAD256(x[b].ql + 64 * h + 32), sch = scales_of_half(sc16, h);
-            const __m256i qh = LOAD256(x[b].qh + 32 * h);
-            const int8_t *q8 = y[b].qs + 128 * h;
-            const __m256i q[4] = {
-                _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)),
-                _mm256_or_si256(_mm256_and_si256(l1, m4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), m4), _mm256_and_si256(qh, m30)),
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4), _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
-            };
-#pragma GCC unroll 4
-            for (int k = 0; k < 4; k++) {
-                const __m256i p = _mm256_maddubs_epi16(q[k], LOAD256(q8 + 32 * k));
-                sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, scale_pair(sch, k)));
-            }
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    *out = hsum_ps(acc);
-}
-
-/* IQ4_XS: per sub-block of 32 a signed 6-bit scale; the s32 sums are scaled as integers, one FMA per block. */
-static void vec_dot_iq4_xs(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_block_iq4_xs *x = (const g4j_block_iq4_xs *)vx;
-    const g4j_block_q8_K *y = (const g4j_block_q8_K *)vy;
-    const __m256i lut = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values));
-    __m256 acc = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / G4J_QK_K; b++) {
-        __m256i sumi = _mm256_setzero_si256();
-#pragma GCC unroll 8
-        for (int s = 0; s < 8; s++) {
-            const int ls = ((x[b].scales_l[s / 2] >> (4 * (s % 2))) & 0xf) | (((x[b].scales_h >> (2 * s)) & 3) << 4);
-            const __m256i q = _mm256_shuffle_epi8(lut, nibbles32(x[b].qs + 16 * s));
-            const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(LOAD256(y[b].qs + 32 * s), q));
-            sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p, _mm256_set1_epi16((short)(ls - 32))));
-        }
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(h2f(x[b].d) * y[b].d), _mm256_cvtepi32_ps(sumi), acc);
-    }
-    *out = hsum_ps(acc);
-}
+/* ---- K-quants (x Q8_K): Q2_K .. Q6_K and IQ4_XS live in gemm_qk_avx2.c (tiles with their vec_dot twins) ---- */
 
 /* ---- float rows ---- */
 
@@ -373,12 +173,6 @@ const g4j_kernel_table g4j_kernels_avx2 = {
         [G4J_TYPE_Q5_0] = vec_dot_q5_0,
         [G4J_TYPE_Q5_1] = vec_dot_q5_1,
         [G4J_TYPE_Q8_0] = vec_dot_q8_0,
-        [G4J_TYPE_Q2_K] = vec_dot_q2_K,
-        [G4J_TYPE_Q3_K] = vec_dot_q3_K,
-        [G4J_TYPE_Q4_K] = vec_dot_q4_K,
-        [G4J_TYPE_Q5_K] = vec_dot_q5_K,
-        [G4J_TYPE_Q6_K] = vec_dot_q6_K,
         [G4J_TYPE_IQ4_NL] = vec_dot_iq4_nl,
-        [G4J_TYPE_IQ4_XS] = vec_dot_iq4_xs,
     },
 };

@@ -650,6 +650,49 @@ static void test_attention(void) {
           "attention: a head range past n_head must be refused");
     CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 7, kv, kv, 8, 1, 0, 1, o, 8) == G4J_E_INVALID_ARGUMENT,
           "attention: a q stride below a token must be refused");
+/* k-quant tiles (gemm_qk_*.c): matmat of every shape against vec_dot of each row and column, bit for bit, for
+ * rows and batches 1..9 and 33 (edge tiles, row and column blocks), rows of 1, 3 and 10 super-blocks, padded
+ * strides. */
+static void test_qk_gemm_shapes(void) {
+    static const int types[] = {Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS};
+    static const int counts[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 33};
+    static const int64_t lens[] = {256, 768, 2560};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const tinfo *ty = NULL;
+        for (size_t i = 0; i < NTYPES; i++) if (TYPES[i].id == types[t]) ty = &TYPES[i];
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            const int64_t n = lens[li], row_bytes = n / 256 * ty->bytes + 16, xs = n + 5, ys = 33 + 3;
+            uint8_t *w = calloc((size_t)(33 * row_bytes), 1);
+            float *x = malloc(sizeof(float) * (size_t)(33 * xs)), *y = malloc(sizeof(float) * (size_t)(33 * ys));
+            float *dots = malloc(sizeof(float) * 33 * 33);
+            for (int r = 0; r < 33; r++) fill_row(ty->id, w + r * row_bytes, n);
+            for (int j = 0; j < 33; j++) fill_x(x + j * xs, n, j % 4);
+            for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
+                if (!g4j_isa_available(isa)) continue;
+                for (int j = 0; j < 33; j++)
+                    for (int r = 0; r < 33; r++)
+                        CHECK(g4j_vec_dot(isa, ty->id, n, w + r * row_bytes, x + j * xs, &dots[j * 33 + r]) == G4J_OK,
+                              "vec_dot: %s", g4j_last_error());
+                for (size_t ri = 0; ri < sizeof counts / sizeof counts[0]; ri++)
+                    for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++) {
+                        const int rows = counts[ri], nx = counts[ci];
+                        for (int i = 0; i < 33 * ys; i++) y[i] = -1.0f;
+                        CHECK(g4j_matmat(isa, ty->id, rows, n, w, row_bytes, nx, x, xs, y, ys) == G4J_OK, "matmat: %s",
+                              g4j_last_error());
+                        int bad = 0;
+                        for (int j = 0; j < nx; j++)
+                            for (int r = 0; r < rows; r++)
+                                if (memcmp(&y[j * ys + r], &dots[j * 33 + r], sizeof(float)) != 0 && !bad++)
+                                    CHECK(0, "%s %s n=%lld %dx%d: matmat[%d][%d] %.9g != vec_dot %.9g", g4j_isa_name(isa),
+                                          ty->name, (long long)n, rows, nx, j, r, y[j * ys + r], dots[j * 33 + r]);
+                        for (int j = 0; j < nx; j++)
+                            for (int r = rows; r < ys; r++)
+                                if (y[j * ys + r] != -1.0f && !bad++) CHECK(0, "%s %s: matmat wrote past its rows", g4j_isa_name(isa), ty->name);
+                    }
+            }
+            free(w); free(x); free(y); free(dots);
+        }
+    }
 }
 
 int main(void) {
@@ -668,6 +711,7 @@ int main(void) {
     test_threads();
     test_matmat();
     test_attention();
+    test_qk_gemm_shapes();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

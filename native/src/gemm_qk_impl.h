@@ -1,0 +1,445 @@
+/*
+ * gemm_qk_impl.h - the k-quant tiles (Q2_K .. Q6_K and IQ4_XS against Q8_K), included by gemm_qk_avx2.c and
+ * (with G4J_QK_512 defined) gemm_qk_avx512.c, each compiled with its own ISA flags.
+ *
+ * One arithmetic for every path, that of the AVX2 vec_dot kernels these replace (kernels_avx2.c before them).
+ * Per row, column and super-block of 256:
+ *   S8 = 8 s32 lanes; lane j holds the sum over the 32-element chunks k of madd(maddubs(u_k, y_k), s_k) lane j,
+ *        minus madd(corr, bsums) lane j for the types whose weights carry a constant offset (Q3_K: -4, Q6_K: -32,
+ *        folded into corr = offset * scales),
+ *   acc8 = fmadd(set1(d_x * d_y), cvt(S8), acc8)                                      (8 float lanes)
+ *   for the types with mins (Q2_K, Q4_K, Q5_K): accm = accm + (dmin_x * d_y) * (float)hsum(madd(mins, bsums))
+ * and the result is hsum(acc8) - accm. u_k are the unsigned weights of chunk k (elements 32k .. 32k+31), s_k the
+ * s16 scale of each element pair. The integer lanes are exact whatever the order or vector width that computes
+ * them (a 512-bit chunk of 64 elements folds its upper 8 lanes onto the lower 8), and the float steps are the
+ * same sequence everywhere, so vec_dot, matvec and every tile shape give the same bits.
+ *
+ * Two ways to get there:
+ *  - dot_*: decode each chunk in registers and use it once (one row, one column: vec_dot and matvec, one row
+ *    after the other, which keeps the weights one sequential stream);
+ *  - gemm_*: per block of QK_RB rows and QK_CB columns and per super-block, decode the rows once into a small
+ *    buffer (unsigned bytes, s16 scale per pair, the correction / mins, d and dmin), then run every column tile
+ *    over them in register tiles of R x C, keeping the R x C integer sums in registers and the float
+ *    accumulators of the block in a buffer (L1). The mins of 8 (row, column) pairs are summed with one
+ *    transpose-reduction. AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64).
+ * IQ4_XS has signed weights: maddubs takes |w| and y with w's sign (the AVX2 vec_dot's arithmetic).
+ * No s16 saturation: weights are at most 63 (IQ4_XS: |w| <= 127) and activations in [-127, 127], so a maddubs
+ * pair is < 2^15.
+ */
+#ifndef G4J_GEMM_QK_IMPL_H
+#define G4J_GEMM_QK_IMPL_H
+
+#include <immintrin.h>
+
+#include "g4j_internal.h"
+
+#define QK_INLINE static inline __attribute__((always_inline))
+#define LD256(p) _mm256_loadu_si256((const __m256i *)(p))
+/* Keeps an accumulator a running sum: without it GCC's reassociation turns the unrolled chunk loops into trees
+ * whose many live products spill to the stack. */
+#define QK_PIN(v) __asm__("" : "+v"(v))
+
+static inline float qk_hsum_ps(__m256 v) {
+    __m128 lo = _mm256_castps256_ps128(v), hi = _mm256_extractf128_ps(v, 1);
+    lo = _mm_add_ps(lo, hi);
+    lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+    lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+    return _mm_cvtss_f32(lo);
+}
+
+/* ---- per-type decoding: unsigned weights and s16 scales per 32-element chunk ---- */
+
+/* What a super-block of one row contributes besides its quants. */
+typedef struct {
+    __m256i sc16;  /* type-specific: the scales as s16 */
+    __m256i corr;  /* s16 x 16, against bsums: offset * scale (FLAV 0) or the mins (FLAV 1) */
+    float d, dm;
+    int16_t ls[8]; /* IQ4_XS: the scales as scalars (broadcast per chunk keeps the vector pipes for the products) */
+} qk_ctx;
+
+/* Scale of sub-block-of-16 pairs: chunk k covers sub-blocks 2k (low 128-bit lane) and 2k+1 (high lane). */
+static const uint8_t qk_pair_shuffle[4][32] __attribute__((aligned(32))) = {
+    {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3, 2, 3},
+    {4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 4, 5, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7, 6, 7},
+    {8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 8, 9, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11, 10, 11},
+    {12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 12, 13, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15, 14, 15},
+};
+QK_INLINE __m256i qk_scale16(__m256i sc16, int k) {
+    const __m256i half = (k / 4) ? _mm256_permute2x128_si256(sc16, sc16, 0x11) : _mm256_permute2x128_si256(sc16, sc16, 0x00);
+    return _mm256_shuffle_epi8(half, _mm256_load_si256((const __m256i *)qk_pair_shuffle[k % 4]));
+}
+/* Scale of sub-blocks of 32 (s16 lanes 0..7 of sc16): chunk k has one scale. */
+QK_INLINE __m256i qk_scale32(__m256i sc16, int k) {
+    const __m256i lo = _mm256_permute2x128_si256(sc16, sc16, 0x00);
+    return _mm256_shuffle_epi8(lo, _mm256_set1_epi16((short)(0x0100 + 0x0202 * k)));
+}
+
+/* Q2_K: u = 2 bits, 16 sub-blocks with a 4-bit scale and a 4-bit min each. */
+QK_INLINE void q2k_setup(const g4j_block_q2_K *x, qk_ctx *c) {
+    const __m128i sm = _mm_loadu_si128((const __m128i *)x->scales);
+    c->sc16 = _mm256_cvtepu8_epi16(_mm_and_si128(sm, _mm_set1_epi8(0x0f)));
+    c->corr = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(sm, 4), _mm_set1_epi8(0x0f)));
+    c->d = _cvtsh_ss(x->d);
+    c->dm = _cvtsh_ss(x->dmin);
+}
+QK_INLINE __m256i q2k_quants(const g4j_block_q2_K *x, int k) {
+    return _mm256_and_si256(_mm256_srli_epi16(LD256(x->qs + 32 * (k / 4)), 2 * (k % 4)), _mm256_set1_epi8(3));
+}
+QK_INLINE __m256i q2k_scales(const qk_ctx *c, int k) { return qk_scale16(c->sc16, k); }
+
+/* Q3_K: u = 2 low bits + 4 * hmask bit in [0, 7], weight u - 4; 16 signed 6-bit scales. */
+QK_INLINE void q3k_setup(const g4j_block_q3_K *x, qk_ctx *c) {
+    uint32_t w[4];
+    g4j_q3k_scale_words(x->scales, w);
+    const __m128i sc8 = _mm_sub_epi8(_mm_set_epi32((int)w[3], (int)w[2], (int)w[1], (int)w[0]), _mm_set1_epi8(32));
+    c->sc16 = _mm256_cvtepi8_epi16(sc8);
+    c->corr = _mm256_slli_epi16(c->sc16, 2);
+    c->d = _cvtsh_ss(x->d);
+    c->dm = 0.0f;
+}
+QK_INLINE __m256i q3k_quants(const g4j_block_q3_K *x, int k) {
+    const int h = k / 4, j = k % 4;
+    const __m256i lo = _mm256_and_si256(_mm256_srli_epi16(LD256(x->qs + 32 * h), 2 * j), _mm256_set1_epi8(3));
+    const __m256i hm = LD256(x->hmask);
+    const int sh = 4 * h + j; /* bit sh of each hmask byte -> bit 2 */
+    const __m256i hb = sh >= 2 ? _mm256_srli_epi16(hm, sh - 2) : sh == 1 ? _mm256_slli_epi16(hm, 1) : _mm256_slli_epi16(hm, 2);
+    return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(4)));
+}
+QK_INLINE __m256i q3k_scales(const qk_ctx *c, int k) { return qk_scale16(c->sc16, k); }
+
+/* Q4_K / Q5_K: 8 sub-blocks of 32, 6-bit scales and mins. */
+QK_INLINE void q45k_setup(const uint8_t packed[12], g4j_half d, g4j_half dmin, qk_ctx *c) {
+    uint32_t scw[2], mnw[2];
+    g4j_k4_scale_words(packed, scw, mnw);
+    const __m128i mn8 = _mm_set_epi32(0, 0, (int)mnw[1], (int)mnw[0]);
+    c->corr = _mm256_cvtepu8_epi16(_mm_unpacklo_epi8(mn8, mn8)); /* each min twice: 16 bsums */
+    c->sc16 = _mm256_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)scw[1], (int)scw[0]));
+    c->d = _cvtsh_ss(d);
+    c->dm = _cvtsh_ss(dmin);
+}
+QK_INLINE void q4k_setup(const g4j_block_q4_K *x, qk_ctx *c) { q45k_setup(x->scales, x->d, x->dmin, c); }
+QK_INLINE void q5k_setup(const g4j_block_q5_K *x, qk_ctx *c) { q45k_setup(x->scales, x->d, x->dmin, c); }
+QK_INLINE __m256i q4k_quants(const g4j_block_q4_K *x, int k) {
+    const __m256i q = LD256(x->qs + 32 * (k / 2));
+    return _mm256_and_si256(k % 2 ? _mm256_srli_epi16(q, 4) : q, _mm256_set1_epi8(0x0f));
+}
+QK_INLINE __m256i q5k_quants(const g4j_block_q5_K *x, int k) {
+    const __m256i q = LD256(x->qs + 32 * (k / 2));
+    const __m256i lo = _mm256_and_si256(k % 2 ? _mm256_srli_epi16(q, 4) : q, _mm256_set1_epi8(0x0f));
+    const __m256i hm = LD256(x->qh); /* bit k -> bit 4 */
+    const __m256i hb = k >= 4 ? _mm256_srli_epi16(hm, k - 4) : k == 4 ? hm : _mm256_slli_epi16(hm, 4 - k);
+    return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x10)));
+}
+QK_INLINE __m256i q4k_scales(const qk_ctx *c, int k) { return qk_scale32(c->sc16, k); }
+#define q5k_scales q4k_scales
+
+/* Q6_K: u in [0, 63], weight u - 32; 16 signed 8-bit scales. */
+QK_INLINE void q6k_setup(const g4j_block_q6_K *x, qk_ctx *c) {
+    c->sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x->scales));
+    c->corr = _mm256_slli_epi16(c->sc16, 5);
+    c->d = _cvtsh_ss(x->d);
+    c->dm = 0.0f;
+}
+QK_INLINE __m256i q6k_quants(const g4j_block_q6_K *x, int k) {
+    const int h = k / 4, j = k % 4;
+    const __m256i l = LD256(x->ql + 64 * h + 32 * (j % 2));
+    const __m256i lo = _mm256_and_si256(j >= 2 ? _mm256_srli_epi16(l, 4) : l, _mm256_set1_epi8(0x0f));
+    const __m256i qh = LD256(x->qh + 32 * h); /* bits 2j, 2j+1 -> bits 4, 5 */
+    const __m256i hb = j == 0 ? _mm256_slli_epi16(qh, 4) : j == 1 ? _mm256_slli_epi16(qh, 2) : j == 2 ? qh : _mm256_srli_epi16(qh, 2);
+    return _mm256_or_si256(lo, _mm256_and_si256(hb, _mm256_set1_epi8(0x30)));
+}
+QK_INLINE __m256i q6k_scales(const qk_ctx *c, int k) { return qk_scale16(c->sc16, k); }
+
+/* IQ4_XS: signed weights from the 16 non-linear levels (FLAV 2: maddubs of |w| against y with w's sign; no
+ * level is 0), 8 sub-blocks of 32 with 6-bit scales minus 32. */
+QK_INLINE void iq4xs_setup(const g4j_block_iq4_xs *x, qk_ctx *c) {
+    for (int s = 0; s < 8; s++)
+        c->ls[s] = (int16_t)((((x->scales_l[s / 2] >> (4 * (s % 2))) & 0xf) | (((x->scales_h >> (2 * s)) & 3) << 4)) - 32);
+    c->sc16 = _mm256_setzero_si256();
+    c->corr = _mm256_setzero_si256();
+    c->d = _cvtsh_ss(x->d);
+    c->dm = 0.0f;
+}
+QK_INLINE __m256i iq4xs_quants(const g4j_block_iq4_xs *x, int k) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)(x->qs + 16 * k));
+    const __m256i nib = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0f));
+    return _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values)), nib);
+}
+QK_INLINE __m256i iq4xs_scales(const qk_ctx *c, int k) { return _mm256_set1_epi16(c->ls[k]); }
+
+/* ---- the decoded super-block of one row (gemm) ---- */
+
+typedef struct {
+    uint8_t q[G4J_QK_K];      /* unsigned weights, element order (IQ4_XS: signed) */
+    int16_t sc[G4J_QK_K / 2]; /* s16 scale of each element pair */
+    int16_t corr[16];         /* against bsums */
+    float d, dm;
+    float pad[14];
+} __attribute__((aligned(64))) qk_dec;
+
+/* Integer sums of the lanes of 8 vectors: lane i of the result is the sum of v[i]'s lanes (exact). */
+QK_INLINE __m256i qk_reduce8(const __m256i v[8]) {
+    const __m256i t0 = _mm256_hadd_epi32(v[0], v[1]), t1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i t2 = _mm256_hadd_epi32(v[4], v[5]), t3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i u0 = _mm256_hadd_epi32(t0, t1), u1 = _mm256_hadd_epi32(t2, t3);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+static inline int32_t qk_hsum_epi32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, _MM_SHUFFLE(2, 3, 0, 1)));
+    return _mm_cvtsi128_si32(s);
+}
+
+/* FLAV: 0 = integer offset correction (Q3_K, Q6_K), 1 = mins with their own float scale (Q2_K, Q4_K, Q5_K),
+ * 2 = signed weights (IQ4_XS; decoded with their sign, the tiles take |w| and move the sign onto y). */
+#define QK_DEFINE_TYPE(T, BLOCK, FLAV)                                                                         \
+    static inline void T##_decode(const BLOCK *x, qk_dec *o) {                                                 \
+        qk_ctx c;                                                                                              \
+        T##_setup(x, &c);                                                                                      \
+        _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {                                                  \
+            _mm256_store_si256((__m256i *)(o->q + 32 * k), T##_quants(x, k));                                  \
+            _mm256_store_si256((__m256i *)(o->sc + 16 * k), T##_scales(&c, k));                                \
+        }                                                                                                      \
+        _mm256_store_si256((__m256i *)o->corr, c.corr);                                                        \
+        o->d = c.d;                                                                                            \
+        o->dm = c.dm;                                                                                          \
+    }                                                                                                          \
+    /* one row against one column */                                                                          \
+    static inline float T##_dot(int64_t nb, const BLOCK *x, const g4j_block_q8_K *y) {                         \
+        __m256 acc = _mm256_setzero_ps();                                                                      \
+        float accm = 0.0f;                                                                                     \
+        for (int64_t b = 0; b < nb; b++) {                                                                     \
+            qk_ctx c;                                                                                          \
+            T##_setup(&x[b], &c);                                                                              \
+            __m256i s = _mm256_setzero_si256();                                                                \
+            _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {                                              \
+                const __m256i q = T##_quants(&x[b], k), yv = LD256(y[b].qs + 32 * k);                          \
+                const __m256i p = FLAV == 2 ? _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yv, q)) \
+                                            : _mm256_maddubs_epi16(q, yv);                                     \
+                s = _mm256_add_epi32(s, _mm256_madd_epi16(p, T##_scales(&c, k)));                              \
+                QK_PIN(s);                                                                                     \
+            }                                                                                                  \
+            const __m256i m = FLAV == 2 ? _mm256_setzero_si256() : _mm256_madd_epi16(c.corr, LD256(y[b].bsums)); \
+            if (FLAV == 0) s = _mm256_sub_epi32(s, m);                                                         \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(c.d * y[b].d), _mm256_cvtepi32_ps(s), acc);                   \
+            if (FLAV == 1) accm += c.dm * y[b].d * (float)qk_hsum_epi32(m);                                   \
+        }                                                                                                      \
+        return FLAV == 1 ? qk_hsum_ps(acc) - accm : qk_hsum_ps(acc);                                           \
+    }
+
+QK_DEFINE_TYPE(q2k, g4j_block_q2_K, 1)
+QK_DEFINE_TYPE(q3k, g4j_block_q3_K, 0)
+QK_DEFINE_TYPE(q4k, g4j_block_q4_K, 1)
+QK_DEFINE_TYPE(q5k, g4j_block_q5_K, 1)
+QK_DEFINE_TYPE(q6k, g4j_block_q6_K, 0)
+QK_DEFINE_TYPE(iq4xs, g4j_block_iq4_xs, 2)
+
+/* ---- register tiles over decoded rows ---- */
+
+#ifdef G4J_QK_512
+typedef __m512i qk_vi;
+#define QK_VB 64
+#define QK_LOADV(p) _mm512_loadu_si512((const void *)(p))
+#define QK_LOADA(p) _mm512_load_si512((const void *)(p))
+#define QK_ZERO() _mm512_setzero_si512()
+#define QK_MADDUBS _mm512_maddubs_epi16
+#define QK_MADD _mm512_madd_epi16
+#define QK_ADD32 _mm512_add_epi32
+QK_INLINE __m256i qk_fold(__m512i v) { return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1)); }
+typedef __mmask64 qk_sgn;
+#define QK_ABS8 _mm512_abs_epi8
+#define QK_SGN_OF(v) _mm512_movepi8_mask(v)
+#define QK_APPLY_SGN(y, m) _mm512_mask_sub_epi8((y), (m), _mm512_setzero_si512(), (y))
+#define QK_TR 4
+#else
+typedef __m256i qk_vi;
+#define QK_VB 32
+#define QK_LOADV(p) _mm256_loadu_si256((const __m256i *)(p))
+#define QK_LOADA(p) _mm256_load_si256((const __m256i *)(p))
+#define QK_ZERO() _mm256_setzero_si256()
+#define QK_MADDUBS _mm256_maddubs_epi16
+#define QK_MADD _mm256_madd_epi16
+#define QK_ADD32 _mm256_add_epi32
+QK_INLINE __m256i qk_fold(__m256i v) { return v; }
+typedef __m256i qk_sgn;
+#define QK_ABS8 _mm256_abs_epi8
+#define QK_SGN_OF(v) (v)
+#define QK_APPLY_SGN(y, m) _mm256_sign_epi8((y), (m))
+#define QK_TR 2
+#endif
+#define QK_TC 4
+#define QK_NCH (G4J_QK_K / QK_VB)
+/* columns and rows per block: the 8-lane float accumulators of QK_RB x QK_CB pairs (16 KiB) stay in L1 */
+#ifndef QK_CB
+#define QK_CB 32
+#endif
+#ifndef QK_RB
+#define QK_RB 16
+#endif
+/* The mins' accumulators: one ymm holds the 8 (row, column) pairs of 2 rows x 4 columns, lane 4 r' + c. */
+#define QK_RH (QK_TR / 2)
+
+/* R decoded rows (super-block b) against C columns. acc[r * QK_CB + c]: the 8-lane accumulator of row r, column c;
+ * accm[h]: the mins' accumulators of rows 2h, 2h + 1; dmx[h]: lanes 4 r' + c hold dmin_x of row 2h + r'; dy: d_y
+ * of the 4 columns. */
+QK_INLINE void qk_tile(int R, int C, int flav, const qk_dec *dec, const char *act, int64_t act_stride, int64_t b,
+                       const __m256 *dmx, const float *dy, __m256 *acc, __m256 *accm) {
+    qk_vi s[QK_TR][QK_TC];
+    const g4j_block_q8_K *y[QK_TC];
+#pragma GCC unroll 4
+    for (int c = 0; c < C; c++) y[c] = (const g4j_block_q8_K *)(act + c * act_stride) + b;
+#pragma GCC unroll 4
+    for (int r = 0; r < R; r++)
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) s[r][c] = QK_ZERO();
+#pragma GCC unroll 8
+    for (int k = 0; k < QK_NCH; k++) {
+        qk_vi w[QK_TR], sc[QK_TR];
+        qk_sgn sg[QK_TR];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; r++) {
+            w[r] = QK_LOADA(dec[r].q + QK_VB * k);
+            sc[r] = QK_LOADA(dec[r].sc + QK_VB / 2 * k);
+            if (flav == 2) {
+                sg[r] = QK_SGN_OF(w[r]);
+                w[r] = QK_ABS8(w[r]);
+            }
+        }
+#pragma GCC unroll 4
+        for (int c = 0; c < C; c++) {
+            const qk_vi yv = QK_LOADV(y[c]->qs + QK_VB * k);
+#pragma GCC unroll 4
+            for (int r = 0; r < R; r++) {
+                const qk_vi yr = flav == 2 ? QK_APPLY_SGN(yv, sg[r]) : yv;
+                s[r][c] = QK_ADD32(s[r][c], QK_MADD(QK_MADDUBS(w[r], yr), sc[r]));
+                QK_PIN(s[r][c]);
+            }
+        }
+    }
+    for (int h = 0; h < QK_RH && 2 * h < R; h++) {
+        __m256i mv[8];
+#pragma GCC unroll 2
+        for (int rr = 0; rr < 2; rr++)
+#pragma GCC unroll 4
+            for (int c = 0; c < 4; c++) {
+                const int r = 2 * h + rr;
+                if (r < R && c < C) {
+                    const __m256i m = flav == 2 ? _mm256_setzero_si256()
+                                                : _mm256_madd_epi16(_mm256_load_si256((const __m256i *)dec[r].corr), LD256(y[c]->bsums));
+                    __m256i s8 = qk_fold(s[r][c]);
+                    if (flav == 0) s8 = _mm256_sub_epi32(s8, m);
+                    acc[r * QK_CB + c] = _mm256_fmadd_ps(_mm256_set1_ps(dec[r].d * dy[c]), _mm256_cvtepi32_ps(s8),
+                                                         acc[r * QK_CB + c]);
+                    mv[4 * rr + c] = m;
+                } else {
+                    mv[4 * rr + c] = _mm256_setzero_si256();
+                }
+            }
+        if (flav == 1) {
+            const __m256 dmy = _mm256_mul_ps(dmx[h], _mm256_broadcast_ps((const __m128 *)dy));
+            accm[h] = _mm256_add_ps(accm[h], _mm256_mul_ps(dmy, _mm256_cvtepi32_ps(qk_reduce8(mv))));
+        }
+    }
+}
+
+typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b, const __m256 *dmx,
+                           const float *dy, __m256 *acc, __m256 *accm);
+
+#define QK_TILE1(FL, R, C)                                                                                         \
+    static void qk_tile_##FL##_##R##_##C(const qk_dec *dec, const char *act, int64_t act_stride, int64_t b,       \
+                                         const __m256 *dmx, const float *dy, __m256 *acc, __m256 *accm) {        \
+        qk_tile(R, C, FL, dec, act, act_stride, b, dmx, dy, acc, accm);                                            \
+    }
+#define QK_TILES_R(FL, R) QK_TILE1(FL, R, 1) QK_TILE1(FL, R, 2) QK_TILE1(FL, R, 3) QK_TILE1(FL, R, 4)
+#define QK_TROW(FL, R) {qk_tile_##FL##_##R##_1, qk_tile_##FL##_##R##_2, qk_tile_##FL##_##R##_3, qk_tile_##FL##_##R##_4}
+#ifdef G4J_QK_512
+#define QK_TILES(FL) QK_TILES_R(FL, 1) QK_TILES_R(FL, 2) QK_TILES_R(FL, 3) QK_TILES_R(FL, 4)                      \
+    static const qk_tile_fn qk_tiles_##FL[QK_TR][QK_TC] = {QK_TROW(FL, 1), QK_TROW(FL, 2), QK_TROW(FL, 3), QK_TROW(FL, 4)};
+#else
+#define QK_TILES(FL) QK_TILES_R(FL, 1) QK_TILES_R(FL, 2)                                                          \
+    static const qk_tile_fn qk_tiles_##FL[QK_TR][QK_TC] = {QK_TROW(FL, 1), QK_TROW(FL, 2)};
+#endif
+QK_TILES(0)
+QK_TILES(1)
+QK_TILES(2)
+
+/* The gemm of one type. Columns in blocks of QK_CB and rows in blocks of QK_RB; per super-block, the rows of the
+ * block are decoded once, then every column tile of QK_TC columns runs over them in row groups of QK_TR, so the
+ * tile's activations and the decoded rows are L1 hits. A single column goes through T_dot (same arithmetic, no
+ * decode buffer). */
+#define QK_DEFINE_GEMM(T, BLOCK, FLAV)                                                                             \
+    static void gemm_##T(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,                \
+                         int64_t act_stride, int64_t nc, float *yout, int64_t y_stride) {                          \
+        const int64_t nb = n / G4J_QK_K;                                                                           \
+        if (nc == 1) {                                                                                             \
+            /* row after row: one sequential stream through the weights (several rows at once ran slower here, \
+             * their short streams defeat the prefetchers) */                                                      \
+            for (int64_t r = 0; r < nr; r++)                                                                       \
+                yout[r] = T##_dot(nb, (const BLOCK *)((const char *)w + r * row_bytes), (const g4j_block_q8_K *)acts); \
+            return;                                                                                                \
+        }                                                                                                          \
+        qk_dec dec[QK_RB];                                                                                         \
+        __m256 acc[QK_RB * QK_CB];                                                                                 \
+        __m256 accm[QK_CB / 4 * QK_RB / 2];                                                                        \
+        __m256 dmx[QK_RB / 2];                                                                                     \
+        float dyb[QK_CB] __attribute__((aligned(32)));                                                             \
+        for (int64_t c0 = 0; c0 < nc; c0 += QK_CB) {                                                               \
+            const int64_t cb = nc - c0 < QK_CB ? nc - c0 : QK_CB;                                                  \
+            const char *act0 = (const char *)acts + c0 * act_stride;                                               \
+            for (int64_t r0 = 0; r0 < nr; r0 += QK_RB) {                                                           \
+                const int rb = nr - r0 < QK_RB ? (int)(nr - r0) : QK_RB;                                           \
+                for (int i = 0; i < QK_RB * QK_CB; i++) acc[i] = _mm256_setzero_ps();                              \
+                for (int i = 0; i < QK_CB / 4 * QK_RB / 2; i++) accm[i] = _mm256_setzero_ps();                     \
+                for (int64_t b = 0; b < nb; b++) {                                                                 \
+                    for (int r = 0; r < rb; r += 2) {                                                              \
+                        T##_decode((const BLOCK *)((const char *)w + (r0 + r) * row_bytes) + b, &dec[r]);          \
+                        float m1 = 0.0f;                                                                           \
+                        if (r + 1 < rb) {                                                                          \
+                            T##_decode((const BLOCK *)((const char *)w + (r0 + r + 1) * row_bytes) + b, &dec[r + 1]); \
+                            m1 = dec[r + 1].dm;                                                                    \
+                        }                                                                                          \
+                        dmx[r / 2] = _mm256_setr_m128(_mm_set1_ps(dec[r].dm), _mm_set1_ps(m1));                    \
+                    }                                                                                              \
+                    for (int64_t c = 0; c < QK_CB; c++)                                                            \
+                        dyb[c] = c < cb ? ((const g4j_block_q8_K *)(act0 + c * act_stride))[b].d : 0.0f;           \
+                    for (int64_t c = 0; c < cb; c += QK_TC) {                                                      \
+                        const int cc = cb - c < QK_TC ? (int)(cb - c) : QK_TC;                                     \
+                        for (int r = 0; r < rb; r += QK_TR) {                                                      \
+                            const int rr = rb - r < QK_TR ? rb - r : QK_TR;                                        \
+                            qk_tiles_##FLAV[rr - 1][cc - 1](dec + r, act0 + c * act_stride, act_stride, b, dmx + r / 2, \
+                                                            dyb + c, acc + r * QK_CB + c,                          \
+                                                            accm + c / 4 * (QK_RB / 2) + r / 2);                   \
+                        }                                                                                          \
+                    }                                                                                              \
+                }                                                                                                  \
+                for (int64_t c = 0; c < cb; c++)                                                                   \
+                    for (int r = 0; r < rb; r++) {                                                                 \
+                        float lanes[8];                                                                            \
+                        _mm256_storeu_ps(lanes, accm[c / 4 * (QK_RB / 2) + r / 2]);                                \
+                        const float sum = qk_hsum_ps(acc[r * QK_CB + c]);                                          \
+                        yout[(c0 + c) * y_stride + r0 + r] = FLAV == 1 ? sum - lanes[4 * (r % 2) + c % 4] : sum;   \
+                    }                                                                                              \
+            }                                                                                                      \
+        }                                                                                                          \
+    }                                                                                                              \
+    static void vec_dot_##T(int64_t n, const void *x, const void *y, float *out) {                                 \
+        *out = T##_dot(n / G4J_QK_K, (const BLOCK *)x, (const g4j_block_q8_K *)y);                                \
+    }
+
+QK_DEFINE_GEMM(q2k, g4j_block_q2_K, 1)
+QK_DEFINE_GEMM(q3k, g4j_block_q3_K, 0)
+QK_DEFINE_GEMM(q4k, g4j_block_q4_K, 1)
+QK_DEFINE_GEMM(q5k, g4j_block_q5_K, 1)
+QK_DEFINE_GEMM(q6k, g4j_block_q6_K, 0)
+QK_DEFINE_GEMM(iq4xs, g4j_block_iq4_xs, 2)
+
+#define QK_TABLE                                                                                                   \
+    {                                                                                                              \
+        .vec_dot = {[G4J_TYPE_Q2_K] = vec_dot_q2k, [G4J_TYPE_Q3_K] = vec_dot_q3k, [G4J_TYPE_Q4_K] = vec_dot_q4k,  \
+                    [G4J_TYPE_Q5_K] = vec_dot_q5k, [G4J_TYPE_Q6_K] = vec_dot_q6k, [G4J_TYPE_IQ4_XS] = vec_dot_iq4xs}, \
+        .gemm = {[G4J_TYPE_Q2_K] = gemm_q2k, [G4J_TYPE_Q3_K] = gemm_q3k, [G4J_TYPE_Q4_K] = gemm_q4k,               \
+                 [G4J_TYPE_Q5_K] = gemm_q5k, [G4J_TYPE_Q6_K] = gemm_q6k, [G4J_TYPE_IQ4_XS] = gemm_iq4xs},         \
+    }
+
+#endif /* G4J_GEMM_QK_IMPL_H */
