@@ -650,6 +650,8 @@ static void test_attention(void) {
           "attention: a head range past n_head must be refused");
     CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 7, kv, kv, 8, 1, 0, 1, o, 8) == G4J_E_INVALID_ARGUMENT,
           "attention: a q stride below a token must be refused");
+}
+
 /* k-quant tiles (gemm_qk_*.c): matmat of every shape against vec_dot of each row and column, bit for bit, for
  * rows and batches 1..9 and 33 (edge tiles, row and column blocks), rows of 1, 3 and 10 super-blocks, padded
  * strides. */
