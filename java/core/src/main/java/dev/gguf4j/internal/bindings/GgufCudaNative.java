@@ -23,10 +23,10 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_CUDA_ABI_VERSION = (int)1L;
+    private static final int G4J_CUDA_ABI_VERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * #define G4J_CUDA_ABI_VERSION 1
+     * #define G4J_CUDA_ABI_VERSION 2
      * }
      */
     public static int G4J_CUDA_ABI_VERSION() {
@@ -379,6 +379,1337 @@ public class GgufCudaNative extends GgufCudaNative$shared {
                 traceDowncall("g4j_cuda_device_info_get", device, info);
             }
             return (int)mh$.invokeExact(device, info);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_ctx_create {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_ctx_create");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_ctx_create(int32_t device, g4j_cuda_ctx **out)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_ctx_create$descriptor() {
+        return g4j_cuda_ctx_create.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_ctx_create(int32_t device, g4j_cuda_ctx **out)
+     * }
+     */
+    public static MethodHandle g4j_cuda_ctx_create$handle() {
+        return g4j_cuda_ctx_create.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_ctx_create(int32_t device, g4j_cuda_ctx **out)
+     * }
+     */
+    public static MemorySegment g4j_cuda_ctx_create$address() {
+        return g4j_cuda_ctx_create.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_ctx_create(int32_t device, g4j_cuda_ctx **out)
+     * }
+     */
+    public static int g4j_cuda_ctx_create(int device, MemorySegment out) {
+        var mh$ = g4j_cuda_ctx_create.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_ctx_create", device, out);
+            }
+            return (int)mh$.invokeExact(device, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_ctx_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_ctx_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void g4j_cuda_ctx_destroy(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_ctx_destroy$descriptor() {
+        return g4j_cuda_ctx_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void g4j_cuda_ctx_destroy(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static MethodHandle g4j_cuda_ctx_destroy$handle() {
+        return g4j_cuda_ctx_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void g4j_cuda_ctx_destroy(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static MemorySegment g4j_cuda_ctx_destroy$address() {
+        return g4j_cuda_ctx_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void g4j_cuda_ctx_destroy(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static void g4j_cuda_ctx_destroy(MemorySegment ctx) {
+        var mh$ = g4j_cuda_ctx_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_ctx_destroy", ctx);
+            }
+            mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_mem_info {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_mem_info");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_mem_info(g4j_cuda_ctx *ctx, int64_t *free_bytes, int64_t *total_bytes)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_mem_info$descriptor() {
+        return g4j_cuda_mem_info.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_mem_info(g4j_cuda_ctx *ctx, int64_t *free_bytes, int64_t *total_bytes)
+     * }
+     */
+    public static MethodHandle g4j_cuda_mem_info$handle() {
+        return g4j_cuda_mem_info.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_mem_info(g4j_cuda_ctx *ctx, int64_t *free_bytes, int64_t *total_bytes)
+     * }
+     */
+    public static MemorySegment g4j_cuda_mem_info$address() {
+        return g4j_cuda_mem_info.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_mem_info(g4j_cuda_ctx *ctx, int64_t *free_bytes, int64_t *total_bytes)
+     * }
+     */
+    public static int g4j_cuda_mem_info(MemorySegment ctx, MemorySegment free_bytes, MemorySegment total_bytes) {
+        var mh$ = g4j_cuda_mem_info.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_mem_info", ctx, free_bytes, total_bytes);
+            }
+            return (int)mh$.invokeExact(ctx, free_bytes, total_bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_alloc {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_alloc");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_alloc(g4j_cuda_ctx *ctx, int64_t bytes, void **dev)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_alloc$descriptor() {
+        return g4j_cuda_alloc.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_alloc(g4j_cuda_ctx *ctx, int64_t bytes, void **dev)
+     * }
+     */
+    public static MethodHandle g4j_cuda_alloc$handle() {
+        return g4j_cuda_alloc.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_alloc(g4j_cuda_ctx *ctx, int64_t bytes, void **dev)
+     * }
+     */
+    public static MemorySegment g4j_cuda_alloc$address() {
+        return g4j_cuda_alloc.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_alloc(g4j_cuda_ctx *ctx, int64_t bytes, void **dev)
+     * }
+     */
+    public static int g4j_cuda_alloc(MemorySegment ctx, long bytes, MemorySegment dev) {
+        var mh$ = g4j_cuda_alloc.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_alloc", ctx, bytes, dev);
+            }
+            return (int)mh$.invokeExact(ctx, bytes, dev);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_free {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_free");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_free(g4j_cuda_ctx *ctx, void *dev)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_free$descriptor() {
+        return g4j_cuda_free.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_free(g4j_cuda_ctx *ctx, void *dev)
+     * }
+     */
+    public static MethodHandle g4j_cuda_free$handle() {
+        return g4j_cuda_free.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_free(g4j_cuda_ctx *ctx, void *dev)
+     * }
+     */
+    public static MemorySegment g4j_cuda_free$address() {
+        return g4j_cuda_free.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_free(g4j_cuda_ctx *ctx, void *dev)
+     * }
+     */
+    public static int g4j_cuda_free(MemorySegment ctx, MemorySegment dev) {
+        var mh$ = g4j_cuda_free.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_free", ctx, dev);
+            }
+            return (int)mh$.invokeExact(ctx, dev);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_upload {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_upload");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_upload(g4j_cuda_ctx *ctx, void *dev_dst, const void *host_src, int64_t bytes)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_upload$descriptor() {
+        return g4j_cuda_upload.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_upload(g4j_cuda_ctx *ctx, void *dev_dst, const void *host_src, int64_t bytes)
+     * }
+     */
+    public static MethodHandle g4j_cuda_upload$handle() {
+        return g4j_cuda_upload.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_upload(g4j_cuda_ctx *ctx, void *dev_dst, const void *host_src, int64_t bytes)
+     * }
+     */
+    public static MemorySegment g4j_cuda_upload$address() {
+        return g4j_cuda_upload.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_upload(g4j_cuda_ctx *ctx, void *dev_dst, const void *host_src, int64_t bytes)
+     * }
+     */
+    public static int g4j_cuda_upload(MemorySegment ctx, MemorySegment dev_dst, MemorySegment host_src, long bytes) {
+        var mh$ = g4j_cuda_upload.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_upload", ctx, dev_dst, host_src, bytes);
+            }
+            return (int)mh$.invokeExact(ctx, dev_dst, host_src, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_download {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_download");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_download(g4j_cuda_ctx *ctx, void *host_dst, const void *dev_src, int64_t bytes)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_download$descriptor() {
+        return g4j_cuda_download.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_download(g4j_cuda_ctx *ctx, void *host_dst, const void *dev_src, int64_t bytes)
+     * }
+     */
+    public static MethodHandle g4j_cuda_download$handle() {
+        return g4j_cuda_download.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_download(g4j_cuda_ctx *ctx, void *host_dst, const void *dev_src, int64_t bytes)
+     * }
+     */
+    public static MemorySegment g4j_cuda_download$address() {
+        return g4j_cuda_download.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_download(g4j_cuda_ctx *ctx, void *host_dst, const void *dev_src, int64_t bytes)
+     * }
+     */
+    public static int g4j_cuda_download(MemorySegment ctx, MemorySegment host_dst, MemorySegment dev_src, long bytes) {
+        var mh$ = g4j_cuda_download.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_download", ctx, host_dst, dev_src, bytes);
+            }
+            return (int)mh$.invokeExact(ctx, host_dst, dev_src, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_memset {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_memset");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_memset(g4j_cuda_ctx *ctx, void *dev, int32_t byte_value, int64_t bytes)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_memset$descriptor() {
+        return g4j_cuda_memset.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_memset(g4j_cuda_ctx *ctx, void *dev, int32_t byte_value, int64_t bytes)
+     * }
+     */
+    public static MethodHandle g4j_cuda_memset$handle() {
+        return g4j_cuda_memset.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_memset(g4j_cuda_ctx *ctx, void *dev, int32_t byte_value, int64_t bytes)
+     * }
+     */
+    public static MemorySegment g4j_cuda_memset$address() {
+        return g4j_cuda_memset.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_memset(g4j_cuda_ctx *ctx, void *dev, int32_t byte_value, int64_t bytes)
+     * }
+     */
+    public static int g4j_cuda_memset(MemorySegment ctx, MemorySegment dev, int byte_value, long bytes) {
+        var mh$ = g4j_cuda_memset.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_memset", ctx, dev, byte_value, bytes);
+            }
+            return (int)mh$.invokeExact(ctx, dev, byte_value, bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_synchronize {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_synchronize");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_synchronize(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_synchronize$descriptor() {
+        return g4j_cuda_synchronize.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_synchronize(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static MethodHandle g4j_cuda_synchronize$handle() {
+        return g4j_cuda_synchronize.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_synchronize(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static MemorySegment g4j_cuda_synchronize$address() {
+        return g4j_cuda_synchronize.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_synchronize(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static int g4j_cuda_synchronize(MemorySegment ctx) {
+        var mh$ = g4j_cuda_synchronize.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_synchronize", ctx);
+            }
+            return (int)mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_matmul {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_matmul");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_matmul(g4j_cuda_ctx *ctx, int32_t type, const void *w, int64_t rows, int64_t cols, int64_t row_bytes, int64_t n_tokens, const float *x, int64_t x_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_matmul$descriptor() {
+        return g4j_cuda_matmul.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_matmul(g4j_cuda_ctx *ctx, int32_t type, const void *w, int64_t rows, int64_t cols, int64_t row_bytes, int64_t n_tokens, const float *x, int64_t x_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static MethodHandle g4j_cuda_matmul$handle() {
+        return g4j_cuda_matmul.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_matmul(g4j_cuda_ctx *ctx, int32_t type, const void *w, int64_t rows, int64_t cols, int64_t row_bytes, int64_t n_tokens, const float *x, int64_t x_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static MemorySegment g4j_cuda_matmul$address() {
+        return g4j_cuda_matmul.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_matmul(g4j_cuda_ctx *ctx, int32_t type, const void *w, int64_t rows, int64_t cols, int64_t row_bytes, int64_t n_tokens, const float *x, int64_t x_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static int g4j_cuda_matmul(MemorySegment ctx, int type, MemorySegment w, long rows, long cols, long row_bytes, long n_tokens, MemorySegment x, long x_stride, MemorySegment y, long y_stride) {
+        var mh$ = g4j_cuda_matmul.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_matmul", ctx, type, w, rows, cols, row_bytes, n_tokens, x, x_stride, y, y_stride);
+            }
+            return (int)mh$.invokeExact(ctx, type, w, rows, cols, row_bytes, n_tokens, x, x_stride, y, y_stride);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_rms_norm {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_rms_norm");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rms_norm(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, const float *x, const float *weight, float eps, float *y)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_rms_norm$descriptor() {
+        return g4j_cuda_rms_norm.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rms_norm(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, const float *x, const float *weight, float eps, float *y)
+     * }
+     */
+    public static MethodHandle g4j_cuda_rms_norm$handle() {
+        return g4j_cuda_rms_norm.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rms_norm(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, const float *x, const float *weight, float eps, float *y)
+     * }
+     */
+    public static MemorySegment g4j_cuda_rms_norm$address() {
+        return g4j_cuda_rms_norm.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rms_norm(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, const float *x, const float *weight, float eps, float *y)
+     * }
+     */
+    public static int g4j_cuda_rms_norm(MemorySegment ctx, long n_tokens, long dim, MemorySegment x, MemorySegment weight, float eps, MemorySegment y) {
+        var mh$ = g4j_cuda_rms_norm.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_rms_norm", ctx, n_tokens, dim, x, weight, eps, y);
+            }
+            return (int)mh$.invokeExact(ctx, n_tokens, dim, x, weight, eps, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_add {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_add");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add(g4j_cuda_ctx *ctx, int64_t n, const float *a, const float *b, float *y)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_add$descriptor() {
+        return g4j_cuda_add.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add(g4j_cuda_ctx *ctx, int64_t n, const float *a, const float *b, float *y)
+     * }
+     */
+    public static MethodHandle g4j_cuda_add$handle() {
+        return g4j_cuda_add.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add(g4j_cuda_ctx *ctx, int64_t n, const float *a, const float *b, float *y)
+     * }
+     */
+    public static MemorySegment g4j_cuda_add$address() {
+        return g4j_cuda_add.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add(g4j_cuda_ctx *ctx, int64_t n, const float *a, const float *b, float *y)
+     * }
+     */
+    public static int g4j_cuda_add(MemorySegment ctx, long n, MemorySegment a, MemorySegment b, MemorySegment y) {
+        var mh$ = g4j_cuda_add.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_add", ctx, n, a, b, y);
+            }
+            return (int)mh$.invokeExact(ctx, n, a, b, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_add_bias {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_add_bias");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add_bias(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, float *x, const float *bias)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_add_bias$descriptor() {
+        return g4j_cuda_add_bias.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add_bias(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, float *x, const float *bias)
+     * }
+     */
+    public static MethodHandle g4j_cuda_add_bias$handle() {
+        return g4j_cuda_add_bias.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add_bias(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, float *x, const float *bias)
+     * }
+     */
+    public static MemorySegment g4j_cuda_add_bias$address() {
+        return g4j_cuda_add_bias.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_add_bias(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, float *x, const float *bias)
+     * }
+     */
+    public static int g4j_cuda_add_bias(MemorySegment ctx, long n_tokens, long dim, MemorySegment x, MemorySegment bias) {
+        var mh$ = g4j_cuda_add_bias.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_add_bias", ctx, n_tokens, dim, x, bias);
+            }
+            return (int)mh$.invokeExact(ctx, n_tokens, dim, x, bias);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_swiglu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_swiglu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_swiglu$descriptor() {
+        return g4j_cuda_swiglu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static MethodHandle g4j_cuda_swiglu$handle() {
+        return g4j_cuda_swiglu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static MemorySegment g4j_cuda_swiglu$address() {
+        return g4j_cuda_swiglu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static int g4j_cuda_swiglu(MemorySegment ctx, long n, MemorySegment gate, MemorySegment up, MemorySegment y) {
+        var mh$ = g4j_cuda_swiglu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_swiglu", ctx, n, gate, up, y);
+            }
+            return (int)mh$.invokeExact(ctx, n, gate, up, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_rope {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_rope");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_rope$descriptor() {
+        return g4j_cuda_rope.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * }
+     */
+    public static MethodHandle g4j_cuda_rope$handle() {
+        return g4j_cuda_rope.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * }
+     */
+    public static MemorySegment g4j_cuda_rope$address() {
+        return g4j_cuda_rope.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * }
+     */
+    public static int g4j_cuda_rope(MemorySegment ctx, int neox, long n_tokens, long n_heads, long head_dim, long n_rot, MemorySegment pos0, float freq_base, float freq_scale, MemorySegment freq_factors, MemorySegment x) {
+        var mh$ = g4j_cuda_rope.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_rope", ctx, neox, n_tokens, n_heads, head_dim, n_rot, pos0, freq_base, freq_scale, freq_factors, x);
+            }
+            return (int)mh$.invokeExact(ctx, neox, n_tokens, n_heads, head_dim, n_rot, pos0, freq_base, freq_scale, freq_factors, x);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_attention {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_attention");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_attention$descriptor() {
+        return g4j_cuda_attention.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * }
+     */
+    public static MethodHandle g4j_cuda_attention$handle() {
+        return g4j_cuda_attention.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * }
+     */
+    public static MemorySegment g4j_cuda_attention$address() {
+        return g4j_cuda_attention.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * }
+     */
+    public static int g4j_cuda_attention(MemorySegment ctx, int kv_type, long n_tokens, MemorySegment pos0, long n_ctx, long n_head, long n_head_kv, long head_dim, MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment k_cache, MemorySegment v_cache, float scale, MemorySegment out) {
+        var mh$ = g4j_cuda_attention.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_attention", ctx, kv_type, n_tokens, pos0, n_ctx, n_head, n_head_kv, head_dim, q, k, v, k_cache, v_cache, scale, out);
+            }
+            return (int)mh$.invokeExact(ctx, kv_type, n_tokens, pos0, n_ctx, n_head, n_head_kv, head_dim, q, k, v, k_cache, v_cache, scale, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_argmax {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_argmax");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_argmax(g4j_cuda_ctx *ctx, int64_t n, const float *x, int32_t *out)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_argmax$descriptor() {
+        return g4j_cuda_argmax.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_argmax(g4j_cuda_ctx *ctx, int64_t n, const float *x, int32_t *out)
+     * }
+     */
+    public static MethodHandle g4j_cuda_argmax$handle() {
+        return g4j_cuda_argmax.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_argmax(g4j_cuda_ctx *ctx, int64_t n, const float *x, int32_t *out)
+     * }
+     */
+    public static MemorySegment g4j_cuda_argmax$address() {
+        return g4j_cuda_argmax.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_argmax(g4j_cuda_ctx *ctx, int64_t n, const float *x, int32_t *out)
+     * }
+     */
+    public static int g4j_cuda_argmax(MemorySegment ctx, long n, MemorySegment x, MemorySegment out) {
+        var mh$ = g4j_cuda_argmax.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_argmax", ctx, n, x, out);
+            }
+            return (int)mh$.invokeExact(ctx, n, x, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_graph_begin {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_graph_begin");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_begin(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_graph_begin$descriptor() {
+        return g4j_cuda_graph_begin.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_begin(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static MethodHandle g4j_cuda_graph_begin$handle() {
+        return g4j_cuda_graph_begin.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_begin(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static MemorySegment g4j_cuda_graph_begin$address() {
+        return g4j_cuda_graph_begin.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_begin(g4j_cuda_ctx *ctx)
+     * }
+     */
+    public static int g4j_cuda_graph_begin(MemorySegment ctx) {
+        var mh$ = g4j_cuda_graph_begin.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_graph_begin", ctx);
+            }
+            return (int)mh$.invokeExact(ctx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_graph_end {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_graph_end");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_end(g4j_cuda_ctx *ctx, g4j_cuda_graph **out)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_graph_end$descriptor() {
+        return g4j_cuda_graph_end.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_end(g4j_cuda_ctx *ctx, g4j_cuda_graph **out)
+     * }
+     */
+    public static MethodHandle g4j_cuda_graph_end$handle() {
+        return g4j_cuda_graph_end.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_end(g4j_cuda_ctx *ctx, g4j_cuda_graph **out)
+     * }
+     */
+    public static MemorySegment g4j_cuda_graph_end$address() {
+        return g4j_cuda_graph_end.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_end(g4j_cuda_ctx *ctx, g4j_cuda_graph **out)
+     * }
+     */
+    public static int g4j_cuda_graph_end(MemorySegment ctx, MemorySegment out) {
+        var mh$ = g4j_cuda_graph_end.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_graph_end", ctx, out);
+            }
+            return (int)mh$.invokeExact(ctx, out);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_graph_launch {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_graph_launch");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_launch(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_graph_launch$descriptor() {
+        return g4j_cuda_graph_launch.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_launch(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static MethodHandle g4j_cuda_graph_launch$handle() {
+        return g4j_cuda_graph_launch.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_launch(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static MemorySegment g4j_cuda_graph_launch$address() {
+        return g4j_cuda_graph_launch.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_graph_launch(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static int g4j_cuda_graph_launch(MemorySegment ctx, MemorySegment graph) {
+        var mh$ = g4j_cuda_graph_launch.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_graph_launch", ctx, graph);
+            }
+            return (int)mh$.invokeExact(ctx, graph);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_graph_destroy {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.ofVoid(
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_graph_destroy");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * void g4j_cuda_graph_destroy(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_graph_destroy$descriptor() {
+        return g4j_cuda_graph_destroy.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * void g4j_cuda_graph_destroy(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static MethodHandle g4j_cuda_graph_destroy$handle() {
+        return g4j_cuda_graph_destroy.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * void g4j_cuda_graph_destroy(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static MemorySegment g4j_cuda_graph_destroy$address() {
+        return g4j_cuda_graph_destroy.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * void g4j_cuda_graph_destroy(g4j_cuda_ctx *ctx, g4j_cuda_graph *graph)
+     * }
+     */
+    public static void g4j_cuda_graph_destroy(MemorySegment ctx, MemorySegment graph) {
+        var mh$ = g4j_cuda_graph_destroy.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_graph_destroy", ctx, graph);
+            }
+            mh$.invokeExact(ctx, graph);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
