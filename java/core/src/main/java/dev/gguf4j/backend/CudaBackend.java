@@ -52,6 +52,11 @@ public final class CudaBackend implements Backend {
         return Holder.INSTANCE;
     }
 
+    /** The library facade (device contexts: {@link CudaAccelerator}). */
+    public NativeCuda library() {
+        return lib;
+    }
+
     public List<NativeCuda.Device> devices() {
         return lib.devices();
     }
