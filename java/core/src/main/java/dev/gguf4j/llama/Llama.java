@@ -1,8 +1,13 @@
 package dev.gguf4j.llama;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.Accelerator;
+import dev.gguf4j.backend.Accelerators;
 import dev.gguf4j.backend.Backend;
+import dev.gguf4j.backend.BackendUnavailableException;
 import dev.gguf4j.backend.Backends;
+import dev.gguf4j.backend.DeviceMemory;
+import dev.gguf4j.backend.DeviceOutOfMemoryException;
 import dev.gguf4j.gguf.GgufMetadata;
 import dev.gguf4j.sampling.Sampler;
 import dev.gguf4j.sampling.SamplingParams;
@@ -16,7 +21,9 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Spliterators;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -44,8 +51,12 @@ public final class Llama implements AutoCloseable {
     private final int contextLength;
     private final String name;
     private final long loadNanos;
+    private final OffloadPlan offloadPlan;
+    private final DeviceWeights deviceWeights; // null: CPU only
+    private static final AtomicBoolean NO_GPU_LOGGED = new AtomicBoolean();
 
-    private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos) {
+    private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos,
+            Supplier<Accelerators.Probe> probe) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.options = options;
@@ -62,15 +73,113 @@ public final class Llama implements AutoCloseable {
             contextLength = trained;
         }
         this.name = model.file().metadata().findString("general.name").orElse(model.file().source());
+        OffloadPlan.Sizes sizes = offloadSizes(model.config(), model, contextLength, options.kvType(), deviceStep());
+        int req = options.gpuLayers();
+        if (req == 0) {
+            offloadPlan = OffloadPlan.cpu(0, sizes, "gpuLayers 0");
+            deviceWeights = null;
+            return;
+        }
+        Accelerators.Probe p = probe.get();
+        if (p.accelerator().isEmpty()) {
+            if (req != LlamaOptions.GPU_LAYERS_AUTO) {
+                throw new BackendUnavailableException("gpuLayers=" + req + " asks for GPU offload, but there is no"
+                        + " usable GPU: " + p.reason() + " (use gpuLayers 0, or auto, which runs on the CPU when there"
+                        + " is no GPU)", null);
+            }
+            if (NO_GPU_LOGGED.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.INFO, "gguf4j: gpuLayers auto: no usable GPU, running on the CPU: " + p.reason());
+            }
+            offloadPlan = OffloadPlan.cpu(req, sizes, "no usable GPU: " + p.reason());
+            deviceWeights = null;
+            return;
+        }
+        Accelerator acc = p.accelerator().get();
+        String device = acc.name() + " device";
+        DeviceMemory memory = acc.memory();
+        int typeLimit = typeLimit(model, acc);
+        OffloadPlan plan = OffloadPlan.plan(req, sizes, memory, OffloadPlan.DEFAULT_MARGIN, typeLimit, device);
+        if (plan.gpuLayers() > typeLimit) {
+            throw new Gguf4jException("gpuLayers=" + req + ": " + typeProblem(model, acc) + "; gpuLayers=" + typeLimit
+                    + " would run (the layers above it)");
+        }
+        LOG.log(System.Logger.Level.INFO, "gguf4j: " + plan.summary() + " [" + acc.description() + "]");
+        offloadPlan = plan;
+        if (!plan.offloads()) {
+            deviceWeights = null;
+            return;
+        }
+        try {
+            deviceWeights = DeviceWeights.upload(model, acc, plan);
+        } catch (DeviceOutOfMemoryException e) {
+            int fit = Math.min(sizes.largestFitting(memory.freeBytes() - OffloadPlan.DEFAULT_MARGIN,
+                    sizes.layers() + 1), typeLimit);
+            throw OffloadPlan.outOfMemory(req, plan.gpuLayers(), sizes, e.what(), e.requestedBytes(),
+                    memory.freeBytes(), fit, device, e);
+        }
     }
 
-    /** Memory-maps and checks the model and its tokenizer. */
+    /** Tokens per device step: the batch size, at most the context. */
+    private int deviceStep() {
+        return Math.max(1, Math.min(options.batchSize(), contextLength));
+    }
+
+    /** What each part of the model needs in device memory, for one session of {@code contextLength}. */
+    static OffloadPlan.Sizes offloadSizes(LlamaConfig c, LlamaModel model, int contextLength, LlamaSession.KvType kv,
+            int maxTokens) {
+        long[] layers = new long[c.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = DeviceWeights.layerBytes(model.layer(l));
+        }
+        return new OffloadPlan.Sizes(layers, DeviceWeights.bytes(model.output()) + 4L * c.dim(),
+                DeviceLayers.kvBytesPerLayer(c, contextLength, kv), DeviceLayers.scratchBytes(c, maxTokens),
+                DeviceLayers.outputScratchBytes(c, maxTokens));
+    }
+
+    /** The most GPU layers (0 .. layers + 1) whose weight types all have device kernels, counted from the top. */
+    private static int typeLimit(LlamaModel model, Accelerator acc) {
+        int n = model.config().layers();
+        int ok = 0;
+        for (int l = n - 1; l >= 0 && layerSupported(model.layer(l), acc); l--) {
+            ok++;
+        }
+        return ok == n && acc.supports(model.output().type()) ? n + 1 : ok;
+    }
+
+    private static boolean layerSupported(LlamaModel.Layer w, Accelerator acc) {
+        for (Weight x : new Weight[] {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()}) {
+            if (!acc.supports(x.type())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String typeProblem(LlamaModel model, Accelerator acc) {
+        for (int l = model.config().layers() - 1; l >= 0; l--) {
+            LlamaModel.Layer w = model.layer(l);
+            for (Weight x : new Weight[] {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()}) {
+                if (!acc.supports(x.type())) {
+                    return x.name() + " is " + x.type() + ", which the " + acc.name() + " device has no matmul for";
+                }
+            }
+        }
+        return model.output().name() + " is " + model.output().type() + ", which the " + acc.name()
+                + " device has no matmul for";
+    }
+
+    /** Memory-maps and checks the model and its tokenizer; uploads the GPU layers ({@link LlamaOptions#gpuLayers}). */
     public static Llama load(Path path, LlamaOptions options) throws IOException {
+        return load(path, options, Accelerators::probe);
+    }
+
+    /** {@link #load} with the accelerator from {@code probe} (tests: the host accelerator). */
+    static Llama load(Path path, LlamaOptions options, Supplier<Accelerators.Probe> probe) throws IOException {
         long t0 = System.nanoTime();
         LlamaModel m = LlamaModel.load(path);
         try {
             Tokenizer t = Tokenizer.fromMetadata(m.file().metadata());
-            return new Llama(m, t, options, System.nanoTime() - t0);
+            return new Llama(m, t, options, System.nanoTime() - t0, probe);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -95,6 +204,11 @@ public final class Llama implements AutoCloseable {
 
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** Where the layers run: the GPU layer count in effect and why, the memory plan. */
+    public OffloadPlan offloadPlan() {
+        return offloadPlan;
     }
 
     /** The backend the matrix products run on. */
@@ -122,7 +236,27 @@ public final class Llama implements AutoCloseable {
 
     /** A fresh session (own KV cache) to evaluate tokens and read logits. Close it when done. */
     public LlamaSession newSession() {
-        return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType());
+        if (deviceWeights == null) {
+            return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType());
+        }
+        try {
+            return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType(),
+                    deviceWeights, deviceStep());
+        } catch (DeviceOutOfMemoryException e) {
+            throw new DeviceOutOfMemoryException("a new session's KV cache and activations do not fit the "
+                    + deviceWeights.accelerator().name() + " device: " + e.getMessage() + "; each session needs "
+                    + DeviceOutOfMemoryException.mib(offloadPlan.needBytes() - weightsBytes()) + " there with gpuLayers="
+                    + offloadPlan.gpuLayers() + ": close other sessions, or load with fewer gpuLayers or a shorter"
+                    + " context", e.what(), e.requestedBytes(), e.freeBytes(), java.util.OptionalInt.empty(), e);
+        }
+    }
+
+    private long weightsBytes() {
+        OffloadPlan.Sizes s = offloadPlan.sizes();
+        int n = s.layers();
+        int g = offloadPlan.gpuLayers();
+        return s.need(g) - s.scratchBytes() - (long) Math.min(g, n) * s.kvBytesPerLayer()
+                - (g > n ? s.outputScratchBytes() : 0);
     }
 
     /** Generates a completion of {@code prompt}. */
@@ -328,6 +462,9 @@ public final class Llama implements AutoCloseable {
 
     @Override
     public void close() {
+        if (deviceWeights != null) {
+            deviceWeights.close();
+        }
         model.close();
     }
 

@@ -2,6 +2,7 @@ package dev.gguf4j.llama;
 
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.backend.Backend;
+import dev.gguf4j.backend.CpuMath;
 import dev.gguf4j.quant.Codecs;
 
 /**
@@ -19,6 +20,10 @@ import dev.gguf4j.quant.Codecs;
  *     xb = rmsnorm(x) * ffn_norm;  hb[ff] = silu(Wgate xb) * (Wup xb);  x += Wdown hb
  *   logits[vocab] = Woutput (rmsnorm(x) * output_norm)
  * </pre>
+ *
+ * <p>With GPU layers ({@link OffloadPlan}), layers [0, firstDeviceLayer) run here as above, then
+ * {@link DeviceLayers} runs the rest on the device (and the output layer when the plan puts it there): x goes up
+ * once and comes back once per step, as hidden states or as logits.
  */
 public final class LlamaSession implements AutoCloseable {
     /** KV cache element type. */
@@ -52,9 +57,22 @@ public final class LlamaSession implements AutoCloseable {
     private final Weight[][] gateUpWeights;  // [layer] {wgate, wup}
     private final float[][] qkv;             // {q, k, v}
     private final float[][] gateUp;          // {hb, hb2}
+    private final float[][] x1;              // {x}: one token's hidden state for the device step
+    private final float[][] logits1;         // {logits}
+    private final DeviceLayers device;       // null: everything on the CPU
+    private final int deviceFrom;            // first layer on the device (layers() when none)
     private int position;
 
     public LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType) {
+        this(model, backend, contextLength, threads, kvType, null, 0);
+    }
+
+    /**
+     * A session whose layers from {@code offload.firstLayer()} on (and the output layer if the plan says so) run
+     * on the device, up to {@code maxDeviceTokens} tokens per device step; {@code offload} null = CPU only.
+     */
+    LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType,
+            DeviceWeights offload, int maxDeviceTokens) {
         this.model = model;
         this.c = model.config();
         if (contextLength < 1) {
@@ -89,17 +107,36 @@ public final class LlamaSession implements AutoCloseable {
             throw new Gguf4jException("KV cache of " + contextLength + " x " + c.kvDim() + " exceeds one array; use a"
                     + " shorter context");
         }
+        // the CPU's layers [0, deviceFrom) keep their cache here; the device layers' cache is in device memory
+        this.deviceFrom = offload == null ? c.layers() : offload.firstLayer();
         if (kvType == KvType.F16) {
-            keyCache16 = new short[c.layers()][(int) cacheFloats];
-            valueCache16 = new short[c.layers()][(int) cacheFloats];
+            keyCache16 = new short[c.layers()][];
+            valueCache16 = new short[c.layers()][];
+            for (int l = 0; l < deviceFrom; l++) {
+                keyCache16[l] = new short[(int) cacheFloats];
+                valueCache16[l] = new short[(int) cacheFloats];
+            }
             keyCache32 = valueCache32 = null;
         } else {
-            keyCache32 = new float[c.layers()][(int) cacheFloats];
-            valueCache32 = new float[c.layers()][(int) cacheFloats];
+            keyCache32 = new float[c.layers()][];
+            valueCache32 = new float[c.layers()][];
+            for (int l = 0; l < deviceFrom; l++) {
+                keyCache32[l] = new float[(int) cacheFloats];
+                valueCache32[l] = new float[(int) cacheFloats];
+            }
             keyCache16 = valueCache16 = null;
         }
-        // ggml: theta_scale = powf(base, -2.0f/n_dims); theta starts at pos and is multiplied by it per pair
-        thetaScale = (float) Math.pow(c.ropeTheta(), -2.0f / c.ropeDim());
+        thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
+        x1 = new float[][] {x};
+        logits1 = new float[][] {logits};
+        try {
+            this.device = offload == null ? null : new DeviceLayers(offload, c, contextLength, kvType,
+                    Math.max(1, Math.min(maxDeviceTokens, contextLength)));
+        } catch (RuntimeException e) {
+            matmul.close();
+            pool.close();
+            throw e;
+        }
     }
 
     public int position() {
@@ -135,91 +172,51 @@ public final class LlamaSession implements AutoCloseable {
         int dim = c.dim();
         var emb = model.tokenEmbedding();
         Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, dim);
-
-        for (int l = 0; l < c.layers(); l++) {
-            LlamaModel.Layer w = model.layer(l);
-            rmsnorm(xb, x, w.attnNorm(), dim);
-            matmul.apply(qkvWeights[l], xb, qkv);
-            addBias(q, w.bq());
-            addBias(k, w.bk());
-            addBias(v, w.bv());
-            rope(q, c.heads(), pos);
-            rope(k, c.kvHeads(), pos);
-            storeKv(l, pos, k, v);
-
-            attend(l, pos, q, xb);
-            matmul.apply(w.wo(), xb, xb2);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb2[i];
-            }
-
-            rmsnorm(xb, x, w.ffnNorm(), dim);
-            matmul.apply(gateUpWeights[l], xb, gateUp);
-            for (int i = 0; i < c.ffDim(); i++) {
-                float g = hb[i];
-                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
-            }
-            matmul.apply(w.wDown(), hb, xb);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb[i];
-            }
+        for (int l = 0; l < deviceFrom; l++) {
+            layer(l, pos);
         }
-        rmsnorm(xb, x, model.outputNorm(), dim);
-        matmul.apply(model.output(), xb, logits);
+        boolean logitsDone = device != null && device.run(x1, 1, pos, 0, logits1);
+        if (!logitsDone) {
+            rmsnorm(xb, x, model.outputNorm(), dim);
+            matmul.apply(model.output(), xb, logits);
+        }
         position++;
         return logits;
     }
 
-    /**
-     * Attention of one token at {@code pos} over the cache [0, pos], as ggml computes it with an F16 cache: q is
-     * rounded to f16 for K.q (F16 x F16 dot, F32 sums), softmax in F32 with a double sum, probabilities rounded
-     * to f16 for the V product. {@code q} [dim] is modified; the result goes to {@code out} [dim].
-     */
-    private void attend(int l, int pos, float[] q, float[] out) {
-        int headDim = c.headDim();
-        int kvDim = c.kvDim();
-        int groups = c.heads() / c.kvHeads();
-        float scale = (float) (1.0 / Math.sqrt(headDim));
-        boolean f16 = kvType == KvType.F16;
-        for (int h = 0; h < c.heads(); h++) {
-            int qOff = h * headDim;
-            int kvOff = (h / groups) * headDim;
-            if (f16) {
-                for (int i = 0; i < headDim; i++) {
-                    q[qOff + i] = Float.float16ToFloat(Float.floatToFloat16(q[qOff + i]));
-                }
-            }
-            float max = Float.NEGATIVE_INFINITY;
-            for (int t = 0; t <= pos; t++) {
-                float s = 0;
-                int base = t * kvDim + kvOff;
-                for (int i = 0; i < headDim; i++) {
-                    s += q[qOff + i] * key(l, base + i);
-                }
-                s *= scale;
-                att[t] = s;
-                max = Math.max(max, s);
-            }
-            double sum = 0;
-            for (int t = 0; t <= pos; t++) {
-                att[t] = (float) Math.exp(att[t] - max);
-                sum += att[t];
-            }
-            float inv = (float) (1.0 / sum);
-            for (int t = 0; t <= pos; t++) {
-                att[t] *= inv;
-                if (f16) {
-                    att[t] = Float.float16ToFloat(Float.floatToFloat16(att[t]));
-                }
-            }
-            for (int i = 0; i < headDim; i++) {
-                float acc = 0;
-                for (int t = 0; t <= pos; t++) {
-                    acc += att[t] * value(l, t * kvDim + kvOff + i);
-                }
-                out[qOff + i] = acc;
-            }
+    /** Layer {@code l} on the CPU for the token at {@code pos}: x is updated in place. */
+    private void layer(int l, int pos) {
+        int dim = c.dim();
+        LlamaModel.Layer w = model.layer(l);
+        rmsnorm(xb, x, w.attnNorm(), dim);
+        matmul.apply(qkvWeights[l], xb, qkv);
+        addBias(q, w.bq());
+        addBias(k, w.bk());
+        addBias(v, w.bv());
+        rope(q, c.heads(), pos);
+        rope(k, c.kvHeads(), pos);
+        storeKv(l, pos, k, v);
+
+        attend(l, pos, q, xb);
+        matmul.apply(w.wo(), xb, xb2);
+        for (int i = 0; i < dim; i++) {
+            x[i] += xb2[i];
         }
+
+        rmsnorm(xb, x, w.ffnNorm(), dim);
+        matmul.apply(gateUpWeights[l], xb, gateUp);
+        CpuMath.swiglu(hb, 0, hb2, 0, hb, 0, c.ffDim());
+        matmul.apply(w.wDown(), hb, xb);
+        for (int i = 0; i < dim; i++) {
+            x[i] += xb[i];
+        }
+    }
+
+    /** Attention of the token at {@code pos} over layer l's cache (see {@link CpuMath#attend}); q is modified. */
+    private void attend(int l, int pos, float[] q, float[] out) {
+        CpuMath.attend(pos, q, 0, out, 0, c.heads(), c.kvHeads(), c.headDim(), (float) (1.0 / Math.sqrt(c.headDim())),
+                keyCache16 == null ? null : keyCache16[l], valueCache16 == null ? null : valueCache16[l],
+                keyCache32 == null ? null : keyCache32[l], valueCache32 == null ? null : valueCache32[l], att);
     }
 
     // batch buffers, [token][...], grown on demand
@@ -261,100 +258,100 @@ public final class LlamaSession implements AutoCloseable {
                 throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + c.vocab() + ")");
             }
         }
+        if (device != null && n > device.maxTokens()) {
+            return forwardInDeviceSizedBatches(tokens, allLogits);
+        }
         ensureBatch(n);
         int dim = c.dim();
         var emb = model.tokenEmbedding();
         for (int b = 0; b < n; b++) {
             Codecs.of(emb.type()).dequantize(emb.data(), (long) tokens[b] * emb.rowBytes(), bx[b], 0, dim);
         }
-        for (int l = 0; l < c.layers(); l++) {
-            LlamaModel.Layer w = model.layer(l);
-            for (int b = 0; b < n; b++) {
-                rmsnorm(bxb[b], bx[b], w.attnNorm(), dim);
-            }
-            matmul.applyBatch(qkvWeights[l], bxb, n, bqkv);
-            for (int b = 0; b < n; b++) {
-                float[] bq = bqkv[0][b];
-                float[] bk = bqkv[1][b];
-                float[] bv = bqkv[2][b];
-                addBias(bq, w.bq());
-                addBias(bk, w.bk());
-                addBias(bv, w.bv());
-                rope(bq, c.heads(), position + b);
-                rope(bk, c.kvHeads(), position + b);
-                storeKv(l, position + b, bk, bv);
-            }
-            for (int b = 0; b < n; b++) {
-                attend(l, position + b, bqkv[0][b], bxb[b]);
-            }
-            matmul.applyBatch(new Weight[] {w.wo()}, bxb, n, bout);
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < dim; i++) {
-                    bx[b][i] += bxb2[b][i];
-                }
-                rmsnorm(bxb[b], bx[b], w.ffnNorm(), dim);
-            }
-            matmul.applyBatch(gateUpWeights[l], bxb, n, bgateUp);
-            for (int b = 0; b < n; b++) {
-                float[] g = bgateUp[0][b];
-                float[] u = bgateUp[1][b];
-                for (int i = 0; i < c.ffDim(); i++) {
-                    g[i] = g[i] / (1.0f + (float) Math.exp(-g[i])) * u[i];
-                }
-            }
-            matmul.applyBatch(new Weight[] {w.wDown()}, bgateUp[0], n, bout);
-            for (int b = 0; b < n; b++) {
-                for (int i = 0; i < dim; i++) {
-                    bx[b][i] += bxb2[b][i];
-                }
-            }
+        for (int l = 0; l < deviceFrom; l++) {
+            batchLayer(l, n);
         }
-        position += n;
         int first = allLogits ? 0 : n - 1;
         int count = n - first;
-        float[][] normed = new float[count][];
         float[][] out = new float[count][c.vocab()];
-        for (int b = 0; b < count; b++) {
-            normed[b] = new float[dim];
-            rmsnorm(normed[b], bx[first + b], model.outputNorm(), dim);
+        boolean logitsDone = device != null && device.run(bx, n, position, first, out);
+        if (!logitsDone) {
+            float[][] normed = new float[count][];
+            for (int b = 0; b < count; b++) {
+                normed[b] = new float[dim];
+                rmsnorm(normed[b], bx[first + b], model.outputNorm(), dim);
+            }
+            matmul.applyBatch(new Weight[] {model.output()}, normed, count, new float[][][] {out});
         }
-        matmul.applyBatch(new Weight[] {model.output()}, normed, count, new float[][][] {out});
+        position += n;
         return out;
     }
 
-    private void storeKv(int l, int pos, float[] k, float[] v) {
-        int kvDim = c.kvDim();
-        int base = pos * kvDim;
-        if (kvType == KvType.F16) {
-            for (int i = 0; i < kvDim; i++) {
-                keyCache16[l][base + i] = Float.floatToFloat16(k[i]);
-                valueCache16[l][base + i] = Float.floatToFloat16(v[i]);
+    /** Layer {@code l} on the CPU for the batch's {@code n} tokens at position.. position + n - 1. */
+    private void batchLayer(int l, int n) {
+        int dim = c.dim();
+        LlamaModel.Layer w = model.layer(l);
+        for (int b = 0; b < n; b++) {
+            rmsnorm(bxb[b], bx[b], w.attnNorm(), dim);
+        }
+        matmul.applyBatch(qkvWeights[l], bxb, n, bqkv);
+        for (int b = 0; b < n; b++) {
+            float[] bq = bqkv[0][b];
+            float[] bk = bqkv[1][b];
+            float[] bv = bqkv[2][b];
+            addBias(bq, w.bq());
+            addBias(bk, w.bk());
+            addBias(bv, w.bv());
+            rope(bq, c.heads(), position + b);
+            rope(bk, c.kvHeads(), position + b);
+            storeKv(l, position + b, bk, bv);
+        }
+        for (int b = 0; b < n; b++) {
+            attend(l, position + b, bqkv[0][b], bxb[b]);
+        }
+        matmul.applyBatch(new Weight[] {w.wo()}, bxb, n, bout);
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < dim; i++) {
+                bx[b][i] += bxb2[b][i];
             }
+            rmsnorm(bxb[b], bx[b], w.ffnNorm(), dim);
+        }
+        matmul.applyBatch(gateUpWeights[l], bxb, n, bgateUp);
+        for (int b = 0; b < n; b++) {
+            CpuMath.swiglu(bgateUp[0][b], 0, bgateUp[1][b], 0, bgateUp[0][b], 0, c.ffDim());
+        }
+        matmul.applyBatch(new Weight[] {w.wDown()}, bgateUp[0], n, bout);
+        for (int b = 0; b < n; b++) {
+            for (int i = 0; i < dim; i++) {
+                bx[b][i] += bxb2[b][i];
+            }
+        }
+    }
+
+    /** A batch larger than the device's step, as consecutive batches the device takes. */
+    private float[][] forwardInDeviceSizedBatches(int[] tokens, boolean allLogits) {
+        int step = device.maxTokens();
+        float[][] all = allLogits ? new float[tokens.length][] : null;
+        float[][] last = null;
+        for (int from = 0; from < tokens.length; from += step) {
+            int to = Math.min(tokens.length, from + step);
+            last = forwardBatch(java.util.Arrays.copyOfRange(tokens, from, to), allLogits);
+            if (allLogits) {
+                System.arraycopy(last, 0, all, from, last.length);
+            }
+        }
+        return allLogits ? all : last;
+    }
+
+    private void storeKv(int l, int pos, float[] k, float[] v) {
+        if (kvType == KvType.F16) {
+            CpuMath.storeKv(k, 0, v, 0, pos, c.kvDim(), keyCache16[l], valueCache16[l], null, null);
         } else {
-            System.arraycopy(k, 0, keyCache32[l], base, kvDim);
-            System.arraycopy(v, 0, valueCache32[l], base, kvDim);
+            CpuMath.storeKv(k, 0, v, 0, pos, c.kvDim(), null, null, keyCache32[l], valueCache32[l]);
         }
     }
 
-    private float key(int l, int i) {
-        return kvType == KvType.F16 ? Float.float16ToFloat(keyCache16[l][i]) : keyCache32[l][i];
-    }
-
-    private float value(int l, int i) {
-        return kvType == KvType.F16 ? Float.float16ToFloat(valueCache16[l][i]) : valueCache32[l][i];
-    }
-
-    /** out = (x * 1/sqrt(mean(x^2) + eps)) * weight, in ggml_rms_norm's and ggml_mul's float operations. */
     private void rmsnorm(float[] out, float[] in, float[] weight, int n) {
-        double ss = 0; // ggml: float squares summed in ggml_float (double)
-        for (int i = 0; i < n; i++) {
-            ss += in[i] * in[i];
-        }
-        float mean = (float) (ss / n);
-        float s = 1.0f / (float) Math.sqrt(mean + c.rmsEps());
-        for (int i = 0; i < n; i++) {
-            out[i] = in[i] * s * weight[i];
-        }
+        CpuMath.rmsNorm(out, 0, in, 0, weight, n, c.rmsEps());
     }
 
     private static void addBias(float[] v, float[] b) {
@@ -367,26 +364,19 @@ public final class LlamaSession implements AutoCloseable {
 
     /** Rotates each head's first ropeDim dimensions: adjacent pairs (llama) or i, i+d/2 (NEOX). */
     private void rope(float[] vec, int heads, int pos) {
-        int headDim = c.headDim();
-        int half = c.ropeDim() / 2;
-        for (int h = 0; h < heads; h++) {
-            int off = h * headDim;
-            float theta = pos;
-            for (int i = 0; i < half; i++, theta *= thetaScale) {
-                float cos = (float) Math.cos(theta);
-                float sin = (float) Math.sin(theta);
-                int a = c.ropeNeox() ? off + i : off + 2 * i;
-                int b = c.ropeNeox() ? off + i + half : off + 2 * i + 1;
-                float x0 = vec[a];
-                float x1 = vec[b];
-                vec[a] = x0 * cos - x1 * sin;
-                vec[b] = x0 * sin + x1 * cos;
-            }
-        }
+        CpuMath.rope(vec, 0, heads, c.headDim(), c.ropeDim(), c.ropeNeox(), pos, thetaScale, 1.0f, null);
+    }
+
+    /** Whether this session runs layers on a device. */
+    public boolean offloaded() {
+        return device != null;
     }
 
     @Override
     public void close() {
+        if (device != null) {
+            device.close();
+        }
         matmul.close();
         pool.close();
     }

@@ -1,0 +1,179 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.backend.DeviceBuffer;
+import dev.gguf4j.backend.DeviceContext;
+import dev.gguf4j.types.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A session's side of the offload: its device context, activation buffers and the KV cache of the offloaded
+ * layers, and the device half of the forward pass. One step: the hidden states (and the position) go up in one
+ * upload, layers [firstLayer, layers) run on the device, then either the logits (output layer on the device) or
+ * the hidden states come back in one download.
+ */
+final class DeviceLayers implements AutoCloseable {
+    /** The io buffer holds the first position (an int32) at 0 and the hidden states [tokens][dim] from here. */
+    private static final long HIDDEN_OFFSET = 256;
+
+    private final DeviceWeights weights;
+    private final LlamaConfig c;
+    private final int contextLength;
+    private final int maxTokens;
+    private final GgmlType kvType;
+    private final float attentionScale;
+    private final DeviceContext ctx;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment staging;
+    private final DeviceBuffer io;
+    private final DeviceBuffer pos0;
+    private final DeviceBuffer x;
+    private final DeviceBuffer xb;
+    private final DeviceBuffer xb2;
+    private final DeviceBuffer q;
+    private final DeviceBuffer k;
+    private final DeviceBuffer v;
+    private final DeviceBuffer hb;
+    private final DeviceBuffer hb2;
+    private final DeviceBuffer logits;
+    private final DeviceBuffer[] keyCache;
+    private final DeviceBuffer[] valueCache;
+
+    /** Activation bytes a session needs on the device for up to {@code maxTokens} tokens per step. */
+    static long scratchBytes(LlamaConfig c, int maxTokens) {
+        long perToken = 3L * c.dim() + 2L * c.kvDim() + 2L * c.ffDim(); // x, xb, xb2, q / k, v / hb, hb2
+        // plus the device library's own scratch (8-bit activations for integer dot products): an estimate
+        return HIDDEN_OFFSET + 4L * maxTokens * (perToken + c.dim()) + 2L * maxTokens * Math.max(c.dim(), c.ffDim());
+    }
+
+    /** Extra bytes when the output layer is on the device: the logits, and the argmax result. */
+    static long outputScratchBytes(LlamaConfig c, int maxTokens) {
+        return 4L * maxTokens * c.vocab() + 256;
+    }
+
+    /** KV cache bytes per layer. */
+    static long kvBytesPerLayer(LlamaConfig c, int contextLength, LlamaSession.KvType kv) {
+        return 2L * contextLength * c.kvDim() * (kv == LlamaSession.KvType.F16 ? 2 : 4);
+    }
+
+    DeviceLayers(DeviceWeights weights, LlamaConfig c, int contextLength, LlamaSession.KvType kv, int maxTokens) {
+        this.weights = weights;
+        this.c = c;
+        this.contextLength = contextLength;
+        this.maxTokens = maxTokens;
+        this.kvType = kv == LlamaSession.KvType.F16 ? GgmlType.F16 : GgmlType.F32;
+        this.attentionScale = (float) (1.0 / Math.sqrt(c.headDim()));
+        this.ctx = weights.accelerator().open();
+        try {
+            long n = maxTokens;
+            io = ctx.alloc(HIDDEN_OFFSET + 4 * n * c.dim(), "hidden states");
+            pos0 = io.slice(0, 4);
+            x = io.slice(HIDDEN_OFFSET);
+            xb = ctx.alloc(4 * n * c.dim(), "activations");
+            xb2 = ctx.alloc(4 * n * c.dim(), "activations");
+            q = ctx.alloc(4 * n * c.dim(), "activations");
+            k = ctx.alloc(4 * n * c.kvDim(), "activations");
+            v = ctx.alloc(4 * n * c.kvDim(), "activations");
+            hb = ctx.alloc(4 * n * c.ffDim(), "activations");
+            hb2 = ctx.alloc(4 * n * c.ffDim(), "activations");
+            logits = weights.outputOnDevice() ? ctx.alloc(4 * n * c.vocab() + 256, "logits") : null;
+            keyCache = new DeviceBuffer[c.layers()];
+            valueCache = new DeviceBuffer[c.layers()];
+            long cache = kvBytesPerLayer(c, contextLength, kv) / 2;
+            for (int l = weights.firstLayer(); l < c.layers(); l++) {
+                keyCache[l] = ctx.alloc(cache, "KV cache of layer " + l);
+                valueCache[l] = ctx.alloc(cache, "KV cache of layer " + l);
+            }
+            staging = arena.allocate(Math.max(HIDDEN_OFFSET + 4 * n * c.dim(), 4 * n * c.vocab()), 64);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    int firstLayer() {
+        return weights.firstLayer();
+    }
+
+    /** Tokens one {@link #run} takes at most. */
+    int maxTokens() {
+        return maxTokens;
+    }
+
+    /**
+     * The device half of a step for {@code n} tokens at positions pos..pos+n-1 whose hidden states are {@code xs[0..n)}
+     * after the CPU layers. With the output layer on the device: puts the logits of tokens [first, n) in
+     * {@code out[0..n-first)} and returns true. Otherwise writes the hidden states back to {@code xs} and returns
+     * false (the CPU computes the logits).
+     */
+    boolean run(float[][] xs, int n, int pos, int first, float[][] out) {
+        int dim = c.dim();
+        staging.set(ValueLayout.JAVA_INT, 0, pos);
+        for (int t = 0; t < n; t++) {
+            MemorySegment.copy(xs[t], 0, staging, ValueLayout.JAVA_FLOAT, HIDDEN_OFFSET + 4L * t * dim, dim);
+        }
+        ctx.upload(io, staging, HIDDEN_OFFSET + 4L * n * dim);
+        for (int l = weights.firstLayer(); l < c.layers(); l++) {
+            layer(l, n);
+        }
+        if (!weights.outputOnDevice()) {
+            ctx.download(staging, x, 4L * n * dim);
+            for (int t = 0; t < n; t++) {
+                MemorySegment.copy(staging, ValueLayout.JAVA_FLOAT, 4L * t * dim, xs[t], 0, dim);
+            }
+            return false;
+        }
+        int count = n - first;
+        DeviceBuffer rows = first == 0 ? x : x.slice(4L * first * dim);
+        ctx.rmsNorm(count, dim, rows, weights.outputNorm(), c.rmsEps(), xb);
+        matmul(weights.output(), count, xb, logits);
+        ctx.download(staging, logits, 4L * count * c.vocab());
+        for (int t = 0; t < count; t++) {
+            MemorySegment.copy(staging, ValueLayout.JAVA_FLOAT, 4L * t * c.vocab(), out[t], 0, c.vocab());
+        }
+        return true;
+    }
+
+    /** One transformer block on the device for {@code n} tokens, as LlamaSession's CPU layer computes it. */
+    private void layer(int l, int n) {
+        DeviceWeights.DeviceLayer w = weights.layer(l);
+        int dim = c.dim();
+        ctx.rmsNorm(n, dim, x, w.attnNorm(), c.rmsEps(), xb);
+        matmul(w.wq(), n, xb, q);
+        matmul(w.wk(), n, xb, k);
+        matmul(w.wv(), n, xb, v);
+        if (w.bq() != null) {
+            ctx.addBias(n, dim, q, w.bq());
+        }
+        if (w.bk() != null) {
+            ctx.addBias(n, c.kvDim(), k, w.bk());
+        }
+        if (w.bv() != null) {
+            ctx.addBias(n, c.kvDim(), v, w.bv());
+        }
+        ctx.rope(c.ropeNeox(), n, c.heads(), c.headDim(), c.ropeDim(), pos0, c.ropeTheta(), 1.0f, null, q);
+        ctx.rope(c.ropeNeox(), n, c.kvHeads(), c.headDim(), c.ropeDim(), pos0, c.ropeTheta(), 1.0f, null, k);
+        ctx.attention(kvType, n, pos0, contextLength, c.heads(), c.kvHeads(), c.headDim(), q, k, v, keyCache[l],
+                valueCache[l], attentionScale, xb);
+        matmul(w.wo(), n, xb, xb2);
+        ctx.add((long) n * dim, x, xb2, x);
+
+        ctx.rmsNorm(n, dim, x, w.ffnNorm(), c.rmsEps(), xb);
+        matmul(w.wGate(), n, xb, hb);
+        matmul(w.wUp(), n, xb, hb2);
+        ctx.swiglu((long) n * c.ffDim(), hb, hb2, hb);
+        matmul(w.wDown(), n, hb, xb2);
+        ctx.add((long) n * dim, x, xb2, x);
+    }
+
+    private void matmul(DeviceWeights.DeviceWeight w, int n, DeviceBuffer in, DeviceBuffer out) {
+        ctx.matmul(w.type(), w.data(), w.rows(), w.cols(), w.rowBytes(), n, in, w.cols(), out, w.rows());
+    }
+
+    @Override
+    public void close() {
+        ctx.close();
+        arena.close();
+    }
+}
