@@ -42,9 +42,13 @@ final class DeviceLayers implements AutoCloseable {
 
     /** Activation bytes a session needs on the device for up to {@code maxTokens} tokens per step. */
     static long scratchBytes(LlamaConfig c, int maxTokens) {
-        long perToken = 3L * c.dim() + 2L * c.kvDim() + 2L * c.ffDim(); // x, xb, xb2, q / k, v / hb, hb2
-        // plus the device library's own scratch (8-bit activations for integer dot products): an estimate
-        return HIDDEN_OFFSET + 4L * maxTokens * (perToken + c.dim()) + 2L * maxTokens * Math.max(c.dim(), c.ffDim());
+        long perToken = 4L * c.dim() + 2L * c.kvDim() + 2L * c.ffDim(); // x, xb, xb2, q / k, v / hb, hb2
+        return HIDDEN_OFFSET + 4L * maxTokens * perToken + libraryScratchBytes(c, maxTokens);
+    }
+
+    /** An estimate of the device library's own scratch (8-bit copies of activations for integer dot products). */
+    static long libraryScratchBytes(LlamaConfig c, int maxTokens) {
+        return 2L * maxTokens * Math.max(c.dim(), c.ffDim());
     }
 
     /** Extra bytes when the output layer is on the device: the logits, and the argmax result. */

@@ -32,6 +32,7 @@ final class DeviceWeights implements AutoCloseable {
     private final DeviceLayer[] layers;
     private final DeviceBuffer outputNorm;
     private final DeviceWeight output;
+    private long allocated;
 
     private DeviceWeights(LlamaModel model, Accelerator accelerator, OffloadPlan plan) {
         this.accelerator = accelerator;
@@ -58,13 +59,21 @@ final class DeviceWeights implements AutoCloseable {
                 output = null;
             }
             ctx.synchronize(); // the sessions' streams read these
+        } catch (DeviceOutOfMemoryException e) {
+            ctx.close();
+            throw new DeviceOutOfMemoryException(e.getMessage(), e.what(), e.requestedBytes(), e.freeBytes() + allocated,
+                    e.suggestedGpuLayers(), e);
         } catch (RuntimeException e) {
             ctx.close();
             throw e;
         }
     }
 
-    /** Uploads what {@code plan} puts on the device; a {@link DeviceOutOfMemoryException} (everything freed) if it does not fit. */
+    /**
+     * Uploads what {@code plan} puts on the device; if it does not fit, everything is freed and the
+     * {@link DeviceOutOfMemoryException}'s {@code freeBytes} is what was free before the upload began (the free
+     * memory at the failure plus what the upload had taken).
+     */
     static DeviceWeights upload(LlamaModel model, Accelerator accelerator, OffloadPlan plan) {
         return new DeviceWeights(model, accelerator, plan);
     }
@@ -72,6 +81,7 @@ final class DeviceWeights implements AutoCloseable {
     private DeviceWeight weight(Weight w) {
         long bytes = (long) w.rows() * w.rowBytes();
         DeviceBuffer b = ctx.alloc(bytes, w.name());
+        allocated += bytes;
         ctx.upload(b, w.data(), bytes);
         return new DeviceWeight(w.type(), w.rows(), w.cols(), w.rowBytes(), b);
     }
@@ -83,6 +93,7 @@ final class DeviceWeights implements AutoCloseable {
         MemorySegment host = staging.allocate(ValueLayout.JAVA_FLOAT, v.length);
         MemorySegment.copy(v, 0, host, ValueLayout.JAVA_FLOAT, 0, v.length);
         DeviceBuffer b = ctx.alloc(host.byteSize(), name);
+        allocated += host.byteSize();
         ctx.upload(b, host, host.byteSize());
         return b;
     }

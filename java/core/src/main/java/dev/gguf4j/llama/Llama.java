@@ -112,10 +112,10 @@ public final class Llama implements AutoCloseable {
         try {
             deviceWeights = DeviceWeights.upload(model, acc, plan);
         } catch (DeviceOutOfMemoryException e) {
-            int fit = Math.min(sizes.largestFitting(memory.freeBytes() - OffloadPlan.DEFAULT_MARGIN,
-                    sizes.layers() + 1), typeLimit);
-            throw OffloadPlan.outOfMemory(req, plan.gpuLayers(), sizes, e.what(), e.requestedBytes(),
-                    memory.freeBytes(), fit, device, e);
+            long free = Math.min(memory.freeBytes(), e.freeBytes()); // the device may have claimed more than it had
+            int fit = Math.min(sizes.largestFitting(free - OffloadPlan.DEFAULT_MARGIN, sizes.layers() + 1), typeLimit);
+            throw OffloadPlan.outOfMemory(req, plan.gpuLayers(), sizes, e.what(), e.requestedBytes(), free, fit, device,
+                    e);
         }
     }
 
