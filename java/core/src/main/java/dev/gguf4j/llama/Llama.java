@@ -211,6 +211,12 @@ public final class Llama implements AutoCloseable {
         return offloadPlan;
     }
 
+    /** The device GPU layers run on (its description), if any. */
+    public java.util.Optional<String> device() {
+        return deviceWeights == null ? java.util.Optional.empty()
+                : java.util.Optional.of(deviceWeights.accelerator().description());
+    }
+
     /** The backend the matrix products run on. */
     public Backend backend() {
         return backend;
