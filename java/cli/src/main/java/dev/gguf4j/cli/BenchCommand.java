@@ -156,7 +156,7 @@ final class BenchCommand {
         m.put("gpu_layers_effective", llama.offloadPlan().gpuLayers());
         m.put("n_prompt", nPrompt);
         m.put("n_gen", nGen);
-        m.put("backends", llama.backend().name() + llama.device().map(d -> "," + d.split(" ")[0]).orElse(""));
+        m.put("backends", llama.backend().name() + llama.device().map(d -> "," + d.split("[ :]")[0]).orElse(""));
         m.put("avg_ns", (long) avgNs);
         m.put("stddev_ns", (long) sdNs);
         m.put("avg_ts", avgTs);
