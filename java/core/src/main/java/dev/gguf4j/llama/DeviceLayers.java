@@ -37,6 +37,7 @@ final class DeviceLayers implements AutoCloseable {
     private final DeviceBuffer hb;
     private final DeviceBuffer hb2;
     private final DeviceBuffer logits;
+    private final DeviceBuffer argmax;
     private final DeviceBuffer[] keyCache;
     private final DeviceBuffer[] valueCache;
 
@@ -82,6 +83,7 @@ final class DeviceLayers implements AutoCloseable {
             hb = ctx.alloc(4 * n * c.ffDim(), "activations");
             hb2 = ctx.alloc(4 * n * c.ffDim(), "activations");
             logits = weights.outputOnDevice() ? ctx.alloc(4 * n * c.vocab() + 256, "logits") : null;
+            argmax = logits == null ? null : logits.slice(4 * n * c.vocab(), 4);
             keyCache = new DeviceBuffer[c.layers()];
             valueCache = new DeviceBuffer[c.layers()];
             long cache = kvBytesPerLayer(c, contextLength, kv) / 2;
@@ -103,6 +105,30 @@ final class DeviceLayers implements AutoCloseable {
     /** Tokens one {@link #run} takes at most. */
     int maxTokens() {
         return maxTokens;
+    }
+
+    /** Whether the output layer runs here (then {@link #runArgmax} is available). */
+    boolean outputOnDevice() {
+        return weights.outputOnDevice();
+    }
+
+    /**
+     * The device half of a greedy step for one token at {@code pos} with hidden state {@code x}: the index of the
+     * largest logit (the lowest among equals), computed on the device; 4 bytes come back instead of the logits.
+     */
+    int runArgmax(float[] xh, int pos) {
+        int dim = c.dim();
+        staging.set(ValueLayout.JAVA_INT, 0, pos);
+        MemorySegment.copy(xh, 0, staging, ValueLayout.JAVA_FLOAT, HIDDEN_OFFSET, dim);
+        ctx.upload(io, staging, HIDDEN_OFFSET + 4L * dim);
+        for (int l = weights.firstLayer(); l < c.layers(); l++) {
+            layer(l, 1);
+        }
+        ctx.rmsNorm(1, dim, x, weights.outputNorm(), c.rmsEps(), xb);
+        matmul(weights.output(), 1, xb, logits);
+        ctx.argmax(c.vocab(), logits, argmax);
+        ctx.download(staging, argmax, 4);
+        return staging.get(ValueLayout.JAVA_INT, 0);
     }
 
     /**

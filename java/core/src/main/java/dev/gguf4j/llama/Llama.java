@@ -316,6 +316,8 @@ public final class Llama implements AutoCloseable {
         private final int promptTokens;
         private final long promptNanos;
         private float[] logits;
+        private final boolean greedyArgmax; // the next token comes from LlamaSession.forwardArgmax
+        private int nextToken = -1;
         private int generated;
         private String finish;
         private boolean stopMatched;
@@ -362,6 +364,7 @@ public final class Llama implements AutoCloseable {
                 session.close();
                 throw e;
             }
+            this.greedyArgmax = sampler.isPlainArgmax();
             this.promptNanos = System.nanoTime() - t0;
             this.genStart = System.nanoTime();
             if (params.maxTokens() == 0) {
@@ -397,7 +400,7 @@ public final class Llama implements AutoCloseable {
                 finish = "length";
                 return "";
             }
-            int token = sampler.sample(logits);
+            int token = nextToken >= 0 ? nextToken : sampler.sample(logits);
             sampler.accept(token);
             generated++;
             if (tokenizer.isEog(token)) {
@@ -434,7 +437,11 @@ public final class Llama implements AutoCloseable {
             }
             text.append(emit);
             if (finish == null && session.position() < contextLength) {
-                logits = session.forward(token);
+                if (greedyArgmax) {
+                    nextToken = session.forwardArgmax(token); // on the GPU when the output layer is there
+                } else {
+                    logits = session.forward(token);
+                }
             }
             return emit;
         }

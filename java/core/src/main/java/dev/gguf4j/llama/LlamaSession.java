@@ -162,6 +162,43 @@ public final class LlamaSession implements AutoCloseable {
 
     /** Runs one token at the next position and returns the logits ([vocab], valid until the next call). */
     public float[] forward(int token) {
+        int pos = embedAndRunCpuLayers(token);
+        boolean logitsDone = device != null && device.run(x1, 1, pos, 0, logits1);
+        if (!logitsDone) {
+            rmsnorm(xb, x, model.outputNorm(), c.dim());
+            matmul.apply(model.output(), xb, logits);
+        }
+        position++;
+        return logits;
+    }
+
+    /**
+     * Runs one token and returns the most likely next token (greedy decoding: the largest logit, the lowest id
+     * among equals, as the greedy sampler picks). With the output layer on the device, only that id comes back
+     * from it, not the logits.
+     */
+    public int forwardArgmax(int token) {
+        if (device == null || !device.outputOnDevice()) {
+            return argmax(forward(token));
+        }
+        int pos = embedAndRunCpuLayers(token);
+        int next = device.runArgmax(x, pos);
+        position++;
+        return next;
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Checks the token, puts its embedding in x and runs the CPU's layers on it; returns its position. */
+    private int embedAndRunCpuLayers(int token) {
         if (token < 0 || token >= c.vocab()) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + c.vocab() + ")");
         }
@@ -169,19 +206,12 @@ public final class LlamaSession implements AutoCloseable {
             throw new Gguf4jException("context is full: " + contextLength + " tokens (use a larger context length)");
         }
         int pos = position;
-        int dim = c.dim();
         var emb = model.tokenEmbedding();
-        Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, dim);
+        Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, c.dim());
         for (int l = 0; l < deviceFrom; l++) {
             layer(l, pos);
         }
-        boolean logitsDone = device != null && device.run(x1, 1, pos, 0, logits1);
-        if (!logitsDone) {
-            rmsnorm(xb, x, model.outputNorm(), dim);
-            matmul.apply(model.output(), xb, logits);
-        }
-        position++;
-        return logits;
+        return pos;
     }
 
     /** Layer {@code l} on the CPU for the token at {@code pos}: x is updated in place. */

@@ -153,6 +153,20 @@ class OffloadTest {
                     assertEquals(256 + 5 * 4L * c.dim(), batch.uploadBytes());
                     assertEquals(4L * (logitsOnDevice ? c.vocab() : 5 * c.dim()), batch.downloadBytes());
                 }
+                // greedy: with the output layer on the device only the token id comes back
+                HostAccelerator.Transfers t2 = acc.transfers();
+                int next = s.forwardArgmax(10);
+                HostAccelerator.Transfers greedy = acc.transfers().since(t2);
+                assertEquals(offload ? 1 : 0, greedy.downloads());
+                if (offload) {
+                    assertEquals(logitsOnDevice ? 4 : 4L * c.dim(), greedy.downloadBytes(), "-ngl " + ngl);
+                }
+                try (LlamaSession cpu = new LlamaSession(llama.model(), Backends.select(), 32, 1,
+                        LlamaSession.KvType.F16)) {
+                    cpu.forward(1);
+                    cpu.forwardBatch(new int[] {5, 6, 7, 8, 9}, false);
+                    assertEquals(GoldenLogitsTest.argmax(cpu.forward(10)), next, "device argmax = CPU argmax");
+                }
             }
         }
     }
