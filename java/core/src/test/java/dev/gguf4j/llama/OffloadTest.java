@@ -19,7 +19,6 @@ import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.GgmlType;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -380,9 +379,5 @@ class OffloadTest {
         Accelerators.Probe p = Accelerators.probe();
         assertTrue(p.accelerator().isEmpty());
         assertEquals(cause, p.reason());
-    }
-
-    static Path unused() {
-        return null;
     }
 }
