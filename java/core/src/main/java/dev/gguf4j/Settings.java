@@ -24,12 +24,14 @@ import java.util.stream.Collectors;
  *       and the bundled model are extracted from jars</td></tr>
  *   <tr><td>{@code gguf4j.device}</td><td>cuda, host</td><td>cuda: where GPU layers ({@code -ngl}) run. host
  *       runs the same device operations on the CPU (the offload path without a GPU: tests, debugging)</td></tr>
+ *   <tr><td>{@code gguf4j.device.graphs}</td><td>true, false</td><td>true: a GPU session records its one-token
+ *       step as a graph once and replays it (CUDA graphs); false runs each op as it comes</td></tr>
  *   <tr><td>{@code gguf4j.isa}</td><td>auto, scalar, avx2, avx512</td><td>auto: the best kernel variant the CPU
  *       runs</td></tr>
  * </table>
  */
 public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Optional<Path> cudaLibrary, Path cacheDir,
-                       IsaChoice isa, DeviceChoice device) {
+                       IsaChoice isa, DeviceChoice device, boolean deviceGraphs) {
 
     public static final String BACKEND = "gguf4j.backend";
     public static final String NATIVE_PATH = "gguf4j.native.path";
@@ -37,6 +39,7 @@ public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Opti
     public static final String CACHE_DIR = "gguf4j.native.cacheDir";
     public static final String ISA = "gguf4j.isa";
     public static final String DEVICE = "gguf4j.device";
+    public static final String DEVICE_GRAPHS = "gguf4j.device.graphs";
 
     /** Where offloaded layers run. */
     public enum DeviceChoice { CUDA, HOST }
@@ -72,7 +75,8 @@ public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Opti
                 path(p, CUDA_PATH),
                 path(p, CACHE_DIR).orElse(home.resolve(".cache").resolve("gguf4j")),
                 choice(p, ISA, IsaChoice.class, IsaChoice.AUTO),
-                choice(p, DEVICE, DeviceChoice.class, DeviceChoice.CUDA));
+                choice(p, DEVICE, DeviceChoice.class, DeviceChoice.CUDA),
+                !"false".equalsIgnoreCase(p.getProperty(DEVICE_GRAPHS, "true").trim()));
     }
 
     private static Optional<Path> path(Properties p, String key) {

@@ -181,8 +181,45 @@ public final class CudaAccelerator implements Accelerator {
         }
 
         @Override
+        public void beginGraph() {
+            ctx.beginGraph();
+        }
+
+        @Override
+        public DeviceGraph endGraph() {
+            MemorySegment g = ctx.endGraph();
+            return new Graph(this, g);
+        }
+
+        @Override
+        public void launch(DeviceGraph graph) {
+            if (!(graph instanceof Graph g) || g.owner != this) {
+                throw new IllegalArgumentException("not a graph of this context: " + graph);
+            }
+            ctx.launchGraph(g.handle);
+        }
+
+        @Override
         public void close() {
-            ctx.close();
+            ctx.close(); // destroys its graphs too
+        }
+    }
+
+    private static final class Graph implements DeviceGraph {
+        private final Context owner;
+        private MemorySegment handle;
+
+        Graph(Context owner, MemorySegment handle) {
+            this.owner = owner;
+            this.handle = handle;
+        }
+
+        @Override
+        public void close() {
+            if (handle != null) {
+                owner.ctx.destroyGraph(handle);
+                handle = null;
+            }
         }
     }
 }

@@ -70,6 +70,18 @@ public interface DeviceContext extends AutoCloseable {
     /** *out (one device int32) = index of the largest of n floats of x (the lowest among equals). */
     void argmax(long n, DeviceBuffer x, DeviceBuffer out);
 
+    /**
+     * Starts recording: the operations enqueued until {@link #endGraph} are checked and recorded, not run.
+     * Transfers and allocations are not recorded (an error while recording).
+     */
+    void beginGraph();
+
+    /** Ends recording; the graph replays what was recorded. */
+    DeviceGraph endGraph();
+
+    /** Replays {@code graph} (made by this context). */
+    void launch(DeviceGraph graph);
+
     /** Frees everything this context allocated. */
     @Override
     void close();

@@ -37,6 +37,7 @@ public final class HostAccelerator implements Accelerator {
     private final AtomicLong uploadBytes = new AtomicLong();
     private final AtomicLong downloads = new AtomicLong();
     private final AtomicLong downloadBytes = new AtomicLong();
+    private final AtomicLong graphLaunches = new AtomicLong();
 
     /** A host device whose matmuls run on {@code backend}, with {@code capacityBytes} of "device memory". */
     public HostAccelerator(Backend backend, long capacityBytes) {
@@ -63,6 +64,11 @@ public final class HostAccelerator implements Accelerator {
     /** Bytes allocated now, over all contexts. */
     public long usedBytes() {
         return used.get();
+    }
+
+    /** Graph replays so far. */
+    public long graphLaunches() {
+        return graphLaunches.get();
     }
 
     public Transfers transfers() {
@@ -92,6 +98,22 @@ public final class HostAccelerator implements Accelerator {
         }
     }
 
+    /** A recorded graph: the ops, replayed in order. */
+    private static final class HostGraph implements DeviceGraph {
+        final DeviceContext owner;
+        Runnable[] ops;
+
+        HostGraph(DeviceContext owner, Runnable[] ops) {
+            this.owner = owner;
+            this.ops = ops;
+        }
+
+        @Override
+        public void close() {
+            ops = null;
+        }
+    }
+
     private static MemorySegment seg(DeviceBuffer b) {
         if (!(b instanceof Buffer hb)) {
             throw new IllegalArgumentException("not a host device buffer: " + b);
@@ -116,6 +138,53 @@ public final class HostAccelerator implements Accelerator {
 
         private static void store(float[] src, DeviceBuffer b, long offsetFloats, long n) {
             MemorySegment.copy(src, 0, seg(b), JAVA_FLOAT, offsetFloats * 4, (int) n);
+        }
+
+        private java.util.List<Runnable> recording;
+
+        /** Runs an op now, or records it while a graph is being recorded. */
+        private void exec(Runnable op) {
+            checkOpen();
+            if (recording != null) {
+                recording.add(op);
+            } else {
+                op.run();
+            }
+        }
+
+        private void notRecording(String what) {
+            if (recording != null) {
+                throw new IllegalStateException(what + " while recording a graph");
+            }
+        }
+
+        @Override
+        public void beginGraph() {
+            notRecording("beginGraph");
+            recording = new java.util.ArrayList<>();
+        }
+
+        @Override
+        public DeviceGraph endGraph() {
+            if (recording == null) {
+                throw new IllegalStateException("endGraph without beginGraph");
+            }
+            Runnable[] ops = recording.toArray(Runnable[]::new);
+            recording = null;
+            return new HostGraph(this, ops);
+        }
+
+        @Override
+        public void launch(DeviceGraph graph) {
+            checkOpen();
+            notRecording("launch");
+            if (!(graph instanceof HostGraph g) || g.owner != this || g.ops == null) {
+                throw new IllegalArgumentException("not a live graph of this context: " + graph);
+            }
+            graphLaunches.incrementAndGet();
+            for (Runnable op : g.ops) {
+                op.run();
+            }
         }
 
         private void checkOpen() {
@@ -156,6 +225,7 @@ public final class HostAccelerator implements Accelerator {
         @Override
         public void upload(DeviceBuffer dst, MemorySegment src, long bytes) {
             checkOpen();
+            notRecording("upload");
             MemorySegment.copy(src, 0, seg(dst), 0, bytes);
             uploads.incrementAndGet();
             uploadBytes.addAndGet(bytes);
@@ -164,6 +234,7 @@ public final class HostAccelerator implements Accelerator {
         @Override
         public void download(MemorySegment dst, DeviceBuffer src, long bytes) {
             checkOpen();
+            notRecording("download");
             MemorySegment.copy(seg(src), 0, dst, 0, bytes);
             downloads.incrementAndGet();
             downloadBytes.addAndGet(bytes);
@@ -182,144 +253,160 @@ public final class HostAccelerator implements Accelerator {
         @Override
         public void matmul(GgmlType type, DeviceBuffer w, long rows, long cols, long rowBytes, long nTokens,
                 DeviceBuffer x, long xStride, DeviceBuffer y, long yStride) {
-            checkOpen();
-            if (!backend.supports(type)) {
-                throw new IllegalArgumentException("type " + type + ": the " + backend.name() + " backend has no kernel");
-            }
-            if (nTokens == 1) {
-                backend.matvec(type, seg(w), rowBytes, (int) rows, (int) cols, seg(x), seg(y));
-            } else {
-                backend.matmat(type, seg(w), rowBytes, (int) rows, (int) cols, (int) nTokens, seg(x), xStride, seg(y),
-                        yStride);
-            }
+            exec(() -> {
+                checkOpen();
+                if (!backend.supports(type)) {
+                    throw new IllegalArgumentException("type " + type + ": the " + backend.name() + " backend has no kernel");
+                }
+                if (nTokens == 1) {
+                    backend.matvec(type, seg(w), rowBytes, (int) rows, (int) cols, seg(x), seg(y));
+                } else {
+                    backend.matmat(type, seg(w), rowBytes, (int) rows, (int) cols, (int) nTokens, seg(x), xStride, seg(y),
+                            yStride);
+                }
+            });
         }
 
         @Override
         public void rmsNorm(long nTokens, long dim, DeviceBuffer x, DeviceBuffer weight, float eps, DeviceBuffer y) {
-            float[] w = floats(0, weight, 0, dim);
-            float[] out = f[2].length >= dim ? f[2] : (f[2] = new float[(int) dim]);
-            for (long t = 0; t < nTokens; t++) {
-                float[] in = floats(1, x, t * dim, dim);
-                CpuMath.rmsNorm(out, 0, in, 0, w, (int) dim, eps);
-                store(out, y, t * dim, dim);
-            }
+            exec(() -> {
+                float[] w = floats(0, weight, 0, dim);
+                float[] out = f[2].length >= dim ? f[2] : (f[2] = new float[(int) dim]);
+                for (long t = 0; t < nTokens; t++) {
+                    float[] in = floats(1, x, t * dim, dim);
+                    CpuMath.rmsNorm(out, 0, in, 0, w, (int) dim, eps);
+                    store(out, y, t * dim, dim);
+                }
+            });
         }
 
         @Override
         public void add(long n, DeviceBuffer a, DeviceBuffer b, DeviceBuffer y) {
-            float[] fa = floats(0, a, 0, n);
-            float[] fb = floats(1, b, 0, n);
-            for (int i = 0; i < n; i++) {
-                fa[i] = fa[i] + fb[i];
-            }
-            store(fa, y, 0, n);
+            exec(() -> {
+                float[] fa = floats(0, a, 0, n);
+                float[] fb = floats(1, b, 0, n);
+                for (int i = 0; i < n; i++) {
+                    fa[i] = fa[i] + fb[i];
+                }
+                store(fa, y, 0, n);
+            });
         }
 
         @Override
         public void addBias(long nTokens, long dim, DeviceBuffer x, DeviceBuffer bias) {
-            float[] b = floats(0, bias, 0, dim);
-            for (long t = 0; t < nTokens; t++) {
-                float[] v = floats(1, x, t * dim, dim);
-                for (int i = 0; i < dim; i++) {
-                    v[i] += b[i];
+            exec(() -> {
+                float[] b = floats(0, bias, 0, dim);
+                for (long t = 0; t < nTokens; t++) {
+                    float[] v = floats(1, x, t * dim, dim);
+                    for (int i = 0; i < dim; i++) {
+                        v[i] += b[i];
+                    }
+                    store(v, x, t * dim, dim);
                 }
-                store(v, x, t * dim, dim);
-            }
+            });
         }
 
         @Override
         public void swiglu(long n, DeviceBuffer gate, DeviceBuffer up, DeviceBuffer y) {
-            float[] g = floats(0, gate, 0, n);
-            float[] u = floats(1, up, 0, n);
-            CpuMath.swiglu(g, 0, u, 0, g, 0, (int) n);
-            store(g, y, 0, n);
+            exec(() -> {
+                float[] g = floats(0, gate, 0, n);
+                float[] u = floats(1, up, 0, n);
+                CpuMath.swiglu(g, 0, u, 0, g, 0, (int) n);
+                store(g, y, 0, n);
+            });
         }
 
         @Override
         public void rope(boolean neox, long nTokens, long nHeads, long headDim, long nRot, DeviceBuffer pos0,
                 float freqBase, float freqScale, DeviceBuffer freqFactors, DeviceBuffer x) {
-            int p0 = seg(pos0).get(JAVA_INT, 0);
-            float[] ff = freqFactors == null ? null : floats(0, freqFactors, 0, nRot / 2).clone();
-            long row = nHeads * headDim;
-            float[] v = floats(1, x, 0, nTokens * row);
-            float thetaScale = CpuMath.ropeThetaScale(freqBase, (int) nRot);
-            for (int t = 0; t < nTokens; t++) {
-                CpuMath.rope(v, (int) (t * row), (int) nHeads, (int) headDim, (int) nRot, neox, p0 + t, thetaScale,
-                        freqScale, ff);
-            }
-            store(v, x, 0, nTokens * row);
+            exec(() -> {
+                int p0 = seg(pos0).get(JAVA_INT, 0);
+                float[] ff = freqFactors == null ? null : floats(0, freqFactors, 0, nRot / 2).clone();
+                long row = nHeads * headDim;
+                float[] v = floats(1, x, 0, nTokens * row);
+                float thetaScale = CpuMath.ropeThetaScale(freqBase, (int) nRot);
+                for (int t = 0; t < nTokens; t++) {
+                    CpuMath.rope(v, (int) (t * row), (int) nHeads, (int) headDim, (int) nRot, neox, p0 + t, thetaScale,
+                            freqScale, ff);
+                }
+                store(v, x, 0, nTokens * row);
+            });
         }
 
         @Override
         public void attention(GgmlType kvType, long nTokens, DeviceBuffer pos0, long nCtx, long nHead, long nHeadKv,
                 long headDim, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache,
                 DeviceBuffer vCache, float scale, DeviceBuffer out) {
-            int p0 = seg(pos0).get(JAVA_INT, 0);
-            if (p0 < 0 || p0 + nTokens > nCtx) {
-                throw new IllegalArgumentException("attention: positions " + p0 + " + " + nTokens + " exceed n_ctx " + nCtx);
-            }
-            boolean f16 = switch (kvType) {
-                case F16 -> true;
-                case F32 -> false;
-                default -> throw new IllegalArgumentException("kv_type " + kvType + ": F16 or F32 only");
-            };
-            int kvDim = (int) (nHeadKv * headDim);
-            int qDim = (int) (nHead * headDim);
-            int end = (int) (p0 + nTokens);
-            int cached = end * kvDim;
-            float[] fq = floats(0, q, 0, nTokens * qDim);
-            float[] fk = floats(1, k, 0, nTokens * kvDim);
-            float[] fv = floats(2, v, 0, nTokens * kvDim);
-            float[] fo = f[3].length >= nTokens * qDim ? f[3] : (f[3] = new float[(int) (nTokens * qDim)]);
-            float[] att = f[4].length >= end ? f[4] : (f[4] = new float[end]);
-            short[] ks = null;
-            short[] vs = null;
-            float[] kf = null;
-            float[] vf = null;
-            if (f16) {
-                if (k16.length < cached) {
-                    k16 = new short[cached];
-                    v16 = new short[cached];
+            exec(() -> {
+                int p0 = seg(pos0).get(JAVA_INT, 0);
+                if (p0 < 0 || p0 + nTokens > nCtx) {
+                    throw new IllegalArgumentException("attention: positions " + p0 + " + " + nTokens + " exceed n_ctx " + nCtx);
                 }
-                ks = k16;
-                vs = v16;
-                MemorySegment.copy(seg(kCache), JAVA_SHORT, 0, ks, 0, p0 * kvDim);
-                MemorySegment.copy(seg(vCache), JAVA_SHORT, 0, vs, 0, p0 * kvDim);
-            } else {
-                kf = new float[cached];
-                vf = new float[cached];
-                MemorySegment.copy(seg(kCache), JAVA_FLOAT, 0, kf, 0, p0 * kvDim);
-                MemorySegment.copy(seg(vCache), JAVA_FLOAT, 0, vf, 0, p0 * kvDim);
-            }
-            for (int t = 0; t < nTokens; t++) {
-                CpuMath.storeKv(fk, t * kvDim, fv, t * kvDim, p0 + t, kvDim, ks, vs, kf, vf);
-            }
-            for (int t = 0; t < nTokens; t++) {
-                CpuMath.attend(p0 + t, fq, t * qDim, fo, t * qDim, (int) nHead, (int) nHeadKv, (int) headDim, scale,
-                        ks, vs, kf, vf, att);
-            }
-            long from = (long) p0 * kvDim;
-            int count = (int) (nTokens * kvDim);
-            if (f16) {
-                MemorySegment.copy(ks, (int) from, seg(kCache), JAVA_SHORT, from * 2, count);
-                MemorySegment.copy(vs, (int) from, seg(vCache), JAVA_SHORT, from * 2, count);
-            } else {
-                MemorySegment.copy(kf, (int) from, seg(kCache), JAVA_FLOAT, from * 4, count);
-                MemorySegment.copy(vf, (int) from, seg(vCache), JAVA_FLOAT, from * 4, count);
-            }
-            store(fo, out, 0, nTokens * qDim);
+                boolean f16 = switch (kvType) {
+                    case F16 -> true;
+                    case F32 -> false;
+                    default -> throw new IllegalArgumentException("kv_type " + kvType + ": F16 or F32 only");
+                };
+                int kvDim = (int) (nHeadKv * headDim);
+                int qDim = (int) (nHead * headDim);
+                int end = (int) (p0 + nTokens);
+                int cached = end * kvDim;
+                float[] fq = floats(0, q, 0, nTokens * qDim);
+                float[] fk = floats(1, k, 0, nTokens * kvDim);
+                float[] fv = floats(2, v, 0, nTokens * kvDim);
+                float[] fo = f[3].length >= nTokens * qDim ? f[3] : (f[3] = new float[(int) (nTokens * qDim)]);
+                float[] att = f[4].length >= end ? f[4] : (f[4] = new float[end]);
+                short[] ks = null;
+                short[] vs = null;
+                float[] kf = null;
+                float[] vf = null;
+                if (f16) {
+                    if (k16.length < cached) {
+                        k16 = new short[cached];
+                        v16 = new short[cached];
+                    }
+                    ks = k16;
+                    vs = v16;
+                    MemorySegment.copy(seg(kCache), JAVA_SHORT, 0, ks, 0, p0 * kvDim);
+                    MemorySegment.copy(seg(vCache), JAVA_SHORT, 0, vs, 0, p0 * kvDim);
+                } else {
+                    kf = new float[cached];
+                    vf = new float[cached];
+                    MemorySegment.copy(seg(kCache), JAVA_FLOAT, 0, kf, 0, p0 * kvDim);
+                    MemorySegment.copy(seg(vCache), JAVA_FLOAT, 0, vf, 0, p0 * kvDim);
+                }
+                for (int t = 0; t < nTokens; t++) {
+                    CpuMath.storeKv(fk, t * kvDim, fv, t * kvDim, p0 + t, kvDim, ks, vs, kf, vf);
+                }
+                for (int t = 0; t < nTokens; t++) {
+                    CpuMath.attend(p0 + t, fq, t * qDim, fo, t * qDim, (int) nHead, (int) nHeadKv, (int) headDim, scale,
+                            ks, vs, kf, vf, att);
+                }
+                long from = (long) p0 * kvDim;
+                int count = (int) (nTokens * kvDim);
+                if (f16) {
+                    MemorySegment.copy(ks, (int) from, seg(kCache), JAVA_SHORT, from * 2, count);
+                    MemorySegment.copy(vs, (int) from, seg(vCache), JAVA_SHORT, from * 2, count);
+                } else {
+                    MemorySegment.copy(kf, (int) from, seg(kCache), JAVA_FLOAT, from * 4, count);
+                    MemorySegment.copy(vf, (int) from, seg(vCache), JAVA_FLOAT, from * 4, count);
+                }
+                store(fo, out, 0, nTokens * qDim);
+            });
         }
 
         @Override
         public void argmax(long n, DeviceBuffer x, DeviceBuffer out) {
-            float[] v = floats(0, x, 0, n);
-            int best = 0;
-            for (int i = 1; i < n; i++) {
-                if (v[i] > v[best]) {
-                    best = i;
+            exec(() -> {
+                float[] v = floats(0, x, 0, n);
+                int best = 0;
+                for (int i = 1; i < n; i++) {
+                    if (v[i] > v[best]) {
+                        best = i;
+                    }
                 }
-            }
-            seg(out).set(JAVA_INT, 0, best);
+                seg(out).set(JAVA_INT, 0, best);
+            });
         }
 
         @Override

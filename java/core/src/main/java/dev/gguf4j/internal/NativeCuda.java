@@ -223,7 +223,9 @@ public final class NativeCuda {
         }
 
         public void destroyGraph(MemorySegment graph) {
-            g4j_cuda_graph_destroy(ctx(), graph);
+            if (ctx != null) { // a destroyed context took its graphs with it
+                g4j_cuda_graph_destroy(ctx, graph);
+            }
         }
 
         /** Frees the context and everything allocated through it. */

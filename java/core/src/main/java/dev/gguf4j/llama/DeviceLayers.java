@@ -2,6 +2,7 @@ package dev.gguf4j.llama;
 
 import dev.gguf4j.backend.DeviceBuffer;
 import dev.gguf4j.backend.DeviceContext;
+import dev.gguf4j.backend.DeviceGraph;
 import dev.gguf4j.types.GgmlType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,6 +41,14 @@ final class DeviceLayers implements AutoCloseable {
     private final DeviceBuffer argmax;
     private final DeviceBuffer[] keyCache;
     private final DeviceBuffer[] valueCache;
+    // the one-token step, recorded once per kind and replayed: hidden states back, logits, argmax
+    private static final int HIDDEN = 0;
+    private static final int LOGITS = 1;
+    private static final int ARGMAX = 2;
+    private boolean useGraphs;
+    private final DeviceGraph[] graphs = new DeviceGraph[3];
+    private final Runnable[] oneTokenOps = {this::oneTokenHidden, this::oneTokenLogits, this::oneTokenArgmax};
+    private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
 
     /** Activation bytes a session needs on the device for up to {@code maxTokens} tokens per step. */
     static long scratchBytes(LlamaConfig c, int maxTokens) {
@@ -62,8 +71,11 @@ final class DeviceLayers implements AutoCloseable {
         return 2L * contextLength * c.kvDim() * (kv == LlamaSession.KvType.F16 ? 2 : 4);
     }
 
-    DeviceLayers(DeviceWeights weights, LlamaConfig c, int contextLength, LlamaSession.KvType kv, int maxTokens) {
+    /** {@code graphs}: record the one-token step once and replay it (CUDA graphs) instead of issuing each op. */
+    DeviceLayers(DeviceWeights weights, LlamaConfig c, int contextLength, LlamaSession.KvType kv, int maxTokens,
+            boolean graphs) {
         this.weights = weights;
+        this.useGraphs = graphs;
         this.c = c;
         this.contextLength = contextLength;
         this.maxTokens = maxTokens;
@@ -121,14 +133,62 @@ final class DeviceLayers implements AutoCloseable {
         staging.set(ValueLayout.JAVA_INT, 0, pos);
         MemorySegment.copy(xh, 0, staging, ValueLayout.JAVA_FLOAT, HIDDEN_OFFSET, dim);
         ctx.upload(io, staging, HIDDEN_OFFSET + 4L * dim);
-        for (int l = weights.firstLayer(); l < c.layers(); l++) {
-            layer(l, 1);
-        }
-        ctx.rmsNorm(1, dim, x, weights.outputNorm(), c.rmsEps(), xb);
-        matmul(weights.output(), 1, xb, logits);
-        ctx.argmax(c.vocab(), logits, argmax);
+        step(ARGMAX);
         ctx.download(staging, argmax, 4);
         return staging.get(ValueLayout.JAVA_INT, 0);
+    }
+
+    /** The one-token step of this kind: replayed from its graph (recorded the first time), or op by op. */
+    private void step(int kind) {
+        if (!useGraphs) {
+            oneTokenOps[kind].run();
+            return;
+        }
+        if (graphs[kind] == null) {
+            try {
+                ctx.beginGraph();
+                oneTokenOps[kind].run();
+                graphs[kind] = ctx.endGraph();
+            } catch (RuntimeException e) {
+                try {
+                    ctx.endGraph().close();
+                } catch (RuntimeException ignored) {
+                    // recording had not started, or ended with the failure
+                }
+                useGraphs = false;
+                LOG.log(System.Logger.Level.WARNING, "gguf4j: recording the one-token step as a device graph failed;"
+                        + " running op by op (-D" + dev.gguf4j.Settings.DEVICE_GRAPHS + "=false avoids trying): " + e);
+                oneTokenOps[kind].run();
+                return;
+            }
+        }
+        ctx.launch(graphs[kind]);
+    }
+
+    private void oneTokenHidden() {
+        layers(1);
+    }
+
+    private void oneTokenLogits() {
+        layers(1);
+        logits(1, x);
+    }
+
+    private void oneTokenArgmax() {
+        oneTokenLogits();
+        ctx.argmax(c.vocab(), logits, argmax);
+    }
+
+    private void layers(int n) {
+        for (int l = weights.firstLayer(); l < c.layers(); l++) {
+            layer(l, n);
+        }
+    }
+
+    /** Logits of the {@code count} hidden states at {@code rows} into the logits buffer. */
+    private void logits(int count, DeviceBuffer rows) {
+        ctx.rmsNorm(count, c.dim(), rows, weights.outputNorm(), c.rmsEps(), xb);
+        matmul(weights.output(), count, xb, logits);
     }
 
     /**
@@ -144,10 +204,13 @@ final class DeviceLayers implements AutoCloseable {
             MemorySegment.copy(xs[t], 0, staging, ValueLayout.JAVA_FLOAT, HIDDEN_OFFSET + 4L * t * dim, dim);
         }
         ctx.upload(io, staging, HIDDEN_OFFSET + 4L * n * dim);
-        for (int l = weights.firstLayer(); l < c.layers(); l++) {
-            layer(l, n);
-        }
+        boolean oneToken = n == 1 && first == 0;
         if (!weights.outputOnDevice()) {
+            if (oneToken) {
+                step(HIDDEN);
+            } else {
+                layers(n);
+            }
             ctx.download(staging, x, 4L * n * dim);
             for (int t = 0; t < n; t++) {
                 MemorySegment.copy(staging, ValueLayout.JAVA_FLOAT, 4L * t * dim, xs[t], 0, dim);
@@ -155,9 +218,12 @@ final class DeviceLayers implements AutoCloseable {
             return false;
         }
         int count = n - first;
-        DeviceBuffer rows = first == 0 ? x : x.slice(4L * first * dim);
-        ctx.rmsNorm(count, dim, rows, weights.outputNorm(), c.rmsEps(), xb);
-        matmul(weights.output(), count, xb, logits);
+        if (oneToken) {
+            step(LOGITS);
+        } else {
+            layers(n);
+            logits(count, first == 0 ? x : x.slice(4L * first * dim));
+        }
         ctx.download(staging, logits, 4L * count * c.vocab());
         for (int t = 0; t < count; t++) {
             MemorySegment.copy(staging, ValueLayout.JAVA_FLOAT, 4L * t * c.vocab(), out[t], 0, c.vocab());
@@ -203,6 +269,11 @@ final class DeviceLayers implements AutoCloseable {
 
     @Override
     public void close() {
+        for (DeviceGraph g : graphs) {
+            if (g != null) {
+                g.close();
+            }
+        }
         ctx.close();
         arena.close();
     }

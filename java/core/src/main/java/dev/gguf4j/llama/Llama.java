@@ -53,6 +53,7 @@ public final class Llama implements AutoCloseable {
     private final long loadNanos;
     private final OffloadPlan offloadPlan;
     private final DeviceWeights deviceWeights; // null: CPU only
+    private final boolean deviceGraphs = dev.gguf4j.Settings.fromSystemProperties().deviceGraphs();
     private static final AtomicBoolean NO_GPU_LOGGED = new AtomicBoolean();
 
     private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos,
@@ -247,7 +248,7 @@ public final class Llama implements AutoCloseable {
         }
         try {
             return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType(),
-                    deviceWeights, deviceStep());
+                    deviceWeights, deviceStep(), deviceGraphs);
         } catch (DeviceOutOfMemoryException e) {
             throw new DeviceOutOfMemoryException("a new session's KV cache and activations do not fit the "
                     + deviceWeights.accelerator().name() + " device: " + e.getMessage() + "; each session needs "

@@ -64,15 +64,16 @@ public final class LlamaSession implements AutoCloseable {
     private int position;
 
     public LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType) {
-        this(model, backend, contextLength, threads, kvType, null, 0);
+        this(model, backend, contextLength, threads, kvType, null, 0, false);
     }
 
     /**
      * A session whose layers from {@code offload.firstLayer()} on (and the output layer if the plan says so) run
-     * on the device, up to {@code maxDeviceTokens} tokens per device step; {@code offload} null = CPU only.
+     * on the device, up to {@code maxDeviceTokens} tokens per device step, the one-token step replayed as a
+     * device graph if {@code deviceGraphs}; {@code offload} null = CPU only.
      */
     LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType,
-            DeviceWeights offload, int maxDeviceTokens) {
+            DeviceWeights offload, int maxDeviceTokens, boolean deviceGraphs) {
         this.model = model;
         this.c = model.config();
         if (contextLength < 1) {
@@ -131,7 +132,7 @@ public final class LlamaSession implements AutoCloseable {
         logits1 = new float[][] {logits};
         try {
             this.device = offload == null ? null : new DeviceLayers(offload, c, contextLength, kvType,
-                    Math.max(1, Math.min(maxDeviceTokens, contextLength)));
+                    Math.max(1, Math.min(maxDeviceTokens, contextLength)), deviceGraphs);
         } catch (RuntimeException e) {
             matmul.close();
             pool.close();

@@ -135,8 +135,10 @@ class OffloadTest {
                 boolean offload = ngl > 0;
                 boolean logitsOnDevice = ngl > c.layers();
                 HostAccelerator.Transfers t0 = acc.transfers();
+                long g0 = acc.graphLaunches();
                 s.forward(1);
                 HostAccelerator.Transfers one = acc.transfers().since(t0);
+                assertEquals(offload ? 1 : 0, acc.graphLaunches() - g0, "the one-token step is a recorded graph");
                 assertEquals(offload ? 1 : 0, one.uploads(), "-ngl " + ngl + " uploads per token");
                 assertEquals(offload ? 1 : 0, one.downloads(), "-ngl " + ngl + " downloads per token");
                 if (offload) {
@@ -168,6 +170,31 @@ class OffloadTest {
                 }
             }
         }
+    }
+
+    /** Op by op (-Dgguf4j.device.graphs=false) gives the same logits as the recorded graph, bit for bit. */
+    @Test
+    void withoutGraphsTheLogitsAreTheSame() throws Exception {
+        int[] prompt = {1, 403, 407, 261, 378};
+        LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(1).withContextLength(32).withBatchSize(2);
+        List<float[]> graphs;
+        HostAccelerator a = host(GIB);
+        try (Llama llama = load("stories260K.gguf", o.withGpuLayers(3), a)) {
+            graphs = run(llama, prompt);
+        }
+        // recorded once, replayed for every one-token step: 12 tokens + the prompt's last chunk (5 = 2 + 2 + 1)
+        assertEquals(13, a.graphLaunches());
+        System.setProperty("gguf4j.device.graphs", "false");
+        HostAccelerator b = host(GIB);
+        try (Llama llama = load("stories260K.gguf", o.withGpuLayers(3), b)) {
+            List<float[]> ops = run(llama, prompt);
+            for (int i = 0; i < ops.size(); i++) {
+                assertArrayEquals(graphs.get(i), ops.get(i), "step " + i);
+            }
+        } finally {
+            System.clearProperty("gguf4j.device.graphs");
+        }
+        assertEquals(0, b.graphLaunches());
     }
 
     @Test
