@@ -47,6 +47,7 @@ final class DeviceLayers implements AutoCloseable {
     private static final int ARGMAX = 2;
     private boolean useGraphs;
     private final DeviceGraph[] graphs = new DeviceGraph[3];
+    private final int[] eagerRuns = new int[3];
     private final Runnable[] oneTokenOps = {this::oneTokenHidden, this::oneTokenLogits, this::oneTokenArgmax};
     private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
 
@@ -138,9 +139,14 @@ final class DeviceLayers implements AutoCloseable {
         return staging.get(ValueLayout.JAVA_INT, 0);
     }
 
-    /** The one-token step of this kind: replayed from its graph (recorded the first time), or op by op. */
+    /** The one-token step of this kind: op by op the first time, then recorded once and replayed. */
     private void step(int kind) {
         if (!useGraphs) {
+            oneTokenOps[kind].run();
+            return;
+        }
+        if (graphs[kind] == null && eagerRuns[kind]++ == 0) {
+            // the first time op by op: whatever the device library sets up lazily (scratch) is not recorded
             oneTokenOps[kind].run();
             return;
         }
