@@ -12,11 +12,14 @@ import java.lang.foreign.ValueLayout;
  * A session's side of the offload: its device context, activation buffers and the KV cache of the offloaded
  * layers, and the device half of the forward pass. One step: the hidden states (and the position) go up in one
  * upload, layers [firstLayer, layers) run on the device, then either the logits (output layer on the device) or
- * the hidden states come back in one download.
+ * the hidden states come back in one download (a batch that asks for every token's logits: one per
+ * {@link #OUTPUT_ROWS} tokens).
  */
 final class DeviceLayers implements AutoCloseable {
     /** The io buffer holds the first position (an int32) at 0 and the hidden states [tokens][dim] from here. */
     private static final long HIDDEN_OFFSET = 256;
+    /** Logits are computed and brought back this many tokens at a time (a prompt's all-logits batch). */
+    static final int OUTPUT_ROWS = 16;
 
     private final DeviceWeights weights;
     private final LlamaConfig c;
@@ -64,7 +67,7 @@ final class DeviceLayers implements AutoCloseable {
 
     /** Extra bytes when the output layer is on the device: the logits, and the argmax result. */
     static long outputScratchBytes(LlamaConfig c, int maxTokens) {
-        return 4L * maxTokens * c.vocab() + 256;
+        return 4L * Math.min(maxTokens, OUTPUT_ROWS) * c.vocab() + 256;
     }
 
     /** KV cache bytes per layer. */
@@ -95,8 +98,9 @@ final class DeviceLayers implements AutoCloseable {
             v = ctx.alloc(4 * n * c.kvDim(), "activations");
             hb = ctx.alloc(4 * n * c.ffDim(), "activations");
             hb2 = ctx.alloc(4 * n * c.ffDim(), "activations");
-            logits = weights.outputOnDevice() ? ctx.alloc(4 * n * c.vocab() + 256, "logits") : null;
-            argmax = logits == null ? null : logits.slice(4 * n * c.vocab(), 4);
+            long outRows = Math.min(n, OUTPUT_ROWS);
+            logits = weights.outputOnDevice() ? ctx.alloc(4 * outRows * c.vocab() + 256, "logits") : null;
+            argmax = logits == null ? null : logits.slice(4 * outRows * c.vocab(), 4);
             keyCache = new DeviceBuffer[c.layers()];
             valueCache = new DeviceBuffer[c.layers()];
             long cache = kvBytesPerLayer(c, contextLength, kv) / 2;
@@ -104,7 +108,7 @@ final class DeviceLayers implements AutoCloseable {
                 keyCache[l] = ctx.alloc(cache, "KV cache of layer " + l);
                 valueCache[l] = ctx.alloc(cache, "KV cache of layer " + l);
             }
-            staging = arena.allocate(Math.max(HIDDEN_OFFSET + 4 * n * c.dim(), 4 * n * c.vocab()), 64);
+            staging = arena.allocate(Math.max(HIDDEN_OFFSET + 4 * n * c.dim(), 4 * outRows * c.vocab()), 64);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -223,16 +227,21 @@ final class DeviceLayers implements AutoCloseable {
             }
             return false;
         }
-        int count = n - first;
         if (oneToken) {
             step(LOGITS);
-        } else {
-            layers(n);
-            logits(count, first == 0 ? x : x.slice(4L * first * dim));
+            ctx.download(staging, logits, 4L * c.vocab());
+            MemorySegment.copy(staging, ValueLayout.JAVA_FLOAT, 0, out[0], 0, c.vocab());
+            return true;
         }
-        ctx.download(staging, logits, 4L * count * c.vocab());
-        for (int t = 0; t < count; t++) {
-            MemorySegment.copy(staging, ValueLayout.JAVA_FLOAT, 4L * t * c.vocab(), out[t], 0, c.vocab());
+        layers(n);
+        for (int from = first; from < n; from += OUTPUT_ROWS) { // OUTPUT_ROWS tokens' logits at a time
+            int count = Math.min(OUTPUT_ROWS, n - from);
+            logits(count, from == 0 ? x : x.slice(4L * from * dim));
+            ctx.download(staging, logits, 4L * count * c.vocab());
+            for (int t = 0; t < count; t++) {
+                MemorySegment.copy(staging, ValueLayout.JAVA_FLOAT, 4L * t * c.vocab(), out[from - first + t], 0,
+                        c.vocab());
+            }
         }
         return true;
     }

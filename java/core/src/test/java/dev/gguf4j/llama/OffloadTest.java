@@ -177,6 +177,30 @@ class OffloadTest {
         }
     }
 
+    /** Every token's logits of a 20-token batch come back 16 at a time, the same as the CPU's. */
+    @Test
+    void allLogitsOfALongBatchComeBackInChunks() throws Exception {
+        int[] tokens = new int[20];
+        for (int i = 0; i < tokens.length; i++) {
+            tokens[i] = (i * 37 + 1) % 512;
+        }
+        LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(1).withContextLength(32).withBatchSize(32);
+        HostAccelerator acc = host(GIB);
+        try (Llama llama = load("stories260K.gguf", o.withGpuLayers(-1), acc); LlamaSession s = llama.newSession();
+                LlamaSession cpu = new LlamaSession(llama.model(), Backends.select(), 32, 1, LlamaSession.KvType.F16)) {
+            HostAccelerator.Transfers t0 = acc.transfers();
+            float[][] dev = s.forwardBatch(tokens, true);
+            HostAccelerator.Transfers t = acc.transfers().since(t0);
+            assertEquals(1, t.uploads());
+            assertEquals(2, t.downloads(), "16 + 4 tokens' logits");
+            assertEquals(20L * 4 * llama.config().vocab(), t.downloadBytes());
+            float[][] want = cpu.forwardBatch(tokens, true);
+            for (int i = 0; i < tokens.length; i++) {
+                assertArrayEquals(want[i], dev[i], "token " + i);
+            }
+        }
+    }
+
     /** Op by op (-Dgguf4j.device.graphs=false) gives the same logits as the recorded graph, bit for bit. */
     @Test
     void withoutGraphsTheLogitsAreTheSame() throws Exception {
