@@ -22,18 +22,27 @@ import java.util.stream.Collectors;
  *       {@code linux-x86_64-cuda} jar on the class path, then {@code java.library.path}</td></tr>
  *   <tr><td>{@code gguf4j.native.cacheDir}</td><td>directory</td><td>{@code ~/.cache/gguf4j}: where libraries
  *       and the bundled model are extracted from jars</td></tr>
+ *   <tr><td>{@code gguf4j.device}</td><td>cuda, host</td><td>cuda: where GPU layers ({@code -ngl}) run. host
+ *       runs the same device operations on the CPU (the offload path without a GPU: tests, debugging)</td></tr>
+ *   <tr><td>{@code gguf4j.device.graphs}</td><td>true, false</td><td>true: a GPU session records its one-token
+ *       step as a graph once and replays it (CUDA graphs); false runs each op as it comes</td></tr>
  *   <tr><td>{@code gguf4j.isa}</td><td>auto, scalar, avx2, avx512</td><td>auto: the best kernel variant the CPU
  *       runs</td></tr>
  * </table>
  */
 public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Optional<Path> cudaLibrary, Path cacheDir,
-                       IsaChoice isa) {
+                       IsaChoice isa, DeviceChoice device, boolean deviceGraphs) {
 
     public static final String BACKEND = "gguf4j.backend";
     public static final String NATIVE_PATH = "gguf4j.native.path";
     public static final String CUDA_PATH = "gguf4j.native.cudaPath";
     public static final String CACHE_DIR = "gguf4j.native.cacheDir";
     public static final String ISA = "gguf4j.isa";
+    public static final String DEVICE = "gguf4j.device";
+    public static final String DEVICE_GRAPHS = "gguf4j.device.graphs";
+
+    /** Where offloaded layers run. */
+    public enum DeviceChoice { CUDA, HOST }
 
     /** Which backend to use. */
     public enum BackendChoice { AUTO, CPU, CUDA, JAVA }
@@ -65,7 +74,9 @@ public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Opti
                 path(p, NATIVE_PATH),
                 path(p, CUDA_PATH),
                 path(p, CACHE_DIR).orElse(home.resolve(".cache").resolve("gguf4j")),
-                choice(p, ISA, IsaChoice.class, IsaChoice.AUTO));
+                choice(p, ISA, IsaChoice.class, IsaChoice.AUTO),
+                choice(p, DEVICE, DeviceChoice.class, DeviceChoice.CUDA),
+                !"false".equalsIgnoreCase(p.getProperty(DEVICE_GRAPHS, "true").trim()));
     }
 
     private static Optional<Path> path(Properties p, String key) {

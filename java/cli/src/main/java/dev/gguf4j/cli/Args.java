@@ -38,6 +38,32 @@ final class Args {
         }
     }
 
+    /** {@code -ngl}'s value: a whole number (-1 = everything) or "auto" ({@code LlamaOptions.GPU_LAYERS_AUTO}). */
+    int gpuLayersValue(String option) {
+        return parseGpuLayers(command, option, value(option));
+    }
+
+    static int parseGpuLayers(String command, String option, String v) {
+        if (v.equalsIgnoreCase("auto")) {
+            return dev.gguf4j.llama.LlamaOptions.GPU_LAYERS_AUTO;
+        }
+        try {
+            int n = Integer.parseInt(v);
+            if (n < -1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new Main.UsageException(command + ": " + option + " " + v + ": expected a layer count (>= 0, -1 for"
+                    + " everything) or auto");
+        }
+    }
+
+    /** How {@link #gpuLayersValue} values print: the number, or "auto". */
+    static String gpuLayersName(int n) {
+        return n == dev.gguf4j.llama.LlamaOptions.GPU_LAYERS_AUTO ? "auto" : String.valueOf(n);
+    }
+
     long longValue(String option) {
         String v = value(option);
         try {

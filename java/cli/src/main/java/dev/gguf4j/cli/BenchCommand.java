@@ -32,6 +32,7 @@ final class BenchCommand {
         boolean json = false;
         boolean mmap = true;
         boolean mlock = false;
+        List<Integer> ngls = new ArrayList<>(List.of(0));
         while (a.hasNext()) {
             String o = a.next();
             switch (o) {
@@ -51,6 +52,12 @@ final class BenchCommand {
                 }
                 case "--no-mmap" -> mmap = false;
                 case "--mlock" -> mlock = true;
+                case "-ngl", "--n-gpu-layers" -> {
+                    ngls.clear();
+                    for (String v : a.value(o).split(",")) {
+                        ngls.add(Args.parseGpuLayers("bench", o, v.trim()));
+                    }
+                }
                 case "--json", "-o" -> {
                     json = true;
                     if (o.equals("-o") && !a.value(o).equals("json")) {
@@ -65,30 +72,35 @@ final class BenchCommand {
         }
         Path path = BundledModel.resolve(model);
         List<Map<String, Object>> results = new ArrayList<>();
-        for (int t : threads) {
-            LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(t).withContextLength(Math.max(pp, tg) + 1)
-                    .withMmap(mmap).withMlock(mlock);
-            try (Llama llama = Llama.load(path, opts)) {
-                if (pp > 0) {
-                    results.add(measure(llama, path, t, pp, 0, reps));
-                }
-                if (tg > 0) {
-                    results.add(measure(llama, path, t, 0, tg, reps));
+        for (int ngl : ngls) {
+            for (int t : threads) {
+                LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(t).withContextLength(Math.max(pp, tg) + 1)
+                        .withGpuLayers(ngl).withMmap(mmap).withMlock(mlock);
+                try (Llama llama = Llama.load(path, opts)) {
+                    if (ngl != 0) {
+                        err.println("gguf4j: " + llama.offloadPlan().summary());
+                    }
+                    if (pp > 0) {
+                        results.add(measure(llama, path, t, pp, 0, reps));
+                    }
+                    if (tg > 0) {
+                        results.add(measure(llama, path, t, 0, tg, reps));
+                    }
                 }
             }
         }
         if (json) {
             out.println(Json.write(results));
         } else {
-            out.printf("| %-28s | %10s | %10s | %-7s | %7s | %6s | %20s |%n", "model", "size", "params", "backend",
-                    "threads", "test", "t/s");
-            out.println("| " + "-".repeat(28) + " | ---------: | ---------: | ------- | ------: | -----: | -------------------: |");
+            out.printf("| %-28s | %10s | %10s | %-8s | %7s | %4s | %6s | %20s |%n", "model", "size", "params", "backend",
+                    "threads", "ngl", "test", "t/s");
+            out.println("| " + "-".repeat(28) + " | ---------: | ---------: | -------- | ------: | ---: | -----: | -------------------: |");
             for (Map<String, Object> r : results) {
                 String test = ((Integer) r.get("n_prompt")) > 0 ? "pp" + r.get("n_prompt") : "tg" + r.get("n_gen");
-                out.printf(Locale.ROOT, "| %-28s | %10s | %10s | %-7s | %7d | %6s | %13.2f ± %5.2f |%n",
+                out.printf(Locale.ROOT, "| %-28s | %10s | %10s | %-8s | %7d | %4d | %6s | %13.2f ± %5.2f |%n",
                         r.get("model_type"), InfoCommand.human((Long) r.get("model_size")),
-                        InfoCommand.count((Long) r.get("model_n_params")), r.get("backends"), r.get("n_threads"), test,
-                        r.get("avg_ts"), r.get("stddev_ts"));
+                        InfoCommand.count((Long) r.get("model_n_params")), r.get("backends"), r.get("n_threads"),
+                        r.get("n_gpu_layers"), test, r.get("avg_ts"), r.get("stddev_ts"));
             }
         }
         return 0;
@@ -141,10 +153,14 @@ final class BenchCommand {
         m.put("n_threads", threads);
         m.put("type_k", "f16");
         m.put("type_v", "f16");
-        m.put("n_gpu_layers", 0);
+        // llama-bench's field: the count asked for; for auto, the count auto chose
+        int ngl = llama.offloadPlan().requested() == LlamaOptions.GPU_LAYERS_AUTO ? llama.offloadPlan().gpuLayers()
+                : llama.offloadPlan().requested();
+        m.put("n_gpu_layers", ngl);
+        m.put("gpu_layers_effective", llama.offloadPlan().gpuLayers());
         m.put("n_prompt", nPrompt);
         m.put("n_gen", nGen);
-        m.put("backends", llama.backend().name());
+        m.put("backends", llama.backend().name() + llama.device().map(d -> "," + d.split("[ :]")[0]).orElse(""));
         m.put("avg_ns", (long) avgNs);
         m.put("stddev_ns", (long) sdNs);
         m.put("avg_ts", avgTs);

@@ -15,7 +15,8 @@ public final class Main {
               run [-m MODEL] [-p PROMPT] [-n N] ...  generate text (run --help)
               tokenize [-m MODEL] (-p TEXT | -f FILE) [--ids] [--no-bos]
               perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
-              bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [--json]   llama-bench's pp/tg tokens/s
+              bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
+                                               llama-bench's pp/tg tokens/s
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it)
               help                             this text

@@ -16,7 +16,7 @@ import java.util.Locale;
 final class RunCommand {
     static final String USAGE = """
             usage: gguf4j run [-m MODEL] [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
-                              [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N] [--stop S]...
+                              [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N|auto] [--stop S]...
                               [--no-mmap] [--mlock]
               defaults: the bundled model, -n 256, llama.cpp's sampling defaults (temp 0.8, top-k 40, top-p 0.95,
               min-p 0.05, repeat-penalty 1.0), -c = prompt tokens + N (as llama-simple), -t = all cores
@@ -54,7 +54,7 @@ final class RunCommand {
                 case "--seed" -> seed = a.longValue(o);
                 case "-c", "--ctx-size" -> ctx = a.intValue(o);
                 case "-t", "--threads" -> threads = a.intValue(o);
-                case "-ngl", "--n-gpu-layers" -> ngl = a.intValue(o);
+                case "-ngl", "--n-gpu-layers", "--gpu-layers" -> ngl = a.gpuLayersValue(o);
                 case "--stop" -> stop.add(a.value(o));
                 case "--no-mmap" -> mmap = false;
                 case "--mlock" -> mlock = true;
@@ -68,24 +68,33 @@ final class RunCommand {
         if (n < 0) {
             throw new Main.UsageException("run: -n must be >= 0");
         }
-        if (ngl != 0) {
-            throw new dev.gguf4j.Gguf4jException("-ngl " + ngl + ": GPU offload is not available in this version"
-                    + " (the CUDA backend has no kernels yet); use -ngl 0");
-        }
         if (seed >= 0) {
             sp = sp.withSeed(seed);
         } else {
             sp = sp.withSeed(System.nanoTime());
         }
         Path path = BundledModel.resolve(model);
-        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock);
+        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withGpuLayers(ngl);
         // llama-simple's context: prompt + n, unless -c says otherwise
         int promptTokens = dev.gguf4j.tokenizer.Tokenizer.load(path).encode(prompt, true, true).length;
         opts = opts.withContextLength(ctx > 0 ? ctx : Math.max(1, promptTokens + n));
-        try (Llama llama = Llama.load(path, opts)) {
+        Llama loaded;
+        try {
+            loaded = Llama.load(path, opts);
+        } catch (dev.gguf4j.Gguf4jException e) {
+            if (ngl == 0) {
+                throw e;
+            }
+            throw new dev.gguf4j.Gguf4jException("-ngl " + Args.gpuLayersName(ngl) + ": " + e.getMessage(), e);
+        }
+        try (Llama llama = loaded) {
             err.printf(Locale.ROOT, "gguf4j: %s (%s, %d layers, dim %d, vocab %d), context %d, backend %s, load %.3f s%n",
                     path, llama.config().architecture(), llama.config().layers(), llama.config().dim(),
                     llama.config().vocab(), llama.contextLength(), llama.backend().description(), llama.loadSeconds());
+            if (ngl != 0) {
+                err.println("gguf4j: " + llama.offloadPlan().summary()
+                        + llama.device().map(d -> " [" + d + "]").orElse(""));
+            }
             out.print(prompt);
             out.flush();
             CompletionParams cp = CompletionParams.DEFAULTS.withMaxTokens(n).withStop(stop).withSampling(sp);

@@ -2,6 +2,7 @@ package dev.gguf4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.gguf4j.gguf.GgufFile;
 import java.nio.file.Path;
@@ -53,9 +54,51 @@ class RunCommandTest {
 
     @Test
     void gpuLayersWithoutGpuIsAnError() {
+        assumeFalse(dev.gguf4j.backend.CudaBackend.isAvailable(), "a CUDA device is present");
         MainTest.Result r = MainTest.run("run", "-p", "Hi", "-n", "2", "-ngl", "99");
         assertEquals(1, r.status());
-        assertTrue(r.err().contains("-ngl 99"), r.err());
+        assertTrue(r.err().contains("-ngl 99") && r.err().contains("there is no usable GPU: "),
+                r.err());
+    }
+
+    @Test
+    void gpuLayersAutoWithoutGpuRunsOnTheCpu() {
+        assumeFalse(dev.gguf4j.backend.CudaBackend.isAvailable(), "a CUDA device is present");
+        MainTest.Result r = MainTest.run("run", "-p", "Once upon a time", "-n", "12", "--temp", "0", "-t", "1", "-ngl",
+                "auto");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().startsWith("Once upon a time, there was a little girl named Lily"), r.out());
+        assertTrue(r.err().contains("gpu layers auto -> 0 (CPU only: no usable GPU"), r.err());
+    }
+
+    @Test
+    void badGpuLayerCountsAreUsageErrors() {
+        MainTest.Result r = MainTest.run("run", "-p", "Hi", "-ngl", "-3");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("expected a layer count (>= 0, -1 for everything) or auto"), r.err());
+    }
+
+    /** The whole offload path from the CLI, on the host device (-Dgguf4j.device=host): same text as the CPU. */
+    @Test
+    void offloadedRunAndBenchOnTheHostDevice() {
+        System.setProperty("gguf4j.device", "host");
+        try {
+            MainTest.Result cpu = MainTest.run("run", "-p", "Once upon a time", "-n", "30", "--temp", "0", "-t", "1");
+            for (String ngl : new String[] {"2", "6", "auto"}) {
+                MainTest.Result r = MainTest.run("run", "-p", "Once upon a time", "-n", "30", "--temp", "0", "-t", "1",
+                        "-ngl", ngl);
+                assertEquals(0, r.status(), r.err());
+                assertEquals(cpu.out(), r.out(), "-ngl " + ngl);
+                assertTrue(r.err().contains("gpu layers " + ngl + " -> " + (ngl.equals("2") ? "2" : "6")), r.err());
+            }
+            MainTest.Result b = MainTest.run("bench", "-p", "8", "-n", "4", "-r", "1", "-t", "1", "-ngl", "0,2", "--json");
+            assertEquals(0, b.status(), b.err());
+            assertTrue(b.out().contains("\"n_gpu_layers\": 0") || b.out().contains("\"n_gpu_layers\":0"), b.out());
+            assertTrue(b.out().contains("\"n_gpu_layers\": 2") || b.out().contains("\"n_gpu_layers\":2"), b.out());
+            assertTrue(b.out().contains("cpu,host"), b.out());
+        } finally {
+            System.clearProperty("gguf4j.device");
+        }
     }
 
     @Test

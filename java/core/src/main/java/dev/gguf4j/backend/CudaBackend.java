@@ -9,8 +9,8 @@ import java.util.Optional;
 
 /**
  * The CUDA backend (libgguf4j_cuda from the {@code linux-x86_64-cuda} jar). It is available when the library
- * loads and the driver reports at least one device. Device discovery works today; the GPU kernels come with
- * the CUDA backend issue, so {@link #dot} and {@link #matvec} say so instead of computing.
+ * loads and the driver reports at least one device. As a {@link Backend} (whole matvecs from host memory) it
+ * computes nothing: {@link #dot} and {@link #matvec} say so. GPU layers run through {@link CudaAccelerator}.
  */
 public final class CudaBackend implements Backend {
 
@@ -50,6 +50,11 @@ public final class CudaBackend implements Backend {
             throw new BackendUnavailableException("CUDA backend unavailable: " + Holder.CAUSE.getMessage(), Holder.CAUSE);
         }
         return Holder.INSTANCE;
+    }
+
+    /** The library facade (device contexts: {@link CudaAccelerator}). */
+    public NativeCuda library() {
+        return lib;
     }
 
     public List<NativeCuda.Device> devices() {

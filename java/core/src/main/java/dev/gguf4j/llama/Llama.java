@@ -1,8 +1,13 @@
 package dev.gguf4j.llama;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.Accelerator;
+import dev.gguf4j.backend.Accelerators;
 import dev.gguf4j.backend.Backend;
+import dev.gguf4j.backend.BackendUnavailableException;
 import dev.gguf4j.backend.Backends;
+import dev.gguf4j.backend.DeviceMemory;
+import dev.gguf4j.backend.DeviceOutOfMemoryException;
 import dev.gguf4j.gguf.GgufMetadata;
 import dev.gguf4j.sampling.Sampler;
 import dev.gguf4j.sampling.SamplingParams;
@@ -16,7 +21,9 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Spliterators;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -44,8 +51,13 @@ public final class Llama implements AutoCloseable {
     private final int contextLength;
     private final String name;
     private final long loadNanos;
+    private final OffloadPlan offloadPlan;
+    private final DeviceWeights deviceWeights; // null: CPU only
+    private final boolean deviceGraphs = dev.gguf4j.Settings.fromSystemProperties().deviceGraphs();
+    private static final AtomicBoolean NO_GPU_LOGGED = new AtomicBoolean();
 
-    private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos) {
+    private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos,
+            Supplier<Accelerators.Probe> probe) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.options = options;
@@ -62,15 +74,116 @@ public final class Llama implements AutoCloseable {
             contextLength = trained;
         }
         this.name = model.file().metadata().findString("general.name").orElse(model.file().source());
+        OffloadPlan.Sizes sizes = offloadSizes(model.config(), model, contextLength, options.kvType(), deviceStep());
+        int req = options.gpuLayers();
+        if (req == 0) {
+            offloadPlan = OffloadPlan.cpu(0, sizes, "gpuLayers 0");
+            deviceWeights = null;
+            return;
+        }
+        Accelerators.Probe p = probe.get();
+        if (p.accelerator().isEmpty()) {
+            if (req != LlamaOptions.GPU_LAYERS_AUTO) {
+                throw new BackendUnavailableException("gpuLayers=" + req + " asks for GPU offload, but there is no"
+                        + " usable GPU: " + p.reason() + " (use gpuLayers 0, or auto, which runs on the CPU when there"
+                        + " is no GPU)", null);
+            }
+            if (NO_GPU_LOGGED.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.INFO, "gguf4j: gpuLayers auto: no usable GPU, running on the CPU: " + p.reason());
+            }
+            offloadPlan = OffloadPlan.cpu(req, sizes, "no usable GPU: " + p.reason());
+            deviceWeights = null;
+            return;
+        }
+        Accelerator acc = p.accelerator().get();
+        String device = acc.name() + " device";
+        DeviceMemory memory = acc.memory();
+        int typeLimit = typeLimit(model, acc);
+        OffloadPlan plan = OffloadPlan.plan(req, sizes, memory, OffloadPlan.DEFAULT_MARGIN, typeLimit, device);
+        if (plan.gpuLayers() > typeLimit) {
+            throw new Gguf4jException("gpuLayers=" + req + ": " + typeProblem(model, acc) + "; gpuLayers=" + typeLimit
+                    + " would run (the layers above it)");
+        }
+        LOG.log(System.Logger.Level.INFO, "gguf4j: " + plan.summary() + " [" + acc.description() + "]");
+        offloadPlan = plan;
+        if (!plan.offloads()) {
+            deviceWeights = null;
+            return;
+        }
+        try {
+            deviceWeights = DeviceWeights.upload(model, acc, plan);
+        } catch (DeviceOutOfMemoryException e) {
+            long free = Math.min(memory.freeBytes(), e.freeBytes()); // the device may have claimed more than it had
+            int fit = Math.min(sizes.largestFitting(free - OffloadPlan.DEFAULT_MARGIN, sizes.layers() + 1), typeLimit);
+            throw OffloadPlan.outOfMemory(req, plan.gpuLayers(), sizes, e.what(), e.requestedBytes(), free, fit, device,
+                    e);
+        }
     }
 
-    /** Memory-maps (or, mmap off, reads) and checks the model and its tokenizer; locks it with mlock on. */
+    /** Tokens per device step: the batch size, at most the context. */
+    private int deviceStep() {
+        return Math.max(1, Math.min(options.batchSize(), contextLength));
+    }
+
+    /** What each part of the model needs in device memory, for one session of {@code contextLength}. */
+    static OffloadPlan.Sizes offloadSizes(LlamaConfig c, LlamaModel model, int contextLength, LlamaSession.KvType kv,
+            int maxTokens) {
+        long[] layers = new long[c.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = DeviceWeights.layerBytes(model.layer(l));
+        }
+        return new OffloadPlan.Sizes(layers, DeviceWeights.bytes(model.output()) + 4L * c.dim(),
+                DeviceLayers.kvBytesPerLayer(c, contextLength, kv), DeviceLayers.scratchBytes(c, maxTokens),
+                DeviceLayers.outputScratchBytes(c, maxTokens));
+    }
+
+    /** The most GPU layers (0 .. layers + 1) whose weight types all have device kernels, counted from the top. */
+    private static int typeLimit(LlamaModel model, Accelerator acc) {
+        int n = model.config().layers();
+        int ok = 0;
+        for (int l = n - 1; l >= 0 && layerSupported(model.layer(l), acc); l--) {
+            ok++;
+        }
+        return ok == n && acc.supports(model.output().type()) ? n + 1 : ok;
+    }
+
+    private static boolean layerSupported(LlamaModel.Layer w, Accelerator acc) {
+        for (Weight x : new Weight[] {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()}) {
+            if (!acc.supports(x.type())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String typeProblem(LlamaModel model, Accelerator acc) {
+        for (int l = model.config().layers() - 1; l >= 0; l--) {
+            LlamaModel.Layer w = model.layer(l);
+            for (Weight x : new Weight[] {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()}) {
+                if (!acc.supports(x.type())) {
+                    return x.name() + " is " + x.type() + ", which the " + acc.name() + " device has no matmul for";
+                }
+            }
+        }
+        return model.output().name() + " is " + model.output().type() + ", which the " + acc.name()
+                + " device has no matmul for";
+    }
+
+    /**
+     * Memory-maps (or, mmap off, reads) and checks the model and its tokenizer, locks it with mlock on, and uploads
+     * the GPU layers ({@link LlamaOptions#gpuLayers}).
+     */
     public static Llama load(Path path, LlamaOptions options) throws IOException {
+        return load(path, options, Accelerators::probe);
+    }
+
+    /** {@link #load} with the accelerator from {@code probe} (tests: the host accelerator). */
+    static Llama load(Path path, LlamaOptions options, Supplier<Accelerators.Probe> probe) throws IOException {
         long t0 = System.nanoTime();
         LlamaModel m = LlamaModel.load(path, options.useMmap(), options.useMlock());
         try {
             Tokenizer t = Tokenizer.fromMetadata(m.file().metadata());
-            return new Llama(m, t, options, System.nanoTime() - t0);
+            return new Llama(m, t, options, System.nanoTime() - t0, probe);
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -102,6 +215,17 @@ public final class Llama implements AutoCloseable {
         return tokenizer;
     }
 
+    /** Where the layers run: the GPU layer count in effect and why, the memory plan. */
+    public OffloadPlan offloadPlan() {
+        return offloadPlan;
+    }
+
+    /** The device GPU layers run on (its description), if any. */
+    public java.util.Optional<String> device() {
+        return deviceWeights == null ? java.util.Optional.empty()
+                : java.util.Optional.of(deviceWeights.accelerator().description());
+    }
+
     /** The backend the matrix products run on. */
     public Backend backend() {
         return backend;
@@ -127,7 +251,27 @@ public final class Llama implements AutoCloseable {
 
     /** A fresh session (own KV cache) to evaluate tokens and read logits. Close it when done. */
     public LlamaSession newSession() {
-        return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType());
+        if (deviceWeights == null) {
+            return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType());
+        }
+        try {
+            return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType(),
+                    deviceWeights, deviceStep(), deviceGraphs);
+        } catch (DeviceOutOfMemoryException e) {
+            throw new DeviceOutOfMemoryException("a new session's KV cache and activations do not fit the "
+                    + deviceWeights.accelerator().name() + " device: " + e.getMessage() + "; each session needs "
+                    + DeviceOutOfMemoryException.mib(offloadPlan.needBytes() - weightsBytes()) + " there with gpuLayers="
+                    + offloadPlan.gpuLayers() + ": close other sessions, or load with fewer gpuLayers or a shorter"
+                    + " context", e.what(), e.requestedBytes(), e.freeBytes(), java.util.OptionalInt.empty(), e);
+        }
+    }
+
+    private long weightsBytes() {
+        OffloadPlan.Sizes s = offloadPlan.sizes();
+        int n = s.layers();
+        int g = offloadPlan.gpuLayers();
+        return s.need(g) - s.scratchBytes() - (long) Math.min(g, n) * s.kvBytesPerLayer()
+                - (g > n ? s.outputScratchBytes() : 0);
     }
 
     /** Generates a completion of {@code prompt}. */
@@ -181,6 +325,8 @@ public final class Llama implements AutoCloseable {
         private final int promptTokens;
         private final long promptNanos;
         private float[] logits;
+        private final boolean greedyArgmax; // the next token comes from LlamaSession.forwardArgmax
+        private int nextToken = -1;
         private int generated;
         private String finish;
         private boolean stopMatched;
@@ -227,6 +373,7 @@ public final class Llama implements AutoCloseable {
                 session.close();
                 throw e;
             }
+            this.greedyArgmax = sampler.isPlainArgmax();
             this.promptNanos = System.nanoTime() - t0;
             this.genStart = System.nanoTime();
             if (params.maxTokens() == 0) {
@@ -262,7 +409,7 @@ public final class Llama implements AutoCloseable {
                 finish = "length";
                 return "";
             }
-            int token = sampler.sample(logits);
+            int token = nextToken >= 0 ? nextToken : sampler.sample(logits);
             sampler.accept(token);
             generated++;
             if (tokenizer.isEog(token)) {
@@ -299,7 +446,11 @@ public final class Llama implements AutoCloseable {
             }
             text.append(emit);
             if (finish == null && session.position() < contextLength) {
-                logits = session.forward(token);
+                if (greedyArgmax) {
+                    nextToken = session.forwardArgmax(token); // on the GPU when the output layer is there
+                } else {
+                    logits = session.forward(token);
+                }
             }
             return emit;
         }
@@ -333,6 +484,9 @@ public final class Llama implements AutoCloseable {
 
     @Override
     public void close() {
+        if (deviceWeights != null) {
+            deviceWeights.close();
+        }
         model.close();
     }
 

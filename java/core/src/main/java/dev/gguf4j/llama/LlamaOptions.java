@@ -10,7 +10,11 @@ import dev.gguf4j.llama.LlamaSession.KvType;
  *                      {@link #DEFAULT_CONTEXT_CAP} (logged)
  * @param threads       worker threads per session; 0 = the physical cores available (hyper-threads not counted)
  * @param batchSize     prompt tokens evaluated per step (prompt processing)
- * @param gpuLayers     layers to offload (the CUDA backend; 0 here: CPU only)
+ * @param gpuLayers     layers to run on the GPU, as llama.cpp's {@code n_gpu_layers}: the last N repeating layers,
+ *                      and the output layer too when N exceeds the layer count; -1 (or any N above the layer
+ *                      count) = everything but the token embedding; 0 = CPU only (the default);
+ *                      {@link #GPU_LAYERS_AUTO} = as many as fit the GPU's free memory (CPU only without a GPU).
+ *                      See {@link OffloadPlan}
  * @param kvType        KV cache element type (F16 as llama.cpp, or F32)
  * @param seed          default sampling seed
  * @param useMmap       memory-map the weights (default); false reads them into off-heap memory the model owns
@@ -20,6 +24,11 @@ import dev.gguf4j.llama.LlamaSession.KvType;
 public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
         boolean useMmap, boolean useMlock) {
     public static final int DEFAULT_CONTEXT_CAP = 4096;
+
+    /** {@link #gpuLayers}: as many layers as fit the device's free memory with a margin. */
+    public static final int GPU_LAYERS_AUTO = Integer.MIN_VALUE;
+    /** {@link #gpuLayers}: everything (llama.cpp's -1). */
+    public static final int GPU_LAYERS_ALL = -1;
 
     public static final LlamaOptions DEFAULTS = new LlamaOptions(0, 0, 512, 0, KvType.F16, 0xFFFFFFFFL, true, false);
 
@@ -33,9 +42,9 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
             throw new IllegalArgumentException("contextLength and threads must be >= 0, batchSize >= 1: "
                     + contextLength + ", " + threads + ", " + batchSize);
         }
-        if (gpuLayers != 0) {
-            throw new IllegalArgumentException("gpuLayers=" + gpuLayers + ": GPU offload is not available yet (the CUDA"
-                    + " backend has no kernels in this version)");
+        if (gpuLayers < GPU_LAYERS_ALL && gpuLayers != GPU_LAYERS_AUTO) {
+            throw new IllegalArgumentException("gpuLayers=" + gpuLayers + " is out of range: 0 (CPU only) to the layer"
+                    + " count + 1, -1 (everything) or GPU_LAYERS_AUTO");
         }
     }
 
@@ -45,6 +54,20 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
 
     public LlamaOptions withThreads(int n) {
         return new LlamaOptions(contextLength, n, batchSize, gpuLayers, kvType, seed, useMmap, useMlock);
+    }
+
+    /** GPU layers: N, -1 for everything, or {@link #GPU_LAYERS_AUTO}. */
+    public LlamaOptions withGpuLayers(int n) {
+        return new LlamaOptions(contextLength, threads, batchSize, n, kvType, seed, useMmap, useMlock);
+    }
+
+    /** As many GPU layers as fit ({@link #GPU_LAYERS_AUTO}). */
+    public LlamaOptions withGpuLayersAuto() {
+        return withGpuLayers(GPU_LAYERS_AUTO);
+    }
+
+    public LlamaOptions withBatchSize(int n) {
+        return new LlamaOptions(contextLength, threads, n, gpuLayers, kvType, seed, useMmap, useMlock);
     }
 
     public LlamaOptions withKvType(KvType t) {

@@ -2,6 +2,7 @@ package dev.gguf4j.llama;
 
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.backend.Backend;
+import dev.gguf4j.backend.CpuMath;
 import dev.gguf4j.quant.Codecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,6 +23,10 @@ import java.lang.foreign.ValueLayout;
  *     xb = rmsnorm(x) * ffn_norm;  hb[ff] = silu(Wgate xb) * (Wup xb);  x += Wdown hb
  *   logits[vocab] = Woutput (rmsnorm(x) * output_norm)
  * </pre>
+ *
+ * <p>With GPU layers ({@link OffloadPlan}), layers [0, firstDeviceLayer) run here as above, then
+ * {@link DeviceLayers} runs the rest on the device (and the output layer when the plan puts it there): x goes up
+ * once and comes back once per step, as hidden states or as logits.
  */
 public final class LlamaSession implements AutoCloseable {
     /** KV cache element type. */
@@ -46,10 +51,10 @@ public final class LlamaSession implements AutoCloseable {
     private final float[] hb;     // [ff]
     private final float[] hb2;    // [ff]
     private final float[] logits; // [vocab]
-    // KV cache, off-heap: [layer] -> [ctx][kvDim] elements of F16 bits or F32
+    // KV cache of the CPU's layers, off-heap: [layer] -> [ctx][kvDim] elements of F16 bits or F32
     private final MemorySegment[] keyCache;
     private final MemorySegment[] valueCache;
-    private MemorySegment attnQ;  // [batch][dim] queries handed to the attention kernel
+    private MemorySegment attnQ;   // [batch][dim] queries handed to the attention kernel
     private MemorySegment attnOut; // [batch][dim] its output
     private final float thetaScale;
     private float[] ropeCos = new float[0]; // [batch][ropeDim/2] cos of each pair's angle at each token's position
@@ -58,12 +63,26 @@ public final class LlamaSession implements AutoCloseable {
     private final Weight[][] gateUpWeights;  // [layer] {wgate, wup}
     private final float[][] qkv;             // {q, k, v}
     private final float[][] gateUp;          // {hb, hb2}
-    private final float[][] qkvOne;          // {q}: attention's input, a batch of one
+    private final float[][] qOne;            // {q}: attention's input, a batch of one
     private final float[][] xbOne;           // {xb}
+    private final float[][] x1;              // {x}: one token's hidden state for the device step
+    private final float[][] logits1;         // {logits}
+    private final DeviceLayers device;       // null: everything on the CPU
+    private final int deviceFrom;            // first layer on the device (layers() when none)
     private int position;
     private boolean closed;
 
     public LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType) {
+        this(model, backend, contextLength, threads, kvType, null, 0, false);
+    }
+
+    /**
+     * A session whose layers from {@code offload.firstLayer()} on (and the output layer if the plan says so) run
+     * on the device, up to {@code maxDeviceTokens} tokens per device step, the one-token step replayed as a
+     * device graph if {@code deviceGraphs}; {@code offload} null = CPU only.
+     */
+    LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType,
+            DeviceWeights offload, int maxDeviceTokens, boolean deviceGraphs) {
         this.model = model;
         this.c = model.config();
         if (contextLength < 1) {
@@ -85,7 +104,7 @@ public final class LlamaSession implements AutoCloseable {
         hb2 = new float[c.ffDim()];
         qkv = new float[][] {q, k, v};
         gateUp = new float[][] {hb, hb2};
-        qkvOne = new float[][] {q};
+        qOne = new float[][] {q};
         xbOne = new float[][] {xb};
         qkvWeights = new Weight[c.layers()][];
         gateUpWeights = new Weight[c.layers()][];
@@ -95,25 +114,38 @@ public final class LlamaSession implements AutoCloseable {
             gateUpWeights[l] = new Weight[] {w.wGate(), w.wUp()};
         }
         logits = new float[c.vocab()];
+        // the CPU's layers [0, deviceFrom) keep their cache here; the device layers' cache is in device memory
+        this.deviceFrom = offload == null ? c.layers() : offload.firstLayer();
         long layerBytes = (long) contextLength * c.kvDim() * (kvType == KvType.F16 ? 2 : 4);
         keyCache = new MemorySegment[c.layers()];
         valueCache = new MemorySegment[c.layers()];
         try {
-            for (int l = 0; l < c.layers(); l++) {
+            for (int l = 0; l < deviceFrom; l++) {
                 keyCache[l] = arena.allocate(layerBytes, 64);
                 valueCache[l] = arena.allocate(layerBytes, 64);
             }
         } catch (OutOfMemoryError e) {
             arena.close();
+            matmul.close();
             pool.close();
-            throw new Gguf4jException("cannot allocate the KV cache: " + c.layers() + " layers x 2 x " + layerBytes
+            throw new Gguf4jException("cannot allocate the KV cache: " + deviceFrom + " layers x 2 x " + layerBytes
                     + " bytes (" + contextLength + " positions x " + c.kvDim() + " " + kvType + "); use a shorter"
                     + " context or the F16 cache", e);
         }
         attnQ = arena.allocate((long) c.dim() * 4, 64);
         attnOut = arena.allocate((long) c.dim() * 4, 64);
-        // ggml: theta_scale = powf(base, -2.0f/n_dims); theta starts at pos and is multiplied by it per pair
-        thetaScale = (float) Math.pow(c.ropeTheta(), -2.0f / c.ropeDim());
+        thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
+        x1 = new float[][] {x};
+        logits1 = new float[][] {logits};
+        try {
+            this.device = offload == null ? null : new DeviceLayers(offload, c, contextLength, kvType,
+                    Math.max(1, Math.min(maxDeviceTokens, contextLength)), deviceGraphs);
+        } catch (RuntimeException e) {
+            arena.close();
+            matmul.close();
+            pool.close();
+            throw e;
+        }
     }
 
     public int position() {
@@ -139,6 +171,43 @@ public final class LlamaSession implements AutoCloseable {
 
     /** Runs one token at the next position and returns the logits ([vocab], valid until the next call). */
     public float[] forward(int token) {
+        int pos = embedAndRunCpuLayers(token);
+        boolean logitsDone = device != null && device.run(x1, 1, pos, 0, logits1);
+        if (!logitsDone) {
+            rmsnorm(xb, x, model.outputNorm(), c.dim());
+            matmul.apply(model.output(), xb, logits);
+        }
+        position++;
+        return logits;
+    }
+
+    /**
+     * Runs one token and returns the most likely next token (greedy decoding: the largest logit, the lowest id
+     * among equals, as the greedy sampler picks). With the output layer on the device, only that id comes back
+     * from it, not the logits.
+     */
+    public int forwardArgmax(int token) {
+        if (device == null || !device.outputOnDevice()) {
+            return argmax(forward(token));
+        }
+        int pos = embedAndRunCpuLayers(token);
+        int next = device.runArgmax(x, pos);
+        position++;
+        return next;
+    }
+
+    private static int argmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    /** Checks the token, puts its embedding in x and runs the CPU's layers on it; returns its position. */
+    private int embedAndRunCpuLayers(int token) {
         if (token < 0 || token >= c.vocab()) {
             throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + c.vocab() + ")");
         }
@@ -146,43 +215,41 @@ public final class LlamaSession implements AutoCloseable {
             throw new Gguf4jException("context is full: " + contextLength + " tokens (use a larger context length)");
         }
         int pos = position;
-        int dim = c.dim();
         var emb = model.tokenEmbedding();
-        Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, dim);
+        Codecs.of(emb.type()).dequantize(emb.data(), (long) token * emb.rowBytes(), x, 0, c.dim());
         ropeAngles(pos, 1);
-
-        for (int l = 0; l < c.layers(); l++) {
-            LlamaModel.Layer w = model.layer(l);
-            rmsnorm(xb, x, w.attnNorm(), dim);
-            matmul.apply(qkvWeights[l], xb, qkv);
-            addBias(q, w.bq());
-            addBias(k, w.bk());
-            addBias(v, w.bv());
-            rope(q, c.heads(), 0);
-            rope(k, c.kvHeads(), 0);
-            storeKv(l, pos, k, v);
-
-            attend(l, pos, 1, qkvOne, xbOne);
-            matmul.apply(w.wo(), xb, xb2);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb2[i];
-            }
-
-            rmsnorm(xb, x, w.ffnNorm(), dim);
-            matmul.apply(gateUpWeights[l], xb, gateUp);
-            for (int i = 0; i < c.ffDim(); i++) {
-                float g = hb[i];
-                hb[i] = g / (1.0f + (float) Math.exp(-g)) * hb2[i];
-            }
-            matmul.apply(w.wDown(), hb, xb);
-            for (int i = 0; i < dim; i++) {
-                x[i] += xb[i];
-            }
+        for (int l = 0; l < deviceFrom; l++) {
+            layer(l, pos);
         }
-        rmsnorm(xb, x, model.outputNorm(), dim);
-        matmul.apply(model.output(), xb, logits);
-        position++;
-        return logits;
+        return pos;
+    }
+
+    /** Layer {@code l} on the CPU for the token at {@code pos}: x is updated in place. */
+    private void layer(int l, int pos) {
+        int dim = c.dim();
+        LlamaModel.Layer w = model.layer(l);
+        rmsnorm(xb, x, w.attnNorm(), dim);
+        matmul.apply(qkvWeights[l], xb, qkv);
+        addBias(q, w.bq());
+        addBias(k, w.bk());
+        addBias(v, w.bv());
+        rope(q, c.heads(), 0);
+        rope(k, c.kvHeads(), 0);
+        storeKv(l, pos, k, v);
+
+        attend(l, pos, 1, qOne, xbOne);
+        matmul.apply(w.wo(), xb, xb2);
+        for (int i = 0; i < dim; i++) {
+            x[i] += xb2[i];
+        }
+
+        rmsnorm(xb, x, w.ffnNorm(), dim);
+        matmul.apply(gateUpWeights[l], xb, gateUp);
+        CpuMath.swiglu(hb, 0, hb2, 0, hb, 0, c.ffDim());
+        matmul.apply(w.wDown(), hb, xb);
+        for (int i = 0; i < dim; i++) {
+            x[i] += xb[i];
+        }
     }
 
     /**
@@ -253,104 +320,110 @@ public final class LlamaSession implements AutoCloseable {
                 throw new IllegalArgumentException("token id " + token + " is outside the vocabulary [0, " + c.vocab() + ")");
             }
         }
+        if (device != null && n > device.maxTokens()) {
+            return forwardInDeviceSizedBatches(tokens, allLogits);
+        }
         ensureBatch(n);
         int dim = c.dim();
         var emb = model.tokenEmbedding();
         for (int b = 0; b < n; b++) {
             Codecs.of(emb.type()).dequantize(emb.data(), (long) tokens[b] * emb.rowBytes(), bx[b], 0, dim);
         }
-        int pos0 = position;
-        ropeAngles(pos0, n);
-        // per-token steps run over the workers, a slice of the batch each: the same float operations per token
-        for (int l = 0; l < c.layers(); l++) {
-            int layer = l;
-            LlamaModel.Layer w = model.layer(l);
-            pool.forRange(n, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    rmsnorm(bxb[b], bx[b], w.attnNorm(), dim);
-                }
-            });
-            matmul.applyBatch(qkvWeights[l], bxb, n, bqkv);
-            pool.forRange(n, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    float[] bq = bqkv[0][b];
-                    float[] bk = bqkv[1][b];
-                    float[] bv = bqkv[2][b];
-                    addBias(bq, w.bq());
-                    addBias(bk, w.bk());
-                    addBias(bv, w.bv());
-                    rope(bq, c.heads(), b);
-                    rope(bk, c.kvHeads(), b);
-                    storeKv(layer, pos0 + b, bk, bv);
-                }
-            });
-            attend(l, pos0, n, bqkv[0], bxb);
-            matmul.applyBatch(new Weight[] {w.wo()}, bxb, n, bout);
-            pool.forRange(n, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    for (int i = 0; i < dim; i++) {
-                        bx[b][i] += bxb2[b][i];
-                    }
-                    rmsnorm(bxb[b], bx[b], w.ffnNorm(), dim);
-                }
-            });
-            matmul.applyBatch(gateUpWeights[l], bxb, n, bgateUp);
-            pool.forRange(n, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    float[] g = bgateUp[0][b];
-                    float[] u = bgateUp[1][b];
-                    for (int i = 0; i < c.ffDim(); i++) {
-                        g[i] = g[i] / (1.0f + (float) Math.exp(-g[i])) * u[i];
-                    }
-                }
-            });
-            matmul.applyBatch(new Weight[] {w.wDown()}, bgateUp[0], n, bout);
-            pool.forRange(n, (b0, b1) -> {
-                for (int b = b0; b < b1; b++) {
-                    for (int i = 0; i < dim; i++) {
-                        bx[b][i] += bxb2[b][i];
-                    }
-                }
-            });
+        ropeAngles(position, n);
+        for (int l = 0; l < deviceFrom; l++) {
+            batchLayer(l, n);
         }
-        position += n;
         int first = allLogits ? 0 : n - 1;
         int count = n - first;
-        float[][] normed = new float[count][];
         float[][] out = new float[count][c.vocab()];
-        for (int b = 0; b < count; b++) {
-            normed[b] = new float[dim];
-            rmsnorm(normed[b], bx[first + b], model.outputNorm(), dim);
+        boolean logitsDone = device != null && device.run(bx, n, position, first, out);
+        if (!logitsDone) {
+            float[][] normed = new float[count][];
+            for (int b = 0; b < count; b++) {
+                normed[b] = new float[dim];
+                rmsnorm(normed[b], bx[first + b], model.outputNorm(), dim);
+            }
+            matmul.applyBatch(new Weight[] {model.output()}, normed, count, new float[][][] {out});
         }
-        matmul.applyBatch(new Weight[] {model.output()}, normed, count, new float[][][] {out});
+        position += n;
         return out;
     }
 
-    private void storeKv(int l, int pos, float[] k, float[] v) {
-        int kvDim = c.kvDim();
-        if (kvType == KvType.F16) {
-            long base = (long) pos * kvDim;
-            for (int i = 0; i < kvDim; i++) {
-                keyCache[l].setAtIndex(ValueLayout.JAVA_SHORT, base + i, Float.floatToFloat16(k[i]));
-                valueCache[l].setAtIndex(ValueLayout.JAVA_SHORT, base + i, Float.floatToFloat16(v[i]));
+    /**
+     * Layer {@code l} on the CPU for the batch's {@code n} tokens at position.. position + n - 1. The per-token steps
+     * run over the workers, a slice of the batch each: the same float operations per token as {@link #layer}.
+     */
+    private void batchLayer(int l, int n) {
+        int dim = c.dim();
+        int pos0 = position;
+        LlamaModel.Layer w = model.layer(l);
+        pool.forRange(n, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                rmsnorm(bxb[b], bx[b], w.attnNorm(), dim);
             }
-        } else {
-            MemorySegment.copy(k, 0, keyCache[l], ValueLayout.JAVA_FLOAT, (long) pos * kvDim * 4, kvDim);
-            MemorySegment.copy(v, 0, valueCache[l], ValueLayout.JAVA_FLOAT, (long) pos * kvDim * 4, kvDim);
-        }
+        });
+        matmul.applyBatch(qkvWeights[l], bxb, n, bqkv);
+        pool.forRange(n, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                float[] bq = bqkv[0][b];
+                float[] bk = bqkv[1][b];
+                float[] bv = bqkv[2][b];
+                addBias(bq, w.bq());
+                addBias(bk, w.bk());
+                addBias(bv, w.bv());
+                rope(bq, c.heads(), b);
+                rope(bk, c.kvHeads(), b);
+                storeKv(l, pos0 + b, bk, bv);
+            }
+        });
+        attend(l, pos0, n, bqkv[0], bxb);
+        matmul.applyBatch(new Weight[] {w.wo()}, bxb, n, bout);
+        pool.forRange(n, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                for (int i = 0; i < dim; i++) {
+                    bx[b][i] += bxb2[b][i];
+                }
+                rmsnorm(bxb[b], bx[b], w.ffnNorm(), dim);
+            }
+        });
+        matmul.applyBatch(gateUpWeights[l], bxb, n, bgateUp);
+        pool.forRange(n, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                CpuMath.swiglu(bgateUp[0][b], 0, bgateUp[1][b], 0, bgateUp[0][b], 0, c.ffDim());
+            }
+        });
+        matmul.applyBatch(new Weight[] {w.wDown()}, bgateUp[0], n, bout);
+        pool.forRange(n, (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                for (int i = 0; i < dim; i++) {
+                    bx[b][i] += bxb2[b][i];
+                }
+            }
+        });
     }
 
-    /** out = (x * 1/sqrt(mean(x^2) + eps)) * weight, in ggml_rms_norm's and ggml_mul's float operations. */
+    /** A batch larger than the device's step, as consecutive batches the device takes. */
+    private float[][] forwardInDeviceSizedBatches(int[] tokens, boolean allLogits) {
+        int step = device.maxTokens();
+        float[][] all = allLogits ? new float[tokens.length][] : null;
+        float[][] last = null;
+        for (int from = 0; from < tokens.length; from += step) {
+            int to = Math.min(tokens.length, from + step);
+            last = forwardBatch(java.util.Arrays.copyOfRange(tokens, from, to), allLogits);
+            if (allLogits) {
+                System.arraycopy(last, 0, all, from, last.length);
+            }
+        }
+        return allLogits ? all : last;
+    }
+
+    /** Stores k and v [kvDim] at {@code pos} of layer l's cache (rounded to binary16 for the F16 cache). */
+    private void storeKv(int l, int pos, float[] k, float[] v) {
+        CpuMath.storeKv(k, v, pos, c.kvDim(), kvType == KvType.F16, keyCache[l], valueCache[l]);
+    }
+
     private void rmsnorm(float[] out, float[] in, float[] weight, int n) {
-        double ss = 0; // ggml: float squares summed in ggml_float (double)
-        for (int i = 0; i < n; i++) {
-            ss += in[i] * in[i];
-        }
-        float mean = (float) (ss / n);
-        float s = 1.0f / (float) Math.sqrt(mean + c.rmsEps());
-        for (int i = 0; i < n; i++) {
-            out[i] = in[i] * s * weight[i];
-        }
+        CpuMath.rmsNorm(out, 0, in, 0, weight, n, c.rmsEps());
     }
 
     private static void addBias(float[] v, float[] b) {
@@ -362,9 +435,8 @@ public final class LlamaSession implements AutoCloseable {
     }
 
     /**
-     * Fills the RoPE tables for {@code n} tokens at positions {@code pos0 ..}: the angle of pair i at position p is
-     * freq_scale * (p * base^(-2i/ropeDim)) / ff_i (ff from rope_freqs.weight, else 1), with the power built up by
-     * repeated float multiplication as ggml's rope cache does. One table serves every head and every layer.
+     * Fills the RoPE tables for {@code n} tokens at positions {@code pos0 ..} (see {@link CpuMath#ropeAngles}): one
+     * table serves every head and every layer.
      */
     private void ropeAngles(int pos0, int n) {
         int half = c.ropeDim() / 2;
@@ -372,39 +444,21 @@ public final class LlamaSession implements AutoCloseable {
             ropeCos = new float[n * half];
             ropeSin = new float[n * half];
         }
-        float[] ff = model.ropeFreqs();
-        float freqScale = c.ropeFreqScale();
         for (int b = 0; b < n; b++) {
-            float theta = pos0 + b;
-            for (int i = 0; i < half; i++, theta *= thetaScale) {
-                float t = freqScale * (ff != null ? theta / ff[i] : theta);
-                ropeCos[b * half + i] = (float) Math.cos(t);
-                ropeSin[b * half + i] = (float) Math.sin(t);
-            }
+            CpuMath.ropeAngles(pos0 + b, half, thetaScale, c.ropeFreqScale(), model.ropeFreqs(), ropeCos, ropeSin,
+                    b * half);
         }
     }
 
-    /**
-     * Rotates each head's first ropeDim dimensions by the angles of table row {@code row} (see
-     * {@link #ropeAngles}): adjacent pairs (llama) or i, i+d/2 (NEOX).
-     */
+    /** Rotates each head's first ropeDim dimensions by the angles of table row {@code row} (see ropeAngles). */
     private void rope(float[] vec, int heads, int row) {
-        int headDim = c.headDim();
         int half = c.ropeDim() / 2;
-        int t = row * half;
-        for (int h = 0; h < heads; h++) {
-            int off = h * headDim;
-            for (int i = 0; i < half; i++) {
-                float cos = ropeCos[t + i];
-                float sin = ropeSin[t + i];
-                int a = c.ropeNeox() ? off + i : off + 2 * i;
-                int b = c.ropeNeox() ? off + i + half : off + 2 * i + 1;
-                float x0 = vec[a];
-                float x1 = vec[b];
-                vec[a] = x0 * cos - x1 * sin;
-                vec[b] = x0 * sin + x1 * cos;
-            }
-        }
+        CpuMath.rope(vec, 0, heads, c.headDim(), c.ropeDim(), c.ropeNeox(), ropeCos, ropeSin, row * half);
+    }
+
+    /** Whether this session runs layers on a device. */
+    public boolean offloaded() {
+        return device != null;
     }
 
     @Override
@@ -413,6 +467,9 @@ public final class LlamaSession implements AutoCloseable {
             return;
         }
         closed = true;
+        if (device != null) {
+            device.close();
+        }
         matmul.close();
         pool.close();
         arena.close();

@@ -43,6 +43,15 @@ public final class Sampler {
         }
     }
 
+    /**
+     * Whether {@link #sample} is the plain argmax of the logits (temperature 0, no logit bias, no penalties): then
+     * the caller may compute the argmax elsewhere (on the GPU) and skip the logits.
+     */
+    public boolean isPlainArgmax() {
+        return p.temperature() <= 0 && p.logitBias().isEmpty() && (window == 0 || (p.repeatPenalty() == 1.0f
+                && p.frequencyPenalty() == 0f && p.presencePenalty() == 0f));
+    }
+
     /** Picks the next token from {@code logits} (not modified). */
     public int sample(float[] logits) {
         int n = logits.length;

@@ -1,0 +1,112 @@
+package dev.gguf4j.backend;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The forward pass's element-wise operations as ggml's CPU backend computes them (rms_norm, RoPE, SwiGLU, KV
+ * cache stores; attention is {@link Backend#attention}), on float arrays. One definition shared by the CPU forward pass and the
+ * {@link HostAccelerator}, so a layer run through the device interface on the host gives the CPU path's bits.
+ */
+public final class CpuMath {
+    private CpuMath() {
+    }
+
+    /** out = (x * 1/sqrt(mean(x^2) + eps)) * weight, in ggml_rms_norm's and ggml_mul's float operations. */
+    public static void rmsNorm(float[] out, int outOff, float[] in, int inOff, float[] weight, int n, float eps) {
+        double ss = 0; // ggml: float squares summed in ggml_float (double)
+        for (int i = 0; i < n; i++) {
+            float v = in[inOff + i];
+            ss += v * v;
+        }
+        float mean = (float) (ss / n);
+        float s = 1.0f / (float) Math.sqrt(mean + eps);
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = in[inOff + i] * s * weight[i];
+        }
+    }
+
+    /** g[i] = silu(g[i]) * u[i]. */
+    public static void swiglu(float[] g, int gOff, float[] u, int uOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            float x = g[gOff + i];
+            out[outOff + i] = x / (1.0f + (float) Math.exp(-x)) * u[uOff + i];
+        }
+    }
+
+    /** ggml's theta_scale = powf(base, -2.0f/n_rot). */
+    public static float ropeThetaScale(float freqBase, int nRot) {
+        return (float) Math.pow(freqBase, -2.0f / nRot);
+    }
+
+    /**
+     * The cos and sin of each rotated pair's angle at position {@code pos}, into {@code cos}/{@code sin} from
+     * {@code off}: as ggml's rope cache, theta starts at pos and is multiplied by thetaScale per pair; the angle is
+     * freqScale * (theta / freqFactors[i]) (freqFactors: Llama-3's rope_freqs, or null for 1).
+     */
+    public static void ropeAngles(int pos, int half, float thetaScale, float freqScale, float[] freqFactors,
+            float[] cos, float[] sin, int off) {
+        float theta = pos;
+        for (int i = 0; i < half; i++, theta *= thetaScale) {
+            float t = freqScale * (freqFactors == null ? theta : theta / freqFactors[i]);
+            cos[off + i] = (float) Math.cos(t);
+            sin[off + i] = (float) Math.sin(t);
+        }
+    }
+
+    /**
+     * Rotates the first {@code nRot} dimensions of each of {@code heads} heads at {@code off} by the angles in
+     * {@code cos}/{@code sin} from {@code tableOff} (see {@link #ropeAngles}): adjacent pairs (llama) or
+     * (i, i + nRot/2) (NEOX).
+     */
+    public static void rope(float[] vec, int off, int heads, int headDim, int nRot, boolean neox, float[] cos,
+            float[] sin, int tableOff) {
+        int half = nRot / 2;
+        for (int h = 0; h < heads; h++) {
+            int o = off + h * headDim;
+            for (int i = 0; i < half; i++) {
+                float c = cos[tableOff + i];
+                float s = sin[tableOff + i];
+                int a = neox ? o + i : o + 2 * i;
+                int b = neox ? o + i + half : o + 2 * i + 1;
+                float x0 = vec[a];
+                float x1 = vec[b];
+                vec[a] = x0 * c - x1 * s;
+                vec[b] = x0 * s + x1 * c;
+            }
+        }
+    }
+
+    /** {@link #rope(float[], int, int, int, int, boolean, float[], float[], int)} at one position. */
+    public static void rope(float[] vec, int off, int heads, int headDim, int nRot, boolean neox, int pos,
+            float thetaScale, float freqScale, float[] freqFactors) {
+        float[] cos = new float[nRot / 2];
+        float[] sin = new float[nRot / 2];
+        ropeAngles(pos, nRot / 2, thetaScale, freqScale, freqFactors, cos, sin, 0);
+        rope(vec, off, heads, headDim, nRot, neox, cos, sin, 0);
+    }
+
+    /**
+     * Stores k and v (kvDim floats) at {@code pos} of a cache [ctx][kvDim] in {@code kc}/{@code vc}: binary16 bits
+     * (nearest-even, as ggml's F16 cache) when {@code f16}, else F32.
+     */
+    public static void storeKv(float[] k, float[] v, int pos, int kvDim, boolean f16, MemorySegment kc,
+            MemorySegment vc) {
+        storeKv(k, 0, v, 0, pos, kvDim, f16, kc, vc);
+    }
+
+    /** As above, k and v read from {@code kOff} and {@code vOff}. */
+    public static void storeKv(float[] k, int kOff, float[] v, int vOff, int pos, int kvDim, boolean f16,
+            MemorySegment kc, MemorySegment vc) {
+        long base = (long) pos * kvDim;
+        if (f16) {
+            for (int i = 0; i < kvDim; i++) {
+                kc.setAtIndex(ValueLayout.JAVA_SHORT, base + i, Float.floatToFloat16(k[kOff + i]));
+                vc.setAtIndex(ValueLayout.JAVA_SHORT, base + i, Float.floatToFloat16(v[vOff + i]));
+            }
+        } else {
+            MemorySegment.copy(k, kOff, kc, ValueLayout.JAVA_FLOAT, base * 4, kvDim);
+            MemorySegment.copy(v, vOff, vc, ValueLayout.JAVA_FLOAT, base * 4, kvDim);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.backend.Accelerator;
+import dev.gguf4j.backend.DeviceBuffer;
+import dev.gguf4j.backend.DeviceContext;
+import dev.gguf4j.backend.DeviceOutOfMemoryException;
+import dev.gguf4j.types.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The offloaded part of a model in device memory, uploaded once at load and shared by every session: the weights
+ * of layers [{@link #firstLayer()}, layers) and, when the plan says so, the output layer. Owns a device context
+ * of its own; closing it frees them.
+ */
+final class DeviceWeights implements AutoCloseable {
+    /** A weight matrix in device memory. */
+    record DeviceWeight(GgmlType type, int rows, int cols, long rowBytes, DeviceBuffer data) {
+    }
+
+    /** One layer's weights in device memory (biases null when the model has none). */
+    record DeviceLayer(DeviceBuffer attnNorm, DeviceWeight wq, DeviceWeight wk, DeviceWeight wv, DeviceWeight wo,
+            DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer ffnNorm, DeviceWeight wGate,
+            DeviceWeight wUp, DeviceWeight wDown) {
+    }
+
+    private final Accelerator accelerator;
+    private final OffloadPlan plan;
+    private final DeviceContext ctx;
+    private final int firstLayer;
+    private final DeviceLayer[] layers;
+    private final DeviceBuffer outputNorm;
+    private final DeviceWeight output;
+    private final DeviceBuffer ropeFreqs; // [ropeDim/2] Llama-3 rope_freqs divisors, or null
+    private long allocated;
+
+    private DeviceWeights(LlamaModel model, Accelerator accelerator, OffloadPlan plan) {
+        this.accelerator = accelerator;
+        this.plan = plan;
+        LlamaConfig c = model.config();
+        this.firstLayer = c.layers() - plan.deviceLayers();
+        this.ctx = accelerator.open();
+        try (Arena staging = Arena.ofConfined()) {
+            layers = new DeviceLayer[c.layers()];
+            for (int l = firstLayer; l < c.layers(); l++) {
+                LlamaModel.Layer w = model.layer(l);
+                String p = "blk." + l + ".";
+                layers[l] = new DeviceLayer(vector(staging, w.attnNorm(), p + "attn_norm"), weight(w.wq()),
+                        weight(w.wk()), weight(w.wv()), weight(w.wo()), vector(staging, w.bq(), p + "attn_q.bias"),
+                        vector(staging, w.bk(), p + "attn_k.bias"), vector(staging, w.bv(), p + "attn_v.bias"),
+                        vector(staging, w.ffnNorm(), p + "ffn_norm"), weight(w.wGate()), weight(w.wUp()),
+                        weight(w.wDown()));
+            }
+            ropeFreqs = plan.deviceLayers() > 0 ? vector(staging, model.ropeFreqs(), "rope_freqs") : null;
+            if (plan.outputOnDevice()) {
+                outputNorm = vector(staging, model.outputNorm(), "output_norm");
+                output = weight(model.output());
+            } else {
+                outputNorm = null;
+                output = null;
+            }
+            ctx.synchronize(); // the sessions' streams read these
+        } catch (DeviceOutOfMemoryException e) {
+            ctx.close();
+            throw new DeviceOutOfMemoryException(e.getMessage(), e.what(), e.requestedBytes(), e.freeBytes() + allocated,
+                    e.suggestedGpuLayers(), e);
+        } catch (RuntimeException e) {
+            ctx.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Uploads what {@code plan} puts on the device; if it does not fit, everything is freed and the
+     * {@link DeviceOutOfMemoryException}'s {@code freeBytes} is what was free before the upload began (the free
+     * memory at the failure plus what the upload had taken).
+     */
+    static DeviceWeights upload(LlamaModel model, Accelerator accelerator, OffloadPlan plan) {
+        return new DeviceWeights(model, accelerator, plan);
+    }
+
+    private DeviceWeight weight(Weight w) {
+        long bytes = (long) w.rows() * w.rowBytes();
+        DeviceBuffer b = ctx.alloc(bytes, w.name());
+        allocated += bytes;
+        ctx.upload(b, w.data(), bytes);
+        return new DeviceWeight(w.type(), w.rows(), w.cols(), w.rowBytes(), b);
+    }
+
+    private DeviceBuffer vector(Arena staging, float[] v, String name) {
+        if (v == null) {
+            return null;
+        }
+        MemorySegment host = staging.allocate(ValueLayout.JAVA_FLOAT, v.length);
+        MemorySegment.copy(v, 0, host, ValueLayout.JAVA_FLOAT, 0, v.length);
+        DeviceBuffer b = ctx.alloc(host.byteSize(), name);
+        allocated += host.byteSize();
+        ctx.upload(b, host, host.byteSize());
+        return b;
+    }
+
+    /** Device bytes of layer {@code l}'s weights (matrices, norms, biases). */
+    static long layerBytes(LlamaModel.Layer w) {
+        long b = bytes(w.wq()) + bytes(w.wk()) + bytes(w.wv()) + bytes(w.wo()) + bytes(w.wGate()) + bytes(w.wUp())
+                + bytes(w.wDown());
+        b += 4L * (w.attnNorm().length + w.ffnNorm().length);
+        for (float[] bias : new float[][] {w.bq(), w.bk(), w.bv()}) {
+            b += bias == null ? 0 : 4L * bias.length;
+        }
+        return b;
+    }
+
+    static long bytes(Weight w) {
+        return (long) w.rows() * w.rowBytes();
+    }
+
+    Accelerator accelerator() {
+        return accelerator;
+    }
+
+    OffloadPlan plan() {
+        return plan;
+    }
+
+    int firstLayer() {
+        return firstLayer;
+    }
+
+    DeviceLayer layer(int l) {
+        return layers[l];
+    }
+
+    boolean outputOnDevice() {
+        return output != null;
+    }
+
+    DeviceBuffer outputNorm() {
+        return outputNorm;
+    }
+
+    /** The model's rope_freqs divisors on the device, or null when it has none. */
+    DeviceBuffer ropeFreqs() {
+        return ropeFreqs;
+    }
+
+    DeviceWeight output() {
+        return output;
+    }
+
+    @Override
+    public void close() {
+        ctx.close();
+    }
+}

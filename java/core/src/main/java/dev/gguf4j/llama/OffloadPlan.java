@@ -1,0 +1,171 @@
+package dev.gguf4j.llama;
+
+import static dev.gguf4j.backend.DeviceOutOfMemoryException.mib;
+
+import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.DeviceMemory;
+import dev.gguf4j.backend.DeviceOutOfMemoryException;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.OptionalInt;
+
+/**
+ * Which part of the model runs on the GPU, with llama.cpp's {@code n_gpu_layers} semantics: the last
+ * {@link #deviceLayers()} repeating layers, plus the output layer (final norm and output projection) when the
+ * count exceeds the number of layers; the token embedding always stays on the CPU. {@link #plan} resolves a
+ * requested count (or {@link LlamaOptions#GPU_LAYERS_AUTO}) against the device's free memory.
+ *
+ * @param requested      what was asked: N, -1 (everything) or {@link LlamaOptions#GPU_LAYERS_AUTO}
+ * @param gpuLayers      the count in effect, 0 .. layers + 1 (layers + 1 = everything, output included)
+ * @param deviceLayers   repeating layers on the device: min(gpuLayers, layers)
+ * @param outputOnDevice whether the output layer is on the device (gpuLayers &gt; layers)
+ * @param sizes          the memory each part needs
+ * @param memory         the device's memory when planned (null when no device was used)
+ * @param marginBytes    the memory {@code auto} leaves free
+ * @param reason         why this count: "requested", "auto: ...", or why there is no GPU
+ */
+public record OffloadPlan(int requested, int gpuLayers, int deviceLayers, boolean outputOnDevice, Sizes sizes,
+        DeviceMemory memory, long marginBytes, String reason) {
+
+    /** What {@code auto} leaves free on the device for the CUDA runtime, fragmentation and other users. */
+    public static final long DEFAULT_MARGIN = 512L << 20;
+
+    /**
+     * Device memory per part of the model: each repeating layer's weights (index = layer), the output layer's
+     * weights, one layer's KV cache (one session), a session's activation scratch, and the extra scratch (logits)
+     * when the output layer is on the device.
+     */
+    public record Sizes(long[] layerBytes, long outputBytes, long kvBytesPerLayer, long scratchBytes,
+            long outputScratchBytes) {
+        public int layers() {
+            return layerBytes.length;
+        }
+
+        /** Bytes the device needs for {@code gpuLayers} (0 .. layers + 1). */
+        public long need(int gpuLayers) {
+            if (gpuLayers <= 0) {
+                return 0;
+            }
+            int n = layers();
+            int k = Math.min(gpuLayers, n);
+            long total = scratchBytes + (long) k * kvBytesPerLayer;
+            for (int l = n - k; l < n; l++) {
+                total += layerBytes[l];
+            }
+            if (gpuLayers > n) {
+                total += outputBytes + outputScratchBytes;
+            }
+            return total;
+        }
+
+        /** The largest count (0 .. min(limit, layers + 1)) whose {@link #need} is at most {@code budget}. */
+        public int largestFitting(long budget, int limit) {
+            for (int g = Math.min(limit, layers() + 1); g > 0; g--) {
+                if (need(g) <= budget) {
+                    return g;
+                }
+            }
+            return 0;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Sizes s && Arrays.equals(layerBytes, s.layerBytes) && outputBytes == s.outputBytes
+                    && kvBytesPerLayer == s.kvBytesPerLayer && scratchBytes == s.scratchBytes
+                    && outputScratchBytes == s.outputScratchBytes;
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(layerBytes) ^ Long.hashCode(outputBytes + kvBytesPerLayer + scratchBytes);
+        }
+
+        @Override
+        public String toString() {
+            long max = Arrays.stream(layerBytes).max().orElse(0);
+            long avg = layerBytes.length == 0 ? 0 : Arrays.stream(layerBytes).sum() / layerBytes.length;
+            return "per layer " + mib(avg) + (max != avg ? " (max " + mib(max) + ")" : "") + " + KV " + mib(kvBytesPerLayer)
+                    + ", output layer " + mib(outputBytes + outputScratchBytes) + ", scratch " + mib(scratchBytes);
+        }
+    }
+
+    /** The count in effect for an explicit request: -1 or anything above the layers means everything. */
+    static int effective(int requested, int layers) {
+        return requested == -1 ? layers + 1 : Math.min(requested, layers + 1);
+    }
+
+    /** Everything on the CPU. */
+    static OffloadPlan cpu(int requested, Sizes sizes, String reason) {
+        return new OffloadPlan(requested, 0, 0, false, sizes, null, 0, reason);
+    }
+
+    /**
+     * Resolves {@code requested} on a device with {@code memory}. {@code auto}: the largest count whose weights,
+     * KV cache and scratch fit the free memory less {@code margin} (and at most {@code typeLimit}, the most layers
+     * whose weight types the device takes). An explicit count must fit the free memory (no margin), else a
+     * {@link DeviceOutOfMemoryException} naming what did not fit and the count that would.
+     */
+    static OffloadPlan plan(int requested, Sizes sizes, DeviceMemory memory, long margin, int typeLimit,
+            String device) {
+        int n = sizes.layers();
+        if (requested == LlamaOptions.GPU_LAYERS_AUTO) {
+            long budget = memory.freeBytes() - margin;
+            int fit = sizes.largestFitting(budget, n + 1);
+            int g = Math.min(fit, typeLimit);
+            String why = "auto: " + (g == n + 1 ? "everything fits"
+                    : g < fit ? "limited to " + g + " by weight types the device lacks kernels for"
+                    : g == 0 ? "not even one layer fits" : g + " of " + (n + 1) + " fit")
+                    + " in " + mib(memory.freeBytes()) + " free less a margin of " + mib(margin);
+            return new OffloadPlan(requested, g, Math.min(g, n), g > n, sizes, memory, margin, why);
+        }
+        int g = effective(requested, n);
+        long need = sizes.need(g);
+        if (need > memory.freeBytes()) {
+            int fit = Math.min(sizes.largestFitting(memory.freeBytes() - margin, n + 1), typeLimit);
+            throw outOfMemory(requested, g, sizes, null, need, memory.freeBytes(), fit, device, null);
+        }
+        return new OffloadPlan(requested, g, Math.min(g, n), g > n, sizes, memory, margin, "requested");
+    }
+
+    /**
+     * The typed error for a count that does not fit: what did not fit ({@code what} of {@code whatBytes}; null
+     * when the plan as a whole was refused), the plan's needs part by part, and the count that would fit.
+     */
+    static DeviceOutOfMemoryException outOfMemory(int requested, int g, Sizes sizes, String what, long whatBytes,
+            long free, int fit, String device, Throwable cause) {
+        int n = sizes.layers();
+        int k = Math.min(g, n);
+        long kv = (long) k * sizes.kvBytesPerLayer();
+        long scratch = sizes.scratchBytes() + (g > n ? sizes.outputScratchBytes() : 0);
+        long need = sizes.need(g);
+        String msg = String.format(Locale.ROOT, "gpuLayers=%s does not fit the %s: %sit needs %s (weights of %d layer%s%s"
+                + " %s, KV cache %s, scratch %s) and %s is free; gpuLayers=%d would fit (or use auto)",
+                requested == -1 ? "-1 (all)" : String.valueOf(requested), device,
+                what == null ? "" : what + " (" + mib(whatBytes) + ") did not fit; ", mib(need), k, k == 1 ? "" : "s",
+                g > n ? " + the output layer" : "", mib(need - kv - scratch), mib(kv), mib(scratch), mib(free), fit);
+        return new DeviceOutOfMemoryException(msg, what == null ? "gpuLayers=" + requested : what,
+                what == null ? need : whatBytes, free, OptionalInt.of(fit), cause);
+    }
+
+    /** Bytes of device memory this plan needs. */
+    public long needBytes() {
+        return sizes == null ? 0 : sizes.need(gpuLayers);
+    }
+
+    /** Whether anything runs on the device. */
+    public boolean offloads() {
+        return gpuLayers > 0;
+    }
+
+    /** One line for logs and the CLI. */
+    public String summary() {
+        String req = requested == LlamaOptions.GPU_LAYERS_AUTO ? "auto" : String.valueOf(requested);
+        if (!offloads()) {
+            return "gpu layers " + req + " -> 0 (CPU only: " + reason + ")";
+        }
+        int n = sizes.layers();
+        return String.format(Locale.ROOT, "gpu layers %s -> %d: layers %d..%d%s on the device, %s of %s free (%s;"
+                + " margin %s); %s", req, gpuLayers, n - deviceLayers, n - 1, outputOnDevice ? " and the output layer"
+                : "", mib(needBytes()), mib(memory.freeBytes()), sizes, mib(marginBytes), reason);
+    }
+}
