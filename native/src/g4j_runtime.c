@@ -304,21 +304,48 @@ g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
 /* Rows of W per tile: a tile stays in cache while every activation vector of the batch passes over it. */
 #define G4J_MATMAT_TILE_ROWS 16
 
+/* The tiles of Y = W X over activations already in the vec_dot_type: rows in cache tiles, the whole batch per tile. */
+static void matmat_tiles(const plan *p, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x,
+                         const char *acts, int64_t act_stride, float *y, int64_t y_stride) {
+    for (int64_t r0 = 0; r0 < rows; r0 += G4J_MATMAT_TILE_ROWS) {
+        const int64_t r1 = r0 + G4J_MATMAT_TILE_ROWS < rows ? r0 + G4J_MATMAT_TILE_ROWS : rows;
+        if (p->gemm) {
+            p->gemm(cols, (const char *)w + r0 * row_bytes, row_bytes, r1 - r0, acts, act_stride, n_x, y + r0, y_stride);
+            continue;
+        }
+        for (int64_t j = 0; j < n_x; j++) {
+            const void *a = acts + j * act_stride;
+            float *yj = y + j * y_stride;
+            const char *row = (const char *)w + r0 * row_bytes;
+            for (int64_t r = r0; r < r1; r++, row += row_bytes) p->fn(cols, row, a, &yj[r]);
+        }
+    }
+}
+
+/* The checks g4j_matmat and g4j_matmat_converted share. */
+static g4j_status matmat_check(const char *fn, const plan *p, int64_t rows, int64_t cols, int64_t row_bytes,
+                               int64_t n_x, int64_t y_stride) {
+    if (rows < 0 || n_x < 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "%s: negative row count %lld or batch %lld", fn, (long long)rows,
+                        (long long)n_x);
+    const int64_t min_row_bytes = cols / p->lay->elems * p->lay->bytes;
+    if (row_bytes < min_row_bytes)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "%s: row stride %lld bytes is less than a row of %lld %s elements (%lld bytes)",
+                        fn, (long long)row_bytes, (long long)cols, p->lay->name, (long long)min_row_bytes);
+    if (y_stride < rows)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "%s: y stride %lld < %lld rows", fn, (long long)y_stride, (long long)rows);
+    return G4J_OK;
+}
+
 g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
                       int64_t n_x, const float *x, int64_t x_stride, float *y, int64_t y_stride) {
     plan p;
     g4j_status st = resolve(isa, type, cols, &p);
     if (st != G4J_OK) return st;
-    if (rows < 0 || n_x < 0)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: negative row count %lld or batch %lld", (long long)rows,
-                        (long long)n_x);
-    const int64_t min_row_bytes = cols / p.lay->elems * p.lay->bytes;
-    if (row_bytes < min_row_bytes)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: row stride %lld bytes is less than a row of %lld %s elements (%lld bytes)",
-                        (long long)row_bytes, (long long)cols, p.lay->name, (long long)min_row_bytes);
-    if (x_stride < cols || y_stride < rows)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: x stride %lld < %lld columns or y stride %lld < %lld rows",
-                        (long long)x_stride, (long long)cols, (long long)y_stride, (long long)rows);
+    if ((st = matmat_check("g4j_matmat", &p, rows, cols, row_bytes, n_x, y_stride)) != G4J_OK) return st;
+    if (x_stride < cols)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: x stride %lld < %lld columns", (long long)x_stride,
+                        (long long)cols);
     if (rows == 0 || n_x == 0) return G4J_OK;
     if (!w || !y || (cols > 0 && !x)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat: null pointer");
     /* activations, converted once per vector */
@@ -334,19 +361,33 @@ g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
         for (int64_t j = 0; j < n_x; j++) p.convert(cols, x + j * x_stride, (char *)buf + j * act_stride);
         acts = (const char *)buf;
     }
-    for (int64_t r0 = 0; r0 < rows; r0 += G4J_MATMAT_TILE_ROWS) {
-        const int64_t r1 = r0 + G4J_MATMAT_TILE_ROWS < rows ? r0 + G4J_MATMAT_TILE_ROWS : rows;
-        if (p.gemm) {
-            p.gemm(cols, (const char *)w + r0 * row_bytes, row_bytes, r1 - r0, acts, act_stride, n_x, y + r0, y_stride);
-            continue;
-        }
-        for (int64_t j = 0; j < n_x; j++) {
-            const void *a = acts + j * act_stride;
-            float *yj = y + j * y_stride;
-            const char *row = (const char *)w + r0 * row_bytes;
-            for (int64_t r = r0; r < r1; r++, row += row_bytes) p.fn(cols, row, a, &yj[r]);
-        }
+    matmat_tiles(&p, rows, cols, w, row_bytes, n_x, acts, act_stride, y, y_stride);
+    return G4J_OK;
+}
+
+g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w,
+                                int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y,
+                                int64_t y_stride) {
+    plan p;
+    g4j_status st = resolve(isa, type, cols, &p);
+    if (st != G4J_OK) return st;
+    if ((st = matmat_check("g4j_matmat_converted", &p, rows, cols, row_bytes, n_x, y_stride)) != G4J_OK) return st;
+    const int64_t need = act_bytes(&p, cols);
+    if (need < 0 || act_stride < need)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: activation stride %lld bytes < %lld columns as %s (%lld bytes)",
+                        (long long)act_stride, (long long)cols, p.act->name, (long long)need);
+    if (rows == 0 || n_x == 0) return G4J_OK;
+    if (!w || !y || (cols > 0 && !act)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: null pointer");
+    if (n_x == 1 && p.gemm) {
+        p.gemm(cols, w, row_bytes, rows, act, act_stride, 1, y, y_stride); /* generation: g4j_matvec's path */
+        return G4J_OK;
     }
+    if (n_x == 1) {
+        const char *row = (const char *)w;
+        for (int64_t r = 0; r < rows; r++, row += row_bytes) p.fn(cols, row, act, &y[r]);
+        return G4J_OK;
+    }
+    matmat_tiles(&p, rows, cols, w, row_bytes, n_x, (const char *)act, act_stride, y, y_stride);
     return G4J_OK;
 }
 

@@ -697,6 +697,44 @@ static void test_qk_gemm_shapes(void) {
     }
 }
 
+/* g4j_matmat_converted: the activations converted once with g4j_quantize_activations (here: padded strides), then
+ * any row slice; equal to g4j_matmat bit for bit, batches of 1 (the generation path) and 6; stride checked. */
+static void test_matmat_converted(void) {
+    for (size_t t = 0; t < NTYPES; t++) {
+        const tinfo *ty = &TYPES[t];
+        const int64_t n = ty->elems == 1 ? 3 * 37 : 3 * ty->elems;
+        const int64_t row_bytes = n / ty->elems * ty->bytes;
+        const int rows = 41;
+        int32_t act_type = -1;
+        CHECK(g4j_vec_dot_type(ty->id, &act_type) == G4J_OK, "vec_dot_type %s", ty->name);
+        const int64_t ab = n / act_block_elems(act_type) * act_block_bytes(act_type), stride = ab + 40;
+        uint8_t *w = calloc((size_t)(rows * row_bytes), 1);
+        float *x = malloc(sizeof(float) * (size_t)(6 * n));
+        uint8_t *act = calloc((size_t)(6 * stride), 1);
+        float *want = malloc(sizeof(float) * (size_t)(6 * rows)), *got = malloc(sizeof(float) * (size_t)(6 * rows));
+        for (int r = 0; r < rows; r++) fill_row(ty->id, w + r * row_bytes, n);
+        for (int j = 0; j < 6; j++) {
+            fill_x(x + j * n, n, j % 4);
+            CHECK(g4j_quantize_activations(ty->id, n, x + j * n, act + j * stride, ab) == G4J_OK, "convert %s", ty->name);
+        }
+        for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
+            if (!g4j_isa_available(isa)) continue;
+            for (int nx = 1; nx <= 6; nx += 5) {
+                CHECK(g4j_matmat(isa, ty->id, rows, n, w, row_bytes, nx, x, n, want, rows) == G4J_OK, "matmat %s", ty->name);
+                /* two threads' worth of rows: [0, 16) and [16, rows) */
+                CHECK(g4j_matmat_converted(isa, ty->id, 16, n, w, row_bytes, nx, act, stride, got, rows) == G4J_OK &&
+                      g4j_matmat_converted(isa, ty->id, rows - 16, n, w + 16 * row_bytes, row_bytes, nx, act, stride, got + 16,
+                                           rows) == G4J_OK, "matmat_converted %s: %s", ty->name, g4j_last_error());
+                CHECK(memcmp(want, got, sizeof(float) * (size_t)(nx * rows)) == 0, "%s %s matmat_converted (batch %d) != matmat",
+                      g4j_isa_name(isa), ty->name, nx);
+            }
+        }
+        CHECK(g4j_matmat_converted(G4J_ISA_SCALAR, ty->id, rows, n, w, row_bytes, 2, act, ab - 1, got, rows) == G4J_E_INVALID_ARGUMENT,
+              "short activation stride accepted for %s", ty->name);
+        free(w); free(x); free(act); free(want); free(got);
+    }
+}
+
 int main(void) {
     printf("libgguf4j %s abi %u, auto variant %s, features 0x%llx\n", g4j_version(), g4j_abi_version(),
            g4j_isa_name(g4j_isa_selected()), (unsigned long long)g4j_cpu_features());
@@ -714,6 +752,7 @@ int main(void) {
     test_matmat();
     test_attention();
     test_qk_gemm_shapes();
+    test_matmat_converted();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

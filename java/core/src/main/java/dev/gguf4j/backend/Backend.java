@@ -41,6 +41,30 @@ public interface Backend {
     }
 
     /**
+     * The element type this backend's kernels convert F32 activations to before multiplying them with weights of
+     * {@code type} (ggml's vec_dot_type: Q8_0, Q8_K, F16, ...), or null if its kernels take plain floats and
+     * {@link #convertActivations} / {@link #matmatConverted} are not available.
+     */
+    default GgmlType activationType(GgmlType type) {
+        return null;
+    }
+
+    /** Converts {@code cols} floats of {@code x} for weights of {@code type} into {@code out} (see activationType). */
+    default void convertActivations(GgmlType type, int cols, MemorySegment x, MemorySegment out) {
+        throw new UnsupportedOperationException(name() + " backend takes plain F32 activations");
+    }
+
+    /**
+     * {@link #matmat} over activations already converted by {@link #convertActivations}, {@code actStrideBytes}
+     * apart: lets a batch be converted once and shared by the threads that each take a slice of the rows. Each
+     * element equals {@link #matvec}'s.
+     */
+    default void matmatConverted(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, int n,
+            MemorySegment act, long actStrideBytes, MemorySegment y, long yStride) {
+        throw new UnsupportedOperationException(name() + " backend takes plain F32 activations");
+    }
+
+    /**
      * Causal self-attention over a KV cache for the heads [h0, h1) of {@code nQ} query tokens at positions
      * {@code pos0 .. pos0 + nQ - 1} (callers split the heads across threads). {@code k} and {@code v} hold the
      * cache's positions {@code 0 .. pos0 + nQ - 1}, {@code kvStride} elements apart, of {@code nHeadKv} heads of

@@ -112,6 +112,22 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public GgmlType activationType(GgmlType type) {
+        return supports(type) ? lib.vecDotType(type) : null;
+    }
+
+    @Override
+    public void convertActivations(GgmlType type, int cols, MemorySegment x, MemorySegment out) {
+        lib.quantizeActivations(type, cols, x, out);
+    }
+
+    @Override
+    public void matmatConverted(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, int n,
+            MemorySegment act, long actStrideBytes, MemorySegment y, long yStride) {
+        lib.matmatConverted(lib.isa(), type, rows, cols, w, rowBytes, n, act, actStrideBytes, y, yStride);
+    }
+
+    @Override
     public void attention(boolean f16Cache, int nQ, int pos0, int nHead, int nHeadKv, int headDim, MemorySegment q,
             long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, int h0, int h1,
             MemorySegment out, long outStride) {

@@ -169,6 +169,13 @@ public final class NativeCpu {
                 nHeadKv, headDim, q, qStride, k, v, kvStride, scale, h0, h1, out, outStride));
     }
 
+    /** Y = W X over activations already converted by {@link #quantizeActivations} (see g4j_matmat_converted). */
+    public void matmatConverted(int isa, GgmlType type, long rows, long cols, MemorySegment w, long rowBytes, long nx,
+            MemorySegment act, long actStride, MemorySegment y, long yStride) {
+        check("g4j_matmat_converted", g4j_matmat_converted(isa, type.id(), rows, cols, w, rowBytes, nx, act, actStride,
+                y, yStride));
+    }
+
     /** Y = W X over a batch of {@code nx} activation vectors (see g4j_matmat). */
     public void matmat(int isa, GgmlType type, long rows, long cols, MemorySegment w, long rowBytes, long nx,
             MemorySegment x, long xStride, MemorySegment y, long yStride) {

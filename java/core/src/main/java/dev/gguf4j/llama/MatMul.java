@@ -18,6 +18,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class MatMul implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
     private static final Set<GgmlType> WARNED = ConcurrentHashMap.newKeySet();
+    /** Rows per chunk handed to a kernel are a multiple of this: the native tiles work on blocks of 16 rows. */
+    private static final int ROW_GRAIN = 16;
 
     private final Backend backend;
     private final WorkerPool pool;
@@ -25,6 +27,7 @@ final class MatMul implements AutoCloseable {
     private final MemorySegment xs;
     private final MemorySegment ys;
     private final ThreadLocal<float[]> rowBuf;
+    private final Weight[] one = new Weight[1];
 
     MatMul(Backend backend, WorkerPool pool, int maxCols, int maxRows) {
         this.backend = backend;
@@ -50,23 +53,98 @@ final class MatMul implements AutoCloseable {
             total += w.rows();
         }
         MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, ws[0].cols());
-        pool.forRange(total, (from, to) -> {
-            int start = 0;
-            for (Weight w : ws) {
-                int lo = Math.max(from, start);
-                int hi = Math.min(to, start + w.rows());
-                if (lo < hi) {
-                    backend.matvec(w.type(), w.data().asSlice((lo - start) * w.rowBytes()), w.rowBytes(), hi - lo,
-                            w.cols(), xs, ys.asSlice(lo * 4L));
-                }
-                start += w.rows();
-            }
-        });
+        run(ws, 1, xs, ys, total);
         int start = 0;
         for (int i = 0; i < ws.length; i++) {
             MemorySegment.copy(ys, ValueLayout.JAVA_FLOAT, start * 4L, outs[i], 0, ws[i].rows());
             start += ws[i].rows();
         }
+    }
+
+    /**
+     * Y[j] = [ws[0]; ws[1]; ...] X[j] for the n vectors of x ([n][cols] floats) into y ([n][totalRows]). When the
+     * backend converts activations (ggml's vec_dot_type), each vector is converted once here, by the workers a
+     * slice of the batch each, and every thread's slice of the rows reads the shared result; otherwise each slice
+     * gets the floats.
+     */
+    private void run(Weight[] ws, int n, MemorySegment x, MemorySegment y, int totalRows) {
+        int cols = ws[0].cols();
+        MemorySegment[] act = new MemorySegment[ws.length];
+        long[] actStride = new long[ws.length];
+        for (int i = 0; i < ws.length; i++) {
+            GgmlType at = activationType(ws[i].type());
+            if (at == null) {
+                act = null;
+                break;
+            }
+            for (int k = 0; k < i && act[i] == null; k++) {
+                if (activationType(ws[k].type()) == at) {
+                    act[i] = act[k];
+                    actStride[i] = actStride[k];
+                }
+            }
+            if (act[i] == null) {
+                long stride = (at.bytesFor(cols) + 63) / 64 * 64;
+                act[i] = converted(at, stride * n);
+                actStride[i] = stride;
+                MemorySegment out = act[i];
+                GgmlType wt = ws[i].type();
+                if (n == 1) {
+                    backend.convertActivations(wt, cols, x, out);
+                } else {
+                    pool.forRange(n, (j0, j1) -> {
+                        for (int j = j0; j < j1; j++) {
+                            backend.convertActivations(wt, cols, x.asSlice((long) j * cols * 4), out.asSlice(j * stride));
+                        }
+                    });
+                }
+            }
+        }
+        MemorySegment[] acts = act;
+        pool.forRange(totalRows, ROW_GRAIN, (from, to) -> {
+            int start = 0;
+            for (int i = 0; i < ws.length; i++) {
+                Weight w = ws[i];
+                int lo = Math.max(from, start);
+                int hi = Math.min(to, start + w.rows());
+                if (lo < hi) {
+                    MemorySegment wSlice = w.data().asSlice((lo - start) * w.rowBytes());
+                    if (acts != null) {
+                        backend.matmatConverted(w.type(), wSlice, w.rowBytes(), hi - lo, cols, n, acts[i], actStride[i],
+                                y.asSlice(lo * 4L), n == 1 ? hi - lo : totalRows);
+                    } else if (n == 1) {
+                        backend.matvec(w.type(), wSlice, w.rowBytes(), hi - lo, cols, x, y.asSlice(lo * 4L));
+                    } else {
+                        backend.matmat(w.type(), wSlice, w.rowBytes(), hi - lo, cols, n, x, cols, y.asSlice(lo * 4L),
+                                totalRows);
+                    }
+                }
+                start += w.rows();
+            }
+        });
+    }
+
+    private final java.util.Map<GgmlType, GgmlType> actTypes = new java.util.EnumMap<>(GgmlType.class);
+    private final java.util.Map<GgmlType, MemorySegment> convertedBufs = new java.util.EnumMap<>(GgmlType.class);
+
+    /** The backend's activation type for weights of {@code t} (cached), or null. */
+    private GgmlType activationType(GgmlType t) {
+        GgmlType at = actTypes.get(t);
+        if (at == null && !actTypes.containsKey(t)) {
+            at = backend.activationType(t);
+            actTypes.put(t, at);
+        }
+        return at;
+    }
+
+    /** This session's buffer for activations converted to {@code at}, at least {@code bytes} long. */
+    private MemorySegment converted(GgmlType at, long bytes) {
+        MemorySegment b = convertedBufs.get(at);
+        if (b == null || b.byteSize() < bytes) {
+            b = arena.allocate(Math.max(bytes, 4096), 64);
+            convertedBufs.put(at, b);
+        }
+        return b;
     }
 
     private MemorySegment bx = MemorySegment.NULL;
@@ -109,25 +187,11 @@ final class MatMul implements AutoCloseable {
         for (int j = 0; j < n; j++) {
             MemorySegment.copy(in[j], 0, bx, ValueLayout.JAVA_FLOAT, (long) j * cols * 4, cols);
         }
-        int totalRows = total;
-        MemorySegment x = bx;
-        MemorySegment y = by;
-        pool.forRange(total, (from, to) -> {
-            int start = 0;
-            for (Weight w : ws) {
-                int lo = Math.max(from, start);
-                int hi = Math.min(to, start + w.rows());
-                if (lo < hi) {
-                    backend.matmat(w.type(), w.data().asSlice((lo - start) * w.rowBytes()), w.rowBytes(), hi - lo,
-                            cols, n, x, cols, y.asSlice(lo * 4L), totalRows);
-                }
-                start += w.rows();
-            }
-        });
+        run(ws, n, bx, by, total);
         int start = 0;
         for (int i = 0; i < ws.length; i++) {
             for (int j = 0; j < n; j++) {
-                MemorySegment.copy(y, ValueLayout.JAVA_FLOAT, ((long) j * totalRows + start) * 4, outs[i][j], 0,
+                MemorySegment.copy(by, ValueLayout.JAVA_FLOAT, ((long) j * total + start) * 4, outs[i][j], 0,
                         ws[i].rows());
             }
             start += ws[i].rows();
@@ -138,8 +202,8 @@ final class MatMul implements AutoCloseable {
     void apply(Weight w, float[] x, float[] out) {
         if (backend.supports(w.type())) {
             MemorySegment.copy(x, 0, xs, ValueLayout.JAVA_FLOAT, 0, w.cols());
-            pool.forRange(w.rows(), (from, to) -> backend.matvec(w.type(), w.data().asSlice(from * w.rowBytes()),
-                    w.rowBytes(), to - from, w.cols(), xs, ys.asSlice(from * 4L)));
+            one[0] = w;
+            run(one, 1, xs, ys, w.rows());
             MemorySegment.copy(ys, ValueLayout.JAVA_FLOAT, 0, out, 0, w.rows());
         } else {
             if (WARNED.add(w.type())) {

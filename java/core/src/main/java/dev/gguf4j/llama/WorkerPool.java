@@ -7,7 +7,9 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed set of worker threads, started once per session, that split index ranges: no thread creation and no
  * allocation per call. A call publishes the task by bumping a generation counter; workers spin briefly on it
  * (a token's matrix products follow each other within microseconds) and then park, so an idle or contended
- * machine is not burned by spinning. The calling thread takes slice 0 itself.
+ * machine is not burned by spinning. The range is cut into chunks (about four per thread) that the calling thread
+ * and the workers take in turn from a shared counter, so a thread that the OS deschedules (another process on
+ * the core) holds up at most one chunk instead of a fixed share of the work.
  */
 final class WorkerPool implements AutoCloseable {
     /** Work on indices [from, to). */
@@ -24,7 +26,8 @@ final class WorkerPool implements AutoCloseable {
     private final AtomicInteger pending = new AtomicInteger();
     private volatile RangeTask task;
     private volatile int n;
-    private volatile int slices;
+    private volatile int chunk;
+    private final AtomicInteger next = new AtomicInteger();
     private volatile Throwable failure;
     private volatile boolean closed;
     private volatile Thread caller;
@@ -56,13 +59,10 @@ final class WorkerPool implements AutoCloseable {
                 return;
             }
             seen = g;
-            int s = slices;
-            if (slice < s) {
-                try {
-                    task.run((int) ((long) n * slice / s), (int) ((long) n * (slice + 1) / s));
-                } catch (Throwable t) {
-                    failure = t;
-                }
+            try {
+                drain(task, n, chunk);
+            } catch (Throwable t) {
+                failure = t;
             }
             if (pending.decrementAndGet() == 0) {
                 LockSupport.unpark(caller);
@@ -70,16 +70,35 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** Runs {@code t} over [0, count) in up to {@code threads} slices and waits for all of them. */
+    /** Takes chunks of [0, count) from the shared counter until none is left. */
+    private void drain(RangeTask t, int count, int size) {
+        int from;
+        while ((from = next.getAndAdd(size)) < count) {
+            t.run(from, Math.min(count, from + size));
+        }
+    }
+
+    /** Runs {@code t} over [0, count) in chunks of at least 1 index, and waits for all of them. */
     void forRange(int count, RangeTask t) {
-        int s = Math.min(threads, Math.max(1, count / 16));
-        if (s <= 1 || workers.length == 0) {
+        forRange(count, 1, t);
+    }
+
+    /**
+     * Runs {@code t} over [0, count) on every thread, in chunks whose starts are multiples of {@code grain} (kernels
+     * that work on blocks of rows get whole blocks), and waits for all of them. Less than 16 indices per thread run
+     * on the calling thread alone.
+     */
+    void forRange(int count, int grain, RangeTask t) {
+        if (workers.length == 0 || count < 16 * threads) {
             t.run(0, count);
             return;
         }
+        int size = Math.max(1, count / (4 * threads));
+        size = Math.max(grain, (size + grain - 1) / grain * grain);
         task = t;
         n = count;
-        slices = s;
+        chunk = size;
+        next.set(0);
         failure = null;
         caller = Thread.currentThread();
         pending.set(workers.length);
@@ -87,7 +106,11 @@ final class WorkerPool implements AutoCloseable {
         for (Thread w : workers) {
             LockSupport.unpark(w);
         }
-        t.run(0, (int) ((long) count / s));
+        try {
+            drain(t, count, size);
+        } catch (Throwable e) {
+            failure = e;
+        }
         int spins = 0;
         while (pending.get() != 0) {
             if (++spins < SPINS) {

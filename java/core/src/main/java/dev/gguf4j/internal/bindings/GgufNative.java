@@ -1057,6 +1057,76 @@ public class GgufNative extends GgufNative$shared {
         }
     }
 
+    private static class g4j_matmat_converted {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_matmat_converted");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static FunctionDescriptor g4j_matmat_converted$descriptor() {
+        return g4j_matmat_converted.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static MethodHandle g4j_matmat_converted$handle() {
+        return g4j_matmat_converted.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static MemorySegment g4j_matmat_converted$address() {
+        return g4j_matmat_converted.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * }
+     */
+    public static int g4j_matmat_converted(int isa, int type, long rows, long cols, MemorySegment w, long row_bytes, long n_x, MemorySegment act, long act_stride, MemorySegment y, long y_stride) {
+        var mh$ = g4j_matmat_converted.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_matmat_converted", isa, type, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
+            }
+            return (int)mh$.invokeExact(isa, type, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class g4j_attention {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             GgufNative.C_INT,
