@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  *       {@code linux-x86_64-cuda} jar on the class path, then {@code java.library.path}</td></tr>
  *   <tr><td>{@code gguf4j.native.cacheDir}</td><td>directory</td><td>{@code ~/.cache/gguf4j}: where libraries
  *       and the bundled model are extracted from jars</td></tr>
- *   <tr><td>{@code gguf4j.isa}</td><td>auto, scalar, avx2, avx512</td><td>auto: the best kernel variant the CPU
+ *   <tr><td>{@code gguf4j.isa}</td><td>auto, scalar, avx2, avx512, avx512vnni</td><td>auto: the best kernel variant the CPU
  *       runs</td></tr>
  * </table>
  */
@@ -40,7 +40,7 @@ public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Opti
 
     /** Which native kernel variant to use; ids match {@code enum g4j_isa} of gguf4j.h. */
     public enum IsaChoice {
-        AUTO(-1), SCALAR(0), AVX2(1), AVX512(2);
+        AUTO(-1), SCALAR(0), AVX2(1), AVX512(2), AVX512VNNI(3);
 
         private final int nativeId;
 
