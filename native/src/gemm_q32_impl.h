@@ -317,21 +317,145 @@ Q32_INLINE void q32_pk(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
 }
 #endif
 
+#if G4J_Q32_VNNI
+/* ---- qr (VNNI, few columns: matvec): 16 rows, four per zmm as 128-bit lanes of half blocks ---- */
+
+/* The u form of one block of 4 rows as two zmm: lane k of lo = elements 0..15 of row k, of hi = elements 16..31. */
+typedef void (*q32_unpack4_fn)(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi);
+
+Q32_INLINE __m512i q32_load4x16(const uint8_t *const r[4], int64_t at) {
+    __m512i q = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *)(r[0] + at)));
+    q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(r[1] + at)), 1);
+    q = _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(r[2] + at)), 2);
+    return _mm512_inserti32x4(q, _mm_loadu_si128((const __m128i *)(r[3] + at)), 3);
+}
+Q32_INLINE void q32_nib4(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi) {
+    const __m512i q = q32_load4x16(r, at), m = _mm512_set1_epi8(0x0f);
+    *lo = _mm512_and_si512(q, m);
+    *hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m);
+}
+/* the fifth bits: qh words of the 4 rows (at qh_at) -> 0x10 where set, lo (bits 0..15) and hi (bits 16..31) */
+Q32_INLINE void q32_bits4(const uint8_t *const r[4], int64_t qh_at, __m512i *lo, __m512i *hi) {
+    uint32_t w[4];
+    for (int k = 0; k < 4; k++) memcpy(&w[k], r[k] + qh_at, 4);
+    const __m512i q = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)w));
+    /* lane k: byte j of lo takes byte 4k + j/8 of q, of hi byte 4k + 2 + j/8 */
+    const __m512i il = _mm512_set_epi64(0x0d0d0d0d0d0d0d0d, 0x0c0c0c0c0c0c0c0c, 0x0909090909090909, 0x0808080808080808,
+                                        0x0505050505050505, 0x0404040404040404, 0x0101010101010101, 0x0000000000000000);
+    const __m512i ih = _mm512_add_epi8(il, _mm512_set1_epi8(2));
+    const __m512i bit = _mm512_set1_epi64((long long)0x8040201008040201ull), b5 = _mm512_set1_epi8(0x10);
+    *lo = _mm512_or_si512(*lo, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(_mm512_shuffle_epi8(q, il), bit), b5));
+    *hi = _mm512_or_si512(*hi, _mm512_maskz_mov_epi8(_mm512_test_epi8_mask(_mm512_shuffle_epi8(q, ih), bit), b5));
+}
+Q32_INLINE void u4_q4_0(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi) { q32_nib4(r, at + 2, lo, hi); }
+Q32_INLINE void u4_q4_1(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi) { q32_nib4(r, at + 4, lo, hi); }
+Q32_INLINE void u4_q5_0(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi) {
+    q32_nib4(r, at + 6, lo, hi);
+    q32_bits4(r, at + 2, lo, hi);
+}
+Q32_INLINE void u4_q5_1(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi) {
+    q32_nib4(r, at + 8, lo, hi);
+    q32_bits4(r, at + 4, lo, hi);
+}
+Q32_INLINE void u4_q8_0(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi) {
+    const __m512i x = _mm512_set1_epi8((char)0x80);
+    *lo = _mm512_xor_si512(q32_load4x16(r, at + 2), x);
+    *hi = _mm512_xor_si512(q32_load4x16(r, at + 18), x);
+}
+Q32_INLINE void u4_iq4_nl(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi) {
+    static const uint8_t lut[16] __attribute__((aligned(16))) = {1, 24, 45, 63, 79, 93, 106, 118, 129, 141, 153, 166, 181, 197, 217, 241};
+    const __m512i l = _mm512_broadcast_i32x4(_mm_load_si128((const __m128i *)lut));
+    q32_nib4(r, at + 2, lo, hi);
+    *lo = _mm512_shuffle_epi8(l, *lo);
+    *hi = _mm512_shuffle_epi8(l, *hi);
+}
+
+/* 16 halves at the same offset of 16 rows -> 16 floats */
+Q32_INLINE __m512 q32_row_halves16(const uint8_t *const rows[16], int64_t at) {
+    /* combined in general registers: 16 narrow stores and one wide load would miss store forwarding */
+    uint64_t q[4];
+    for (int i = 0; i < 4; i++)
+        q[i] = (uint64_t)q32_half_at(rows[4 * i] + at) | (uint64_t)q32_half_at(rows[4 * i + 1] + at) << 16 |
+               (uint64_t)q32_half_at(rows[4 * i + 2] + at) << 32 | (uint64_t)q32_half_at(rows[4 * i + 3] + at) << 48;
+    const __m128i lo = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[0]), (long long)q[1], 1);
+    const __m128i hi = _mm_insert_epi64(_mm_cvtsi64_si128((long long)q[2]), (long long)q[3], 1);
+    return _mm512_cvtph_ps(_mm256_set_m128i(hi, lo));
+}
+
+Q32_INLINE void q32_qr_tile(int64_t nb, const uint8_t *const rows[16], int64_t nrow, const uint8_t *act, int64_t act_stride,
+                            float *y, int64_t y_stride, const int C, const int BS, const int ABS, const int OFF,
+                            const int HAS_MIN, q32_unpack4_fn unpack4) {
+    const int QO = HAS_MIN ? 4 : 2;
+    const uint8_t *const g[4][4] = {{rows[0], rows[4], rows[8], rows[12]}, {rows[1], rows[5], rows[9], rows[13]},
+                                    {rows[2], rows[6], rows[10], rows[14]}, {rows[3], rows[7], rows[11], rows[15]}};
+    __m512 acc[4];
+    for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t at = b * BS;
+        __m512i lo[4], hi[4];
+        for (int i = 0; i < 4; i++) unpack4(g[i], at, &lo[i], &hi[i]);
+        const __m512 dx = q32_row_halves16(rows, at);
+        __m512 mx = _mm512_setzero_ps();
+        if (HAS_MIN) mx = q32_row_halves16(rows, at + 2);
+        for (int c = 0; c < C; c++) {
+            const uint8_t *yb = act + c * act_stride + b * ABS;
+            const __m512i ylo = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(yb + QO)));
+            const __m512i yhi = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(yb + QO + 16)));
+            __m512i init = _mm512_setzero_si512();
+            if (OFF) {
+                const __m512i o = _mm512_set1_epi8((char)OFF);
+                init = _mm512_sub_epi32(init, _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(init, o, ylo), o, yhi));
+            }
+            __m512i v[4];
+            for (int i = 0; i < 4; i++) v[i] = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(init, lo[i], ylo), hi[i], yhi);
+            const __m512i t0 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[0], v[1]), _mm512_unpackhi_epi32(v[0], v[1]));
+            const __m512i t1 = _mm512_add_epi32(_mm512_unpacklo_epi32(v[2], v[3]), _mm512_unpackhi_epi32(v[2], v[3]));
+            const __m512i s = _mm512_add_epi32(_mm512_unpacklo_epi64(t0, t1), _mm512_unpackhi_epi64(t0, t1));
+            acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(dx, _mm512_set1_ps(q32_h2f(q32_half_at(yb)))), _mm512_cvtepi32_ps(s), acc[c]);
+            if (HAS_MIN) acc[c] = _mm512_fmadd_ps(mx, _mm512_set1_ps(q32_h2f(q32_half_at(yb + 2))), acc[c]);
+        }
+    }
+    const __mmask16 mask = (__mmask16)((1u << nrow) - 1u);
+    for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(y + c * y_stride, mask, acc[c]);
+}
+
+Q32_INLINE void q32_qr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts, int64_t act_stride,
+                       int64_t nc, float *y, int64_t y_stride, const int BS, const int ABS, const int OFF,
+                       const int HAS_MIN, q32_unpack4_fn unpack4) {
+    const int64_t nb = n / 32;
+    for (int64_t r0 = 0; r0 < nr; r0 += 16) {
+        const int64_t nrow = nr - r0 < 16 ? nr - r0 : 16;
+        const uint8_t *rows[16];
+        for (int r = 0; r < 16; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
+        for (int64_t c0 = 0; c0 < nc; c0 += 4) {
+            const uint8_t *a = (const uint8_t *)acts + c0 * act_stride;
+            float *yo = y + c0 * y_stride + r0;
+            switch (nc - c0 < 4 ? nc - c0 : 4) {
+            case 1: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 1, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            case 2: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 2, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            case 3: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 3, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            default: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 4, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            }
+        }
+    }
+}
+#endif
+
 /* ---- the table ---- */
 
 #if G4J_Q32_VNNI
-#define Q32_GEMM_BODY(BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
+#define Q32_GEMM_BODY(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
     if (nc >= Q32_PK_MIN_COLS && n > 0) q32_pk(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); \
-    else q32_rr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK);
+    else q32_qr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, u4_##NAME);
 #else
-#define Q32_GEMM_BODY(BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
+#define Q32_GEMM_BODY(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
     q32_rr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK);
 #endif
 
 #define Q32_KERNELS(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                          \
     static void gemm_##NAME(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,             \
                             int64_t act_stride, int64_t nc, float *y, int64_t y_stride) {                           \
-        Q32_GEMM_BODY(BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
+        Q32_GEMM_BODY(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
     }                                                                                                            \
     static void vec_dot_##NAME(int64_t n, const void *x, const void *vy, float *out) {                           \
         gemm_##NAME(n, x, 0, 1, vy, 0, 1, out, 1);                                                               \
