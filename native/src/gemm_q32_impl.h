@@ -185,7 +185,7 @@ Q32_INLINE void q32_rr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
 #define Q32_PK_CHUNK 16 /* blocks per chunk */
 #define Q32_PK_TILES 4  /* row tiles of 16 packed per chunk: 4 x 16 x 640 bytes = 40 KiB of stack */
 #define Q32_PK_COLS 8   /* columns per register tile */
-#define Q32_PK_MIN_COLS 4
+#define Q32_PK_MIN_COLS 8
 
 typedef struct {
     __m512i q[8]; /* group g: lane r = bytes 4g..4g+3 of row r's block (u form) */
@@ -383,15 +383,19 @@ Q32_INLINE __m512 q32_row_halves16(const uint8_t *const rows[16], int64_t at) {
 }
 
 Q32_INLINE void q32_qr_tile(int64_t nb, const uint8_t *const rows[16], int64_t nrow, const uint8_t *act, int64_t act_stride,
-                            float *y, int64_t y_stride, const int C, const int BS, const int ABS, const int OFF,
-                            const int HAS_MIN, q32_unpack4_fn unpack4) {
+                            float *y, int64_t y_stride, const char *pf, int64_t pf_bytes, const int C, const int BS,
+                            const int ABS, const int OFF, const int HAS_MIN, q32_unpack4_fn unpack4) {
     const int QO = HAS_MIN ? 4 : 2;
+    const int64_t pf_step = nb > 0 ? (pf_bytes / nb + 127) & ~(int64_t)63 : 0;
     const uint8_t *const g[4][4] = {{rows[0], rows[4], rows[8], rows[12]}, {rows[1], rows[5], rows[9], rows[13]},
                                     {rows[2], rows[6], rows[10], rows[14]}, {rows[3], rows[7], rows[11], rows[15]}};
     __m512 acc[4];
     for (int c = 0; c < C; c++) acc[c] = _mm512_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         const int64_t at = b * BS;
+        /* the next tile's rows, spread over this tile's blocks, into L2 as one sequential stream (short rows are
+         * many short streams for the hardware prefetcher) */
+        for (int64_t off = b * pf_step; off < (b + 1) * pf_step && off < pf_bytes; off += 64) _mm_prefetch(pf + off, _MM_HINT_T1);
         __m512i lo[4], hi[4];
         for (int i = 0; i < 4; i++) unpack4(g[i], at, &lo[i], &hi[i]);
         const __m512 dx = q32_row_halves16(rows, at);
@@ -427,14 +431,18 @@ Q32_INLINE void q32_qr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
         const int64_t nrow = nr - r0 < 16 ? nr - r0 : 16;
         const uint8_t *rows[16];
         for (int r = 0; r < 16; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
+        const int64_t next = nr - r0 - 16 < 16 ? nr - r0 - 16 : 16;
+        const char *pf = (const char *)w + (r0 + 16) * row_bytes;
         for (int64_t c0 = 0; c0 < nc; c0 += 4) {
             const uint8_t *a = (const uint8_t *)acts + c0 * act_stride;
             float *yo = y + c0 * y_stride + r0;
+            /* the next tile's rows are prefetched during the last column tile of this one */
+            const int64_t pf_bytes = c0 + 4 >= nc && next > 0 ? next * row_bytes : 0;
             switch (nc - c0 < 4 ? nc - c0 : 4) {
-            case 1: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 1, BS, ABS, OFF, HAS_MIN, unpack4); break;
-            case 2: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 2, BS, ABS, OFF, HAS_MIN, unpack4); break;
-            case 3: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 3, BS, ABS, OFF, HAS_MIN, unpack4); break;
-            default: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, 4, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            case 1: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, pf, pf_bytes, 1, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            case 2: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, pf, pf_bytes, 2, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            case 3: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, pf, pf_bytes, 3, BS, ABS, OFF, HAS_MIN, unpack4); break;
+            default: q32_qr_tile(nb, rows, nrow, a, act_stride, yo, y_stride, pf, pf_bytes, 4, BS, ABS, OFF, HAS_MIN, unpack4); break;
             }
         }
     }
