@@ -179,19 +179,6 @@ Q32_INLINE void q32_rr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
     }
 }
 
-#if G4J_Q32_VNNI
-/* ---- pk: 16 interleaved rows, one vpdpbusd zmm per 4-byte group of activations ---- */
-
-#define Q32_PK_CHUNK 16 /* blocks per chunk */
-#define Q32_PK_TILES 4  /* row tiles of 16 packed per chunk: 4 x 16 x 640 bytes = 40 KiB of stack */
-#define Q32_PK_COLS 8   /* columns per register tile */
-#define Q32_PK_MIN_COLS 8
-
-typedef struct {
-    __m512i q[8]; /* group g: lane r = bytes 4g..4g+3 of row r's block (u form) */
-    __m512 d, m;  /* row scales (and mins) as floats */
-} q32_pk_block;
-
 /* 8 rows of 8 dwords -> 8 vectors, vector g = dword g of each row (lane r) */
 Q32_INLINE void q32_transpose8(const __m256i r[8], __m256i t[8]) {
     __m256i a[8], u[8];
@@ -210,6 +197,138 @@ Q32_INLINE void q32_transpose8(const __m256i r[8], __m256i t[8]) {
         t[g + 4] = _mm256_permute2x128_si256(u[g], u[g + 4], 0x31);
     }
 }
+
+#if !G4J_Q32_VNNI
+/* ---- pk8 (maddubs, many columns; Q4_0, Q4_1, Q5_0, Q5_1): 8 interleaved rows, one maddubs per 4-byte group of
+ * activations. u <= 31, so a maddubs pair is at most 2 * 31 * 127 = 7874 and four groups add up in s16 (31496). ---- */
+
+#define Q32_PK8_CHUNK 32
+#define Q32_PK8_COLS 4
+#define Q32_PK8_MIN_COLS 4
+
+typedef struct {
+    __m256i q[8]; /* group g: lane r = bytes 4g..4g+3 of row r's block (u form) */
+    __m256 d, m;
+} q32_pk8_block;
+
+Q32_INLINE void q32_pk8_pack(q32_pk8_block *out, const uint8_t *const rows[8], int64_t at, const int HAS_MIN,
+                             __m256i (*unpack)(const uint8_t *)) {
+    __m256i r[8];
+    for (int i = 0; i < 8; i++) r[i] = unpack(rows[i] + at);
+    q32_transpose8(r, out->q);
+    out->d = q32_row_halves(rows, at);
+    out->m = HAS_MIN ? q32_row_halves(rows, at + 2) : _mm256_setzero_ps();
+}
+
+typedef struct {
+    int32_t corr[Q32_PK8_COLS][Q32_PK8_CHUNK];
+    float dy[Q32_PK8_COLS][Q32_PK8_CHUNK], sy[Q32_PK8_COLS][Q32_PK8_CHUNK];
+} q32_pk8_acts;
+
+Q32_INLINE void q32_pk8_prep(q32_pk8_acts *pa, const uint8_t *act, int64_t act_stride, int64_t nc, int64_t kb,
+                             const int ABS, const int OFF, const int HAS_MIN) {
+    const int QO = HAS_MIN ? 4 : 2;
+    for (int64_t c = 0; c < nc; c++)
+        for (int64_t b = 0; b < kb; b++) {
+            const uint8_t *yb = act + c * act_stride + b * ABS;
+            pa->dy[c][b] = q32_h2f(q32_half_at(yb));
+            if (HAS_MIN) pa->sy[c][b] = q32_h2f(q32_half_at(yb + 2));
+            if (OFF) {
+                const __m256i t = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8((char)OFF), LOAD256(yb + QO)),
+                                                    _mm256_set1_epi16(1));
+                __m128i h = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+                h = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+                h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+                pa->corr[c][b] = -_mm_cvtsi128_si32(h);
+            }
+        }
+}
+
+Q32_INLINE void q32_pk8_tile(const q32_pk8_block *pk, int64_t kb, const q32_pk8_acts *pa, const uint8_t *act,
+                             int64_t act_stride, int first, float *y, int64_t y_stride, int64_t nrow, const int C,
+                             const int ABS, const int OFF, const int HAS_MIN) {
+    const int QO = HAS_MIN ? 4 : 2;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[Q32_PK8_COLS];
+    for (int c = 0; c < C; c++) {
+        if (first) { acc[c] = _mm256_setzero_ps(); continue; }
+        float t[8] = {0};
+        for (int64_t i = 0; i < nrow; i++) t[i] = y[c * y_stride + i];
+        acc[c] = _mm256_loadu_ps(t);
+    }
+    for (int64_t b = 0; b < kb; b++) {
+        __m256i s[Q32_PK8_COLS];
+        for (int c = 0; c < C; c++) s[c] = OFF ? _mm256_set1_epi32(pa->corr[c][b]) : _mm256_setzero_si256();
+        for (int g0 = 0; g0 < 8; g0 += 4) {
+            __m256i h[Q32_PK8_COLS];
+            for (int g = g0; g < g0 + 4; g++) {
+                const __m256i wq = pk[b].q[g];
+                for (int c = 0; c < C; c++) {
+                    int32_t yv;
+                    memcpy(&yv, act + c * act_stride + b * ABS + QO + 4 * g, 4);
+                    const __m256i p = _mm256_maddubs_epi16(wq, _mm256_set1_epi32(yv));
+                    h[c] = g == g0 ? p : _mm256_add_epi16(h[c], p);
+                }
+            }
+            for (int c = 0; c < C; c++) s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(h[c], ones));
+        }
+        for (int c = 0; c < C; c++) {
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(pk[b].d, _mm256_set1_ps(pa->dy[c][b])), _mm256_cvtepi32_ps(s[c]), acc[c]);
+            if (HAS_MIN) acc[c] = _mm256_fmadd_ps(pk[b].m, _mm256_set1_ps(pa->sy[c][b]), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; c++) q32_store_rows(y + c * y_stride, acc[c], nrow);
+}
+
+Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts, int64_t act_stride,
+                        int64_t nc, float *y, int64_t y_stride, const int BS, const int ABS, const int OFF,
+                        const int HAS_MIN, __m256i (*unpack)(const uint8_t *)) {
+    const int64_t nb = n / 32;
+    enum { TILES = 8 }; /* 64 rows x 32 blocks x 320 bytes = 80 KiB of stack */
+    q32_pk8_block pk[TILES][Q32_PK8_CHUNK] __attribute__((aligned(32)));
+    q32_pk8_acts pa;
+    for (int64_t s0 = 0; s0 < nr; s0 += 8 * TILES) {
+        const int64_t ntiles = (nr - s0 + 7) / 8 < TILES ? (nr - s0 + 7) / 8 : TILES;
+        for (int64_t k0 = 0; k0 < nb; k0 += Q32_PK8_CHUNK) {
+            const int64_t kb = nb - k0 < Q32_PK8_CHUNK ? nb - k0 : Q32_PK8_CHUNK;
+            for (int64_t t = 0; t < ntiles; t++) {
+                const int64_t r0 = s0 + 8 * t, nrow = nr - r0 < 8 ? nr - r0 : 8;
+                const uint8_t *rows[8];
+                for (int r = 0; r < 8; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
+                for (int64_t b = 0; b < kb; b++) q32_pk8_pack(&pk[t][b], rows, (k0 + b) * BS, HAS_MIN, unpack);
+            }
+            const uint8_t *a0 = (const uint8_t *)acts + k0 * ABS;
+            for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK8_COLS) {
+                const uint8_t *a = a0 + c0 * act_stride;
+                const int64_t ncol = nc - c0 < Q32_PK8_COLS ? nc - c0 : Q32_PK8_COLS;
+                q32_pk8_prep(&pa, a, act_stride, ncol, kb, ABS, OFF, HAS_MIN);
+                for (int64_t t = 0; t < ntiles; t++) {
+                    const int64_t r0 = s0 + 8 * t, nrow = nr - r0 < 8 ? nr - r0 : 8;
+                    float *yo = y + c0 * y_stride + r0;
+#define Q32_PK8_CASE(CC) case CC: q32_pk8_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, nrow, CC, ABS, OFF, HAS_MIN); break;
+                    switch (ncol) {
+                    Q32_PK8_CASE(1) Q32_PK8_CASE(2) Q32_PK8_CASE(3) default: Q32_PK8_CASE(4)
+                    }
+#undef Q32_PK8_CASE
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if G4J_Q32_VNNI
+/* ---- pk: 16 interleaved rows, one vpdpbusd zmm per 4-byte group of activations ---- */
+
+#define Q32_PK_CHUNK 16 /* blocks per chunk */
+#define Q32_PK_TILES 4  /* row tiles of 16 packed per chunk: 4 x 16 x 640 bytes = 40 KiB of stack */
+#define Q32_PK_COLS 8   /* columns per register tile */
+#define Q32_PK_MIN_COLS 8
+
+typedef struct {
+    __m512i q[8]; /* group g: lane r = bytes 4g..4g+3 of row r's block (u form) */
+    __m512 d, m;  /* row scales (and mins) as floats */
+} q32_pk_block;
 
 /* Interleaves one block of 16 rows. */
 Q32_INLINE void q32_pk_pack(q32_pk_block *out, const uint8_t *const rows[16], int64_t at, const int HAS_MIN,
@@ -456,8 +575,10 @@ Q32_INLINE void q32_qr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
     if (nc >= Q32_PK_MIN_COLS && n > 0) q32_pk(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); \
     else q32_qr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, u4_##NAME);
 #else
+/* pk8 for the types whose u fits 5 bits; Q8_0 and IQ4_NL (sign trick, no s16 headroom) stay on rr */
 #define Q32_GEMM_BODY(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
-    q32_rr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK);
+    if (OFF != 128 && nc >= Q32_PK8_MIN_COLS && n > 0) q32_pk8(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); \
+    else q32_rr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK);
 #endif
 
 #define Q32_KERNELS(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                          \
