@@ -199,10 +199,137 @@ Q32_INLINE void q32_transpose8(const __m256i r[8], __m256i t[8]) {
 }
 
 #if !G4J_Q32_VNNI
+#ifndef Q32_PF_HINT
+#define Q32_PF_HINT _MM_HINT_T1
+#endif
+#ifndef Q32_PF_ROWS
+#define Q32_PF_ROWS 8
+#endif
+/* ---- qr8 (maddubs, few columns: matvec): 8 rows, two per ymm as 128-bit lanes of half blocks ---- */
+
+/* The u form of one block of rows r[0], r[1] as two ymm: lane k of lo = elements 0..15 of row k, hi = 16..31. */
+typedef void (*q32_unpack2_fn)(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi);
+
+Q32_INLINE __m256i q32_load2x16(const uint8_t *const r[2], int64_t at) {
+    return _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(r[0] + at))),
+                                   _mm_loadu_si128((const __m128i *)(r[1] + at)), 1);
+}
+Q32_INLINE void q32_nib2(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi) {
+    const __m256i q = q32_load2x16(r, at), m = _mm256_set1_epi8(0x0f);
+    *lo = _mm256_and_si256(q, m);
+    *hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m);
+}
+Q32_INLINE void q32_bits2(const uint8_t *const r[2], int64_t qh_at, __m256i *lo, __m256i *hi) {
+    uint32_t w0, w1;
+    memcpy(&w0, r[0] + qh_at, 4);
+    memcpy(&w1, r[1] + qh_at, 4);
+    const __m256i q = _mm256_set_epi32((int)w1, (int)w1, (int)w1, (int)w1, (int)w0, (int)w0, (int)w0, (int)w0);
+    const __m256i il = _mm256_set_epi64x(0x0101010101010101, 0x0000000000000000, 0x0101010101010101, 0x0000000000000000);
+    const __m256i ih = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202, 0x0303030303030303, 0x0202020202020202);
+    const __m256i bit = _mm256_set1_epi64x((long long)0x8040201008040201ull), b5 = _mm256_set1_epi8(0x10);
+    const __m256i sl = _mm256_and_si256(_mm256_shuffle_epi8(q, il), bit), sh = _mm256_and_si256(_mm256_shuffle_epi8(q, ih), bit);
+    *lo = _mm256_or_si256(*lo, _mm256_and_si256(_mm256_cmpeq_epi8(sl, bit), b5));
+    *hi = _mm256_or_si256(*hi, _mm256_and_si256(_mm256_cmpeq_epi8(sh, bit), b5));
+}
+Q32_INLINE void u2_q4_0(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi) { q32_nib2(r, at + 2, lo, hi); }
+Q32_INLINE void u2_q4_1(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi) { q32_nib2(r, at + 4, lo, hi); }
+Q32_INLINE void u2_q5_0(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi) {
+    q32_nib2(r, at + 6, lo, hi);
+    q32_bits2(r, at + 2, lo, hi);
+}
+Q32_INLINE void u2_q5_1(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi) {
+    q32_nib2(r, at + 8, lo, hi);
+    q32_bits2(r, at + 4, lo, hi);
+}
+/* OFF 128: the signed weights directly (the only form qr8 uses for them) */
+Q32_INLINE void u2_q8_0(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi) {
+    *lo = q32_load2x16(r, at + 2);
+    *hi = q32_load2x16(r, at + 18);
+}
+Q32_INLINE void u2_iq4_nl(const uint8_t *const r[2], int64_t at, __m256i *lo, __m256i *hi) {
+    const __m256i l = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)g4j_iq4nl_values));
+    q32_nib2(r, at + 2, lo, hi);
+    *lo = _mm256_shuffle_epi8(l, *lo);
+    *hi = _mm256_shuffle_epi8(l, *hi);
+}
+
+Q32_INLINE void q32_qr8_tile(int64_t nb, const uint8_t *const rows[8], int64_t nrow, const uint8_t *act, int64_t act_stride,
+                             float *y, int64_t y_stride, const char *pf, int64_t pf_bytes, const int C, const int BS, const int ABS, const int OFF,
+                             const int HAS_MIN, q32_unpack2_fn unpack2) {
+    const int QO = HAS_MIN ? 4 : 2;
+    const uint8_t *const g[4][2] = {{rows[0], rows[4]}, {rows[1], rows[5]}, {rows[2], rows[6]}, {rows[3], rows[7]}};
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[3];
+    for (int c = 0; c < C; c++) acc[c] = _mm256_setzero_ps();
+    const int64_t pf_step = nb > 0 ? (pf_bytes / nb + 127) & ~(int64_t)63 : 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const int64_t at = b * BS;
+        /* the next tile's rows, into L2 as one sequential stream (see q32_qr_tile) */
+        for (int64_t off = b * pf_step; off < (b + 1) * pf_step && off < pf_bytes; off += 64) _mm_prefetch(pf + off, Q32_PF_HINT);
+        __m256i lo[4], hi[4];
+        for (int i = 0; i < 4; i++) unpack2(g[i], at, &lo[i], &hi[i]);
+        const __m256 dx = q32_row_halves(rows, at);
+        __m256 mx = _mm256_setzero_ps();
+        if (HAS_MIN) mx = q32_row_halves(rows, at + 2);
+        for (int c = 0; c < C; c++) {
+            const uint8_t *yb = act + c * act_stride + b * ABS;
+            const __m256i ylo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(yb + QO)));
+            const __m256i yhi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(yb + QO + 16)));
+            __m256i v[4];
+            if (OFF == 128) {
+                for (int i = 0; i < 4; i++)
+                    v[i] = _mm256_add_epi32(
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(lo[i]), _mm256_sign_epi8(ylo, lo[i])), ones),
+                        _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_abs_epi8(hi[i]), _mm256_sign_epi8(yhi, hi[i])), ones));
+            } else {
+                /* s16: |u y| pairs <= 7874 each half, offset pairs <= 4064 each half: no saturation */
+                __m256i yo = _mm256_setzero_si256();
+                if (OFF) {
+                    const __m256i o = _mm256_set1_epi8((char)OFF);
+                    yo = _mm256_add_epi16(_mm256_maddubs_epi16(o, ylo), _mm256_maddubs_epi16(o, yhi));
+                }
+                for (int i = 0; i < 4; i++)
+                    v[i] = _mm256_madd_epi16(_mm256_sub_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(lo[i], ylo),
+                                                                               _mm256_maddubs_epi16(hi[i], yhi)), yo), ones);
+            }
+            /* lane k of v[i] holds row i + 4k: three hadds leave rows 0..3 | 4..7 */
+            const __m256i s = _mm256_hadd_epi32(_mm256_hadd_epi32(v[0], v[1]), _mm256_hadd_epi32(v[2], v[3]));
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_set1_ps(q32_h2f(q32_half_at(yb)))), _mm256_cvtepi32_ps(s), acc[c]);
+            if (HAS_MIN) acc[c] = _mm256_fmadd_ps(mx, _mm256_set1_ps(q32_h2f(q32_half_at(yb + 2))), acc[c]);
+        }
+    }
+    for (int c = 0; c < C; c++) q32_store_rows(y + c * y_stride, acc[c], nrow);
+}
+
+Q32_INLINE void q32_qr8(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts, int64_t act_stride,
+                        int64_t nc, float *y, int64_t y_stride, const int BS, const int ABS, const int OFF,
+                        const int HAS_MIN, q32_unpack2_fn unpack2) {
+    const int64_t nb = n / 32;
+    for (int64_t r0 = 0; r0 < nr; r0 += 8) {
+        const int64_t nrow = nr - r0 < 8 ? nr - r0 : 8;
+        const uint8_t *rows[8];
+        for (int r = 0; r < 8; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
+        const int64_t next = nr - r0 - 8 < Q32_PF_ROWS ? nr - r0 - 8 : Q32_PF_ROWS;
+        const char *pf = (const char *)w + (r0 + 8 + Q32_PF_ROWS - 8) * row_bytes;
+        for (int64_t c0 = 0; c0 < nc; c0 += 3) {
+            const uint8_t *a = (const uint8_t *)acts + c0 * act_stride;
+            float *yo = y + c0 * y_stride + r0;
+            const int64_t pf_bytes = c0 + 3 >= nc && next > Q32_PF_ROWS - 8 ? (next - (Q32_PF_ROWS - 8)) * row_bytes : 0;
+            switch (nc - c0 < 3 ? nc - c0 : 3) {
+            case 1: q32_qr8_tile(nb, rows, nrow, a, act_stride, yo, y_stride, pf, pf_bytes, 1, BS, ABS, OFF, HAS_MIN, unpack2); break;
+            case 2: q32_qr8_tile(nb, rows, nrow, a, act_stride, yo, y_stride, pf, pf_bytes, 2, BS, ABS, OFF, HAS_MIN, unpack2); break;
+            default: q32_qr8_tile(nb, rows, nrow, a, act_stride, yo, y_stride, pf, pf_bytes, 3, BS, ABS, OFF, HAS_MIN, unpack2); break;
+            }
+        }
+    }
+}
+#endif
+
+#if !G4J_Q32_VNNI
 /* ---- pk8 (maddubs, many columns; Q4_0, Q4_1, Q5_0, Q5_1): 8 interleaved rows, one maddubs per 4-byte group of
  * activations. u <= 31, so a maddubs pair is at most 2 * 31 * 127 = 7874 and four groups add up in s16 (31496). ---- */
 
-#define Q32_PK8_CHUNK 32
+#define Q32_PK8_CHUNK 16
 #define Q32_PK8_COLS 4
 #define Q32_PK8_MIN_COLS 4
 
@@ -284,7 +411,7 @@ Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr,
                         int64_t nc, float *y, int64_t y_stride, const int BS, const int ABS, const int OFF,
                         const int HAS_MIN, __m256i (*unpack)(const uint8_t *)) {
     const int64_t nb = n / 32;
-    enum { TILES = 8 }; /* 64 rows x 32 blocks x 320 bytes = 80 KiB of stack */
+    enum { TILES = 8 }; /* 64 rows x 16 blocks x 320 bytes = 40 KiB of stack */
     q32_pk8_block pk[TILES][Q32_PK8_CHUNK] __attribute__((aligned(32)));
     q32_pk8_acts pa;
     for (int64_t s0 = 0; s0 < nr; s0 += 8 * TILES) {
@@ -578,7 +705,11 @@ Q32_INLINE void q32_qr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
 /* pk8 for the types whose u fits 5 bits; Q8_0 and IQ4_NL (sign trick, no s16 headroom) stay on rr */
 #define Q32_GEMM_BODY(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
     if (OFF != 128 && nc >= Q32_PK8_MIN_COLS && n > 0) q32_pk8(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); \
+    else if (nc < Q32_QR8_MAX_COLS) q32_qr8(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, u2_##NAME); \
     else q32_rr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK);
+#ifndef Q32_QR8_MAX_COLS
+#define Q32_QR8_MAX_COLS 4
+#endif
 #endif
 
 #define Q32_KERNELS(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                          \
