@@ -12,19 +12,25 @@
  * conversion is exact). The vector lanes hold different output elements, so a result never depends on how the
  * rows and columns were tiled: vec_dot is this gemm with nr = nc = 1, and matvec/matmat equal it bit for bit.
  *
- * Paths (both compute the arithmetic above):
- *  - "rr" (every variant): 8 rows x C columns (C <= 4). Each weight block is unpacked once per tile and used for
- *    the C columns; per (row, column) one 8-lane integer dot product (maddubs/madd, or vpdpbusd), then the 8
- *    rows' partial sums are reduced together (hadd tree) into one vector whose lanes are the 8 rows, and one FMA
- *    per block serves 8 outputs.
- *  - "pk" (VNNI only, nc >= 4): the weights of 16 rows are unpacked and interleaved by groups of 4 bytes into a
- *    small buffer, a chunk of blocks at a time, so that one vpdpbusd zmm with a broadcast group of 4 activation
- *    bytes advances 16 outputs with no reduction at all (what llama.cpp gets from repacking its weights, done
- *    here on the fly, per call, without copying the matrix). Partial accumulators live in y between chunks.
+ * Paths (all compute the arithmetic above; which one runs depends on the variant and the column count only):
+ *  - "rr" (AVX2/AVX-512, Q8_0 and IQ4_NL batches of 4 or more): 8 rows x C columns (C <= 4). Each weight block
+ *    is unpacked once per tile and used for the C columns; per (row, column) one 8-lane integer dot product,
+ *    then the 8 rows' partial sums are reduced together (hadd tree) into one vector whose lanes are the 8 rows,
+ *    and one FMA per block serves 8 outputs.
+ *  - "qr8" (AVX2/AVX-512, 1..3 columns: matvec) and "qr" (VNNI, 1..7 columns): the same, with two (ymm) or four
+ *    (zmm) rows per vector as 128-bit lanes of half blocks, so that unpacking and the reduction cost less; the
+ *    next tile's rows are prefetched into L2 as one sequential stream meanwhile (short rows read 8 or 16 at a
+ *    time are many short streams for the hardware prefetcher).
+ *  - "pk" (VNNI, 8 or more columns) and "pk8" (AVX2/AVX-512, 4 or more columns, the types with u <= 31): the
+ *    weights of 16 (8) rows are unpacked and interleaved by groups of 4 bytes into a stack buffer, a chunk of
+ *    blocks at a time, so that one vpdpbusd zmm (maddubs ymm) with a broadcast group of 4 activation bytes
+ *    advances 16 (8) outputs with no reduction at all (what llama.cpp gets from repacking its weights, done here
+ *    on the fly, per call, without copying the matrix). Partial accumulators live in y between chunks.
  *
  * Integer forms: each type unpacks to 32 bytes "u" with u = q + OFF, 0 <= u <= 255 (OFF: Q4_0 8, Q5_0 16,
  * Q8_0 and IQ4_NL 128, Q4_1 and Q5_1 0). isum = dot(u, y) - OFF * sum(y).
- *  - VNNI: vpdpbusd(u8 u, s8 y) starting from -OFF * (4-byte sums of y), computed once per (column, block).
+ *  - VNNI: vpdpbusd(u8 u, s8 y) starting from -OFF * (sums of y), computed once per (column, block).
+ *  - pk8: maddubs(u, y) of four groups summed in s16 (u <= 31: at most 4 * 2 * 31 * 127 = 31496), then madd.
  *  - maddubs: OFF <= 16: maddubs(u, y) - maddubs(OFF, y) in s16 (|.| <= 2*31*127, no saturation), then madd;
  *    OFF = 128: the signed weights q = u ^ 0x80 with the sign trick maddubs(|q|, sign(y, q)) (|q| <= 128, y in
  *    [-127, 127]: a pair is at most 32512), then madd.
