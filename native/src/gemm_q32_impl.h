@@ -455,7 +455,9 @@ Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr,
 
 #define Q32_PK_CHUNK 16 /* blocks per chunk */
 #define Q32_PK_TILES 4  /* row tiles of 16 packed per chunk: 4 x 16 x 640 bytes = 40 KiB of stack */
-#define Q32_PK_COLS 8   /* columns per register tile */
+#ifndef Q32_PK_COLS
+#define Q32_PK_COLS 8   /* columns per register tile: 8 or 12 */
+#endif
 #define Q32_PK_MIN_COLS 8
 
 typedef struct {
@@ -559,7 +561,12 @@ Q32_INLINE void q32_pk(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
 #define Q32_PK_CASE(CC) case CC: q32_pk_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, nrow, CC, ABS, OFF, HAS_MIN); break;
                     switch (ncol) {
                     Q32_PK_CASE(1) Q32_PK_CASE(2) Q32_PK_CASE(3) Q32_PK_CASE(4)
-                    Q32_PK_CASE(5) Q32_PK_CASE(6) Q32_PK_CASE(7) default: Q32_PK_CASE(8)
+                    Q32_PK_CASE(5) Q32_PK_CASE(6) Q32_PK_CASE(7)
+#if Q32_PK_COLS > 8
+                    Q32_PK_CASE(8) Q32_PK_CASE(9) Q32_PK_CASE(10) Q32_PK_CASE(11) default: Q32_PK_CASE(12)
+#else
+                    default: Q32_PK_CASE(8)
+#endif
                     }
 #undef Q32_PK_CASE
                 }
