@@ -12,7 +12,9 @@
  * conversion is exact). The vector lanes hold different output elements, so a result never depends on how the
  * rows and columns were tiled: vec_dot is this gemm with nr = nc = 1, and matvec/matmat equal it bit for bit.
  *
- * Paths (all compute the arithmetic above; which one runs depends on the variant and the column count only):
+ * Paths (all compute the arithmetic above; which one runs depends on the variant, the column count and whether
+ * there is a single row only):
+ *  - "row1" (one row: vec_dot): per block one 8-lane integer dot product summed to a scalar, scalar float steps.
  *  - "rr" (AVX2/AVX-512, Q8_0 and IQ4_NL batches of 4 or more): 8 rows x C columns (C <= 4). Each weight block
  *    is unpacked once per tile and used for the C columns; per (row, column) one 8-lane integer dot product,
  *    then the 8 rows' partial sums are reduced together (hadd tree) into one vector whose lanes are the 8 rows,
@@ -161,6 +163,30 @@ Q32_INLINE void q32_rr_tile(int64_t nb, const uint8_t *const rows[8], int64_t nr
         }
     }
     for (int c = 0; c < C; c++) q32_store_rows(y + c * y_stride, acc[c], nrow);
+}
+
+/* One row (vec_dot): per block one 8-lane integer dot product summed to a scalar, then the same float steps as
+ * the vector lanes (a product of the scales, one FMA), in scalar instructions. */
+Q32_INLINE void q32_row1(int64_t n, const uint8_t *w, const uint8_t *act, int64_t act_stride, int64_t nc, float *y,
+                         int64_t y_stride, const int BS, const int ABS, const int OFF, const int HAS_MIN,
+                         __m256i (*unpack)(const uint8_t *)) {
+    const int64_t nb = n / 32;
+    for (int64_t c = 0; c < nc; c++) {
+        __m128 acc = _mm_setzero_ps();
+        for (int64_t b = 0; b < nb; b++) {
+            const uint8_t *xb = w + b * BS, *yb = act + c * act_stride + b * ABS;
+            const __m256i yq = LOAD256(yb + (HAS_MIN ? 4 : 2));
+            const __m256i p = q32_dot(q32_row_form(unpack(xb), OFF), yq, q32_act_aux(yq, OFF), OFF);
+            __m128i h = _mm_add_epi32(_mm256_castsi256_si128(p), _mm256_extracti128_si256(p, 1));
+            h = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+            h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+            const __m128 d = _mm_mul_ss(_mm_set_ss(q32_h2f(q32_half_at(xb))), _mm_set_ss(q32_h2f(q32_half_at(yb))));
+            acc = _mm_fmadd_ss(d, _mm_cvtepi32_ps(h), acc);
+            if (HAS_MIN)
+                acc = _mm_fmadd_ss(_mm_set_ss(q32_h2f(q32_half_at(xb + 2))), _mm_set_ss(q32_h2f(q32_half_at(yb + 2))), acc);
+        }
+        y[c * y_stride] = _mm_cvtss_f32(acc);
+    }
 }
 
 /* All rows in tiles of 8, columns in tiles of up to 4. */
@@ -728,6 +754,7 @@ Q32_INLINE void q32_qr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
 #define Q32_KERNELS(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                          \
     static void gemm_##NAME(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,             \
                             int64_t act_stride, int64_t nc, float *y, int64_t y_stride) {                           \
+        if (nr == 1) { q32_row1(n, (const uint8_t *)w, (const uint8_t *)acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); return; } \
         Q32_GEMM_BODY(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
     }                                                                                                            \
     static void vec_dot_##NAME(int64_t n, const void *x, const void *vy, float *out) {                           \
