@@ -3,6 +3,7 @@
 
 set(G4J_ISA_FLAGS_AVX2 -mavx -mavx2 -mfma -mf16c)
 set(G4J_ISA_FLAGS_AVX512 -mavx -mavx2 -mfma -mf16c -mavx512f -mavx512bw -mavx512dq -mavx512vl)
+set(G4J_ISA_FLAGS_AVX512VNNI ${G4J_ISA_FLAGS_AVX512} -mavx512vnni)
 
 # g4j_isa_sources(<ISA> file...): compile the files with that ISA's flags and nothing else.
 function(g4j_isa_sources isa)

@@ -3,6 +3,8 @@
  * docs/benchmarks.md). Matrix-vector over a weight matrix larger than L2, so memory behaviour is realistic; each
  * matvec includes converting x to the type's vec_dot_type, as ggml does once per mul_mat.
  *   build/bench_kernels [rows] [cols] [reps] [type-name ...]
+ * With G4J_BENCH_BATCH=n (n > 1) it times g4j_matmat over a batch of n activation vectors instead (prompt
+ * processing): GFLOP/s = 2 * rows * cols * n / time, conversion of the batch included.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +13,10 @@
 
 #include "gguf4j.h"
 
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+/* G4J_BENCH_CPUTIME=1: this thread's CPU time instead of wall time (on a shared machine, time spent descheduled
+ * does not count; cache interference from other processes still does) */
+static clockid_t clock_id = CLOCK_MONOTONIC;
+static double now(void) { struct timespec t; clock_gettime(clock_id, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
 static int cmp(const void *a, const void *b) { double x = *(const double *)a, y = *(const double *)b; return (x > y) - (x < y); }
 
 /* id, name, byte offsets of the block's f16 scale fields (-1: none) */
@@ -24,14 +29,28 @@ static const struct { int id; const char *name; int f16_at[2]; } TYPES[] = {
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return (uint32_t)(rng >> 16); }
 
+static int run(int isa, int type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t batch,
+               const float *x, float *y) {
+    if (batch == 1) return g4j_matvec(isa, type, rows, cols, w, row_bytes, x, y);
+    return g4j_matmat(isa, type, rows, cols, w, row_bytes, batch, x, cols, y, rows);
+}
+
 int main(int argc, char **argv) {
     const int64_t rows = argc > 1 ? atoll(argv[1]) : 4096, cols = argc > 2 ? atoll(argv[2]) : 4096;
     const int reps = argc > 3 ? atoi(argv[3]) : 15;
-    float *x = malloc(sizeof(float) * cols), *y = malloc(sizeof(float) * rows);
-    for (int64_t i = 0; i < cols; i++) x[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
-    printf("# rows %lld cols %lld, median of %d matvecs (x converted each time), GB/s = weight bytes / time\n",
-           (long long)rows, (long long)cols, reps);
-    printf("%-7s %-8s %10s %8s\n", "type", "variant", "ms", "GB/s");
+    const char *cpu_env = getenv("G4J_BENCH_CPUTIME");
+    if (cpu_env && atoi(cpu_env)) clock_id = CLOCK_THREAD_CPUTIME_ID;
+    const char *batch_env = getenv("G4J_BENCH_BATCH");
+    const int64_t batch = batch_env && atoll(batch_env) > 1 ? atoll(batch_env) : 1;
+    float *x = malloc(sizeof(float) * cols * batch), *y = malloc(sizeof(float) * rows * batch);
+    for (int64_t i = 0; i < cols * batch; i++) x[i] = (float)((i * 7919) % 1000) / 1000.0f - 0.5f;
+    if (batch > 1)
+        printf("# rows %lld cols %lld batch %lld, median of %d matmats (x converted each time), GFLOP/s = 2 rows cols batch / time\n",
+               (long long)rows, (long long)cols, (long long)batch, reps);
+    else
+        printf("# rows %lld cols %lld, median of %d matvecs (x converted each time), GB/s = weight bytes / time\n",
+               (long long)rows, (long long)cols, reps);
+    printf("%-7s %-10s %10s %8s\n", "type", "variant", "ms", batch > 1 ? "GFLOP/s" : "GB/s");
     for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
         if (argc > 4) {
             int wanted = 0;
@@ -58,21 +77,23 @@ int main(int argc, char **argv) {
         double *ts = malloc(sizeof(double) * reps * G4J_ISA_COUNT);
         int ok[G4J_ISA_COUNT];
         for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
-            ok[isa] = g4j_isa_available(isa) && g4j_matvec(isa, type, rows, cols, w, row_bytes, x, y) == 0; /* warm-up */
-            if (g4j_isa_available(isa) && !ok[isa]) printf("%-7s %-8s %s\n", TYPES[t].name, g4j_isa_name(isa), g4j_last_error());
+            /* (the scalar reference is skipped for batches: minutes per matmat) */
+            ok[isa] = g4j_isa_available(isa) && !(batch > 1 && isa == 0) && run(isa, type, rows, cols, w, row_bytes, batch, x, y) == 0; /* warm-up */
+            if (g4j_isa_available(isa) && !ok[isa] && !(batch > 1 && isa == 0)) printf("%-7s %-10s %s\n", TYPES[t].name, g4j_isa_name(isa), g4j_last_error());
         }
         for (int r = 0; r < reps; r++)
             for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
                 if (!ok[isa]) continue;
                 double t0 = now();
-                g4j_matvec(isa, type, rows, cols, w, row_bytes, x, y);
+                run(isa, type, rows, cols, w, row_bytes, batch, x, y);
                 ts[isa * reps + r] = now() - t0;
             }
         for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
             if (!ok[isa]) continue;
             qsort(ts + isa * reps, reps, sizeof(double), cmp);
             const double med = ts[isa * reps + reps / 2];
-            printf("%-7s %-8s %10.3f %8.2f\n", TYPES[t].name, g4j_isa_name(isa), med * 1e3, rows * row_bytes / med / 1e9);
+            printf("%-7s %-10s %10.3f %8.2f\n", TYPES[t].name, g4j_isa_name(isa), med * 1e3,
+                   batch > 1 ? 2.0 * rows * cols * batch / med / 1e9 : rows * row_bytes / med / 1e9);
         }
         fflush(stdout);
         free(ts);

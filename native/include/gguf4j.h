@@ -67,7 +67,8 @@ enum g4j_isa {
     G4J_ISA_SCALAR = 0,
     G4J_ISA_AVX2 = 1,   /* AVX2 + FMA + F16C */
     G4J_ISA_AVX512 = 2, /* AVX-512 F/BW/DQ/VL + FMA + F16C */
-    G4J_ISA_COUNT = 3
+    G4J_ISA_AVX512VNNI = 3, /* AVX512 + AVX-512 VNNI (vpdpbusd) */
+    G4J_ISA_COUNT = 4
 };
 
 /* ---- library identity -------------------------------------------------------------------------- */
@@ -85,7 +86,7 @@ G4J_API uint64_t g4j_cpu_features(void);
 G4J_API int32_t g4j_isa_selected(void);
 /* 1 if the variant is built in and this CPU runs it, else 0. */
 G4J_API int32_t g4j_isa_available(int32_t isa);
-/* "scalar", "avx2", "avx512"; "unknown" for other values. Static storage. */
+/* "scalar", "avx2", "avx512", "avx512vnni"; "unknown" for other values. Static storage. */
 G4J_API const char *g4j_isa_name(int32_t isa);
 
 /* ---- tensor types ----------------------------------------------------------------------------- */

@@ -145,6 +145,7 @@ extern const g4j_kernel_table g4j_kernels_avx512;
  * variant's tables are searched in the order listed in g4j_runtime.c; the first with a vec_dot for a type wins. */
 extern const g4j_kernel_table g4j_kernels_avx2_q32;
 extern const g4j_kernel_table g4j_kernels_avx512_q32;
+extern const g4j_kernel_table g4j_kernels_avx512vnni_q32;
 extern const g4j_kernel_table g4j_kernels_avx2_qk;
 extern const g4j_kernel_table g4j_kernels_avx512_qk;
 

@@ -32,18 +32,20 @@ const char *g4j_last_error(void) { return last_error; }
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static uint64_t cpu_features;
 static int32_t isa_auto = G4J_ISA_SCALAR;
-/* Resolved tables: each variant's own kernels, gaps filled from the variant below it (AVX-512 from AVX2, AVX2
- * from scalar), so a type without a kernel of its own still gets the best one this CPU runs. */
+/* Resolved tables: each variant's own kernels, gaps filled from the variant below it (AVX-512 VNNI from AVX-512,
+ * AVX-512 from AVX2, AVX2 from scalar), so a type without a kernel of its own still gets the best one this CPU runs. */
 static g4j_kernel_table resolved[G4J_ISA_COUNT];
 
 #define AVX2_NEEDS (G4J_CPU_AVX | G4J_CPU_AVX2 | G4J_CPU_FMA | G4J_CPU_F16C)
 #define AVX512_NEEDS (AVX2_NEEDS | G4J_CPU_AVX512F | G4J_CPU_AVX512BW | G4J_CPU_AVX512DQ | G4J_CPU_AVX512VL)
+#define AVX512VNNI_NEEDS (AVX512_NEEDS | G4J_CPU_AVX512VNNI)
 
 static int cpu_runs(int32_t isa) {
     switch (isa) {
     case G4J_ISA_SCALAR: return 1;
     case G4J_ISA_AVX2: return (cpu_features & AVX2_NEEDS) == AVX2_NEEDS;
     case G4J_ISA_AVX512: return (cpu_features & AVX512_NEEDS) == AVX512_NEEDS;
+    case G4J_ISA_AVX512VNNI: return (cpu_features & AVX512VNNI_NEEDS) == AVX512VNNI_NEEDS;
     default: return 0;
     }
 }
@@ -55,7 +57,8 @@ static void init(void) {
     static const g4j_kernel_table *const avx2[] = {&g4j_kernels_avx2_q32, &g4j_kernels_avx2_qk, &g4j_kernels_avx2, NULL};
     static const g4j_kernel_table *const avx512[] = {&g4j_kernels_avx512_q32, &g4j_kernels_avx512_qk, &g4j_kernels_avx512,
                                                      NULL};
-    const g4j_kernel_table *const *own[G4J_ISA_COUNT] = {scalar, avx2, avx512};
+    static const g4j_kernel_table *const avx512vnni[] = {&g4j_kernels_avx512vnni_q32, NULL};
+    const g4j_kernel_table *const *own[G4J_ISA_COUNT] = {scalar, avx2, avx512, avx512vnni};
     for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
         for (int t = 0; t < G4J_TYPE_ID_LIMIT; t++) {
             const g4j_kernel_table *from = NULL;
@@ -70,7 +73,8 @@ static void init(void) {
             }
         }
     }
-    isa_auto = cpu_runs(G4J_ISA_AVX512) ? G4J_ISA_AVX512 : cpu_runs(G4J_ISA_AVX2) ? G4J_ISA_AVX2 : G4J_ISA_SCALAR;
+    isa_auto = cpu_runs(G4J_ISA_AVX512VNNI) ? G4J_ISA_AVX512VNNI
+             : cpu_runs(G4J_ISA_AVX512) ? G4J_ISA_AVX512 : cpu_runs(G4J_ISA_AVX2) ? G4J_ISA_AVX2 : G4J_ISA_SCALAR;
 }
 
 static void ensure_init(void) { pthread_once(&init_once, init); }
@@ -85,6 +89,7 @@ const char *g4j_isa_name(int32_t isa) {
     case G4J_ISA_SCALAR: return "scalar";
     case G4J_ISA_AVX2: return "avx2";
     case G4J_ISA_AVX512: return "avx512";
+    case G4J_ISA_AVX512VNNI: return "avx512vnni";
     default: return "unknown";
     }
 }
@@ -302,7 +307,7 @@ g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
 }
 
 /* Rows of W per tile: a tile stays in cache while every activation vector of the batch passes over it. */
-#define G4J_MATMAT_TILE_ROWS 16
+#define G4J_MATMAT_TILE_ROWS 64
 
 /* The tiles of Y = W X over activations already in the vec_dot_type: rows in cache tiles, the whole batch per tile. */
 static void matmat_tiles(const plan *p, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x,

@@ -530,34 +530,87 @@ static void test_half_helpers(void) {
     }
 }
 
-/* g4j_matmat: every element equals g4j_matvec's for the same column, bit for bit, for every type and variant */
+/* g4j_matmat and g4j_matvec (register-blocked gemm tiles where a variant has them): every element equals
+ * g4j_vec_dot of that row and vector, bit for bit, for every type, variant and shape (row counts 1..9, 17, 33, 70;
+ * batches 1..9, 16, 33; row lengths of 1, 2, 3, 17 and 33 blocks), with padded strides and shifted row starts; and
+ * every variant stays within the vec_dot tolerance of the scalar reference. */
 static void test_matmat(void) {
+    static const int row_counts[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 33, 70};
+    static const int batches[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 33};
+    enum { NR = sizeof row_counts / sizeof row_counts[0], NB = sizeof batches / sizeof batches[0], MAXR = 70 + 2, MAXC = 33 };
     for (size_t t = 0; t < NTYPES; t++) {
         const tinfo *ty = &TYPES[t];
-        const int64_t n = ty->elems == 1 ? 2 * 37 : 2 * ty->elems;
-        const int64_t row_bytes = n / ty->elems * ty->bytes;
-        const int rows = 37, nx = 5;
-        uint8_t *w = calloc((size_t)(rows * row_bytes), 1);
-        float *x = malloc(sizeof(float) * (size_t)(nx * (n + 3)));
-        float *y = malloc(sizeof(float) * (size_t)(nx * (rows + 2)));
-        float *col = malloc(sizeof(float) * (size_t)rows);
-        for (int r = 0; r < rows; r++) fill_row(ty->id, w + r * row_bytes, n);
-        for (int j = 0; j < nx; j++) fill_x(x + j * (n + 3), n, j % 4);
-        for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
-            if (!g4j_isa_available(isa)) continue;
-            CHECK(g4j_matmat(isa, ty->id, rows, n, w, row_bytes, nx, x, n + 3, y, rows + 2) == G4J_OK, "matmat %s: %s",
-                  ty->name, g4j_last_error());
-            for (int j = 0; j < nx; j++) {
-                CHECK(g4j_matvec(isa, ty->id, rows, n, w, row_bytes, x + j * (n + 3), col) == G4J_OK, "matvec: %s",
-                      g4j_last_error());
-                for (int r = 0; r < rows; r++)
-                    CHECK(memcmp(&col[r], &y[j * (rows + 2) + r], sizeof(float)) == 0, "%s %s matmat[%d][%d] %.9g != matvec %.9g",
-                          g4j_isa_name(isa), ty->name, j, r, y[j * (rows + 2) + r], col[r]);
+        const int64_t counts32[] = {1, 2, 3, 17, 33}, counts256[] = {1, 2, 3}, countsf[] = {37, 2 * 37 + 3};
+        const int64_t *counts = ty->elems == 1 ? countsf : ty->elems == 32 ? counts32 : counts256;
+        const int ncounts = ty->elems == 1 ? 2 : ty->elems == 32 ? 5 : 3;
+        int64_t checked = 0;
+        for (int ci = 0; ci < ncounts; ci++) {
+            const int64_t n = ty->elems == 1 ? counts[ci] : counts[ci] * ty->elems;
+            const int64_t row_bytes = n / ty->elems * ty->bytes + 4 * (ci % 2), xs = n + 3;
+            uint8_t *w = calloc((size_t)(MAXR * row_bytes), 1);
+            float *x = malloc(sizeof(float) * (size_t)(MAXC * xs));
+            float *ref = malloc(sizeof(float) * MAXR * MAXC), *sref = malloc(sizeof(float) * MAXR * MAXC);
+            float *y = malloc(sizeof(float) * (size_t)(MAXC * (MAXR + 5))), *col = malloc(sizeof(float) * MAXR);
+            double *abs_sum = malloc(sizeof(double) * MAXR * MAXC);
+            for (int r = 0; r < MAXR; r++) fill_row(ty->id, w + r * row_bytes, n);
+            for (int j = 0; j < MAXC; j++) fill_x(x + j * xs, n, j % 4);
+            /* the scalar reference and |w a| sums for the tolerance */
+            const int64_t abytes = n / act_block_elems(ty->act) * act_block_bytes(ty->act);
+            uint8_t *a = malloc((size_t)abytes);
+            for (int j = 0; j < MAXC; j++) {
+                CHECK(g4j_quantize_activations(ty->id, n, x + j * xs, a, abytes) == G4J_OK, "quantize: %s", g4j_last_error());
+                for (int r = 0; r < MAXR; r++) {
+                    CHECK(g4j_vec_dot(G4J_ISA_SCALAR, ty->id, n, w + r * row_bytes, x + j * xs, &sref[j * MAXR + r]) == G4J_OK,
+                          "scalar dot: %s", g4j_last_error());
+                    oracle(ty->id, ty->act, w + r * row_bytes, a, n, &abs_sum[j * MAXR + r]);
+                }
             }
+            free(a);
+            for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
+                if (!g4j_isa_available(isa)) continue;
+                for (int j = 0; j < MAXC; j++)
+                    for (int r = 0; r < MAXR; r++) {
+                        CHECK(g4j_vec_dot(isa, ty->id, n, w + r * row_bytes, x + j * xs, &ref[j * MAXR + r]) == G4J_OK, "dot: %s",
+                              g4j_last_error());
+                        const double err = fabs((double)ref[j * MAXR + r] - sref[j * MAXR + r]);
+                        CHECK(err <= 1e-30 + 1e-5 * abs_sum[j * MAXR + r], "%s %s n=%lld row %d x %d: dot %.9g, scalar %.9g",
+                              isa_name(isa), ty->name, (long long)n, r, j, ref[j * MAXR + r], sref[j * MAXR + r]);
+                    }
+                for (int ri = 0; ri < NR; ri++) {
+                    const int nr = row_counts[ri], r0 = ri % 3; /* rows r0 .. r0 + nr - 1 */
+                    for (int bi = 0; bi < NB; bi++) {
+                        const int nc = batches[bi], ys = nr + bi % 3;
+                        for (int i = 0; i < nc * ys; i++) y[i] = NAN;
+                        CHECK(g4j_matmat(isa, ty->id, nr, n, w + r0 * row_bytes, row_bytes, nc, x, xs, y, ys) == G4J_OK,
+                              "matmat %s: %s", ty->name, g4j_last_error());
+                        for (int j = 0; j < nc; j++)
+                            for (int r = 0; r < nr; r++) {
+                                const float want = ref[j * MAXR + r0 + r], got = y[j * ys + r];
+                                checked++;
+                                CHECK(memcmp(&want, &got, sizeof(float)) == 0, "%s %s n=%lld %dx%d matmat[%d][%d] %.9g != vec_dot %.9g",
+                                      isa_name(isa), ty->name, (long long)n, nr, nc, j, r, got, want);
+                            }
+                        for (int j = 0; j < nc; j++)
+                            for (int r = nr; r < ys; r++)
+                                CHECK(isnan(y[j * ys + r]), "%s %s matmat wrote past its rows", isa_name(isa), ty->name);
+                    }
+                    for (int j = 0; j < 3; j++) {
+                        CHECK(g4j_matvec(isa, ty->id, nr, n, w + r0 * row_bytes, row_bytes, x + j * xs, col) == G4J_OK, "matvec: %s",
+                              g4j_last_error());
+                        for (int r = 0; r < nr; r++)
+                            CHECK(memcmp(&col[r], &ref[j * MAXR + r0 + r], sizeof(float)) == 0, "%s %s n=%lld matvec %d rows [%d] %.9g != vec_dot %.9g",
+                                  isa_name(isa), ty->name, (long long)n, nr, r, col[r], ref[j * MAXR + r0 + r]);
+                    }
+                }
+            }
+            free(w); free(x); free(ref); free(sref); free(y); free(col); free(abs_sum);
         }
-        CHECK(g4j_matmat(G4J_ISA_SCALAR, ty->id, rows, n, w, row_bytes, nx, x, n - 1, y, rows + 2) == G4J_E_INVALID_ARGUMENT,
+        printf("%-7s matmat/matvec == vec_dot: %lld elements checked\n", ty->name, (long long)checked);
+        const int64_t n = 2 * ty->elems, row_bytes = 2 * ty->bytes;
+        uint8_t w[2 * 292];
+        float x[2 * 256], y[4];
+        CHECK(g4j_matmat(G4J_ISA_SCALAR, ty->id, 1, n, w, row_bytes, 1, x, n - 1, y, 1) == G4J_E_INVALID_ARGUMENT,
               "short x stride accepted for %s", ty->name);
-        free(w); free(x); free(y); free(col);
     }
 }
 

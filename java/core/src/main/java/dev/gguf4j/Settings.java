@@ -26,7 +26,7 @@ import java.util.stream.Collectors;
  *       runs the same device operations on the CPU (the offload path without a GPU: tests, debugging)</td></tr>
  *   <tr><td>{@code gguf4j.device.graphs}</td><td>true, false</td><td>true: a GPU session records its one-token
  *       step as a graph once and replays it (CUDA graphs); false runs each op as it comes</td></tr>
- *   <tr><td>{@code gguf4j.isa}</td><td>auto, scalar, avx2, avx512</td><td>auto: the best kernel variant the CPU
+ *   <tr><td>{@code gguf4j.isa}</td><td>auto, scalar, avx2, avx512, avx512vnni</td><td>auto: the best kernel variant the CPU
  *       runs</td></tr>
  * </table>
  */
@@ -49,7 +49,7 @@ public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Opti
 
     /** Which native kernel variant to use; ids match {@code enum g4j_isa} of gguf4j.h. */
     public enum IsaChoice {
-        AUTO(-1), SCALAR(0), AVX2(1), AVX512(2);
+        AUTO(-1), SCALAR(0), AVX2(1), AVX512(2), AVX512VNNI(3);
 
         private final int nativeId;
 

@@ -79,7 +79,7 @@ public final class CpuBackend implements Backend {
         return lib.cpuFeatures();
     }
 
-    /** The kernel variant in use ("scalar", "avx2", "avx512"). */
+    /** The kernel variant in use ("scalar", "avx2", "avx512", "avx512vnni"). */
     public String kernelVariant() {
         return lib.isaName(lib.isa());
     }

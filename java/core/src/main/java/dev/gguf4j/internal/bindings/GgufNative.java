@@ -248,10 +248,19 @@ public class GgufNative extends GgufNative$shared {
     public static int G4J_ISA_AVX512() {
         return G4J_ISA_AVX512;
     }
-    private static final int G4J_ISA_COUNT = (int)3L;
+    private static final int G4J_ISA_AVX512VNNI = (int)3L;
     /**
      * {@snippet lang=c :
-     * enum g4j_isa.G4J_ISA_COUNT = 3
+     * enum g4j_isa.G4J_ISA_AVX512VNNI = 3
+     * }
+     */
+    public static int G4J_ISA_AVX512VNNI() {
+        return G4J_ISA_AVX512VNNI;
+    }
+    private static final int G4J_ISA_COUNT = (int)4L;
+    /**
+     * {@snippet lang=c :
+     * enum g4j_isa.G4J_ISA_COUNT = 4
      * }
      */
     public static int G4J_ISA_COUNT() {
