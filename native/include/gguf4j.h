@@ -139,11 +139,13 @@ G4J_API g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t c
 
 /* As g4j_matmat, with the activations already converted to the weight type's vec_dot_type by
  * g4j_quantize_activations (F32 weights: plain floats): act holds n_x vectors of cols elements in that layout,
- * act_stride bytes apart. Lets a caller convert a batch once and share it between threads that each take a slice
- * of the rows; every y element equals what g4j_matmat (and g4j_matvec) gives. */
-G4J_API g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w,
-                                        int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y,
-                                        int64_t y_stride);
+ * act_stride bytes apart. Computes rows [w_row0, w_row0 + rows) of w into y rows [y_row0, y_row0 + rows) (y[j *
+ * y_stride + y_row0 + r]), so that threads can each take a slice of one matrix (or of several matrices sharing
+ * one output) while sharing a batch converted once. Every y element equals what g4j_matmat (and g4j_matvec)
+ * gives. */
+G4J_API g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64_t y_row0, int64_t rows,
+                                        int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act,
+                                        int64_t act_stride, float *y, int64_t y_stride);
 
 /* Causal self-attention over a KV cache, for the heads [h0, h1) of n_q query tokens at positions pos0 .. pos0 +
  * n_q - 1 (callers split the heads across threads). k and v hold the cache's positions 0 .. pos0 + n_q - 1, each

@@ -370,19 +370,30 @@ g4j_status g4j_matmat(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
     return G4J_OK;
 }
 
-g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w,
-                                int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y,
-                                int64_t y_stride) {
+g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64_t y_row0, int64_t rows,
+                                int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act,
+                                int64_t act_stride, float *y, int64_t y_stride) {
     plan p;
     g4j_status st = resolve(isa, type, cols, &p);
     if (st != G4J_OK) return st;
+    if (w_row0 < 0 || y_row0 < 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: negative first row %lld (weights) or %lld (output)",
+                        (long long)w_row0, (long long)y_row0);
+    if (rows > 0 && (y_row0 > INT64_MAX - rows || w_row0 > INT64_MAX / (row_bytes > 0 ? row_bytes : 1)))
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: first rows %lld / %lld overflow", (long long)w_row0,
+                        (long long)y_row0);
     if ((st = matmat_check("g4j_matmat_converted", &p, rows, cols, row_bytes, n_x, y_stride)) != G4J_OK) return st;
+    if (n_x > 1 && y_stride < y_row0 + rows)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: y stride %lld < output rows %lld + %lld",
+                        (long long)y_stride, (long long)y_row0, (long long)rows);
     const int64_t need = act_bytes(&p, cols);
     if (need < 0 || act_stride < need)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: activation stride %lld bytes < %lld columns as %s (%lld bytes)",
                         (long long)act_stride, (long long)cols, p.act->name, (long long)need);
     if (rows == 0 || n_x == 0) return G4J_OK;
     if (!w || !y || (cols > 0 && !act)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: null pointer");
+    w = (const char *)w + w_row0 * row_bytes;
+    y += y_row0;
     if (n_x == 1 && p.gemm) {
         p.gemm(cols, w, row_bytes, rows, act, act_stride, 1, y, y_stride); /* generation: g4j_matvec's path */
         return G4J_OK;

@@ -775,15 +775,19 @@ static void test_matmat_converted(void) {
             for (int nx = 1; nx <= 6; nx += 5) {
                 CHECK(g4j_matmat(isa, ty->id, rows, n, w, row_bytes, nx, x, n, want, rows) == G4J_OK, "matmat %s", ty->name);
                 /* two threads' worth of rows: [0, 16) and [16, rows) */
-                CHECK(g4j_matmat_converted(isa, ty->id, 16, n, w, row_bytes, nx, act, stride, got, rows) == G4J_OK &&
-                      g4j_matmat_converted(isa, ty->id, rows - 16, n, w + 16 * row_bytes, row_bytes, nx, act, stride, got + 16,
-                                           rows) == G4J_OK, "matmat_converted %s: %s", ty->name, g4j_last_error());
+                CHECK(g4j_matmat_converted(isa, ty->id, 0, 0, 16, n, w, row_bytes, nx, act, stride, got, rows) == G4J_OK &&
+                      g4j_matmat_converted(isa, ty->id, 16, 16, rows - 16, n, w, row_bytes, nx, act, stride, got, rows) == G4J_OK,
+                      "matmat_converted %s: %s", ty->name, g4j_last_error());
                 CHECK(memcmp(want, got, sizeof(float) * (size_t)(nx * rows)) == 0, "%s %s matmat_converted (batch %d) != matmat",
                       g4j_isa_name(isa), ty->name, nx);
             }
         }
-        CHECK(g4j_matmat_converted(G4J_ISA_SCALAR, ty->id, rows, n, w, row_bytes, 2, act, ab - 1, got, rows) == G4J_E_INVALID_ARGUMENT,
+        CHECK(g4j_matmat_converted(G4J_ISA_SCALAR, ty->id, 0, 0, rows, n, w, row_bytes, 2, act, ab - 1, got, rows) == G4J_E_INVALID_ARGUMENT,
               "short activation stride accepted for %s", ty->name);
+        CHECK(g4j_matmat_converted(G4J_ISA_SCALAR, ty->id, 0, 1, rows, n, w, row_bytes, 2, act, stride, got, rows) == G4J_E_INVALID_ARGUMENT,
+              "output rows past the y stride accepted for %s", ty->name);
+        CHECK(g4j_matmat_converted(G4J_ISA_SCALAR, ty->id, -1, 0, rows, n, w, row_bytes, 2, act, stride, got, rows) == G4J_E_INVALID_ARGUMENT,
+              "negative first row accepted for %s", ty->name);
         free(w); free(x); free(act); free(want); free(got);
     }
 }

@@ -56,11 +56,13 @@ public interface Backend {
 
     /**
      * {@link #matmat} over activations already converted by {@link #convertActivations}, {@code actStrideBytes}
-     * apart: lets a batch be converted once and shared by the threads that each take a slice of the rows. Each
-     * element equals {@link #matvec}'s.
+     * apart, for rows [wRow0, wRow0 + rows) of {@code w} into output rows [yRow0, yRow0 + rows) of each of the
+     * {@code n} vectors of {@code y} ({@code yStride} floats apart): lets a batch be converted once and shared by
+     * the threads that each take a slice of the rows, without slicing segments per call. Each element equals
+     * {@link #matvec}'s.
      */
-    default void matmatConverted(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, int n,
-            MemorySegment act, long actStrideBytes, MemorySegment y, long yStride) {
+    default void matmatConverted(GgmlType type, MemorySegment w, long wRow0, long rowBytes, int rows, int cols, int n,
+            MemorySegment act, long actStrideBytes, MemorySegment y, long yRow0, long yStride) {
         throw new UnsupportedOperationException(name() + " backend takes plain F32 activations");
     }
 

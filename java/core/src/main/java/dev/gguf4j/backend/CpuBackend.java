@@ -122,9 +122,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void matmatConverted(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, int n,
-            MemorySegment act, long actStrideBytes, MemorySegment y, long yStride) {
-        lib.matmatConverted(lib.isa(), type, rows, cols, w, rowBytes, n, act, actStrideBytes, y, yStride);
+    public void matmatConverted(GgmlType type, MemorySegment w, long wRow0, long rowBytes, int rows, int cols, int n,
+            MemorySegment act, long actStrideBytes, MemorySegment y, long yRow0, long yStride) {
+        lib.matmatConverted(lib.isa(), type, wRow0, yRow0, rows, cols, w, rowBytes, n, act, actStrideBytes, y, yStride);
     }
 
     @Override

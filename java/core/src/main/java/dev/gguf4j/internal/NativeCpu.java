@@ -169,11 +169,14 @@ public final class NativeCpu {
                 nHeadKv, headDim, q, qStride, k, v, kvStride, scale, h0, h1, out, outStride));
     }
 
-    /** Y = W X over activations already converted by {@link #quantizeActivations} (see g4j_matmat_converted). */
-    public void matmatConverted(int isa, GgmlType type, long rows, long cols, MemorySegment w, long rowBytes, long nx,
-            MemorySegment act, long actStride, MemorySegment y, long yStride) {
-        check("g4j_matmat_converted", g4j_matmat_converted(isa, type.id(), rows, cols, w, rowBytes, nx, act, actStride,
-                y, yStride));
+    /**
+     * Rows [wRow0, wRow0 + rows) of W times activations already converted by {@link #quantizeActivations}, into
+     * output rows [yRow0, yRow0 + rows) (see g4j_matmat_converted).
+     */
+    public void matmatConverted(int isa, GgmlType type, long wRow0, long yRow0, long rows, long cols, MemorySegment w,
+            long rowBytes, long nx, MemorySegment act, long actStride, MemorySegment y, long yStride) {
+        check("g4j_matmat_converted", g4j_matmat_converted(isa, type.id(), wRow0, yRow0, rows, cols, w, rowBytes, nx,
+                act, actStride, y, yStride));
     }
 
     /** Y = W X over a batch of {@code nx} activation vectors (see g4j_matmat). */

@@ -56,7 +56,12 @@ public final class LlamaSession implements AutoCloseable {
     private final MemorySegment[] valueCache;
     private MemorySegment attnQ;   // [batch][dim] queries handed to the attention kernel
     private MemorySegment attnOut; // [batch][dim] its output
+    private int attnLayer;         // the attention call in progress, read by attnTask on the workers
+    private int attnN;
+    private int attnPos0;
+    private final WorkerPool.RangeTask attnTask = this::attendHeads;
     private final float thetaScale;
+    private final float attentionScale;
     private float[] ropeCos = new float[0]; // [batch][ropeDim/2] cos of each pair's angle at each token's position
     private float[] ropeSin = new float[0]; // [batch][ropeDim/2]
     private final Weight[][] qkvWeights;     // [layer] {wq, wk, wv}: one dispatch for the three
@@ -135,6 +140,7 @@ public final class LlamaSession implements AutoCloseable {
         attnQ = arena.allocate((long) c.dim() * 4, 64);
         attnOut = arena.allocate((long) c.dim() * 4, 64);
         thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
+        attentionScale = (float) (1.0 / Math.sqrt(c.headDim()));
         x1 = new float[][] {x};
         logits1 = new float[][] {logits};
         try {
@@ -268,17 +274,19 @@ public final class LlamaSession implements AutoCloseable {
         for (int b = 0; b < n; b++) {
             MemorySegment.copy(qs[b], 0, attnQ, ValueLayout.JAVA_FLOAT, (long) b * dim * 4, dim);
         }
-        boolean f16 = kvType == KvType.F16;
-        float scale = (float) (1.0 / Math.sqrt(c.headDim()));
-        MemorySegment kc = keyCache[l];
-        MemorySegment vc = valueCache[l];
-        MemorySegment qSeg = attnQ;
-        MemorySegment oSeg = attnOut;
-        pool.forRange(c.heads(), (h0, h1) -> backend.attention(f16, n, pos0, c.heads(), c.kvHeads(), c.headDim(), qSeg,
-                dim, kc, vc, c.kvDim(), scale, h0, h1, oSeg, dim));
+        attnLayer = l;
+        attnN = n;
+        attnPos0 = pos0;
+        pool.forRange(c.heads(), attnTask);
         for (int b = 0; b < n; b++) {
             MemorySegment.copy(attnOut, ValueLayout.JAVA_FLOAT, (long) b * dim * 4, outs[b], 0, dim);
         }
+    }
+
+    /** Heads [h0, h1) of the attention call in progress (see attend). */
+    private void attendHeads(int h0, int h1) {
+        backend.attention(kvType == KvType.F16, attnN, attnPos0, c.heads(), c.kvHeads(), c.headDim(), attnQ, c.dim(),
+                keyCache[attnLayer], valueCache[attnLayer], c.kvDim(), attentionScale, h0, h1, attnOut, c.dim());
     }
 
     // batch buffers, [token][...], grown on demand

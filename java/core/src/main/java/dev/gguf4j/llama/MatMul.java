@@ -61,6 +61,23 @@ final class MatMul implements AutoCloseable {
         }
     }
 
+    // the call in progress, read by the workers through the prebuilt tasks below (published by WorkerPool's
+    // generation counter): no allocation per call on the generation path
+    private Weight[] curWs;
+    private int curN;
+    private int curCols;
+    private int curTotal;
+    private MemorySegment curX;
+    private MemorySegment curY;
+    private GgmlType curConvertType;
+    private MemorySegment curConvertOut;
+    private long curConvertStride;
+    private final MemorySegment[] act = new MemorySegment[4];
+    private final long[] actStride = new long[4];
+    private boolean converted;
+    private final WorkerPool.RangeTask rowTask = this::rows;
+    private final WorkerPool.RangeTask convertTask = this::convertTokens;
+
     /**
      * Y[j] = [ws[0]; ws[1]; ...] X[j] for the n vectors of x ([n][cols] floats) into y ([n][totalRows]). When the
      * backend converts activations (ggml's vec_dot_type), each vector is converted once here, by the workers a
@@ -69,14 +86,20 @@ final class MatMul implements AutoCloseable {
      */
     private void run(Weight[] ws, int n, MemorySegment x, MemorySegment y, int totalRows) {
         int cols = ws[0].cols();
-        MemorySegment[] act = new MemorySegment[ws.length];
-        long[] actStride = new long[ws.length];
-        for (int i = 0; i < ws.length; i++) {
+        curWs = ws;
+        curN = n;
+        curCols = cols;
+        curTotal = totalRows;
+        curX = x;
+        curY = y;
+        converted = ws.length <= act.length;
+        for (int i = 0; i < ws.length && converted; i++) {
             GgmlType at = activationType(ws[i].type());
             if (at == null) {
-                act = null;
+                converted = false;
                 break;
             }
+            act[i] = null;
             for (int k = 0; k < i && act[i] == null; k++) {
                 if (activationType(ws[k].type()) == at) {
                     act[i] = act[k];
@@ -87,41 +110,52 @@ final class MatMul implements AutoCloseable {
                 long stride = (at.bytesFor(cols) + 63) / 64 * 64;
                 act[i] = converted(at, stride * n);
                 actStride[i] = stride;
-                MemorySegment out = act[i];
-                GgmlType wt = ws[i].type();
                 if (n == 1) {
-                    backend.convertActivations(wt, cols, x, out);
+                    backend.convertActivations(ws[i].type(), cols, x, act[i]);
                 } else {
-                    pool.forRange(n, (j0, j1) -> {
-                        for (int j = j0; j < j1; j++) {
-                            backend.convertActivations(wt, cols, x.asSlice((long) j * cols * 4), out.asSlice(j * stride));
-                        }
-                    });
+                    curConvertType = ws[i].type();
+                    curConvertOut = act[i];
+                    curConvertStride = stride;
+                    pool.forRange(n, convertTask);
                 }
             }
         }
-        MemorySegment[] acts = act;
-        pool.forRange(totalRows, ROW_GRAIN, (from, to) -> {
-            int start = 0;
-            for (int i = 0; i < ws.length; i++) {
-                Weight w = ws[i];
-                int lo = Math.max(from, start);
-                int hi = Math.min(to, start + w.rows());
-                if (lo < hi) {
-                    MemorySegment wSlice = w.data().asSlice((lo - start) * w.rowBytes());
-                    if (acts != null) {
-                        backend.matmatConverted(w.type(), wSlice, w.rowBytes(), hi - lo, cols, n, acts[i], actStride[i],
-                                y.asSlice(lo * 4L), n == 1 ? hi - lo : totalRows);
-                    } else if (n == 1) {
-                        backend.matvec(w.type(), wSlice, w.rowBytes(), hi - lo, cols, x, y.asSlice(lo * 4L));
-                    } else {
-                        backend.matmat(w.type(), wSlice, w.rowBytes(), hi - lo, cols, n, x, cols, y.asSlice(lo * 4L),
-                                totalRows);
-                    }
+        pool.forRange(totalRows, ROW_GRAIN, rowTask);
+        curWs = null;
+        curX = curY = curConvertOut = null;
+    }
+
+    /** Converts tokens [j0, j1) of the current batch (see run). */
+    private void convertTokens(int j0, int j1) {
+        for (int j = j0; j < j1; j++) {
+            backend.convertActivations(curConvertType, curCols, curX.asSlice((long) j * curCols * 4),
+                    curConvertOut.asSlice(j * curConvertStride));
+        }
+    }
+
+    /** Rows [from, to) of the concatenated weights of the current call (see run). */
+    private void rows(int from, int to) {
+        Weight[] ws = curWs;
+        int n = curN;
+        int start = 0;
+        for (int i = 0; i < ws.length; i++) {
+            Weight w = ws[i];
+            int lo = Math.max(from, start);
+            int hi = Math.min(to, start + w.rows());
+            if (lo < hi) {
+                if (converted) {
+                    backend.matmatConverted(w.type(), w.data(), lo - start, w.rowBytes(), hi - lo, curCols, n, act[i],
+                            actStride[i], curY, lo, curTotal);
+                } else if (n == 1) {
+                    backend.matvec(w.type(), w.data().asSlice((lo - start) * w.rowBytes()), w.rowBytes(), hi - lo,
+                            curCols, curX, curY.asSlice(lo * 4L));
+                } else {
+                    backend.matmat(w.type(), w.data().asSlice((lo - start) * w.rowBytes()), w.rowBytes(), hi - lo,
+                            curCols, n, curX, curCols, curY.asSlice(lo * 4L), curTotal);
                 }
-                start += w.rows();
             }
-        });
+            start += w.rows();
+        }
     }
 
     private final java.util.Map<GgmlType, GgmlType> actTypes = new java.util.EnumMap<>(GgmlType.class);

@@ -1073,6 +1073,8 @@ public class GgufNative extends GgufNative$shared {
             GgufNative.C_INT,
             GgufNative.C_LONG,
             GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
             GgufNative.C_POINTER,
             GgufNative.C_LONG,
             GgufNative.C_LONG,
@@ -1090,7 +1092,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
     public static FunctionDescriptor g4j_matmat_converted$descriptor() {
@@ -1100,7 +1102,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
     public static MethodHandle g4j_matmat_converted$handle() {
@@ -1110,7 +1112,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
     public static MemorySegment g4j_matmat_converted$address() {
@@ -1119,16 +1121,16 @@ public class GgufNative extends GgufNative$shared {
 
     /**
      * {@snippet lang=c :
-     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
+     * g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
-    public static int g4j_matmat_converted(int isa, int type, long rows, long cols, MemorySegment w, long row_bytes, long n_x, MemorySegment act, long act_stride, MemorySegment y, long y_stride) {
+    public static int g4j_matmat_converted(int isa, int type, long w_row0, long y_row0, long rows, long cols, MemorySegment w, long row_bytes, long n_x, MemorySegment act, long act_stride, MemorySegment y, long y_stride) {
         var mh$ = g4j_matmat_converted.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_matmat_converted", isa, type, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
+                traceDowncall("g4j_matmat_converted", isa, type, w_row0, y_row0, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
             }
-            return (int)mh$.invokeExact(isa, type, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
+            return (int)mh$.invokeExact(isa, type, w_row0, y_row0, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
