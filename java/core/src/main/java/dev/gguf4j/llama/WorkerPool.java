@@ -1,15 +1,21 @@
 package dev.gguf4j.llama;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed set of worker threads, started once per session, that split index ranges: no thread creation and no
- * allocation per call. A call publishes the task by bumping a generation counter; workers spin briefly on it
- * (a token's matrix products follow each other within microseconds) and then park, so an idle or contended
- * machine is not burned by spinning. The range is cut into chunks (about four per thread) that the calling thread
- * and the workers take in turn from a shared counter, so a thread that the OS deschedules (another process on
- * the core) holds up at most one chunk instead of a fixed share of the work.
+ * allocation per call.
+ *
+ * <p>A call cuts its range into chunks (about four per thread) and publishes them through one ticket, a long
+ * holding the call's number (high 32 bits) and the next unclaimed index (low 32 bits). The calling thread and
+ * the workers claim chunks by compare-and-set on the ticket; a claim carries the call's number, so a worker that
+ * wakes late, after the call has moved on, cannot take work of another call. The caller returns when every index
+ * is done, whoever did it: it never waits for a worker that has not started (one the OS has descheduled because
+ * another process has its core) but only for chunks already claimed. Workers spin briefly for the next call (a
+ * token's matrix products follow each other within microseconds) and then park, so an idle or contended machine
+ * is not burned by spinning.
  */
 final class WorkerPool implements AutoCloseable {
     /** Work on indices [from, to). */
@@ -22,33 +28,38 @@ final class WorkerPool implements AutoCloseable {
 
     private final int threads;
     private final Thread[] workers;
-    private final AtomicInteger generation = new AtomicInteger();
-    private final AtomicInteger pending = new AtomicInteger();
+    /**
+     * (call number << 32) | next unclaimed index of the current call; closed (index Integer.MAX_VALUE) when the
+     * call is over, before the next call's fields change, so a late claim against the old call always fails.
+     */
+    private final AtomicLong ticket = new AtomicLong();
+    /** Indices of the current call done so far. */
+    private final AtomicInteger done = new AtomicInteger();
+    private int call;               // the caller's call counter (the ticket's high half)
     private volatile RangeTask task;
     private volatile int n;
     private volatile int chunk;
-    private final AtomicInteger next = new AtomicInteger();
     private volatile Throwable failure;
     private volatile boolean closed;
     private volatile Thread caller;
+    private volatile boolean callerParked;
 
     WorkerPool(int threads) {
         this.threads = Math.max(1, threads);
         this.workers = new Thread[this.threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            int slice = i + 1;
-            workers[i] = new Thread(() -> loop(slice), "gguf4j-worker-" + slice);
+            workers[i] = new Thread(this::loop, "gguf4j-worker-" + (i + 1));
             workers[i].setDaemon(true);
             workers[i].start();
         }
     }
 
-    private void loop(int slice) {
+    private void loop() {
         int seen = 0;
         while (true) {
             int spins = 0;
-            int g;
-            while ((g = generation.get()) == seen && !closed) {
+            long t;
+            while ((int) ((t = ticket.get()) >>> 32) == seen && !closed) {
                 if (++spins < SPINS) {
                     Thread.onSpinWait();
                 } else {
@@ -58,23 +69,41 @@ final class WorkerPool implements AutoCloseable {
             if (closed) {
                 return;
             }
-            seen = g;
-            try {
-                drain(task, n, chunk);
-            } catch (Throwable t) {
-                failure = t;
-            }
-            if (pending.decrementAndGet() == 0) {
-                LockSupport.unpark(caller);
-            }
+            seen = (int) (t >>> 32);
+            drain(seen);
         }
     }
 
-    /** Takes chunks of [0, count) from the shared counter until none is left. */
-    private void drain(RangeTask t, int count, int size) {
-        int from;
-        while ((from = next.getAndAdd(size)) < count) {
-            t.run(from, Math.min(count, from + size));
+    /**
+     * Claims and runs chunks of call {@code c} until none is left (or the call is over); counts what it did and
+     * wakes the caller when that completes the call.
+     */
+    private void drain(int c) {
+        while (true) {
+            long t = ticket.get();
+            int from = (int) t;
+            if ((int) (t >>> 32) != c) {
+                return;
+            }
+            // the fields of call c are read after a successful claim: the caller wrote them before publishing c,
+            // and does not move on while a claimed chunk is undone
+            int count = n;
+            if (from >= count) {
+                return;
+            }
+            int size = chunk;
+            int to = Math.min(count, from + size);
+            if (!ticket.compareAndSet(t, ((long) c << 32) | to)) {
+                continue;
+            }
+            try {
+                task.run(from, to);
+            } catch (Throwable e) {
+                failure = e;
+            }
+            if (done.addAndGet(to - from) == count && callerParked) {
+                LockSupport.unpark(caller);
+            }
         }
     }
 
@@ -95,30 +124,31 @@ final class WorkerPool implements AutoCloseable {
         }
         int size = Math.max(1, count / (4 * threads));
         size = Math.max(grain, (size + grain - 1) / grain * grain);
+        int c = ++call;
         task = t;
         n = count;
         chunk = size;
-        next.set(0);
         failure = null;
         caller = Thread.currentThread();
-        pending.set(workers.length);
-        generation.incrementAndGet();
+        callerParked = false;
+        done.set(0);
+        ticket.set((long) c << 32); // publishes the call: index 0 of call c is the next to claim
         for (Thread w : workers) {
             LockSupport.unpark(w);
         }
-        try {
-            drain(t, count, size);
-        } catch (Throwable e) {
-            failure = e;
-        }
+        drain(c);
         int spins = 0;
-        while (pending.get() != 0) {
+        while (done.get() != count) {
             if (++spins < SPINS) {
                 Thread.onSpinWait();
             } else {
-                LockSupport.park(this);
+                callerParked = true;
+                if (done.get() != count) {
+                    LockSupport.parkNanos(this, 100_000);
+                }
             }
         }
+        ticket.set(((long) c << 32) | Integer.MAX_VALUE); // closed: nothing of call c is left to claim
         Throwable f = failure;
         if (f instanceof RuntimeException re) {
             throw re;
