@@ -77,20 +77,8 @@ public final class GgufFile implements AutoCloseable {
 
     /** Maps and validates {@code path}. The caller closes the file to release the mapping. */
     public static GgufFile open(Path path) throws IOException {
-        String source = path.toString();
-        Arena arena = Arena.ofShared();
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            MemorySegment seg = size == 0 ? MemorySegment.ofArray(new byte[0])
-                    : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            return parse(source, seg, arena);
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new GgufFormatException(source, "file", "does not exist");
-        } catch (IOException | RuntimeException e) {
-            arena.close();
-            throw e;
-        }
+        return read(path, (source, ch, size, arena) -> size == 0 ? MemorySegment.ofArray(new byte[0])
+                : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena));
     }
 
     /**
@@ -100,26 +88,20 @@ public final class GgufFile implements AutoCloseable {
      * must also fit in MemAvailable) or the read fails part-way.
      */
     public static GgufFile load(Path path) throws IOException {
+        return read(path, GgufFile::readWhole);
+    }
+
+    /** How {@link #read} gets a file's bytes: mapped, or read into memory of the arena. */
+    private interface Bytes {
+        MemorySegment of(String source, FileChannel ch, long size, Arena arena) throws IOException;
+    }
+
+    /** Opens {@code path}, gets its bytes from {@code bytes} into a new arena the file owns, and parses them. */
+    private static GgufFile read(Path path, Bytes bytes) throws IOException {
         String source = path.toString();
         Arena arena = Arena.ofShared();
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            long size = ch.size();
-            MemorySegment seg = allocate(source, arena, size);
-            long done = 0;
-            try {
-                while (done < size) {
-                    int n = ch.read(seg.asSlice(done, Math.min(size - done, 1 << 30)).asByteBuffer(), done);
-                    if (n < 0) {
-                        throw new java.io.EOFException("end of file at byte " + done + " of " + size
-                                + " (the file shrank while it was read)");
-                    }
-                    done += n;
-                }
-            } catch (IOException e) {
-                throw new GgufLoadException(source + ": reading the file into memory failed at byte " + done + " of "
-                        + size + ": " + e.getMessage(), e);
-            }
-            return parse(source, seg, arena);
+            return parse(source, bytes.of(source, ch, ch.size(), arena), arena);
         } catch (NoSuchFileException e) {
             arena.close();
             throw new GgufFormatException(source, "file", "does not exist");
@@ -127,6 +109,26 @@ public final class GgufFile implements AutoCloseable {
             arena.close();
             throw e;
         }
+    }
+
+    /** The whole file read into off-heap memory of {@code arena} (see {@link #load}). */
+    private static MemorySegment readWhole(String source, FileChannel ch, long size, Arena arena) throws IOException {
+        MemorySegment seg = allocate(source, arena, size);
+        long done = 0;
+        try {
+            while (done < size) {
+                int n = ch.read(seg.asSlice(done, Math.min(size - done, 1 << 30)).asByteBuffer(), done);
+                if (n < 0) {
+                    throw new java.io.EOFException("end of file at byte " + done + " of " + size
+                            + " (the file shrank while it was read)");
+                }
+                done += n;
+            }
+        } catch (IOException e) {
+            throw new GgufLoadException(source + ": reading the file into memory failed at byte " + done + " of "
+                    + size + ": " + e.getMessage(), e);
+        }
+        return seg;
     }
 
     private static MemorySegment allocate(String source, Arena arena, long size) {
