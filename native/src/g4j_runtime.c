@@ -283,6 +283,18 @@ g4j_status g4j_vec_dot(int32_t isa, int32_t type, int64_t n, const void *x, cons
     return G4J_OK;
 }
 
+/* y[r] = dot(row r, act) for one converted activation vector: the type's tile (several rows per pass) or vec_dot
+ * row by row. g4j_matvec's and g4j_matmat_converted's generation path. */
+static void matvec_rows(const plan *p, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, const void *act,
+                        float *y) {
+    if (p->gemm) {
+        p->gemm(cols, w, row_bytes, rows, act, 0, 1, y, rows);
+        return;
+    }
+    const char *row = (const char *)w;
+    for (int64_t r = 0; r < rows; r++, row += row_bytes) p->fn(cols, row, act, &y[r]);
+}
+
 g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
                       const float *x, float *y) {
     plan p;
@@ -297,12 +309,7 @@ g4j_status g4j_matvec(int32_t isa, int32_t type, int64_t rows, int64_t cols, con
     if (rows == 0) return G4J_OK;
     const void *act = NULL;
     if ((st = convert(&p, cols, x, &act)) != G4J_OK) return st;
-    if (p.gemm) {
-        p.gemm(cols, w, row_bytes, rows, act, 0, 1, y, rows);
-        return G4J_OK;
-    }
-    const char *row = (const char *)w;
-    for (int64_t r = 0; r < rows; r++, row += row_bytes) p.fn(cols, row, act, &y[r]);
+    matvec_rows(&p, rows, cols, w, row_bytes, act, y);
     return G4J_OK;
 }
 
@@ -394,13 +401,8 @@ g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64
     if (!w || !y || (cols > 0 && !act)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_converted: null pointer");
     w = (const char *)w + w_row0 * row_bytes;
     y += y_row0;
-    if (n_x == 1 && p.gemm) {
-        p.gemm(cols, w, row_bytes, rows, act, act_stride, 1, y, y_stride); /* generation: g4j_matvec's path */
-        return G4J_OK;
-    }
     if (n_x == 1) {
-        const char *row = (const char *)w;
-        for (int64_t r = 0; r < rows; r++, row += row_bytes) p.fn(cols, row, act, &y[r]);
+        matvec_rows(&p, rows, cols, w, row_bytes, act, y); /* generation: g4j_matvec's path */
         return G4J_OK;
     }
     matmat_tiles(&p, rows, cols, w, row_bytes, n_x, (const char *)act, act_stride, y, y_stride);

@@ -2,7 +2,6 @@ package dev.gguf4j.backend;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.gguf4j.types.GgmlType;
 import java.lang.foreign.Arena;
@@ -123,7 +122,7 @@ public final class HostAccelerator implements Accelerator {
 
     private final class Context implements DeviceContext {
         private final Map<Buffer, Arena> allocations = new IdentityHashMap<>();
-        private float[][] f = {new float[0], new float[0], new float[0], new float[0], new float[0]};
+        private float[][] f = {new float[0], new float[0], new float[0]}; // scratch slots, see floats()
         private boolean closed;
 
         private float[] floats(int slot, DeviceBuffer b, long offsetFloats, long n) {

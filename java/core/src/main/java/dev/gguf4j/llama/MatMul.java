@@ -74,7 +74,7 @@ final class MatMul implements AutoCloseable {
     private long curConvertStride;
     private final MemorySegment[] act = new MemorySegment[4];
     private final long[] actStride = new long[4];
-    private boolean converted;
+    private boolean actsConverted; // the current call reads act[] (else plain floats)
     private final WorkerPool.RangeTask rowTask = this::rows;
     private final WorkerPool.RangeTask convertTask = this::convertTokens;
 
@@ -92,11 +92,11 @@ final class MatMul implements AutoCloseable {
         curTotal = totalRows;
         curX = x;
         curY = y;
-        converted = ws.length <= act.length;
-        for (int i = 0; i < ws.length && converted; i++) {
+        actsConverted = ws.length <= act.length;
+        for (int i = 0; i < ws.length && actsConverted; i++) {
             GgmlType at = activationType(ws[i].type());
             if (at == null) {
-                converted = false;
+                actsConverted = false;
                 break;
             }
             act[i] = null;
@@ -143,7 +143,7 @@ final class MatMul implements AutoCloseable {
             int lo = Math.max(from, start);
             int hi = Math.min(to, start + w.rows());
             if (lo < hi) {
-                if (converted) {
+                if (actsConverted) {
                     backend.matmatConverted(w.type(), w.data(), lo - start, w.rowBytes(), hi - lo, curCols, n, act[i],
                             actStride[i], curY, lo, curTotal);
                 } else if (n == 1) {
