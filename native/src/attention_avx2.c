@@ -1,9 +1,9 @@
 /*
  * attention_avx2.c - g4j_attention with AVX2 + FMA + F16C (compiled with the AVX2 flags only).
  *
- * Scores: 8 lanes over head_dim, then a horizontal sum (a different order of additions than the scalar
- * reference). The V product runs 8 lanes over head_dim with t innermost, as separate multiply and add, so each
- * output element is summed in the scalar reference's order: bit-identical to it for the same probabilities.
+ * Scores: 16 lanes over head_dim, then a horizontal sum; the scalar reference (attention.c, score_dot) sums in
+ * exactly this order. The V product runs 8 lanes over head_dim with t innermost, as separate multiply and add, so
+ * each output element is summed in the scalar reference's index order. The two variants give the same bits.
  */
 #include <immintrin.h>
 

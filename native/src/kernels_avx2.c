@@ -118,50 +118,37 @@ DOT_Q8_1_FAMILY(vec_dot_q5_1, g4j_block_q5_1, unpack_q5_1)
 
 /* ---- K-quants (x Q8_K): Q2_K .. Q6_K and IQ4_XS live in gemm_qk_avx2.c (tiles with their vec_dot twins) ---- */
 
-/* ---- float rows ---- */
+/* ---- float rows ----
+ * The scalar reference's order exactly (kernels_scalar.c, "float rows"): lane 8k+j of the 32 is register r_k's
+ * lane j, one FMA per element of each full group of 32; (r0+r1)+(r2+r3), then hsum_ps (halves of 4, 2, 1, the
+ * reference's tree); the last n % 32 products added one by one (no contraction: -ffp-contract=off). Every variant
+ * uses these (kernels_avx512.c has no float rows of its own), so float weights give the same bits everywhere. */
 
-static void vec_dot_f32(int64_t n, const void *vx, const void *vy, float *out) {
-    const float *x = (const float *)vx, *y = (const float *)vy;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), acc1);
+#define FLOAT_ROW_DOT(NAME, T, LOAD8, TO_F32)                                                              \
+    static void NAME(int64_t n, const void *vx, const void *vy, float *out) {                              \
+        const T *x = (const T *)vx, *y = (const T *)vy;                                                     \
+        __m256 r0 = _mm256_setzero_ps(), r1 = _mm256_setzero_ps();                                          \
+        __m256 r2 = _mm256_setzero_ps(), r3 = _mm256_setzero_ps();                                          \
+        int64_t i = 0;                                                                                      \
+        for (; i + 32 <= n; i += 32) {                                                                      \
+            r0 = _mm256_fmadd_ps(LOAD8(x + i), LOAD8(y + i), r0);                                           \
+            r1 = _mm256_fmadd_ps(LOAD8(x + i + 8), LOAD8(y + i + 8), r1);                                   \
+            r2 = _mm256_fmadd_ps(LOAD8(x + i + 16), LOAD8(y + i + 16), r2);                                 \
+            r3 = _mm256_fmadd_ps(LOAD8(x + i + 24), LOAD8(y + i + 24), r3);                                 \
+        }                                                                                                   \
+        float sum = hsum_ps(_mm256_add_ps(_mm256_add_ps(r0, r1), _mm256_add_ps(r2, r3)));                   \
+        for (; i < n; i++) sum += TO_F32(x[i]) * TO_F32(y[i]);                                              \
+        *out = sum;                                                                                         \
     }
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
-    for (; i < n; i++) sum += x[i] * y[i];
-    *out = sum;
-}
 
-static void vec_dot_f16(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_half *x = (const g4j_half *)vx, *y = (const g4j_half *)vy;
-#define LOADH(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(LOADH(x + i), LOADH(y + i), acc0);
-        acc1 = _mm256_fmadd_ps(LOADH(x + i + 8), LOADH(y + i + 8), acc1);
-    }
-#undef LOADH
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
-    for (; i < n; i++) sum += h2f(x[i]) * h2f(y[i]);
-    *out = sum;
-}
+#define LOAD8_F32(p) _mm256_loadu_ps(p)
+#define LOAD8_F16(p) _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p)))
+#define LOAD8_BF16(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+static inline float f32_id(float v) { return v; }
 
-static void vec_dot_bf16(int64_t n, const void *vx, const void *vy, float *out) {
-    const uint16_t *x = (const uint16_t *)vx, *y = (const uint16_t *)vy;
-#define LOADB(p) _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        acc0 = _mm256_fmadd_ps(LOADB(x + i), LOADB(y + i), acc0);
-        acc1 = _mm256_fmadd_ps(LOADB(x + i + 8), LOADB(y + i + 8), acc1);
-    }
-#undef LOADB
-    float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
-    for (; i < n; i++) sum += g4j_bf16_to_float(x[i]) * g4j_bf16_to_float(y[i]);
-    *out = sum;
-}
+FLOAT_ROW_DOT(vec_dot_f32, float, LOAD8_F32, f32_id)
+FLOAT_ROW_DOT(vec_dot_f16, g4j_half, LOAD8_F16, h2f)
+FLOAT_ROW_DOT(vec_dot_bf16, uint16_t, LOAD8_BF16, g4j_bf16_to_float)
 
 const g4j_kernel_table g4j_kernels_avx2 = {
     .vec_dot = {

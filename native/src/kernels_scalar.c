@@ -130,28 +130,39 @@ g4j_from_float_fn g4j_from_float(int32_t act_type) {
 }
 
 /* ================================ float rows ================================
- * ggml's generic vec_dot_f32/f16/bf16: products in float, summed in double, rounded to float at the end. */
+ * F32, F16 and BF16 rows, in the one summation order every variant uses :
+ * 32 lanes, lane l accumulating the products of the elements i = l (mod 32) of each full group of 32 with a fused
+ * multiply-add, then the lanes added in a fixed tree, then the last n % 32 products added one by one. The AVX2
+ * kernels (kernels_avx2.c) compute exactly this with four 8-lane registers, so a model with float weights gives
+ * the same bits under every kernel variant (KernelVariantsTest). ggml's generic code sums in double instead; its
+ * SIMD code in its own register order: llama.cpp's F32 results differ in the last bits between machines. */
 
-static void vec_dot_f32(int64_t n, const void *vx, const void *vy, float *out) {
-    const float *x = (const float *)vx, *y = (const float *)vy;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)(x[i] * y[i]);
-    *out = (float)sum;
+#define FLOAT_ROW_DOT(NAME, T, TO_F32)                                                                  \
+    static void NAME(int64_t n, const void *vx, const void *vy, float *out) {                          \
+        const T *x = (const T *)vx, *y = (const T *)vy;                                                  \
+        float lane[32] = {0};                                                                            \
+        int64_t i = 0;                                                                                   \
+        for (; i + 32 <= n; i += 32)                                                                     \
+            for (int l = 0; l < 32; l++) lane[l] = fmaf(TO_F32(x[i + l]), TO_F32(y[i + l]), lane[l]);    \
+        float sum = float_row_reduce(lane);                                                              \
+        for (; i < n; i++) sum += TO_F32(x[i]) * TO_F32(y[i]);                                           \
+        *out = sum;                                                                                      \
+    }
+
+/* The lanes as four 8-lane registers r0..r3 (lane 8k+j is r_k[j]): (r0+r1)+(r2+r3), then halves of 4, 2, 1. */
+static float float_row_reduce(const float lane[32]) {
+    float v[8];
+    for (int j = 0; j < 8; j++) v[j] = (lane[j] + lane[8 + j]) + (lane[16 + j] + lane[24 + j]);
+    float t[4];
+    for (int j = 0; j < 4; j++) t[j] = v[j] + v[j + 4];
+    return (t[0] + t[2]) + (t[1] + t[3]);
 }
 
-static void vec_dot_f16(int64_t n, const void *vx, const void *vy, float *out) {
-    const g4j_half *x = (const g4j_half *)vx, *y = (const g4j_half *)vy;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)(g4j_half_to_float(x[i]) * g4j_half_to_float(y[i]));
-    *out = (float)sum;
-}
+static inline float f32_id(float v) { return v; }
 
-static void vec_dot_bf16(int64_t n, const void *vx, const void *vy, float *out) {
-    const uint16_t *x = (const uint16_t *)vx, *y = (const uint16_t *)vy;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; i++) sum += (double)(g4j_bf16_to_float(x[i]) * g4j_bf16_to_float(y[i]));
-    *out = (float)sum;
-}
+FLOAT_ROW_DOT(vec_dot_f32, float, f32_id)
+FLOAT_ROW_DOT(vec_dot_f16, g4j_half, g4j_half_to_float)
+FLOAT_ROW_DOT(vec_dot_bf16, uint16_t, g4j_bf16_to_float)
 
 /* ================================ blocks of 32 (x Q8_0 / Q8_1) ================================ */
 

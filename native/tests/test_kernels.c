@@ -390,6 +390,10 @@ static void test_dots(void) {
                         if (abs_sum > 0 && err / abs_sum > worst_variant[isa]) worst_variant[isa] = err / abs_sum;
                         CHECK(err <= 1e-30 + 1e-5 * abs_sum, "%s %s n=%lld kind %d row %d: %.9g, scalar %.9g", isa_name(isa),
                               ty->name, (long long)n, kind, r, dots[r], scalar[r]);
+                        /* float rows: one summation order in every variant (kernels_scalar.c, "float rows") */
+                        if (ty->id == F32 || ty->id == F16 || ty->id == BF16)
+                            CHECK(memcmp(&dots[r], &scalar[r], 4) == 0, "%s %s n=%lld row %d: %.9g is not the scalar %.9g bit for bit",
+                                  isa_name(isa), ty->name, (long long)n, r, dots[r], scalar[r]);
                     }
                     CHECK(g4j_matvec(isa, ty->id, rows, n, w, stride, x, mv) == G4J_OK, "%s matvec: %s", isa_name(isa), g4j_last_error());
                     for (int r = 0; r < rows; r++)
@@ -670,7 +674,7 @@ static void test_attention(void) {
             const float scale = 1.0f / sqrtf((float)hd);
             double *want = malloc(sizeof(double) * (size_t)(nq * nh * hd));
             attention_oracle(f16, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, want);
-            float *out = malloc(sizeof(float) * (size_t)(nq * os));
+            float *out = malloc(sizeof(float) * (size_t)(nq * os)), *ref = malloc(sizeof(float) * (size_t)(nq * os));
             for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
                 if (!g4j_isa_available(isa)) continue;
                 for (int64_t i = 0; i < nq * os; i++) out[i] = -999.0f;
@@ -689,7 +693,11 @@ static void test_attention(void) {
                  * tie in one and not the other moves by half an f16 ulp (2^-12 relative) */
                 CHECK(worst < (f16 ? 2e-3 : 2e-5), "attention %s f16=%d shape %zu: max |err| %.3g", g4j_isa_name(isa), f16, c, worst);
                 CHECK(out[nh * hd] == -999.0f, "attention wrote past a token's heads");
+                if (isa == G4J_ISA_SCALAR) memcpy(ref, out, sizeof(float) * (size_t)(nq * os));
+                else CHECK(memcmp(ref, out, sizeof(float) * (size_t)(nq * os)) == 0,
+                           "attention %s f16=%d shape %zu: not the scalar reference bit for bit", g4j_isa_name(isa), f16, c);
             }
+            free(ref);
             free(q); free(k); free(v); free(want); free(out);
         }
     float q[8] = {0}, o[8];

@@ -40,9 +40,16 @@ public final class CpuBackend implements Backend {
     }
 
     private final NativeCpu lib;
+    /** The kernel variant every call of this instance uses (an {@code enum g4j_isa} id, never AUTO). */
+    private final int isa;
 
     private CpuBackend(NativeCpu lib) {
+        this(lib, lib.isa());
+    }
+
+    private CpuBackend(NativeCpu lib, int isa) {
         this.lib = lib;
+        this.isa = isa;
     }
 
     /** Whether libgguf4j loaded (it is loaded once per JVM, on first use). */
@@ -71,7 +78,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public String description() {
-        return "cpu: libgguf4j " + lib.version() + ", " + lib.isaName(lib.isa()) + " kernels, from " + lib.loaded();
+        return "cpu: libgguf4j " + lib.version() + ", " + lib.isaName(isa) + " kernels, from " + lib.loaded();
     }
 
     /** CPU features the library detected. */
@@ -81,7 +88,35 @@ public final class CpuBackend implements Backend {
 
     /** The kernel variant in use ("scalar", "avx2", "avx512", "avx512vnni"). */
     public String kernelVariant() {
-        return lib.isaName(lib.isa());
+        return lib.isaName(isa);
+    }
+
+    /** The kernel variants this CPU runs, from the scalar reference up ("scalar", "avx2", ...). */
+    public List<String> kernelVariants() {
+        List<String> names = new java.util.ArrayList<>();
+        for (int i = 0; i < lib.isaCount(); i++) {
+            if (lib.isaAvailable(i)) {
+                names.add(lib.isaName(i));
+            }
+        }
+        return names;
+    }
+
+    /**
+     * The same library with every call on the named kernel variant (one of {@link #kernelVariants()}): what
+     * {@code -Dgguf4j.isa} does for the whole JVM, for one backend instance. Variants agree to within float
+     * summation order; each is deterministic on its own (see docs/determinism.md).
+     *
+     * @throws IllegalArgumentException naming the variant and the ones this CPU runs, if it is not one of them
+     */
+    public CpuBackend withKernelVariant(String name) {
+        for (int i = 0; i < lib.isaCount(); i++) {
+            if (lib.isaName(i).equalsIgnoreCase(name) && lib.isaAvailable(i)) {
+                return new CpuBackend(lib, i);
+            }
+        }
+        throw new IllegalArgumentException("kernel variant '" + name + "' is not one this CPU runs "
+                + kernelVariants());
     }
 
     /** Low-level access for tests and benchmarks of individual variants. */
@@ -96,19 +131,19 @@ public final class CpuBackend implements Backend {
 
     @Override
     public float dot(GgmlType type, MemorySegment row, MemorySegment x, int n) {
-        return lib.vecDot(lib.isa(), type, n, row, x);
+        return lib.vecDot(isa, type, n, row, x);
     }
 
     @Override
     public void matvec(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment x,
             MemorySegment y) {
-        lib.matvec(lib.isa(), type, rows, cols, w, rowBytes, x, y);
+        lib.matvec(isa, type, rows, cols, w, rowBytes, x, y);
     }
 
     @Override
     public void matmat(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, int n, MemorySegment x,
             long xStride, MemorySegment y, long yStride) {
-        lib.matmat(lib.isa(), type, rows, cols, w, rowBytes, n, x, xStride, y, yStride);
+        lib.matmat(isa, type, rows, cols, w, rowBytes, n, x, xStride, y, yStride);
     }
 
     @Override
@@ -124,14 +159,14 @@ public final class CpuBackend implements Backend {
     @Override
     public void matmatConverted(GgmlType type, MemorySegment w, long wRow0, long rowBytes, int rows, int cols, int n,
             MemorySegment act, long actStrideBytes, MemorySegment y, long yRow0, long yStride) {
-        lib.matmatConverted(lib.isa(), type, wRow0, yRow0, rows, cols, w, rowBytes, n, act, actStrideBytes, y, yStride);
+        lib.matmatConverted(isa, type, wRow0, yRow0, rows, cols, w, rowBytes, n, act, actStrideBytes, y, yStride);
     }
 
     @Override
     public void attention(boolean f16Cache, int nQ, int pos0, int nHead, int nHeadKv, int headDim, MemorySegment q,
             long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, int h0, int h1,
             MemorySegment out, long outStride) {
-        lib.attention(lib.isa(), f16Cache, nQ, pos0, nHead, nHeadKv, headDim, q, qStride, k, v, kvStride, scale, h0, h1,
+        lib.attention(isa, f16Cache, nQ, pos0, nHead, nHeadKv, headDim, q, qStride, k, v, kvStride, scale, h0, h1,
                 out, outStride);
     }
 }

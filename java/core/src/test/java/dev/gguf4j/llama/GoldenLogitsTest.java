@@ -79,30 +79,36 @@ class GoldenLogitsTest {
                         assertTrue(maxDiff / range < tolerance, goldenName + " prompt " + p + " pos " + i
                                 + ": max |Δ| " + maxDiff + " = " + (maxDiff / range) + " of the logit range " + range);
                     }
-                    // Greedy continuation, token for token. With quantized weights llama.cpp quantizes every
-                    // activation vector to 8 bits, so a last-bit difference upstream can move one rounding
-                    // step and change a logit by ~1e-3 of the range: where llama.cpp's token and ours are that
-                    // close in our logits (a near-tie), the sequences may part, and the rest is not comparable.
+                    // Greedy continuation, token for token, always fed llama.cpp's token so that every step
+                    // compares the same sequence. Our argmax must be llama.cpp's token except at a near-tie: where
+                    // llama.cpp's token is within the logits' own error of our top logit. F32/F16 weights: the
+                    // same operations in another float summation order (llama.cpp's SIMD width, ours per kernel
+                    // variant), so its logits and ours differ by up to the position tolerance each, and a flip
+                    // needs a margin below twice that. Quantized weights: activations are quantized to 8 bits as
+                    // ggml does, so a last-bit difference upstream can move one rounding step and change a logit
+                    // by ~1e-3 of the range (NEAR_TIE).
+                    double nearTie = goldenName.contains("Q") ? NEAR_TIE : 2 * tolerance;
                     int agreed = 0;
                     for (int i = 0; i < greedy.length; i++) {
                         int mine = argmax(last);
                         if (mine != greedy[i]) {
                             double margin = (last[mine] - last[greedy[i]]) / range(last);
-                            assertTrue(margin < NEAR_TIE, goldenName + " prompt " + p + ": greedy token "
+                            assertTrue(margin < nearTie, goldenName + " prompt " + p + ": greedy token "
                                     + i + " is " + mine + ", llama.cpp chose " + greedy[i] + ", which is " + margin
-                                    + " of the logit range below ours: not a near-tie");
+                                    + " of the logit range below ours: not a near-tie (< " + nearTie + ")");
                             System.out.printf("%s prompt %d: near-tie at token %d, margin %.2e of the range%n",
                                     goldenName, p, i, margin);
-                            break;
+                        } else {
+                            agreed++;
                         }
-                        agreed++;
-                        last = s.forward(mine);
+                        last = s.forward(greedy[i]);
                     }
-                    System.out.printf("%s prompt %d: greedy agrees for %d of %d tokens%n", goldenName, p, agreed,
-                            greedy.length);
-                    if (!goldenName.contains("Q")) {
-                        assertEquals(greedy.length, agreed, goldenName + ": F32/F16 weights must agree all the way");
-                    }
+                    System.out.printf("%s prompt %d: greedy agrees for %d of %d tokens (the rest near-ties)%n",
+                            goldenName, p, agreed, greedy.length);
+                    int allowed = goldenName.contains("Q") ? greedy.length / 10 : 2;
+                    assertTrue(greedy.length - agreed <= allowed, goldenName + " prompt " + p + ": "
+                            + (greedy.length - agreed) + " near-tie flips in " + greedy.length + " tokens (at most "
+                            + allowed + ")");
                 }
             }
             System.out.printf("%s: worst max|Δ|/range %.2e%n", goldenName, worst);
@@ -111,19 +117,23 @@ class GoldenLogitsTest {
     }
 
     /**
-     * F32 and F16 weights: the same operations as llama.cpp, in another summation order (and with exact expf
-     * where ggml uses a SIMD approximation): 3e-4 of the logit range (worst seen 1.5e-4). Quantized weights:
-     * activations are quantized to 8 bits as ggml does, so last-bit differences upstream can flip a rounding
-     * step: 1.5e-2 (worst seen 9.5e-3). Top-1 must agree at every prompt position either way.
-     */
-    /**
-     * Where greedy decoding may part from llama.cpp's: our logit of llama.cpp's token is within this fraction of
-     * the logit range of our top logit (seen: 8e-5 to 2.7e-3 on the quantized goldens).
+     * Where greedy decoding may part from llama.cpp's with quantized weights: our logit of llama.cpp's token is
+     * within this fraction of the logit range of our top logit (seen: 8e-5 to 2.7e-3 on the quantized goldens).
      */
     static final double NEAR_TIE = 5e-3;
 
+    /**
+     * Max |Δ| per position relative to its logit range. F32 weights: the same operations as llama.cpp in another
+     * summation order (and exact expf where ggml uses a SIMD approximation): 3e-4 (worst seen 1.7e-4, with an F16
+     * KV cache). F16 weights: activations are rounded to F16 before every dot product, as ggml does, so a last-bit
+     * difference upstream can move one F16 rounding (2^-11 relative) and the effect grows through the layers:
+     * 1e-3 (worst seen 4.6e-4 on kjv7m with every kernel variant's float rows summed in 32 float lanes; 1.3e-4
+     * when the scalar reference summed in double, which only happened to land nearer; the all-F32 qwen2 test shows
+     * the arithmetic itself agrees to 3e-7). Quantized weights: activations are quantized to 8 bits, so the same
+     * effect is 16 times larger: 1.5e-2 (worst seen 9.5e-3). Top-1 must agree at every prompt position.
+     */
     static double tolerance(String golden) {
-        return golden.contains("Q") ? 1.5e-2 : 3e-4;
+        return golden.contains("Q") ? 1.5e-2 : golden.contains("F16") ? 1e-3 : 3e-4;
     }
 
     static double range(float[] v) {
