@@ -73,7 +73,10 @@ class QuantizeCommandTest {
         assertTrue(r.err().contains("invalid type in KV override"), r.err());
     }
 
-    /** SIGKILL in the middle of writing: no output file appears (only the temporary file stays). */
+    /**
+     * SIGKILL in the middle of writing: no output file appears, only the temporary file, named with the killed
+     * process's id; the next run for the same output removes it.
+     */
     @Test
     void killedRunLeavesNoOutput(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("out.gguf");
@@ -93,9 +96,18 @@ class QuantizeCommandTest {
         assertTrue(writing, "the run never started writing: " + Files.readString(dir.resolve("log.txt")));
         p.destroyForcibly().waitFor(); // SIGKILL
         assertFalse(Files.exists(out), "a killed run left " + out);
+        List<String> names;
         try (Stream<Path> s = Files.list(dir)) {
-            List<String> names = s.map(f -> f.getFileName().toString()).toList();
-            assertTrue(names.stream().allMatch(n -> n.equals("log.txt") || n.endsWith(".partial")), names.toString());
+            names = s.map(f -> f.getFileName().toString()).filter(n -> !n.equals("log.txt")).toList();
+        }
+        assertEquals(1, names.size(), names.toString());
+        assertTrue(names.getFirst().matches("\\.out\\.gguf\\." + p.pid() + "\\.[0-9a-f]+\\.partial"), names.toString());
+        // the next run (any input) for the same output
+        MainTest.Result r = MainTest.run("quantize", MainTest.models().resolve("stories260K-pad256.gguf").toString(),
+                out.toString(), "Q8_0");
+        assertEquals(0, r.status(), r.err());
+        try (Stream<Path> s = Files.list(dir)) {
+            assertEquals(List.of("log.txt", "out.gguf"), s.map(f -> f.getFileName().toString()).sorted().toList());
         }
     }
 }

@@ -62,7 +62,8 @@ import java.util.Objects;
  * early (by an exception) leaves no half-written model behind. The writer does not use a temporary file or
  * {@code fsync}: a caller that must replace an existing model atomically, or survive a crash mid-write, writes to
  * a temporary file in the same directory and moves it into place itself (after {@link FileChannel#force} if it
- * needs durability).
+ * needs durability): {@link PartialFile#create} and {@link PartialFile#commit} do that, and clean up after runs
+ * that were killed.
  *
  * <p>Metadata values are held by reference until the header is written; do not change a value's arrays in the
  * meantime. A writer is not thread-safe. Nested arrays (arrays of arrays) are written as GGUF defines them and

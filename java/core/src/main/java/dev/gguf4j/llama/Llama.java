@@ -39,7 +39,17 @@ import java.util.stream.StreamSupport;
  *
  * <p>Thread safety: a {@code Llama} may be shared by any number of threads; each {@link #complete} (and each
  * {@link #newSession()}) has its own KV cache and workers, while the weights are mapped once and shared.
- * {@link #close()} unmaps the weights: close it after every completion using it has finished.
+ *
+ * <p>Closing: {@link #close()} may be called at any time, from any thread. It cancels the completions still in
+ * progress ({@link #complete} calls running in other threads, {@link #stream}s not yet exhausted or closed), waits
+ * until none of them is computing (each checks between tokens, and between prompt batches, so the wait is at most
+ * one forward step), closes their sessions, and only then frees the weights: no kernel ever reads freed memory. A
+ * cancelled completion ends with a {@link GenerationCancelledException} (its {@code partial()} holds the text so
+ * far, finish reason {@code "cancelled"}): {@code complete} throws it, and a stream throws it from its next step
+ * (the chunks it already gave stay valid). {@code close()} is idempotent (a second call returns once the first has
+ * freed everything); after it, {@link #complete}, {@link #stream}, {@link #newSession}, {@link #tokenize} and
+ * {@link #detokenize} throw {@code IllegalStateException("closed")}. Sessions from {@link #newSession()} are the
+ * caller's: close them before closing the {@code Llama} (a session used after it reads freed memory).
  */
 public final class Llama implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
@@ -55,6 +65,12 @@ public final class Llama implements AutoCloseable {
     private final DeviceWeights deviceWeights; // null: CPU only
     private final boolean deviceGraphs = dev.gguf4j.Settings.fromSystemProperties().deviceGraphs();
     private static final AtomicBoolean NO_GPU_LOGGED = new AtomicBoolean();
+    /** Guards {@link #live}, {@link #released} and each generation's busy / ended state. */
+    private final Object lock = new Object();
+    /** Generations started and not yet ended (their sessions open). */
+    private final java.util.Set<Generation> live = new java.util.LinkedHashSet<>();
+    private volatile boolean closed;
+    private boolean released; // the weights are freed
 
     private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos,
             Supplier<Accelerators.Probe> probe) {
@@ -203,6 +219,13 @@ public final class Llama implements AutoCloseable {
         return model;
     }
 
+    /** Completions started and not yet ended (tests). */
+    int liveGenerations() {
+        synchronized (lock) {
+            return live.size();
+        }
+    }
+
     int threads() {
         return options.effectiveThreads();
     }
@@ -242,15 +265,28 @@ public final class Llama implements AutoCloseable {
 
     /** Tokens of {@code text}, with BOS when the model adds it and {@code addBos}; special tokens parsed. */
     public int[] tokenize(String text, boolean addBos) {
+        checkOpen();
         return tokenizer.encode(text, addBos, true);
     }
 
     public String detokenize(int[] tokens) {
+        checkOpen();
         return tokenizer.decode(tokens);
     }
 
-    /** A fresh session (own KV cache) to evaluate tokens and read logits. Close it when done. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("closed");
+        }
+    }
+
+    /** A fresh session (own KV cache) to evaluate tokens and read logits. Close it before closing this Llama. */
     public LlamaSession newSession() {
+        checkOpen();
+        return openSession();
+    }
+
+    private LlamaSession openSession() {
         if (deviceWeights == null) {
             return new LlamaSession(model, backend, contextLength, options.effectiveThreads(), options.kvType());
         }
@@ -274,12 +310,20 @@ public final class Llama implements AutoCloseable {
                 - (g > n ? s.outputScratchBytes() : 0);
     }
 
-    /** Generates a completion of {@code prompt}. */
+    /**
+     * Generates a completion of {@code prompt}.
+     *
+     * @throws GenerationCancelledException if this Llama is closed (by another thread) before it ends
+     * @throws IllegalStateException        ("closed") if this Llama was closed before the call
+     */
     public Completion complete(String prompt, CompletionParams params) {
         return complete(prompt, params, c -> { });
     }
 
-    /** Generates a completion, handing each chunk of new text to {@code onChunk} as it is produced. */
+    /**
+     * Generates a completion, handing each chunk of new text to {@code onChunk} as it is produced; cancelled by
+     * {@link #close()} as {@link #complete(String, CompletionParams)} is.
+     */
     public Completion complete(String prompt, CompletionParams params, Consumer<Completion> onChunk) {
         try (Generation g = new Generation(prompt, params)) {
             while (g.hasNext()) {
@@ -289,7 +333,12 @@ public final class Llama implements AutoCloseable {
         }
     }
 
-    /** The completion as a stream of chunks; close the stream (or exhaust it) to free the session. */
+    /**
+     * The completion as a stream of chunks; close the stream (or exhaust it) to free the session. The prompt is
+     * evaluated before this returns (a {@link GenerationCancelledException} if this Llama is closed meanwhile).
+     * If this Llama is closed before the stream is exhausted or closed, its next step throws a
+     * {@link GenerationCancelledException}.
+     */
     public Stream<Completion> stream(String prompt, CompletionParams params) {
         Generation g = new Generation(prompt, params);
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(g, 0), false).onClose(g::close);
@@ -317,25 +366,47 @@ public final class Llama implements AutoCloseable {
         private final String id = "cmpl-" + UUID.randomUUID();
         private final long created = Instant.now().getEpochSecond();
         private final CompletionParams params;
-        private final LlamaSession session;
-        private final Sampler sampler;
+        private LlamaSession session;
+        private Sampler sampler;
         private final Decoder decoder = tokenizer.newDecoder();
         private final StringBuilder text = new StringBuilder();
         private final StringBuilder held = new StringBuilder();
-        private final int promptTokens;
-        private final long promptNanos;
+        private int promptTokens;
+        private long promptNanos;
         private float[] logits;
-        private final boolean greedyArgmax; // the next token comes from LlamaSession.forwardArgmax
+        private boolean greedyArgmax; // the next token comes from LlamaSession.forwardArgmax
         private int nextToken = -1;
         private int generated;
         private String finish;
         private boolean stopMatched;
-        private boolean closed;
-        private final long genStart;
+        private long genStart;
+        // guarded by Llama.lock: a thread is in the constructor or next(); the session is closed; close() was asked
+        private boolean busy;
+        private volatile boolean ended;
+        private boolean closeAsked;
+        /** Set (under Llama.lock) by Llama.close(); checked between tokens. */
+        private volatile boolean cancelled;
+        private boolean cancelReported;
 
         Generation(String prompt, CompletionParams params) {
             this.params = params;
-            int[] tokens = tokenize(prompt, true);
+            synchronized (lock) {
+                checkOpen();
+                live.add(this);
+                busy = true;
+            }
+            boolean ok = false;
+            try {
+                start(prompt);
+                ok = true;
+            } finally {
+                release(!ok);
+            }
+        }
+
+        /** Evaluates the prompt (the constructor's work, while registered as busy). */
+        private void start(String prompt) {
+            int[] tokens = tokenizer.encode(prompt, true, true);
             if (tokens.length >= contextLength) {
                 if (!params.truncatePrompt()) {
                     throw new Gguf4jException("the prompt is " + tokens.length + " tokens, but the context holds "
@@ -357,21 +428,19 @@ public final class Llama implements AutoCloseable {
             this.promptTokens = tokens.length;
             SamplingParams sp = params.sampling();
             this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength);
-            this.session = newSession();
+            this.session = openSession();
             long t0 = System.nanoTime();
-            try {
-                // the prompt in batches (matrix-matrix products), the last batch's last logits kept
-                for (int from = 0; from < tokens.length; from += options.batchSize()) {
-                    int[] batch = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length,
-                            from + options.batchSize()));
-                    logits = session.forwardBatch(batch, false)[0];
+            // the prompt in batches (matrix-matrix products), the last batch's last logits kept
+            for (int from = 0; from < tokens.length; from += options.batchSize()) {
+                if (cancelled) {
+                    throw cancellation();
                 }
-                for (int t : tokens) {
-                    sampler.accept(t);
-                }
-            } catch (RuntimeException e) {
-                session.close();
-                throw e;
+                int[] batch = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length,
+                        from + options.batchSize()));
+                logits = session.forwardBatch(batch, false)[0];
+            }
+            for (int t : tokens) {
+                sampler.accept(t);
             }
             this.greedyArgmax = sampler.isPlainArgmax();
             this.promptNanos = System.nanoTime() - t0;
@@ -381,26 +450,73 @@ public final class Llama implements AutoCloseable {
             }
         }
 
+        /** Ends this generation: closes its session and unregisters it. Under Llama.lock, not while busy. */
+        private void endLocked() {
+            if (!ended) {
+                ended = true;
+                if (session != null) {
+                    session.close();
+                }
+                live.remove(this);
+                lock.notifyAll();
+            }
+        }
+
+        /** Leaves the busy state; ends the generation if it is over, failed, cancelled or closed meanwhile. */
+        private void release(boolean end) {
+            synchronized (lock) {
+                busy = false;
+                if (end || cancelled || closeAsked) {
+                    endLocked();
+                }
+            }
+        }
+
+        private GenerationCancelledException cancellation() {
+            cancelReported = true;
+            Completion partial = new Completion(id, "text_completion", created, name,
+                    List.of(new Completion.Choice(text.toString(), 0, GenerationCancelledException.FINISH_REASON)),
+                    new Completion.Usage(promptTokens, generated, promptTokens + generated));
+            return new GenerationCancelledException("the completion was cancelled: its Llama (" + name
+                    + ") was closed after " + generated + " generated tokens", partial);
+        }
+
         @Override
         public boolean hasNext() {
-            return !closed;
+            return cancelled ? !cancelReported : !ended;
         }
 
         @Override
         public Completion next() {
-            if (closed) {
-                throw new NoSuchElementException();
+            synchronized (lock) {
+                if (cancelled) {
+                    throw cancelReported ? new NoSuchElementException() : cancellation();
+                }
+                if (ended) {
+                    throw new NoSuchElementException();
+                }
+                busy = true;
             }
-            String out = "";
-            while (finish == null && out.isEmpty()) {
-                out = step();
+            boolean end = true;
+            try {
+                String out = "";
+                while (finish == null && out.isEmpty()) {
+                    if (cancelled) {
+                        throw cancellation();
+                    }
+                    out = step();
+                }
+                if (finish != null) {
+                    out = out + flushHeld();
+                    LAST.set(new Timings(promptTokens, promptNanos / 1e9, generated,
+                            (System.nanoTime() - genStart) / 1e9));
+                } else {
+                    end = false;
+                }
+                return chunk(out, finish);
+            } finally {
+                release(end);
             }
-            if (finish != null) {
-                out = out + flushHeld();
-                LAST.set(new Timings(promptTokens, promptNanos / 1e9, generated, (System.nanoTime() - genStart) / 1e9));
-                close();
-            }
-            return chunk(out, finish);
         }
 
         /** Generates one token; returns the text that is now safe to emit. */
@@ -475,19 +591,66 @@ public final class Llama implements AutoCloseable {
 
         @Override
         public void close() {
-            if (!closed) {
-                closed = true;
-                session.close();
+            synchronized (lock) {
+                closeAsked = true;
+                if (!busy) {
+                    endLocked();
+                }
             }
         }
     }
 
+    /**
+     * Cancels the completions in progress, waits until none is computing, closes their sessions, then frees the
+     * weights (see the class comment). Idempotent; a call while another is under way waits for it to finish.
+     */
     @Override
     public void close() {
-        if (deviceWeights != null) {
-            deviceWeights.close();
+        boolean interrupted = false;
+        synchronized (lock) {
+            if (closed) {
+                while (!released) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    }
+                }
+                if (interrupted) {
+                    Thread.currentThread().interrupt();
+                }
+                return;
+            }
+            closed = true;
+            for (Generation g : List.copyOf(live)) {
+                g.cancelled = true;
+                if (!g.busy) {
+                    g.endLocked();
+                }
+            }
+            // a busy generation sees the flag before its next token (or prompt batch) and ends itself
+            while (!live.isEmpty()) {
+                try {
+                    lock.wait();
+                } catch (InterruptedException e) {
+                    interrupted = true; // freeing the weights under a running kernel is not an option
+                }
+            }
         }
-        model.close();
+        try {
+            if (deviceWeights != null) {
+                deviceWeights.close();
+            }
+            model.close();
+        } finally {
+            synchronized (lock) {
+                released = true;
+                lock.notifyAll();
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
     }
 
 }

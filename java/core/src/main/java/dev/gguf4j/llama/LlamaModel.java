@@ -4,7 +4,10 @@ import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.gguf.WellKnownKeys;
 import dev.gguf4j.quant.Codecs;
+import dev.gguf4j.Gguf4jException;
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -30,6 +33,8 @@ public final class LlamaModel implements AutoCloseable {
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
     private volatile boolean locked;
+    /** The mapped file, open to read its current size (fstat: the mapped inode, even if renamed over); null unmapped. */
+    private FileChannel mappedFile;
 
     private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
 
@@ -84,7 +89,10 @@ public final class LlamaModel implements AutoCloseable {
         LlamaModel m;
         try {
             m = new LlamaModel(f);
-        } catch (RuntimeException e) {
+            if (mmap) {
+                m.mappedFile = FileChannel.open(path, StandardOpenOption.READ);
+            }
+        } catch (RuntimeException | IOException e) {
             f.close();
             throw e;
         }
@@ -169,6 +177,38 @@ public final class LlamaModel implements AutoCloseable {
         return layers[i];
     }
 
+    /**
+     * Fails if the mapped file has shrunk below the mapping since it was loaded: reading the pages past its new end
+     * would kill the JVM with SIGBUS inside a kernel (as it kills llama.cpp). {@link LlamaSession} checks this
+     * before its first step and then at most every {@link #FILE_CHECK_NANOS}; it narrows the window, it cannot close
+     * it (a file cut while a step runs still kills the process): loading with mmap off is the way to be immune.
+     * Free with mmap off (the file is not read again).
+     */
+    void checkMappedFile() {
+        FileChannel ch = mappedFile;
+        if (ch == null) {
+            return;
+        }
+        long now;
+        try {
+            now = ch.size();
+        } catch (java.nio.channels.ClosedChannelException e) {
+            throw new IllegalStateException("closed");
+        } catch (IOException e) {
+            return; // cannot tell; the mapping may still be whole
+        }
+        long mapped = file.contents().byteSize();
+        if (now < mapped) {
+            throw new Gguf4jException(file.source() + ": the model file shrank from " + mapped + " to " + now
+                    + " bytes while it was memory-mapped (truncated or rewritten in place); reading it now would crash"
+                    + " the JVM (SIGBUS). Restore the file and load it again, or load with mmap off (--no-mmap,"
+                    + " LlamaOptions.withMmap(false)) to read it into memory once");
+        }
+    }
+
+    /** How often a session re-checks the mapped file's size ({@link #checkMappedFile}): every 100 ms at most. */
+    static final long FILE_CHECK_NANOS = 100_000_000L;
+
     /** Unmaps the file or frees the memory holding the weights (unlocking them first if locked). */
     @Override
     public synchronized void close() {
@@ -177,5 +217,12 @@ public final class LlamaModel implements AutoCloseable {
             locked = false;
         }
         file.close();
+        if (mappedFile != null) {
+            try {
+                mappedFile.close();
+            } catch (IOException ignored) {
+                // a read-only descriptor: nothing was written
+            }
+        }
     }
 }

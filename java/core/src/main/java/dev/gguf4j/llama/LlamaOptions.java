@@ -78,6 +78,15 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, s, useMmap, useMlock);
     }
 
+    /**
+     * Whether to memory-map the model file (the default, llama.cpp's {@code use_mmap}) or read it once into off-heap
+     * memory ({@code false}, {@code --no-mmap}). A mapped file must not shrink while it is loaded: truncating or
+     * rewriting it in place (a copy or download over it, not a rename) makes the next read of a lost page kill the
+     * JVM with SIGBUS inside a kernel, as it kills llama.cpp. Each session checks the file's size before its first
+     * step and then at most every 100 ms, and fails with a {@link dev.gguf4j.Gguf4jException} naming the file and
+     * both sizes; a cut during a step cannot be caught. With mmap off the file is not read again after loading,
+     * so nothing done to it matters.
+     */
     public LlamaOptions withMmap(boolean on) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, on, useMlock);
     }

@@ -76,6 +76,7 @@ public final class LlamaSession implements AutoCloseable {
     private final int deviceFrom;            // first layer on the device (layers() when none)
     private int position;
     private boolean closed;
+    private long nextFileCheck = System.nanoTime(); // when to re-check the mapped file's size: the first step does
 
     public LlamaSession(LlamaModel model, Backend backend, int contextLength, int threads, KvType kvType) {
         this(model, backend, contextLength, threads, kvType, null, 0, false);
@@ -177,6 +178,7 @@ public final class LlamaSession implements AutoCloseable {
 
     /** Runs one token at the next position and returns the logits ([vocab], valid until the next call). */
     public float[] forward(int token) {
+        checkFile();
         int pos = embedAndRunCpuLayers(token);
         boolean logitsDone = device != null && device.run(x1, 1, pos, 0, logits1);
         if (!logitsDone) {
@@ -196,6 +198,7 @@ public final class LlamaSession implements AutoCloseable {
         if (device == null || !device.outputOnDevice()) {
             return argmax(forward(token));
         }
+        checkFile();
         int pos = embedAndRunCpuLayers(token);
         int next = device.runArgmax(x, pos);
         position++;
@@ -210,6 +213,18 @@ public final class LlamaSession implements AutoCloseable {
             }
         }
         return best;
+    }
+
+    /**
+     * Fails cleanly if the mapped model file shrank ({@link LlamaModel#checkMappedFile}): on the first step, then at
+     * most every 100 ms, so a token costs one clock read.
+     */
+    private void checkFile() {
+        long now = System.nanoTime();
+        if (now - nextFileCheck >= 0) {
+            model.checkMappedFile();
+            nextFileCheck = now + LlamaModel.FILE_CHECK_NANOS;
+        }
     }
 
     /** Checks the token, puts its embedding in x and runs the CPU's layers on it; returns its position. */
@@ -331,6 +346,7 @@ public final class LlamaSession implements AutoCloseable {
         if (device != null && n > device.maxTokens()) {
             return forwardInDeviceSizedBatches(tokens, allLogits);
         }
+        checkFile();
         ensureBatch(n);
         int dim = c.dim();
         var emb = model.tokenEmbedding();

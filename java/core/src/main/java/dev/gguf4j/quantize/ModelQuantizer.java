@@ -5,6 +5,7 @@ import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.gguf.GgufValue;
 import dev.gguf4j.gguf.GgufWriter;
+import dev.gguf4j.gguf.PartialFile;
 import dev.gguf4j.quant.Codecs;
 import dev.gguf4j.quant.TypeCodec;
 import dev.gguf4j.types.FileType;
@@ -14,10 +15,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -240,7 +239,9 @@ public final class ModelQuantizer {
 
     /**
      * Quantizes {@code input} to {@code output}. Nothing is written to {@code output} unless the whole file was
-     * written: the data goes to a temporary file beside it, renamed at the end.
+     * written: the data goes to a temporary file beside it ({@link PartialFile}: {@code .OUT.PID.RANDOM.partial},
+     * deleted on failure, on SIGTERM/SIGINT, and by the next run if this process was killed), renamed at the end.
+     * The output's mode follows the umask.
      */
     public static Plan quantize(Path input, Path output, QuantizeOptions o, TypeChooser chooser, Listener listener)
             throws IOException {
@@ -263,7 +264,7 @@ public final class ModelQuantizer {
                         + " bytes free");
             }
             listener.planned(plan);
-            Path tmp = Files.createTempFile(dir, "." + out.getFileName() + ".", ".partial");
+            Path tmp = PartialFile.create(out); // removes partial files of killed runs; mode from the umask
             Thread cleanup = new Thread(() -> {
                 try {
                     Files.deleteIfExists(tmp);
@@ -293,11 +294,7 @@ public final class ModelQuantizer {
                     }
                     w.finish();
                 }
-                try {
-                    Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, out, StandardCopyOption.REPLACE_EXISTING);
-                }
+                PartialFile.commit(tmp, out);
                 done = true;
             } finally {
                 pool.shutdownNow();
