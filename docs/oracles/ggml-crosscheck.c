@@ -3,9 +3,10 @@
 //
 // Build and run (from a llama.cpp build dir):
 //   cc -O2 -std=c11 -I ggml/include ggml-crosscheck.c -L build/bin -lggml-base -lm -o ggml-crosscheck
-//   LD_LIBRARY_PATH=build/bin ./ggml-crosscheck path/to/quant-vectors.gguf > ggml-crosscheck.txt
-//   (with a second argument "zero-table" it instead zeroes ggml's fp16 table, which reproduces the bytes of
-//    quant-vectors.gguf itself and prints a verdict line per case)
+//   LD_LIBRARY_PATH=build/bin ./ggml-crosscheck path/to/quant-vectors-v2.gguf > ggml-crosscheck.txt
+//   (the first quant-vectors.gguf has the same inputs. With it and a second argument "zero-table" the program
+//    instead zeroes ggml's fp16 table, which reproduces that defective file's bytes, made without ggml_init(),
+//    and prints a verdict line per case: the record of its cause, docs/golden-data.md)
 //
 // Output lines (CRC-32 as java.util.zip.CRC32, of the quantized bytes and of the dequantized floats' raw bits):
 //   case <n> <type> <imatrix:none|case|synthetic> <crc quant> <crc dequant>   golden input n quantized to type

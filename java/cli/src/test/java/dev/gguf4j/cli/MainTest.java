@@ -3,6 +3,7 @@ package dev.gguf4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gguf4j.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -28,10 +29,6 @@ class MainTest {
         return new Result(st, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
-    static Path models() {
-        return Path.of(System.getProperty("gguf4j.test.shared", "../../../shared"), "models");
-    }
-
     /** Values from llama.cpp's print_info for each file: model params, file type, BPW. */
     @ParameterizedTest
     @CsvSource({
@@ -40,7 +37,7 @@ class MainTest {
         "stories260K-pad256-Q6_K.gguf, 2.23 M, Q6_K, 6.59",
     })
     void infoAgreesWithLlamaCpp(String file, String params, String fileType, String bpw) {
-        Result r = run("info", models().resolve(file).toString());
+        Result r = run("info", TestData.model(file).toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("parameters:      " + params + " "), r.out());
         assertTrue(r.out().contains("file type:       " + fileType), r.out());
@@ -62,7 +59,7 @@ class MainTest {
 
     @Test
     void infoJsonAndEveryModel() throws IOException {
-        try (Stream<Path> files = Files.list(models())) {
+        try (Stream<Path> files = Files.list(TestData.shared().resolve("models"))) {
             for (Path p : files.filter(f -> f.toString().endsWith(".gguf")).toList()) {
                 Result r = run("info", p.toString(), "--json", "--tensors");
                 assertEquals(0, r.status(), p + ": " + r.err());

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.gguf.GgufFile;
+import dev.gguf4j.testing.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,22 +25,22 @@ class QuantizeCommandTest {
         "kjv7m-F16.gguf, kjv7m-Q4_K_M.gguf, q4_k_m", "kjv7m-F16.gguf, kjv7m-Q2_K.gguf, Q2_K"})
     void sameBytesAsLlamaQuantize(String in, String golden, String type, @TempDir Path dir) throws Exception {
         Path out = dir.resolve("out.gguf");
-        MainTest.Result r = MainTest.run("quantize", MainTest.models().resolve(in).toString(), out.toString(), type,
+        MainTest.Result r = MainTest.run("quantize", TestData.model(in).toString(), out.toString(), type,
                 "--threads", "2");
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("quant size  =") && r.out().contains("wall time"), r.out());
-        assertArrayEquals(Files.readAllBytes(MainTest.models().resolve(golden)), Files.readAllBytes(out),
+        assertArrayEquals(Files.readAllBytes(TestData.model(golden)), Files.readAllBytes(out),
                 out + " differs from " + golden);
     }
 
     @Test
     void dryRunPrintsThePlanAndWritesNothing(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("out.gguf");
-        MainTest.Result r = MainTest.run("quantize", MainTest.models().resolve("kjv7m-F16.gguf").toString(),
+        MainTest.Result r = MainTest.run("quantize", TestData.model("kjv7m-F16.gguf").toString(),
                 out.toString(), "Q4_K_M", "--dry-run");
         assertEquals(0, r.status(), r.err());
         // every planned type is the one llama-quantize chose in kjv7m-Q4_K_M.gguf
-        try (GgufFile golden = GgufFile.open(MainTest.models().resolve("kjv7m-Q4_K_M.gguf"))) {
+        try (GgufFile golden = GgufFile.open(TestData.model("kjv7m-Q4_K_M.gguf"))) {
             int planned = 0;
             for (String line : r.out().lines().toList()) {
                 String name = line.split("\\s+")[0];
@@ -56,14 +57,14 @@ class QuantizeCommandTest {
 
     @Test
     void badArgumentsAreClear(@TempDir Path dir) {
-        String in = MainTest.models().resolve("stories260K-pad256.gguf").toString();
+        String in = TestData.model("stories260K-pad256.gguf").toString();
         MainTest.Result r = MainTest.run("quantize", in, dir.resolve("o.gguf").toString(), "Q7_K");
         assertEquals(2, r.status());
         assertTrue(r.err().contains("unknown TYPE 'Q7_K'"), r.err());
         r = MainTest.run("quantize", in, in, "Q8_0");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("must not be the input"), r.err());
-        r = MainTest.run("quantize", MainTest.models().resolve("kjv7m-Q8_0.gguf").toString(),
+        r = MainTest.run("quantize", TestData.model("kjv7m-Q8_0.gguf").toString(),
                 dir.resolve("o.gguf").toString(), "Q4_0");
         assertEquals(1, r.status());
         assertTrue(r.err().contains("requantizing from type q8_0 is disabled") && r.err().contains("--allow-requantize"),
@@ -83,7 +84,7 @@ class QuantizeCommandTest {
         String java = ProcessHandle.current().info().command().orElse("java");
         Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp",
                 System.getProperty("java.class.path"), "dev.gguf4j.cli.Main", "quantize",
-                MainTest.models().resolve("kjv7m-F32.gguf").toString(), out.toString(), "Q2_K", "--threads", "1")
+                TestData.model("kjv7m-F32.gguf").toString(), out.toString(), "Q2_K", "--threads", "1")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("log.txt").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         boolean writing = false;

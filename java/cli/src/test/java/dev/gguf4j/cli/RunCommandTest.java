@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.gguf4j.gguf.GgufFile;
+import dev.gguf4j.testing.TestData;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -17,7 +18,7 @@ class RunCommandTest {
     @ParameterizedTest
     @ValueSource(ints = {0, 1, 2})
     void greedyTextEqualsLlamaSimple(int prompt) throws Exception {
-        Path golden = Path.of(System.getProperty("gguf4j.test.shared"), "golden", "stories260K.golden.gguf");
+        Path golden = TestData.golden("stories260K.golden.gguf");
         String text;
         String want;
         try (GgufFile g = GgufFile.open(golden)) {
@@ -34,7 +35,7 @@ class RunCommandTest {
     /** --no-mmap and --mlock change how the weights are held, not the text (llama-simple's, greedy). */
     @Test
     void noMmapAndMlockGiveTheSameText() throws Exception {
-        Path golden = Path.of(System.getProperty("gguf4j.test.shared"), "golden", "stories260K.golden.gguf");
+        Path golden = TestData.golden("stories260K.golden.gguf");
         String text;
         String want;
         try (GgufFile g = GgufFile.open(golden)) {
@@ -46,7 +47,7 @@ class RunCommandTest {
         assertEquals(0, r.status(), r.err());
         assertEquals(want.substring(4), r.out());
         MainTest.Result pp = MainTest.run("perplexity", "--no-mmap", "--mlock", "-c", "2", "--chunks", "1", "-f",
-                Path.of(System.getProperty("gguf4j.test.shared"), "models", "kjv7m-test.txt").toString());
+                TestData.model("kjv7m-test.txt").toString());
         assertEquals(0, pp.status(), pp.err());
         MainTest.Result b = MainTest.run("bench", "--no-mmap", "--mlock", "-p", "4", "-n", "2", "-r", "1", "-t", "1");
         assertEquals(0, b.status(), b.err());

@@ -41,11 +41,6 @@ final class KQuantCodecs {
         abstract void encodeWeighted(float[] x, int xo, float[] qw, int qwo, byte[] y, int yo, Scratch s);
     }
 
-    /** GGML_FP16_TO_FP32 of a scale the quantizer just stored (see {@link Scratch#zeroFp16Table}). */
-    static float storedHalf(byte[] y, int i, Scratch s) {
-        return s.zeroFp16Table ? 0.0f : halfAt(y, i);
-    }
-
     /** Sum of squares of a super-block (float accumulation in element order). */
     static float sumSquares(float[] x, int xo, int n) {
         float s = 0;
@@ -138,7 +133,7 @@ final class KQuantCodecs {
             } else {
                 putHalf(y, yo + DMIN, 0.f);
             }
-            requantize(x, xo, y, yo, storedHalf(y, yo + D, s), storedHalf(y, yo + DMIN, s), L);
+            requantize(x, xo, y, yo, halfAt(y, yo + D), halfAt(y, yo + DMIN), L);
             pack2Bit(L, y, yo + QS);
         }
 
@@ -167,7 +162,7 @@ final class KQuantCodecs {
             for (int j = 0; j < QK_K / 16; ++j) {
                 y[yo + SCALES + j] = (byte) ((s.scaleLevels[j] & 0xFF) | (s.minLevels[j] & 0xFF) << 4);
             }
-            requantize(x, xo, y, yo, storedHalf(y, yo + D, s), storedHalf(y, yo + DMIN, s), L);
+            requantize(x, xo, y, yo, halfAt(y, yo + D), halfAt(y, yo + DMIN), L);
             pack2Bit(L, y, yo + QS);
         }
 
@@ -277,7 +272,7 @@ final class KQuantCodecs {
 
         /** Requantizes with the stored scales, then splits levels into hmask and 2-bit qs. */
         private static void finish(float[] x, int xo, byte[] y, int yo, byte[] L, Scratch s) {
-            float dAll = storedHalf(y, yo + D, s);
+            float dAll = halfAt(y, yo + D);
             for (int j = 0; j < QK_K / 16; ++j) {
                 float d = dAll * QuantMath.scaleQ3K(y, yo + SCALES, j);
                 if (d == 0) {
@@ -436,8 +431,8 @@ final class KQuantCodecs {
 
         /** Requantizes with the stored 6-bit scales and mins, then packs the levels. */
         private void finish(float[] x, int xo, byte[] y, int yo, byte[] L, Scratch s) {
-            float dAll = storedHalf(y, yo + D, s);
-            float mAll = storedHalf(y, yo + DMIN, s);
+            float dAll = halfAt(y, yo + D);
+            float mAll = halfAt(y, yo + DMIN);
             for (int j = 0; j < QK_K / 32; ++j) {
                 float d = dAll * QuantMath.scaleK4(j, y, yo + SCALES);
                 if (d == 0) {
@@ -551,7 +546,7 @@ final class KQuantCodecs {
             for (int ib = 0; ib < QK_K / 16; ++ib) {
                 y[yo + SCALES + ib] = (byte) Math.min(127, nearestInt(iscale * scales[ib]));
             }
-            float dAll = storedHalf(y, yo + D, s);
+            float dAll = halfAt(y, yo + D);
             for (int j = 0; j < QK_K / 16; ++j) {
                 float d = dAll * y[yo + SCALES + j];
                 if (d == 0) {

@@ -22,13 +22,6 @@ final class Scratch {
     final byte[] scaleLevels = new byte[QK_K / 16];
     final byte[] minLevels = new byte[QK_K / 16];
 
-    /**
-     * Test hook, confined to the current thread: when set, the k-quant quantizers read their stored f16 scales
-     * back as 0.0, which is what ggml does when {@code ggml_init()} was never called (its fp16-to-fp32 lookup
-     * table is then all zeros). The shared golden vectors were made that way; see GoldenQuantVectorsTest.
-     */
-    boolean zeroFp16Table;
-
     private byte[] io = new byte[4096];
 
     private Scratch() {

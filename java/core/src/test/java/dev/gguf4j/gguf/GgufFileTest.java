@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.gguf.GgufTestSupport.Img;
+import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.GgmlType;
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -347,7 +348,7 @@ class GgufFileTest {
 
     @Test
     void stories260KHasTheKnownShape() throws IOException {
-        try (GgufFile f = GgufFile.open(GgufTestSupport.shared().resolve("models/stories260K.gguf"))) {
+        try (GgufFile f = GgufFile.open(TestData.model("stories260K.gguf"))) {
             assertEquals("llama", f.metadata().getString("general.architecture"));
             assertEquals(48, f.tensors().size());
             GgufTensor emb = f.requireTensor("token_embd.weight");
@@ -399,7 +400,7 @@ class GgufFileTest {
 
     @Test
     void closeReleasesTheMapping() throws IOException {
-        Path p = GgufTestSupport.shared().resolve("models/stories260K.gguf");
+        Path p = TestData.model("stories260K.gguf");
         GgufFile f = GgufFile.open(p);
         GgufTensor t = f.tensors().get(0);
         t.data().get(ValueLayout.JAVA_BYTE, 0);

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.gguf4j.gguf.GgufValue.GgufArray;
+import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -515,11 +516,9 @@ class GgufFuzzTest {
     }
 
     private List<Corpus> corpora() throws IOException {
-        Path shared = GgufTestSupport.shared();
         List<Corpus> cs = new ArrayList<>();
-        cs.add(Corpus.of("stories260K.gguf", Files.readAllBytes(shared.resolve("models/stories260K.gguf"))));
-        cs.add(Corpus.of("stories260K.golden.gguf", Files.readAllBytes(shared.resolve(
-                "golden/stories260K.golden.gguf"))));
+        cs.add(Corpus.of("stories260K.gguf", Files.readAllBytes(TestData.model("stories260K.gguf"))));
+        cs.add(Corpus.of("stories260K.golden.gguf", Files.readAllBytes(TestData.golden("stories260K.golden.gguf"))));
         // Small files written here: every value type, nested arrays and odd tensors, with alignment 64 ...
         Path all = tmp.resolve("all.gguf");
         try (GgufWriter w = GgufWriter.create(all)) {
@@ -533,9 +532,13 @@ class GgufFuzzTest {
         }
         cs.add(Corpus.of("every-value-type.gguf", Files.readAllBytes(all)));
         // ... and miniatures of real files: every key (long arrays cut short) and every tensor (tiny shapes).
-        cs.add(miniature(shared.resolve("models/kjv7m-Q4_K_M.gguf")));
-        cs.add(miniature(shared.resolve("models/stories260K-pad256-Q6_K.gguf")));
-        for (Path p : GgufTestSupport.ggufFiles("golden/tokenizer")) {
+        if (TestData.hasShared()) {
+            cs.add(miniature(TestData.model("kjv7m-Q4_K_M.gguf")));
+            cs.add(miniature(TestData.model("stories260K-pad256-Q6_K.gguf")));
+        } else { // the repository's own copies only (tests/data)
+            cs.add(miniature(TestData.model("stories260K-pad256-Q4_K_M.gguf")));
+        }
+        for (Path p : TestData.goldenFiles("tokenizer", ".gguf")) {
             cs.add(miniature(p));
         }
         return cs;

@@ -1,5 +1,6 @@
 package dev.gguf4j.gguf;
 
+import dev.gguf4j.testing.TestData;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,20 +18,9 @@ final class GgufTestSupport {
     private GgufTestSupport() {
     }
 
-    /** ../shared: {@code -Dgguf4j.test.shared} (Maven sets it), else /work/shared. */
-    static Path shared() {
-        String p = System.getProperty("gguf4j.test.shared");
-        Path path = Path.of(p != null ? p : "/work/shared");
-        if (!Files.isDirectory(path)) {
-            throw new IllegalStateException("shared test data not found at " + path.toAbsolutePath()
-                    + " (set -Dgguf4j.test.shared)");
-        }
-        return path.normalize();
-    }
-
-    /** The *.gguf files directly in {@code dir} (relative to shared/), sorted by name. */
+    /** The *.gguf files directly in {@code dir} (relative to ../shared; the test is skipped without it), sorted. */
     static List<Path> ggufFiles(String dir) {
-        try (Stream<Path> s = Files.list(shared().resolve(dir))) {
+        try (Stream<Path> s = Files.list(TestData.shared().resolve(dir))) {
             return s.filter(p -> p.getFileName().toString().endsWith(".gguf")).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -9,7 +9,6 @@ import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.testing.TestData;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -21,9 +20,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class GoldenLogitsTest {
 
     static Stream<String> goldens() throws Exception {
-        try (Stream<java.nio.file.Path> s = Files.list(TestData.shared().resolve("golden"))) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".golden.gguf")).sorted().toList().stream();
-        }
+        return TestData.goldenFiles("", ".golden.gguf").stream().map(p -> p.getFileName().toString());
     }
 
     /** Max |Δ| over a position's logits, relative to that position's logit range, and top-1 agreement. */

@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.zip.CRC32;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -29,8 +28,9 @@ import org.junit.jupiter.api.Test;
  * Checks against {@code ggml-crosscheck.txt}, which {@code docs/oracles/ggml-crosscheck.c} made with llama.cpp's
  * libggml-base at c392e50, built without -march, with its fp16 table initialised (as in every real program):
  * <ul>
- *   <li>{@code case}: every golden input quantized to its type (with its imatrix) and dequantized, the real
- *       scales this time; plus IQ4_XS on the IQ4_NL inputs and the legacy types with synthetic weights;</li>
+ *   <li>{@code case}: every golden input quantized to its type (with its imatrix) and dequantized (the same as
+ *       quant-vectors-v2.gguf holds); plus IQ4_XS on the IQ4_NL inputs and the legacy types with synthetic
+ *       weights;</li>
  *   <li>{@code edge}: 18 kinds of odd rows (NaN, infinities, denormals, zeros, -0, FLT_MAX, ties ...) through
  *       every quantizable type, with no imatrix and with positive, sparse and all-zero imatrices;</li>
  *   <li>{@code bytes}: random blocks (random f16 scales included: NaN, Inf, subnormal) through every
@@ -47,7 +47,6 @@ class GgmlCrossCheckTest {
     static final String[] IMATRIX_KINDS = {"none", "positive", "sparse", "zero"};
 
     private static List<String[]> lines;
-    private static GgufFile golden;
 
     @BeforeAll
     static void load() throws IOException {
@@ -59,16 +58,17 @@ class GgmlCrossCheckTest {
                 lines.add(line.split(" "));
             }
         }
-        golden = GgufFile.open(TestData.golden("quant-vectors.gguf"));
     }
 
-    @AfterAll
-    static void close() {
-        golden.close();
-    }
-
+    /** The shared golden inputs (quant-vectors-v2.gguf); the other checks need nothing from ../shared. */
     @Test
-    void goldenInputsWithInitialisedTable() {
+    void goldenInputsWithInitialisedTable() throws IOException {
+        try (GgufFile golden = GgufFile.open(TestData.golden("quant-vectors-v2.gguf"))) {
+            goldenInputs(golden);
+        }
+    }
+
+    private static void goldenInputs(GgufFile golden) {
         Tally t = new Tally();
         for (String[] l : lines) {
             if (!l[0].equals("case")) {
@@ -182,11 +182,23 @@ class GgmlCrossCheckTest {
         }
     }
 
+    /** Byte offsets of the f16 fields in one block of each type. */
+    static int[] halfFields(GgmlType type) {
+        return switch (type) {
+            case F16, Q4_0, Q5_0, Q8_0, IQ4_NL, IQ4_XS -> new int[] {0};
+            case Q4_1, Q5_1, Q4_K, Q5_K -> new int[] {0, 2};
+            case Q2_K -> new int[] {80, 82};
+            case Q3_K -> new int[] {108};
+            case Q6_K -> new int[] {208};
+            default -> new int[0];
+        };
+    }
+
     /** {@code q} with the sign of every NaN f16 scale field flipped. */
     static byte[] flipNanHalfSigns(GgmlType type, byte[] q) {
         byte[] f = q.clone();
         for (int b = 0; b < f.length; b += type.blockBytes()) {
-            for (int off : GoldenQuantVectorsTest.halfFields(type)) {
+            for (int off : halfFields(type)) {
                 int h = (f[b + off] & 0xFF) | (f[b + off + 1] & 0xFF) << 8;
                 if ((h & 0x7C00) == 0x7C00 && (h & 0x3FF) != 0) {
                     f[b + off + 1] ^= (byte) 0x80;

@@ -30,19 +30,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 /**
- * Every case of {@code golden/quant-vectors.gguf} (ggml's reference quantizers via ggml_quantize_chunk):
- * quantizing the input rows (with the case's imatrix, if any) must give the golden bytes exactly, and
- * dequantizing the golden bytes must give the golden floats bit for bit.
- *
- * <p>The file was made by a program that never called {@code ggml_init()}, so ggml's fp16-to-fp32 lookup table
- * ({@code ggml_table_f32_f16}, behind {@code GGML_FP16_TO_FP32} in a build without F16C) was all zeros: every
- * {@code case.n.dequant} is +-0, and the k-quant quantizers, which read their f16 scales back through that
- * table before requantizing, skipped requantization ({@code if (!d) continue}). libggml-base with the table
- * zeroed reproduces all 570 cases byte for byte ({@code ggml-crosscheck.c zero-table}). So this test runs the
- * quantizers with {@link Scratch#zeroFp16Table} set and decodes the golden bytes with their f16 fields zeroed,
- * which together are exactly what made the file. The real behaviour (initialised table) is proven by
- * {@link GgmlCrossCheckTest} (the same inputs through libggml-base after ggml_init) and
- * {@link LlamaQuantizeOutputsTest} (llama-quantize's outputs in shared/models).
+ * Every case of {@code golden/quant-vectors-v2.gguf} (ggml's reference quantizers via ggml_quantize_chunk, after
+ * {@code ggml_init()}, llama.cpp c392e50): quantizing the input rows (with the case's imatrix, if any) must give
+ * the golden bytes exactly, and dequantizing the golden bytes must give the golden floats bit for bit.
  */
 class GoldenQuantVectorsTest {
     private static final ValueLayout.OfFloat F32_LE =
@@ -54,7 +44,7 @@ class GoldenQuantVectorsTest {
 
     @BeforeAll
     static void open() throws IOException {
-        file = GgufFile.open(TestData.golden("quant-vectors.gguf"));
+        file = GgufFile.open(TestData.golden("quant-vectors-v2.gguf"));
     }
 
     @AfterAll
@@ -123,13 +113,7 @@ class GoldenQuantVectorsTest {
 
         List<String> problems = new ArrayList<>();
         byte[] actual = new byte[expected.length];
-        Scratch scratch = Scratch.get();
-        scratch.zeroFp16Table = true;
-        try {
-            codec.quantizeRows(x, 0, rows, nPerRow, qw, MemorySegment.ofArray(actual), 0);
-        } finally {
-            scratch.zeroFp16Table = false;
-        }
+        codec.quantizeRows(x, 0, rows, nPerRow, qw, MemorySegment.ofArray(actual), 0);
         int diff = firstDifference(expected, actual);
         if (diff >= 0) {
             long rowBytes = type.bytesFor(nPerRow);
@@ -142,10 +126,8 @@ class GoldenQuantVectorsTest {
 
         float[] golden = dequant.data().toArray(F32_LE);
         float[] y = new float[golden.length];
-        // ggml's to_float read every f16 as +0.0 (table never initialised): zeroing the f16 fields is the same
-        MemorySegment zeroed = MemorySegment.ofArray(withZeroHalves(type, expected));
         for (int r = 0; r < rows; r++) {
-            codec.dequantize(zeroed, r * type.bytesFor(nPerRow), y, r * nPerRow, nPerRow);
+            codec.dequantize(quant.data(), r * type.bytesFor(nPerRow), y, r * nPerRow, nPerRow);
         }
         for (int i = 0; i < y.length; i++) {
             if (Float.floatToRawIntBits(y[i]) != Float.floatToRawIntBits(golden[i])) {
@@ -161,30 +143,6 @@ class GoldenQuantVectorsTest {
         synchronized (tally) {
             tally[0]++;
         }
-    }
-
-    /** Byte offsets of the f16 fields in one block of each type. */
-    static int[] halfFields(GgmlType type) {
-        return switch (type) {
-            case F16, Q4_0, Q5_0, Q8_0, IQ4_NL, IQ4_XS -> new int[] {0};
-            case Q4_1, Q5_1, Q4_K, Q5_K -> new int[] {0, 2};
-            case Q2_K -> new int[] {80, 82};
-            case Q3_K -> new int[] {108};
-            case Q6_K -> new int[] {208};
-            default -> new int[0];
-        };
-    }
-
-    /** A copy of {@code q} with every f16 field set to +0.0. */
-    static byte[] withZeroHalves(GgmlType type, byte[] q) {
-        byte[] z = q.clone();
-        for (int b = 0; b < z.length; b += type.blockBytes()) {
-            for (int off : halfFields(type)) {
-                z[b + off] = 0;
-                z[b + off + 1] = 0;
-            }
-        }
-        return z;
     }
 
     static int firstDifference(byte[] a, byte[] b) {

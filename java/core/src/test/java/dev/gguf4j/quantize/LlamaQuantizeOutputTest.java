@@ -60,6 +60,20 @@ class LlamaQuantizeOutputTest {
         }
     }
 
+    /**
+     * The repository's own case (runs without ../shared): {@code tests/golden/qwen2-tiny-F16.gguf} through
+     * llama.cpp's type policy to Q4_K_M must equal {@code qwen2-tiny-Q4_K_M.gguf}, which llama-quantize (c392e50)
+     * made from it (docs/golden-data.md).
+     */
+    @Test
+    void inRepositoryCaseByteIdenticalToLlamaQuantize(@TempDir Path dir) throws Exception {
+        Path golden = TestData.root().resolve("tests/golden");
+        Path out = dir.resolve("out.gguf");
+        ModelQuantizer.quantize(golden.resolve("qwen2-tiny-F16.gguf"), out, QuantizeOptions.to(FileType.MOSTLY_Q4_K_M)
+                .threads(2), ModelQuantizer.LLAMA_POLICY, new ModelQuantizer.Listener() { });
+        assertFilesEqual(golden.resolve("qwen2-tiny-Q4_K_M.gguf"), out);
+    }
+
     @Test
     void withImatrixMatchesLlamaQuantize(@TempDir Path dir) throws Exception {
         Path src = TestData.model("stories260K-pad256.gguf");
@@ -91,9 +105,10 @@ class LlamaQuantizeOutputTest {
     @Test
     void refusesToOverwriteItsInput(@TempDir Path dir) throws Exception {
         Path src = dir.resolve("m.gguf");
+        Path q8 = TestData.model("stories260K-pad256-Q8_0.gguf");
         Files.copy(TestData.model("stories260K-pad256.gguf"), src);
         Gguf4jException e = assertThrows(Gguf4jException.class, () -> ModelQuantizer.quantize(src, src,
-                QuantizeOptions.to(FileType.MOSTLY_Q8_0), typesOf(TestData.model("stories260K-pad256-Q8_0.gguf")),
+                QuantizeOptions.to(FileType.MOSTLY_Q8_0), typesOf(q8),
                 new ModelQuantizer.Listener() { }));
         assertTrue(e.getMessage().contains("must not be the input"), e.getMessage());
     }
@@ -101,8 +116,10 @@ class LlamaQuantizeOutputTest {
     @Test
     void failedRunLeavesNoOutput(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("out.gguf");
+        Path src = TestData.model("stories260K-pad256.gguf"); // outside assertThrows: a skip must stay a skip
+        Path q8 = TestData.model("stories260K-pad256-Q8_0.gguf");
         ModelQuantizer.TypeChooser failing = (in, ordered, o, im) -> {
-            List<ModelQuantizer.Choice> c = new ArrayList<>(typesOf(TestData.model("stories260K-pad256-Q8_0.gguf"))
+            List<ModelQuantizer.Choice> c = new ArrayList<>(typesOf(q8)
                     .choose(in, ordered, o, im));
             return c;
         };
@@ -114,8 +131,7 @@ class LlamaQuantizeOutputTest {
                 }
             }
         };
-        assertThrows(IllegalStateException.class, () -> ModelQuantizer.quantize(TestData.model("stories260K-pad256.gguf"),
-                out, QuantizeOptions.to(FileType.MOSTLY_Q8_0), failing, boom));
+        assertThrows(IllegalStateException.class, () -> ModelQuantizer.quantize(src, out, QuantizeOptions.to(FileType.MOSTLY_Q8_0), failing, boom));
         assertFalse(Files.exists(out));
         try (var files = Files.list(dir)) {
             assertEquals(0, files.count(), "partial files left behind");

@@ -91,17 +91,14 @@ final class TokenizerTestInputs {
         return res;
     }
 
-    static Path tokenizerDir() {
-        return TestData.golden("tokenizer");
-    }
-
+    /** llama.cpp's vocab-only test files (the test is skipped if this one is in neither tests/data nor ../shared). */
     static Path vocab(String name) {
-        return tokenizerDir().resolve("ggml-vocab-" + name + ".gguf");
+        return TestData.golden("tokenizer/ggml-vocab-" + name + ".gguf");
     }
 
-    /** The 46 llama.cpp test inputs (the same in every .inp file). */
+    /** The 46 llama.cpp test inputs (the same in every .inp file; llama-spm's is in tests/data). */
     static List<String> llamaInputs() {
-        return readInputs(tokenizerDir().resolve("ggml-vocab-gpt-2.gguf.inp"));
+        return readInputs(TestData.golden("tokenizer/ggml-vocab-llama-spm.gguf.inp"));
     }
 
     /** llama.cpp's inputs followed by {@link #EXTRA}. */

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gguf4j.testing.TestData;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,21 +34,19 @@ class VocabGoldenTest {
 
     static List<Path> vocabFiles() throws IOException {
         List<Path> files = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(TokenizerTestInputs.tokenizerDir(), "ggml-vocab-*.gguf")) {
-            for (Path p : ds) {
-                if (Files.exists(Path.of(p + ".inp")) && Files.exists(Path.of(p + ".out"))) {
-                    files.add(p);
-                }
+        for (Path p : TestData.goldenFiles("tokenizer", ".gguf")) {
+            if (p.getFileName().toString().startsWith("ggml-vocab-") && Files.exists(Path.of(p + ".inp"))
+                    && Files.exists(Path.of(p + ".out"))) {
+                files.add(p);
             }
         }
-        files.sort(null);
         return files;
     }
 
     @TestFactory
     Stream<DynamicTest> everyInputOfEveryVocab() throws IOException {
         List<Path> files = vocabFiles();
-        assertFalse(files.isEmpty(), "no ggml-vocab-*.gguf with .inp/.out in " + TokenizerTestInputs.tokenizerDir());
+        assertFalse(files.isEmpty(), "no ggml-vocab-*.gguf with .inp/.out in golden/tokenizer");
         return files.stream().map(f -> DynamicTest.dynamicTest(f.getFileName().toString(), () -> checkVocab(f)));
     }
 
