@@ -167,6 +167,7 @@ class UserErrorsTest {
         "llama.rope.dimension_count   | UINT32 | 16         | [2, head size 8]",
         "llama.rope.dimension_count   | UINT32 | 3          | [2, head size 8]",
         "llama.expert_count           | UINT32 | 100000     | [0, 256]",
+        "llama.feed_forward_length    | UINT32 | 0          | [1, 2147483647]",
     })
     void brokenHyperparametersAreRefusedByQuantizeAndRun(String key, String type, String value, String limit)
             throws Exception {

@@ -19,6 +19,8 @@ import java.util.Set;
  *       {@code head_count_kv} (default: head_count) in [1, head_count], dividing it.
  *   <li>The head size: {@code attention.key_length} when present, else embedding / head_count, which must then
  *       divide evenly; {@code rope.dimension_count} (default: the head size) even and in [2, head size].
+ *   <li>{@code <arch>.feed_forward_length} (optional; a scalar or one value per layer) at least 1 (0 for the
+ *       attention-free architectures).
  *   <li>{@code <arch>.expert_count} in [0, {@value #MAX_EXPERTS}] ({@code LLAMA_MAX_EXPERTS}),
  *       {@code expert_used_count} in [0, expert_count].
  * </ul>
@@ -88,6 +90,8 @@ public record Hyperparameters(String architecture, int blockCount, int contextLe
                         + " must be even and within [2, head size " + headSize + "]");
             }
         }
+        // llama.cpp reads it as optional; when present, at least 1 per layer (0 for attention-free models)
+        perLayer(source, md, p + WellKnownKeys.FEED_FORWARD_LENGTH, layers, attentionFree ? 0 : 1, Integer.MAX_VALUE);
         String ecKey = p + EXPERT_COUNT;
         int experts = md.contains(ecKey) ? md.getInt(ecKey, 0, MAX_EXPERTS) : 0;
         String euKey = p + EXPERT_USED_COUNT;
