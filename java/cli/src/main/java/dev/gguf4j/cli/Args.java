@@ -22,6 +22,9 @@ final class Args {
         return args.get(i++);
     }
 
+    /** ggml's GGML_MAX_N_THREADS: the most worker threads -t may ask for. */
+    static final int MAX_THREADS = 512;
+
     String value(String option) {
         if (i >= args.size()) {
             throw new Main.UsageException(command + ": " + option + " needs a value");
@@ -30,12 +33,27 @@ final class Args {
     }
 
     int intValue(String option) {
+        return intValue(option, Integer.MIN_VALUE, Integer.MAX_VALUE);
+    }
+
+    /** A whole number in [min, max]; the message names the option, the value and the range. */
+    int intValue(String option, int min, int max) {
         String v = value(option);
+        long n;
         try {
-            return Integer.parseInt(v);
+            n = Long.parseLong(v.strip());
         } catch (NumberFormatException e) {
-            throw new Main.UsageException(command + ": " + option + " " + v + ": expected a whole number");
+            throw new Main.UsageException(command + ": " + option + " " + Errors.printable(v) + ": expected a whole number"
+                    + range(min, max));
         }
+        if (n < min || n > max) {
+            throw new Main.UsageException(command + ": " + option + " " + v + ": must be" + range(min, max));
+        }
+        return (int) n;
+    }
+
+    private static String range(int min, int max) {
+        return min == Integer.MIN_VALUE && max == Integer.MAX_VALUE ? " (32 bits)" : " in [" + min + ", " + max + "]";
     }
 
     /** {@code -ngl}'s value: a whole number (-1 = everything) or "auto" ({@code LlamaOptions.GPU_LAYERS_AUTO}). */
@@ -54,7 +72,7 @@ final class Args {
             }
             return n;
         } catch (NumberFormatException e) {
-            throw new Main.UsageException(command + ": " + option + " " + v + ": expected a layer count (>= 0, -1 for"
+            throw new Main.UsageException(command + ": " + option + " " + Errors.printable(v) + ": expected a layer count (>= 0, -1 for"
                     + " everything) or auto");
         }
     }
@@ -69,20 +87,42 @@ final class Args {
         try {
             return Long.parseLong(v);
         } catch (NumberFormatException e) {
-            throw new Main.UsageException(command + ": " + option + " " + v + ": expected a whole number");
+            throw new Main.UsageException(command + ": " + option + " " + Errors.printable(v) + ": expected a whole number");
         }
     }
 
-    float floatValue(String option) {
+    /** A finite number in [min, max]; the message names the option, the value and the range. */
+    float floatValue(String option, float min, float max) {
         String v = value(option);
+        float f;
         try {
-            return Float.parseFloat(v);
+            f = Float.parseFloat(v);
         } catch (NumberFormatException e) {
-            throw new Main.UsageException(command + ": " + option + " " + v + ": expected a number");
+            throw new Main.UsageException(command + ": " + option + " " + Errors.printable(v) + ": expected a number"
+                    + range(min, max));
         }
+        if (!Float.isFinite(f) || f < min || f > max) {
+            throw new Main.UsageException(command + ": " + option + " " + v + ": expected a finite number"
+                    + range(min, max));
+        }
+        return f;
+    }
+
+    private static String range(float min, float max) {
+        if (min == -Float.MAX_VALUE && max == Float.MAX_VALUE) {
+            return "";
+        }
+        if (max == Float.MAX_VALUE) {
+            return min == Float.MIN_VALUE ? " > 0" : " >= " + min;
+        }
+        return " in [" + fmt(min) + ", " + fmt(max) + "]";
+    }
+
+    private static String fmt(float f) {
+        return f == (long) f ? Long.toString((long) f) : Float.toString(f);
     }
 
     Main.UsageException unknown(String a) {
-        return new Main.UsageException(command + ": unknown argument '" + a + "'");
+        return new Main.UsageException(command + ": unknown argument '" + Errors.printable(a) + "'");
     }
 }

@@ -37,17 +37,23 @@ final class BenchCommand {
             String o = a.next();
             switch (o) {
                 case "-m", "--model" -> model = a.value(o);
-                case "-p", "--n-prompt" -> pp = a.intValue(o);
-                case "-n", "--n-gen" -> tg = a.intValue(o);
-                case "-r", "--repetitions" -> reps = a.intValue(o);
+                case "-p", "--n-prompt" -> pp = a.intValue(o, 0, Integer.MAX_VALUE - 1);
+                case "-n", "--n-gen" -> tg = a.intValue(o, 0, Integer.MAX_VALUE - 1);
+                case "-r", "--repetitions" -> reps = a.intValue(o, 1, Integer.MAX_VALUE);
                 case "-t", "--threads" -> {
                     threads.clear();
                     for (String t : a.value(o).split(",")) {
+                        int n;
                         try {
-                            threads.add(Integer.parseInt(t.trim()));
+                            n = Integer.parseInt(t.trim());
                         } catch (NumberFormatException e) {
-                            throw new Main.UsageException("bench: -t " + t + ": expected whole numbers separated by commas");
+                            n = -1;
                         }
+                        if (n < 0 || n > Args.MAX_THREADS) {
+                            throw new Main.UsageException("bench: -t " + Errors.printable(t) + ": expected thread counts"
+                                    + " in [0, " + Args.MAX_THREADS + "] separated by commas");
+                        }
+                        threads.add(n);
                     }
                 }
                 case "--no-mmap" -> mmap = false;
@@ -66,9 +72,6 @@ final class BenchCommand {
                 }
                 default -> throw a.unknown(o);
             }
-        }
-        if (reps < 1 || pp < 0 || tg < 0) {
-            throw new Main.UsageException("bench: -r must be >= 1, -p and -n >= 0");
         }
         Path path = BundledModel.resolve(model);
         List<Map<String, Object>> results = new ArrayList<>();

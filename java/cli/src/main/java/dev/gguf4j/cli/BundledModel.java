@@ -24,6 +24,6 @@ final class BundledModel {
 
     /** The model named on the command line, or the bundled one. */
     static Path resolve(String given) throws IOException {
-        return given != null ? Path.of(given) : path();
+        return given != null ? PathChecks.readableFile("model", given) : path();
     }
 }

@@ -29,7 +29,7 @@ final class InfoCommand {
                 case "--json" -> json = true;
                 default -> {
                     if (a.startsWith("-") || model != null) {
-                        throw new Main.UsageException("info: unexpected argument '" + a + "'");
+                        throw new Main.UsageException("info: unexpected argument '" + Errors.printable(a) + "'");
                     }
                     model = a;
                 }

@@ -20,6 +20,8 @@ public final class Main {
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it)
               help                             this text
+              --debug COMMAND ...              stack traces on stderr (without it, a bug prints one line and writes
+                                               its trace to ~/.cache/gguf4j/logs/crash-*.txt)
             """;
 
     private Main() {
@@ -36,13 +38,21 @@ public final class Main {
 
     /** Runs a command; returns the exit status (0 ok, 1 failed, 2 bad usage). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
-        if (args.length == 0) {
+        // --debug (before the command): full stack traces on stderr instead of a trace file
+        int first = 0;
+        boolean debug = false;
+        while (first < args.length && args[first].equals("--debug")) {
+            debug = true;
+            first++;
+        }
+        if (first == args.length) {
             err.print(USAGE);
             return 2;
         }
-        List<String> rest = Arrays.asList(args).subList(1, args.length);
+        String command = args[first];
+        List<String> rest = Arrays.asList(args).subList(first + 1, args.length);
         try {
-            return switch (args[0]) {
+            return switch (command) {
                 case "--version", "version" -> VersionCommand.run(out);
                 case "info" -> InfoCommand.run(rest, out);
                 case "run" -> RunCommand.run(rest, out, err);
@@ -60,18 +70,45 @@ public final class Main {
                     out.print(USAGE);
                     yield 0;
                 }
-                default -> throw new UsageException("unknown command '" + args[0] + "'");
+                default -> throw new UsageException("unknown command '" + Errors.printable(command)
+                        + "' (gguf4j help lists them)");
             };
         } catch (UsageException e) {
-            err.println("gguf4j: " + e.getMessage());
-            err.print(USAGE);
+            err.println("gguf4j: " + Errors.oneLine(e.getMessage()));
             return 2;
         } catch (Gguf4jException e) {
-            err.println("gguf4j: error: " + e.getMessage());
+            debugTrace(debug, e, err);
+            err.println("gguf4j: error: " + Errors.oneLine(e.getMessage()));
             return 1;
-        } catch (java.io.IOException e) {
-            err.println("gguf4j: error: " + e);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            debugTrace(debug, e, err);
+            err.println("gguf4j: error: " + Errors.describe(e));
             return 1;
+        } catch (OutOfMemoryError e) {
+            debugTrace(debug, e, err);
+            err.println("gguf4j: error: out of Java heap memory (" + Errors.oneLine(String.valueOf(e.getMessage()))
+                    + "); give the JVM more with JAVA_OPTS=-Xmx...");
+            return 1;
+        } catch (RuntimeException | Error e) {
+            return internalError(e, debug, args, err);
+        }
+    }
+
+    /** A bug: one line on stderr and the whole trace in a file (or on stderr, with --debug); status 1. */
+    static int internalError(Throwable e, boolean debug, String[] args, PrintStream err) {
+        String what = e.getClass().getName() + ": " + Errors.oneLine(String.valueOf(e.getMessage()));
+        if (debug) {
+            e.printStackTrace(err);
+            err.println("gguf4j: internal error: " + what);
+        } else {
+            err.println("gguf4j: internal error: " + what + "; full trace in " + Errors.writeTrace(e, args));
+        }
+        return 1;
+    }
+
+    private static void debugTrace(boolean debug, Throwable e, PrintStream err) {
+        if (debug) {
+            e.printStackTrace(err);
         }
     }
 

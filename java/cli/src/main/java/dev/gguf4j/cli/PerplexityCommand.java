@@ -5,7 +5,6 @@ import dev.gguf4j.llama.LlamaOptions;
 import dev.gguf4j.llama.Perplexity;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -18,7 +17,7 @@ final class PerplexityCommand {
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
         Args a = new Args("perplexity", argv);
         String model = null;
-        Path file = null;
+        String file = null;
         int ctx = 512;
         int threads = 0;
         int chunks = -1;
@@ -28,10 +27,10 @@ final class PerplexityCommand {
             String o = a.next();
             switch (o) {
                 case "-m", "--model" -> model = a.value(o);
-                case "-f", "--file" -> file = Path.of(a.value(o));
-                case "-c", "--ctx-size" -> ctx = a.intValue(o);
-                case "-t", "--threads" -> threads = a.intValue(o);
-                case "--chunks" -> chunks = a.intValue(o);
+                case "-f", "--file" -> file = a.value(o);
+                case "-c", "--ctx-size" -> ctx = a.intValue(o, 2, Integer.MAX_VALUE);
+                case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
+                case "--chunks" -> chunks = a.intValue(o, -1, Integer.MAX_VALUE);
                 case "--no-mmap" -> mmap = false;
                 case "--mlock" -> mlock = true;
                 default -> throw a.unknown(o);
@@ -40,12 +39,13 @@ final class PerplexityCommand {
         if (file == null) {
             throw new Main.UsageException("perplexity: give the text with -f FILE");
         }
-        if (ctx < 2) {
-            throw new Main.UsageException("perplexity: -c must be >= 2");
+        if (chunks == 0) {
+            throw new Main.UsageException("perplexity: --chunks 0: expected -1 (every chunk) or a count >= 1");
         }
-        String text = Files.readString(file);
+        Path path = BundledModel.resolve(model);
+        String text = PathChecks.readUtf8("-f", file);
         long t0 = System.nanoTime();
-        try (Llama llama = Llama.load(BundledModel.resolve(model), LlamaOptions.DEFAULTS.withThreads(threads)
+        try (Llama llama = Llama.load(path, LlamaOptions.DEFAULTS.withThreads(threads)
                 .withContextLength(ctx).withMmap(mmap).withMlock(mlock))) {
             int[] tokens = llama.tokenizer().encode(text, true, false);
             err.printf(Locale.ROOT, "gguf4j: %d tokens, %d chunks of %d%n", tokens.length, tokens.length / ctx, ctx);

@@ -58,21 +58,24 @@ final class QuantizeCommand {
                 }
                 default -> {
                     if (a.startsWith("-")) {
-                        throw new Main.UsageException("quantize: unknown option " + a + "\n" + USAGE);
+                        throw new Main.UsageException("quantize: unknown option '" + Errors.printable(a)
+                                + "' (quantize --help lists them)");
                     }
                     positional.add(a);
                 }
             }
         }
         if (positional.size() != 3) {
-            throw new Main.UsageException("quantize: expected INPUT OUTPUT TYPE\n" + USAGE);
+            throw new Main.UsageException("quantize: expected INPUT OUTPUT TYPE, got " + positional.size()
+                    + " positional argument" + (positional.size() == 1 ? "" : "s") + " (quantize --help)");
         }
         String typeName = positional.get(2);
         if (typeName.equalsIgnoreCase("COPY")) {
             o = QuantizeOptions.copy();
         } else {
             FileType ft = FileType.byQuantizeName(typeName)
-                    .orElseThrow(() -> new Main.UsageException("quantize: unknown TYPE '" + typeName + "'\n" + USAGE));
+                    .orElseThrow(() -> new Main.UsageException("quantize: unknown TYPE '" + Errors.printable(typeName)
+                            + "' (quantize --help lists the types)"));
             o = QuantizeOptions.to(ft);
         }
         for (int i = 0; i < args.size(); i++) {
@@ -81,7 +84,7 @@ final class QuantizeCommand {
                 case "--pure" -> o.pure(true);
                 case "--leave-output-tensor" -> o.leaveOutputTensor(true);
                 case "--allow-requantize" -> o.allowRequantize(true);
-                case "--imatrix" -> o.imatrix(Path.of(args.get(++i)));
+                case "--imatrix" -> o.imatrix(PathChecks.readableFile("--imatrix", args.get(++i)));
                 case "--include-weights" -> o.includeWeights(args.get(++i));
                 case "--exclude-weights" -> o.excludeWeights(args.get(++i));
                 case "--output-tensor-type" -> o.outputTensorType(ggmlType(args.get(++i)));
@@ -90,22 +93,29 @@ final class QuantizeCommand {
                     try {
                         o.override(QuantizeOptions.KvOverride.parse(args.get(++i)));
                     } catch (IllegalArgumentException e) {
-                        throw new Main.UsageException("quantize: " + e.getMessage());
+                        throw new Main.UsageException("quantize: --override-kv " + Errors.printable(args.get(i)) + ": "
+                                + e.getMessage());
                     }
                 }
                 case "--threads" -> {
                     String v = args.get(++i);
+                    int n;
                     try {
-                        o.threads(Integer.parseInt(v));
-                    } catch (IllegalArgumentException e) {
-                        throw new Main.UsageException("quantize: --threads " + v + ": expected a whole number >= 1");
+                        n = Integer.parseInt(v.strip());
+                    } catch (NumberFormatException e) {
+                        n = 0;
                     }
+                    if (n < 1 || n > Args.MAX_THREADS) {
+                        throw new Main.UsageException("quantize: --threads " + Errors.printable(v) + ": expected a whole"
+                                + " number in [1, " + Args.MAX_THREADS + "]");
+                    }
+                    o.threads(n);
                 }
                 default -> { }
             }
         }
-        Path input = Path.of(positional.get(0));
-        Path output = Path.of(positional.get(1));
+        // the files, before any work: the input readable, the output's folder writable
+        Path input = PathChecks.readableFile("INPUT", positional.get(0));
         if (dryRun) {
             try (GgufFile in = GgufFile.open(input)) {
                 ModelQuantizer.Plan plan = ModelQuantizer.plan(in, o, ModelQuantizer.LLAMA_POLICY);
@@ -114,21 +124,32 @@ final class QuantizeCommand {
             }
             return 0;
         }
+        Path output = PathChecks.writableOutput("OUTPUT", positional.get(1));
         long t0 = System.nanoTime();
         if (o.allowRequantize()) {
             err.println("gguf4j: warning: requantizing already quantized tensors compounds their quantization error;"
                     + " quantize from an F32/F16/BF16 model when you can");
         }
         Progress progress = new Progress(err, System.console() != null && System.console().isTerminal());
-        ModelQuantizer.Plan plan = ModelQuantizer.quantize(input, output, o, ModelQuantizer.LLAMA_POLICY, progress);
-        progress.finish();
+        ModelQuantizer.Plan plan;
+        try {
+            plan = ModelQuantizer.quantize(input, output, o, ModelQuantizer.LLAMA_POLICY, progress);
+        } catch (java.nio.file.FileSystemException e) {
+            throw e; // names its file
+        } catch (IOException e) {
+            // a write that failed (e.g. "No space left on device"): say which file
+            throw new IOException("writing " + output + ": " + Errors.describe(e), e);
+        } finally {
+            progress.finish();
+        }
         printSummary(plan, out, (System.nanoTime() - t0) / 1e9);
         out.println("wrote " + output);
         return 0;
     }
 
     private static GgmlType ggmlType(String name) {
-        return GgmlType.byName(name).orElseThrow(() -> new Main.UsageException("quantize: unknown tensor type '" + name + "'"));
+        return GgmlType.byName(name).orElseThrow(() -> new Main.UsageException("quantize: unknown tensor type '"
+                + Errors.printable(name) + "'"));
     }
 
     static void printPlan(ModelQuantizer.Plan plan, PrintStream out) {

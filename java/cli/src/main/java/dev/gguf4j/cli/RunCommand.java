@@ -20,6 +20,7 @@ final class RunCommand {
                               [--no-mmap] [--mlock]
               defaults: the bundled model, -n 256, llama.cpp's sampling defaults (temp 0.8, top-k 40, top-p 0.95,
               min-p 0.05, repeat-penalty 1.0), -c = prompt tokens + N (as llama-simple), -t = all cores
+              -n 0 prints the prompt only; --temp <= 0 is greedy, --top-k <= 0 keeps every token (as llama.cpp)
               --no-mmap reads the weights into memory instead of mapping them; --mlock locks them in RAM
               (if it cannot, a warning names errno and RLIMIT_MEMLOCK and the run goes on, as llama.cpp)
             """;
@@ -45,17 +46,24 @@ final class RunCommand {
             switch (o) {
                 case "-m", "--model" -> model = a.value(o);
                 case "-p", "--prompt" -> prompt = a.value(o);
-                case "-n", "--n-predict" -> n = a.intValue(o);
-                case "--temp" -> sp = sp.withTemperature(a.floatValue(o));
+                case "-n", "--n-predict" -> n = a.intValue(o, 0, Integer.MAX_VALUE);
+                // llama.cpp: temp <= 0 is greedy, top-k <= 0 is off; NaN and infinities are refused
+                case "--temp" -> sp = sp.withTemperature(a.floatValue(o, -Float.MAX_VALUE, Float.MAX_VALUE));
                 case "--top-k" -> sp = sp.withTopK(a.intValue(o));
-                case "--top-p" -> sp = sp.withTopP(a.floatValue(o));
-                case "--min-p" -> sp = sp.withMinP(a.floatValue(o));
-                case "--repeat-penalty" -> sp = sp.withRepeatPenalty(a.floatValue(o));
+                case "--top-p" -> sp = sp.withTopP(a.floatValue(o, 0, 1));
+                case "--min-p" -> sp = sp.withMinP(a.floatValue(o, 0, 1));
+                case "--repeat-penalty" -> sp = sp.withRepeatPenalty(a.floatValue(o, Float.MIN_VALUE, Float.MAX_VALUE));
                 case "--seed" -> seed = a.longValue(o);
-                case "-c", "--ctx-size" -> ctx = a.intValue(o);
-                case "-t", "--threads" -> threads = a.intValue(o);
+                case "-c", "--ctx-size" -> ctx = a.intValue(o, 0, Integer.MAX_VALUE);
+                case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
                 case "-ngl", "--n-gpu-layers", "--gpu-layers" -> ngl = a.gpuLayersValue(o);
-                case "--stop" -> stop.add(a.value(o));
+                case "--stop" -> {
+                    String s = a.value(o);
+                    if (s.isEmpty()) {
+                        throw new Main.UsageException("run: --stop: the stop string is empty");
+                    }
+                    stop.add(s);
+                }
                 case "--no-mmap" -> mmap = false;
                 case "--mlock" -> mlock = true;
                 case "-h", "--help" -> {
@@ -65,9 +73,6 @@ final class RunCommand {
                 default -> throw a.unknown(o);
             }
         }
-        if (n < 0) {
-            throw new Main.UsageException("run: -n must be >= 0");
-        }
         if (seed >= 0) {
             sp = sp.withSeed(seed);
         } else {
@@ -75,9 +80,15 @@ final class RunCommand {
         }
         Path path = BundledModel.resolve(model);
         LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withGpuLayers(ngl);
-        // llama-simple's context: prompt + n, unless -c says otherwise
+        // llama-simple's context: prompt + n, unless -c says otherwise (with -n 0, room for the prompt: nothing
+        // is generated, the prompt is printed, as llama-simple)
         int promptTokens = dev.gguf4j.tokenizer.Tokenizer.load(path).encode(prompt, true, true).length;
-        opts = opts.withContextLength(ctx > 0 ? ctx : Math.max(1, promptTokens + n));
+        long auto = (long) promptTokens + Math.max(1, n);
+        if (ctx == 0 && auto > Integer.MAX_VALUE) {
+            throw new Main.UsageException("run: -n " + n + ": the prompt (" + promptTokens + " tokens) and -n need a"
+                    + " context of " + auto + " tokens, more than " + Integer.MAX_VALUE + "; give a smaller -n or -c");
+        }
+        opts = opts.withContextLength(ctx > 0 ? ctx : (int) auto);
         Llama loaded;
         try {
             loaded = Llama.load(path, opts);
@@ -91,6 +102,13 @@ final class RunCommand {
             err.printf(Locale.ROOT, "gguf4j: %s (%s, %d layers, dim %d, vocab %d), context %d, backend %s, load %.3f s%n",
                     path, llama.config().architecture(), llama.config().layers(), llama.config().dim(),
                     llama.config().vocab(), llama.contextLength(), llama.backend().description(), llama.loadSeconds());
+            int trained = llama.config().contextLength();
+            if (llama.contextLength() > trained) {
+                // llama.cpp: "n_ctx_per_seq (...) > n_ctx_train (...) -- possible training context overflow"
+                err.printf(Locale.ROOT, "gguf4j: warning: the context (%d tokens%s) exceeds the model's training"
+                        + " context (%d, %s.context_length): text past %d tokens may degrade%n", llama.contextLength(),
+                        ctx > 0 ? ", -c" : ": prompt + -n", trained, llama.config().architecture(), trained);
+            }
             if (ngl != 0) {
                 err.println("gguf4j: " + llama.offloadPlan().summary()
                         + llama.device().map(d -> " [" + d + "]").orElse(""));

@@ -4,7 +4,6 @@ import dev.gguf4j.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /** {@code gguf4j tokenize}: prints tokens as llama-tokenize does (ids only with --ids). */
@@ -23,7 +22,8 @@ final class TokenizeCommand {
             switch (o) {
                 case "-m", "--model" -> model = a.value(o);
                 case "-p", "--prompt" -> text = a.value(o).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                case "-f", "--file" -> text = Files.readAllBytes(Path.of(a.value(o))); // bytes as llama-tokenize reads them
+                // the file's bytes as llama-tokenize reads them
+                case "-f", "--file" -> text = Files.readAllBytes(PathChecks.readableFile(o, a.value(o)));
                 case "--ids" -> ids = true;
                 case "--no-bos" -> bos = false;
                 default -> throw a.unknown(o);

@@ -63,7 +63,7 @@ public final class WellKnownKeys {
     }
 
     public int blockCount() {
-        return md.getInt(archKey(BLOCK_COUNT), 1, 1 << 16);
+        return md.getInt(archKey(BLOCK_COUNT), 1, Hyperparameters.MAX_LAYERS);
     }
 
     public int feedForwardLength() {

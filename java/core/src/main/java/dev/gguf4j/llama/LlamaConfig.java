@@ -2,6 +2,7 @@ package dev.gguf4j.llama;
 
 import dev.gguf4j.gguf.GgufFormatException;
 import dev.gguf4j.gguf.GgufMetadata;
+import dev.gguf4j.gguf.Hyperparameters;
 import dev.gguf4j.gguf.WellKnownKeys;
 
 /**
@@ -30,19 +31,17 @@ public record LlamaConfig(String architecture, int dim, int layers, int heads, i
             throw new GgufFormatException(source, WellKnownKeys.ARCHITECTURE, "'" + arch
                     + "' is not supported yet (supported: " + String.join(", ", new java.util.TreeSet<>(SUPPORTED)) + ")");
         }
-        int dim = k.embeddingLength();
+        // the shape checks run and quantize share (Hyperparameters); then what this forward pass needs
+        Hyperparameters h = Hyperparameters.read(source, md);
+        int dim = h.embeddingLength();
         int heads = k.headCount();
         int kvHeads = k.headCountKv();
-        if (dim % heads != 0 || heads % kvHeads != 0) {
-            throw new GgufFormatException(source, k.archKey(WellKnownKeys.HEAD_COUNT), "embedding length " + dim
-                    + ", " + heads + " heads and " + kvHeads + " KV heads do not divide evenly");
+        if (h.headSize() * heads != dim) {
+            throw new GgufFormatException(source, k.archKey(Hyperparameters.KEY_LENGTH), "head size " + h.headSize()
+                    + " x " + heads + " heads is not the embedding length " + dim + ": not supported yet");
         }
-        int headDim = dim / heads;
-        int ropeDim = md.findLong(k.archKey(WellKnownKeys.ROPE_DIMENSION_COUNT)).map(Long::intValue).orElse(headDim);
-        if (ropeDim < 2 || ropeDim > headDim || ropeDim % 2 != 0) {
-            throw new GgufFormatException(source, k.archKey(WellKnownKeys.ROPE_DIMENSION_COUNT), ropeDim
-                    + " must be even and within [2, head size " + headDim + "]");
-        }
+        int headDim = h.headSize();
+        int ropeDim = h.ropeDimensionCount();
         // llama.cpp: rope.scaling.type none/linear (yarn and longrope need their extra parameters: refused here);
         // factor from rope.scaling.factor, else the older rope.scale_linear; freq_scale = 1 / factor (0: none)
         String scalingKey = k.archKey(WellKnownKeys.ROPE_SCALING_TYPE);
@@ -60,7 +59,7 @@ public record LlamaConfig(String architecture, int dim, int layers, int heads, i
             throw new GgufFormatException(source, factorKey, factor + " must be a finite number >= 0 (0: no scaling)");
         }
         float freqScale = factor == 0.0f ? 1.0f : 1.0f / factor;
-        return new LlamaConfig(arch, dim, k.blockCount(), heads, kvHeads, headDim, k.feedForwardLength(), vocab,
-                k.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, arch.equals("qwen2"), freqScale);
+        return new LlamaConfig(arch, dim, h.blockCount(), heads, kvHeads, headDim, k.feedForwardLength(), vocab,
+                h.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, arch.equals("qwen2"), freqScale);
     }
 }

@@ -2,9 +2,11 @@ package dev.gguf4j.quantize;
 
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.gguf.GgufFile;
+import dev.gguf4j.gguf.GgufMetadata;
 import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.gguf.GgufValue;
 import dev.gguf4j.gguf.GgufWriter;
+import dev.gguf4j.gguf.Hyperparameters;
 import dev.gguf4j.gguf.PartialFile;
 import dev.gguf4j.quant.Codecs;
 import dev.gguf4j.quant.TypeCodec;
@@ -120,7 +122,8 @@ public final class ModelQuantizer {
             ts.add(QuantPolicy.Tensor.of(t));
         }
         Map<String, QuantPolicy.Choice> byName = new java.util.HashMap<>();
-        for (QuantPolicy.Choice c : QuantPolicy.choose(QuantPolicy.Model.of(in.metadata()), ts, o.fileType, po)) {
+        QuantPolicy.Model model = QuantPolicy.Model.of(in.source(), in.metadata());
+        for (QuantPolicy.Choice c : QuantPolicy.choose(model, ts, o.fileType, po)) {
             byName.put(c.name(), c);
         }
         List<Choice> out = new ArrayList<>();
@@ -163,7 +166,11 @@ public final class ModelQuantizer {
             after += bytes;
             params += t.elementCount();
         }
-        return new Plan(List.copyOf(planned), outputMetadata(in, o, imatrix), before, after, params);
+        Map<String, GgufValue> md = outputMetadata(in, o, imatrix);
+        // never a model run refuses: the shape checks run makes (Hyperparameters), on what will be written
+        String source = o.overrides.isEmpty() ? in.source() : in.source() + " with --override-kv";
+        Hyperparameters.read(source, new GgufMetadata(source, md));
+        return new Plan(List.copyOf(planned), md, before, after, params);
     }
 
     private static void checkConvertible(GgufFile in, GgufTensor t, GgmlType target, QuantizeOptions o) {

@@ -4,7 +4,7 @@ import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufMetadata;
 import dev.gguf4j.gguf.GgufTensor;
-import dev.gguf4j.gguf.GgufValue;
+import dev.gguf4j.gguf.Hyperparameters;
 import dev.gguf4j.types.FileType;
 import dev.gguf4j.types.GgmlType;
 import java.nio.charset.StandardCharsets;
@@ -76,31 +76,14 @@ public final class QuantPolicy {
         }
 
         /**
-         * From GGUF metadata as llama.cpp reads it: {@code <arch>.block_count}; {@code <arch>.attention.head_count}
-         * and {@code head_count_kv} (layer 0's when per-layer arrays; kv defaults to the head count; both 0 when
-         * absent, as for Mamba); {@code <arch>.expert_count} (0 when absent).
+         * From GGUF metadata as llama.cpp reads it, checked by {@link Hyperparameters#read} (the checks {@code run}
+         * applies too): {@code <arch>.block_count}; {@code <arch>.attention.head_count} and {@code head_count_kv}
+         * (layer 0's when per-layer arrays; kv defaults to the head count; 0 for attention-free architectures);
+         * {@code <arch>.expert_count} (0 when absent).
          */
-        public static Model of(GgufMetadata md) {
-            String arch = md.getString("general.architecture");
-            int nLayer = (int) md.getLong(arch + ".block_count");
-            int nHead = firstInt(md, arch + ".attention.head_count").orElse(0);
-            int nHeadKv = firstInt(md, arch + ".attention.head_count_kv").orElse(nHead);
-            int nExpert = md.findLong(arch + ".expert_count").map(Long::intValue).orElse(0);
-            return new Model(arch, nLayer, nHead, nHeadKv, nExpert);
-        }
-
-        private static Optional<Integer> firstInt(GgufMetadata md, String key) {
-            Optional<GgufValue> v = md.get(key);
-            if (v.isEmpty()) {
-                return Optional.empty();
-            }
-            if (v.get().value() instanceof GgufValue.GgufArray a) {
-                if (a.values() instanceof long[] l && l.length > 0) {
-                    return Optional.of((int) l[0]);
-                }
-                throw new Gguf4jException("metadata " + key + " is not an integer or an array of integers");
-            }
-            return Optional.of((int) md.getLong(key));
+        public static Model of(String source, GgufMetadata md) {
+            Hyperparameters h = Hyperparameters.read(source, md);
+            return new Model(h.architecture(), h.blockCount(), h.headCount(), h.headCountKv(), h.expertCount());
         }
 
         /** {@code hparams.n_gqa()}: n_head / n_head_kv of layer 0, 0 when n_head_kv is 0. */
@@ -246,7 +229,7 @@ public final class QuantPolicy {
         for (GgufTensor t : file.tensors()) {
             ts.add(Tensor.of(t));
         }
-        return choose(Model.of(file.metadata()), ts, target, options);
+        return choose(Model.of(file.source(), file.metadata()), ts, target, options);
     }
 
     /**

@@ -80,4 +80,41 @@ class LlamaConfigTest {
         GgufFormatException e = assertThrows(GgufFormatException.class, () -> config(m));
         assertTrue(e.getMessage().contains("llama.rope.dimension_count") && e.getMessage().contains("33"), e.getMessage());
     }
+
+    /**
+     * run (LlamaConfig) and quantize (QuantPolicy.Model) refuse broken shapes with one check, the same message:
+     * the file, the key, the value and llama.cpp's limit.
+     */
+    @Test
+    void runAndQuantizeShareTheShapeChecks() {
+        Object[][] cases = {
+            {"llama.block_count", GgufValue.ofUInt32(0), "[1, 512]"},
+            {"llama.block_count", GgufValue.ofUInt32(2_000_000_000L), "[1, 512]"},
+            {"llama.block_count", GgufValue.ofInt32(-1), "[1, 512]"},
+            {"llama.attention.head_count", GgufValue.ofUInt32(0), "[1, 256]"},
+            {"llama.attention.head_count", GgufValue.ofUInt32(3), "does not divide llama.embedding_length 256"},
+            {"llama.attention.head_count_kv", GgufValue.ofUInt32(3), "does not divide llama.attention.head_count 8"},
+            {"llama.context_length", GgufValue.ofUInt32(0), "[1, 2147483647]"},
+            {"llama.rope.dimension_count", GgufValue.ofUInt32(64), "[2, head size 32]"},
+            {"llama.expert_count", GgufValue.ofUInt32(1000), "[0, 256]"},
+        };
+        for (Object[] c : cases) {
+            Map<String, GgufValue> m = base();
+            m.put((String) c[0], (GgufValue) c[1]);
+            GgufFormatException run = assertThrows(GgufFormatException.class, () -> config(m), c[0] + "=" + c[1]);
+            GgufFormatException quantize = assertThrows(GgufFormatException.class,
+                    () -> dev.gguf4j.quantize.QuantPolicy.Model.of("test.gguf", new GgufMetadata("test.gguf", m)));
+            assertEquals(run.getMessage(), quantize.getMessage());
+            assertTrue(run.getMessage().startsWith("test.gguf: " + c[0] + ": ") && run.getMessage().contains((String) c[2]),
+                    run.getMessage());
+        }
+        // attention-free architectures have no heads (llama.cpp's converters write 0): quantize takes them
+        Map<String, GgufValue> mamba = new LinkedHashMap<>();
+        mamba.put("general.architecture", GgufValue.ofString("mamba"));
+        mamba.put("mamba.block_count", GgufValue.ofUInt32(2));
+        mamba.put("mamba.context_length", GgufValue.ofUInt32(1048576));
+        mamba.put("mamba.embedding_length", GgufValue.ofUInt32(256));
+        mamba.put("mamba.attention.head_count", GgufValue.ofUInt32(0));
+        assertEquals(0, dev.gguf4j.quantize.QuantPolicy.Model.of("m.gguf", new GgufMetadata("m.gguf", mamba)).nHead());
+    }
 }
