@@ -104,7 +104,7 @@ class QuantizeCommandTest {
         assertEquals(1, names.size(), names.toString());
         assertTrue(names.getFirst().matches("\\.out\\.gguf\\." + p.pid() + "\\.[0-9a-f]+\\.partial"), names.toString());
         // the next run (any input) for the same output
-        MainTest.Result r = MainTest.run("quantize", MainTest.models().resolve("stories260K-pad256.gguf").toString(),
+        MainTest.Result r = MainTest.run("quantize", TestData.model("stories260K-pad256.gguf").toString(),
                 out.toString(), "Q8_0");
         assertEquals(0, r.status(), r.err());
         try (Stream<Path> s = Files.list(dir)) {
