@@ -17,9 +17,19 @@ public record SamplingParams(float temperature, int topK, float topP, float minP
             Map.of(), 0xFFFFFFFFL);
 
     public SamplingParams {
-        if (topP < 0 || topP > 1 || minP < 0 || minP > 1 || typicalP < 0 || typicalP > 1) {
+        // !(x >= lo && x <= hi) rather than (x < lo || x > hi): NaN fails every comparison and must be refused too
+        if (!(topP >= 0 && topP <= 1) || !(minP >= 0 && minP <= 1) || !(typicalP >= 0 && typicalP <= 1)) {
             throw new IllegalArgumentException("top-p, min-p and typical-p must lie in [0, 1]: " + topP + ", " + minP
                     + ", " + typicalP);
+        }
+        if (!Float.isFinite(temperature)) {
+            throw new IllegalArgumentException("temperature must be a finite number (<= 0 is greedy), got "
+                    + temperature);
+        }
+        if (!(repeatPenalty > 0) || !Float.isFinite(repeatPenalty) || !Float.isFinite(frequencyPenalty)
+                || !Float.isFinite(presencePenalty)) {
+            throw new IllegalArgumentException("repeat penalty must be finite and > 0 (1 = off), frequency and presence"
+                    + " penalties finite: " + repeatPenalty + ", " + frequencyPenalty + ", " + presencePenalty);
         }
         if (penaltyLastN < -1) {
             throw new IllegalArgumentException("penaltyLastN must be >= -1 (-1 = context size), got " + penaltyLastN);
