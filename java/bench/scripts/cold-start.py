@@ -65,8 +65,7 @@ def main():
     t, c = str(a.threads), str(a.ctx)
     common = ["-m", a.model, "-p", PROMPT, "-t", t, "-c", c, "--seed", "1"]
     tools = {
-        "llama": lambda n: [os.path.join(a.llama_bin, "llama-cli")] + common + ["-n", str(n), "-no-cnv",
-                                                                               "--no-warmup"],
+        "llama": lambda n: [os.path.join(a.llama_bin, "llama-cli")] + common + ["-n", str(n), "-no-cnv"],
         "gguf4j": lambda n: [a.gguf4j, "run"] + common + ["-n", str(n)],
     }
     steady = {
