@@ -39,9 +39,7 @@ public final class GpuCheck {
     }
 
     public static void main(String[] args) throws Exception {
-        if (!"info".equalsIgnoreCase(System.getenv("GGUF4J_LOG"))) {
-            java.util.logging.Logger.getLogger("dev.gguf4j").setLevel(java.util.logging.Level.WARNING);
-        }
+        Main.quietLibraryLog();
         Path shared = Path.of(args.length > 0 ? args[0] : "../shared");
         int failures = 0;
         for (String golden : GOLDENS) {

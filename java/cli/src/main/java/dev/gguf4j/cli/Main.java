@@ -27,13 +27,26 @@ public final class Main {
     private Main() {
     }
 
+    /**
+     * The library's parent logger, held here: java.util.logging keeps loggers only weakly, so a level set on a
+     * logger nobody references is lost at the next garbage collection, and the library's INFO lines (with
+     * JUL's timestamp line) would reach the console again.
+     */
+    private static final java.util.logging.Logger LIBRARY_LOG = java.util.logging.Logger.getLogger("dev.gguf4j");
+
     public static void main(String[] args) {
-        // The library logs its backend choice at INFO; the CLI prints what matters itself (--version, run's
-        // header line), so it shows only warnings unless GGUF4J_LOG=info.
-        if (!"info".equalsIgnoreCase(System.getenv("GGUF4J_LOG"))) {
-            java.util.logging.Logger.getLogger("dev.gguf4j").setLevel(java.util.logging.Level.WARNING);
-        }
+        quietLibraryLog();
         System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * The library logs its choices (backend, context cap) at INFO; the CLI prints what matters itself
+     * (--version, run's header line), so it shows only the library's warnings unless GGUF4J_LOG=info.
+     */
+    static void quietLibraryLog() {
+        if (!"info".equalsIgnoreCase(System.getenv("GGUF4J_LOG"))) {
+            LIBRARY_LOG.setLevel(java.util.logging.Level.WARNING);
+        }
     }
 
     /** Runs a command; returns the exit status (0 ok, 1 failed, 2 bad usage). */

@@ -247,6 +247,7 @@ public final class GgufFile implements AutoCloseable {
         private final String source;
         private final MemorySegment seg;
         private final long size;
+        private java.nio.charset.CharsetDecoder utf8; // reused by string(field, index)
         private long pos;
 
         Parser(String source, MemorySegment seg) {
@@ -443,7 +444,7 @@ public final class GgufFile implements AutoCloseable {
                 case STRING -> {
                     String[] a = new String[len];
                     for (int i = 0; i < len; i++) {
-                        a[i] = string(field + "[" + i + "]");
+                        a[i] = string(field, i);
                     }
                     yield a;
                 }
@@ -524,6 +525,36 @@ public final class GgufFile implements AutoCloseable {
                 throw fail(field, "bool value " + (b & 0xff) + " is neither 0 nor 1");
             }
             return b == 1;
+        }
+
+        /**
+         * Element {@code index} of the string array {@code field}: the same checks and result as {@link
+         * #string(String)}, without building the element's name (two string concatenations, a tokenizer's vocabulary
+         * has 32000-150000 of them) or a new decoder unless it fails; on any failure the slow path reads the element
+         * again and says what is wrong with it.
+         */
+        private String string(String field, int index) {
+            long start = pos;
+            if (size - pos >= 8) {
+                long len = seg.get(JAVA_LONG_UNALIGNED, pos);
+                if (len >= 0 && len <= size - pos - 8 && len <= Integer.MAX_VALUE - 8) {
+                    byte[] bytes = new byte[(int) len];
+                    MemorySegment.copy(seg, JAVA_BYTE, pos + 8, bytes, 0, (int) len);
+                    if (utf8 == null) {
+                        utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                                .onUnmappableCharacter(CodingErrorAction.REPORT);
+                    }
+                    try {
+                        String v = utf8.reset().decode(ByteBuffer.wrap(bytes)).toString();
+                        pos += 8 + len;
+                        return v;
+                    } catch (CharacterCodingException e) {
+                        // fall through to the slow path, which names the element and the bytes
+                    }
+                }
+            }
+            pos = start;
+            return string(field + "[" + index + "]");
         }
 
         private String string(String field) {

@@ -112,6 +112,8 @@ public final class Tokenizer {
         return new Tokenizer(md, source);
     }
 
+    private static final String HEX = "0123456789ABCDEF";
+
     private Tokenizer(GgufMetadata md, String source) {
         String modelName = md.getString(KEY_PREFIX + "model");
         this.model = switch (modelName) {
@@ -311,7 +313,8 @@ public final class Tokenizer {
             }
             int[] byteTokens = new int[256];
             for (int b = 0; b < 256; b++) {
-                Integer id = idByText.get(String.format("<0x%02X>", b));
+                // "<0x%02X>" without a Formatter (the first String.format costs a cold start tens of ms)
+                Integer id = idByText.get("<0x" + HEX.charAt(b >> 4) + HEX.charAt(b & 15) + ">");
                 if (id == null) {
                     id = byUtf8.get(Utf8.key(new byte[] {(byte) b}));
                 }
