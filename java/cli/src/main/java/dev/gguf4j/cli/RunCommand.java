@@ -81,14 +81,8 @@ final class RunCommand {
         Path path = BundledModel.resolve(model);
         LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withGpuLayers(ngl);
         // llama-simple's context: prompt + n, unless -c says otherwise (with -n 0, room for the prompt: nothing
-        // is generated, the prompt is printed, as llama-simple)
-        int promptTokens = dev.gguf4j.tokenizer.Tokenizer.load(path).encode(prompt, true, true).length;
-        long auto = (long) promptTokens + Math.max(1, n);
-        if (ctx == 0 && auto > Integer.MAX_VALUE) {
-            throw new Main.UsageException("run: -n " + n + ": the prompt (" + promptTokens + " tokens) and -n need a"
-                    + " context of " + auto + " tokens, more than " + Integer.MAX_VALUE + "; give a smaller -n or -c");
-        }
-        opts = opts.withContextLength(ctx > 0 ? ctx : (int) auto);
+        // is generated, the prompt is printed, as llama-simple). The prompt is counted by the loaded tokenizer.
+        opts = ctx > 0 ? opts.withContextLength(ctx) : opts.withContextFor(prompt, n);
         Llama loaded;
         try {
             loaded = Llama.load(path, opts);

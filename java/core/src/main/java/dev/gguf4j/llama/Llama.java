@@ -80,7 +80,14 @@ public final class Llama implements AutoCloseable {
         this.backend = Backends.select();
         this.loadNanos = loadNanos;
         int trained = model.config().contextLength();
-        if (options.contextLength() > 0) {
+        if (options.contextPrompt() != null) {
+            long n = (long) tokenizer.encode(options.contextPrompt(), true, true).length + options.contextExtra();
+            if (n > Integer.MAX_VALUE) {
+                throw new Gguf4jException("the prompt and " + options.contextExtra() + " more tokens need a"
+                        + " context of " + n + " tokens, more than " + Integer.MAX_VALUE);
+            }
+            contextLength = (int) n;
+        } else if (options.contextLength() > 0) {
             contextLength = options.contextLength();
         } else if (trained > LlamaOptions.DEFAULT_CONTEXT_CAP) {
             contextLength = LlamaOptions.DEFAULT_CONTEXT_CAP;

@@ -20,9 +20,11 @@ import dev.gguf4j.llama.LlamaSession.KvType;
  * @param useMmap       memory-map the weights (default); false reads them into off-heap memory the model owns
  * @param useMlock      lock the weights in RAM (mlock(2)); if that fails, a warning and the model loads unlocked
  *                      (as llama.cpp; see {@link LlamaModel#load(java.nio.file.Path, boolean, boolean)})
+ * @param contextPrompt null, or size the context for this prompt: see {@link #withContextFor(String, int)}
+ * @param contextExtra  tokens to allow after {@code contextPrompt}
  */
 public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
-        boolean useMmap, boolean useMlock) {
+        boolean useMmap, boolean useMlock, String contextPrompt, int contextExtra) {
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
     /** {@link #gpuLayers}: as many layers as fit the device's free memory with a margin. */
@@ -37,10 +39,19 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
         this(contextLength, threads, batchSize, gpuLayers, kvType, seed, true, false);
     }
 
+    /** The context as {@code contextLength} says. */
+    public LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
+            boolean useMmap, boolean useMlock) {
+        this(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock, null, 0);
+    }
+
     public LlamaOptions {
         if (contextLength < 0 || threads < 0 || batchSize < 1) {
             throw new IllegalArgumentException("contextLength and threads must be >= 0, batchSize >= 1: "
                     + contextLength + ", " + threads + ", " + batchSize);
+        }
+        if (contextExtra < 0) {
+            throw new IllegalArgumentException("contextExtra must be >= 0: " + contextExtra);
         }
         if (gpuLayers < GPU_LAYERS_ALL && gpuLayers != GPU_LAYERS_AUTO) {
             throw new IllegalArgumentException("gpuLayers=" + gpuLayers + " is out of range: 0 (CPU only) to the layer"
@@ -48,17 +59,30 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
         }
     }
 
+    /** A context of {@code n} tokens per session (0: the model's training context, capped). */
     public LlamaOptions withContextLength(int n) {
-        return new LlamaOptions(n, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock);
+        return new LlamaOptions(n, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock, null, 0);
+    }
+
+    /**
+     * A context just large enough for {@code prompt} (its tokens with BOS, counted by the model's own tokenizer at
+     * load) and {@code maxTokens} more (at least 1), as llama-simple sizes {@code n_ctx}: the least KV memory for one
+     * known prompt. Replaces {@link #withContextLength(int)}.
+     */
+    public LlamaOptions withContextFor(String prompt, int maxTokens) {
+        return new LlamaOptions(0, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,
+                java.util.Objects.requireNonNull(prompt, "prompt"), Math.max(1, maxTokens));
     }
 
     public LlamaOptions withThreads(int n) {
-        return new LlamaOptions(contextLength, n, batchSize, gpuLayers, kvType, seed, useMmap, useMlock);
+        return new LlamaOptions(contextLength, n, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,
+                contextPrompt, contextExtra);
     }
 
     /** GPU layers: N, -1 for everything, or {@link #GPU_LAYERS_AUTO}. */
     public LlamaOptions withGpuLayers(int n) {
-        return new LlamaOptions(contextLength, threads, batchSize, n, kvType, seed, useMmap, useMlock);
+        return new LlamaOptions(contextLength, threads, batchSize, n, kvType, seed, useMmap, useMlock, contextPrompt,
+                contextExtra);
     }
 
     /** As many GPU layers as fit ({@link #GPU_LAYERS_AUTO}). */
@@ -67,15 +91,18 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
     }
 
     public LlamaOptions withBatchSize(int n) {
-        return new LlamaOptions(contextLength, threads, n, gpuLayers, kvType, seed, useMmap, useMlock);
+        return new LlamaOptions(contextLength, threads, n, gpuLayers, kvType, seed, useMmap, useMlock, contextPrompt,
+                contextExtra);
     }
 
     public LlamaOptions withKvType(KvType t) {
-        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, t, seed, useMmap, useMlock);
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, t, seed, useMmap, useMlock,
+                contextPrompt, contextExtra);
     }
 
     public LlamaOptions withSeed(long s) {
-        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, s, useMmap, useMlock);
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, s, useMmap, useMlock,
+                contextPrompt, contextExtra);
     }
 
     /**
@@ -88,11 +115,13 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
      * so nothing done to it matters.
      */
     public LlamaOptions withMmap(boolean on) {
-        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, on, useMlock);
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, on, useMlock,
+                contextPrompt, contextExtra);
     }
 
     public LlamaOptions withMlock(boolean on) {
-        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, on);
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, on,
+                contextPrompt, contextExtra);
     }
 
     int effectiveThreads() {

@@ -84,6 +84,22 @@ class LlamaApiTest {
         assertNotEquals(a, c);
     }
 
+    /** llama-simple's n_ctx = prompt tokens + n_predict: the golden prompt's llama.cpp tokens (with BOS) + 5. */
+    @Test
+    void contextSizedForAPrompt() throws Exception {
+        try (dev.gguf4j.gguf.GgufFile g = dev.gguf4j.gguf.GgufFile.open(TestData.golden("stories260K.golden.gguf"))) {
+            String text = g.metadata().getString("prompt.0.text");
+            long want = g.requireTensor("prompt.0.tokens").elementCount() + 5;
+            try (Llama small = Llama.load(TestData.model("stories260K.gguf"),
+                    LlamaOptions.DEFAULTS.withContextFor(text, 5))) {
+                assertEquals(want, small.contextLength());
+                Completion c = small.complete(text, CompletionParams.DEFAULTS.withMaxTokens(5)
+                        .withSampling(SamplingParams.greedy()));
+                assertEquals(5, c.usage().completionTokens(), c.toJson());
+            }
+        }
+    }
+
     @Test
     void promptLongerThanTheContextIsAnErrorUnlessTruncationIsAsked() throws Exception {
         try (Llama small = Llama.load(TestData.model("stories260K.gguf"), LlamaOptions.DEFAULTS.withContextLength(8))) {
