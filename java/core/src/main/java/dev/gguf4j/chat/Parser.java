@@ -27,28 +27,26 @@ final class Parser {
     static List<Node> parse(String source) {
         Parser ps = new Parser(source);
         ps.lex();
-        List<Node> body = ps.subparse(Set.of());
-        if (!ps.at("EOF")) {
-            Tok t = ps.peek();
-            throw ps.error(t, "Encountered unknown tag '" + ps.toks.get(ps.p + 1).val + "'.");
-        }
-        return body;
+        return ps.subparse(Set.of());
     }
 
     // ------------------------------------------------------------------ lexer
 
+    private int[] lineStarts;
+
     private int[] lineCol(int offset) {
-        int line = 1;
-        int col = 1;
-        for (int i = 0; i < offset && i < src.length(); i++) {
-            if (src.charAt(i) == '\n') {
-                line++;
-                col = 1;
-            } else {
-                col++;
+        if (lineStarts == null) {
+            List<Integer> starts = new ArrayList<>(List.of(0));
+            for (int i = 0; i < src.length(); i++) {
+                if (src.charAt(i) == '\n') {
+                    starts.add(i + 1);
+                }
             }
+            lineStarts = starts.stream().mapToInt(Integer::intValue).toArray();
         }
-        return new int[] {line, col};
+        int k = java.util.Arrays.binarySearch(lineStarts, offset);
+        int line = k >= 0 ? k : -k - 2;
+        return new int[] {line + 1, offset - lineStarts[line] + 1};
     }
 
     private ChatTemplateException.Syntax errorAt(int offset, String msg) {
@@ -170,7 +168,7 @@ final class Parser {
                 if ((src.charAt(pos) == '-' || src.charAt(pos) == '+') && src.startsWith(closer + "}", pos + 1)) {
                     return pos;
                 }
-                if (src.startsWith(closer + "}", pos) && !(closer == '}' && false)) {
+                if (src.startsWith(closer + "}", pos)) {
                     return pos;
                 }
             }
