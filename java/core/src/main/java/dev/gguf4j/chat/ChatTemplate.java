@@ -92,6 +92,10 @@ public final class ChatTemplate {
             throw new ChatTemplateException(e.type, e.getMessage());
         } catch (StackOverflowError e) {
             throw new ChatTemplateException("RecursionError", "maximum recursion depth exceeded");
+        } catch (ClassCastException | IndexOutOfBoundsException | NullPointerException | ArithmeticException e) {
+            // a filter, method or global called with arguments of the wrong kind or number (Python: TypeError)
+            throw new ChatTemplateException("TypeError", "bad argument in a call (" + e.getClass().getSimpleName()
+                    + (e.getMessage() != null ? ": " + e.getMessage() : "") + ")");
         }
     }
 

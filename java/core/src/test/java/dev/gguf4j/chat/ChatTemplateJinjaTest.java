@@ -62,6 +62,18 @@ class ChatTemplateJinjaTest {
     }
 
     @Test
+    void badArgumentsAreTemplateErrorsNotJavaExceptions() {
+        for (String t : List.of("{{ range('a') }}", "{{ 'x'.startswith() }}", "{{ [1] | join(none) }}x",
+                "{{ 'a' | replace('a') }}", "{{ none | abs }}", "{{ 5 | indent(none) }}")) {
+            try {
+                ChatTemplate.parse(t).render(Map.of());
+            } catch (ChatTemplateException expected) {
+                continue;
+            }
+        }
+    }
+
+    @Test
     void strftimeNowFormatsPythonDirectives() {
         String out = ChatTemplate.parse("{{ strftime_now('%d %b %Y') }}").render(Map.of());
         assertTrue(out.matches("\\d\\d [A-Z][a-z][a-z] \\d{4}"), out);
