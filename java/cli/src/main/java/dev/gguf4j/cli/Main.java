@@ -14,6 +14,9 @@ public final class Main {
               quantize INPUT OUTPUT TYPE [...]  quantize a model like llama-quantize (quantize --help)
               run [-m MODEL] [-p PROMPT] [-n N] ...  generate text (run --help)
               tokenize [-m MODEL] (-p TEXT | -f FILE) [--ids] [--no-bos]
+              chat-template (-m MODEL | --chat-template NAME | --chat-template-file FILE) --messages FILE.json
+                            [--tools FILE.json] [--no-generation-prompt] [--bos S --eos S] [--var KEY=VALUE]
+                                               print the prompt the chat template renders (chat-template --help)
               perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
@@ -70,6 +73,7 @@ public final class Main {
                 case "info" -> InfoCommand.run(rest, out);
                 case "run" -> RunCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
+                case "chat-template" -> ChatTemplateCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "quantize" -> {
