@@ -15,7 +15,8 @@
  * Paths (all compute the arithmetic above; which one runs depends on the variant, the column count and whether
  * there is a single row only):
  *  - "row1" (one row: vec_dot): per block one 8-lane integer dot product summed to a scalar, scalar float steps.
- *  - "rr" (AVX2/AVX-512, Q8_0 and IQ4_NL batches of 4 or more): 8 rows x C columns (C <= 4). Each weight block
+ *  - "rr" (AVX2/AVX-512, between Q32_QR8_MAX_COLS and Q32_PK8_MIN_COLS columns: unused with the defaults, which
+ *    meet at 4): 8 rows x C columns (C <= 4). Each weight block
  *    is unpacked once per tile and used for the C columns; per (row, column) one 8-lane integer dot product,
  *    then the 8 rows' partial sums are reduced together (hadd tree) into one vector whose lanes are the 8 rows,
  *    and one FMA per block serves 8 outputs.
@@ -23,7 +24,7 @@
  *    (zmm) rows per vector as 128-bit lanes of half blocks, so that unpacking and the reduction cost less; the
  *    next tile's rows are prefetched into L2 as one sequential stream meanwhile (short rows read 8 or 16 at a
  *    time are many short streams for the hardware prefetcher).
- *  - "pk" (VNNI, 8 or more columns) and "pk8" (AVX2/AVX-512, 4 or more columns, the types with u <= 31): the
+ *  - "pk" (VNNI, 8 or more columns) and "pk8" (AVX2/AVX-512, 4 or more columns, every type): the
  *    weights of 16 (8) rows are unpacked and interleaved by groups of 4 bytes into a stack buffer, a chunk of
  *    blocks at a time, so that one vpdpbusd zmm (maddubs ymm) with a broadcast group of 4 activation bytes
  *    advances 16 (8) outputs with no reduction at all (what llama.cpp gets from repacking its weights, done here
@@ -32,7 +33,9 @@
  * Integer forms: each type unpacks to 32 bytes "u" with u = q + OFF, 0 <= u <= 255 (OFF: Q4_0 8, Q5_0 16,
  * Q8_0 and IQ4_NL 128, Q4_1 and Q5_1 0). isum = dot(u, y) - OFF * sum(y).
  *  - VNNI: vpdpbusd(u8 u, s8 y) starting from -OFF * (sums of y), computed once per (column, block).
- *  - pk8: maddubs(u, y) of four groups summed in s16 (u <= 31: at most 4 * 2 * 31 * 127 = 31496), then madd.
+ *  - pk8: maddubs(u, y) of four groups summed in s16 (u <= 31: at most 4 * 2 * 31 * 127 = 31496), then madd;
+ *    OFF = 128 (Q8_0, IQ4_NL): the signed weights are interleaved instead, and each group is
+ *    madd(maddubs(|q|, sign(y, q)), 1) on its own (a pair may reach 32512, no s16 headroom to add groups).
  *  - maddubs: OFF <= 16: maddubs(u, y) - maddubs(OFF, y) in s16 (|.| <= 2*31*127, no saturation), then madd;
  *    OFF = 128: the signed weights q = u ^ 0x80 with the sign trick maddubs(|q|, sign(y, q)) (|q| <= 128, y in
  *    [-127, 127]: a pair is at most 32512), then madd.
@@ -358,8 +361,11 @@ Q32_INLINE void q32_qr8(int64_t n, const void *w, int64_t row_bytes, int64_t nr,
 #endif
 
 #if !G4J_Q32_VNNI
-/* ---- pk8 (maddubs, many columns; Q4_0, Q4_1, Q5_0, Q5_1): 8 interleaved rows, one maddubs per 4-byte group of
- * activations. u <= 31, so a maddubs pair is at most 2 * 31 * 127 = 7874 and four groups add up in s16 (31496). ---- */
+/* ---- pk8 (maddubs, many columns): 8 interleaved rows, one maddubs per 4-byte group of activations. Q4_0, Q4_1,
+ * Q5_0, Q5_1: u <= 31, so a maddubs pair is at most 2 * 31 * 127 = 7874 and four groups add up in s16 (31496).
+ * Q8_0, IQ4_NL (OFF 128): the signed form q is packed, and every group takes the sign trick and its own madd
+ * (on AVX2 this replaced rr, whose 8 rows x 4 columns of ymm live values spilled: 49 -> 70 GFLOP/s for Q8_0 at
+ * 2048 x 2048, batch 256, on a Zen 3). ---- */
 
 #define Q32_PK8_CHUNK 16
 #define Q32_PK8_COLS 4
@@ -370,10 +376,10 @@ typedef struct {
     __m256 d, m;
 } q32_pk8_block;
 
-Q32_INLINE void q32_pk8_pack(q32_pk8_block *out, const uint8_t *const rows[8], int64_t at, const int HAS_MIN,
+Q32_INLINE void q32_pk8_pack(q32_pk8_block *out, const uint8_t *const rows[8], int64_t at, const int OFF, const int HAS_MIN,
                              __m256i (*unpack)(const uint8_t *)) {
     __m256i r[8];
-    for (int i = 0; i < 8; i++) r[i] = unpack(rows[i] + at);
+    for (int i = 0; i < 8; i++) r[i] = q32_row_form(unpack(rows[i] + at), OFF);
     q32_transpose8(r, out->q);
     out->d = q32_row_halves(rows, at);
     out->m = HAS_MIN ? q32_row_halves(rows, at + 2) : _mm256_setzero_ps();
@@ -392,7 +398,7 @@ Q32_INLINE void q32_pk8_prep(q32_pk8_acts *pa, const uint8_t *act, int64_t act_s
             const uint8_t *yb = act + c * act_stride + b * ABS;
             pa->dy[c][b] = q32_h2f(q32_half_at(yb));
             if (HAS_MIN) pa->sy[c][b] = q32_h2f(q32_half_at(yb + 2));
-            if (OFF) {
+            if (OFF && OFF != 128) {
                 const __m256i t = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8((char)OFF), LOAD256(yb + QO)),
                                                     _mm256_set1_epi16(1));
                 __m128i h = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
@@ -417,7 +423,18 @@ Q32_INLINE void q32_pk8_tile(const q32_pk8_block *pk, int64_t kb, const q32_pk8_
     }
     for (int64_t b = 0; b < kb; b++) {
         __m256i s[Q32_PK8_COLS];
-        for (int c = 0; c < C; c++) s[c] = OFF ? _mm256_set1_epi32(pa->corr[c][b]) : _mm256_setzero_si256();
+        for (int c = 0; c < C; c++) s[c] = OFF && OFF != 128 ? _mm256_set1_epi32(pa->corr[c][b]) : _mm256_setzero_si256();
+        if (OFF == 128) {
+            /* signed weights: maddubs(|w|, y with w's sign) per group, each pair summed to s32 at once */
+            for (int g = 0; g < 8; g++) {
+                const __m256i wq = pk[b].q[g], wa = _mm256_abs_epi8(wq);
+                for (int c = 0; c < C; c++) {
+                    int32_t yv;
+                    memcpy(&yv, act + c * act_stride + b * ABS + QO + 4 * g, 4);
+                    s[c] = _mm256_add_epi32(s[c], _mm256_madd_epi16(_mm256_maddubs_epi16(wa, _mm256_sign_epi8(_mm256_set1_epi32(yv), wq)), ones));
+                }
+            }
+        } else
         for (int g0 = 0; g0 < 8; g0 += 4) {
             __m256i h[Q32_PK8_COLS];
             for (int g = g0; g < g0 + 4; g++) {
@@ -454,7 +471,7 @@ Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr,
                 const int64_t r0 = s0 + 8 * t, nrow = nr - r0 < 8 ? nr - r0 : 8;
                 const uint8_t *rows[8];
                 for (int r = 0; r < 8; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
-                for (int64_t b = 0; b < kb; b++) q32_pk8_pack(&pk[t][b], rows, (k0 + b) * BS, HAS_MIN, unpack);
+                for (int64_t b = 0; b < kb; b++) q32_pk8_pack(&pk[t][b], rows, (k0 + b) * BS, OFF, HAS_MIN, unpack);
             }
             const uint8_t *a0 = (const uint8_t *)acts + k0 * ABS;
             for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK8_COLS) {
@@ -741,9 +758,9 @@ Q32_INLINE void q32_qr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
     if (nc >= Q32_PK_MIN_COLS && n > 0) q32_pk(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); \
     else q32_qr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, u4_##NAME);
 #else
-/* pk8 for the types whose u fits 5 bits; Q8_0 and IQ4_NL (sign trick, no s16 headroom) stay on rr */
+/* pk8 for every type at 4 or more columns (Q8_0 and IQ4_NL with the sign trick), qr8 below that */
 #define Q32_GEMM_BODY(NAME, BS, ABS, OFF, HAS_MIN, UNPACK)                                                              \
-    if (OFF != 128 && nc >= Q32_PK8_MIN_COLS && n > 0) q32_pk8(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); \
+    if (nc >= Q32_PK8_MIN_COLS && n > 0) q32_pk8(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK); \
     else if (nc < Q32_QR8_MAX_COLS) q32_qr8(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, u2_##NAME); \
     else q32_rr(n, w, row_bytes, nr, acts, act_stride, nc, y, y_stride, BS, ABS, OFF, HAS_MIN, UNPACK);
 #ifndef Q32_QR8_MAX_COLS
