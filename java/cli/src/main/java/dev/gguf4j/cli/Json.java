@@ -1,5 +1,6 @@
 package dev.gguf4j.cli;
 
+import dev.gguf4j.internal.JsonText;
 import java.util.List;
 import java.util.Map;
 
@@ -17,7 +18,7 @@ final class Json {
     private static void write(StringBuilder sb, Object v, int indent) {
         switch (v) {
             case null -> sb.append("null");
-            case String s -> string(sb, s);
+            case String s -> JsonText.quote(sb, s);
             case Boolean b -> sb.append(b);
             case Float f -> sb.append(Float.isFinite(f) ? f.toString() : "null");
             case Double d -> sb.append(Double.isFinite(d) ? d.toString() : "null");
@@ -27,7 +28,7 @@ final class Json {
                 int i = 0;
                 for (Map.Entry<?, ?> e : m.entrySet()) {
                     sb.append(i++ == 0 ? "\n" : ",\n").append("  ".repeat(indent + 1));
-                    string(sb, String.valueOf(e.getKey()));
+                    JsonText.quote(sb, String.valueOf(e.getKey()));
                     sb.append(": ");
                     write(sb, e.getValue(), indent + 1);
                 }
@@ -41,29 +42,7 @@ final class Json {
                 }
                 sb.append(']');
             }
-            default -> string(sb, v.toString());
+            default -> JsonText.quote(sb, v.toString());
         }
-    }
-
-    private static void string(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
     }
 }

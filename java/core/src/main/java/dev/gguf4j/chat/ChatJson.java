@@ -1,6 +1,7 @@
 package dev.gguf4j.chat;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.internal.JsonText;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -270,7 +271,7 @@ public final class ChatJson {
         } else if (x instanceof Double d) {
             sb.append(d.isNaN() ? "NaN" : d.isInfinite() ? (d > 0 ? "Infinity" : "-Infinity") : Py.floatRepr(d));
         } else if (x instanceof String s) {
-            quote(sb, s);
+            JsonText.quote(sb, s);
         } else if (x instanceof List<?> l) {
             if (l.isEmpty()) {
                 sb.append("[]");
@@ -306,7 +307,7 @@ public final class ChatJson {
                 Object k = e.getKey();
                 String key = k instanceof String s ? s
                         : k == null ? "null" : k instanceof Boolean b ? (b ? "true" : "false") : Py.repr(k);
-                quote(sb, key);
+                JsonText.quote(sb, key);
                 sb.append(keySep);
                 write(sb, e.getValue(), ind, itemSep, keySep, sort, level + 1);
             }
@@ -315,29 +316,5 @@ public final class ChatJson {
         } else {
             throw PyError.type("Object of type " + Py.typeName(x) + " is not JSON serializable");
         }
-    }
-
-    static void quote(StringBuilder sb, String s) {
-        sb.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                case '\b' -> sb.append("\\b");
-                case '\f' -> sb.append("\\f");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        sb.append('"');
     }
 }

@@ -1,5 +1,7 @@
 package dev.gguf4j.llama;
 
+import static dev.gguf4j.internal.JsonText.quote;
+
 import java.util.List;
 
 /**
@@ -37,26 +39,5 @@ public record Completion(String id, String object, long created, String model, L
                     .append(usage.completionTokens()).append(",\"total_tokens\":").append(usage.totalTokens()).append('}');
         }
         return sb.append('}').toString();
-    }
-
-    static String quote(String s) {
-        StringBuilder sb = new StringBuilder("\"");
-        for (char c : s.toCharArray()) {
-            switch (c) {
-                case '"' -> sb.append("\\\"");
-                case '\\' -> sb.append("\\\\");
-                case '\n' -> sb.append("\\n");
-                case '\r' -> sb.append("\\r");
-                case '\t' -> sb.append("\\t");
-                default -> {
-                    if (c < 0x20) {
-                        sb.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        sb.append(c);
-                    }
-                }
-            }
-        }
-        return sb.append('"').toString();
     }
 }
