@@ -3,9 +3,9 @@ package dev.gguf4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gguf4j.chat.ChatJson;
+import dev.gguf4j.testing.TestData;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -36,13 +36,9 @@ class ChatTemplateCommandTest {
     /** The acceptance: every shared chat golden, byte for byte, through the command. */
     @TestFactory
     Stream<DynamicTest> sharedGoldens() throws IOException {
-        Path dir = Path.of(System.getProperty("gguf4j.test.shared", "../../../shared"), "golden", "chat");
-        assumeTrue(Files.isDirectory(dir), "shared chat goldens not found at " + dir.toAbsolutePath().normalize());
         List<DynamicTest> tests = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                tests.addAll(cases(f.getFileName().toString(), Files.readString(f)));
-            }
+        for (Path f : TestData.goldenFiles("chat", ".json")) { // ../shared's; skipped (and reported) without it
+            tests.addAll(cases(f.getFileName().toString(), Files.readString(f)));
         }
         return tests.stream();
     }

@@ -2,7 +2,6 @@ package dev.gguf4j.chat;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gguf4j.testing.TestData;
 import java.io.IOException;
@@ -39,14 +38,9 @@ class ChatTemplateGoldenTest {
 
     @TestFactory
     Stream<DynamicTest> sharedGoldens() throws IOException {
-        String prop = System.getProperty("gguf4j.test.shared");
-        Path dir = (prop != null ? Path.of(prop) : TestData.root().resolve("../shared")).resolve("golden/chat");
-        assumeTrue(Files.isDirectory(dir), "shared chat goldens not found at " + dir.toAbsolutePath().normalize());
         List<DynamicTest> tests = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path f : files.filter(p -> p.toString().endsWith(".json")).sorted().toList()) {
-                tests.addAll(cases(f.getFileName().toString(), Files.readString(f)));
-            }
+        for (Path f : TestData.goldenFiles("chat", ".json")) { // ../shared's; skipped (and reported) without it
+            tests.addAll(cases(f.getFileName().toString(), Files.readString(f)));
         }
         return tests.stream();
     }
