@@ -21,6 +21,9 @@ import java.util.Set;
  * String prompt = t.apply(messages, null, true, "<s>", "</s>", Map.of());
  * }</pre>
  *
+ * A built-in ({@link BuiltinTemplates}, llama.cpp's named templates) renders as llama.cpp's C++ formats it and uses
+ * only the messages' roles and contents and {@code add_generation_prompt}.
+ *
  * Messages and tools are plain JSON-shaped values: {@link Map}s with String keys, {@link List}s, Strings,
  * {@link Long}/{@link Double} numbers, Booleans and null ({@link ChatJson#parse} produces them from JSON text).
  * Instances are immutable and thread-safe.
@@ -34,16 +37,23 @@ public final class ChatTemplate {
             "function");
 
     private final String source;
-    private final List<Node> body;
+    private final List<Node> body; // null for a built-in
+    private final String builtin;
 
-    private ChatTemplate(String source, List<Node> body) {
+    private ChatTemplate(String source, List<Node> body, String builtin) {
         this.source = source;
         this.body = body;
+        this.builtin = builtin;
     }
 
     /** Parses a template; a template that does not parse throws {@link ChatTemplateException.Syntax} (line, column). */
     public static ChatTemplate parse(String source) {
-        return new ChatTemplate(source, Parser.parse(source));
+        return new ChatTemplate(source, Parser.parse(source), null);
+    }
+
+    /** One of llama.cpp's named built-ins (see {@link BuiltinTemplates}); {@code name} must be one. */
+    static ChatTemplate builtin(String name) {
+        return new ChatTemplate(name, null, name);
     }
 
     /** The file's default template ({@code tokenizer.chat_template}), if it has one. */
@@ -77,8 +87,14 @@ public final class ChatTemplate {
         return r;
     }
 
+    /** The Jinja source; for a built-in, its name (as llama.cpp passes a built-in's name where a template goes). */
     public String source() {
         return source;
+    }
+
+    /** The llama.cpp built-in name if this is one of {@link BuiltinTemplates}, else empty (a Jinja template). */
+    public Optional<String> builtinName() {
+        return Optional.ofNullable(builtin);
     }
 
     /**
@@ -86,6 +102,13 @@ public final class ChatTemplate {
      * {@link ChatTemplateException} when the template raises or fails.
      */
     public String render(Map<String, ?> variables) {
+        if (builtin != null) { // llama.cpp's C++ formatting: only messages and add_generation_prompt matter
+            Object messages = variables.get("messages");
+            if (messages != null && !(messages instanceof List<?>)) {
+                throw new ChatTemplateException("TypeError", "messages is not a list");
+            }
+            return BuiltinTemplates.apply(builtin, (List<?>) messages, Py.truthy(variables.get("add_generation_prompt")));
+        }
         try {
             return Interpreter.render(body, variables);
         } catch (PyError e) {
