@@ -145,6 +145,57 @@ public final class ChatTemplate {
     }
 
     /**
+     * Renders typed messages and tools: {@link #apply} on their template values ({@link ChatMessage#toTemplateValue},
+     * {@link ChatTool#toTemplateValue}), with tool-call arguments as objects where the template needs them
+     * ({@link #requiresObjectArguments()}).
+     */
+    public String applyMessages(List<ChatMessage> messages, List<ChatTool> tools, boolean addGenerationPrompt,
+            String bosToken, String eosToken, Map<String, ?> extra) {
+        boolean objectArguments = messages.stream().anyMatch(m -> !m.toolCalls().isEmpty())
+                && requiresObjectArguments();
+        return apply(ChatMessage.toTemplateValues(messages, objectArguments), ChatTool.toTemplateValues(tools),
+                addGenerationPrompt, bosToken, eosToken, extra);
+    }
+
+    private volatile Boolean objectArguments;
+
+    /**
+     * Whether the template renders tool-call arguments only when they are an object, not OpenAI's JSON string
+     * (e.g. Llama 3.1's, which writes {@code arguments | tojson}). Found as llama.cpp's minja finds it: by rendering
+     * a probe call both ways and looking for its argument's key in the output.
+     */
+    public boolean requiresObjectArguments() {
+        Boolean r = objectArguments;
+        if (r == null) {
+            objectArguments = r = !rendersArgument(ChatJson.compact(PROBE_ARGS)) && rendersArgument(PROBE_ARGS);
+        }
+        return r;
+    }
+
+    private static final Map<String, Object> PROBE_ARGS = Map.of("argument_needle", "print('Hello, World!')");
+
+    private boolean rendersArgument(Object arguments) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("arguments", arguments);
+        function.put("name", "ipython");
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("id", "call_1___");
+        call.put("type", "function");
+        call.put("function", function);
+        Map<String, Object> assistant = new LinkedHashMap<>();
+        assistant.put("role", "assistant");
+        assistant.put("content", null);
+        assistant.put("tool_calls", List.of(call));
+        List<Map<String, Object>> messages = List.of(Map.of("role", "user", "content", "<User Needle>"), assistant);
+        try {
+            String out = apply(messages, null, false, "", "", Map.of());
+            return out.contains("\"argument_needle\":") || out.contains("'argument_needle':");
+        } catch (RuntimeException e) {
+            return false; // as minja's try_raw_render: a template that raises renders nothing
+        }
+    }
+
+    /**
      * Checks a conversation before rendering: each message is an object with a known {@link #ROLES role} and a
      * {@code content} (which an assistant message with {@code tool_calls} may leave out or set to null). Throws a
      * {@link Gguf4jException} naming the message index and the problem.
