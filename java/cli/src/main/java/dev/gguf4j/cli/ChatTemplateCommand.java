@@ -132,7 +132,7 @@ final class ChatTemplateCommand {
         if (file != null) {
             template = ChatTemplate.parse(read(file, "--chat-template-file"));
         } else if (template == null) {
-            template = named(name, model);
+            template = named(name, model, err);
         }
 
         Object messages = ChatJson.parse(read(messagesFile, "--messages"), messagesFile.toString());
@@ -158,16 +158,23 @@ final class ChatTemplateCommand {
     }
 
     /**
-     * {@code --chat-template VALUE} as llama.cpp takes it: a built-in name, else (llama.cpp with {@code --jinja}) the
-     * text of a Jinja template; anything else is an unknown name.
+     * {@code --chat-template VALUE} as llama.cpp takes it: a built-in name; else (llama.cpp with {@code --jinja}) the
+     * text of a Jinja template; else the built-in llama.cpp's detection reads in it (e.g. {@code mistral}, its name
+     * for old pre-v1 Mistral templates, is {@code llama2}), with a note; anything else is an unknown name.
      */
-    static ChatTemplate named(String value, String model) {
+    static ChatTemplate named(String value, String model, PrintStream err) {
         Optional<ChatTemplate> builtin = BuiltinTemplates.get(value);
         if (builtin.isPresent()) {
             return builtin.get();
         }
         if (value.contains("{{") || value.contains("{%")) {
             return ChatTemplate.parse(value);
+        }
+        Optional<String> detected = BuiltinTemplates.detect(value);
+        if (detected.isPresent()) {
+            err.println("gguf4j: --chat-template " + value + ": not a built-in name; llama.cpp reads it as "
+                    + detected.get());
+            return BuiltinTemplates.get(detected.get()).orElseThrow();
         }
         throw new Gguf4jException("--chat-template " + value + ": unknown template name (built-in: "
                 + String.join(", ", BuiltinTemplates.names())

@@ -144,6 +144,11 @@ class ChatTemplateCommandTest {
             assertEquals(0, r.status(), r.err());
             assertEquals(e.getValue(), r.out(), e.getKey());
         }
+        // llama.cpp's own tests use "mistral" for old pre-v1 templates: its detection reads it as llama2
+        MainTest.Result mistral = MainTest.run("chat-template", "--chat-template", "mistral", "--messages", m);
+        assertEquals("[INST] You are a helpful assistant\nHello [/INST]Hi there</s>[INST] Who are you [/INST]   I am "
+                + "an assistant   </s>[INST] Another question [/INST]", mistral.out());
+        assertTrue(mistral.err().contains("not a built-in name; llama.cpp reads it as llama2"), mistral.err());
         // llama.cpp with --jinja takes a template's text in --chat-template too
         MainTest.Result r = MainTest.run("chat-template", "--chat-template",
                 "{% for m in messages %}{{ m.role[0] }}{% endfor %}", "--messages", m);
