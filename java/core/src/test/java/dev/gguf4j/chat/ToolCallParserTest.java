@@ -129,7 +129,9 @@ class ToolCallParserTest {
     Stream<DynamicTest> formatDetectionAsLlamaCpp() {
         // test-chat.cpp: which format each template gets with tools; without tools all are content only
         Map<String, Format> expected = new LinkedHashMap<>();
+        expected.put("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", Format.HERMES_2_PRO);
         expected.put("NousResearch-Hermes-3-Llama-3.1-8B-tool_use.json", Format.HERMES_2_PRO);
+        expected.put("Qwen-Qwen2.5-7B-Instruct.jinja", Format.HERMES_2_PRO);
         expected.put("meta-llama-Llama-3.1-8B-Instruct.json", Format.LLAMA_3_X);
         expected.put("meta-llama-Llama-3.2-3B-Instruct.json", Format.LLAMA_3_X);
         expected.put("meta-llama-Llama-3.3-70B-Instruct.json", Format.LLAMA_3_X);
@@ -158,7 +160,12 @@ class ToolCallParserTest {
         return (Map<String, Object>) ChatJson.parse(json, file);
     }
 
+    /** A shared golden's template, or one of llama.cpp's models/templates/*.jinja copied into the test resources. */
     static ChatTemplate template(String file) throws IOException {
+        if (file.endsWith(".jinja")) {
+            return ChatTemplate.parse(new String(ToolCallParserTest.class.getResourceAsStream(file).readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+        }
         return ChatTemplate.parse((String) golden(file).get("template"));
     }
 
@@ -168,8 +175,8 @@ class ToolCallParserTest {
      */
     static String delta(String file, List<ChatTool> tools, ChatMessage call, Map<String, Object> extra,
             List<String> endTokens) throws IOException {
-        Map<String, Object> g = golden(file);
-        ChatTemplate t = ChatTemplate.parse((String) g.get("template"));
+        ChatTemplate t = template(file);
+        Map<String, Object> g = file.endsWith(".jinja") ? Map.of("bos_token", "", "eos_token", "") : golden(file);
         String bos = (String) g.get("bos_token");
         String eos = (String) g.get("eos_token");
         ChatMessage user = ChatMessage.user("Hello, world!");
@@ -206,7 +213,17 @@ class ToolCallParserTest {
         ToolCall codeInterpreter = new ToolCall("", "code_interpreter", "{\"code\": \"print('hey')\"}");
         List<String> llamaEnd = List.of("<|eom_id|>", "<|eot_id|>");
         List<RoundTrip> cases = new ArrayList<>(List.of(
-                // expected deltas: test-chat.cpp's (it states them for Hermes 2 Pro; Hermes 3 renders the same)
+                // expected deltas: test-chat.cpp's (it states them for Hermes 2 Pro; Hermes 3 and Qwen 2.5 render
+                // the same)
+                new RoundTrip("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", TOOLS, special,
+                        "<tool_call>\n{\"name\": \"special_function\", \"arguments\": {\"arg1\": 1}}\n</tool_call>",
+                        List.of("<|im_end|>")),
+                new RoundTrip("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", TOOLS, python,
+                        "<tool_call>\n{\"name\": \"python\", \"arguments\": {\"code\": \"print('hey')\"}}\n"
+                                + "</tool_call>", List.of("<|im_end|>")),
+                new RoundTrip("Qwen-Qwen2.5-7B-Instruct.jinja", TOOLS, special,
+                        "<tool_call>\n{\"name\": \"special_function\", \"arguments\": {\"arg1\": 1}}\n</tool_call>",
+                        List.of("<|im_end|>")),
                 new RoundTrip("NousResearch-Hermes-3-Llama-3.1-8B-tool_use.json", TOOLS, special,
                         "<tool_call>\n{\"name\": \"special_function\", \"arguments\": {\"arg1\": 1}}\n</tool_call>",
                         List.of("<|im_end|>")),
