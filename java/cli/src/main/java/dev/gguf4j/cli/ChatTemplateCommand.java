@@ -158,6 +158,28 @@ final class ChatTemplateCommand {
     }
 
     /**
+     * The template {@code gguf4j chat} renders with, chosen as here: {@code --chat-template-file}; a built-in
+     * {@code --chat-template} name, else the file's {@code tokenizer.chat_template.NAME}, else {@link #named}; null
+     * when neither is given (the model's own, which {@code Llama.chat} picks).
+     */
+    static ChatTemplate select(GgufMetadata md, String model, String name, Path file, PrintStream err)
+            throws IOException {
+        if (file != null) {
+            return ChatTemplate.parse(read(file, "--chat-template-file"));
+        }
+        if (name == null) {
+            return null;
+        }
+        if (!BuiltinTemplates.isName(name)) {
+            Optional<ChatTemplate> variant = ChatTemplate.fromMetadata(md, name);
+            if (variant.isPresent()) {
+                return variant.get();
+            }
+        }
+        return named(name, model, err);
+    }
+
+    /**
      * {@code --chat-template VALUE} as llama.cpp takes it: a built-in name; else (llama.cpp with {@code --jinja}) the
      * text of a Jinja template; else the built-in llama.cpp's detection reads in it (e.g. {@code mistral}, its name
      * for old pre-v1 Mistral templates, is {@code llama2}), with a note; anything else is an unknown name.

@@ -14,6 +14,8 @@ public final class Main {
               quantize INPUT OUTPUT TYPE [...]  quantize a model like llama-quantize (quantize --help)
               run [-m MODEL] [-p PROMPT] [-n N] ...  generate text (run --help)
               tokenize [-m MODEL] (-p TEXT | -f FILE) [--ids] [--no-bos]
+              chat [-m MODEL] [-sys TEXT] [--chat-template NAME|--chat-template-file FILE] [-n N] ...
+                                               a conversation through the model's chat template (chat --help)
               chat-template (-m MODEL | --chat-template NAME | --chat-template-file FILE) --messages FILE.json
                             [--tools FILE.json] [--no-generation-prompt] [--bos S --eos S] [--var KEY=VALUE]
                                                print the prompt the chat template renders (chat-template --help)
@@ -74,6 +76,7 @@ public final class Main {
                 case "run" -> RunCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "chat-template" -> ChatTemplateCommand.run(rest, out, err);
+                case "chat" -> ChatCommand.run(rest, System.in, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "quantize" -> {

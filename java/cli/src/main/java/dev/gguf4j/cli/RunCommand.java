@@ -8,7 +8,6 @@ import dev.gguf4j.sampling.SamplingParams;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -33,39 +32,16 @@ final class RunCommand {
         String model = null;
         String prompt = "";
         int n = 256;
-        int ctx = 0;
-        int threads = 0;
-        int ngl = 0;
-        boolean mmap = true;
-        boolean mlock = false;
-        SamplingParams sp = SamplingParams.DEFAULTS;
-        long seed = -1;
-        List<String> stop = new ArrayList<>();
+        GenerationFlags f = new GenerationFlags("run");
         while (a.hasNext()) {
             String o = a.next();
+            if (f.accept(o, a)) {
+                continue;
+            }
             switch (o) {
                 case "-m", "--model" -> model = a.value(o);
                 case "-p", "--prompt" -> prompt = a.value(o);
                 case "-n", "--n-predict" -> n = a.intValue(o, 0, Integer.MAX_VALUE);
-                // llama.cpp: temp <= 0 is greedy, top-k <= 0 is off; NaN and infinities are refused
-                case "--temp" -> sp = sp.withTemperature(a.floatValue(o, -Float.MAX_VALUE, Float.MAX_VALUE));
-                case "--top-k" -> sp = sp.withTopK(a.intValue(o));
-                case "--top-p" -> sp = sp.withTopP(a.floatValue(o, 0, 1));
-                case "--min-p" -> sp = sp.withMinP(a.floatValue(o, 0, 1));
-                case "--repeat-penalty" -> sp = sp.withRepeatPenalty(a.floatValue(o, Float.MIN_VALUE, Float.MAX_VALUE));
-                case "--seed" -> seed = a.longValue(o);
-                case "-c", "--ctx-size" -> ctx = a.intValue(o, 0, Integer.MAX_VALUE);
-                case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
-                case "-ngl", "--n-gpu-layers", "--gpu-layers" -> ngl = a.gpuLayersValue(o);
-                case "--stop" -> {
-                    String s = a.value(o);
-                    if (s.isEmpty()) {
-                        throw new Main.UsageException("run: --stop: the stop string is empty");
-                    }
-                    stop.add(s);
-                }
-                case "--no-mmap" -> mmap = false;
-                case "--mlock" -> mlock = true;
                 case "-h", "--help" -> {
                     out.print(USAGE);
                     return 0;
@@ -73,13 +49,12 @@ final class RunCommand {
                 default -> throw a.unknown(o);
             }
         }
-        if (seed >= 0) {
-            sp = sp.withSeed(seed);
-        } else {
-            sp = sp.withSeed(System.nanoTime());
-        }
+        SamplingParams sp = f.sampling();
+        int ctx = f.ctx;
+        int ngl = f.ngl;
+        List<String> stop = f.stop;
         Path path = BundledModel.resolve(model);
-        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withGpuLayers(ngl);
+        LlamaOptions opts = f.options();
         // llama-simple's context: prompt + n, unless -c says otherwise (with -n 0, room for the prompt: nothing
         // is generated, the prompt is printed, as llama-simple). The prompt is counted by the loaded tokenizer.
         opts = ctx > 0 ? opts.withContextLength(ctx) : opts.withContextFor(prompt, n);
