@@ -142,7 +142,7 @@ class LlamaChatTest {
                 t2 = Llama.lastTimings();
             }
             int shared = 0;
-            while (p1[shared] == p2[shared]) {
+            while (shared < Math.min(p1.length, p2.length) && p1[shared] == p2[shared]) {
                 shared++;
             }
             // the first turn's prompt (at least what the second shares of it) and maybe some of its reply
@@ -170,7 +170,7 @@ class LlamaChatTest {
             int[] p1 = LlamaChat.promptTokens(llama, firstTurn(), GREEDY);
             int[] p2 = LlamaChat.promptTokens(llama, other, GREEDY);
             int shared = 0;
-            while (p1[shared] == p2[shared]) {
+            while (shared < Math.min(p1.length, p2.length) && p1[shared] == p2[shared]) {
                 shared++;
             }
             assertEquals(shared, t.reusedTokens());
@@ -180,7 +180,7 @@ class LlamaChatTest {
             // a built-in template picked by name renders the same conversation its own way
             ChatParams builtin = GREEDY.withMaxTokens(1).withTemplate(BuiltinTemplates.get("llama2").orElseThrow());
             assertTrue(LlamaChat.promptText(llama, LlamaChat.template(llama, builtin), other, builtin)
-                    .startsWith("[INST] <<SYS>>"));
+                    .startsWith("[INST] "));
         }
     }
 
