@@ -56,6 +56,11 @@ public final class Main {
 
     /** Runs a command; returns the exit status (0 ok, 1 failed, 2 bad usage). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, System.in, out, err);
+    }
+
+    /** {@link #run(String[], PrintStream, PrintStream)} with {@code in} as the standard input (chat reads it). */
+    static int run(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) {
         // --debug (before the command): full stack traces on stderr instead of a trace file
         int first = 0;
         boolean debug = false;
@@ -76,7 +81,7 @@ public final class Main {
                 case "run" -> RunCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "chat-template" -> ChatTemplateCommand.run(rest, out, err);
-                case "chat" -> ChatCommand.run(rest, System.in, out, err);
+                case "chat" -> ChatCommand.run(rest, in, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "quantize" -> {
