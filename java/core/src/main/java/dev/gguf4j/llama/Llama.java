@@ -37,6 +37,9 @@ import java.util.stream.StreamSupport;
  * }
  * }</pre>
  *
+ * <p>Chat: {@link #chat} and {@link #chatStream} render a conversation with the model's chat template and reply
+ * in OpenAI's shapes; the KV cache of the last chat that ended is kept and reused for the prefix the next shares.
+ *
  * <p>Thread safety: a {@code Llama} may be shared by any number of threads; each {@link #complete} (and each
  * {@link #newSession()}) has its own KV cache and workers, while the weights are mapped once and shared.
  *

@@ -108,6 +108,11 @@ final class LlamaChat {
         ChatTemplate template = template(llama, params);
         ToolCallParser.Format format = ToolCallParser.detect(template, params.tools(), params.toolChoice());
         int[] tokens = llama.tokenizer().encode(promptText(llama, template, messages, params), true, true);
+        if (tokens.length >= llama.contextLength()) {
+            throw new dev.gguf4j.Gguf4jException("chat: the conversation is " + tokens.length + " prompt tokens,"
+                    + " but the context holds " + llama.contextLength() + " (it must leave room for the reply):"
+                    + " drop earlier messages, or load with a longer context (LlamaOptions.withContextLength)");
+        }
         CompletionParams cp = CompletionParams.DEFAULTS
                 .withMaxTokens(params.maxTokens() < 0 ? Integer.MAX_VALUE : params.maxTokens())
                 .withStop(params.stop()).withSampling(params.sampling());

@@ -189,6 +189,26 @@ class LlamaChatTest {
         }
     }
 
+    @Test
+    void closingFreesTheKeptSessionAndBadRequestsAreClearErrors() throws Exception {
+        Llama llama = Llama.load(chatml, LlamaOptions.DEFAULTS.withContextLength(48));
+        try {
+            llama.chat(firstTurn(), GREEDY.withMaxTokens(2)); // leaves its session kept
+            assertEquals(0, llama.liveGenerations());
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.gguf4j.Gguf4jException.class,
+                    () -> llama.chat(List.of(ChatMessage.user("In the beginning God created the heaven and the earth. "
+                            .repeat(5))), GREEDY));
+            assertTrue(e.getMessage().startsWith("chat: the conversation is ") && e.getMessage().contains(
+                    "the context holds 48"), e.getMessage());
+            assertEquals("chat: no messages", org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.gguf4j.Gguf4jException.class, () -> llama.chat(List.of(), GREEDY)).getMessage());
+        } finally {
+            llama.close();
+        }
+        assertEquals("closed", org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> llama.chat(firstTurn(), GREEDY)).getMessage());
+    }
+
     /** The KV reuse's primitive: a rewound session evaluating new tokens gives a fresh session's logits exactly. */
     @Test
     void rewoundSessionLogitsEqualAFreshEvaluation() throws Exception {
