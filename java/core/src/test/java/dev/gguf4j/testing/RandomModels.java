@@ -30,7 +30,7 @@ import java.util.stream.IntStream;
  *
  * <pre>
  *   java -cp java/core/target/test-classes:java/core/target/classes dev.gguf4j.testing.RandomModels \
- *       gemma2 F16 OUT.gguf [TOKENIZER.gguf]
+ *       gemma2 F16 OUT.gguf [TOKENIZER-MODEL.gguf, default the bundled stories260K]
  * </pre>
  */
 public final class RandomModels {
@@ -280,7 +280,13 @@ public final class RandomModels {
         return out;
     }
 
-    /** {@code RandomModels PRESET F32|F16 OUT.gguf [TOKENIZER-MODEL.gguf]}: the golden recipe's model writer. */
+    /** The bundled stories260K model, from the repository root. */
+    static final String BUNDLED = "java/cli/src/main/resources/dev/gguf4j/cli/stories260K.gguf";
+
+    /**
+     * {@code RandomModels PRESET F32|F16 OUT.gguf [TOKENIZER-MODEL.gguf]} (default: the bundled stories260K, run
+     * from the repository root): the golden recipe's model writer.
+     */
     public static void main(String[] args) throws IOException {
         if (args.length < 3 || args.length > 4) {
             System.err.println("usage: RandomModels llama-yarn|gemma|gemma2|phi3|phi3.5|granite F32|F16 OUT.gguf"
@@ -290,11 +296,8 @@ public final class RandomModels {
         Preset p = Preset.byId(args[0]);
         GgmlType type = GgmlType.byName(args[1]).orElseThrow();
         long t0 = System.nanoTime();
-        if (args.length == 4) {
-            write(p, type, Path.of(args[3]), Path.of(args[2]));
-        } else {
-            write(p, type, Path.of(args[2]));
-        }
+        // the bundled model (TestData, which tests use, needs JUnit on the class path)
+        write(p, type, Path.of(args.length == 4 ? args[3] : BUNDLED), Path.of(args[2]));
         System.err.printf("wrote %s in %.2f s%n", args[2], (System.nanoTime() - t0) / 1e9);
     }
 }
