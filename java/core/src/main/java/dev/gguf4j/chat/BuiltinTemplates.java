@@ -1,59 +1,273 @@
 package dev.gguf4j.chat;
 
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Predicate;
 
 /**
- * llama.cpp's named chat templates (its {@code LLM_CHAT_TEMPLATES} list of c392e50, {@code src/llama-chat.cpp}), for
- * files that carry no template or when one is picked by name ({@code --chat-template NAME}). llama.cpp implements these
- * in C++ ({@code llm_chat_apply_template}), not in Jinja, over each message's role and content text only; this is a
- * line-for-line port of that code, so the output is llama.cpp's byte for byte: {@code trim} is C's {@code isspace} trim
- * (ASCII space, tab, LF, VT, FF, CR; not Python's Unicode-aware {@code strip}), a null or missing content is the empty
- * string, and a content given as a list of parts is its text parts joined with a newline (as llama.cpp's legacy path
- * does). Tools, tool calls and other message fields are ignored, as in llama.cpp. A Jinja port would need Python's
- * {@code strip} and {@code +} on None, which differ from the C++ on those points.
+ * The 33 named chat formats llama.cpp offers besides Jinja ({@code --chat-template NAME}, and its fallback
+ * {@code chatml} for files without a template), as one table of formats read by one renderer.
+ *
+ * <p>These formats see only each message's role and content text: a null or missing content is the empty string, a
+ * content given as a list of parts is its {@code text} parts joined with a newline, and tools, tool calls and other
+ * message fields are ignored. Each {@link Format} row gives, per role, a pattern for that message's text (with the
+ * placeholders of {@link Slot}; a role without a pattern falls to the {@code "*"} pattern, and a message matched by
+ * neither is dropped), the text that starts the prompt, the generation prompt (appended when
+ * {@code add_generation_prompt} is true; empty for the formats that have none), and the few format-wide rules:
+ * <ul>
+ * <li>how a system message is handled ({@link SystemMode}: a turn of its own, held and merged into the next user
+ * turn, or taken only as the first message);</li>
+ * <li>instruction grouping ({@link Grouping}, the Llama 2 / Mistral {@code [INST]} formats): an opening string is
+ * written before a message whenever no instruction is open, and a reply (any role but system and user) closes it;</li>
+ * <li>a separator written between messages (monarch).</li>
+ * </ul>
+ * Trimming ({@code {trimmed}}) is C's {@code isspace} trim in the "C" locale (ASCII space, tab, LF, VT, FF, CR), not
+ * Python's Unicode-aware {@code strip}; this, the null-as-empty content and the ASCII upper-casing of {@code {Role}}
+ * are where a Jinja rendering of the same formats would differ, which is why they are not written as Jinja.
+ *
+ * <p>Evidence: {@code BuiltinTemplatesTest} compares every format with llama.cpp c392e50's own output
+ * ({@code llama_chat_apply_template}) on 9 conversations (system, no system, whitespace and non-ASCII content, a tool
+ * message, two system messages, assistant first, empty) with and without the generation prompt, 594 outputs; with the
+ * 30 expectations of its {@code tests/test-chat-template.cpp}; and {@link #detect} with its detection of those
+ * templates and of 22 further template strings (17 of them Jinja files of its {@code models/templates}).
  */
 public final class BuiltinTemplates {
     private BuiltinTemplates() {
     }
 
-    /** llama.cpp's fallback when a file has no {@code tokenizer.chat_template}. */
+    /** The format used when a file has no {@code tokenizer.chat_template} (llama.cpp's choice). */
     public static final String FALLBACK = "chatml";
 
-    /** The formats of llama.cpp's {@code llm_chat_template} enum that have a name. */
-    private enum Format {
-        CHATML("chatml"), LLAMA_2("llama2"), LLAMA_2_SYS("llama2-sys"), LLAMA_2_SYS_BOS("llama2-sys-bos"),
-        LLAMA_2_SYS_STRIP("llama2-sys-strip"), MISTRAL_V1("mistral-v1"), MISTRAL_V3("mistral-v3"),
-        MISTRAL_V3_TEKKEN("mistral-v3-tekken"), MISTRAL_V7("mistral-v7"), PHI_3("phi3"), PHI_4("phi4"),
-        FALCON_3("falcon3"), ZEPHYR("zephyr"), MONARCH("monarch"), GEMMA("gemma"), ORION("orion"),
-        OPENCHAT("openchat"), VICUNA("vicuna"), VICUNA_ORCA("vicuna-orca"), DEEPSEEK("deepseek"),
-        DEEPSEEK_2("deepseek2"), DEEPSEEK_3("deepseek3"), COMMAND_R("command-r"), LLAMA_3("llama3"),
-        CHATGLM_3("chatglm3"), CHATGLM_4("chatglm4"), GLMEDGE("glmedge"), MINICPM("minicpm"), EXAONE_3("exaone3"),
-        RWKV_WORLD("rwkv-world"), GRANITE("granite"), GIGACHAT("gigachat"), MEGREZ("megrez");
+    /** How a format treats a {@code system} message. */
+    private enum SystemMode {
+        /** A message like any other, rendered with its role's pattern. */
+        TURN,
+        /**
+         * Its rendered pattern is held (a later system message replaces it) and written, followed by a blank line,
+         * where the next pattern with {@code {system}} is rendered; never written if no such message follows.
+         */
+        MERGE,
+        /** Rendered only as the very first message; a system message anywhere else is dropped. */
+        FIRST_ONLY
+    }
 
-        final String id;
+    /**
+     * Instruction grouping: {@code open} is written before a message when no instruction is open; a reply (a role
+     * other than system and user) closes it. {@code openAtStart}: the prompt's start text already opened one.
+     */
+    private record Grouping(String open, boolean openAtStart) {
+    }
 
-        Format(String id) {
-            this.id = id;
+    /** A pattern placeholder. */
+    private enum Slot {
+        ROLE("{role}"), ROLE_CAPITALIZED("{Role}"), CONTENT("{content}"), TRIMMED("{trimmed}"), SYSTEM("{system}");
+
+        final String text;
+
+        Slot(String text) {
+            this.text = text;
         }
     }
+
+    /** A message pattern split into literal text (String) and placeholders ({@link Slot}). */
+    private record Pattern(List<Object> parts) {
+        static Pattern of(String source) {
+            List<Object> parts = new ArrayList<>();
+            int at = 0;
+            while (at < source.length()) {
+                int brace = source.indexOf('{', at);
+                if (brace < 0) {
+                    parts.add(source.substring(at));
+                    break;
+                }
+                if (brace > at) {
+                    parts.add(source.substring(at, brace));
+                }
+                Slot slot = null;
+                for (Slot s : Slot.values()) {
+                    if (source.startsWith(s.text, brace)) {
+                        slot = s;
+                    }
+                }
+                if (slot == null) {
+                    throw new AssertionError("unknown placeholder in pattern " + source);
+                }
+                parts.add(slot);
+                at = brace + slot.text.length();
+            }
+            return new Pattern(List.copyOf(parts));
+        }
+
+        boolean uses(Slot slot) {
+            return parts.contains(slot);
+        }
+
+        void render(StringBuilder out, Msg m, String held) {
+            for (Object p : parts) {
+                if (p instanceof String literal) {
+                    out.append(literal);
+                } else {
+                    out.append(switch ((Slot) p) {
+                        case ROLE -> m.role;
+                        case ROLE_CAPITALIZED -> m.role.isEmpty() ? ""
+                                : asciiUpper(m.role.charAt(0)) + m.role.substring(1);
+                        case CONTENT -> m.content;
+                        case TRIMMED -> trim(m.content);
+                        case SYSTEM -> held.isEmpty() ? "" : held + "\n\n";
+                    });
+                }
+            }
+        }
+    }
+
+    /** One format: a row of the table below. */
+    private record Format(String name, String start, Map<String, Pattern> roles, String generation, SystemMode system,
+            Grouping grouping, String between) {
+        Format(String name) {
+            this(name, "", Map.of(), "", SystemMode.TURN, null, "");
+        }
+
+        /** Adds the pattern for {@code role} ({@code "*"}: every role without a pattern of its own). */
+        Format role(String role, String pattern) {
+            Map<String, Pattern> m = new LinkedHashMap<>(roles);
+            m.put(role, Pattern.of(pattern));
+            return new Format(name, start, Collections.unmodifiableMap(m), generation, system, grouping, between);
+        }
+
+        Format system(String pattern) {
+            return role("system", pattern);
+        }
+
+        Format user(String pattern) {
+            return role("user", pattern);
+        }
+
+        Format assistant(String pattern) {
+            return role("assistant", pattern);
+        }
+
+        Format any(String pattern) {
+            return role("*", pattern);
+        }
+
+        Format start(String text) {
+            return new Format(name, text, roles, generation, system, grouping, between);
+        }
+
+        Format generation(String text) {
+            return new Format(name, start, roles, text, system, grouping, between);
+        }
+
+        Format system(SystemMode mode, String pattern) {
+            return new Format(name, start, roles, generation, mode, grouping, between).system(pattern);
+        }
+
+        Format grouped(String open, boolean openAtStart) {
+            return new Format(name, start, roles, generation, system, new Grouping(open, openAtStart), between);
+        }
+
+        Format between(String text) {
+            return new Format(name, start, roles, generation, system, grouping, text);
+        }
+
+        Pattern pattern(String role) {
+            Pattern p = roles.get(role);
+            return p != null ? p : roles.get("*");
+        }
+    }
+
+    private static final String EOS_DEEPSEEK = "<｜end▁of▁sentence｜>";
+    private static final String GEMMA_TURN = "<start_of_turn>";
+    private static final String COHERE_TURN = "<|START_OF_TURN_TOKEN|>";
+    private static final String COHERE_END = "<|END_OF_TURN_TOKEN|>";
+
+    /** The formats. */
+    private static final List<Format> FORMATS = List.of(
+            new Format("chatml").any("<|im_start|>{role}\n{content}<|im_end|>\n")
+                    .generation("<|im_start|>assistant\n"),
+            new Format("llama2").start("[INST] ").grouped("[INST] ", true)
+                    .system("{content}\n").user("{content} [/INST]").any("{content}</s>"),
+            new Format("llama2-sys").start("[INST] ").grouped("[INST] ", true)
+                    .system("<<SYS>>\n{content}\n<</SYS>>\n\n").user("{content} [/INST]").any("{content}</s>"),
+            new Format("llama2-sys-bos").start("[INST] ").grouped("<s>[INST] ", true)
+                    .system("<<SYS>>\n{content}\n<</SYS>>\n\n").user("{content} [/INST]").any("{content}</s>"),
+            new Format("llama2-sys-strip").start("[INST] ").grouped("[INST] ", true)
+                    .system("<<SYS>>\n{trimmed}\n<</SYS>>\n\n").user("{trimmed} [/INST]").any("{trimmed}</s>"),
+            new Format("mistral-v1").grouped(" [INST] ", false)
+                    .system("{content}\n\n").user("{content} [/INST]").any(" {content}</s>"),
+            new Format("mistral-v3").grouped("[INST] ", false)
+                    .system("{content}\n\n").user("{content}[/INST]").any(" {trimmed}</s>"),
+            new Format("mistral-v3-tekken").grouped("[INST]", false)
+                    .system("{content}\n\n").user("{content}[/INST]").any("{content}</s>"),
+            new Format("mistral-v7").system("[SYSTEM_PROMPT] {content}[/SYSTEM_PROMPT]")
+                    .user("[INST] {content}[/INST]").any(" {content}</s>"),
+            new Format("phi3").any("<|{role}|>\n{content}<|end|>\n").generation("<|assistant|>\n"),
+            new Format("phi4").any("<|im_start|>{role}<|im_sep|>{content}<|im_end|>")
+                    .generation("<|im_start|>assistant<|im_sep|>"),
+            new Format("falcon3").any("<|{role}|>\n{content}\n").generation("<|assistant|>\n"),
+            new Format("zephyr").any("<|{role}|>\n{content}<|endoftext|>\n").generation("<|assistant|>\n"),
+            new Format("monarch").between("<s>").any("{role}\n{content}</s>\n").generation("<s>assistant\n"),
+            new Format("gemma").system(SystemMode.MERGE, "{trimmed}")
+                    .assistant(GEMMA_TURN + "model\n{trimmed}<end_of_turn>\n") // model turns do not take the system
+                    .role("model", GEMMA_TURN + "model\n{trimmed}<end_of_turn>\n")
+                    .any(GEMMA_TURN + "{role}\n{system}{trimmed}<end_of_turn>\n").generation(GEMMA_TURN + "model\n"),
+            new Format("orion").system(SystemMode.MERGE, "{content}")
+                    .user("Human: {system}{content}\n\nAssistant: </s>").any("{content}</s>"),
+            new Format("openchat").system("{content}<|end_of_turn|>")
+                    .any("GPT4 Correct {Role}: {content}<|end_of_turn|>")
+                    .generation("GPT4 Correct Assistant:"),
+            new Format("vicuna").system("{content}\n\n").user("USER: {content}\n")
+                    .assistant("ASSISTANT: {content}</s>\n").generation("ASSISTANT:"),
+            new Format("vicuna-orca").system("SYSTEM: {content}\n").user("USER: {content}\n")
+                    .assistant("ASSISTANT: {content}</s>\n").generation("ASSISTANT:"),
+            new Format("deepseek").system("{content}").user("### Instruction:\n{content}\n")
+                    .assistant("### Response:\n{content}\n<|EOT|>\n").generation("### Response:\n"),
+            new Format("deepseek2").system("{content}\n\n").user("User: {content}\n\n")
+                    .assistant("Assistant: {content}" + EOS_DEEPSEEK).generation("Assistant:"),
+            new Format("deepseek3").system("{content}\n\n").user("<｜User｜>{content}")
+                    .assistant("<｜Assistant｜>{content}" + EOS_DEEPSEEK).generation("<｜Assistant｜>"),
+            new Format("command-r").system(COHERE_TURN + "<|SYSTEM_TOKEN|>{trimmed}" + COHERE_END)
+                    .user(COHERE_TURN + "<|USER_TOKEN|>{trimmed}" + COHERE_END)
+                    .assistant(COHERE_TURN + "<|CHATBOT_TOKEN|>{trimmed}" + COHERE_END)
+                    .generation(COHERE_TURN + "<|CHATBOT_TOKEN|>"),
+            new Format("llama3").any("<|start_header_id|>{role}<|end_header_id|>\n\n{trimmed}<|eot_id|>")
+                    .generation("<|start_header_id|>assistant<|end_header_id|>\n\n"),
+            new Format("chatglm3").start("[gMASK]sop").any("<|{role}|>\n {content}").generation("<|assistant|>"),
+            new Format("chatglm4").start("[gMASK]<sop>").any("<|{role}|>\n{content}").generation("<|assistant|>"),
+            new Format("glmedge").any("<|{role}|>\n{content}").generation("<|assistant|>"),
+            new Format("minicpm").user("<用户>{trimmed}<AI>").any("{trimmed}"),
+            new Format("exaone3").system("[|system|]{trimmed}[|endofturn|]\n").user("[|user|]{trimmed}\n")
+                    .assistant("[|assistant|]{trimmed}[|endofturn|]\n").generation("[|assistant|]"),
+            new Format("rwkv-world").user("User: {content}\n\nAssistant:").any("{content}\n\n"),
+            new Format("granite").role("assistant_tool_call", "<|start_of_role|>{role}<|end_of_role|><|tool_call|>"
+                            + "{content}<|end_of_text|>\n")
+                    .any("<|start_of_role|>{role}<|end_of_role|>{content}<|end_of_text|>\n")
+                    .generation("<|start_of_role|>assistant<|end_of_role|>\n"),
+            new Format("gigachat").start("<s>").system(SystemMode.FIRST_ONLY, "{content}<|message_sep|>")
+                    .user("user<|role_sep|>{content}<|message_sep|>available functions<|role_sep|>[]<|message_sep|>")
+                    .assistant("assistant<|role_sep|>{content}<|message_sep|>").generation("assistant<|role_sep|>"),
+            new Format("megrez").any("<|role_start|>{role}<|role_end|>{content}<|turn_end|>")
+                    .generation("<|role_start|>assistant<|role_end|>"));
 
     private static final Map<String, Format> BY_NAME;
 
     static {
-        Map<String, Format> m = new TreeMap<>(); // llama.cpp's std::map order (its template list is sorted too)
-        for (Format f : Format.values()) {
-            m.put(f.id, f);
+        Map<String, Format> m = new TreeMap<>(); // sorted, the order llama.cpp lists its names in
+        for (Format f : FORMATS) {
+            if (m.put(f.name, f) != null) {
+                throw new AssertionError("duplicate format " + f.name);
+            }
         }
         BY_NAME = Collections.unmodifiableMap(m);
     }
 
-    /** The built-in names, sorted as llama.cpp lists them ({@code llama_chat_builtin_templates}). */
+    /** The built-in names, sorted (the order of llama.cpp's {@code llama_chat_builtin_templates}). */
     public static Set<String> names() {
         return BY_NAME.keySet();
     }
@@ -69,111 +283,156 @@ public final class BuiltinTemplates {
     }
 
     /**
-     * llama.cpp's {@code llm_chat_detect_template}: the built-in a template string stands for, either a built-in name
-     * or a Jinja source recognised by its markers (e.g. {@code <|im_start|>} is chatml, or phi4 with
-     * {@code <|im_sep|>}). llama.cpp uses it only without {@code --jinja}; gguf4j always renders a file's Jinja
-     * template itself and offers this for callers who want llama.cpp's non-Jinja behaviour.
+     * A detection rule: the template is {@code format} if {@code family} accepts it and it contains every marker.
+     * Rules are tried in order and the first that matches wins, so a more specific rule precedes the general one.
+     */
+    private record Rule(String format, Predicate<String> family, List<String> markers) {
+        boolean matches(String tmpl) {
+            if (!family.test(tmpl)) {
+                return false;
+            }
+            for (String marker : markers) {
+                if (!tmpl.contains(marker)) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private static Rule rule(String format, String... markers) {
+        return new Rule(format, t -> true, List.of(markers));
+    }
+
+    private static Rule rule(String format, Predicate<String> family, String... markers) {
+        return new Rule(format, family, List.of(markers));
+    }
+
+    /** The [INST] family (Llama 2 and Mistral), and within it the Mistral v1/v3 templates (system or tool markers). */
+    private static final Predicate<String> INST = t -> t.startsWith("mistral") || t.contains("[INST]");
+    private static final Predicate<String> INST_MISTRAL = INST.and(
+            t -> t.contains("' [INST] ' + system_message") || t.contains("[AVAILABLE_TOOLS]"));
+
+    /** The detection table, in priority order (llama.cpp's {@code llm_chat_detect_template} outcome for each case). */
+    private static final List<Rule> DETECT = List.of(
+            rule("phi4", "<|im_start|>", "<|im_sep|>"),
+            rule("chatml", "<|im_start|>"),
+            rule("mistral-v7", INST, "[SYSTEM_PROMPT]"),
+            rule("mistral-v1", INST_MISTRAL, " [INST]"),
+            rule("mistral-v3-tekken", INST_MISTRAL, "\"[INST]\""),
+            rule("mistral-v3", INST_MISTRAL),
+            rule("llama2-sys-strip", INST, "content.strip()"),
+            rule("llama2-sys-bos", INST, "bos_token + '[INST]"),
+            rule("llama2-sys", INST, "<<SYS>>"),
+            rule("llama2", INST),
+            rule("phi3", "<|assistant|>", "<|end|>"),
+            rule("falcon3", "<|assistant|>", "<|user|>", "</s>"),
+            rule("glmedge", "<|assistant|>", "<|user|>"),
+            rule("zephyr", "<|user|>", "<|endoftext|>"),
+            rule("monarch", "bos_token + message['role']"),
+            rule("gemma", "<start_of_turn>"),
+            rule("orion", "'\\n\\nAssistant: ' + eos_token"),
+            rule("openchat", "GPT4 Correct "),
+            rule("vicuna-orca", "USER: ", "ASSISTANT: ", "SYSTEM: "),
+            rule("vicuna", "USER: ", "ASSISTANT: "),
+            rule("deepseek", "### Instruction:", "<|EOT|>"),
+            rule("command-r", "<|START_OF_TURN_TOKEN|>", "<|USER_TOKEN|>"),
+            rule("llama3", "<|start_header_id|>", "<|end_header_id|>"),
+            rule("chatglm3", "[gMASK]sop"),
+            rule("chatglm4", "[gMASK]<sop>"),
+            rule("minicpm", "<用户>"),
+            rule("deepseek2", "'Assistant: ' + message['content'] + eos_token"),
+            rule("deepseek3", "<｜Assistant｜>", "<｜User｜>", EOS_DEEPSEEK),
+            rule("exaone3", "[|system|]", "[|assistant|]", "[|endofturn|]"),
+            rule("rwkv-world", "rwkv-world"),
+            rule("granite", "<|start_of_role|>"),
+            rule("gigachat", "message['role'] + additional_special_tokens[0] + message['content'] + "
+                    + "additional_special_tokens[1]"),
+            rule("megrez", "<|role_start|>"));
+
+    static {
+        for (Rule r : DETECT) {
+            if (!BY_NAME.containsKey(r.format)) {
+                throw new AssertionError("detection names unknown format " + r.format);
+            }
+        }
+    }
+
+    /**
+     * The built-in a template string stands for, as llama.cpp decides it ({@code llm_chat_detect_template}): a
+     * built-in name is itself, and a Jinja source is recognised by marker substrings (e.g. {@code <|im_start|>} is
+     * chatml, or phi4 with {@code <|im_sep|>}). llama.cpp uses this only without {@code --jinja}; gguf4j always
+     * renders a file's Jinja template itself and offers this for callers who want llama.cpp's non-Jinja behaviour.
      */
     public static Optional<String> detect(String tmpl) {
         if (isName(tmpl)) {
             return Optional.of(tmpl);
         }
-        Format f = detectFormat(tmpl);
-        return f == null ? Optional.empty() : Optional.of(f.id);
-    }
-
-    private static Format detectFormat(String tmpl) {
-        if (has(tmpl, "<|im_start|>")) {
-            return has(tmpl, "<|im_sep|>") ? Format.PHI_4 : Format.CHATML;
-        } else if (tmpl.startsWith("mistral") || has(tmpl, "[INST]")) {
-            if (has(tmpl, "[SYSTEM_PROMPT]")) {
-                return Format.MISTRAL_V7;
-            } else if (has(tmpl, "' [INST] ' + system_message") || has(tmpl, "[AVAILABLE_TOOLS]")) {
-                if (has(tmpl, " [INST]")) {
-                    return Format.MISTRAL_V1;
-                } else if (has(tmpl, "\"[INST]\"")) {
-                    return Format.MISTRAL_V3_TEKKEN;
-                }
-                return Format.MISTRAL_V3;
-            } else {
-                if (has(tmpl, "content.strip()")) {
-                    return Format.LLAMA_2_SYS_STRIP;
-                } else if (has(tmpl, "bos_token + '[INST]")) {
-                    return Format.LLAMA_2_SYS_BOS;
-                } else if (has(tmpl, "<<SYS>>")) {
-                    return Format.LLAMA_2_SYS;
-                }
-                return Format.LLAMA_2;
+        for (Rule r : DETECT) {
+            if (r.matches(tmpl)) {
+                return Optional.of(r.format);
             }
-        } else if (has(tmpl, "<|assistant|>") && has(tmpl, "<|end|>")) {
-            return Format.PHI_3;
-        } else if (has(tmpl, "<|assistant|>") && has(tmpl, "<|user|>")) {
-            return has(tmpl, "</s>") ? Format.FALCON_3 : Format.GLMEDGE;
-        } else if (has(tmpl, "<|user|>") && has(tmpl, "<|endoftext|>")) {
-            return Format.ZEPHYR;
-        } else if (has(tmpl, "bos_token + message['role']")) {
-            return Format.MONARCH;
-        } else if (has(tmpl, "<start_of_turn>")) {
-            return Format.GEMMA;
-        } else if (has(tmpl, "'\\n\\nAssistant: ' + eos_token")) {
-            return Format.ORION;
-        } else if (has(tmpl, "GPT4 Correct ")) {
-            return Format.OPENCHAT;
-        } else if (has(tmpl, "USER: ") && has(tmpl, "ASSISTANT: ")) {
-            return has(tmpl, "SYSTEM: ") ? Format.VICUNA_ORCA : Format.VICUNA;
-        } else if (has(tmpl, "### Instruction:") && has(tmpl, "<|EOT|>")) {
-            return Format.DEEPSEEK;
-        } else if (has(tmpl, "<|START_OF_TURN_TOKEN|>") && has(tmpl, "<|USER_TOKEN|>")) {
-            return Format.COMMAND_R;
-        } else if (has(tmpl, "<|start_header_id|>") && has(tmpl, "<|end_header_id|>")) {
-            return Format.LLAMA_3;
-        } else if (has(tmpl, "[gMASK]sop")) {
-            return Format.CHATGLM_3;
-        } else if (has(tmpl, "[gMASK]<sop>")) {
-            return Format.CHATGLM_4;
-        } else if (has(tmpl, "<用户>")) {
-            return Format.MINICPM;
-        } else if (has(tmpl, "'Assistant: ' + message['content'] + eos_token")) {
-            return Format.DEEPSEEK_2;
-        } else if (has(tmpl, "<｜Assistant｜>") && has(tmpl, "<｜User｜>") && has(tmpl, "<｜end▁of▁sentence｜>")) {
-            return Format.DEEPSEEK_3;
-        } else if (has(tmpl, "[|system|]") && has(tmpl, "[|assistant|]") && has(tmpl, "[|endofturn|]")) {
-            return Format.EXAONE_3;
-        } else if (has(tmpl, "rwkv-world")) {
-            return Format.RWKV_WORLD;
-        } else if (has(tmpl, "<|start_of_role|>")) {
-            return Format.GRANITE;
-        } else if (has(tmpl, "message['role'] + additional_special_tokens[0] + message['content'] + "
-                + "additional_special_tokens[1]")) {
-            return Format.GIGACHAT;
-        } else if (has(tmpl, "<|role_start|>")) {
-            return Format.MEGREZ;
         }
-        return null;
+        return Optional.empty();
     }
 
-    private static boolean has(String s, String needle) {
-        return s.contains(needle);
-    }
-
-    /** One message as llama.cpp's legacy path sees it: role and content text. */
+    /** A message as these formats see it: role and content text. */
     private record Msg(String role, String content) {
     }
 
     /**
-     * Renders {@code messages} (JSON-shaped, as {@link ChatTemplate#apply} takes them) with the built-in {@code name},
-     * as llama.cpp's {@code llama_chat_apply_template} does.
+     * Renders {@code messages} (JSON-shaped, as {@link ChatTemplate#apply} takes them) with the built-in {@code name};
+     * {@code addAss} appends the format's generation prompt.
      */
     static String apply(String name, List<?> messages, boolean addAss) {
-        Format tmpl = BY_NAME.get(name);
-        if (tmpl == null) {
+        Format format = BY_NAME.get(name);
+        if (format == null) {
             throw new IllegalArgumentException("not a built-in chat template: " + name);
         }
-        Msg[] chat = new Msg[messages == null ? 0 : messages.size()];
-        for (int i = 0; i < chat.length; i++) {
-            chat[i] = message(i, messages.get(i));
+        List<Msg> chat = new ArrayList<>();
+        for (int i = 0; messages != null && i < messages.size(); i++) {
+            chat.add(message(i, messages.get(i)));
         }
-        return apply(tmpl, Arrays.asList(chat), addAss);
+        return render(format, chat, addAss);
+    }
+
+    /** The renderer: one pass over the messages, reading the format's row. */
+    private static String render(Format f, List<Msg> chat, boolean addGenerationPrompt) {
+        StringBuilder out = new StringBuilder(f.start);
+        boolean open = f.grouping != null && f.grouping.openAtStart;
+        String held = "";
+        for (int i = 0; i < chat.size(); i++) {
+            Msg m = chat.get(i);
+            boolean system = m.role.equals("system");
+            if (system && f.system == SystemMode.MERGE) {
+                StringBuilder h = new StringBuilder();
+                f.pattern("system").render(h, m, "");
+                held = h.toString();
+                continue;
+            }
+            Pattern p = system && f.system == SystemMode.FIRST_ONLY && i > 0 ? null : f.pattern(m.role);
+            if (p == null) {
+                continue;
+            }
+            if (f.grouping != null && !open) {
+                out.append(f.grouping.open);
+                open = true;
+            }
+            if (i > 0) {
+                out.append(f.between);
+            }
+            p.render(out, m, held);
+            if (p.uses(Slot.SYSTEM)) {
+                held = "";
+            }
+            if (!system && !m.role.equals("user")) {
+                open = false;
+            }
+        }
+        if (addGenerationPrompt) {
+            out.append(f.generation);
+        }
+        return out.toString();
     }
 
     private static Msg message(int i, Object o) {
@@ -188,7 +447,7 @@ public final class BuiltinTemplates {
         } else if (content instanceof String s) {
             text = s;
         } else if (content instanceof List<?> parts) {
-            StringBuilder sb = new StringBuilder(); // common_chat_templates_apply_legacy: text parts, "\n" between
+            StringBuilder sb = new StringBuilder(); // the text parts, a newline between them; other parts are skipped
             for (Object p : parts) {
                 if (p instanceof Map<?, ?> part && "text".equals(part.get("type")) && part.get("text") != null) {
                     if (!sb.isEmpty()) {
@@ -204,7 +463,7 @@ public final class BuiltinTemplates {
         return new Msg(role == null ? "" : Py.str(role), text);
     }
 
-    /** C's isspace in the "C" locale. */
+    /** C's {@code isspace} in the "C" locale: space, and tab through carriage return. */
     private static boolean isspace(char c) {
         return c == ' ' || (c >= '\t' && c <= '\r');
     }
@@ -221,340 +480,7 @@ public final class BuiltinTemplates {
         return s.substring(start, end);
     }
 
-    // llm_chat_apply_template, branch by branch
-    private static String apply(Format tmpl, List<Msg> chat, boolean addAss) {
-        StringBuilder ss = new StringBuilder();
-        switch (tmpl) {
-            case CHATML -> {
-                for (Msg m : chat) {
-                    ss.append("<|im_start|>").append(m.role).append('\n').append(m.content).append("<|im_end|>\n");
-                }
-                if (addAss) {
-                    ss.append("<|im_start|>assistant\n");
-                }
-            }
-            case MISTRAL_V7 -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        ss.append("[SYSTEM_PROMPT] ").append(m.content).append("[/SYSTEM_PROMPT]");
-                    } else if (m.role.equals("user")) {
-                        ss.append("[INST] ").append(m.content).append("[/INST]");
-                    } else {
-                        ss.append(' ').append(m.content).append("</s>");
-                    }
-                }
-            }
-            case MISTRAL_V1, MISTRAL_V3, MISTRAL_V3_TEKKEN -> {
-                String leadingSpace = tmpl == Format.MISTRAL_V1 ? " " : "";
-                String trailingSpace = tmpl == Format.MISTRAL_V3_TEKKEN ? "" : " ";
-                boolean trimAssistant = tmpl == Format.MISTRAL_V3;
-                boolean insideTurn = false;
-                for (Msg m : chat) {
-                    if (!insideTurn) {
-                        ss.append(leadingSpace).append("[INST]").append(trailingSpace);
-                        insideTurn = true;
-                    }
-                    if (m.role.equals("system")) {
-                        ss.append(m.content).append("\n\n");
-                    } else if (m.role.equals("user")) {
-                        ss.append(m.content).append(leadingSpace).append("[/INST]");
-                    } else {
-                        ss.append(trailingSpace).append(trimAssistant ? trim(m.content) : m.content).append("</s>");
-                        insideTurn = false;
-                    }
-                }
-            }
-            case LLAMA_2, LLAMA_2_SYS, LLAMA_2_SYS_BOS, LLAMA_2_SYS_STRIP -> {
-                boolean supportSystem = tmpl != Format.LLAMA_2;
-                boolean bosInsideHistory = tmpl == Format.LLAMA_2_SYS_BOS;
-                boolean strip = tmpl == Format.LLAMA_2_SYS_STRIP;
-                boolean insideTurn = true; // skip BOS at the beginning
-                ss.append("[INST] ");
-                for (Msg m : chat) {
-                    String content = strip ? trim(m.content) : m.content;
-                    if (!insideTurn) {
-                        insideTurn = true;
-                        ss.append(bosInsideHistory ? "<s>[INST] " : "[INST] ");
-                    }
-                    if (m.role.equals("system")) {
-                        if (supportSystem) {
-                            ss.append("<<SYS>>\n").append(content).append("\n<</SYS>>\n\n");
-                        } else {
-                            ss.append(content).append('\n');
-                        }
-                    } else if (m.role.equals("user")) {
-                        ss.append(content).append(" [/INST]");
-                    } else {
-                        ss.append(content).append("</s>");
-                        insideTurn = false;
-                    }
-                }
-            }
-            case PHI_3 -> {
-                for (Msg m : chat) {
-                    ss.append("<|").append(m.role).append("|>\n").append(m.content).append("<|end|>\n");
-                }
-                if (addAss) {
-                    ss.append("<|assistant|>\n");
-                }
-            }
-            case PHI_4 -> {
-                for (Msg m : chat) {
-                    ss.append("<|im_start|>").append(m.role).append("<|im_sep|>").append(m.content).append("<|im_end|>");
-                }
-                if (addAss) {
-                    ss.append("<|im_start|>assistant<|im_sep|>");
-                }
-            }
-            case FALCON_3 -> {
-                for (Msg m : chat) {
-                    ss.append("<|").append(m.role).append("|>\n").append(m.content).append('\n');
-                }
-                if (addAss) {
-                    ss.append("<|assistant|>\n");
-                }
-            }
-            case ZEPHYR -> {
-                for (Msg m : chat) {
-                    ss.append("<|").append(m.role).append("|>\n").append(m.content).append("<|endoftext|>\n");
-                }
-                if (addAss) {
-                    ss.append("<|assistant|>\n");
-                }
-            }
-            case MONARCH -> {
-                for (int i = 0; i < chat.size(); i++) {
-                    Msg m = chat.get(i);
-                    ss.append(i == 0 ? "" : "<s>").append(m.role).append('\n').append(m.content).append("</s>\n");
-                }
-                if (addAss) {
-                    ss.append("<s>assistant\n");
-                }
-            }
-            case GEMMA -> {
-                String systemPrompt = "";
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        systemPrompt = trim(m.content); // merged into the next user turn
-                        continue;
-                    }
-                    String role = m.role.equals("assistant") ? "model" : m.role;
-                    ss.append("<start_of_turn>").append(role).append('\n');
-                    if (!systemPrompt.isEmpty() && !role.equals("model")) {
-                        ss.append(systemPrompt).append("\n\n");
-                        systemPrompt = "";
-                    }
-                    ss.append(trim(m.content)).append("<end_of_turn>\n");
-                }
-                if (addAss) {
-                    ss.append("<start_of_turn>model\n");
-                }
-            }
-            case ORION -> {
-                String systemPrompt = "";
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        systemPrompt = m.content;
-                    } else if (m.role.equals("user")) {
-                        ss.append("Human: ");
-                        if (!systemPrompt.isEmpty()) {
-                            ss.append(systemPrompt).append("\n\n");
-                            systemPrompt = "";
-                        }
-                        ss.append(m.content).append("\n\nAssistant: </s>");
-                    } else {
-                        ss.append(m.content).append("</s>");
-                    }
-                }
-            }
-            case OPENCHAT -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        ss.append(m.content).append("<|end_of_turn|>");
-                    } else {
-                        String role = m.role.isEmpty() ? m.role
-                                : asciiUpper(m.role.charAt(0)) + m.role.substring(1);
-                        ss.append("GPT4 Correct ").append(role).append(": ").append(m.content).append("<|end_of_turn|>");
-                    }
-                }
-                if (addAss) {
-                    ss.append("GPT4 Correct Assistant:");
-                }
-            }
-            case VICUNA, VICUNA_ORCA -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        if (tmpl == Format.VICUNA_ORCA) {
-                            ss.append("SYSTEM: ").append(m.content).append('\n');
-                        } else {
-                            ss.append(m.content).append("\n\n");
-                        }
-                    } else if (m.role.equals("user")) {
-                        ss.append("USER: ").append(m.content).append('\n');
-                    } else if (m.role.equals("assistant")) {
-                        ss.append("ASSISTANT: ").append(m.content).append("</s>\n");
-                    }
-                }
-                if (addAss) {
-                    ss.append("ASSISTANT:");
-                }
-            }
-            case DEEPSEEK -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        ss.append(m.content);
-                    } else if (m.role.equals("user")) {
-                        ss.append("### Instruction:\n").append(m.content).append('\n');
-                    } else if (m.role.equals("assistant")) {
-                        ss.append("### Response:\n").append(m.content).append("\n<|EOT|>\n");
-                    }
-                }
-                if (addAss) {
-                    ss.append("### Response:\n");
-                }
-            }
-            case COMMAND_R -> {
-                for (Msg m : chat) {
-                    String token = switch (m.role) {
-                        case "system" -> "<|SYSTEM_TOKEN|>";
-                        case "user" -> "<|USER_TOKEN|>";
-                        case "assistant" -> "<|CHATBOT_TOKEN|>";
-                        default -> null;
-                    };
-                    if (token != null) {
-                        ss.append("<|START_OF_TURN_TOKEN|>").append(token).append(trim(m.content))
-                                .append("<|END_OF_TURN_TOKEN|>");
-                    }
-                }
-                if (addAss) {
-                    ss.append("<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>");
-                }
-            }
-            case LLAMA_3 -> {
-                for (Msg m : chat) {
-                    ss.append("<|start_header_id|>").append(m.role).append("<|end_header_id|>\n\n")
-                            .append(trim(m.content)).append("<|eot_id|>");
-                }
-                if (addAss) {
-                    ss.append("<|start_header_id|>assistant<|end_header_id|>\n\n");
-                }
-            }
-            case CHATGLM_3, CHATGLM_4, GLMEDGE -> {
-                ss.append(tmpl == Format.CHATGLM_3 ? "[gMASK]sop" : tmpl == Format.CHATGLM_4 ? "[gMASK]<sop>" : "");
-                String sep = tmpl == Format.CHATGLM_3 ? "\n " : "\n";
-                for (Msg m : chat) {
-                    ss.append("<|").append(m.role).append("|>").append(sep).append(m.content);
-                }
-                if (addAss) {
-                    ss.append("<|assistant|>");
-                }
-            }
-            case MINICPM -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("user")) {
-                        ss.append("<用户>").append(trim(m.content)).append("<AI>");
-                    } else {
-                        ss.append(trim(m.content));
-                    }
-                }
-            }
-            case DEEPSEEK_2 -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        ss.append(m.content).append("\n\n");
-                    } else if (m.role.equals("user")) {
-                        ss.append("User: ").append(m.content).append("\n\n");
-                    } else if (m.role.equals("assistant")) {
-                        ss.append("Assistant: ").append(m.content).append("<｜end▁of▁sentence｜>");
-                    }
-                }
-                if (addAss) {
-                    ss.append("Assistant:");
-                }
-            }
-            case DEEPSEEK_3 -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        ss.append(m.content).append("\n\n");
-                    } else if (m.role.equals("user")) {
-                        ss.append("<｜User｜>").append(m.content);
-                    } else if (m.role.equals("assistant")) {
-                        ss.append("<｜Assistant｜>").append(m.content).append("<｜end▁of▁sentence｜>");
-                    }
-                }
-                if (addAss) {
-                    ss.append("<｜Assistant｜>");
-                }
-            }
-            case EXAONE_3 -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("system")) {
-                        ss.append("[|system|]").append(trim(m.content)).append("[|endofturn|]\n");
-                    } else if (m.role.equals("user")) {
-                        ss.append("[|user|]").append(trim(m.content)).append('\n');
-                    } else if (m.role.equals("assistant")) {
-                        ss.append("[|assistant|]").append(trim(m.content)).append("[|endofturn|]\n");
-                    }
-                }
-                if (addAss) {
-                    ss.append("[|assistant|]");
-                }
-            }
-            case RWKV_WORLD -> {
-                for (Msg m : chat) {
-                    if (m.role.equals("user")) {
-                        ss.append("User: ").append(m.content).append("\n\nAssistant:");
-                    } else {
-                        ss.append(m.content).append("\n\n");
-                    }
-                }
-            }
-            case GRANITE -> {
-                for (Msg m : chat) {
-                    ss.append("<|start_of_role|>").append(m.role).append("<|end_of_role|>");
-                    if (m.role.equals("assistant_tool_call")) {
-                        ss.append("<|tool_call|>");
-                    }
-                    ss.append(m.content).append("<|end_of_text|>\n");
-                }
-                if (addAss) {
-                    ss.append("<|start_of_role|>assistant<|end_of_role|>\n");
-                }
-            }
-            case GIGACHAT -> {
-                boolean hasSystem = !chat.isEmpty() && chat.get(0).role.equals("system");
-                ss.append("<s>");
-                if (hasSystem) {
-                    ss.append(chat.get(0).content).append("<|message_sep|>");
-                }
-                for (int i = hasSystem ? 1 : 0; i < chat.size(); i++) {
-                    Msg m = chat.get(i);
-                    if (m.role.equals("user")) {
-                        ss.append("user<|role_sep|>").append(m.content).append("<|message_sep|>")
-                                .append("available functions<|role_sep|>[]<|message_sep|>");
-                    } else if (m.role.equals("assistant")) {
-                        ss.append("assistant<|role_sep|>").append(m.content).append("<|message_sep|>");
-                    }
-                }
-                if (addAss) {
-                    ss.append("assistant<|role_sep|>");
-                }
-            }
-            case MEGREZ -> {
-                for (Msg m : chat) {
-                    ss.append("<|role_start|>").append(m.role).append("<|role_end|>").append(m.content)
-                            .append("<|turn_end|>");
-                }
-                if (addAss) {
-                    ss.append("<|role_start|>assistant<|role_end|>");
-                }
-            }
-            default -> throw new AssertionError(tmpl);
-        }
-        return ss.toString();
-    }
-
     private static char asciiUpper(char c) {
-        return c >= 'a' && c <= 'z' ? (char) (c - 32) : c;
+        return c >= 'a' && c <= 'z' ? (char) (c - 'a' + 'A') : c;
     }
 }

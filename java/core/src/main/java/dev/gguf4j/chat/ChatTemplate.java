@@ -21,7 +21,7 @@ import java.util.Set;
  * String prompt = t.apply(messages, null, true, "<s>", "</s>", Map.of());
  * }</pre>
  *
- * A built-in ({@link BuiltinTemplates}, llama.cpp's named templates) renders as llama.cpp's C++ formats it and uses
+ * A built-in ({@link BuiltinTemplates}, llama.cpp's named templates) renders as llama.cpp renders it and uses
  * only the messages' roles and contents and {@code add_generation_prompt}.
  *
  * Messages and tools are plain JSON-shaped values: {@link Map}s with String keys, {@link List}s, Strings,
