@@ -160,7 +160,7 @@ public final class Llama implements AutoCloseable {
             int maxTokens) {
         long[] layers = new long[c.layers()];
         for (int l = 0; l < layers.length; l++) {
-            layers[l] = DeviceWeights.layerBytes(model.layer(l));
+            layers[l] = DeviceWeights.layerBytes(model, l);
         }
         return new OffloadPlan.Sizes(layers, DeviceWeights.bytes(model.output()) + 4L * c.dim(),
                 DeviceLayers.kvBytesPerLayer(c, contextLength, kv), DeviceLayers.scratchBytes(c, maxTokens),
@@ -171,14 +171,14 @@ public final class Llama implements AutoCloseable {
     private static int typeLimit(LlamaModel model, Accelerator acc) {
         int n = model.config().layers();
         int ok = 0;
-        for (int l = n - 1; l >= 0 && layerSupported(model.layer(l), acc); l--) {
+        for (int l = n - 1; l >= 0 && layerSupported(model, l, acc); l--) {
             ok++;
         }
         return ok == n && acc.supports(model.output().type()) ? n + 1 : ok;
     }
 
-    private static boolean layerSupported(LlamaModel.Layer w, Accelerator acc) {
-        for (Weight x : new Weight[] {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()}) {
+    private static boolean layerSupported(LlamaModel model, int l, Accelerator acc) {
+        for (Weight x : model.weights(l)) {
             if (!acc.supports(x.type())) {
                 return false;
             }
@@ -188,8 +188,7 @@ public final class Llama implements AutoCloseable {
 
     private static String typeProblem(LlamaModel model, Accelerator acc) {
         for (int l = model.config().layers() - 1; l >= 0; l--) {
-            LlamaModel.Layer w = model.layer(l);
-            for (Weight x : new Weight[] {w.wq(), w.wk(), w.wv(), w.wo(), w.wGate(), w.wUp(), w.wDown()}) {
+            for (Weight x : model.weights(l)) {
                 if (!acc.supports(x.type())) {
                     return x.name() + " is " + x.type() + ", which the " + acc.name() + " device has no matmul for";
                 }

@@ -9,26 +9,25 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * A llama-family model's weights, memory-mapped and never copied (norm vectors and biases, a few KB, are
+ * A model's weights (the tensors its {@link Architecture}'s table names), memory-mapped and never copied (norm vectors and biases, a few KB, are
  * decoded to float[]), or, with mmap off, read once into off-heap memory the model owns. Immutable and shared:
  * any number of {@link LlamaSession}s, each with its own KV cache, can run on one model at once. Closing it
  * unmaps the file or frees the memory at once.
  */
 public final class LlamaModel implements AutoCloseable {
-    /** One transformer block's weights. */
-    record Layer(float[] attnNorm, Weight wq, Weight wk, Weight wv, Weight wo, float[] bq, float[] bk, float[] bv,
-            float[] ffnNorm, Weight wGate, Weight wUp, Weight wDown) {
-    }
-
     private final GgufFile file;
     private final LlamaConfig config;
+    private final Architecture architecture;
     private final GgufTensor tokenEmbedding;
     private final float[] outputNorm;
     private final Weight output;
-    private final Layer[] layers;
+    private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
+    private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent)
+    private final float[][][] vectors;  // [layer][TensorRole ordinal]: its norm weights and biases (null: absent)
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
@@ -42,31 +41,45 @@ public final class LlamaModel implements AutoCloseable {
         this.file = file;
         String src = file.source();
         int vocab = file.metadata().getArray(WellKnownKeys.TOKENS).length();
-        this.config = LlamaConfig.from(src, file.metadata(), vocab);
+        this.architecture = Architectures.of(src, new WellKnownKeys(file.metadata()).architecture());
+        this.config = architecture.config(src, file.metadata(), vocab);
         LlamaConfig c = config;
-        this.tokenEmbedding = file.requireTensor("token_embd.weight");
+        this.tokenEmbedding = required(file, TensorRole.TOKEN_EMBD.tensorName(0));
         Weight.of(src, tokenEmbedding, c.dim(), c.vocab()); // shape check
-        this.outputNorm = vector(file, "output_norm.weight", c.dim());
+        this.outputNorm = decode(file, required(file, TensorRole.OUTPUT_NORM.tensorName(0)), c.dim());
         // untied models have output.weight; tied ones reuse the token embedding
-        this.output = Weight.of(src, file.tensor("output.weight").orElse(tokenEmbedding), c.dim(), c.vocab());
-        this.ropeFreqs = optionalVector(file, "rope_freqs.weight", c.ropeDim() / 2);
-        this.layers = new Layer[c.layers()];
+        this.output = Weight.of(src, file.tensor(TensorRole.OUTPUT.tensorName(0)).orElse(tokenEmbedding), c.dim(),
+                c.vocab());
+        this.ropeFreqs = file.tensor(TensorRole.ROPE_FREQS.tensorName(0)).map(t -> decode(file, t, c.ropeDim() / 2))
+                .orElse(null);
+        this.layerTensors = List.copyOf(architecture.layerTensors(c));
+        int roles = TensorRole.values().length;
+        this.matrices = new Weight[c.layers()][roles];
+        this.vectors = new float[c.layers()][roles][];
         for (int l = 0; l < c.layers(); l++) {
-            String p = "blk." + l + ".";
-            layers[l] = new Layer(
-                    vector(file, p + "attn_norm.weight", c.dim()),
-                    Weight.of(src, file.requireTensor(p + "attn_q.weight"), c.dim(), c.dim()),
-                    Weight.of(src, file.requireTensor(p + "attn_k.weight"), c.dim(), c.kvDim()),
-                    Weight.of(src, file.requireTensor(p + "attn_v.weight"), c.dim(), c.kvDim()),
-                    Weight.of(src, file.requireTensor(p + "attn_output.weight"), c.dim(), c.dim()),
-                    optionalVector(file, p + "attn_q.bias", c.dim()),
-                    optionalVector(file, p + "attn_k.bias", c.kvDim()),
-                    optionalVector(file, p + "attn_v.bias", c.kvDim()),
-                    vector(file, p + "ffn_norm.weight", c.dim()),
-                    Weight.of(src, file.requireTensor(p + "ffn_gate.weight"), c.dim(), c.ffDim()),
-                    Weight.of(src, file.requireTensor(p + "ffn_up.weight"), c.dim(), c.ffDim()),
-                    Weight.of(src, file.requireTensor(p + "ffn_down.weight"), c.ffDim(), c.dim()));
+            for (TensorRole.Spec s : layerTensors) {
+                String name = s.role().tensorName(l);
+                Optional<GgufTensor> t = file.tensor(name);
+                if (t.isEmpty()) {
+                    if (s.required()) {
+                        required(file, name);
+                    }
+                    continue;
+                }
+                if (s.matrix()) {
+                    matrices[l][s.role().ordinal()] = Weight.of(src, t.get(), s.cols(), s.rows());
+                } else {
+                    vectors[l][s.role().ordinal()] = decode(file, t.get(), s.cols());
+                }
+            }
         }
+    }
+
+    /** The tensor called {@code name}; an {@link ArchitectureException} naming the architecture if it is missing. */
+    private GgufTensor required(GgufFile f, String name) {
+        return f.tensor(name).orElseThrow(() -> new ArchitectureException(f.source(), architecture.name(),
+                "tensor '" + name + "'", "is missing, and the " + architecture.name() + " architecture requires it",
+                Architectures.names()));
     }
 
     /** Maps and checks the model at {@code path}. */
@@ -129,15 +142,6 @@ public final class LlamaModel implements AutoCloseable {
         return Optional.ofNullable(lockFailure);
     }
 
-    private static float[] vector(GgufFile f, String name, int n) {
-        return decode(f, f.requireTensor(name), n);
-    }
-
-    private static float[] optionalVector(GgufFile f, String name, int n) {
-        Optional<GgufTensor> t = f.tensor(name);
-        return t.map(x -> decode(f, x, n)).orElse(null);
-    }
-
     private static float[] decode(GgufFile f, GgufTensor t, int n) {
         if (t.elementCount() != n) {
             throw new dev.gguf4j.gguf.GgufFormatException(f.source(), "tensor '" + t.name() + "'", "has "
@@ -173,8 +177,36 @@ public final class LlamaModel implements AutoCloseable {
         return ropeFreqs;
     }
 
-    Layer layer(int i) {
-        return layers[i];
+    /** The model's architecture. */
+    Architecture architecture() {
+        return architecture;
+    }
+
+    /** The architecture's per-layer tensor table for this model's shape. */
+    List<TensorRole.Spec> layerTensors() {
+        return layerTensors;
+    }
+
+    /** Layer {@code l}'s matrix of this role, or null when the model has none. */
+    Weight weight(int l, TensorRole role) {
+        return matrices[l][role.ordinal()];
+    }
+
+    /** Layer {@code l}'s vector (norm weights, bias) of this role, or null when the model has none. */
+    float[] vector(int l, TensorRole role) {
+        return vectors[l][role.ordinal()];
+    }
+
+    /** Layer {@code l}'s matrices, in table order. */
+    List<Weight> weights(int l) {
+        List<Weight> ws = new java.util.ArrayList<>();
+        for (TensorRole.Spec s : layerTensors) {
+            Weight w = s.matrix() ? matrices[l][s.role().ordinal()] : null;
+            if (w != null) {
+                ws.add(w);
+            }
+        }
+        return ws;
     }
 
     /**
