@@ -102,6 +102,7 @@ public final class Llama implements AutoCloseable {
         if (req == 0) {
             offloadPlan = OffloadPlan.cpu(0, sizes, "gpuLayers 0");
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         Accelerators.Probe p = probe.get();
@@ -116,6 +117,7 @@ public final class Llama implements AutoCloseable {
             }
             offloadPlan = OffloadPlan.cpu(req, sizes, "no usable GPU: " + p.reason());
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         Accelerator acc = p.accelerator().get();
@@ -131,6 +133,7 @@ public final class Llama implements AutoCloseable {
         offloadPlan = plan;
         if (!plan.offloads()) {
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         try {
@@ -140,6 +143,13 @@ public final class Llama implements AutoCloseable {
             int fit = Math.min(sizes.largestFitting(free - OffloadPlan.DEFAULT_MARGIN, sizes.layers() + 1), typeLimit);
             throw OffloadPlan.outOfMemory(req, plan.gpuLayers(), sizes, e.what(), e.requestedBytes(), free, fit, device,
                     e);
+        }
+    }
+
+    /** With everything on the CPU and {@link LlamaOptions#repack} on: the backend's generation layout (Q4_0). */
+    private void repackForCpu() {
+        if (options.repack()) {
+            model.repack(backend);
         }
     }
 

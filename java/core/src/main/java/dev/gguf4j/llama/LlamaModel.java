@@ -27,8 +27,11 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaConfig config;
     private final GgufTensor tokenEmbedding;
     private final float[] outputNorm;
-    private final Weight output;
-    private final Layer[] layers;
+    private Weight output; // replaced once by repack, at load
+    private final Layer[] layers; // likewise
+    /** Holds the repacked copies (repack); null when there are none. */
+    private java.lang.foreign.Arena repackArena;
+    private long repackedBytes;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
@@ -100,6 +103,77 @@ public final class LlamaModel implements AutoCloseable {
             m.lock();
         }
         return m;
+    }
+
+    /**
+     * Gives every 2-D weight of a type the backend has a repacked layout for ({@link Backend#repackedBytes}: the
+     * native CPU backend's q4_0_r8 for Q4_0) a copy in that layout, which generation (one token per step) then
+     * reads instead of the file; prompt batches keep reading the file. The copy changes where the bytes are, not a
+     * result: logits are bit-identical either way. Costs the copies' memory (logged, {@link #repackedBytes()}). Call
+     * once, before any session runs on the model; returns the bytes copied (0 if nothing had such a type).
+     */
+    synchronized long repack(dev.gguf4j.backend.Backend backend) {
+        if (repackArena != null) {
+            return repackedBytes;
+        }
+        long t0 = System.nanoTime();
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+        int[] count = {0};
+        long[] bytes = {0};
+        java.util.function.UnaryOperator<Weight> copy = w -> {
+            long n = backend.repackedBytes(w.type(), w.rows(), w.cols());
+            if (n <= 0 || w.repacked() != null) {
+                return w;
+            }
+            java.lang.foreign.MemorySegment out = arena.allocate(n, 64);
+            backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
+            count[0]++;
+            bytes[0] += n;
+            return w.withRepacked(out);
+        };
+        try {
+            for (int l = 0; l < layers.length; l++) {
+                Layer x = layers[l];
+                layers[l] = new Layer(x.attnNorm(), copy.apply(x.wq()), copy.apply(x.wk()), copy.apply(x.wv()),
+                        copy.apply(x.wo()), x.bq(), x.bk(), x.bv(), x.ffnNorm(), copy.apply(x.wGate()),
+                        copy.apply(x.wUp()), copy.apply(x.wDown()));
+            }
+            output = copy.apply(output);
+        } catch (OutOfMemoryError e) {
+            arena.close();
+            throw new Gguf4jException(file.source() + ": cannot allocate " + bytes[0] + "+ bytes to repack its"
+                    + " weights for the " + backend.name() + " backend (" + e.getMessage() + "); load with repacking"
+                    + " off (--no-repack, LlamaOptions.withRepack(false))");
+        }
+        repackArena = arena;
+        repackedBytes = bytes[0];
+        if (count[0] > 0) {
+            LOG.log(System.Logger.Level.INFO, String.format("gguf4j: repacked %.1f MiB of weights (%d matrices, "
+                    + "%s) for the %s backend's generation kernels in %d ms (bit-identical results; "
+                    + "--no-repack / LlamaOptions.withRepack(false) skips it)", bytes[0] / 1048576.0, count[0],
+                    repackedTypes(), backend.name(), (System.nanoTime() - t0) / 1_000_000));
+        }
+        return bytes[0];
+    }
+
+    private String repackedTypes() {
+        java.util.Set<dev.gguf4j.types.GgmlType> types = java.util.EnumSet.noneOf(dev.gguf4j.types.GgmlType.class);
+        for (Layer x : layers) {
+            for (Weight w : new Weight[] {x.wq(), x.wk(), x.wv(), x.wo(), x.wGate(), x.wUp(), x.wDown()}) {
+                if (w.repacked() != null) {
+                    types.add(w.type());
+                }
+            }
+        }
+        if (output.repacked() != null) {
+            types.add(output.type());
+        }
+        return types.toString().replaceAll("[\\[\\]]", "");
+    }
+
+    /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
+    public long repackedBytes() {
+        return repackedBytes;
     }
 
     private void lock() {
@@ -217,6 +291,9 @@ public final class LlamaModel implements AutoCloseable {
             locked = false;
         }
         file.close();
+        if (repackArena != null) {
+            repackArena.close();
+        }
         if (mappedFile != null) {
             try {
                 mappedFile.close();
