@@ -100,6 +100,10 @@ final class RunCommand {
             err.printf(Locale.ROOT, "gguf4j: %s (%s, %d layers, dim %d, vocab %d), context %d, backend %s, load %.3f s%n",
                     path, llama.config().architecture(), llama.config().layers(), llama.config().dim(),
                     llama.config().vocab(), llama.contextLength(), llama.backend().description(), llama.loadSeconds());
+            if (llama.repackedBytes() > 0) {
+                err.printf(Locale.ROOT, "gguf4j: Q4_0 weights repacked for generation: %.1f MiB more memory"
+                        + " (--no-repack: none, same output)%n", llama.repackedBytes() / 1048576.0);
+            }
             int trained = llama.config().contextLength();
             if (llama.contextLength() > trained) {
                 // llama.cpp: "n_ctx_per_seq (...) > n_ctx_train (...) -- possible training context overflow"

@@ -275,9 +275,17 @@ public final class Llama implements AutoCloseable {
         return contextLength;
     }
 
-    /** Seconds {@link #load} took. */
+    /** Seconds {@link #load} took (repacking included). */
     public double loadSeconds() {
-        return loadNanos / 1e9;
+        return (loadNanos + model.repackNanos()) / 1e9;
+    }
+
+    /**
+     * Bytes of weights copied at load into the CPU backend's generation layout ({@link LlamaOptions#withRepack}:
+     * Q4_0), memory held on top of the model file; 0 when nothing was repacked.
+     */
+    public long repackedBytes() {
+        return model.repackedBytes();
     }
 
     /** Tokens of {@code text}, with BOS when the model adds it and {@code addBos}; special tokens parsed. */

@@ -32,6 +32,7 @@ public final class LlamaModel implements AutoCloseable {
     /** Holds the repacked copies (repack); null when there are none. */
     private java.lang.foreign.Arena repackArena;
     private long repackedBytes;
+    private long repackNanos;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
@@ -147,6 +148,7 @@ public final class LlamaModel implements AutoCloseable {
         }
         repackArena = arena;
         repackedBytes = bytes[0];
+        repackNanos = System.nanoTime() - t0;
         if (count[0] > 0) {
             LOG.log(System.Logger.Level.INFO, String.format("gguf4j: repacked %.1f MiB of weights (%d matrices, "
                     + "%s) for the %s backend's generation kernels in %d ms (bit-identical results; "
@@ -171,8 +173,13 @@ public final class LlamaModel implements AutoCloseable {
         return types.toString().replaceAll("[\\[\\]]", "");
     }
 
+    /** Nanoseconds {@link #repack} took; 0 when it did not run. */
+    synchronized long repackNanos() {
+        return repackNanos;
+    }
+
     /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
-    public long repackedBytes() {
+    public synchronized long repackedBytes() {
         return repackedBytes;
     }
 
