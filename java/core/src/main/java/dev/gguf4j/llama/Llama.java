@@ -149,7 +149,7 @@ public final class Llama implements AutoCloseable {
     /** With everything on the CPU and {@link LlamaOptions#repack} on: the backend's generation layout (Q4_0). */
     private void repackForCpu() {
         if (options.repack()) {
-            model.repack(backend);
+            model.repack(backend, options.effectiveThreads());
         }
     }
 

@@ -114,48 +114,100 @@ public final class LlamaModel implements AutoCloseable {
      * once, before any session runs on the model; returns the bytes copied (0 if nothing had such a type).
      */
     synchronized long repack(dev.gguf4j.backend.Backend backend) {
+        return repack(backend, 1);
+    }
+
+    /** {@link #repack(dev.gguf4j.backend.Backend)} on {@code threads} threads (a matrix each at a time). */
+    synchronized long repack(dev.gguf4j.backend.Backend backend, int threads) {
         if (repackArena != null) {
             return repackedBytes;
         }
         long t0 = System.nanoTime();
+        final int perLayer = 7;
+        Weight[] ws = new Weight[layers.length * perLayer + 1];
+        for (int l = 0; l < layers.length; l++) {
+            Layer x = layers[l];
+            Weight[] lw = {x.wq(), x.wk(), x.wv(), x.wo(), x.wGate(), x.wUp(), x.wDown()};
+            System.arraycopy(lw, 0, ws, l * perLayer, perLayer);
+        }
+        ws[ws.length - 1] = output;
         java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
-        int[] count = {0};
-        long[] bytes = {0};
-        java.util.function.UnaryOperator<Weight> copy = w -> {
-            long n = backend.repackedBytes(w.type(), w.rows(), w.cols());
-            if (n <= 0 || w.repacked() != null) {
-                return w;
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable work = () -> {
+            for (int i = next.getAndIncrement(); i < ws.length && failure.get() == null; i = next.getAndIncrement()) {
+                Weight w = ws[i];
+                long n = backend.repackedBytes(w.type(), w.rows(), w.cols());
+                if (n <= 0 || w.repacked() != null) {
+                    continue;
+                }
+                try {
+                    java.lang.foreign.MemorySegment out = arena.allocate(n, 64);
+                    backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
+                    ws[i] = w.withRepacked(out);
+                    bytes.addAndGet(n);
+                    count.incrementAndGet();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
             }
-            java.lang.foreign.MemorySegment out = arena.allocate(n, 64);
-            backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
-            count[0]++;
-            bytes[0] += n;
-            return w.withRepacked(out);
         };
-        try {
-            for (int l = 0; l < layers.length; l++) {
-                Layer x = layers[l];
-                layers[l] = new Layer(x.attnNorm(), copy.apply(x.wq()), copy.apply(x.wk()), copy.apply(x.wv()),
-                        copy.apply(x.wo()), x.bq(), x.bk(), x.bv(), x.ffnNorm(), copy.apply(x.wGate()),
-                        copy.apply(x.wUp()), copy.apply(x.wDown()));
+        Thread[] helpers = new Thread[Math.max(0, Math.min(threads, ws.length) - 1)];
+        for (int t = 0; t < helpers.length; t++) {
+            helpers[t] = Thread.ofPlatform().name("gguf4j-repack-" + (t + 1)).start(work);
+        }
+        work.run();
+        for (Thread t : helpers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, e);
+                next.set(ws.length);
             }
-            output = copy.apply(output);
-        } catch (OutOfMemoryError e) {
+        }
+        Throwable f = failure.get();
+        if (f != null) {
+            for (Thread t : helpers) {
+                t.interrupt();
+            }
+            for (Thread t : helpers) {
+                try {
+                    t.join();
+                } catch (InterruptedException ignored) {
+                    // already failing
+                }
+            }
             arena.close();
-            throw new Gguf4jException(file.source() + ": cannot allocate " + bytes[0] + "+ bytes to repack its"
-                    + " weights for the " + backend.name() + " backend (" + e.getMessage() + "); load with repacking"
-                    + " off (--no-repack, LlamaOptions.withRepack(false))");
+            if (f instanceof OutOfMemoryError) {
+                throw new Gguf4jException(file.source() + ": cannot allocate " + bytes.get() + "+ bytes to repack"
+                        + " its weights for the " + backend.name() + " backend (" + f.getMessage() + "); load with"
+                        + " repacking off (--no-repack, LlamaOptions.withRepack(false))");
+            }
+            if (f instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new Gguf4jException(file.source() + ": repacking interrupted", f);
         }
+        for (int l = 0; l < layers.length; l++) {
+            Layer x = layers[l];
+            int b = l * perLayer;
+            layers[l] = new Layer(x.attnNorm(), ws[b], ws[b + 1], ws[b + 2], ws[b + 3], x.bq(), x.bk(), x.bv(),
+                    x.ffnNorm(), ws[b + 4], ws[b + 5], ws[b + 6]);
+        }
+        output = ws[ws.length - 1];
         repackArena = arena;
-        repackedBytes = bytes[0];
+        repackedBytes = bytes.get();
         repackNanos = System.nanoTime() - t0;
-        if (count[0] > 0) {
+        if (count.get() > 0) {
             LOG.log(System.Logger.Level.INFO, String.format("gguf4j: repacked %.1f MiB of weights (%d matrices, "
-                    + "%s) for the %s backend's generation kernels in %d ms (bit-identical results; "
-                    + "--no-repack / LlamaOptions.withRepack(false) skips it)", bytes[0] / 1048576.0, count[0],
-                    repackedTypes(), backend.name(), (System.nanoTime() - t0) / 1_000_000));
+                    + "%s) for the %s backend's generation kernels in %d ms on %d thread(s) (bit-identical results;"
+                    + " --no-repack / LlamaOptions.withRepack(false) skips it)", bytes.get() / 1048576.0,
+                    count.get(), repackedTypes(), backend.name(), repackNanos / 1_000_000, helpers.length + 1));
         }
-        return bytes[0];
+        return bytes.get();
     }
 
     private String repackedTypes() {
