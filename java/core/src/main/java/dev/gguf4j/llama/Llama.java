@@ -435,7 +435,8 @@ public final class Llama implements AutoCloseable {
             }
             this.promptTokens = tokens.length;
             SamplingParams sp = params.sampling();
-            this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength);
+            this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength,
+                    tokenizer);
             this.session = openSession();
             long t0 = System.nanoTime();
             // the prompt in batches (matrix-matrix products), the last batch's last logits kept
@@ -534,7 +535,7 @@ public final class Llama implements AutoCloseable {
                 return "";
             }
             int token = nextToken >= 0 ? nextToken : sampler.sample(logits);
-            sampler.accept(token);
+            sampler.acceptSampled(token);
             generated++;
             if (tokenizer.isEog(token)) {
                 finish = "stop";

@@ -1,5 +1,8 @@
 package dev.gguf4j.sampling;
 
+import dev.gguf4j.grammar.GrammarMatcher;
+import dev.gguf4j.grammar.TokenVocabulary;
+import dev.gguf4j.tokenizer.Tokenizer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,6 +19,7 @@ public final class Sampler {
     private final ArrayDeque<Integer> recent = new ArrayDeque<>();
     private final Map<Integer, Integer> counts = new HashMap<>();
     private final int window;
+    private final GrammarMatcher grammar; // null: unconstrained
 
     // candidates: ids and logits, then probabilities
     private int[] ids = new int[0];
@@ -24,10 +28,42 @@ public final class Sampler {
     private int size;
     private boolean sorted;
 
+    /** A sampler without a grammar ({@code params.grammar()} must be null: a grammar needs the vocabulary). */
     public Sampler(SamplingParams params, int contextLength) {
+        this(params, contextLength, (TokenVocabulary) null);
+    }
+
+    /** A sampler; a grammar in {@code params} is applied over {@code tokenizer}'s vocabulary. */
+    public Sampler(SamplingParams params, int contextLength, Tokenizer tokenizer) {
+        this(params, contextLength, params.grammar() == null ? null : TokenVocabulary.of(tokenizer));
+    }
+
+    /** A sampler; a grammar in {@code params} is applied over {@code vocabulary}. */
+    public Sampler(SamplingParams params, int contextLength, TokenVocabulary vocabulary) {
         this.p = params;
         this.random = new SplittableRandom(params.seed());
         this.window = params.penaltyLastN() == -1 ? contextLength : params.penaltyLastN();
+        if (params.grammar() != null && vocabulary == null) {
+            throw new IllegalArgumentException("a grammar needs the vocabulary: use Sampler(params, contextLength,"
+                    + " tokenizer)");
+        }
+        this.grammar = params.grammar() == null ? null : new GrammarMatcher(params.grammar(), vocabulary);
+    }
+
+    /** The grammar's state for this sequence, or null without a grammar. */
+    public GrammarMatcher grammar() {
+        return grammar;
+    }
+
+    /**
+     * Records a generated token: for the penalties ({@link #accept}) and, with a grammar, advances the grammar
+     * (the token must be one the grammar allows, as {@link #sample} returns).
+     */
+    public void acceptSampled(int token) {
+        accept(token);
+        if (grammar != null) {
+            grammar.accept(token);
+        }
     }
 
     /** Records a token (prompt or generated) for the penalties. */
@@ -48,12 +84,27 @@ public final class Sampler {
      * the caller may compute the argmax elsewhere (on the GPU) and skip the logits.
      */
     public boolean isPlainArgmax() {
-        return p.temperature() <= 0 && p.logitBias().isEmpty() && (window == 0 || (p.repeatPenalty() == 1.0f
-                && p.frequencyPenalty() == 0f && p.presencePenalty() == 0f));
+        return grammar == null && p.temperature() <= 0 && p.logitBias().isEmpty() && (window == 0
+                || (p.repeatPenalty() == 1.0f && p.frequencyPenalty() == 0f && p.presencePenalty() == 0f));
     }
 
-    /** Picks the next token from {@code logits} (not modified). */
+    /**
+     * Picks the next token from {@code logits} (not modified). With a grammar, the token picked is one the grammar
+     * allows: the chain's pick is checked, and only if it is refused the chain runs again over the allowed tokens.
+     */
     public int sample(float[] logits) {
+        if (grammar == null) {
+            return sample(logits, null);
+        }
+        int t = sample(logits, null);
+        if (grammar.isAllowed(t)) {
+            return t;
+        }
+        return sample(logits, grammar.allowedTokens());
+    }
+
+    /** The chain over the tokens {@code allowed} lets through (every token if null). */
+    private int sample(float[] logits, long[] allowed) {
         int n = logits.length;
         if (ids.length != n) {
             ids = new int[n];
@@ -71,6 +122,20 @@ public final class Sampler {
                 logit[id] += bias;
             }
         });
+        if (allowed != null) {
+            int kept = 0;
+            for (int i = 0; i < n; i++) {
+                if ((i >>> 6) < allowed.length && (allowed[i >>> 6] & (1L << i)) != 0) {
+                    ids[kept] = i;
+                    logit[kept] = logit[i];
+                    kept++;
+                }
+            }
+            if (kept == 0) {
+                throw new IllegalStateException("the grammar allows no token here");
+            }
+            size = kept;
+        }
         penalties();
         if (p.temperature() <= 0) {
             return argmax();
