@@ -150,6 +150,11 @@ final class Engine {
         return t == DEAD_MARK ? null : t;
     }
 
+    /**
+     * One byte. UTF-8 is checked as Unicode's table of well-formed byte sequences has it (no overlong forms, no
+     * surrogates, nothing past U+10FFFF), so that every partial character can still be completed; the partial
+     * value keeps the sequence's length in its top bits.
+     */
     private State computeStep(State s, int b) {
         if (s.partialRemain == 0) {
             if (b < 0x80) {
@@ -157,36 +162,43 @@ final class Engine {
             }
             int n;
             int v;
-            if ((b & 0xE0) == 0xC0) {
+            if (b >= 0xC2 && b <= 0xDF) {
                 n = 1;
                 v = b & 0x1F;
-            } else if ((b & 0xF0) == 0xE0) {
+            } else if (b >= 0xE0 && b <= 0xEF) {
                 n = 2;
                 v = b & 0x0F;
-            } else if ((b & 0xF8) == 0xF0) {
+            } else if (b >= 0xF0 && b <= 0xF4) {
                 n = 3;
                 v = b & 0x07;
             } else {
-                return null; // a continuation byte first, or not UTF-8
+                return null; // a continuation byte first, C0/C1 (overlong), or past U+10FFFF
             }
-            return partial(s.stacks, v, n);
+            return partial(s.stacks, v, n, n + 1);
         }
         if ((b & 0xC0) != 0x80) {
             return null;
         }
-        int v = (s.partialValue << 6) | (b & 0x3F);
+        int length = s.partialValue >>> 24;
+        int v = s.partialValue & 0xFFFFFF;
+        if (s.partialRemain == length - 1) { // the second byte: its range depends on the first
+            if (length == 3 && ((v == 0 && b < 0xA0) || (v == 0xD && b > 0x9F))) {
+                return null; // overlong, or a surrogate
+            }
+            if (length == 4 && ((v == 0 && b < 0x90) || (v == 4 && b > 0x8F))) {
+                return null; // overlong, or past U+10FFFF
+            }
+        }
+        v = (v << 6) | (b & 0x3F);
         int n = s.partialRemain - 1;
         if (n == 0) {
-            return v > 0x10FFFF ? null : acceptCodePoint(s.stacks, v);
+            return acceptCodePoint(s.stacks, v);
         }
-        return partial(s.stacks, v, n);
+        return partial(s.stacks, v, n, length);
     }
 
     /** The stacks whose tops some completion of the partial character could match (llama_grammar_match_partial_char). */
-    private State partial(int[] stacks, int v, int n) {
-        if (n == 1 && v < 2) {
-            return null; // overlong: a 7-bit character in two bytes
-        }
+    private State partial(int[] stacks, int v, int n, int length) {
         int low = v << (n * 6);
         int high = low | ((1 << (n * 6)) - 1);
         if (low == 0) {
@@ -203,7 +215,7 @@ final class Engine {
                 kept[k++] = id;
             }
         }
-        return k == 0 ? null : intern(Arrays.copyOf(kept, k), v, n);
+        return k == 0 ? null : intern(Arrays.copyOf(kept, k), v | (length << 24), n);
     }
 
     private boolean matchesRange(int pos, int low, int high) {

@@ -19,8 +19,8 @@ import java.util.TreeMap;
  * short; {@code true} or a schema allows further keys), {@code items} (a schema, or a list as a tuple, as
  * {@code prefixItems}), {@code minItems}, {@code maxItems}, {@code minLength}, {@code maxLength}, {@code format}
  * date, time, date-time and uuid, {@code anyOf}, {@code oneOf} (as anyOf: the alternatives should not overlap),
- * {@code $ref} to {@code #/...} in the same document ({@code $defs}, {@code definitions}), an empty schema or
- * {@code true} (any value). Annotations are ignored ({@code title}, {@code description}, {@code default},
+ * {@code $ref} to {@code #/...} in the same document ({@code $defs}, {@code definitions}); a schema without
+ * constraints (e.g. {@code {}}) gives any JSON object, as llama.cpp's, and {@code true} any JSON value. Annotations are ignored ({@code title}, {@code description}, {@code default},
  * {@code examples}, {@code $schema}, {@code $id}, {@code $comment}, {@code deprecated}, {@code readOnly},
  * {@code writeOnly}). Anything else is an {@link UnsupportedSchemaException} naming the path and the keyword:
  * the grammar never silently accepts output the schema would refuse.
@@ -71,7 +71,7 @@ public final class JsonSchemaGrammar {
             "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions");
     private static final Set<String> HANDLED = Set.of("type", "enum", "const", "properties", "required",
             "additionalProperties", "items", "prefixItems", "minItems", "maxItems", "minLength", "maxLength",
-            "format", "anyOf", "oneOf", "$ref");
+            "format", "anyOf", "oneOf", "$ref", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum");
     private static final Set<String> TYPES = Set.of("object", "array", "string", "number", "integer", "boolean",
             "null");
 
@@ -255,23 +255,62 @@ public final class JsonSchemaGrammar {
                 } else if (s.containsKey("minLength") || s.containsKey("maxLength") || s.containsKey("format")) {
                     t = "string";
                 } else {
-                    return builtin("value");
+                    return builtin("object"); // as llama.cpp: a schema without constraints gives an object
                 }
             }
             return switch (t) {
                 case "object" -> object(s, name, path);
                 case "array" -> array(s, name, path);
                 case "string" -> string(s, name, path);
+                case "integer" -> integer(s, path);
                 default -> {
-                    for (String k : List.of("properties", "additionalProperties", "required", "items", "prefixItems",
-                            "minItems", "maxItems", "minLength", "maxLength", "format")) {
-                        if (s.containsKey(k)) {
-                            throw unsupported(path, k, "'" + k + "' with type " + t + " is not supported");
+                    // keywords of other types do not apply; a number's bounds do, and are not supported
+                    for (String k : List.of("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")) {
+                        if (t.equals("number") && s.containsKey(k)) {
+                            throw unsupported(path, k, "'" + k + "' is supported for integers, not numbers");
                         }
                     }
                     yield builtin(t);
                 }
             };
+        }
+
+        /**
+         * An integer, with {@code minimum}, {@code maximum}, {@code exclusiveMinimum}, {@code exclusiveMaximum} as
+         * digit patterns (at most 16 digits, as llama.cpp's integral-part).
+         */
+        private String integer(Map<String, Object> s, String path) {
+            long min = Long.MIN_VALUE;
+            long max = Long.MAX_VALUE;
+            if (s.containsKey("minimum")) {
+                min = Math.max(min, (long) Math.ceil(bound(s, "minimum", path)));
+            }
+            if (s.containsKey("exclusiveMinimum")) {
+                min = Math.max(min, (long) Math.floor(bound(s, "exclusiveMinimum", path)) + 1);
+            }
+            if (s.containsKey("maximum")) {
+                max = Math.min(max, (long) Math.floor(bound(s, "maximum", path)));
+            }
+            if (s.containsKey("exclusiveMaximum")) {
+                max = Math.min(max, (long) Math.ceil(bound(s, "exclusiveMaximum", path)) - 1);
+            }
+            if (min == Long.MIN_VALUE && max == Long.MAX_VALUE) {
+                return builtin("integer");
+            }
+            if (min > max) {
+                throw unsupported(path, "minimum", "no integer lies between the minimum " + min + " and the maximum "
+                        + max);
+            }
+            return "(" + IntRange.gbnf(min, max) + ") space";
+        }
+
+        private static double bound(Map<String, Object> s, String key, String path) {
+            Object v = s.get(key);
+            if (!(v instanceof Number n) || Math.abs(n.doubleValue()) >= 1e15) {
+                throw unsupported(path + "/" + key, key, key + " must be a number below 1e15 in magnitude, got "
+                        + describe(v));
+            }
+            return n.doubleValue();
         }
 
         private String ref(Object refValue, String path) {
@@ -461,7 +500,8 @@ public final class JsonSchemaGrammar {
                 if (!first) {
                     out.append(" | ");
                 }
-                out.append("[^\"").append(rejects).append("] ").append(charRule).append("*");
+                // not llama.cpp's [^"...]: that lets a raw control character or backslash start the key
+                out.append("[^\"\\\\\\x7F\\x00-\\x1F").append(rejects).append("] ").append(charRule).append("*");
             }
         }
 
