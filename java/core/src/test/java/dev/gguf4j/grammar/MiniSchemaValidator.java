@@ -30,6 +30,17 @@ final class MiniSchemaValidator {
         return check(root, v, "#");
     }
 
+    /** Whether {@code text} is the beginning of some JSON text (the strict parser only runs out of input). */
+    static boolean isJsonPrefix(String text) {
+        Strict p = new Strict(text);
+        try {
+            p.document();
+            return true;
+        } catch (IllegalArgumentException e) {
+            return p.i >= text.length();
+        }
+    }
+
     private static final Pattern DATE = Pattern.compile("\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])");
     private static final Pattern TIME = Pattern.compile(
             "([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d+)?(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)");
@@ -168,7 +179,7 @@ final class MiniSchemaValidator {
     /** RFC 8259's grammar, strictly (ChatJson is lenient about e.g. leading zeros). */
     private static final class Strict {
         private final String s;
-        private int i;
+        int i;
 
         Strict(String s) {
             this.s = s;
