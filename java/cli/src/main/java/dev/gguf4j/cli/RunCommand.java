@@ -4,6 +4,8 @@ import dev.gguf4j.llama.Completion;
 import dev.gguf4j.llama.CompletionParams;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
+import dev.gguf4j.grammar.Grammar;
+import dev.gguf4j.grammar.GrammarException;
 import dev.gguf4j.sampling.SamplingParams;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,12 +19,14 @@ final class RunCommand {
     static final String USAGE = """
             usage: gguf4j run [-m MODEL] [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
                               [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N|auto] [--stop S]...
-                              [--no-mmap] [--mlock]
+                              [--no-mmap] [--mlock] [--grammar GBNF | --grammar-file FILE | --json-schema FILE|JSON]
               defaults: the bundled model, -n 256, llama.cpp's sampling defaults (temp 0.8, top-k 40, top-p 0.95,
               min-p 0.05, repeat-penalty 1.0), -c = prompt tokens + N (as llama-simple), -t = all cores
               -n 0 prints the prompt only; --temp <= 0 is greedy, --top-k <= 0 keeps every token (as llama.cpp)
               --no-mmap reads the weights into memory instead of mapping them; --mlock locks them in RAM
               (if it cannot, a warning names errno and RLIMIT_MEMLOCK and the run goes on, as llama.cpp)
+              --grammar / --grammar-file: a GBNF grammar in llama.cpp's syntax (start rule root) the output must match;
+              --json-schema: a JSON Schema (a file, or the JSON itself) the output must validate against
             """;
 
     private RunCommand() {
@@ -41,6 +45,8 @@ final class RunCommand {
         SamplingParams sp = SamplingParams.DEFAULTS;
         long seed = -1;
         List<String> stop = new ArrayList<>();
+        String grammarFlag = null;
+        String grammarText = null;
         while (a.hasNext()) {
             String o = a.next();
             switch (o) {
@@ -64,6 +70,15 @@ final class RunCommand {
                     }
                     stop.add(s);
                 }
+                case "--grammar", "--grammar-file", "--json-schema", "-j" -> {
+                    String v = a.value(o);
+                    if (grammarFlag != null) {
+                        throw new Main.UsageException("run: " + o + ": only one of --grammar, --grammar-file and"
+                                + " --json-schema may be given (" + grammarFlag + " was)");
+                    }
+                    grammarFlag = o;
+                    grammarText = v;
+                }
                 case "--no-mmap" -> mmap = false;
                 case "--mlock" -> mlock = true;
                 case "-h", "--help" -> {
@@ -77,6 +92,9 @@ final class RunCommand {
             sp = sp.withSeed(seed);
         } else {
             sp = sp.withSeed(System.nanoTime());
+        }
+        if (grammarFlag != null) {
+            sp = sp.withGrammar(grammar(grammarFlag, grammarText));
         }
         Path path = BundledModel.resolve(model);
         LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withGpuLayers(ngl);
@@ -122,5 +140,25 @@ final class RunCommand {
                     t.generationTokensPerSecond(), c.choices().getFirst().finishReason());
         }
         return 0;
+    }
+
+    /**
+     * The grammar a flag names: {@code --grammar TEXT}, {@code --grammar-file FILE}, {@code --json-schema FILE|JSON}
+     * (JSON when the value starts with '{' after white space, as llama.cpp's {@code -j} takes it, else a file).
+     * Errors name the flag: a grammar's line and column, a schema's path and keyword.
+     */
+    static Grammar grammar(String flag, String value) throws IOException {
+        boolean schema = !flag.startsWith("--grammar");
+        boolean inline = flag.equals("--grammar") || (schema && value.stripLeading().startsWith("{"));
+        String text = inline ? value : PathChecks.readUtf8(flag, value);
+        String where = inline ? flag : flag + " " + value;
+        try {
+            return schema ? Grammar.fromJsonSchema(text) : Grammar.parse(text);
+        } catch (GrammarException e) {
+            if (inline) {
+                throw new Main.UsageException("run: " + where + ": " + e.getMessage()); // a bad value: status 2
+            }
+            throw new dev.gguf4j.Gguf4jException(where + ": " + e.getMessage()); // a bad file: status 1
+        }
     }
 }

@@ -2,7 +2,6 @@ package dev.gguf4j.grammar;
 
 import dev.gguf4j.tokenizer.Tokenizer;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
 
@@ -60,35 +59,46 @@ public final class TokenVocabulary {
             any |= b;
         }
         this.hasEog = any;
-        // build the trie with a hash of (node, byte) -> child, then lay it out in rows
-        HashMap<Long, Integer> child = new HashMap<>();
-        int nodes = 1;
+        // build the trie from the pieces in sorted order: each piece shares its longest common prefix with the
+        // previous one, so a stack of the previous piece's nodes gives every parent without hashing
+        Integer[] order = new Integer[pieces.length];
+        int usable = 0;
+        for (int id = 0; id < pieces.length; id++) {
+            if (!eog[id] && pieces[id].length > 0) {
+                order[usable++] = id;
+            }
+        }
+        Arrays.sort(order, 0, usable, (x, y) -> Arrays.compareUnsigned(pieces[x], pieces[y]));
         int[] endNode = new int[pieces.length];
+        Arrays.fill(endNode, -1);
+        int nodes = 1;
         int[] parentOf = new int[1024];
         byte[] byteOf = new byte[1024];
-        for (int id = 0; id < pieces.length; id++) {
+        int[] path = new int[16]; // path[d] = node at depth d of the previous piece (path[0] = root)
+        byte[] prev = new byte[0];
+        for (int k = 0; k < usable; k++) {
+            int id = order[k];
             byte[] p = pieces[id];
-            if (eog[id] || p.length == 0) {
-                endNode[id] = -1;
-                continue;
+            int common = 0;
+            int max = Math.min(prev.length, p.length);
+            while (common < max && prev[common] == p[common]) {
+                common++;
             }
-            int node = 0;
-            for (byte b : p) {
-                long key = ((long) node << 8) | (b & 0xff);
-                Integer c = child.get(key);
-                if (c == null) {
-                    c = nodes++;
-                    if (c >= parentOf.length) {
-                        parentOf = Arrays.copyOf(parentOf, c * 2);
-                        byteOf = Arrays.copyOf(byteOf, c * 2);
-                    }
-                    parentOf[c] = node;
-                    byteOf[c] = b;
-                    child.put(key, c);
+            if (path.length <= p.length) {
+                path = Arrays.copyOf(path, p.length * 2 + 1);
+            }
+            for (int d = common; d < p.length; d++) {
+                int c = nodes++;
+                if (c >= parentOf.length) {
+                    parentOf = Arrays.copyOf(parentOf, c * 2);
+                    byteOf = Arrays.copyOf(byteOf, c * 2);
                 }
-                node = c;
+                parentOf[c] = path[d];
+                byteOf[c] = p[d];
+                path[d + 1] = c;
             }
-            endNode[id] = node;
+            endNode[id] = path[p.length];
+            prev = p;
         }
         edgeStart = new int[nodes + 1];
         for (int c = 1; c < nodes; c++) {
