@@ -29,7 +29,7 @@ final class Engine {
     private final List<State> stateList = new ArrayList<>();
     private State initial;
     /** States interned before the caches are dropped (memory bound: each state may hold 256 transitions). */
-    static final int MAX_STATES = 50_000;
+    static final int MAX_STATES = 20_000;
 
     Engine(Grammar g) {
         this.g = g;
