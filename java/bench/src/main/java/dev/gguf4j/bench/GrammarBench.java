@@ -18,8 +18,12 @@ import java.util.Locale;
  *
  * <pre>
  *   java --enable-native-access=ALL-UNNAMED -cp java/bench/target/gguf4j-bench.jar dev.gguf4j.bench.GrammarBench \
- *       MODEL.gguf [TOKENS] [THREADS]
+ *       MODEL.gguf [TOKENS] [THREADS] [VOCAB.gguf]
  * </pre>
+ *
+ * VOCAB.gguf (e.g. ../shared/golden/tokenizer/ggml-vocab-llama-spm.gguf) gives the grammar and the prompt a real
+ * vocabulary of the same size in place of a random-weight model's placeholder one (the forward pass does not
+ * read token texts).
  *
  * Rounds alternate: none, json_object, a JSON schema, a GBNF grammar; each greedy and at temperature 0.8.
  */
@@ -45,7 +49,11 @@ public final class GrammarBench {
         Grammar[] grammars = {null, Grammar.jsonObject(), Grammar.fromJsonSchema(SCHEMA), Grammar.parse(GBNF)};
         String[] names = {"none", "json_object", "json_schema", "gbnf"};
         try (Llama llama = Llama.load(model, LlamaOptions.DEFAULTS.withThreads(threads).withContextLength(n + 64))) {
-            Tokenizer tok = llama.tokenizer();
+            Tokenizer tok = args.length > 3 ? Tokenizer.load(Path.of(args[3])) : llama.tokenizer();
+            if (tok.vocabSize() != llama.tokenizer().vocabSize()) {
+                throw new IllegalArgumentException(args[3] + " has " + tok.vocabSize() + " tokens, the model "
+                        + llama.tokenizer().vocabSize());
+            }
             long t0 = System.nanoTime();
             TokenVocabulary.of(tok);
             System.out.printf(Locale.ROOT, "vocabulary %d tokens; trie built in %.1f ms%n", tok.vocabSize(),

@@ -59,6 +59,11 @@ public final class GrammarMatcher {
         return s != null && live(s);
     }
 
+    /** Whether {@link #allowedTokens} is known for the current state (then it costs a lookup). */
+    public boolean hasCachedAllowed() {
+        return ended || state.allowed != null;
+    }
+
     /**
      * The tokens that may come next, as a bit set: bit {@code t % 64} of word {@code t / 64}. The array is shared
      * with the matcher's cache: do not modify it.

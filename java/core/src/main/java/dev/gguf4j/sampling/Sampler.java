@@ -100,11 +100,17 @@ public final class Sampler {
         if (grammar.isAllowed(t)) {
             return t;
         }
+        if (!grammar.hasCachedAllowed() && (p.temperature() <= 0 || p.topK() > 0)) {
+            int r = sampleFromTopAllowed(logits);
+            if (r >= 0) {
+                return r;
+            }
+        }
         return sample(logits, grammar.allowedTokens());
     }
 
-    /** The chain over the tokens {@code allowed} lets through (every token if null). */
-    private int sample(float[] logits, long[] allowed) {
+    /** The candidates: every token with its logit plus its logit bias. */
+    private void fill(float[] logits) {
         int n = logits.length;
         if (ids.length != n) {
             ids = new int[n];
@@ -122,6 +128,12 @@ public final class Sampler {
                 logit[id] += bias;
             }
         });
+    }
+
+    /** The chain over the tokens {@code allowed} lets through (every token if null). */
+    private int sample(float[] logits, long[] allowed) {
+        fill(logits);
+        int n = logits.length;
         if (allowed != null) {
             int kept = 0;
             for (int i = 0; i < n; i++) {
@@ -140,7 +152,47 @@ public final class Sampler {
         if (p.temperature() <= 0) {
             return argmax();
         }
-        topK(p.topK() <= 0 ? n : p.topK());
+        return chainFromTopK(p.topK() <= 0 ? n : p.topK());
+    }
+
+    /**
+     * The grammar's fallback without computing the whole allowed set (a new grammar state would walk the whole
+     * vocabulary): greedy takes the best allowed token, and top-k the k best allowed ones, found among the best
+     * candidates by checking them one by one; the same result as filtering every token first, because top-k (or
+     * the argmax) is all the chain keeps of the rest. Returns -1 when too few of the best candidates are allowed
+     * (then the caller filters everything).
+     */
+    private int sampleFromTopAllowed(float[] logits) {
+        fill(logits);
+        int n = logits.length;
+        penalties();
+        int k = p.temperature() <= 0 ? 1 : Math.min(p.topK(), n);
+        int m = Math.min(n, Math.max(64, 4 * k));
+        topK(m); // the m best, sorted
+        int kept = 0;
+        for (int i = 0; i < size && kept < k; i++) {
+            if (grammar.isAllowed(ids[i])) {
+                ids[kept] = ids[i];
+                logit[kept] = logit[i];
+                kept++;
+            }
+        }
+        if (kept < k && m < n) {
+            return -1;
+        }
+        if (kept == 0) {
+            throw new IllegalStateException("the grammar allows no token here");
+        }
+        size = kept;
+        if (p.temperature() <= 0) {
+            return ids[0];
+        }
+        return chainFromTopK(k);
+    }
+
+    /** The chain from top-k on: top-k, typical-p, top-p, min-p, temperature, then the draw. */
+    private int chainFromTopK(int k) {
+        topK(k);
         typical(p.typicalP());
         topP(p.topP());
         minP(p.minP());

@@ -221,6 +221,41 @@ class GrammarMatcherTest {
         }
     }
 
+    /**
+     * The fallback that checks the best candidates one by one (used for a grammar state whose allowed set is not
+     * cached) draws exactly what filtering the whole vocabulary first draws: two samplers with one seed, the second
+     * made to filter everything (its allowed sets computed before each draw), pick the same tokens.
+     */
+    @Test
+    void checkingTheBestCandidatesEqualsFilteringAll() throws Exception {
+        Grammar g = Grammar.parse(GrammarParserTest.resource("json.gbnf"));
+        SplittableRandom r = new SplittableRandom(9);
+        int compared = 0;
+        for (int run = 0; run < 40; run++) {
+            SamplingParams sp = SamplingParams.DEFAULTS.withSeed(run).withTopK(run % 2 == 0 ? 5 : 40)
+                    .withTemperature(run % 4 == 3 ? 0 : 1.2f).withGrammar(g);
+            Sampler a = new Sampler(sp, 64, Sentences.BYTES);
+            Sampler b = new Sampler(sp, 64, Sentences.BYTES);
+            for (int step = 0; step < 30; step++) {
+                float[] logits = new float[257];
+                for (int i = 0; i < logits.length; i++) {
+                    logits[i] = (float) (r.nextGaussian() * 3);
+                }
+                b.grammar().allowedTokens();
+                int ta = a.sample(logits);
+                int tb = b.sample(logits);
+                assertEquals(tb, ta, "run " + run + " step " + step);
+                compared++;
+                a.acceptSampled(ta);
+                b.acceptSampled(tb);
+                if (ta == Sentences.EOG) {
+                    break;
+                }
+            }
+        }
+        assertTrue(compared > 300, compared + " draws");
+    }
+
     /** Random sentences of our JSON grammar over a byte vocabulary are JSON (checked by the strict test parser). */
     @Test
     void jsonGrammarSentencesAreJson() throws Exception {
