@@ -13,9 +13,10 @@ import java.util.stream.Collectors;
  * <table>
  *   <caption>Properties</caption>
  *   <tr><th>property</th><th>values</th><th>default</th></tr>
- *   <tr><td>{@code gguf4j.backend}</td><td>auto, cpu, cuda, java</td><td>auto: the native CPU library if it
+ *   <tr><td>{@code gguf4j.backend}</td><td>auto, cpu, java</td><td>auto: the native CPU library if it
  *       loads, else the plain-Java backend (logged once with the cause). A forced backend that cannot load is
- *       an error.</td></tr>
+ *       an error. cuda is refused with one line: the GPU runs offloaded layers ({@code -ngl}), not the CPU
+ *       path's matmuls</td></tr>
  *   <tr><td>{@code gguf4j.native.path}</td><td>path of libgguf4j.so</td><td>unset: the classifier jar on the
  *       class path, then {@code java.library.path}</td></tr>
  *   <tr><td>{@code gguf4j.native.cudaPath}</td><td>path of libgguf4j_cuda.so</td><td>unset: the
@@ -44,7 +45,10 @@ public record Settings(BackendChoice backend, Optional<Path> nativeLibrary, Opti
     /** Where offloaded layers run. */
     public enum DeviceChoice { CUDA, HOST }
 
-    /** Which backend to use. */
+    /**
+     * Which backend runs the CPU path. {@code CUDA} is kept so the property's value parses, and refused by
+     * {@code Backends.select} with one line (the GPU runs offloaded layers, not the CPU path's matmuls).
+     */
     public enum BackendChoice { AUTO, CPU, CUDA, JAVA }
 
     /** Which native kernel variant to use; ids match {@code enum g4j_isa} of gguf4j.h. */

@@ -3,7 +3,8 @@ package dev.gguf4j.backend;
 import dev.gguf4j.Settings;
 
 /**
- * Chooses the backend: {@code -Dgguf4j.backend=cpu|cuda|java} forces one (an error if it cannot run);
+ * Chooses the backend of the CPU path: {@code -Dgguf4j.backend=cpu|java} forces one (an error if it cannot run;
+ * {@code cuda} is always an error: the GPU runs offloaded layers through an {@link Accelerator});
  * {@code auto} (the default) takes the native CPU library, or, if it does not load, the plain-Java backend,
  * logging that fallback and its cause once.
  */
@@ -55,7 +56,9 @@ public final class Backends {
     public static Backend select(Settings.BackendChoice choice) {
         return switch (choice) {
             case CPU -> logChoice(CpuBackend.get(), "forced by " + Settings.BACKEND + "=cpu");
-            case CUDA -> logChoice(CudaBackend.get(), "forced by " + Settings.BACKEND + "=cuda");
+            case CUDA -> throw new BackendUnavailableException(Settings.BACKEND + "=cuda: there is no CUDA backend for"
+                    + " the CPU path's matmuls; the GPU runs offloaded layers: use --gpu-layers N (LlamaOptions"
+                    + ".withGpuLayers) with " + Settings.BACKEND + "=auto, cpu or java", null);
             case JAVA -> logChoice(JavaBackend.INSTANCE, "forced by " + Settings.BACKEND + "=java");
             case AUTO -> {
                 if (CpuBackend.isAvailable()) {

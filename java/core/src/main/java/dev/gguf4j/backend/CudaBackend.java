@@ -2,17 +2,15 @@ package dev.gguf4j.backend;
 
 import dev.gguf4j.Settings;
 import dev.gguf4j.internal.NativeCuda;
-import dev.gguf4j.types.GgmlType;
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Optional;
 
 /**
- * The CUDA backend (libgguf4j_cuda from the {@code linux-x86_64-cuda} jar). It is available when the library
- * loads and the driver reports at least one device. As a {@link Backend} (whole matvecs from host memory) it
- * computes nothing: {@link #dot} and {@link #matvec} say so. GPU layers run through {@link CudaAccelerator}.
+ * The CUDA library (libgguf4j_cuda from the {@code linux-x86_64-cuda} jar), loaded once: available when the
+ * library loads and the driver reports at least one device. It is not a {@link Backend} (the CPU path's
+ * matmuls): GPU layers run through {@link CudaAccelerator}, and {@code -Dgguf4j.backend=cuda} is refused.
  */
-public final class CudaBackend implements Backend {
+public final class CudaBackend {
 
     private static final class Holder {
         static final CudaBackend INSTANCE;
@@ -61,30 +59,9 @@ public final class CudaBackend implements Backend {
         return lib.devices();
     }
 
-    @Override
-    public String name() {
-        return "cuda";
-    }
-
-    @Override
+    /** One line for logs and {@code gguf4j --version}: the runtime, the devices, where it was loaded from. */
     public String description() {
         return "cuda: libgguf4j_cuda (runtime " + lib.runtimeVersion() + "), devices " + lib.devices() + ", from "
                 + lib.loaded();
-    }
-
-    @Override
-    public boolean supports(GgmlType type) {
-        return false;
-    }
-
-    @Override
-    public float dot(GgmlType type, MemorySegment row, MemorySegment x, int n) {
-        throw new UnsupportedOperationException("CUDA kernels are not implemented yet (CUDA backend issue)");
-    }
-
-    @Override
-    public void matvec(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment x,
-            MemorySegment y) {
-        throw new UnsupportedOperationException("CUDA kernels are not implemented yet (CUDA backend issue)");
     }
 }

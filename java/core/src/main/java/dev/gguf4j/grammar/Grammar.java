@@ -83,6 +83,11 @@ public final class Grammar {
         return parse(JsonSchemaGrammar.toGbnf(schemaJson));
     }
 
+    /** {@link #fromJsonSchema(String)} for a schema already parsed (maps, lists, strings, numbers, booleans). */
+    public static Grammar fromJsonSchemaValue(Object schema) {
+        return parse(JsonSchemaGrammar.toGbnf(schema));
+    }
+
     /** Any JSON object (OpenAI's {@code response_format: {"type": "json_object"}}), as llama.cpp's. */
     public static Grammar jsonObject() {
         return JSON_OBJECT;

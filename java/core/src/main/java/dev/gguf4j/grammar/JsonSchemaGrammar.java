@@ -86,6 +86,11 @@ public final class JsonSchemaGrammar {
         return new Converter(schema).convert();
     }
 
+    /** {@link #toGbnf(String)} for a schema already parsed, as {@code ChatJson.parse} gives it. */
+    public static String toGbnf(Object schema) {
+        return new Converter(schema).convert();
+    }
+
     private static final class Converter {
         private final Object rootSchema;
         private final Map<String, String> rules = new TreeMap<>();

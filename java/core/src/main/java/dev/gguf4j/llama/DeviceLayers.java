@@ -23,10 +23,10 @@ final class DeviceLayers implements AutoCloseable {
 
     private final DeviceWeights weights;
     private final LlamaConfig c;
+    private final Architecture arch;
+    private final DeviceOps ops;
     private final int contextLength;
     private final int maxTokens;
-    private final GgmlType kvType;
-    private final float attentionScale;
     private final DeviceContext ctx;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment staging;
@@ -76,15 +76,14 @@ final class DeviceLayers implements AutoCloseable {
     }
 
     /** {@code graphs}: record the one-token step once and replay it (CUDA graphs) instead of issuing each op. */
-    DeviceLayers(DeviceWeights weights, LlamaConfig c, int contextLength, LlamaSession.KvType kv, int maxTokens,
+    DeviceLayers(DeviceWeights weights, LlamaModel model, int contextLength, LlamaSession.KvType kv, int maxTokens,
             boolean graphs) {
         this.weights = weights;
         this.useGraphs = graphs;
-        this.c = c;
+        this.c = model.config();
+        this.arch = model.architecture();
         this.contextLength = contextLength;
         this.maxTokens = maxTokens;
-        this.kvType = kv == LlamaSession.KvType.F16 ? GgmlType.F16 : GgmlType.F32;
-        this.attentionScale = (float) (1.0 / Math.sqrt(c.headDim()));
         this.ctx = weights.accelerator().open();
         try {
             long n = maxTokens;
@@ -109,6 +108,18 @@ final class DeviceLayers implements AutoCloseable {
                 valueCache[l] = ctx.alloc(cache, "KV cache of layer " + l);
             }
             staging = arena.allocate(Math.max(HIDDEN_OFFSET + 4 * n * c.dim(), 4 * outRows * c.vocab()), 64);
+            ops = new DeviceOps(ctx, weights, model, kv == LlamaSession.KvType.F16 ? GgmlType.F16 : GgmlType.F32,
+                    contextLength, pos0, keyCache, valueCache);
+            ops.bind(BlockOps.Act.X, x);
+            ops.bind(BlockOps.Act.XB, xb);
+            ops.bind(BlockOps.Act.ATT, xb); // the attention output shares xb (qDim = dim for the architectures here)
+            ops.bind(BlockOps.Act.XB2, xb2);
+            ops.bind(BlockOps.Act.Q, q);
+            ops.bind(BlockOps.Act.K, k);
+            ops.bind(BlockOps.Act.V, v);
+            ops.bind(BlockOps.Act.HB, hb);
+            ops.bind(BlockOps.Act.HB2, hb2);
+            ops.bind(BlockOps.Act.LOGITS, logits);
         } catch (RuntimeException e) {
             close();
             throw e;
@@ -189,16 +200,20 @@ final class DeviceLayers implements AutoCloseable {
         ctx.argmax(c.vocab(), logits, argmax);
     }
 
+    /** The architecture's block for layers [firstLayer, layers) on the device, for {@code n} tokens. */
     private void layers(int n) {
+        ops.tokens(n);
         for (int l = weights.firstLayer(); l < c.layers(); l++) {
-            layer(l, n);
+            arch.block(ops, l);
         }
     }
 
-    /** Logits of the {@code count} hidden states at {@code rows} into the logits buffer. */
+    /** Logits of the {@code count} hidden states at {@code rows} into the logits buffer: the architecture's head. */
     private void logits(int count, DeviceBuffer rows) {
-        ctx.rmsNorm(count, c.dim(), rows, weights.outputNorm(), c.rmsEps(), xb);
-        matmul(weights.output(), count, xb, logits);
+        ops.tokens(count);
+        ops.bind(BlockOps.Act.X, rows);
+        arch.head(ops);
+        ops.bind(BlockOps.Act.X, x);
     }
 
     /**
@@ -244,44 +259,6 @@ final class DeviceLayers implements AutoCloseable {
             }
         }
         return true;
-    }
-
-    /** One transformer block on the device for {@code n} tokens, as LlamaSession's CPU layer computes it. */
-    private void layer(int l, int n) {
-        DeviceWeights.DeviceLayer w = weights.layer(l);
-        int dim = c.dim();
-        ctx.rmsNorm(n, dim, x, w.attnNorm(), c.rmsEps(), xb);
-        matmul(w.wq(), n, xb, q);
-        matmul(w.wk(), n, xb, k);
-        matmul(w.wv(), n, xb, v);
-        if (w.bq() != null) {
-            ctx.addBias(n, dim, q, w.bq());
-        }
-        if (w.bk() != null) {
-            ctx.addBias(n, c.kvDim(), k, w.bk());
-        }
-        if (w.bv() != null) {
-            ctx.addBias(n, c.kvDim(), v, w.bv());
-        }
-        ctx.rope(c.ropeNeox(), n, c.heads(), c.headDim(), c.ropeDim(), pos0, c.ropeTheta(), c.ropeFreqScale(),
-                weights.ropeFreqs(), q);
-        ctx.rope(c.ropeNeox(), n, c.kvHeads(), c.headDim(), c.ropeDim(), pos0, c.ropeTheta(), c.ropeFreqScale(),
-                weights.ropeFreqs(), k);
-        ctx.attention(kvType, n, pos0, contextLength, c.heads(), c.kvHeads(), c.headDim(), q, k, v, keyCache[l],
-                valueCache[l], attentionScale, xb);
-        matmul(w.wo(), n, xb, xb2);
-        ctx.add((long) n * dim, x, xb2, x);
-
-        ctx.rmsNorm(n, dim, x, w.ffnNorm(), c.rmsEps(), xb);
-        matmul(w.wGate(), n, xb, hb);
-        matmul(w.wUp(), n, xb, hb2);
-        ctx.swiglu((long) n * c.ffDim(), hb, hb2, hb);
-        matmul(w.wDown(), n, hb, xb2);
-        ctx.add((long) n * dim, x, xb2, x);
-    }
-
-    private void matmul(DeviceWeights.DeviceWeight w, int n, DeviceBuffer in, DeviceBuffer out) {
-        ctx.matmul(w.type(), w.data(), w.rows(), w.cols(), w.rowBytes(), n, in, w.cols(), out, w.rows());
     }
 
     @Override

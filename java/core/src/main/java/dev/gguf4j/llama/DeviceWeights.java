@@ -19,17 +19,12 @@ final class DeviceWeights implements AutoCloseable {
     record DeviceWeight(GgmlType type, int rows, int cols, long rowBytes, DeviceBuffer data) {
     }
 
-    /** One layer's weights in device memory (biases null when the model has none). */
-    record DeviceLayer(DeviceBuffer attnNorm, DeviceWeight wq, DeviceWeight wk, DeviceWeight wv, DeviceWeight wo,
-            DeviceBuffer bq, DeviceBuffer bk, DeviceBuffer bv, DeviceBuffer ffnNorm, DeviceWeight wGate,
-            DeviceWeight wUp, DeviceWeight wDown) {
-    }
-
     private final Accelerator accelerator;
     private final OffloadPlan plan;
     private final DeviceContext ctx;
     private final int firstLayer;
-    private final DeviceLayer[] layers;
+    private final DeviceWeight[][] matrices; // [layer][TensorRole ordinal], null where absent or on the CPU
+    private final DeviceBuffer[][] vectors;  // [layer][TensorRole ordinal]
     private final DeviceBuffer outputNorm;
     private final DeviceWeight output;
     private final DeviceBuffer ropeFreqs; // [ropeDim/2] Llama-3 rope_freqs divisors, or null
@@ -42,15 +37,19 @@ final class DeviceWeights implements AutoCloseable {
         this.firstLayer = c.layers() - plan.deviceLayers();
         this.ctx = accelerator.open();
         try (Arena staging = Arena.ofConfined()) {
-            layers = new DeviceLayer[c.layers()];
+            int roles = TensorRole.values().length;
+            matrices = new DeviceWeight[c.layers()][roles];
+            vectors = new DeviceBuffer[c.layers()][roles];
             for (int l = firstLayer; l < c.layers(); l++) {
-                LlamaModel.Layer w = model.layer(l);
-                String p = "blk." + l + ".";
-                layers[l] = new DeviceLayer(vector(staging, w.attnNorm(), p + "attn_norm"), weight(w.wq()),
-                        weight(w.wk()), weight(w.wv()), weight(w.wo()), vector(staging, w.bq(), p + "attn_q.bias"),
-                        vector(staging, w.bk(), p + "attn_k.bias"), vector(staging, w.bv(), p + "attn_v.bias"),
-                        vector(staging, w.ffnNorm(), p + "ffn_norm"), weight(w.wGate()), weight(w.wUp()),
-                        weight(w.wDown()));
+                for (TensorRole.Spec s : model.layerTensors()) { // the architecture's table, in its order
+                    int r = s.role().ordinal();
+                    if (s.matrix()) {
+                        Weight w = model.weight(l, s.role());
+                        matrices[l][r] = w == null ? null : weight(w);
+                    } else {
+                        vectors[l][r] = vector(staging, model.vector(l, s.role()), s.role().tensorName(l));
+                    }
+                }
             }
             ropeFreqs = plan.deviceLayers() > 0 ? vector(staging, model.ropeFreqs(), "rope_freqs") : null;
             if (plan.outputOnDevice()) {
@@ -101,12 +100,16 @@ final class DeviceWeights implements AutoCloseable {
     }
 
     /** Device bytes of layer {@code l}'s weights (matrices, norms, biases). */
-    static long layerBytes(LlamaModel.Layer w) {
-        long b = bytes(w.wq()) + bytes(w.wk()) + bytes(w.wv()) + bytes(w.wo()) + bytes(w.wGate()) + bytes(w.wUp())
-                + bytes(w.wDown());
-        b += 4L * (w.attnNorm().length + w.ffnNorm().length);
-        for (float[] bias : new float[][] {w.bq(), w.bk(), w.bv()}) {
-            b += bias == null ? 0 : 4L * bias.length;
+    static long layerBytes(LlamaModel model, int l) {
+        long b = 0;
+        for (TensorRole.Spec s : model.layerTensors()) {
+            if (s.matrix()) {
+                Weight w = model.weight(l, s.role());
+                b += w == null ? 0 : bytes(w);
+            } else {
+                float[] v = model.vector(l, s.role());
+                b += v == null ? 0 : 4L * v.length;
+            }
         }
         return b;
     }
@@ -127,8 +130,14 @@ final class DeviceWeights implements AutoCloseable {
         return firstLayer;
     }
 
-    DeviceLayer layer(int l) {
-        return layers[l];
+    /** Layer {@code l}'s matrix of this role in device memory, or null when the model has none. */
+    DeviceWeight weight(int l, TensorRole role) {
+        return matrices[l][role.ordinal()];
+    }
+
+    /** Layer {@code l}'s vector (norm weights, bias) of this role in device memory, or null. */
+    DeviceBuffer vector(int l, TensorRole role) {
+        return vectors[l][role.ordinal()];
     }
 
     boolean outputOnDevice() {

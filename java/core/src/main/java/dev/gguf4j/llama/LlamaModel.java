@@ -9,26 +9,29 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * A llama-family model's weights, memory-mapped and never copied (norm vectors and biases, a few KB, are
+ * A model's weights (the tensors its {@link Architecture}'s table names), memory-mapped and never copied (norm vectors and biases, a few KB, are
  * decoded to float[]), or, with mmap off, read once into off-heap memory the model owns. Immutable and shared:
  * any number of {@link LlamaSession}s, each with its own KV cache, can run on one model at once. Closing it
  * unmaps the file or frees the memory at once.
  */
 public final class LlamaModel implements AutoCloseable {
-    /** One transformer block's weights. */
-    record Layer(float[] attnNorm, Weight wq, Weight wk, Weight wv, Weight wo, float[] bq, float[] bk, float[] bv,
-            float[] ffnNorm, Weight wGate, Weight wUp, Weight wDown) {
-    }
-
     private final GgufFile file;
     private final LlamaConfig config;
+    private final Architecture architecture;
     private final GgufTensor tokenEmbedding;
     private final float[] outputNorm;
-    private final Weight output;
-    private final Layer[] layers;
+    private Weight output; // replaced once by repack, at load
+    private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
+    private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent); repack replaces them once, at load
+    private final float[][][] vectors;  // [layer][TensorRole ordinal]: its norm weights and biases (null: absent)
+    /** Holds the repacked copies (repack); null when there are none. */
+    private java.lang.foreign.Arena repackArena;
+    private long repackedBytes;
+    private long repackNanos;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
@@ -42,31 +45,45 @@ public final class LlamaModel implements AutoCloseable {
         this.file = file;
         String src = file.source();
         int vocab = file.metadata().getArray(WellKnownKeys.TOKENS).length();
-        this.config = LlamaConfig.from(src, file.metadata(), vocab);
+        this.architecture = Architectures.of(src, new WellKnownKeys(file.metadata()).architecture());
+        this.config = architecture.config(src, file.metadata(), vocab);
         LlamaConfig c = config;
-        this.tokenEmbedding = file.requireTensor("token_embd.weight");
+        this.tokenEmbedding = required(file, TensorRole.TOKEN_EMBD.tensorName(0));
         Weight.of(src, tokenEmbedding, c.dim(), c.vocab()); // shape check
-        this.outputNorm = vector(file, "output_norm.weight", c.dim());
+        this.outputNorm = decode(file, required(file, TensorRole.OUTPUT_NORM.tensorName(0)), c.dim());
         // untied models have output.weight; tied ones reuse the token embedding
-        this.output = Weight.of(src, file.tensor("output.weight").orElse(tokenEmbedding), c.dim(), c.vocab());
-        this.ropeFreqs = optionalVector(file, "rope_freqs.weight", c.ropeDim() / 2);
-        this.layers = new Layer[c.layers()];
+        this.output = Weight.of(src, file.tensor(TensorRole.OUTPUT.tensorName(0)).orElse(tokenEmbedding), c.dim(),
+                c.vocab());
+        this.ropeFreqs = file.tensor(TensorRole.ROPE_FREQS.tensorName(0)).map(t -> decode(file, t, c.ropeDim() / 2))
+                .orElse(null);
+        this.layerTensors = List.copyOf(architecture.layerTensors(c));
+        int roles = TensorRole.values().length;
+        this.matrices = new Weight[c.layers()][roles];
+        this.vectors = new float[c.layers()][roles][];
         for (int l = 0; l < c.layers(); l++) {
-            String p = "blk." + l + ".";
-            layers[l] = new Layer(
-                    vector(file, p + "attn_norm.weight", c.dim()),
-                    Weight.of(src, file.requireTensor(p + "attn_q.weight"), c.dim(), c.dim()),
-                    Weight.of(src, file.requireTensor(p + "attn_k.weight"), c.dim(), c.kvDim()),
-                    Weight.of(src, file.requireTensor(p + "attn_v.weight"), c.dim(), c.kvDim()),
-                    Weight.of(src, file.requireTensor(p + "attn_output.weight"), c.dim(), c.dim()),
-                    optionalVector(file, p + "attn_q.bias", c.dim()),
-                    optionalVector(file, p + "attn_k.bias", c.kvDim()),
-                    optionalVector(file, p + "attn_v.bias", c.kvDim()),
-                    vector(file, p + "ffn_norm.weight", c.dim()),
-                    Weight.of(src, file.requireTensor(p + "ffn_gate.weight"), c.dim(), c.ffDim()),
-                    Weight.of(src, file.requireTensor(p + "ffn_up.weight"), c.dim(), c.ffDim()),
-                    Weight.of(src, file.requireTensor(p + "ffn_down.weight"), c.ffDim(), c.dim()));
+            for (TensorRole.Spec s : layerTensors) {
+                String name = s.role().tensorName(l);
+                Optional<GgufTensor> t = file.tensor(name);
+                if (t.isEmpty()) {
+                    if (s.required()) {
+                        required(file, name);
+                    }
+                    continue;
+                }
+                if (s.matrix()) {
+                    matrices[l][s.role().ordinal()] = Weight.of(src, t.get(), s.cols(), s.rows());
+                } else {
+                    vectors[l][s.role().ordinal()] = decode(file, t.get(), s.cols());
+                }
+            }
         }
+    }
+
+    /** The tensor called {@code name}; an {@link ArchitectureException} naming the architecture if it is missing. */
+    private GgufTensor required(GgufFile f, String name) {
+        return f.tensor(name).orElseThrow(() -> new ArchitectureException(f.source(), architecture.name(),
+                "tensor '" + name + "'", "is missing, and the " + architecture.name() + " architecture requires it",
+                Architectures.names()));
     }
 
     /** Maps and checks the model at {@code path}. */
@@ -102,6 +119,134 @@ public final class LlamaModel implements AutoCloseable {
         return m;
     }
 
+    /**
+     * Gives every 2-D weight of a type the backend has a repacked layout for ({@link Backend#repackedBytes}: the
+     * native CPU backend's q4_0_r8 for Q4_0) a copy in that layout, which generation (one token per step) then
+     * reads instead of the file; prompt batches keep reading the file. The copy changes where the bytes are, not a
+     * result: logits are bit-identical either way. Costs the copies' memory (logged, {@link #repackedBytes()}). Call
+     * once, before any session runs on the model; returns the bytes copied (0 if nothing had such a type).
+     */
+    synchronized long repack(dev.gguf4j.backend.Backend backend) {
+        return repack(backend, 1);
+    }
+
+    /** {@link #repack(dev.gguf4j.backend.Backend)} on {@code threads} threads (a matrix each at a time). */
+    synchronized long repack(dev.gguf4j.backend.Backend backend, int threads) {
+        if (repackArena != null) {
+            return repackedBytes;
+        }
+        long t0 = System.nanoTime();
+        // every matrix of the architecture's table, then the output (slots: index / roles = layer)
+        int roles = TensorRole.values().length;
+        Weight[] ws = new Weight[matrices.length * roles + 1];
+        for (int l = 0; l < matrices.length; l++) {
+            System.arraycopy(matrices[l], 0, ws, l * roles, roles);
+        }
+        ws[ws.length - 1] = output;
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable work = () -> {
+            for (int i = next.getAndIncrement(); i < ws.length && failure.get() == null; i = next.getAndIncrement()) {
+                Weight w = ws[i];
+                if (w == null) {
+                    continue;
+                }
+                long n = backend.repackedBytes(w.type(), w.rows(), w.cols());
+                if (n <= 0 || w.repacked() != null) {
+                    continue;
+                }
+                try {
+                    java.lang.foreign.MemorySegment out = arena.allocate(n, 64);
+                    backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
+                    ws[i] = w.withRepacked(out);
+                    bytes.addAndGet(n);
+                    count.incrementAndGet();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }
+        };
+        Thread[] helpers = new Thread[Math.max(0, Math.min(threads, ws.length) - 1)];
+        for (int t = 0; t < helpers.length; t++) {
+            helpers[t] = Thread.ofPlatform().name("gguf4j-repack-" + (t + 1)).start(work);
+        }
+        work.run();
+        for (Thread t : helpers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, e);
+                next.set(ws.length);
+            }
+        }
+        Throwable f = failure.get();
+        if (f != null) {
+            for (Thread t : helpers) {
+                t.interrupt();
+            }
+            for (Thread t : helpers) {
+                try {
+                    t.join();
+                } catch (InterruptedException ignored) {
+                    // already failing
+                }
+            }
+            arena.close();
+            if (f instanceof OutOfMemoryError) {
+                throw new Gguf4jException(file.source() + ": cannot allocate " + bytes.get() + "+ bytes to repack"
+                        + " its weights for the " + backend.name() + " backend (" + f.getMessage() + "); load with"
+                        + " repacking off (--no-repack, LlamaOptions.withRepack(false))");
+            }
+            if (f instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new Gguf4jException(file.source() + ": repacking interrupted", f);
+        }
+        for (int l = 0; l < matrices.length; l++) {
+            System.arraycopy(ws, l * roles, matrices[l], 0, roles);
+        }
+        output = ws[ws.length - 1];
+        repackArena = arena;
+        repackedBytes = bytes.get();
+        repackNanos = System.nanoTime() - t0;
+        if (count.get() > 0) {
+            LOG.log(System.Logger.Level.INFO, String.format("gguf4j: repacked %.1f MiB of weights (%d matrices, "
+                    + "%s) for the %s backend's generation kernels in %d ms on %d thread(s) (bit-identical results;"
+                    + " --no-repack / LlamaOptions.withRepack(false) skips it)", bytes.get() / 1048576.0,
+                    count.get(), repackedTypes(), backend.name(), repackNanos / 1_000_000, helpers.length + 1));
+        }
+        return bytes.get();
+    }
+
+    private String repackedTypes() {
+        java.util.Set<dev.gguf4j.types.GgmlType> types = java.util.EnumSet.noneOf(dev.gguf4j.types.GgmlType.class);
+        for (Weight[] layer : matrices) {
+            for (Weight w : layer) {
+                if (w != null && w.repacked() != null) {
+                    types.add(w.type());
+                }
+            }
+        }
+        if (output.repacked() != null) {
+            types.add(output.type());
+        }
+        return types.toString().replaceAll("[\\[\\]]", "");
+    }
+
+    /** Nanoseconds {@link #repack} took; 0 when it did not run. */
+    synchronized long repackNanos() {
+        return repackNanos;
+    }
+
+    /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
+    public synchronized long repackedBytes() {
+        return repackedBytes;
+    }
+
     private void lock() {
         Optional<String> failure = dev.gguf4j.internal.MemoryLock.lock(weightBytes());
         if (failure.isPresent()) {
@@ -127,15 +272,6 @@ public final class LlamaModel implements AutoCloseable {
     /** Why mlock failed (errno, RLIMIT_MEMLOCK), when it was asked for and failed. */
     public Optional<String> lockFailure() {
         return Optional.ofNullable(lockFailure);
-    }
-
-    private static float[] vector(GgufFile f, String name, int n) {
-        return decode(f, f.requireTensor(name), n);
-    }
-
-    private static float[] optionalVector(GgufFile f, String name, int n) {
-        Optional<GgufTensor> t = f.tensor(name);
-        return t.map(x -> decode(f, x, n)).orElse(null);
     }
 
     private static float[] decode(GgufFile f, GgufTensor t, int n) {
@@ -173,8 +309,36 @@ public final class LlamaModel implements AutoCloseable {
         return ropeFreqs;
     }
 
-    Layer layer(int i) {
-        return layers[i];
+    /** The model's architecture. */
+    Architecture architecture() {
+        return architecture;
+    }
+
+    /** The architecture's per-layer tensor table for this model's shape. */
+    List<TensorRole.Spec> layerTensors() {
+        return layerTensors;
+    }
+
+    /** Layer {@code l}'s matrix of this role, or null when the model has none. */
+    Weight weight(int l, TensorRole role) {
+        return matrices[l][role.ordinal()];
+    }
+
+    /** Layer {@code l}'s vector (norm weights, bias) of this role, or null when the model has none. */
+    float[] vector(int l, TensorRole role) {
+        return vectors[l][role.ordinal()];
+    }
+
+    /** Layer {@code l}'s matrices, in table order. */
+    List<Weight> weights(int l) {
+        List<Weight> ws = new java.util.ArrayList<>();
+        for (TensorRole.Spec s : layerTensors) {
+            Weight w = s.matrix() ? matrices[l][s.role().ordinal()] : null;
+            if (w != null) {
+                ws.add(w);
+            }
+        }
+        return ws;
     }
 
     /**
@@ -217,6 +381,9 @@ public final class LlamaModel implements AutoCloseable {
             locked = false;
         }
         file.close();
+        if (repackArena != null) {
+            repackArena.close();
+        }
         if (mappedFile != null) {
             try {
                 mappedFile.close();

@@ -111,12 +111,16 @@ class NativeKernelTest {
         }
     }
 
+    /**
+     * gguf4j.backend=cuda once ran every matmul on the plain-Java fallback (the CUDA "backend" computed nothing):
+     * now it is refused with one line pointing at GPU layers, with or without a GPU.
+     */
     @Test
-    void forcedCudaWithoutGpuIsAClearError() {
-        assumeTrue(!CudaBackend.isAvailable(), "a CUDA device is present");
+    void forcedCudaIsRefusedWithOneLine() {
         BackendUnavailableException e = assertThrows(BackendUnavailableException.class,
                 () -> Backends.select(Settings.BackendChoice.CUDA));
-        assertTrue(e.getMessage().startsWith("CUDA backend unavailable: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith("gguf4j.backend=cuda: ") && e.getMessage().contains("--gpu-layers")
+                && !e.getMessage().contains("\n"), e.getMessage());
     }
 
     @Test

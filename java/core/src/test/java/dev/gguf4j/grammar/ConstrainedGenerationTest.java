@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gguf4j.chat.ChatCompletion;
+import dev.gguf4j.chat.ChatMessage;
+import dev.gguf4j.chat.ChatParams;
 import dev.gguf4j.llama.Completion;
 import dev.gguf4j.llama.CompletionParams;
 import dev.gguf4j.llama.Llama;
@@ -13,6 +16,7 @@ import dev.gguf4j.sampling.Sampler;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.tokenizer.Tokenizer;
+import java.util.List;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -66,6 +70,28 @@ class ConstrainedGenerationTest {
                 assertNull(v.validate(text), "seed " + seed + " temp " + temp + ": " + text);
             }
         }
+    }
+
+    /** Chat's response_format: json_schema (bare, and in OpenAI's wrapper) and json_object constrain the reply. */
+    @Test
+    void chatResponseFormat() {
+        Object schema = dev.gguf4j.chat.ChatJson.parse(SCHEMA, "schema");
+        MiniSchemaValidator v = new MiniSchemaValidator(SCHEMA);
+        List<ChatParams.ResponseFormat> formats = List.of(ChatParams.ResponseFormat.jsonSchema(schema),
+                ChatParams.ResponseFormat.jsonSchema(java.util.Map.of("name", "person", "schema", schema,
+                        "strict", true)));
+        for (int i = 0; i < formats.size(); i++) {
+            ChatCompletion c = llama.chat(List.of(ChatMessage.user("Who is Tom?")), ChatParams.DEFAULTS
+                    .withMaxTokens(400).withSampling(SamplingParams.DEFAULTS.withSeed(i))
+                    .withResponseFormat(formats.get(i)));
+            String text = c.choices().get(0).message().content();
+            assertEquals("stop", c.choices().get(0).finishReason(), text);
+            assertNull(v.validate(text), text);
+        }
+        ChatCompletion c = llama.chat(List.of(ChatMessage.user("Hi")), ChatParams.DEFAULTS.withMaxTokens(100)
+                .withResponseFormat(ChatParams.ResponseFormat.JSON_OBJECT));
+        String text = c.choices().get(0).message().content();
+        assertTrue(text.startsWith("{") && MiniSchemaValidator.isJsonPrefix(text), text);
     }
 
     /** The story model rarely closes its strings: an unfinished output must be the beginning of a JSON object. */

@@ -45,8 +45,8 @@ class Qwen2GoldenTest {
             assertEquals(1e-6f, c.rmsEps());
             assertEquals(32, c.headDim());
             assertEquals(32, c.ropeDim());
-            assertNotNull(m.layer(0).bq());
-            assertNotNull(m.layer(3).bv());
+            assertNotNull(m.vector(0, TensorRole.ATTN_Q_BIAS));
+            assertNotNull(m.vector(3, TensorRole.ATTN_V_BIAS));
         }
     }
 

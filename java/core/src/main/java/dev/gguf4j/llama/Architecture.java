@@ -1,0 +1,39 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.gguf.GgufMetadata;
+import java.util.List;
+
+/**
+ * One model architecture ({@code general.architecture}): how its hyper-parameters are read from the GGUF keys,
+ * its per-layer tensor table, and its forward pass written against {@link BlockOps} (so it runs on the CPU and
+ * on a device unchanged, one token or a batch). One file per architecture, registered in {@link Architectures};
+ * shared pieces (the standard attention block, the gated FFN) are in {@link Blocks}. See docs/architectures.md.
+ */
+interface Architecture {
+    /** The {@code general.architecture} value. */
+    String name();
+
+    /** Reads and checks the hyper-parameters (a GgufFormatException names the file, key, value and limit). */
+    LlamaConfig config(String source, GgufMetadata md, int vocab);
+
+    /** The per-layer tensors, their shapes and whether each is required, in upload order. */
+    List<TensorRole.Spec> layerTensors(LlamaConfig c);
+
+    /** Called once the token embeddings are in X, before the first layer (gemma scales them). */
+    default void embedded(BlockOps o) {
+    }
+
+    /** Layer {@code layer}: X in, X out. */
+    void block(BlockOps o, int layer);
+
+    /** The output layer: X in, LOGITS out. */
+    default void head(BlockOps o) {
+        o.rmsNorm(BlockOps.Act.X, BlockOps.MODEL, TensorRole.OUTPUT_NORM, BlockOps.Act.XB);
+        o.matmul(BlockOps.MODEL, TensorRole.OUTPUT, BlockOps.Act.XB, BlockOps.Act.LOGITS);
+    }
+
+    /** Layer {@code layer}'s attention parameters: scale 1/sqrt(head size), causal, no cap, no window. */
+    default BlockOps.Attention attention(LlamaConfig c, int layer) {
+        return new BlockOps.Attention((float) (1.0 / Math.sqrt(c.headDim())), 0, 0);
+    }
+}

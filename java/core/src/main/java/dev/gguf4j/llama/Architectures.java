@@ -1,0 +1,38 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.gguf.WellKnownKeys;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/** The registry of architectures the forward pass runs: one line per architecture. */
+final class Architectures {
+    private static final Map<String, Architecture> BY_NAME = new TreeMap<>();
+
+    static {
+        register(new LlamaArchitecture());
+        register(new Qwen2Architecture());
+    }
+
+    private Architectures() {
+    }
+
+    private static void register(Architecture a) {
+        BY_NAME.put(a.name(), a);
+    }
+
+    /** The supported architecture names, sorted. */
+    static List<String> names() {
+        return List.copyOf(BY_NAME.keySet());
+    }
+
+    /** The architecture called {@code name}; an {@link ArchitectureException} naming the supported ones if none. */
+    static Architecture of(String source, String name) {
+        Architecture a = BY_NAME.get(name);
+        if (a == null) {
+            throw new ArchitectureException(source, name, WellKnownKeys.ARCHITECTURE, "'" + name
+                    + "' is not supported yet", names());
+        }
+        return a;
+    }
+}

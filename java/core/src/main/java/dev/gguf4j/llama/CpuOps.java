@@ -1,0 +1,363 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.Backend;
+import dev.gguf4j.backend.CpuMath;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * {@link BlockOps} on the CPU: matmuls through {@link MatMul} (the backend's kernels, rows split over the
+ * {@link WorkerPool}), attention through {@link Backend#attention} (heads split over the workers), the element-wise
+ * ops through {@link CpuMath}, a slice of the tokens per worker (one token runs on the calling thread). Owns a
+ * session's activations ([tokens][width] float arrays, grown to the largest step) and the KV cache of the layers
+ * the CPU runs. Nothing is allocated per op once the buffers have grown.
+ */
+final class CpuOps implements BlockOps, AutoCloseable {
+    private final LlamaModel model;
+    private final LlamaConfig c;
+    private final Backend backend;
+    private final WorkerPool pool;
+    private final MatMul matmul;
+    private final boolean f16Cache;
+    private final Arena arena = Arena.ofShared(); // KV cache and attention buffers, freed by close()
+    // KV cache of the CPU's layers, off-heap: [layer] -> [ctx][kvDim] elements of F16 bits or F32
+    private final MemorySegment[] keyCache;
+    private final MemorySegment[] valueCache;
+    private final float[] attentionScale; // [layer]
+    private MemorySegment attnQ;   // [tokens][qDim] queries handed to the attention kernel
+    private MemorySegment attnOut; // [tokens][qDim] its output
+    private final float thetaScale;
+    private float[] ropeCos = new float[0]; // [tokens][ropeDim/2] cos of each pair's angle at each token's position
+    private float[] ropeSin = new float[0]; // [tokens][ropeDim/2]
+
+    private final float[][][] acts = new float[Act.values().length][][]; // [slot][token][width]
+    private int capacity;
+    private int n;    // tokens of the current step
+    private int pos0; // position of its first token
+
+    // scratch for grouped matmuls: [count] -> arrays of that length, refilled per call
+    private final Weight[][] groupWeights = new Weight[5][];
+    private final float[][][][] groupOuts = new float[5][][][];
+
+    // the element-wise op in progress, read by opTask on the workers (no allocation per op)
+    private static final int RMS_NORM = 0;
+    private static final int ADD_BIAS = 1;
+    private static final int ROPE = 2;
+    private static final int STORE_KV = 3;
+    private static final int SWIGLU = 4;
+    private static final int ADD = 5;
+    private static final int SCALE = 6;
+    private static final int SOFT_CAP = 7;
+    private int op;
+    private float[][] opA;
+    private float[][] opB;
+    private float[][] opOut;
+    private float[] opVec;
+    private int opWidth;
+    private int opHeads;
+    private int opLayer;
+    private float opScalar;
+    private final WorkerPool.RangeTask opTask = this::elements;
+    private int attnLayer; // the attention call in progress, read by attnTask on the workers
+    private final WorkerPool.RangeTask attnTask = this::attendHeads;
+
+    /** Keeps the KV cache of layers [0, cpuLayers) for {@code contextLength} positions. */
+    CpuOps(LlamaModel model, Backend backend, int threads, int contextLength, LlamaSession.KvType kvType,
+            int cpuLayers) {
+        this.model = model;
+        this.c = model.config();
+        this.backend = backend;
+        this.f16Cache = kvType == LlamaSession.KvType.F16;
+        for (int i = 0; i < groupWeights.length; i++) {
+            groupWeights[i] = new Weight[i];
+            groupOuts[i] = new float[i][][];
+        }
+        attentionScale = new float[c.layers()];
+        for (int l = 0; l < c.layers(); l++) {
+            Attention a = model.architecture().attention(c, l);
+            if (!a.plain()) {
+                throw new Gguf4jException(c.architecture() + " layer " + l + ": attention with soft-capping or a"
+                        + " sliding window is not implemented on the CPU yet");
+            }
+            attentionScale[l] = a.scale();
+        }
+        this.pool = new WorkerPool(threads);
+        this.matmul = new MatMul(backend, pool, Math.max(Math.max(c.dim(), c.qDim()), c.ffDim()),
+                Math.max(c.vocab(), Math.max(2 * c.ffDim(), c.qDim() + 2 * c.kvDim())));
+        long layerBytes = (long) contextLength * c.kvDim() * (f16Cache ? 2 : 4);
+        keyCache = new MemorySegment[c.layers()];
+        valueCache = new MemorySegment[c.layers()];
+        try {
+            for (int l = 0; l < cpuLayers; l++) {
+                keyCache[l] = arena.allocate(layerBytes, 64);
+                valueCache[l] = arena.allocate(layerBytes, 64);
+            }
+        } catch (OutOfMemoryError e) {
+            close();
+            throw new Gguf4jException("cannot allocate the KV cache: " + cpuLayers + " layers x 2 x " + layerBytes
+                    + " bytes (" + contextLength + " positions x " + c.kvDim() + " " + kvType + "); use a shorter"
+                    + " context or the F16 cache", e);
+        }
+        attnQ = arena.allocate((long) c.qDim() * 4, 64);
+        attnOut = arena.allocate((long) c.qDim() * 4, 64);
+        thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
+        grow(1);
+    }
+
+    @Override
+    public String name() {
+        return "cpu (" + backend.name() + ")";
+    }
+
+    @Override
+    public LlamaConfig config() {
+        return c;
+    }
+
+    @Override
+    public int tokens() {
+        return n;
+    }
+
+    /** Starts a step of {@code tokens} tokens at positions {@code first ..}: sizes the buffers, fills the RoPE tables. */
+    void begin(int tokens, int first) {
+        grow(tokens);
+        n = tokens;
+        pos0 = first;
+        int half = c.ropeDim() / 2;
+        if (ropeCos.length < tokens * half) {
+            ropeCos = new float[tokens * half];
+            ropeSin = new float[tokens * half];
+        }
+        for (int b = 0; b < tokens; b++) {
+            CpuMath.ropeAngles(first + b, half, thetaScale, c.ropeFreqScale(), model.ropeFreqs(), ropeCos, ropeSin,
+                    b * half);
+        }
+    }
+
+    private void grow(int tokens) {
+        if (capacity >= tokens) {
+            return;
+        }
+        for (Act a : Act.values()) {
+            if (a != Act.LOGITS) {
+                acts[a.ordinal()] = new float[tokens][width(a)];
+            }
+        }
+        capacity = tokens;
+    }
+
+    /** The rows of slot {@code a} (the step's tokens are the first {@link #tokens()}). */
+    float[][] rows(Act a) {
+        return acts[a.ordinal()];
+    }
+
+    /**
+     * The output layer for rows [first, first + count) of X, the logits into {@code out[0 .. count)} ([vocab]
+     * each). One row from 0 allocates nothing.
+     */
+    void head(int first, int count, float[][] out) {
+        float[][] xs = acts[Act.X.ordinal()];
+        int steps = n;
+        if (first != 0) {
+            float[][] view = new float[count][];
+            System.arraycopy(xs, first, view, 0, count);
+            acts[Act.X.ordinal()] = view;
+        }
+        acts[Act.LOGITS.ordinal()] = out;
+        n = count;
+        try {
+            model.architecture().head(this);
+        } finally {
+            acts[Act.X.ordinal()] = xs;
+            acts[Act.LOGITS.ordinal()] = null;
+            n = steps;
+        }
+    }
+
+    private int width(Act a) {
+        return switch (a) {
+            case X, XB, XB2 -> c.dim();
+            case Q, ATT -> c.qDim();
+            case K, V -> c.kvDim();
+            case HB, HB2 -> c.ffDim();
+            case LOGITS -> c.vocab();
+        };
+    }
+
+    @Override
+    public boolean has(int layer, TensorRole t) {
+        return layer == MODEL ? true : model.weight(layer, t) != null || model.vector(layer, t) != null;
+    }
+
+    private Weight weight(int layer, TensorRole t) {
+        Weight w = layer == MODEL ? (t == TensorRole.OUTPUT ? model.output() : null) : model.weight(layer, t);
+        if (w == null) {
+            throw new IllegalStateException("the model has no " + t.tensorName(layer));
+        }
+        return w;
+    }
+
+    private float[] vector(int layer, TensorRole t) {
+        return layer == MODEL ? (t == TensorRole.OUTPUT_NORM ? model.outputNorm() : null) : model.vector(layer, t);
+    }
+
+    @Override
+    public void rmsNorm(Act in, int layer, TensorRole weight, Act out) {
+        float[] w = vector(layer, weight);
+        if (w == null) {
+            throw new IllegalStateException("the model has no " + weight.tensorName(layer));
+        }
+        elementwise(RMS_NORM, in, null, out, w, w.length);
+    }
+
+    @Override
+    public void matmul(int layer, TensorRole w, Act in, Act out) {
+        Weight[] ws = groupWeights[1];
+        float[][][] outs = groupOuts[1];
+        ws[0] = weight(layer, w);
+        outs[0] = acts[out.ordinal()];
+        matmul.applyBatch(ws, acts[in.ordinal()], n, outs);
+    }
+
+    @Override
+    public void matmul(int layer, TensorRole[] w, Act in, Act[] out) {
+        Weight[] ws = groupWeights[w.length];
+        float[][][] outs = groupOuts[w.length];
+        for (int i = 0; i < w.length; i++) {
+            ws[i] = weight(layer, w[i]);
+            outs[i] = acts[out[i].ordinal()];
+        }
+        matmul.applyBatch(ws, acts[in.ordinal()], n, outs);
+    }
+
+    @Override
+    public void addBias(int layer, TensorRole bias, Act x) {
+        float[] b = vector(layer, bias);
+        if (b != null) {
+            elementwise(ADD_BIAS, x, null, x, b, b.length);
+        }
+    }
+
+    @Override
+    public void rope(Act x, int heads) {
+        opHeads = heads;
+        elementwise(ROPE, x, null, x, null, 0);
+    }
+
+    @Override
+    public void attention(int layer, Act q, Act k, Act v, Act out) {
+        opLayer = layer;
+        elementwise(STORE_KV, k, v, null, null, c.kvDim());
+        int qDim = c.qDim();
+        long bytes = (long) n * qDim * 4;
+        if (attnQ.byteSize() < bytes) {
+            attnQ = arena.allocate(bytes, 64);
+            attnOut = arena.allocate(bytes, 64);
+        }
+        float[][] qs = acts[q.ordinal()];
+        for (int b = 0; b < n; b++) {
+            MemorySegment.copy(qs[b], 0, attnQ, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, qDim);
+        }
+        attnLayer = layer;
+        pool.forRange(c.heads(), attnTask);
+        float[][] outs = acts[out.ordinal()];
+        for (int b = 0; b < n; b++) {
+            MemorySegment.copy(attnOut, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, outs[b], 0, qDim);
+        }
+    }
+
+    /** Heads [h0, h1) of the attention call in progress: the backend's kernel, as ggml computes it. */
+    private void attendHeads(int h0, int h1) {
+        backend.attention(f16Cache, n, pos0, c.heads(), c.kvHeads(), c.headDim(), attnQ, c.qDim(),
+                keyCache[attnLayer], valueCache[attnLayer], c.kvDim(), attentionScale[attnLayer], h0, h1, attnOut,
+                c.qDim());
+    }
+
+    @Override
+    public void swiglu(Act gate, Act up, Act out) {
+        elementwise(SWIGLU, gate, up, out, null, width(gate));
+    }
+
+    @Override
+    public void add(Act x, Act y) {
+        elementwise(ADD, x, y, x, null, width(x));
+    }
+
+    @Override
+    public void scale(Act x, float s) {
+        opScalar = s;
+        elementwise(SCALE, x, null, x, null, width(x));
+    }
+
+    @Override
+    public void softCap(Act x, float cap) {
+        opScalar = cap;
+        elementwise(SOFT_CAP, x, null, x, null, width(x));
+    }
+
+    /** Runs element-wise op {@code kind} over the step's tokens, a slice of them per worker. */
+    private void elementwise(int kind, Act a, Act b, Act out, float[] vec, int width) {
+        op = kind;
+        opA = a == null ? null : acts[a.ordinal()];
+        opB = b == null ? null : acts[b.ordinal()];
+        opOut = out == null ? null : acts[out.ordinal()];
+        opVec = vec;
+        opWidth = width;
+        pool.forRange(n, opTask);
+        opA = opB = opOut = null;
+        opVec = null;
+    }
+
+    /** Tokens [t0, t1) of the element-wise op in progress. */
+    private void elements(int t0, int t1) {
+        int w = opWidth;
+        for (int t = t0; t < t1; t++) {
+            float[] a = opA[t];
+            switch (op) {
+                case RMS_NORM -> CpuMath.rmsNorm(opOut[t], 0, a, 0, opVec, w, c.rmsEps());
+                case ADD_BIAS -> {
+                    for (int i = 0; i < w; i++) {
+                        a[i] += opVec[i];
+                    }
+                }
+                case ROPE -> CpuMath.rope(a, 0, opHeads, c.headDim(), c.ropeDim(), c.ropeNeox(), ropeCos, ropeSin,
+                        t * (c.ropeDim() / 2));
+                case STORE_KV -> CpuMath.storeKv(a, opB[t], pos0 + t, w, f16Cache, keyCache[opLayer],
+                        valueCache[opLayer]);
+                case SWIGLU -> CpuMath.swiglu(a, 0, opB[t], 0, opOut[t], 0, w);
+                case ADD -> {
+                    float[] y = opB[t];
+                    for (int i = 0; i < w; i++) {
+                        a[i] += y[i];
+                    }
+                }
+                case SCALE -> {
+                    for (int i = 0; i < w; i++) {
+                        a[i] *= opScalar;
+                    }
+                }
+                case SOFT_CAP -> { // ggml: scale by 1/cap, tanh, scale by cap
+                    float inv = 1.0f / opScalar;
+                    for (int i = 0; i < w; i++) {
+                        a[i] = (float) Math.tanh(a[i] * inv) * opScalar;
+                    }
+                }
+                default -> throw new IllegalStateException("op " + op);
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        if (matmul != null) {
+            matmul.close();
+        }
+        if (pool != null) {
+            pool.close();
+        }
+        arena.close();
+    }
+}

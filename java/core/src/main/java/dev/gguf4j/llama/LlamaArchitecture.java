@@ -1,0 +1,81 @@
+package dev.gguf4j.llama;
+
+import dev.gguf4j.gguf.GgufFormatException;
+import dev.gguf4j.gguf.GgufMetadata;
+import dev.gguf4j.gguf.Hyperparameters;
+import dev.gguf4j.gguf.WellKnownKeys;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code llama} (Llama 1-3, Mistral, TinyLlama, the DeepSeek-R1 Llama distills): pre-norm RMSNorm blocks,
+ * grouped-query attention with adjacent-pair RoPE (optional Llama-3 {@code rope_freqs} factors, linear scaling),
+ * optional Q/K/V biases, a SwiGLU FFN. As llama.cpp's {@code llm_build_llama}.
+ */
+class LlamaArchitecture implements Architecture {
+
+    @Override
+    public String name() {
+        return "llama";
+    }
+
+    /** NEOX-style RoPE (pairs i and i + d/2) instead of adjacent pairs. */
+    protected boolean ropeNeox() {
+        return false;
+    }
+
+    /** Whether the Q/K/V biases must be there (else optional). */
+    protected boolean biasesRequired() {
+        return false;
+    }
+
+    @Override
+    public LlamaConfig config(String source, GgufMetadata md, int vocab) {
+        WellKnownKeys k = new WellKnownKeys(md);
+        String arch = k.architecture();
+        // the shape checks run and quantize share (Hyperparameters); then what this forward pass needs
+        Hyperparameters h = Hyperparameters.read(source, md);
+        int dim = h.embeddingLength();
+        int heads = k.headCount();
+        int kvHeads = k.headCountKv();
+        if (h.headSize() * heads != dim) {
+            throw new GgufFormatException(source, k.archKey(Hyperparameters.KEY_LENGTH), "head size " + h.headSize()
+                    + " x " + heads + " heads is not the embedding length " + dim + ": not supported yet");
+        }
+        int headDim = h.headSize();
+        int ropeDim = h.ropeDimensionCount();
+        // llama.cpp: rope.scaling.type none/linear (yarn and longrope need their extra parameters: refused here);
+        // factor from rope.scaling.factor, else the older rope.scale_linear; freq_scale = 1 / factor (0: none)
+        String scalingKey = k.archKey(WellKnownKeys.ROPE_SCALING_TYPE);
+        String scaling = md.findString(scalingKey).orElse("linear");
+        if (!scaling.equals("linear") && !scaling.equals("none")) {
+            throw new GgufFormatException(source, scalingKey, "'" + scaling + "' is not supported yet (supported:"
+                    + " none, linear, and Llama-3 rope_freqs factors)");
+        }
+        String factorKey = k.archKey(WellKnownKeys.ROPE_SCALING_FACTOR);
+        if (!md.contains(factorKey)) {
+            factorKey = k.archKey(WellKnownKeys.ROPE_SCALE_LINEAR);
+        }
+        float factor = scaling.equals("none") ? 0.0f : md.findFloat(factorKey).orElse(0.0f);
+        if (!(factor >= 0.0f) || Float.isInfinite(factor)) {
+            throw new GgufFormatException(source, factorKey, factor + " must be a finite number >= 0 (0: no scaling)");
+        }
+        float freqScale = factor == 0.0f ? 1.0f : 1.0f / factor;
+        return new LlamaConfig(arch, dim, h.blockCount(), heads, kvHeads, headDim, k.feedForwardLength(), vocab,
+                h.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, ropeNeox(), freqScale);
+    }
+
+    @Override
+    public List<TensorRole.Spec> layerTensors(LlamaConfig c) {
+        List<TensorRole.Spec> t = new ArrayList<>();
+        Blocks.attentionTensors(t, c, biasesRequired());
+        Blocks.ffnTensors(t, c);
+        return t;
+    }
+
+    @Override
+    public void block(BlockOps o, int layer) {
+        Blocks.selfAttention(o, layer);
+        Blocks.gatedFfn(o, layer);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.gguf4j.llama;
+
+/**
+ * The tensors a model may have, by role, with their GGUF names (llama.cpp's {@code LLM_TENSOR_*} and their names
+ * in llama-arch.cpp). An architecture's table ({@link Architecture#layerTensors}) says which of the per-layer
+ * ones it uses, their shapes, and whether each is required; {@link LlamaModel} loads exactly that table, and the
+ * device upload, the offload sizes and the weight-type checks all walk it.
+ */
+enum TensorRole {
+    // model-level
+    TOKEN_EMBD("token_embd.weight", false),
+    OUTPUT_NORM("output_norm.weight", false),
+    OUTPUT("output.weight", false),
+    ROPE_FREQS("rope_freqs.weight", false),
+    // per layer: "blk.<layer>." + the suffix
+    ATTN_NORM("attn_norm.weight", true),
+    ATTN_Q("attn_q.weight", true),
+    ATTN_K("attn_k.weight", true),
+    ATTN_V("attn_v.weight", true),
+    /** Fused Q, K and V (phi3): [dim] -> [qDim + 2 kvDim]. */
+    ATTN_QKV("attn_qkv.weight", true),
+    ATTN_OUT("attn_output.weight", true),
+    ATTN_Q_BIAS("attn_q.bias", true),
+    ATTN_K_BIAS("attn_k.bias", true),
+    ATTN_V_BIAS("attn_v.bias", true),
+    /** gemma2's norm of the attention output before the residual add. */
+    ATTN_POST_NORM("post_attention_norm.weight", true),
+    FFN_NORM("ffn_norm.weight", true),
+    FFN_GATE("ffn_gate.weight", true),
+    FFN_UP("ffn_up.weight", true),
+    FFN_DOWN("ffn_down.weight", true),
+    /** gemma2's norm of the FFN output before the residual add. */
+    FFN_POST_NORM("post_ffw_norm.weight", true);
+
+    private final String suffix;
+    private final boolean perLayer;
+
+    TensorRole(String suffix, boolean perLayer) {
+        this.suffix = suffix;
+        this.perLayer = perLayer;
+    }
+
+    /** The tensor's GGUF name in layer {@code layer} (ignored for model-level tensors). */
+    String tensorName(int layer) {
+        return perLayer ? "blk." + layer + "." + suffix : suffix;
+    }
+
+    boolean perLayer() {
+        return perLayer;
+    }
+
+    /**
+     * One row of an architecture's tensor table: a matrix of {@code rows} x {@code cols} (y[rows] = W x[cols]) or
+     * a vector of {@code cols} floats (norm weights, biases), required or optional.
+     */
+    record Spec(TensorRole role, boolean matrix, int cols, int rows, boolean required) {
+        static Spec matrix(TensorRole role, int cols, int rows) {
+            return new Spec(role, true, cols, rows, true);
+        }
+
+        static Spec vector(TensorRole role, int n) {
+            return new Spec(role, false, n, 1, true);
+        }
+
+        /** The same row, the tensor optional (absent: the op that uses it does nothing, or the block skips it). */
+        Spec optional() {
+            return new Spec(role, matrix, cols, rows, false);
+        }
+    }
+}
