@@ -28,15 +28,34 @@ final class ChatTemplateCommand {
                                         [--bos S] [--eos S] [--var KEY=VALUE ...]
               -m MODEL                  the model's tokenizer.chat_template (chatml, llama.cpp's fallback, if it has
                                         none) and its BOS/EOS token text
-              --chat-template NAME      a built-in template (%s) or, with -m, the file's
-                                        tokenizer.chat_template.NAME (e.g. tool_use)
+              --chat-template NAME      one of llama.cpp's built-in templates (below), or with -m the file's
+                                        tokenizer.chat_template.NAME (e.g. tool_use), or the text of a Jinja
+                                        template
               --chat-template-file FILE a Jinja template file
               --messages FILE.json      [{"role": "user", "content": "..."}, ...]
               --tools FILE.json         [{"type": "function", "function": {...}}, ...]
               --no-generation-prompt    add_generation_prompt=false (default true)
               --var KEY=VALUE           an extra template variable; VALUE is JSON if it parses (true, 3, [..]),
                                         else a string
-            """.formatted(String.join(", ", BuiltinTemplates.names()));
+            built-in templates (llama.cpp's names, rendering as llama.cpp's own C++ does):
+            %s
+            """.formatted(wrap(String.join(", ", BuiltinTemplates.names()), "  ", 110));
+
+    private static String wrap(String text, String indent, int width) {
+        StringBuilder sb = new StringBuilder(indent);
+        int lineStart = 0;
+        for (String word : text.split(" ")) {
+            if (sb.length() - lineStart + word.length() + 1 > width) {
+                sb.setLength(sb.length() - 1); // the space before the break
+                sb.append('\n');
+                lineStart = sb.length();
+                sb.append(indent);
+            }
+            sb.append(word).append(' ');
+        }
+        sb.setLength(sb.length() - 1);
+        return sb.toString();
+    }
 
     private ChatTemplateCommand() {
     }
@@ -96,9 +115,9 @@ final class ChatTemplateCommand {
             try (GgufFile gguf = GgufFile.open(path)) {
                 GgufMetadata md = gguf.metadata();
                 special = ChatTemplate.specialTokens(md);
-                if (name != null) {
+                if (name != null && !BuiltinTemplates.isName(name)) {
                     template = ChatTemplate.fromMetadata(md, name).orElse(null);
-                } else if (file == null) {
+                } else if (name == null && file == null) {
                     Optional<ChatTemplate> own = ChatTemplate.fromMetadata(md);
                     if (own.isEmpty()) {
                         err.println("gguf4j: " + model + " has no " + ChatTemplate.METADATA_KEY + "; using "
@@ -113,14 +132,7 @@ final class ChatTemplateCommand {
         if (file != null) {
             template = ChatTemplate.parse(read(file, "--chat-template-file"));
         } else if (template == null) {
-            Optional<ChatTemplate> builtin = BuiltinTemplates.get(name);
-            if (builtin.isEmpty()) {
-                throw new Gguf4jException("--chat-template " + name + ": unknown template name (built-in: "
-                        + String.join(", ", BuiltinTemplates.names())
-                        + (model != null ? "; " + model + " has no " + ChatTemplate.METADATA_KEY + "." + name : "")
-                        + ")");
-            }
-            template = builtin.get();
+            template = named(name, model, err);
         }
 
         Object messages = ChatJson.parse(read(messagesFile, "--messages"), messagesFile.toString());
@@ -143,6 +155,31 @@ final class ChatTemplateCommand {
         out.print(prompt);
         out.flush();
         return 0;
+    }
+
+    /**
+     * {@code --chat-template VALUE} as llama.cpp takes it: a built-in name; else (llama.cpp with {@code --jinja}) the
+     * text of a Jinja template; else the built-in llama.cpp's detection reads in it (e.g. {@code mistral}, its name
+     * for old pre-v1 Mistral templates, is {@code llama2}), with a note; anything else is an unknown name.
+     */
+    static ChatTemplate named(String value, String model, PrintStream err) {
+        Optional<ChatTemplate> builtin = BuiltinTemplates.get(value);
+        if (builtin.isPresent()) {
+            return builtin.get();
+        }
+        if (value.contains("{{") || value.contains("{%")) {
+            return ChatTemplate.parse(value);
+        }
+        Optional<String> detected = BuiltinTemplates.detect(value);
+        if (detected.isPresent()) {
+            err.println("gguf4j: --chat-template " + value + ": not a built-in name; llama.cpp reads it as "
+                    + detected.get());
+            return BuiltinTemplates.get(detected.get()).orElseThrow();
+        }
+        throw new Gguf4jException("--chat-template " + value + ": unknown template name (built-in: "
+                + String.join(", ", BuiltinTemplates.names())
+                + (model != null ? "; " + model + " has no " + ChatTemplate.METADATA_KEY + "." + value : "")
+                + ")");
     }
 
     private static Object varValue(String v) {

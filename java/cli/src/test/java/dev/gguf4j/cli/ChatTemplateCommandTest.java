@@ -115,6 +115,46 @@ class ChatTemplateCommandTest {
         assertEquals("<|im_start|>system\nYou are terse.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n", r.out());
     }
 
+    /** The conversation of llama.cpp's tests/test-chat-template.cpp (c392e50). */
+    private static final String LLAMA_CPP_CONVERSATION = """
+            [{"role": "system", "content": "You are a helpful assistant"}, {"role": "user", "content": "Hello"},
+             {"role": "assistant", "content": "Hi there"}, {"role": "user", "content": "Who are you"},
+             {"role": "assistant", "content": "   I am an assistant   "},
+             {"role": "user", "content": "Another question"}]""";
+
+    /** Every built-in by name; expectations are tests/test-chat-template.cpp's (llama.cpp c392e50). */
+    @Test
+    void builtinNamesRenderAsLlamaCpp() throws IOException {
+        String m = write(tmp, "ref.json", LLAMA_CPP_CONVERSATION);
+        Map<String, String> expected = Map.of(
+                "llama3", "<|start_header_id|>system<|end_header_id|>\n\nYou are a helpful assistant<|eot_id|>"
+                        + "<|start_header_id|>user<|end_header_id|>\n\nHello<|eot_id|><|start_header_id|>assistant"
+                        + "<|end_header_id|>\n\nHi there<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n"
+                        + "Who are you<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\nI am an assistant"
+                        + "<|eot_id|><|start_header_id|>user<|end_header_id|>\n\nAnother question<|eot_id|>"
+                        + "<|start_header_id|>assistant<|end_header_id|>\n\n",
+                "mistral-v7", "[SYSTEM_PROMPT] You are a helpful assistant[/SYSTEM_PROMPT][INST] Hello[/INST] Hi "
+                        + "there</s>[INST] Who are you[/INST]    I am an assistant   </s>[INST] Another question[/INST]",
+                "gemma", "<start_of_turn>user\nYou are a helpful assistant\n\nHello<end_of_turn>\n<start_of_turn>"
+                        + "model\nHi there<end_of_turn>\n<start_of_turn>user\nWho are you<end_of_turn>\n"
+                        + "<start_of_turn>model\nI am an assistant<end_of_turn>\n<start_of_turn>user\nAnother "
+                        + "question<end_of_turn>\n<start_of_turn>model\n");
+        for (var e : expected.entrySet()) {
+            MainTest.Result r = MainTest.run("chat-template", "--chat-template", e.getKey(), "--messages", m);
+            assertEquals(0, r.status(), r.err());
+            assertEquals(e.getValue(), r.out(), e.getKey());
+        }
+        // llama.cpp's own tests use "mistral" for old pre-v1 templates: its detection reads it as llama2
+        MainTest.Result mistral = MainTest.run("chat-template", "--chat-template", "mistral", "--messages", m);
+        assertEquals("[INST] You are a helpful assistant\nHello [/INST]Hi there</s>[INST] Who are you [/INST]   I am "
+                + "an assistant   </s>[INST] Another question [/INST]", mistral.out());
+        assertTrue(mistral.err().contains("not a built-in name; llama.cpp reads it as llama2"), mistral.err());
+        // llama.cpp with --jinja takes a template's text in --chat-template too
+        MainTest.Result r = MainTest.run("chat-template", "--chat-template",
+                "{% for m in messages %}{{ m.role[0] }}{% endfor %}", "--messages", m);
+        assertEquals("suauau", r.out());
+    }
+
     private void assertOneLineError(int status, String expected, String... args) {
         MainTest.Result r = MainTest.run(args);
         assertEquals(status, r.status(), r.err());
@@ -135,7 +175,11 @@ class ChatTemplateCommandTest {
                 "--messages", write(tmp, "c.json", "[{\"role\": \"user\", \"content\": \"x\"}\n"));
         assertOneLineError(1, "tools.json: malformed JSON", "chat-template", "--chat-template-file", t,
                 "--messages", write(tmp, "d.json", CONVERSATION), "--tools", write(tmp, "tools.json", "[{]"));
-        assertOneLineError(1, "--chat-template vicuna-9: unknown template name (built-in: chatml)", "chat-template",
+        assertOneLineError(1, "--chat-template vicuna-9: unknown template name (built-in: chatglm3, chatglm4, chatml, command-r, "
+                + "deepseek, deepseek2, deepseek3, exaone3, falcon3, gemma, gigachat, glmedge, granite, llama2, "
+                + "llama2-sys, llama2-sys-bos, llama2-sys-strip, llama3, megrez, minicpm, mistral-v1, mistral-v3, "
+                + "mistral-v3-tekken, mistral-v7, monarch, openchat, orion, phi3, phi4, rwkv-world, vicuna, "
+                + "vicuna-orca, zephyr)", "chat-template",
                 "--chat-template", "vicuna-9", "--messages", write(tmp, "e.json", CONVERSATION));
         assertOneLineError(1, "--messages " + tmp.resolve("nope.json") + ": no such file", "chat-template",
                 "--chat-template", "chatml", "--messages", tmp.resolve("nope.json").toString());

@@ -30,6 +30,28 @@ public final class Backends {
         return b;
     }
 
+    /**
+     * Starts {@link #select()} on a daemon thread if no backend is chosen yet, so that loading the native library
+     * (reading it from the jar, dlopen, binding its functions: a few hundred ms of cold JVM) overlaps the caller's
+     * own start-up work (Llama.load reads the model's metadata and builds its tokenizer meanwhile). The caller's
+     * later {@link #select()} waits for it and returns the same backend; a failure here is left for that call
+     * to report (it runs the selection again and throws the same error).
+     */
+    public static void selectInBackground() {
+        if (chosen != null) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            try {
+                select();
+            } catch (RuntimeException | Error e) {
+                // reported by the caller's own select()
+            }
+        }, "gguf4j-backend-load");
+        t.setDaemon(true);
+        t.start();
+    }
+
     /** The backend for {@code choice}; throws {@link BackendUnavailableException} for a forced one that cannot run. */
     public static Backend select(Settings.BackendChoice choice) {
         return switch (choice) {

@@ -35,6 +35,28 @@ public final class ChatJson {
         return v;
     }
 
+    /** A JSON value read from the middle of a text, and the index just past it. */
+    record Prefix(Object value, int end) {
+    }
+
+    /**
+     * Reads one JSON value starting at {@code start} (after optional whitespace) and stops where it ends, leaving any
+     * text after it (as llama.cpp's tool-call parsers read JSON out of model output). Throws {@link JsonException}
+     * when no complete value starts there.
+     */
+    static Prefix parsePrefix(String text, int start) {
+        Reader r = new Reader(text, "model output");
+        r.pos = start;
+        r.ws();
+        Object v = r.value();
+        return new Prefix(v, r.pos);
+    }
+
+    /** Compact JSON ({@code separators=(",", ":")}): what llama.cpp's {@code json::dump()} writes. */
+    static String compact(Object x) {
+        return dumps(x, null, List.of(",", ":"), false);
+    }
+
     private static final class Reader {
         final String s;
         final String source;

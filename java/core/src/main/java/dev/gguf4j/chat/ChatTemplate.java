@@ -21,6 +21,9 @@ import java.util.Set;
  * String prompt = t.apply(messages, null, true, "<s>", "</s>", Map.of());
  * }</pre>
  *
+ * A built-in ({@link BuiltinTemplates}, llama.cpp's named templates) renders as llama.cpp renders it and uses
+ * only the messages' roles and contents and {@code add_generation_prompt}.
+ *
  * Messages and tools are plain JSON-shaped values: {@link Map}s with String keys, {@link List}s, Strings,
  * {@link Long}/{@link Double} numbers, Booleans and null ({@link ChatJson#parse} produces them from JSON text).
  * Instances are immutable and thread-safe.
@@ -34,16 +37,23 @@ public final class ChatTemplate {
             "function");
 
     private final String source;
-    private final List<Node> body;
+    private final List<Node> body; // null for a built-in
+    private final String builtin;
 
-    private ChatTemplate(String source, List<Node> body) {
+    private ChatTemplate(String source, List<Node> body, String builtin) {
         this.source = source;
         this.body = body;
+        this.builtin = builtin;
     }
 
     /** Parses a template; a template that does not parse throws {@link ChatTemplateException.Syntax} (line, column). */
     public static ChatTemplate parse(String source) {
-        return new ChatTemplate(source, Parser.parse(source));
+        return new ChatTemplate(source, Parser.parse(source), null);
+    }
+
+    /** One of llama.cpp's named built-ins (see {@link BuiltinTemplates}); {@code name} must be one. */
+    static ChatTemplate builtin(String name) {
+        return new ChatTemplate(name, null, name);
     }
 
     /** The file's default template ({@code tokenizer.chat_template}), if it has one. */
@@ -77,8 +87,14 @@ public final class ChatTemplate {
         return r;
     }
 
+    /** The Jinja source; for a built-in, its name (as llama.cpp passes a built-in's name where a template goes). */
     public String source() {
         return source;
+    }
+
+    /** The llama.cpp built-in name if this is one of {@link BuiltinTemplates}, else empty (a Jinja template). */
+    public Optional<String> builtinName() {
+        return Optional.ofNullable(builtin);
     }
 
     /**
@@ -86,6 +102,13 @@ public final class ChatTemplate {
      * {@link ChatTemplateException} when the template raises or fails.
      */
     public String render(Map<String, ?> variables) {
+        if (builtin != null) { // llama.cpp's C++ formatting: only messages and add_generation_prompt matter
+            Object messages = variables.get("messages");
+            if (messages != null && !(messages instanceof List<?>)) {
+                throw new ChatTemplateException("TypeError", "messages is not a list");
+            }
+            return BuiltinTemplates.apply(builtin, (List<?>) messages, Py.truthy(variables.get("add_generation_prompt")));
+        }
         try {
             return Interpreter.render(body, variables);
         } catch (PyError e) {
@@ -119,6 +142,57 @@ public final class ChatTemplate {
             vars.putAll(extra);
         }
         return render(vars);
+    }
+
+    /**
+     * Renders typed messages and tools: {@link #apply} on their template values ({@link ChatMessage#toTemplateValue},
+     * {@link ChatTool#toTemplateValue}), with tool-call arguments as objects where the template needs them
+     * ({@link #requiresObjectArguments()}).
+     */
+    public String applyMessages(List<ChatMessage> messages, List<ChatTool> tools, boolean addGenerationPrompt,
+            String bosToken, String eosToken, Map<String, ?> extra) {
+        boolean objectArguments = messages.stream().anyMatch(m -> !m.toolCalls().isEmpty())
+                && requiresObjectArguments();
+        return apply(ChatMessage.toTemplateValues(messages, objectArguments), ChatTool.toTemplateValues(tools),
+                addGenerationPrompt, bosToken, eosToken, extra);
+    }
+
+    private volatile Boolean objectArguments;
+
+    /**
+     * Whether the template renders tool-call arguments only when they are an object, not OpenAI's JSON string
+     * (e.g. Llama 3.1's, which writes {@code arguments | tojson}). Found as llama.cpp's minja finds it: by rendering
+     * a probe call both ways and looking for its argument's key in the output.
+     */
+    public boolean requiresObjectArguments() {
+        Boolean r = objectArguments;
+        if (r == null) {
+            objectArguments = r = !rendersArgument(ChatJson.compact(PROBE_ARGS)) && rendersArgument(PROBE_ARGS);
+        }
+        return r;
+    }
+
+    private static final Map<String, Object> PROBE_ARGS = Map.of("argument_needle", "print('Hello, World!')");
+
+    private boolean rendersArgument(Object arguments) {
+        Map<String, Object> function = new LinkedHashMap<>();
+        function.put("arguments", arguments);
+        function.put("name", "ipython");
+        Map<String, Object> call = new LinkedHashMap<>();
+        call.put("id", "call_1___");
+        call.put("type", "function");
+        call.put("function", function);
+        Map<String, Object> assistant = new LinkedHashMap<>();
+        assistant.put("role", "assistant");
+        assistant.put("content", null);
+        assistant.put("tool_calls", List.of(call));
+        List<Map<String, Object>> messages = List.of(Map.of("role", "user", "content", "<User Needle>"), assistant);
+        try {
+            String out = apply(messages, null, false, "", "", Map.of());
+            return out.contains("\"argument_needle\":") || out.contains("'argument_needle':");
+        } catch (RuntimeException e) {
+            return false; // as minja's try_raw_render: a template that raises renders nothing
+        }
     }
 
     /**

@@ -413,25 +413,20 @@ public final class GgufFile implements AutoCloseable {
             countFits(field + " array length", n, et.minEncodedSize());
             int len = (int) n;
             Object values = switch (et) {
-                case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> {
-                    long[] a = new long[len];
-                    for (int i = 0; i < len; i++) {
-                        a[i] = (Long) value(field, et, depth).value();
-                    }
-                    yield a;
-                }
+                // fixed-size elements: countFits has checked that all of them are in the file, so they are read
+                // in one pass, without a GgufValue or a box per element (a vocabulary's token types and scores are
+                // 32000-150000 each, read on every start, mostly by a cold JVM)
+                case UINT8, INT8, UINT16, INT16, UINT32, INT32, UINT64, INT64 -> integers(et, len);
                 case FLOAT32 -> {
                     float[] a = new float[len];
-                    for (int i = 0; i < len; i++) {
-                        a[i] = f32(field);
-                    }
+                    MemorySegment.copy(seg, JAVA_FLOAT_UNALIGNED, pos, a, 0, len);
+                    pos += 4L * len;
                     yield a;
                 }
                 case FLOAT64 -> {
                     double[] a = new double[len];
-                    for (int i = 0; i < len; i++) {
-                        a[i] = f64(field);
-                    }
+                    MemorySegment.copy(seg, JAVA_DOUBLE_UNALIGNED, pos, a, 0, len);
+                    pos += 8L * len;
                     yield a;
                 }
                 case BOOL -> {
@@ -457,6 +452,45 @@ public final class GgufFile implements AutoCloseable {
                 }
             };
             return new GgufValue.GgufArray(et, values);
+        }
+
+        /**
+         * {@code len} integers of type {@code et} from pos, widened as {@link #value} widens each one: copied in
+         * bulk and widened in a plain array loop (a segment access per element is slow in a cold JVM's interpreter).
+         */
+        private long[] integers(GgufValueType et, int len) {
+            long[] a = new long[len];
+            long p = pos;
+            switch (et) {
+                case UINT8, INT8 -> {
+                    byte[] b = new byte[len];
+                    MemorySegment.copy(seg, JAVA_BYTE, p, b, 0, len);
+                    long mask = et == GgufValueType.UINT8 ? 0xffL : -1L;
+                    for (int i = 0; i < len; i++) {
+                        a[i] = b[i] & mask;
+                    }
+                }
+                case UINT16, INT16 -> {
+                    short[] b = new short[len];
+                    MemorySegment.copy(seg, JAVA_SHORT_UNALIGNED, p, b, 0, len);
+                    long mask = et == GgufValueType.UINT16 ? 0xffffL : -1L;
+                    for (int i = 0; i < len; i++) {
+                        a[i] = b[i] & mask;
+                    }
+                }
+                case UINT32, INT32 -> {
+                    int[] b = new int[len];
+                    MemorySegment.copy(seg, JAVA_INT_UNALIGNED, p, b, 0, len);
+                    long mask = et == GgufValueType.UINT32 ? 0xffffffffL : -1L;
+                    for (int i = 0; i < len; i++) {
+                        a[i] = b[i] & mask;
+                    }
+                }
+                case UINT64, INT64 -> MemorySegment.copy(seg, JAVA_LONG_UNALIGNED, p, a, 0, len);
+                default -> throw new IllegalArgumentException(et + " is not an integer type");
+            }
+            pos = p + (long) len * et.minEncodedSize();
+            return a;
         }
 
         /** A count of items, each at least {@code minBytes} long, must fit in what is left of the file. */
@@ -540,6 +574,14 @@ public final class GgufFile implements AutoCloseable {
                 if (len >= 0 && len <= size - pos - 8 && len <= Integer.MAX_VALUE - 8) {
                     byte[] bytes = new byte[(int) len];
                     MemorySegment.copy(seg, JAVA_BYTE, pos + 8, bytes, 0, (int) len);
+                    // the String constructor is the fast decoder but replaces malformed input with U+FFFD: a
+                    // result without U+FFFD was valid UTF-8; one with it is decoded again strictly (U+FFFD may
+                    // also be a real character)
+                    String fast = new String(bytes, StandardCharsets.UTF_8);
+                    if (fast.indexOf('\uFFFD') < 0) {
+                        pos += 8 + len;
+                        return fast;
+                    }
                     if (utf8 == null) {
                         utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                                 .onUnmappableCharacter(CodingErrorAction.REPORT);

@@ -202,6 +202,7 @@ public final class Llama implements AutoCloseable {
     /** {@link #load} with the accelerator from {@code probe} (tests: the host accelerator). */
     static Llama load(Path path, LlamaOptions options, Supplier<Accelerators.Probe> probe) throws IOException {
         long t0 = System.nanoTime();
+        Backends.selectInBackground(); // overlaps the metadata and tokenizer below (cold start)
         LlamaModel m = LlamaModel.load(path, options.useMmap(), options.useMlock());
         try {
             Tokenizer t = Tokenizer.fromMetadata(m.file().metadata());

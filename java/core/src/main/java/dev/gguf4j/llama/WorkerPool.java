@@ -14,7 +14,7 @@ import java.util.concurrent.locks.LockSupport;
  * wakes late, after the call has moved on, cannot take work of another call. The caller returns when every index
  * is done, whoever did it: it never waits for a worker that has not started (one the OS has descheduled because
  * another process has its core) but only for chunks already claimed. Workers spin briefly for the next call (a
- * token's matrix products follow each other within microseconds) and then park, so an idle or contended machine
+ * token's matrix products follow each other within microseconds) for at most 50 µs and then park, so an idle or contended machine
  * is not burned by spinning.
  */
 final class WorkerPool implements AutoCloseable {
@@ -23,8 +23,14 @@ final class WorkerPool implements AutoCloseable {
         void run(int from, int to);
     }
 
-    /** Spin iterations before a worker parks (about 20-50 µs). */
-    private static final int SPINS = 20_000;
+    /**
+     * How long a worker (waiting for the next call) or the caller (waiting for claimed chunks) spins before it
+     * parks. A time, not an iteration count: 20,000 iterations took 20-50 µs compiled but milliseconds in a cold
+     * JVM's interpreter, where a spinning worker took the core the JIT compiler needed (docs/benchmarks.md, "Cold
+     * start"). The clock is read every {@link #SPIN_CHECK} iterations.
+     */
+    private static final long SPIN_NANOS = 50_000;
+    private static final int SPIN_CHECK = 64;
 
     private final int threads;
     private final Thread[] workers;
@@ -58,9 +64,19 @@ final class WorkerPool implements AutoCloseable {
         int seen = 0;
         while (true) {
             int spins = 0;
+            long deadline = 0;
+            boolean spinning = true;
             long t;
             while ((int) ((t = ticket.get()) >>> 32) == seen && !closed) {
-                if (++spins < SPINS) {
+                if (spinning && ++spins % SPIN_CHECK == 0) {
+                    long now = System.nanoTime();
+                    if (deadline == 0) {
+                        deadline = now + SPIN_NANOS;
+                    } else if (now - deadline > 0) {
+                        spinning = false;
+                    }
+                }
+                if (spinning) {
                     Thread.onSpinWait();
                 } else {
                     LockSupport.park(this);
@@ -138,8 +154,18 @@ final class WorkerPool implements AutoCloseable {
         }
         drain(c);
         int spins = 0;
+        long deadline = 0;
+        boolean spinning = true;
         while (done.get() != count) {
-            if (++spins < SPINS) {
+            if (spinning && ++spins % SPIN_CHECK == 0) {
+                long now = System.nanoTime();
+                if (deadline == 0) {
+                    deadline = now + SPIN_NANOS;
+                } else if (now - deadline > 0) {
+                    spinning = false;
+                }
+            }
+            if (spinning) {
                 Thread.onSpinWait();
             } else {
                 callerParked = true;

@@ -415,16 +415,29 @@ public final class Tokenizer {
     }
 
     private static byte[] unescapeSpaces(byte[] s) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(s.length);
-        for (int i = 0; i < s.length; i++) {
-            if (i + 2 < s.length && s[i] == SPACE_ESCAPE[0] && s[i + 1] == SPACE_ESCAPE[1] && s[i + 2] == SPACE_ESCAPE[2]) {
-                out.write(' ');
+        // runs once per token of the vocabulary at load: no stream, and no copy for a token without the escape
+        int n = s.length;
+        int escapes = 0;
+        for (int i = 0; i + 2 < n; i++) {
+            if (s[i] == SPACE_ESCAPE[0] && s[i + 1] == SPACE_ESCAPE[1] && s[i + 2] == SPACE_ESCAPE[2]) {
+                escapes++;
                 i += 2;
-            } else {
-                out.write(s[i]);
             }
         }
-        return out.toByteArray();
+        if (escapes == 0) {
+            return s;
+        }
+        byte[] out = new byte[n - 2 * escapes];
+        int o = 0;
+        for (int i = 0; i < n; i++) {
+            if (i + 2 < n && s[i] == SPACE_ESCAPE[0] && s[i + 1] == SPACE_ESCAPE[1] && s[i + 2] == SPACE_ESCAPE[2]) {
+                out[o++] = ' ';
+                i += 2;
+            } else {
+                out[o++] = s[i];
+            }
+        }
+        return out;
     }
 
     /** llama.cpp's {@code llama_decode_text}: byte-level alphabet back to bytes. */

@@ -1,0 +1,68 @@
+package dev.gguf4j.chat;
+
+import dev.gguf4j.internal.JsonText;
+import dev.gguf4j.llama.Completion.Usage;
+import java.util.List;
+
+/**
+ * An OpenAI {@code chat.completion}: the reply to a chat request.
+ *
+ * @param id      {@code chatcmpl-...}
+ * @param created Unix seconds
+ * @param model   the model's name
+ * @param choices one per generated reply
+ * @param usage   token counts (null when not known)
+ */
+public record ChatCompletion(String id, long created, String model, List<Choice> choices, Usage usage) {
+    public static final String OBJECT = "chat.completion";
+
+    /** The finish reasons: an end-of-generation token or stop string, the token limit, or tool calls. */
+    public static final String STOP = "stop";
+    public static final String LENGTH = "length";
+    public static final String TOOL_CALLS = "tool_calls";
+
+    public ChatCompletion {
+        choices = List.copyOf(choices);
+    }
+
+    /**
+     * One reply: the assistant message and why generation ended ({@link #STOP}, {@link #LENGTH} or
+     * {@link #TOOL_CALLS}).
+     */
+    public record Choice(int index, ChatMessage message, String finishReason) {
+    }
+
+    /** The first choice's message. */
+    public ChatMessage message() {
+        return choices.getFirst().message();
+    }
+
+    /** OpenAI's JSON for this object. */
+    public String toJson() {
+        StringBuilder sb = new StringBuilder("{\"id\":");
+        JsonText.quote(sb, id).append(",\"object\":\"").append(OBJECT).append("\",\"created\":").append(created)
+                .append(",\"model\":");
+        JsonText.quote(sb, model).append(",\"choices\":[");
+        for (int i = 0; i < choices.size(); i++) {
+            Choice c = choices.get(i);
+            sb.append(i == 0 ? "" : ",").append("{\"index\":").append(c.index()).append(",\"message\":");
+            c.message().appendJson(sb).append(",\"logprobs\":null,\"finish_reason\":");
+            quoteOrNull(sb, c.finishReason()).append('}');
+        }
+        sb.append(']');
+        appendUsage(sb, usage);
+        return sb.append('}').toString();
+    }
+
+    static StringBuilder quoteOrNull(StringBuilder sb, String s) {
+        return s == null ? sb.append("null") : JsonText.quote(sb, s);
+    }
+
+    static void appendUsage(StringBuilder sb, Usage usage) {
+        if (usage != null) {
+            sb.append(",\"usage\":{\"prompt_tokens\":").append(usage.promptTokens()).append(",\"completion_tokens\":")
+                    .append(usage.completionTokens()).append(",\"total_tokens\":").append(usage.totalTokens())
+                    .append('}');
+        }
+    }
+}
