@@ -29,6 +29,8 @@ public final class LlamaModel implements AutoCloseable {
     private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent)
     private final float[][][] vectors;  // [layer][TensorRole ordinal]: its norm weights and biases (null: absent)
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
+    private final float[] ropeFactorsLong;  // [ropeDim/2] Phi-3.5's LongRoPE divisors, or null
+    private final float[] ropeFactorsShort; // [ropeDim/2]
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
     private volatile boolean locked;
@@ -53,6 +55,10 @@ public final class LlamaModel implements AutoCloseable {
                 c.vocab());
         this.ropeFreqs = file.tensor(TensorRole.ROPE_FREQS.tensorName(0)).map(t -> decode(file, t, c.ropeDim() / 2))
                 .orElse(null);
+        this.ropeFactorsLong = file.tensor(TensorRole.ROPE_FACTORS_LONG.tensorName(0))
+                .map(t -> decode(file, t, c.ropeDim() / 2)).orElse(null);
+        this.ropeFactorsShort = file.tensor(TensorRole.ROPE_FACTORS_SHORT.tensorName(0))
+                .map(t -> decode(file, t, c.ropeDim() / 2)).orElse(null);
         this.layerTensors = List.copyOf(architecture.layerTensors(c));
         int roles = TensorRole.values().length;
         this.matrices = new Weight[c.layers()][roles];
@@ -68,7 +74,14 @@ public final class LlamaModel implements AutoCloseable {
                     continue;
                 }
                 if (s.matrix()) {
-                    matrices[l][s.role().ordinal()] = Weight.of(src, t.get(), s.cols(), s.rows());
+                    Weight w = Weight.of(src, t.get(), s.cols(), s.rows());
+                    matrices[l][s.role().ordinal()] = w;
+                    for (int i = 0, r0 = 0; s.parts() != null && i < s.parts().length; r0 += s.partRows()[i++]) {
+                        int rows = s.partRows()[i];
+                        matrices[l][s.parts()[i].ordinal()] = new Weight(w.name() + "[rows " + r0 + ".." + (r0 + rows)
+                                + ")", w.type(), rows, w.cols(), w.rowBytes(),
+                                w.data().asSlice(r0 * w.rowBytes(), rows * w.rowBytes()));
+                    }
                 } else {
                     vectors[l][s.role().ordinal()] = decode(file, t.get(), s.cols());
                 }
@@ -176,6 +189,25 @@ public final class LlamaModel implements AutoCloseable {
     /** Per-frequency RoPE divisors (Llama 3.1+'s rope_freqs.weight), or null. */
     float[] ropeFreqs() {
         return ropeFreqs;
+    }
+
+    /**
+     * The per-frequency RoPE divisors a session of {@code contextLength} positions uses: rope_freqs if the model
+     * has it; else Phi-3.5's long factors when the context, padded to 32 as llama.cpp pads n_ctx, exceeds the
+     * original context ({@code rope.scaling.original_context_length}), else its short ones (llama.cpp's
+     * build_rope_factors: one choice per context, not per position); null when the model has none.
+     */
+    float[] ropeFactors(int contextLength) {
+        if (ropeFreqs != null) {
+            return ropeFreqs;
+        }
+        long padded = (contextLength + 31L) / 32 * 32;
+        return padded > config.ropeOrigContext() ? ropeFactorsLong : ropeFactorsShort;
+    }
+
+    /** Whether the model has Phi-3.5's long/short RoPE factors (chosen per session by its context length). */
+    boolean hasLongRopeFactors() {
+        return ropeFactorsLong != null || ropeFactorsShort != null;
     }
 
     /** The model's architecture. */
