@@ -51,6 +51,9 @@ public final class LlamaModel implements AutoCloseable {
         Weight.of(src, tokenEmbedding, c.dim(), c.vocab()); // shape check
         this.outputNorm = decode(file, required(file, TensorRole.OUTPUT_NORM.tensorName(0)), c.dim());
         // untied models have output.weight; tied ones reuse the token embedding
+        if (architecture.outputRequired()) {
+            required(file, TensorRole.OUTPUT.tensorName(0));
+        }
         this.output = Weight.of(src, file.tensor(TensorRole.OUTPUT.tensorName(0)).orElse(tokenEmbedding), c.dim(),
                 c.vocab());
         this.ropeFreqs = file.tensor(TensorRole.ROPE_FREQS.tensorName(0)).map(t -> decode(file, t, c.ropeDim() / 2))

@@ -49,6 +49,12 @@ final class Phi3Architecture extends LlamaArchitecture {
         return true;
     }
 
+    /** llama.cpp's phi3 loader requires {@code output.weight} (never tied). */
+    @Override
+    public boolean outputRequired() {
+        return true;
+    }
+
     /**
      * The window from {@code attention.sliding_window}; absent, llama.cpp's defaults by shape (load_hparams
      * LLM_ARCH_PHI3): 32 or 40 layers with a 4096 context 2047, 32 layers of 32 KV heads with 131072 262144, 40

@@ -78,4 +78,19 @@ class ArchitectureTest {
             assertEquals(null, llama.vector(0, TensorRole.ATTN_Q_BIAS));
         }
     }
+
+    /** phi3 (llama.cpp's loader): attn_qkv and output are required; the output is never tied to token_embd. */
+    @Test
+    void phi3RequiresFusedQkvAndOutput(@TempDir Path tmp) throws Exception {
+        Path full = tmp.resolve("phi3.gguf");
+        dev.gguf4j.testing.RandomModels.write(dev.gguf4j.testing.RandomModels.Preset.PHI3,
+                dev.gguf4j.types.GgmlType.F16, full);
+        for (String dropped : List.of("output.weight", "blk.2.attn_qkv.weight")) {
+            Path m = rewrite(full, tmp.resolve("d.gguf"), "phi3", n -> n.equals(dropped));
+            ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
+            assertEquals("phi3", e.architecture());
+            assertTrue(e.getMessage().contains("'" + dropped + "'") && e.getMessage().contains("phi3 architecture"),
+                    e.getMessage());
+        }
+    }
 }
