@@ -87,7 +87,7 @@ public final class LlamaModel implements AutoCloseable {
                         int rows = s.partRows()[i];
                         matrices[l][s.parts()[i].ordinal()] = new Weight(w.name() + "[rows " + r0 + ".." + (r0 + rows)
                                 + ")", w.type(), rows, w.cols(), w.rowBytes(),
-                                w.data().asSlice(r0 * w.rowBytes(), rows * w.rowBytes()));
+                                w.data().asSlice(r0 * w.rowBytes(), rows * w.rowBytes()), null);
                     }
                 } else {
                     vectors[l][s.role().ordinal()] = decode(file, t.get(), s.cols());
@@ -158,6 +158,11 @@ public final class LlamaModel implements AutoCloseable {
         Weight[] ws = new Weight[matrices.length * roles + 1];
         for (int l = 0; l < matrices.length; l++) {
             System.arraycopy(matrices[l], 0, ws, l * roles, roles);
+            for (TensorRole.Spec spec : layerTensors) {
+                if (spec.parts() != null) {
+                    ws[l * roles + spec.role().ordinal()] = null; // a fused matrix: the forward pass reads its parts
+                }
+            }
         }
         ws[ws.length - 1] = output;
         java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
@@ -224,7 +229,11 @@ public final class LlamaModel implements AutoCloseable {
             throw new Gguf4jException(file.source() + ": repacking interrupted", f);
         }
         for (int l = 0; l < matrices.length; l++) {
-            System.arraycopy(ws, l * roles, matrices[l], 0, roles);
+            for (int r = 0; r < roles; r++) {
+                if (ws[l * roles + r] != null) {
+                    matrices[l][r] = ws[l * roles + r];
+                }
+            }
         }
         output = ws[ws.length - 1];
         repackArena = arena;
