@@ -13,6 +13,14 @@ interface Architecture {
     /** The {@code general.architecture} value. */
     String name();
 
+    /**
+     * The instance that runs the model in this file: this one, or, for an architecture with per-file parameters
+     * beyond {@link LlamaConfig} (gemma2's soft-caps and window), a copy holding them, read and checked here.
+     */
+    default Architecture forFile(String source, GgufMetadata md) {
+        return this;
+    }
+
     /** Reads and checks the hyper-parameters (a GgufFormatException names the file, key, value and limit). */
     LlamaConfig config(String source, GgufMetadata md, int vocab);
 

@@ -35,6 +35,7 @@ final class DeviceWeights implements AutoCloseable {
         this.plan = plan;
         LlamaConfig c = model.config();
         this.firstLayer = c.layers() - plan.deviceLayers();
+        DeviceOps.refuseUnsupported(model, accelerator.name(), firstLayer, plan.outputOnDevice());
         this.ctx = accelerator.open();
         try (Arena staging = Arena.ofConfined()) {
             int roles = TensorRole.values().length;

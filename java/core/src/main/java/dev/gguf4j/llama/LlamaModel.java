@@ -41,7 +41,8 @@ public final class LlamaModel implements AutoCloseable {
         this.file = file;
         String src = file.source();
         int vocab = file.metadata().getArray(WellKnownKeys.TOKENS).length();
-        this.architecture = Architectures.of(src, new WellKnownKeys(file.metadata()).architecture());
+        this.architecture = Architectures.of(src, new WellKnownKeys(file.metadata()).architecture())
+                .forFile(src, file.metadata());
         this.config = architecture.config(src, file.metadata(), vocab);
         LlamaConfig c = config;
         this.tokenEmbedding = required(file, TensorRole.TOKEN_EMBD.tensorName(0));
