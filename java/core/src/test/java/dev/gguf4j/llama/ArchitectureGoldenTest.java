@@ -148,12 +148,28 @@ class ArchitectureGoldenTest {
         };
     }
 
-    /** The golden comparison an implemented preset gets (GoldenLogitsTest's tolerances; all-F32: 1e-5). */
+    /**
+     * The golden comparison an implemented preset gets (GoldenLogitsTest's tolerances; all-F32: 1e-5), except for
+     * the GELU architectures. ggml's GELU rounds its input to F16 and reads a table, so a last-bit difference
+     * upstream (llama.cpp's SIMD summation order against ours) moves one F16 rounding even in an all-F32 model,
+     * as F16 weights do: their all-F32 case gets the F16 tolerance, 1e-3 (worst seen: gemma 5.9e-5, gemma2
+     * 3.7e-4). gemma2's 26 post-normed layers compound those flips: changing its embedding scale by one float
+     * ulp (6e-8) moves its own all-F32 logits by up to 2.5e-4 of the range, so its F16 and Q4_K_M cases get twice
+     * GoldenLogitsTest's (worst seen 1.2e-3 and 1.5e-2 -> 3.5e-2 with 8-bit activations: 5e-2 for Q4_K_M), and
+     * its Q4_K_M greedy continuation a near-tie margin of 1e-2 of the range and 6 flips in 32 (seen: 4, margins
+     * up to 5.3e-3).
+     */
     static void compare(Preset p, Variant v, GgufFile g, Path model) throws Exception {
         String name = p.id + "-" + v.id;
+        boolean gelu = p == Preset.GEMMA || p == Preset.GEMMA2;
         if (v == Variant.F32_KVF32) {
-            double worst = GoldenLogitsTest.check(name, g, model, LlamaSession.KvType.F32, 1e-5, false);
-            assertTrue(worst < 1e-5, name + ": worst max|Δ|/range " + worst);
+            double tolerance = gelu ? 1e-3 : 1e-5;
+            double worst = GoldenLogitsTest.check(name, g, model, LlamaSession.KvType.F32, tolerance, false);
+            assertTrue(worst < tolerance, name + ": worst max|Δ|/range " + worst);
+        } else if (p == Preset.GEMMA2) {
+            boolean q = v == Variant.Q4_K_M;
+            GoldenLogitsTest.check(name, g, model, LlamaSession.KvType.F16, q ? 5e-2 : 2e-3, q, q ? 1e-2 : -1,
+                    q ? 6 : -1);
         } else {
             GoldenLogitsTest.check(name, g, model, LlamaSession.KvType.F16, GoldenLogitsTest.tolerance(name),
                     v == Variant.Q4_K_M);
