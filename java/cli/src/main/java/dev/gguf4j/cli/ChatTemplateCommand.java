@@ -108,16 +108,15 @@ final class ChatTemplateCommand {
             throw new Main.UsageException("chat-template: give --chat-template or --chat-template-file, not both");
         }
 
-        ChatTemplate template = null;
+        ChatTemplate template;
         String[] special = {"", ""};
         if (model != null) {
             Path path = BundledModel.resolve(model);
             try (GgufFile gguf = GgufFile.open(path)) {
                 GgufMetadata md = gguf.metadata();
                 special = ChatTemplate.specialTokens(md);
-                if (name != null && !BuiltinTemplates.isName(name)) {
-                    template = ChatTemplate.fromMetadata(md, name).orElse(null);
-                } else if (name == null && file == null) {
+                template = select(md, model, name, file, err);
+                if (template == null) {
                     Optional<ChatTemplate> own = ChatTemplate.fromMetadata(md);
                     if (own.isEmpty()) {
                         err.println("gguf4j: " + model + " has no " + ChatTemplate.METADATA_KEY + "; using "
@@ -128,11 +127,8 @@ final class ChatTemplateCommand {
             } catch (NoSuchFileException e) {
                 throw new Gguf4jException("-m " + model + ": no such file");
             }
-        }
-        if (file != null) {
-            template = ChatTemplate.parse(read(file, "--chat-template-file"));
-        } else if (template == null) {
-            template = named(name, model, err);
+        } else {
+            template = select(null, null, name, file, err);
         }
 
         Object messages = ChatJson.parse(read(messagesFile, "--messages"), messagesFile.toString());
@@ -155,6 +151,28 @@ final class ChatTemplateCommand {
         out.print(prompt);
         out.flush();
         return 0;
+    }
+
+    /**
+     * The template {@code --chat-template} / {@code --chat-template-file} pick (here and in {@code gguf4j chat}):
+     * the file's text; a built-in name, else the model's {@code tokenizer.chat_template.NAME} ({@code md} null: no
+     * model), else {@link #named}; null when neither flag is given (the model's own template).
+     */
+    static ChatTemplate select(GgufMetadata md, String model, String name, Path file, PrintStream err)
+            throws IOException {
+        if (file != null) {
+            return ChatTemplate.parse(read(file, "--chat-template-file"));
+        }
+        if (name == null) {
+            return null;
+        }
+        if (md != null && !BuiltinTemplates.isName(name)) {
+            Optional<ChatTemplate> variant = ChatTemplate.fromMetadata(md, name);
+            if (variant.isPresent()) {
+                return variant.get();
+            }
+        }
+        return named(name, model, err);
     }
 
     /**

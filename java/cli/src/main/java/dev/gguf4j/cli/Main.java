@@ -14,6 +14,8 @@ public final class Main {
               quantize INPUT OUTPUT TYPE [...]  quantize a model like llama-quantize (quantize --help)
               run [-m MODEL] [-p PROMPT] [-n N] ...  generate text (run --help)
               tokenize [-m MODEL] (-p TEXT | -f FILE) [--ids] [--no-bos]
+              chat [-m MODEL] [-sys TEXT] [--chat-template NAME|--chat-template-file FILE] [-n N] ...
+                                               a conversation through the model's chat template (chat --help)
               chat-template (-m MODEL | --chat-template NAME | --chat-template-file FILE) --messages FILE.json
                             [--tools FILE.json] [--no-generation-prompt] [--bos S --eos S] [--var KEY=VALUE]
                                                print the prompt the chat template renders (chat-template --help)
@@ -21,7 +23,8 @@ public final class Main {
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
-               --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it)
+               --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
+               --no-repack: no copy of Q4_0 weights in the CPU's faster generation layout; same results, less memory)
               help                             this text
               --debug COMMAND ...              stack traces on stderr (without it, a bug prints one line and writes
                                                its trace to ~/.cache/gguf4j/logs/crash-*.txt)
@@ -54,6 +57,11 @@ public final class Main {
 
     /** Runs a command; returns the exit status (0 ok, 1 failed, 2 bad usage). */
     public static int run(String[] args, PrintStream out, PrintStream err) {
+        return run(args, System.in, out, err);
+    }
+
+    /** {@link #run(String[], PrintStream, PrintStream)} with {@code in} as the standard input (chat reads it). */
+    static int run(String[] args, java.io.InputStream in, PrintStream out, PrintStream err) {
         // --debug (before the command): full stack traces on stderr instead of a trace file
         int first = 0;
         boolean debug = false;
@@ -74,6 +82,7 @@ public final class Main {
                 case "run" -> RunCommand.run(rest, out, err);
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "chat-template" -> ChatTemplateCommand.run(rest, out, err);
+                case "chat" -> ChatCommand.run(rest, in, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "quantize" -> {

@@ -8,7 +8,6 @@ import dev.gguf4j.sampling.SamplingParams;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -17,12 +16,17 @@ final class RunCommand {
     static final String USAGE = """
             usage: gguf4j run [-m MODEL] [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
                               [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N|auto] [--stop S]...
-                              [--no-mmap] [--mlock]
+                              [--no-mmap] [--mlock] [--no-repack]
+                              [--grammar GBNF | --grammar-file FILE | --json-schema FILE|JSON]
               defaults: the bundled model, -n 256, llama.cpp's sampling defaults (temp 0.8, top-k 40, top-p 0.95,
               min-p 0.05, repeat-penalty 1.0), -c = prompt tokens + N (as llama-simple), -t = all cores
               -n 0 prints the prompt only; --temp <= 0 is greedy, --top-k <= 0 keeps every token (as llama.cpp)
               --no-mmap reads the weights into memory instead of mapping them; --mlock locks them in RAM
               (if it cannot, a warning names errno and RLIMIT_MEMLOCK and the run goes on, as llama.cpp)
+              --no-repack skips the copy of Q4_0 weights in the CPU's faster generation layout made at load
+              (same output, less memory: the copy is as large as the Q4_0 weights)
+              --grammar / --grammar-file: a GBNF grammar in llama.cpp's syntax (start rule root) the output must match;
+              --json-schema: a JSON Schema (a file, or the JSON itself) the output must validate against
             """;
 
     private RunCommand() {
@@ -33,39 +37,16 @@ final class RunCommand {
         String model = null;
         String prompt = "";
         int n = 256;
-        int ctx = 0;
-        int threads = 0;
-        int ngl = 0;
-        boolean mmap = true;
-        boolean mlock = false;
-        SamplingParams sp = SamplingParams.DEFAULTS;
-        long seed = -1;
-        List<String> stop = new ArrayList<>();
+        GenerationFlags f = new GenerationFlags("run");
         while (a.hasNext()) {
             String o = a.next();
+            if (f.accept(o, a)) {
+                continue;
+            }
             switch (o) {
                 case "-m", "--model" -> model = a.value(o);
                 case "-p", "--prompt" -> prompt = a.value(o);
                 case "-n", "--n-predict" -> n = a.intValue(o, 0, Integer.MAX_VALUE);
-                // llama.cpp: temp <= 0 is greedy, top-k <= 0 is off; NaN and infinities are refused
-                case "--temp" -> sp = sp.withTemperature(a.floatValue(o, -Float.MAX_VALUE, Float.MAX_VALUE));
-                case "--top-k" -> sp = sp.withTopK(a.intValue(o));
-                case "--top-p" -> sp = sp.withTopP(a.floatValue(o, 0, 1));
-                case "--min-p" -> sp = sp.withMinP(a.floatValue(o, 0, 1));
-                case "--repeat-penalty" -> sp = sp.withRepeatPenalty(a.floatValue(o, Float.MIN_VALUE, Float.MAX_VALUE));
-                case "--seed" -> seed = a.longValue(o);
-                case "-c", "--ctx-size" -> ctx = a.intValue(o, 0, Integer.MAX_VALUE);
-                case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
-                case "-ngl", "--n-gpu-layers", "--gpu-layers" -> ngl = a.gpuLayersValue(o);
-                case "--stop" -> {
-                    String s = a.value(o);
-                    if (s.isEmpty()) {
-                        throw new Main.UsageException("run: --stop: the stop string is empty");
-                    }
-                    stop.add(s);
-                }
-                case "--no-mmap" -> mmap = false;
-                case "--mlock" -> mlock = true;
                 case "-h", "--help" -> {
                     out.print(USAGE);
                     return 0;
@@ -73,13 +54,12 @@ final class RunCommand {
                 default -> throw a.unknown(o);
             }
         }
-        if (seed >= 0) {
-            sp = sp.withSeed(seed);
-        } else {
-            sp = sp.withSeed(System.nanoTime());
-        }
+        SamplingParams sp = f.sampling();
+        int ctx = f.ctx;
+        int ngl = f.ngl;
+        List<String> stop = f.stop;
         Path path = BundledModel.resolve(model);
-        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withGpuLayers(ngl);
+        LlamaOptions opts = f.options();
         // llama-simple's context: prompt + n, unless -c says otherwise (with -n 0, room for the prompt: nothing
         // is generated, the prompt is printed, as llama-simple). The prompt is counted by the loaded tokenizer.
         opts = ctx > 0 ? opts.withContextLength(ctx) : opts.withContextFor(prompt, n);
@@ -96,6 +76,10 @@ final class RunCommand {
             err.printf(Locale.ROOT, "gguf4j: %s (%s, %d layers, dim %d, vocab %d), context %d, backend %s, load %.3f s%n",
                     path, llama.config().architecture(), llama.config().layers(), llama.config().dim(),
                     llama.config().vocab(), llama.contextLength(), llama.backend().description(), llama.loadSeconds());
+            if (llama.repackedBytes() > 0) {
+                err.printf(Locale.ROOT, "gguf4j: Q4_0 weights repacked for generation: %.1f MiB more memory"
+                        + " (--no-repack: none, same output)%n", llama.repackedBytes() / 1048576.0);
+            }
             int trained = llama.config().contextLength();
             if (llama.contextLength() > trained) {
                 // llama.cpp: "n_ctx_per_seq (...) > n_ctx_train (...) -- possible training context overflow"

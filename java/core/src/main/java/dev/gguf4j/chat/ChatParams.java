@@ -16,15 +16,22 @@ import java.util.Objects;
  * @param tools             functions the model may call (passed to the template as {@code tools}); empty for none
  * @param toolChoice        whether the model may, must or must not call tools
  * @param parallelToolCalls whether one reply may hold several tool calls
- * @param responseFormat    plain text, any JSON object, or JSON matching a schema (constrained sampling: not wired yet)
+ * @param responseFormat    plain text, any JSON object, or JSON matching a schema: the reply is constrained to it
+ *                          ({@link dev.gguf4j.grammar.Grammar#jsonObject}, {@link dev.gguf4j.grammar.Grammar#fromJsonSchemaValue});
+ *                          the schema is the JSON Schema as parsed JSON, or OpenAI's {@code json_schema} object
+ *                          holding it under {@code schema}
  * @param templateVariables further chat-template variables (e.g. {@code enable_thinking}, {@code date_string})
+ * @param template          the chat template to render with ({@link ChatTemplate#parse},
+ *                          {@link BuiltinTemplates#get}, a file's {@code ChatTemplate.fromMetadata(md, name)});
+ *                          null: the model's own ({@code tokenizer.chat_template}; with tools, its {@code tool_use}
+ *                          variant if it has one), else llama.cpp's fallback chatml
  */
 public record ChatParams(int maxTokens, List<String> stop, SamplingParams sampling, List<ChatTool> tools,
         ToolChoice toolChoice, boolean parallelToolCalls, ResponseFormat responseFormat,
-        Map<String, Object> templateVariables) {
+        Map<String, Object> templateVariables, ChatTemplate template) {
 
     public static final ChatParams DEFAULTS = new ChatParams(-1, List.of(), SamplingParams.DEFAULTS, List.of(),
-            ToolChoice.AUTO, false, ResponseFormat.TEXT, Map.of());
+            ToolChoice.AUTO, false, ResponseFormat.TEXT, Map.of(), null);
 
     public ChatParams {
         if (maxTokens < -1) {
@@ -93,38 +100,46 @@ public record ChatParams(int maxTokens, List<String> stop, SamplingParams sampli
 
     public ChatParams withMaxTokens(int n) {
         return new ChatParams(n, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables);
+                templateVariables, template);
     }
 
     public ChatParams withStop(List<String> s) {
         return new ChatParams(maxTokens, s, sampling, tools, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables);
+                templateVariables, template);
     }
 
     public ChatParams withSampling(SamplingParams s) {
         return new ChatParams(maxTokens, stop, s, tools, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables);
+                templateVariables, template);
     }
 
     public ChatParams withTools(List<ChatTool> t) {
         return new ChatParams(maxTokens, stop, sampling, t, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables);
+                templateVariables, template);
     }
 
     public ChatParams withToolChoice(ToolChoice c) {
         return new ChatParams(maxTokens, stop, sampling, tools, c, parallelToolCalls, responseFormat,
-                templateVariables);
+                templateVariables, template);
     }
 
     public ChatParams withParallelToolCalls(boolean p) {
-        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, p, responseFormat, templateVariables);
+        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, p, responseFormat, templateVariables,
+                template);
     }
 
     public ChatParams withResponseFormat(ResponseFormat f) {
-        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, f, templateVariables);
+        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, f, templateVariables,
+                template);
+    }
+
+    public ChatParams withTemplate(ChatTemplate t) {
+        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat,
+                templateVariables, t);
     }
 
     public ChatParams withTemplateVariables(Map<String, Object> v) {
-        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat, v);
+        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat, v,
+                template);
     }
 }

@@ -21,6 +21,11 @@ interface Architecture {
         return this;
     }
 
+    /** Whether {@code output.weight} must be there (phi3); else a file without it ties the output to token_embd. */
+    default boolean outputRequired() {
+        return false;
+    }
+
     /** Reads and checks the hyper-parameters (a GgufFormatException names the file, key, value and limit). */
     LlamaConfig config(String source, GgufMetadata md, int vocab);
 

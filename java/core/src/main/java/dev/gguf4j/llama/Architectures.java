@@ -14,6 +14,8 @@ final class Architectures {
         register(new Qwen2Architecture());
         register(new GemmaArchitecture());
         register(new Gemma2Architecture());
+        register(new Phi3Architecture());
+        register(new GraniteArchitecture());
     }
 
     private Architectures() {

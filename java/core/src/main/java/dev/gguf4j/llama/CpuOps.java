@@ -31,6 +31,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private MemorySegment attnQ;   // [tokens][qDim] queries handed to the attention kernel
     private MemorySegment attnOut; // [tokens][qDim] its output
     private final float thetaScale;
+    private final float[] ropeFactors; // per-frequency divisors for this context (rope_freqs, LongRoPE), or null
+    private final float[] yarnCorrDims; // YaRN's {lo, hi}, or null without YaRN
     private float[] ropeCos = new float[0]; // [tokens][ropeDim/2] cos of each pair's angle at each token's position
     private float[] ropeSin = new float[0]; // [tokens][ropeDim/2]
 
@@ -106,6 +108,10 @@ final class CpuOps implements BlockOps, AutoCloseable {
         attnQ = arena.allocate((long) c.qDim() * 4, 64);
         attnOut = arena.allocate((long) c.qDim() * 4, 64);
         thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
+        ropeFactors = model.ropeFactors(contextLength);
+        // llama.cpp's context defaults: beta_fast 32, beta_slow 1
+        yarnCorrDims = c.ropeExtFactor() == 0.0f ? null
+                : CpuMath.ropeYarnCorrDims(c.ropeDim(), c.ropeOrigContext(), c.ropeTheta(), 32.0f, 1.0f);
         grow(1);
     }
 
@@ -135,8 +141,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
             ropeSin = new float[tokens * half];
         }
         for (int b = 0; b < tokens; b++) {
-            CpuMath.ropeAngles(first + b, half, thetaScale, c.ropeFreqScale(), model.ropeFreqs(), ropeCos, ropeSin,
-                    b * half);
+            CpuMath.ropeAngles(first + b, half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
+                    yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
         }
     }
 

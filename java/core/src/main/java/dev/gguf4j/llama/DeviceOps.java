@@ -85,6 +85,10 @@ final class DeviceOps implements BlockOps {
         if (c.qDim() != c.dim() && firstLayer < c.layers()) {
             missing.add("a head size other than n_embd / n_head");
         }
+        if (firstLayer < c.layers() && (c.ropeExtFactor() != 0 || c.ropeAttnFactor() != 1.0f
+                || model.hasLongRopeFactors())) {
+            missing.add("YaRN, LongRoPE or attn_factor RoPE");
+        }
         if (!missing.isEmpty()) {
             throw new dev.gguf4j.Gguf4jException(c.architecture() + ": offloading its layers to " + device
                     + " is not supported yet (the device has no " + String.join(", ", missing)

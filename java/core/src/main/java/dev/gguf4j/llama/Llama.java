@@ -37,6 +37,9 @@ import java.util.stream.StreamSupport;
  * }
  * }</pre>
  *
+ * <p>Chat: {@link #chat} and {@link #chatStream} render a conversation with the model's chat template and reply
+ * in OpenAI's shapes; the KV cache of the last chat that ended is kept and reused for the prefix the next shares.
+ *
  * <p>Thread safety: a {@code Llama} may be shared by any number of threads; each {@link #complete} (and each
  * {@link #newSession()}) has its own KV cache and workers, while the weights are mapped once and shared.
  *
@@ -71,6 +74,10 @@ public final class Llama implements AutoCloseable {
     private final java.util.Set<Generation> live = new java.util.LinkedHashSet<>();
     private volatile boolean closed;
     private boolean released; // the weights are freed
+    /** The session of the last chat that ended, kept for the next one's shared prefix (guarded by lock). */
+    private ParkedSession parked;
+    /** The chat template, the file's own or the fallback, parsed on first use. */
+    private volatile dev.gguf4j.chat.ChatTemplate chatTemplate;
 
     private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos,
             Supplier<Accelerators.Probe> probe) {
@@ -102,6 +109,7 @@ public final class Llama implements AutoCloseable {
         if (req == 0) {
             offloadPlan = OffloadPlan.cpu(0, sizes, "gpuLayers 0");
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         Accelerators.Probe p = probe.get();
@@ -116,6 +124,7 @@ public final class Llama implements AutoCloseable {
             }
             offloadPlan = OffloadPlan.cpu(req, sizes, "no usable GPU: " + p.reason());
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         Accelerator acc = p.accelerator().get();
@@ -131,6 +140,7 @@ public final class Llama implements AutoCloseable {
         offloadPlan = plan;
         if (!plan.offloads()) {
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         try {
@@ -140,6 +150,13 @@ public final class Llama implements AutoCloseable {
             int fit = Math.min(sizes.largestFitting(free - OffloadPlan.DEFAULT_MARGIN, sizes.layers() + 1), typeLimit);
             throw OffloadPlan.outOfMemory(req, plan.gpuLayers(), sizes, e.what(), e.requestedBytes(), free, fit, device,
                     e);
+        }
+    }
+
+    /** With everything on the CPU and {@link LlamaOptions#repack} on: the backend's generation layout (Q4_0). */
+    private void repackForCpu() {
+        if (options.repack()) {
+            model.repack(backend, options.effectiveThreads());
         }
     }
 
@@ -265,9 +282,17 @@ public final class Llama implements AutoCloseable {
         return contextLength;
     }
 
-    /** Seconds {@link #load} took. */
+    /** Seconds {@link #load} took (repacking included). */
     public double loadSeconds() {
-        return loadNanos / 1e9;
+        return (loadNanos + model.repackNanos()) / 1e9;
+    }
+
+    /**
+     * Bytes of weights copied at load into the CPU backend's generation layout ({@link LlamaOptions#withRepack}:
+     * Q4_0), memory held on top of the model file; 0 when nothing was repacked.
+     */
+    public long repackedBytes() {
+        return model.repackedBytes();
     }
 
     /** Tokens of {@code text}, with BOS when the model adds it and {@code addBos}; special tokens parsed. */
@@ -332,7 +357,7 @@ public final class Llama implements AutoCloseable {
      * {@link #close()} as {@link #complete(String, CompletionParams)} is.
      */
     public Completion complete(String prompt, CompletionParams params, Consumer<Completion> onChunk) {
-        try (Generation g = new Generation(prompt, params)) {
+        try (Generation g = new Generation(tokenizer.encode(prompt, true, true), params, false)) {
             while (g.hasNext()) {
                 onChunk.accept(g.next());
             }
@@ -347,12 +372,77 @@ public final class Llama implements AutoCloseable {
      * {@link GenerationCancelledException}.
      */
     public Stream<Completion> stream(String prompt, CompletionParams params) {
-        Generation g = new Generation(prompt, params);
+        return stream(new Generation(tokenizer.encode(prompt, true, true), params, false));
+    }
+
+    private static Stream<Completion> stream(Generation g) {
         return StreamSupport.stream(Spliterators.spliteratorUnknownSize(g, 0), false).onClose(g::close);
     }
 
+    /**
+     * A completion of prompt tokens that starts from the KV cache the last such completion left (its session is
+     * kept when it ends): only the tokens after the prefix both share are evaluated ({@link Timings#reusedTokens}).
+     * For {@link LlamaChat}: the cache holds one conversation, the one that ended last.
+     */
+    Stream<Completion> streamReusing(int[] tokens, CompletionParams params) {
+        return stream(new Generation(tokens, params, true));
+    }
+
+    /** A kept session and the tokens its KV cache holds (its positions 0 .. tokens.length - 1). */
+    private record ParkedSession(LlamaSession session, int[] tokens) {
+    }
+
+    // ---- chat (the logic is in LlamaChat) ----
+
+    /**
+     * Replies to a conversation, as OpenAI's {@code chat.completions} does: the messages rendered with the chat
+     * template ({@link dev.gguf4j.chat.ChatParams#template()}, else the file's {@code tokenizer.chat_template}, else
+     * llama.cpp's fallback chatml), generation until an end-of-generation token of the vocabulary, a stop string or
+     * the token limit, and, with tools, the reply's tool calls parsed ({@link dev.gguf4j.chat.ToolCallParser}). The
+     * KV cache of the prefix this conversation shares with the last chat that ended is reused: a follow-up turn
+     * evaluates only its new tokens.
+     */
+    public dev.gguf4j.chat.ChatCompletion chat(List<dev.gguf4j.chat.ChatMessage> messages,
+            dev.gguf4j.chat.ChatParams params) {
+        return LlamaChat.chat(this, messages, params, c -> { });
+    }
+
+    /** {@link #chat(List, dev.gguf4j.chat.ChatParams)}, handing each chunk to {@code onChunk} as it is generated. */
+    public dev.gguf4j.chat.ChatCompletion chat(List<dev.gguf4j.chat.ChatMessage> messages,
+            dev.gguf4j.chat.ChatParams params, Consumer<dev.gguf4j.chat.ChatCompletionChunk> onChunk) {
+        return LlamaChat.chat(this, messages, params, onChunk);
+    }
+
+    /**
+     * The reply as a stream of OpenAI {@code chat.completion.chunk}s: the role, pieces of content as they are
+     * generated, then the finish reason and usage; with tools, the content and tool calls come whole in the last
+     * chunks (the text must be complete to tell a call from content). Close the stream (or exhaust it).
+     */
+    public Stream<dev.gguf4j.chat.ChatCompletionChunk> chatStream(List<dev.gguf4j.chat.ChatMessage> messages,
+            dev.gguf4j.chat.ChatParams params) {
+        return LlamaChat.stream(this, messages, params);
+    }
+
+    /** The file's chat template ({@code tokenizer.chat_template}), else llama.cpp's fallback (chatml). */
+    public dev.gguf4j.chat.ChatTemplate chatTemplate() {
+        dev.gguf4j.chat.ChatTemplate t = chatTemplate;
+        if (t == null) {
+            chatTemplate = t = LlamaChat.defaultTemplate(metadata());
+        }
+        return t;
+    }
+
+    String name() {
+        return name;
+    }
+
     /** Timings of the last completion on this thread: prompt and generation tokens and seconds. */
-    public record Timings(int promptTokens, double promptSeconds, int generatedTokens, double generationSeconds) {
+    /**
+     * Timings of a completion or chat: {@code promptTokens} evaluated in {@code promptSeconds} (for a chat, the
+     * prompt tokens after the {@code reusedTokens} whose KV cache the previous chat left), generated tokens.
+     */
+    public record Timings(int promptTokens, double promptSeconds, int generatedTokens, double generationSeconds,
+            int reusedTokens) {
         public double promptTokensPerSecond() {
             return promptTokens / Math.max(1e-9, promptSeconds);
         }
@@ -379,6 +469,11 @@ public final class Llama implements AutoCloseable {
         private final StringBuilder text = new StringBuilder();
         private final StringBuilder held = new StringBuilder();
         private int promptTokens;
+        private int reused; // prompt tokens whose KV cache came from the parked session
+        private final boolean reuse; // take the parked session, and park this one at the end
+        private boolean failed;
+        private int[] history = new int[0]; // the tokens the session's KV cache holds (reuse only)
+        private int historyLength;
         private long promptNanos;
         private float[] logits;
         private boolean greedyArgmax; // the next token comes from LlamaSession.forwardArgmax
@@ -395,8 +490,9 @@ public final class Llama implements AutoCloseable {
         private volatile boolean cancelled;
         private boolean cancelReported;
 
-        Generation(String prompt, CompletionParams params) {
+        Generation(int[] tokens, CompletionParams params, boolean reuse) {
             this.params = params;
+            this.reuse = reuse;
             synchronized (lock) {
                 checkOpen();
                 live.add(this);
@@ -404,16 +500,16 @@ public final class Llama implements AutoCloseable {
             }
             boolean ok = false;
             try {
-                start(prompt);
+                start(tokens);
                 ok = true;
             } finally {
+                failed = !ok;
                 release(!ok);
             }
         }
 
         /** Evaluates the prompt (the constructor's work, while registered as busy). */
-        private void start(String prompt) {
-            int[] tokens = tokenizer.encode(prompt, true, true);
+        private void start(int[] tokens) {
             if (tokens.length >= contextLength) {
                 if (!params.truncatePrompt()) {
                     throw new Gguf4jException("the prompt is " + tokens.length + " tokens, but the context holds "
@@ -434,11 +530,36 @@ public final class Llama implements AutoCloseable {
             }
             this.promptTokens = tokens.length;
             SamplingParams sp = params.sampling();
-            this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength);
-            this.session = openSession();
+            this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength,
+                    tokenizer);
+            int from0 = 0;
+            if (reuse) {
+                ParkedSession p;
+                synchronized (lock) {
+                    p = parked;
+                    parked = null;
+                }
+                if (p != null) {
+                    // the shared prefix stays; at least the last prompt token is evaluated again, for its logits
+                    int n = 0;
+                    int max = Math.min(p.tokens().length, tokens.length - 1);
+                    while (n < max && p.tokens()[n] == tokens[n]) {
+                        n++;
+                    }
+                    p.session().rewind(n);
+                    this.session = p.session();
+                    from0 = n;
+                }
+                history = tokens.clone();
+                historyLength = tokens.length;
+            }
+            this.reused = from0;
+            if (session == null) {
+                this.session = openSession();
+            }
             long t0 = System.nanoTime();
             // the prompt in batches (matrix-matrix products), the last batch's last logits kept
-            for (int from = 0; from < tokens.length; from += options.batchSize()) {
+            for (int from = from0; from < tokens.length; from += options.batchSize()) {
                 if (cancelled) {
                     throw cancellation();
                 }
@@ -457,12 +578,22 @@ public final class Llama implements AutoCloseable {
             }
         }
 
-        /** Ends this generation: closes its session and unregisters it. Under Llama.lock, not while busy. */
+        /**
+         * Ends this generation: closes its session (or, reusing, parks it for the next chat when it ended cleanly)
+         * and unregisters it. Under Llama.lock, not while busy.
+         */
         private void endLocked() {
             if (!ended) {
                 ended = true;
                 if (session != null) {
-                    session.close();
+                    if (reuse && !failed && !cancelled && !closed && session.position() == historyLength) {
+                        if (parked != null) {
+                            parked.session().close();
+                        }
+                        parked = new ParkedSession(session, java.util.Arrays.copyOf(history, historyLength));
+                    } else {
+                        session.close();
+                    }
                 }
                 live.remove(this);
                 lock.notifyAll();
@@ -505,6 +636,7 @@ public final class Llama implements AutoCloseable {
                 busy = true;
             }
             boolean end = true;
+            boolean ok = false;
             try {
                 String out = "";
                 while (finish == null && out.isEmpty()) {
@@ -515,13 +647,15 @@ public final class Llama implements AutoCloseable {
                 }
                 if (finish != null) {
                     out = out + flushHeld();
-                    LAST.set(new Timings(promptTokens, promptNanos / 1e9, generated,
-                            (System.nanoTime() - genStart) / 1e9));
+                    LAST.set(new Timings(promptTokens - reused, promptNanos / 1e9, generated,
+                            (System.nanoTime() - genStart) / 1e9, reused));
                 } else {
                     end = false;
                 }
+                ok = true;
                 return chunk(out, finish);
             } finally {
+                failed |= !ok;
                 release(end);
             }
         }
@@ -533,7 +667,7 @@ public final class Llama implements AutoCloseable {
                 return "";
             }
             int token = nextToken >= 0 ? nextToken : sampler.sample(logits);
-            sampler.accept(token);
+            sampler.acceptSampled(token);
             generated++;
             if (tokenizer.isEog(token)) {
                 finish = "stop";
@@ -573,6 +707,12 @@ public final class Llama implements AutoCloseable {
                     nextToken = session.forwardArgmax(token); // on the GPU when the output layer is there
                 } else {
                     logits = session.forward(token);
+                }
+                if (reuse) {
+                    if (historyLength == history.length) {
+                        history = java.util.Arrays.copyOf(history, Math.max(16, 2 * historyLength));
+                    }
+                    history[historyLength++] = token;
                 }
             }
             return emit;
@@ -629,6 +769,10 @@ public final class Llama implements AutoCloseable {
                 return;
             }
             closed = true;
+            if (parked != null) {
+                parked.session().close();
+                parked = null;
+            }
             for (Generation g : List.copyOf(live)) {
                 g.cancelled = true;
                 if (!g.busy) {

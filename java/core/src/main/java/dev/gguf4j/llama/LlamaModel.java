@@ -24,11 +24,17 @@ public final class LlamaModel implements AutoCloseable {
     private final Architecture architecture;
     private final GgufTensor tokenEmbedding;
     private final float[] outputNorm;
-    private final Weight output;
+    private Weight output; // replaced once by repack, at load
     private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
-    private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent)
+    private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent); repack replaces them once, at load
     private final float[][][] vectors;  // [layer][TensorRole ordinal]: its norm weights and biases (null: absent)
+    /** Holds the repacked copies (repack); null when there are none. */
+    private java.lang.foreign.Arena repackArena;
+    private long repackedBytes;
+    private long repackNanos;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
+    private final float[] ropeFactorsLong;  // [ropeDim/2] Phi-3.5's LongRoPE divisors, or null
+    private final float[] ropeFactorsShort; // [ropeDim/2]
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
     private volatile boolean locked;
@@ -49,10 +55,17 @@ public final class LlamaModel implements AutoCloseable {
         Weight.of(src, tokenEmbedding, c.dim(), c.vocab()); // shape check
         this.outputNorm = decode(file, required(file, TensorRole.OUTPUT_NORM.tensorName(0)), c.dim());
         // untied models have output.weight; tied ones reuse the token embedding
+        if (architecture.outputRequired()) {
+            required(file, TensorRole.OUTPUT.tensorName(0));
+        }
         this.output = Weight.of(src, file.tensor(TensorRole.OUTPUT.tensorName(0)).orElse(tokenEmbedding), c.dim(),
                 c.vocab());
         this.ropeFreqs = file.tensor(TensorRole.ROPE_FREQS.tensorName(0)).map(t -> decode(file, t, c.ropeDim() / 2))
                 .orElse(null);
+        this.ropeFactorsLong = file.tensor(TensorRole.ROPE_FACTORS_LONG.tensorName(0))
+                .map(t -> decode(file, t, c.ropeDim() / 2)).orElse(null);
+        this.ropeFactorsShort = file.tensor(TensorRole.ROPE_FACTORS_SHORT.tensorName(0))
+                .map(t -> decode(file, t, c.ropeDim() / 2)).orElse(null);
         this.layerTensors = List.copyOf(architecture.layerTensors(c));
         int roles = TensorRole.values().length;
         this.matrices = new Weight[c.layers()][roles];
@@ -68,7 +81,14 @@ public final class LlamaModel implements AutoCloseable {
                     continue;
                 }
                 if (s.matrix()) {
-                    matrices[l][s.role().ordinal()] = Weight.of(src, t.get(), s.cols(), s.rows());
+                    Weight w = Weight.of(src, t.get(), s.cols(), s.rows());
+                    matrices[l][s.role().ordinal()] = w;
+                    for (int i = 0, r0 = 0; s.parts() != null && i < s.parts().length; r0 += s.partRows()[i++]) {
+                        int rows = s.partRows()[i];
+                        matrices[l][s.parts()[i].ordinal()] = new Weight(w.name() + "[rows " + r0 + ".." + (r0 + rows)
+                                + ")", w.type(), rows, w.cols(), w.rowBytes(),
+                                w.data().asSlice(r0 * w.rowBytes(), rows * w.rowBytes()));
+                    }
                 } else {
                     vectors[l][s.role().ordinal()] = decode(file, t.get(), s.cols());
                 }
@@ -114,6 +134,134 @@ public final class LlamaModel implements AutoCloseable {
             m.lock();
         }
         return m;
+    }
+
+    /**
+     * Gives every 2-D weight of a type the backend has a repacked layout for ({@link Backend#repackedBytes}: the
+     * native CPU backend's q4_0_r8 for Q4_0) a copy in that layout, which generation (one token per step) then
+     * reads instead of the file; prompt batches keep reading the file. The copy changes where the bytes are, not a
+     * result: logits are bit-identical either way. Costs the copies' memory (logged, {@link #repackedBytes()}). Call
+     * once, before any session runs on the model; returns the bytes copied (0 if nothing had such a type).
+     */
+    synchronized long repack(dev.gguf4j.backend.Backend backend) {
+        return repack(backend, 1);
+    }
+
+    /** {@link #repack(dev.gguf4j.backend.Backend)} on {@code threads} threads (a matrix each at a time). */
+    synchronized long repack(dev.gguf4j.backend.Backend backend, int threads) {
+        if (repackArena != null) {
+            return repackedBytes;
+        }
+        long t0 = System.nanoTime();
+        // every matrix of the architecture's table, then the output (slots: index / roles = layer)
+        int roles = TensorRole.values().length;
+        Weight[] ws = new Weight[matrices.length * roles + 1];
+        for (int l = 0; l < matrices.length; l++) {
+            System.arraycopy(matrices[l], 0, ws, l * roles, roles);
+        }
+        ws[ws.length - 1] = output;
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable work = () -> {
+            for (int i = next.getAndIncrement(); i < ws.length && failure.get() == null; i = next.getAndIncrement()) {
+                Weight w = ws[i];
+                if (w == null) {
+                    continue;
+                }
+                long n = backend.repackedBytes(w.type(), w.rows(), w.cols());
+                if (n <= 0 || w.repacked() != null) {
+                    continue;
+                }
+                try {
+                    java.lang.foreign.MemorySegment out = arena.allocate(n, 64);
+                    backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
+                    ws[i] = w.withRepacked(out);
+                    bytes.addAndGet(n);
+                    count.incrementAndGet();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }
+        };
+        Thread[] helpers = new Thread[Math.max(0, Math.min(threads, ws.length) - 1)];
+        for (int t = 0; t < helpers.length; t++) {
+            helpers[t] = Thread.ofPlatform().name("gguf4j-repack-" + (t + 1)).start(work);
+        }
+        work.run();
+        for (Thread t : helpers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, e);
+                next.set(ws.length);
+            }
+        }
+        Throwable f = failure.get();
+        if (f != null) {
+            for (Thread t : helpers) {
+                t.interrupt();
+            }
+            for (Thread t : helpers) {
+                try {
+                    t.join();
+                } catch (InterruptedException ignored) {
+                    // already failing
+                }
+            }
+            arena.close();
+            if (f instanceof OutOfMemoryError) {
+                throw new Gguf4jException(file.source() + ": cannot allocate " + bytes.get() + "+ bytes to repack"
+                        + " its weights for the " + backend.name() + " backend (" + f.getMessage() + "); load with"
+                        + " repacking off (--no-repack, LlamaOptions.withRepack(false))");
+            }
+            if (f instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new Gguf4jException(file.source() + ": repacking interrupted", f);
+        }
+        for (int l = 0; l < matrices.length; l++) {
+            System.arraycopy(ws, l * roles, matrices[l], 0, roles);
+        }
+        output = ws[ws.length - 1];
+        repackArena = arena;
+        repackedBytes = bytes.get();
+        repackNanos = System.nanoTime() - t0;
+        if (count.get() > 0) {
+            LOG.log(System.Logger.Level.INFO, String.format("gguf4j: repacked %.1f MiB of weights (%d matrices, "
+                    + "%s) for the %s backend's generation kernels in %d ms on %d thread(s) (bit-identical results;"
+                    + " --no-repack / LlamaOptions.withRepack(false) skips it)", bytes.get() / 1048576.0,
+                    count.get(), repackedTypes(), backend.name(), repackNanos / 1_000_000, helpers.length + 1));
+        }
+        return bytes.get();
+    }
+
+    private String repackedTypes() {
+        java.util.Set<dev.gguf4j.types.GgmlType> types = java.util.EnumSet.noneOf(dev.gguf4j.types.GgmlType.class);
+        for (Weight[] layer : matrices) {
+            for (Weight w : layer) {
+                if (w != null && w.repacked() != null) {
+                    types.add(w.type());
+                }
+            }
+        }
+        if (output.repacked() != null) {
+            types.add(output.type());
+        }
+        return types.toString().replaceAll("[\\[\\]]", "");
+    }
+
+    /** Nanoseconds {@link #repack} took; 0 when it did not run. */
+    synchronized long repackNanos() {
+        return repackNanos;
+    }
+
+    /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
+    public synchronized long repackedBytes() {
+        return repackedBytes;
     }
 
     private void lock() {
@@ -176,6 +324,25 @@ public final class LlamaModel implements AutoCloseable {
     /** Per-frequency RoPE divisors (Llama 3.1+'s rope_freqs.weight), or null. */
     float[] ropeFreqs() {
         return ropeFreqs;
+    }
+
+    /**
+     * The per-frequency RoPE divisors a session of {@code contextLength} positions uses: rope_freqs if the model
+     * has it; else Phi-3.5's long factors when the context, padded to 32 as llama.cpp pads n_ctx, exceeds the
+     * original context ({@code rope.scaling.original_context_length}), else its short ones (llama.cpp's
+     * build_rope_factors: one choice per context, not per position); null when the model has none.
+     */
+    float[] ropeFactors(int contextLength) {
+        if (ropeFreqs != null) {
+            return ropeFreqs;
+        }
+        long padded = (contextLength + 31L) / 32 * 32;
+        return padded > config.ropeOrigContext() ? ropeFactorsLong : ropeFactorsShort;
+    }
+
+    /** Whether the model has Phi-3.5's long/short RoPE factors (chosen per session by its context length). */
+    boolean hasLongRopeFactors() {
+        return ropeFactorsLong != null || ropeFactorsShort != null;
     }
 
     /** The model's architecture. */
@@ -250,6 +417,9 @@ public final class LlamaModel implements AutoCloseable {
             locked = false;
         }
         file.close();
+        if (repackArena != null) {
+            repackArena.close();
+        }
         if (mappedFile != null) {
             try {
                 mappedFile.close();
