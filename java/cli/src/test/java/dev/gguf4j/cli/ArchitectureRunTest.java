@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ArchitectureRunTest {
 
     @ParameterizedTest(name = "{0} {1}")
-    @CsvSource({"PHI3, F32, F32-kvf32", "PHI3, F16, F16", "GRANITE, F32, F32-kvf32", "GRANITE, F16, F16"})
+    @CsvSource({"GEMMA, F32, F32-kvf32", "GEMMA, F16, F16", "GEMMA2, F32, F32-kvf32", "GEMMA2, F16, F16",
+            "PHI3, F32, F32-kvf32", "PHI3, F16, F16", "GRANITE, F32, F32-kvf32", "GRANITE, F16, F16"})
     void greedyTextEqualsLlamaSimple(Preset p, GgmlType type, String golden, @TempDir Path dir) throws Exception {
         Path model = dir.resolve(p.id + "-" + type + ".gguf");
         RandomModels.write(p, type, model);

@@ -34,6 +34,46 @@ public final class CpuMath {
         }
     }
 
+    /**
+     * out[i] = gelu(g[i]) * u[i] (llama.cpp's LLM_FFN_GELU + LLM_FFN_PAR: ggml_gelu, then ggml_mul), GELU as
+     * {@link #gelu} computes it.
+     */
+    public static void geglu(float[] g, int gOff, float[] u, int uOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = gelu(g[gOff + i]) * u[uOff + i];
+        }
+    }
+
+    /**
+     * ggml's CPU GELU (ggml_vec_gelu_f32 with GGML_GELU_FP16, c392e50): 0 for x &lt;= -10, x for x &gt;= 10, else
+     * the F16 table entry at fp16(x) (round to nearest even), widened. The table holds, for every binary16 h,
+     * fp16(0.5f * f * (1 + tanhf(S * f * (1 + A * f * f)))) with f = h's value, evaluated in float.
+     */
+    public static float gelu(float x) {
+        if (x <= -10.0f) {
+            return 0.0f;
+        }
+        if (x >= 10.0f) {
+            return x;
+        }
+        return Float.float16ToFloat(GeluTable.TABLE[Float.floatToFloat16(x) & 0xffff]);
+    }
+
+    /** ggml_table_gelu_f16, filled as ggml_cpu_init fills it (on first use). */
+    private static final class GeluTable {
+        static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+        static final float GELU_COEF_A = 0.044715f;
+        static final short[] TABLE = new short[1 << 16];
+
+        static {
+            for (int h = 0; h < TABLE.length; h++) {
+                float f = Float.float16ToFloat((short) h);
+                float t = (float) Math.tanh(SQRT_2_OVER_PI * f * (1.0f + GELU_COEF_A * f * f));
+                TABLE[h] = Float.floatToFloat16(0.5f * f * (1.0f + t));
+            }
+        }
+    }
+
     /** ggml's theta_scale = powf(base, -2.0f/n_rot). */
     public static float ropeThetaScale(float freqBase, int nRot) {
         return (float) Math.pow(freqBase, -2.0f / nRot);

@@ -54,6 +54,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private static final int ADD = 5;
     private static final int SCALE = 6;
     private static final int SOFT_CAP = 7;
+    private static final int GEGLU = 8;
     private int op;
     private float[][] opA;
     private float[][] opB;
@@ -291,6 +292,11 @@ final class CpuOps implements BlockOps, AutoCloseable {
     }
 
     @Override
+    public void gegluTanh(Act gate, Act up, Act out) {
+        elementwise(GEGLU, gate, up, out, null, width(gate));
+    }
+
+    @Override
     public void add(Act x, Act y) {
         elementwise(ADD, x, y, x, null, width(x));
     }
@@ -337,6 +343,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 case STORE_KV -> CpuMath.storeKv(a, opB[t], pos0 + t, w, f16Cache, keyCache[opLayer],
                         valueCache[opLayer]);
                 case SWIGLU -> CpuMath.swiglu(a, 0, opB[t], 0, opOut[t], 0, w);
+                case GEGLU -> CpuMath.geglu(a, 0, opB[t], 0, opOut[t], 0, w);
                 case ADD -> {
                     float[] y = opB[t];
                     for (int i = 0; i < w; i++) {

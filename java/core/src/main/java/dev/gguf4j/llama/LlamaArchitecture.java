@@ -24,6 +24,11 @@ class LlamaArchitecture implements Architecture {
         return false;
     }
 
+    /** Whether the head size ({@code attention.key_length}) may differ from n_embd / n_head (gemma). */
+    protected boolean headSizeFree() {
+        return false;
+    }
+
     /** Whether the Q/K/V biases must be there (else optional). */
     protected boolean biasesRequired() {
         return false;
@@ -38,7 +43,7 @@ class LlamaArchitecture implements Architecture {
         int dim = h.embeddingLength();
         int heads = k.headCount();
         int kvHeads = k.headCountKv();
-        if (h.headSize() * heads != dim) {
+        if (h.headSize() * heads != dim && !headSizeFree()) {
             throw new GgufFormatException(source, k.archKey(Hyperparameters.KEY_LENGTH), "head size " + h.headSize()
                     + " x " + heads + " heads is not the embedding length " + dim + ": not supported yet");
         }
