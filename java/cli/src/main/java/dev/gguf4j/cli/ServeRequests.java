@@ -11,6 +11,10 @@ import dev.gguf4j.chat.ChatTool;
 import dev.gguf4j.llama.CompletionParams;
 import dev.gguf4j.sampling.SamplingParams;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.Supplier;
 import java.util.List;
 
 /**
@@ -154,8 +158,28 @@ final class ServeRequests {
      * a random seed, as llama-server does. Names: OpenAI's (and llama-server's extras) at the top level, Ollama's
      * inside {@code options} (the same names).
      */
-    static SamplingParams sampling(Fields f) {
+    static SamplingParams sampling(Fields f, Supplier<Map<Integer, Float>> eogBias) {
         SamplingParams s = SamplingParams.DEFAULTS;
+        Map<Integer, Float> bias = new HashMap<>();
+        Fields lb = f.object("logit_bias");
+        if (lb != null) {
+            for (Iterator<String> it = lb.node().fieldNames(); it.hasNext(); ) {
+                String id = it.next();
+                int token;
+                try {
+                    token = Integer.parseInt(id);
+                } catch (NumberFormatException e) {
+                    throw ApiError.invalid(f.prefix() + "logit_bias", "'" + f.prefix() + "logit_bias' keys must be"
+                            + " token ids, got " + Errors.oneLine(abbreviate(id)));
+                }
+                bias.put(token, lb.number(id, -100, 100).floatValue());
+            }
+        }
+        Boolean ignoreEos = f.bool("ignore_eos"); // llama-server's: every end-of-generation token banned
+        if (ignoreEos != null && ignoreEos) {
+            bias.putAll(eogBias.get());
+        }
+        s = s.withLogitBias(bias);
         Double t = f.number("temperature", 0, Double.MAX_VALUE);
         if (t != null) {
             s = s.withTemperature(t.floatValue());
@@ -215,12 +239,12 @@ final class ServeRequests {
     }
 
     /** OpenAI's {@code /v1/chat/completions} body. */
-    static Chat openAiChat(ObjectNode body, ChatTemplate template) {
+    static Chat openAiChat(ObjectNode body, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
         Fields f = new Fields(body, "");
         refuseUnsupported(f);
         List<ChatMessage> messages = messages(f);
         ChatParams p = ChatParams.DEFAULTS.withMaxTokens(maxTokens(f, -1)).withStop(f.strings("stop"))
-                .withSampling(sampling(f)).withTemplate(template);
+                .withSampling(sampling(f, eog)).withTemplate(template);
         p = tools(f, p);
         Boolean parallel = f.bool("parallel_tool_calls");
         if (parallel != null) {
@@ -233,24 +257,24 @@ final class ServeRequests {
     }
 
     /** Ollama's {@code /api/chat} body: {@code options} holds the sampling fields, {@code num_predict}. */
-    static Chat ollamaChat(ObjectNode body, ChatTemplate template) {
+    static Chat ollamaChat(ObjectNode body, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
         Fields f = new Fields(body, "");
         refuseOllamaFormat(f);
         List<ChatMessage> messages = messages(f);
-        ChatParams p = ollamaParams(f, template);
+        ChatParams p = ollamaParams(f, template, eog);
         p = tools(f, p);
         Boolean stream = f.bool("stream");
         return new Chat(messages, p, stream == null || stream, false);
     }
 
-    static ChatParams ollamaParams(Fields f, ChatTemplate template) {
+    static ChatParams ollamaParams(Fields f, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
         Fields o = f.object("options");
         if (o == null) {
             o = new Fields(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), "options.");
         }
         Long np = o.integer("num_predict", -2, Integer.MAX_VALUE); // Ollama: -1 infinite, -2 fill the context
         return ChatParams.DEFAULTS.withMaxTokens(np == null || np < 0 ? -1 : np.intValue())
-                .withStop(o.strings("stop")).withSampling(sampling(o)).withTemplate(template);
+                .withStop(o.strings("stop")).withSampling(sampling(o, eog)).withTemplate(template);
     }
 
     static void refuseOllamaFormat(Fields f) {
@@ -312,7 +336,7 @@ final class ServeRequests {
     }
 
     /** OpenAI's {@code /v1/completions} body ({@code max_tokens} defaults to 16, as OpenAI's does). */
-    static Text openAiCompletion(ObjectNode body) {
+    static Text openAiCompletion(ObjectNode body, Supplier<Map<Integer, Float>> eog) {
         Fields f = new Fields(body, "");
         refuseUnsupported(f);
         Boolean echo = f.bool("echo");
@@ -332,7 +356,7 @@ final class ServeRequests {
         }
         int max = maxTokens(f, 16);
         CompletionParams cp = CompletionParams.DEFAULTS.withMaxTokens(max < 0 ? Integer.MAX_VALUE : max)
-                .withStop(f.strings("stop")).withSampling(sampling(f));
+                .withStop(f.strings("stop")).withSampling(sampling(f, eog));
         Boolean stream = f.bool("stream");
         Fields so = f.object("stream_options");
         Boolean usage = so == null ? null : so.bool("include_usage");

@@ -62,6 +62,8 @@ final class Server {
     private final ExecutorService executor;
     private final Semaphore slots;
     private final AtomicInteger admitted = new AtomicInteger(); // generating or waiting for a slot
+    private final AtomicInteger inFlight = new AtomicInteger(); // requests being handled
+    private volatile boolean draining;
     private final long startedMillis = System.currentTimeMillis();
     private volatile Llama llama;
     private volatile Path modelPath;
@@ -89,6 +91,11 @@ final class Server {
         this.llama = l;
     }
 
+    /** Requests generating or waiting for a sequence. */
+    int admitted() {
+        return admitted.get();
+    }
+
     int port() {
         return http.getAddress().getPort();
     }
@@ -103,12 +110,40 @@ final class Server {
      * stops the rest (closing the Llama, which is the caller's, cancels their generations).
      */
     void stop(int graceSeconds) {
-        http.stop(graceSeconds);
+        draining = true;
+        long deadline = System.nanoTime() + graceSeconds * 1_000_000_000L;
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        http.stop(0);
         executor.shutdownNow();
     }
 
     private String alias() {
         return config.alias();
+    }
+
+    private volatile java.util.Map<Integer, Float> eogBias;
+
+    /** {@code ignore_eos}: a bias of -inf on each end-of-generation token of the vocabulary (as llama-server). */
+    private java.util.Map<Integer, Float> eogBias() {
+        java.util.Map<Integer, Float> m = eogBias;
+        if (m == null) {
+            java.util.Map<Integer, Float> b = new java.util.HashMap<>();
+            dev.gguf4j.tokenizer.Tokenizer t = llama.tokenizer();
+            for (int id = 0; id < t.vocabSize(); id++) {
+                if (t.isEog(id)) {
+                    b.put(id, Float.NEGATIVE_INFINITY);
+                }
+            }
+            eogBias = m = java.util.Map.copyOf(b);
+        }
+        return m;
     }
 
     // ---- routing ----
@@ -117,13 +152,18 @@ final class Server {
         long t0 = System.nanoTime();
         String method = ex.getRequestMethod();
         String path = ex.getRequestURI().getPath();
+        String note = "";
+        inFlight.incrementAndGet();
         try (ex) {
             try {
+                if (draining) {
+                    throw new ApiError(503, "server_error", null, "the server is shutting down");
+                }
                 route(ex, method, path);
             } catch (ApiError e) {
                 sendError(ex, path, e);
             } catch (IOException e) {
-                // the client went away; nothing to answer
+                note = " (client gone: " + Errors.oneLine(String.valueOf(e.getMessage())) + ")"; // generation stopped
             } catch (RuntimeException | Error e) {
                 String trace = Errors.writeTrace(e, new String[] {"serve", method, path});
                 log.println("gguf4j: internal error on " + method + " " + path + ": " + e.getClass().getName() + ": "
@@ -132,8 +172,9 @@ final class Server {
                         + e.getClass().getSimpleName() + " (the server's log has the details)"));
             }
         } finally {
-            log.printf(Locale.ROOT, "gguf4j: %s %s %d %.1f ms%n", method, Errors.printable(path),
-                    ex.getResponseCode(), (System.nanoTime() - t0) / 1e6);
+            log.printf(Locale.ROOT, "gguf4j: %s %s %d %.1f ms%s%n", method, Errors.printable(path),
+                    ex.getResponseCode(), (System.nanoTime() - t0) / 1e6, note);
+            inFlight.decrementAndGet();
         }
     }
 
@@ -172,7 +213,7 @@ final class Server {
             }
             case "/api/chat" -> {
                 requireMethod(method, "POST");
-                ollamaChat(ex, requireModel(l), ServeRequests.ollamaChat(body(ex), template));
+                ollamaChat(ex, requireModel(l), ServeRequests.ollamaChat(body(ex), template, this::eogBias));
             }
             case "/api/generate" -> {
                 requireMethod(method, "POST");
@@ -305,7 +346,7 @@ final class Server {
     // ---- OpenAI ----
 
     private void openAiChat(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
-        Chat c = ServeRequests.openAiChat(body, template);
+        Chat c = ServeRequests.openAiChat(body, template, this::eogBias);
         try (AutoCloseable s = slot()) {
             if (!c.stream()) {
                 ChatCompletion r;
@@ -350,7 +391,7 @@ final class Server {
     }
 
     private void openAiCompletion(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
-        Text t = ServeRequests.openAiCompletion(body);
+        Text t = ServeRequests.openAiCompletion(body, this::eogBias);
         try (AutoCloseable s = slot(); Stream<Completion> chunks = textStream(l, t)) {
             if (!t.stream()) {
                 StringBuilder text = new StringBuilder();
@@ -452,7 +493,7 @@ final class Server {
         Boolean raw = f.bool("raw");
         Boolean streamFlag = f.bool("stream");
         boolean stream = streamFlag == null || streamFlag;
-        ChatParams p = ServeRequests.ollamaParams(f, template);
+        ChatParams p = ServeRequests.ollamaParams(f, template, this::eogBias);
         long t0 = System.nanoTime();
         if (prompt == null || prompt.isEmpty()) { // Ollama: an empty prompt only loads the model
             ObjectNode o = ollamaHead().put("response", "").put("done", true).put("done_reason", "load");

@@ -380,19 +380,77 @@ class ServeTest {
 
     @Test
     void aClientThatLeavesStopsItsGeneration() throws Exception {
-        // a stream read for its first event, then dropped: the server's slot frees long before 200 tokens would
+        // a stream of 200 tokens (ignore_eos) read for its first bytes, then dropped: the server stops at a failed
+        // write (its access-log line says so) and frees the sequence
         try (Socket s = new Socket("127.0.0.1", server.port())) {
-            String body = "{\"messages\":" + MESSAGES + ",\"max_tokens\":200,\"temperature\":1,\"stream\":true}";
+            String body = "{\"messages\":" + MESSAGES + ",\"max_tokens\":200,\"ignore_eos\":true,\"stream\":true}";
             s.getOutputStream().write(("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + KEY
                     + "\r\nContent-Length: " + body.length() + "\r\n\r\n" + body).getBytes(StandardCharsets.UTF_8));
             s.getInputStream().read(new byte[64]);
         }
-        // both slots free again soon: two holders can take them without waiting
-        long t0 = System.nanoTime();
-        AutoCloseable a = server.slot();
-        AutoCloseable b = server.slot();
-        a.close();
-        b.close();
-        assertTrue(System.nanoTime() - t0 < 15e9);
+        for (int i = 0; i < 200 && !LOG.toString(StandardCharsets.UTF_8).contains("(client gone"); i++) {
+            Thread.sleep(50);
+        }
+        assertTrue(LOG.toString(StandardCharsets.UTF_8).contains("(client gone"), LOG.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void ignoreEosGeneratesTheWholeBudget() throws Exception {
+        Reply r = post("/v1/chat/completions", "{\"messages\":" + MESSAGES + ",\"max_tokens\":40,\"ignore_eos\":true}");
+        assertEquals(200, r.status(), r.body());
+        assertEquals(40, r.json().at("/usage/completion_tokens").asInt(), r.body());
+        assertEquals("length", r.json().at("/choices/0/finish_reason").asText());
+    }
+
+    // ---- the official OpenAI Java SDK as the client ----
+
+    static com.openai.client.OpenAIClient sdk() {
+        return com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl(url + "/v1").apiKey(KEY).build();
+    }
+
+    static com.openai.models.chat.completions.ChatCompletionCreateParams sdkParams() {
+        return com.openai.models.chat.completions.ChatCompletionCreateParams.builder().model("testmodel")
+                .addSystemMessage("You are brief.").addUserMessage("And God said").temperature(0.8).seed(42L)
+                .maxCompletionTokens(24L).build();
+    }
+
+    @Test
+    void openAiSdkChat() {
+        com.openai.client.OpenAIClient client = sdk();
+        try {
+            com.openai.models.chat.completions.ChatCompletion c = client.chat().completions().create(sdkParams());
+            assertEquals("testmodel", c.model());
+            assertEquals(expectedChat(), c.choices().getFirst().message().content().orElse(null));
+            assertTrue(c.usage().orElseThrow().completionTokens() > 0);
+            var models = client.models().list();
+            assertEquals("testmodel", models.data().getFirst().id());
+        } finally {
+            client.close();
+        }
+    }
+
+    @Test
+    void openAiSdkStreamingChat() {
+        com.openai.client.OpenAIClient client = sdk();
+        StringBuilder text = new StringBuilder();
+        try (com.openai.core.http.StreamResponse<com.openai.models.chat.completions.ChatCompletionChunk> s =
+                client.chat().completions().createStreaming(sdkParams())) {
+            s.stream().forEach(c -> c.choices().forEach(ch -> ch.delta().content().ifPresent(text::append)));
+        } finally {
+            client.close();
+        }
+        assertEquals(expectedChat(), text.toString());
+    }
+
+    @Test
+    void openAiSdkSeesErrorsAsExceptions() {
+        com.openai.client.OpenAIClient client = sdk();
+        try {
+            var e = org.junit.jupiter.api.Assertions.assertThrows(com.openai.errors.BadRequestException.class,
+                    () -> client.chat().completions().create(sdkParams().toBuilder().n(3L).build()));
+            assertTrue(e.getMessage().contains("only one choice"), e.getMessage());
+        } finally {
+            client.close();
+        }
     }
 }
