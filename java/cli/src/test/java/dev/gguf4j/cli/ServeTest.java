@@ -402,6 +402,27 @@ class ServeTest {
         assertEquals("length", r.json().at("/choices/0/finish_reason").asText());
     }
 
+    @Test
+    void badFlagsAreOneLineUsageErrors() {
+        for (String[] c : new String[][] {
+            {"--port", "70000", "gguf4j: serve: --port 70000: must be in [0, 65535]"},
+            {"-np", "0", "gguf4j: serve: -np 0: must be in [1, 1024]"},
+            {"--bogus", "", "gguf4j: serve: unknown argument '--bogus'"},
+            {"--api-key", " ", "gguf4j: serve: --api-key (or GGUF4J_API_KEY) is empty"}}) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            String[] args = c[1].isEmpty() ? new String[] {"serve", c[0]} : new String[] {"serve", c[0], c[1]};
+            int st = Main.run(args, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true,
+                    StandardCharsets.UTF_8));
+            assertEquals(2, st);
+            assertEquals(c[2] + "\n", err.toString(StandardCharsets.UTF_8));
+        }
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, Main.run(new String[] {"serve", "--chat-template", "chatml", "--chat-template-file", "t"},
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8)));
+        assertEquals("gguf4j: serve: give --chat-template or --chat-template-file, not both\n",
+                err.toString(StandardCharsets.UTF_8));
+    }
+
     // ---- the official OpenAI Java SDK as the client ----
 
     static com.openai.client.OpenAIClient sdk() {
