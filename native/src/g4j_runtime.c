@@ -409,6 +409,58 @@ g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64
     return G4J_OK;
 }
 
+/* ---- Q4_0 interleaved by 8 rows (gguf4j.h, "q4_0_r8") ---- */
+
+#include "q4_0_r8.h"
+
+int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols) {
+    if (rows < 0 || cols < 0 || cols % G4J_QK4_0 != 0) return -1;
+    const int64_t groups = rows / 8 + (rows % 8 != 0), nb = cols / G4J_QK4_0;
+    if (nb > 0 && groups > INT64_MAX / G4J_Q4_0_R8_BLOCK / nb) return -1;
+    return groups * nb * G4J_Q4_0_R8_BLOCK;
+}
+
+g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out,
+                              int64_t out_bytes) {
+    const int64_t need = g4j_q4_0_r8_bytes(rows, cols);
+    if (need < 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: %lld rows of %lld columns (need rows >= 0 and"
+                        " columns a non-negative multiple of 32)", (long long)rows, (long long)cols);
+    if (out_bytes < need)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: %lld x %lld needs %lld bytes, room for %lld",
+                        (long long)rows, (long long)cols, (long long)need, (long long)out_bytes);
+    const int64_t nb = cols / G4J_QK4_0;
+    if (row_bytes < nb * (int64_t)sizeof(g4j_block_q4_0))
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: row stride %lld bytes is less than a row of %lld"
+                        " q4_0 elements (%lld bytes)", (long long)row_bytes, (long long)cols,
+                        (long long)(nb * (int64_t)sizeof(g4j_block_q4_0)));
+    if (need == 0) return G4J_OK;
+    if (!w || !out) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: null pointer");
+    g4j_repack_q4_0_r8_groups(rows, nb, w, row_bytes, 0, rows / 8 + (rows % 8 != 0), out);
+    return G4J_OK;
+}
+
+g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0,
+                              int64_t y_row0, int64_t rows, const void *act, float *y) {
+    ensure_init();
+    if (isa == G4J_ISA_AUTO) isa = isa_auto;
+    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
+    if (!cpu_runs(isa))
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    if (g4j_q4_0_r8_bytes(total_rows, cols) < 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec_q4_0_r8: %lld rows of %lld columns (need rows >= 0 and"
+                        " columns a non-negative multiple of 32)", (long long)total_rows, (long long)cols);
+    if (w_row0 < 0 || y_row0 < 0 || rows < 0 || w_row0 > total_rows - rows)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec_q4_0_r8: rows [%lld, %lld + %lld) outside [0, %lld), or"
+                        " a negative output row %lld", (long long)w_row0, (long long)w_row0, (long long)rows,
+                        (long long)total_rows, (long long)y_row0);
+    if (rows == 0) return G4J_OK;
+    if (!packed || !y || (cols > 0 && !act)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec_q4_0_r8: null pointer");
+    const g4j_q4_0_r8_fn fn = isa == G4J_ISA_SCALAR ? g4j_matvec_q4_0_r8_scalar : g4j_matvec_q4_0_r8_avx2;
+    fn(cols / G4J_QK4_0, packed, w_row0, rows, act, y + y_row0);
+    return G4J_OK;
+}
+
 /* ---- attention ---- */
 
 #include "attention.h"

@@ -32,6 +32,7 @@ final class BenchCommand {
         boolean json = false;
         boolean mmap = true;
         boolean mlock = false;
+        boolean repack = true;
         List<Integer> ngls = new ArrayList<>(List.of(0));
         while (a.hasNext()) {
             String o = a.next();
@@ -58,6 +59,7 @@ final class BenchCommand {
                 }
                 case "--no-mmap" -> mmap = false;
                 case "--mlock" -> mlock = true;
+                case "--no-repack" -> repack = false;
                 case "-ngl", "--n-gpu-layers" -> {
                     ngls.clear();
                     for (String v : a.value(o).split(",")) {
@@ -78,10 +80,14 @@ final class BenchCommand {
         for (int ngl : ngls) {
             for (int t : threads) {
                 LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(t).withContextLength(Math.max(pp, tg) + 1)
-                        .withGpuLayers(ngl).withMmap(mmap).withMlock(mlock);
+                        .withGpuLayers(ngl).withMmap(mmap).withMlock(mlock).withRepack(repack && tg > 0); // only generation reads the copy
                 try (Llama llama = Llama.load(path, opts)) {
                     if (ngl != 0) {
                         err.println("gguf4j: " + llama.offloadPlan().summary());
+                    }
+                    if (llama.repackedBytes() > 0) {
+                        err.printf(Locale.ROOT, "gguf4j: Q4_0 weights repacked for generation: %.1f MiB more memory"
+                                + " (--no-repack: none)%n", llama.repackedBytes() / 1048576.0);
                     }
                     if (pp > 0) {
                         results.add(measure(llama, path, t, pp, 0, reps));

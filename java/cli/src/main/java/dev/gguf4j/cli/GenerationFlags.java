@@ -18,6 +18,7 @@ final class GenerationFlags {
     int ngl;
     boolean mmap = true;
     boolean mlock;
+    boolean repack = true;
     final List<String> stop = new ArrayList<>();
 
     GenerationFlags(String command) {
@@ -47,6 +48,7 @@ final class GenerationFlags {
             }
             case "--no-mmap" -> mmap = false;
             case "--mlock" -> mlock = true;
+            case "--no-repack" -> repack = false;
             default -> {
                 return false;
             }
@@ -59,8 +61,8 @@ final class GenerationFlags {
         return sampling.withSeed(seed >= 0 ? seed : System.nanoTime());
     }
 
-    /** Threads, mmap, mlock and GPU layers (the context is the command's to choose). */
+    /** Threads, mmap, mlock, Q4_0 repacking and GPU layers (the context is the command's to choose). */
     LlamaOptions options() {
-        return LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withGpuLayers(ngl);
+        return LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withRepack(repack).withGpuLayers(ngl);
     }
 }

@@ -25,7 +25,8 @@ public final class Main {
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
-               --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it)
+               --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
+               --no-repack: no copy of Q4_0 weights in the CPU's faster generation layout; same results, less memory)
               help                             this text
               --debug COMMAND ...              stack traces on stderr (without it, a bug prints one line and writes
                                                its trace to ~/.cache/gguf4j/logs/crash-*.txt)

@@ -46,7 +46,8 @@ final class PerplexityCommand {
         String text = PathChecks.readUtf8("-f", file);
         long t0 = System.nanoTime();
         try (Llama llama = Llama.load(path, LlamaOptions.DEFAULTS.withThreads(threads)
-                .withContextLength(ctx).withMmap(mmap).withMlock(mlock))) {
+                .withContextLength(ctx).withMmap(mmap).withMlock(mlock)
+                .withRepack(false))) {
             int[] tokens = llama.tokenizer().encode(text, true, false);
             err.printf(Locale.ROOT, "gguf4j: %d tokens, %d chunks of %d%n", tokens.length, tokens.length / ctx, ctx);
             Perplexity.Result r = Perplexity.compute(llama, tokens, ctx, chunks);

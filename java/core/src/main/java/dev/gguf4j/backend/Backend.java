@@ -67,6 +67,29 @@ public interface Backend {
     }
 
     /**
+     * Bytes of this backend's own copy of a {@code rows} x {@code cols} matrix of {@code type} laid out for faster
+     * matrix-vector products ({@link #repack}, {@link #matvecRepacked}), or -1 if it has no such layout for the type
+     * (the default). The native CPU backend has one for Q4_0 (q4_0_r8: rows interleaved by 8, gguf4j.h).
+     */
+    default long repackedBytes(GgmlType type, int rows, int cols) {
+        return -1;
+    }
+
+    /** Writes the repacked copy of {@code rows} x {@code cols} weights {@code w} into {@code out} (see repackedBytes). */
+    default void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
+        throw new UnsupportedOperationException(name() + " backend has no repacked layout for " + type);
+    }
+
+    /**
+     * {@link #matmatConverted} for one vector over a repacked copy of a {@code totalRows}-row matrix: rows
+     * [wRow0, wRow0 + rows) into y[yRow0 ..]. Each element equals matmatConverted's on the original rows.
+     */
+    default void matvecRepacked(GgmlType type, MemorySegment packed, int totalRows, long wRow0, int rows, int cols,
+            MemorySegment act, MemorySegment y, long yRow0) {
+        throw new UnsupportedOperationException(name() + " backend has no repacked layout for " + type);
+    }
+
+    /**
      * Causal self-attention over a KV cache for the heads [h0, h1) of {@code nQ} query tokens at positions
      * {@code pos0 .. pos0 + nQ - 1} (callers split the heads across threads). {@code k} and {@code v} hold the
      * cache's positions {@code 0 .. pos0 + nQ - 1}, {@code kvStride} elements apart, of {@code nHeadKv} heads of

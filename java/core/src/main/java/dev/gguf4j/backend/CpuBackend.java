@@ -163,6 +163,28 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public long repackedBytes(GgmlType type, int rows, int cols) {
+        return type == GgmlType.Q4_0 ? lib.q4_0R8Bytes(rows, cols) : -1;
+    }
+
+    @Override
+    public void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
+        if (type != GgmlType.Q4_0) {
+            Backend.super.repack(type, w, rowBytes, rows, cols, out);
+        }
+        lib.repackQ4_0R8(rows, cols, w, rowBytes, out);
+    }
+
+    @Override
+    public void matvecRepacked(GgmlType type, MemorySegment packed, int totalRows, long wRow0, int rows, int cols,
+            MemorySegment act, MemorySegment y, long yRow0) {
+        if (type != GgmlType.Q4_0) {
+            Backend.super.matvecRepacked(type, packed, totalRows, wRow0, rows, cols, act, y, yRow0);
+        }
+        lib.matvecQ4_0R8(isa, totalRows, cols, packed, wRow0, yRow0, rows, act, y);
+    }
+
+    @Override
     public void attention(boolean f16Cache, int nQ, int pos0, int nHead, int nHeadKv, int headDim, MemorySegment q,
             long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, int h0, int h1,
             MemorySegment out, long outStride) {

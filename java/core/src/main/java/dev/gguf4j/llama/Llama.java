@@ -109,6 +109,7 @@ public final class Llama implements AutoCloseable {
         if (req == 0) {
             offloadPlan = OffloadPlan.cpu(0, sizes, "gpuLayers 0");
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         Accelerators.Probe p = probe.get();
@@ -123,6 +124,7 @@ public final class Llama implements AutoCloseable {
             }
             offloadPlan = OffloadPlan.cpu(req, sizes, "no usable GPU: " + p.reason());
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         Accelerator acc = p.accelerator().get();
@@ -138,6 +140,7 @@ public final class Llama implements AutoCloseable {
         offloadPlan = plan;
         if (!plan.offloads()) {
             deviceWeights = null;
+            repackForCpu();
             return;
         }
         try {
@@ -147,6 +150,13 @@ public final class Llama implements AutoCloseable {
             int fit = Math.min(sizes.largestFitting(free - OffloadPlan.DEFAULT_MARGIN, sizes.layers() + 1), typeLimit);
             throw OffloadPlan.outOfMemory(req, plan.gpuLayers(), sizes, e.what(), e.requestedBytes(), free, fit, device,
                     e);
+        }
+    }
+
+    /** With everything on the CPU and {@link LlamaOptions#repack} on: the backend's generation layout (Q4_0). */
+    private void repackForCpu() {
+        if (options.repack()) {
+            model.repack(backend, options.effectiveThreads());
         }
     }
 
@@ -272,9 +282,17 @@ public final class Llama implements AutoCloseable {
         return contextLength;
     }
 
-    /** Seconds {@link #load} took. */
+    /** Seconds {@link #load} took (repacking included). */
     public double loadSeconds() {
-        return loadNanos / 1e9;
+        return (loadNanos + model.repackNanos()) / 1e9;
+    }
+
+    /**
+     * Bytes of weights copied at load into the CPU backend's generation layout ({@link LlamaOptions#withRepack}:
+     * Q4_0), memory held on top of the model file; 0 when nothing was repacked.
+     */
+    public long repackedBytes() {
+        return model.repackedBytes();
     }
 
     /** Tokens of {@code text}, with BOS when the model adds it and {@code addBos}; special tokens parsed. */

@@ -24,10 +24,14 @@ public final class LlamaModel implements AutoCloseable {
     private final Architecture architecture;
     private final GgufTensor tokenEmbedding;
     private final float[] outputNorm;
-    private final Weight output;
+    private Weight output; // replaced once by repack, at load
     private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
-    private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent)
+    private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent); repack replaces them once, at load
     private final float[][][] vectors;  // [layer][TensorRole ordinal]: its norm weights and biases (null: absent)
+    /** Holds the repacked copies (repack); null when there are none. */
+    private java.lang.foreign.Arena repackArena;
+    private long repackedBytes;
+    private long repackNanos;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
@@ -113,6 +117,134 @@ public final class LlamaModel implements AutoCloseable {
             m.lock();
         }
         return m;
+    }
+
+    /**
+     * Gives every 2-D weight of a type the backend has a repacked layout for ({@link Backend#repackedBytes}: the
+     * native CPU backend's q4_0_r8 for Q4_0) a copy in that layout, which generation (one token per step) then
+     * reads instead of the file; prompt batches keep reading the file. The copy changes where the bytes are, not a
+     * result: logits are bit-identical either way. Costs the copies' memory (logged, {@link #repackedBytes()}). Call
+     * once, before any session runs on the model; returns the bytes copied (0 if nothing had such a type).
+     */
+    synchronized long repack(dev.gguf4j.backend.Backend backend) {
+        return repack(backend, 1);
+    }
+
+    /** {@link #repack(dev.gguf4j.backend.Backend)} on {@code threads} threads (a matrix each at a time). */
+    synchronized long repack(dev.gguf4j.backend.Backend backend, int threads) {
+        if (repackArena != null) {
+            return repackedBytes;
+        }
+        long t0 = System.nanoTime();
+        // every matrix of the architecture's table, then the output (slots: index / roles = layer)
+        int roles = TensorRole.values().length;
+        Weight[] ws = new Weight[matrices.length * roles + 1];
+        for (int l = 0; l < matrices.length; l++) {
+            System.arraycopy(matrices[l], 0, ws, l * roles, roles);
+        }
+        ws[ws.length - 1] = output;
+        java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+        Runnable work = () -> {
+            for (int i = next.getAndIncrement(); i < ws.length && failure.get() == null; i = next.getAndIncrement()) {
+                Weight w = ws[i];
+                if (w == null) {
+                    continue;
+                }
+                long n = backend.repackedBytes(w.type(), w.rows(), w.cols());
+                if (n <= 0 || w.repacked() != null) {
+                    continue;
+                }
+                try {
+                    java.lang.foreign.MemorySegment out = arena.allocate(n, 64);
+                    backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
+                    ws[i] = w.withRepacked(out);
+                    bytes.addAndGet(n);
+                    count.incrementAndGet();
+                } catch (Throwable e) {
+                    failure.compareAndSet(null, e);
+                }
+            }
+        };
+        Thread[] helpers = new Thread[Math.max(0, Math.min(threads, ws.length) - 1)];
+        for (int t = 0; t < helpers.length; t++) {
+            helpers[t] = Thread.ofPlatform().name("gguf4j-repack-" + (t + 1)).start(work);
+        }
+        work.run();
+        for (Thread t : helpers) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                failure.compareAndSet(null, e);
+                next.set(ws.length);
+            }
+        }
+        Throwable f = failure.get();
+        if (f != null) {
+            for (Thread t : helpers) {
+                t.interrupt();
+            }
+            for (Thread t : helpers) {
+                try {
+                    t.join();
+                } catch (InterruptedException ignored) {
+                    // already failing
+                }
+            }
+            arena.close();
+            if (f instanceof OutOfMemoryError) {
+                throw new Gguf4jException(file.source() + ": cannot allocate " + bytes.get() + "+ bytes to repack"
+                        + " its weights for the " + backend.name() + " backend (" + f.getMessage() + "); load with"
+                        + " repacking off (--no-repack, LlamaOptions.withRepack(false))");
+            }
+            if (f instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new Gguf4jException(file.source() + ": repacking interrupted", f);
+        }
+        for (int l = 0; l < matrices.length; l++) {
+            System.arraycopy(ws, l * roles, matrices[l], 0, roles);
+        }
+        output = ws[ws.length - 1];
+        repackArena = arena;
+        repackedBytes = bytes.get();
+        repackNanos = System.nanoTime() - t0;
+        if (count.get() > 0) {
+            LOG.log(System.Logger.Level.INFO, String.format("gguf4j: repacked %.1f MiB of weights (%d matrices, "
+                    + "%s) for the %s backend's generation kernels in %d ms on %d thread(s) (bit-identical results;"
+                    + " --no-repack / LlamaOptions.withRepack(false) skips it)", bytes.get() / 1048576.0,
+                    count.get(), repackedTypes(), backend.name(), repackNanos / 1_000_000, helpers.length + 1));
+        }
+        return bytes.get();
+    }
+
+    private String repackedTypes() {
+        java.util.Set<dev.gguf4j.types.GgmlType> types = java.util.EnumSet.noneOf(dev.gguf4j.types.GgmlType.class);
+        for (Weight[] layer : matrices) {
+            for (Weight w : layer) {
+                if (w != null && w.repacked() != null) {
+                    types.add(w.type());
+                }
+            }
+        }
+        if (output.repacked() != null) {
+            types.add(output.type());
+        }
+        return types.toString().replaceAll("[\\[\\]]", "");
+    }
+
+    /** Nanoseconds {@link #repack} took; 0 when it did not run. */
+    synchronized long repackNanos() {
+        return repackNanos;
+    }
+
+    /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
+    public synchronized long repackedBytes() {
+        return repackedBytes;
     }
 
     private void lock() {
@@ -249,6 +381,9 @@ public final class LlamaModel implements AutoCloseable {
             locked = false;
         }
         file.close();
+        if (repackArena != null) {
+            repackArena.close();
+        }
         if (mappedFile != null) {
             try {
                 mappedFile.close();

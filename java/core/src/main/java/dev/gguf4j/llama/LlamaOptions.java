@@ -22,9 +22,11 @@ import dev.gguf4j.llama.LlamaSession.KvType;
  *                      (as llama.cpp; see {@link LlamaModel#load(java.nio.file.Path, boolean, boolean)})
  * @param contextPrompt null, or size the context for this prompt: see {@link #withContextFor(String, int)}
  * @param contextExtra  tokens to allow after {@code contextPrompt}
+ * @param repack        give the weights of types the CPU backend has a faster generation layout for (Q4_0) a copy
+ *                      in that layout at load (default true; see {@link #withRepack(boolean)})
  */
 public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
-        boolean useMmap, boolean useMlock, String contextPrompt, int contextExtra) {
+        boolean useMmap, boolean useMlock, String contextPrompt, int contextExtra, boolean repack) {
     public static final int DEFAULT_CONTEXT_CAP = 4096;
 
     /** {@link #gpuLayers}: as many layers as fit the device's free memory with a margin. */
@@ -42,7 +44,7 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
     /** The context as {@code contextLength} says. */
     public LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
             boolean useMmap, boolean useMlock) {
-        this(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock, null, 0);
+        this(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock, null, 0, true);
     }
 
     public LlamaOptions {
@@ -61,7 +63,7 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
 
     /** A context of {@code n} tokens per session (0: the model's training context, capped). */
     public LlamaOptions withContextLength(int n) {
-        return new LlamaOptions(n, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock, null, 0);
+        return new LlamaOptions(n, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock, null, 0, repack);
     }
 
     /**
@@ -71,18 +73,18 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
      */
     public LlamaOptions withContextFor(String prompt, int maxTokens) {
         return new LlamaOptions(0, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,
-                java.util.Objects.requireNonNull(prompt, "prompt"), Math.max(1, maxTokens));
+                java.util.Objects.requireNonNull(prompt, "prompt"), Math.max(1, maxTokens), repack);
     }
 
     public LlamaOptions withThreads(int n) {
         return new LlamaOptions(contextLength, n, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,
-                contextPrompt, contextExtra);
+                contextPrompt, contextExtra, repack);
     }
 
     /** GPU layers: N, -1 for everything, or {@link #GPU_LAYERS_AUTO}. */
     public LlamaOptions withGpuLayers(int n) {
         return new LlamaOptions(contextLength, threads, batchSize, n, kvType, seed, useMmap, useMlock, contextPrompt,
-                contextExtra);
+                contextExtra, repack);
     }
 
     /** As many GPU layers as fit ({@link #GPU_LAYERS_AUTO}). */
@@ -92,17 +94,17 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
 
     public LlamaOptions withBatchSize(int n) {
         return new LlamaOptions(contextLength, threads, n, gpuLayers, kvType, seed, useMmap, useMlock, contextPrompt,
-                contextExtra);
+                contextExtra, repack);
     }
 
     public LlamaOptions withKvType(KvType t) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, t, seed, useMmap, useMlock,
-                contextPrompt, contextExtra);
+                contextPrompt, contextExtra, repack);
     }
 
     public LlamaOptions withSeed(long s) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, s, useMmap, useMlock,
-                contextPrompt, contextExtra);
+                contextPrompt, contextExtra, repack);
     }
 
     /**
@@ -116,12 +118,25 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
      */
     public LlamaOptions withMmap(boolean on) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, on, useMlock,
-                contextPrompt, contextExtra);
+                contextPrompt, contextExtra, repack);
     }
 
     public LlamaOptions withMlock(boolean on) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, on,
-                contextPrompt, contextExtra);
+                contextPrompt, contextExtra, repack);
+    }
+
+    /**
+     * Whether to repack weights at load (default on): for Q4_0 the native CPU backend makes a copy with rows
+     * interleaved by 8 (llama.cpp repacks Q4_0 likewise, its q4_0_8x8) that token generation reads instead of the
+     * file, about 1.2-1.6x faster per matrix-vector product on AVX2 (docs/benchmarks.md). Results are
+     * bit-identical either way; the cost is memory, as much again as the Q4_0 weights (logged at load; prompt
+     * batches still read the file, which stays mapped). Off ({@code --no-repack}) keeps only the file's layout. Only
+     * done when everything runs on the CPU (no GPU layers).
+     */
+    public LlamaOptions withRepack(boolean on) {
+        return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,
+                contextPrompt, contextExtra, on);
     }
 
     int effectiveThreads() {

@@ -143,7 +143,10 @@ final class MatMul implements AutoCloseable {
             int lo = Math.max(from, start);
             int hi = Math.min(to, start + w.rows());
             if (lo < hi) {
-                if (actsConverted) {
+                if (actsConverted && n == 1 && w.repacked() != null && readsRepacked(w.type())) {
+                    backend.matvecRepacked(w.type(), w.repacked(), w.rows(), lo - start, hi - lo, curCols, act[i],
+                            curY, lo);
+                } else if (actsConverted) {
                     backend.matmatConverted(w.type(), w.data(), lo - start, w.rowBytes(), hi - lo, curCols, n, act[i],
                             actStride[i], curY, lo, curTotal);
                 } else if (n == 1) {
@@ -160,6 +163,13 @@ final class MatMul implements AutoCloseable {
 
     private final java.util.Map<GgmlType, GgmlType> actTypes = new java.util.EnumMap<>(GgmlType.class);
     private final java.util.Map<GgmlType, MemorySegment> convertedBufs = new java.util.EnumMap<>(GgmlType.class);
+
+    private final java.util.Map<GgmlType, Boolean> repackedTypes = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** Whether this backend reads repacked copies of {@code t} (the layout is the native CPU backend's). */
+    private boolean readsRepacked(GgmlType t) {
+        return repackedTypes.computeIfAbsent(t, x -> backend.repackedBytes(x, 8, 256) > 0);
+    }
 
     /** The backend's activation type for weights of {@code t} (cached), or null. */
     private GgmlType activationType(GgmlType t) {

@@ -5,14 +5,23 @@ import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.types.GgmlType;
 import java.lang.foreign.MemorySegment;
 
-/** A weight matrix of {@code rows} rows of {@code cols} elements, zero-copy over the mapped file. */
-record Weight(String name, GgmlType type, int rows, int cols, long rowBytes, MemorySegment data) {
+/**
+ * A weight matrix of {@code rows} rows of {@code cols} elements, zero-copy over the mapped file; {@code repacked}
+ * is null, or the CPU backend's copy of it laid out for matrix-vector products (made at load, see
+ * {@link LlamaModel#repack}), which generation reads instead of {@code data}.
+ */
+record Weight(String name, GgmlType type, int rows, int cols, long rowBytes, MemorySegment data,
+        MemorySegment repacked) {
 
     static Weight of(String source, GgufTensor t, int cols, int rows) {
         if (t.dims() > 2 || t.rowLength() != cols || t.dim(1) != rows) {
             throw new GgufFormatException(source, "tensor '" + t.name() + "'", "shape " + t.shapeString()
                     + " does not match the expected [" + cols + ", " + rows + "]");
         }
-        return new Weight(t.name(), t.type(), rows, cols, t.rowBytes(), t.data());
+        return new Weight(t.name(), t.type(), rows, cols, t.rowBytes(), t.data(), null);
+    }
+
+    Weight withRepacked(MemorySegment copy) {
+        return new Weight(name, type, rows, cols, rowBytes, data, copy);
     }
 }

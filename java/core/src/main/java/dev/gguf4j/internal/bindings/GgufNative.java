@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)3L;
+    private static final int G4J_ABI_VERSION = (int)4L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 3
+     * #define G4J_ABI_VERSION 4
      * }
      */
     public static int G4J_ABI_VERSION() {
@@ -1131,6 +1131,200 @@ public class GgufNative extends GgufNative$shared {
                 traceDowncall("g4j_matmat_converted", isa, type, w_row0, y_row0, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
             }
             return (int)mh$.invokeExact(isa, type, w_row0, y_row0, rows, cols, w, row_bytes, n_x, act, act_stride, y, y_stride);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_q4_0_r8_bytes {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_q4_0_r8_bytes");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * }
+     */
+    public static FunctionDescriptor g4j_q4_0_r8_bytes$descriptor() {
+        return g4j_q4_0_r8_bytes.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * }
+     */
+    public static MethodHandle g4j_q4_0_r8_bytes$handle() {
+        return g4j_q4_0_r8_bytes.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * }
+     */
+    public static MemorySegment g4j_q4_0_r8_bytes$address() {
+        return g4j_q4_0_r8_bytes.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * }
+     */
+    public static long g4j_q4_0_r8_bytes(long rows, long cols) {
+        var mh$ = g4j_q4_0_r8_bytes.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_q4_0_r8_bytes", rows, cols);
+            }
+            return (long)mh$.invokeExact(rows, cols);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_repack_q4_0_r8 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_repack_q4_0_r8");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * }
+     */
+    public static FunctionDescriptor g4j_repack_q4_0_r8$descriptor() {
+        return g4j_repack_q4_0_r8.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * }
+     */
+    public static MethodHandle g4j_repack_q4_0_r8$handle() {
+        return g4j_repack_q4_0_r8.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * }
+     */
+    public static MemorySegment g4j_repack_q4_0_r8$address() {
+        return g4j_repack_q4_0_r8.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * }
+     */
+    public static int g4j_repack_q4_0_r8(long rows, long cols, MemorySegment w, long row_bytes, MemorySegment out, long out_bytes) {
+        var mh$ = g4j_repack_q4_0_r8.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_repack_q4_0_r8", rows, cols, w, row_bytes, out, out_bytes);
+            }
+            return (int)mh$.invokeExact(rows, cols, w, row_bytes, out, out_bytes);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_matvec_q4_0_r8 {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_matvec_q4_0_r8");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * }
+     */
+    public static FunctionDescriptor g4j_matvec_q4_0_r8$descriptor() {
+        return g4j_matvec_q4_0_r8.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * }
+     */
+    public static MethodHandle g4j_matvec_q4_0_r8$handle() {
+        return g4j_matvec_q4_0_r8.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * }
+     */
+    public static MemorySegment g4j_matvec_q4_0_r8$address() {
+        return g4j_matvec_q4_0_r8.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * }
+     */
+    public static int g4j_matvec_q4_0_r8(int isa, long total_rows, long cols, MemorySegment packed, long w_row0, long y_row0, long rows, MemorySegment act, MemorySegment y) {
+        var mh$ = g4j_matvec_q4_0_r8.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_matvec_q4_0_r8", isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
+            }
+            return (int)mh$.invokeExact(isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
