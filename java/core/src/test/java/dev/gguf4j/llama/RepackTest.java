@@ -91,8 +91,7 @@ class RepackTest {
     private static java.util.List<Weight> weights(LlamaModel m) {
         java.util.List<Weight> out = new java.util.ArrayList<>();
         for (int l = 0; l < m.config().layers(); l++) {
-            LlamaModel.Layer x = m.layer(l);
-            out.addAll(java.util.List.of(x.wq(), x.wk(), x.wv(), x.wo(), x.wGate(), x.wUp(), x.wDown()));
+            out.addAll(m.weights(l));
         }
         out.add(m.output());
         return out;
