@@ -403,6 +403,23 @@ class ServeTest {
     }
 
     @Test
+    void toolsReachTheTemplateAsLlamaChatTakesThem() throws Exception {
+        String params = "{\"type\":\"object\",\"properties\":{\"city\":{\"type\":\"string\"}}}";
+        String tools = "[{\"type\":\"function\",\"function\":{\"name\":\"get_weather\",\"description\":\"Weather\","
+                + "\"parameters\":" + params + "}}]";
+        Reply r = post("/v1/chat/completions", CHAT_BODY + ",\"tools\":" + tools + "}");
+        assertEquals(200, r.status(), r.body());
+        ChatParams p = ChatParams.DEFAULTS.withMaxTokens(24).withTemplate(BuiltinTemplates.get("chatml").orElseThrow())
+                .withSampling(SamplingParams.DEFAULTS.withTemperature(0.8f).withSeed(42))
+                .withTools(List.of(dev.gguf4j.chat.ChatTool.of("get_weather", "Weather", params)));
+        assertEquals(reference.chat(MESSAGE_LIST, p).message().content(),
+                r.json().at("/choices/0/message/content").asText());
+        badRequest("/v1/chat/completions", CHAT_BODY + ",\"tools\":" + tools
+                + ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":\"nope\"}}}", "tool_choice",
+                "'nope', which is not among the tools");
+    }
+
+    @Test
     void badFlagsAreOneLineUsageErrors() {
         for (String[] c : new String[][] {
             {"--port", "70000", "gguf4j: serve: --port 70000: must be in [0, 65535]"},
