@@ -176,16 +176,20 @@ G4J_API g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t c
  * n_q - 1 (callers split the heads across threads). k and v hold the cache's positions 0 .. pos0 + n_q - 1, each
  * position kv_stride elements apart, of n_head_kv heads of head_dim elements, as kv_type (G4J_TYPE_F16 or
  * G4J_TYPE_F32); query head h reads KV head h / (n_head / n_head_kv). q and out are [n_q][n_head][head_dim] F32,
- * q_stride and out_stride floats apart per token; only heads [h0, h1) of out are written. For query token j:
- *   s_t = scale * (q_h . k_t) for t <= pos0 + j;  p = softmax(s);  out_h = sum_t p_t v_t
+ * q_stride and out_stride floats apart per token; only heads [h0, h1) of out are written. For query token j at
+ * position p = pos0 + j:
+ *   d_t = q_h . k_t;  with soft_cap > 0: d_t = soft_cap * tanhf(d_t * (1 / soft_cap))  (gemma2);
+ *   s_t = scale * d_t for t <= p, and t > p - window when window > 0 (sliding window: the query sees itself and
+ *   the window - 1 positions before it; the others are masked out as ggml's -inf mask does);
+ *   p = softmax(s);  out_h = sum_t p_t v_t
  * computed as ggml computes it with that cache type: with F16, q is rounded to binary16 before the dot products
  * (F32 sums of exact products) and the probabilities are rounded to binary16 before the V product; softmax in F32
  * with the exponentials summed in double. Variants differ only in the order of float additions. Scores use this
  * thread's scratch (G4J_E_OUT_OF_MEMORY if it cannot grow). */
 G4J_API g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head,
                                  int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride,
-                                 const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1,
-                                 float *out, int64_t out_stride);
+                                 const void *k, const void *v, int64_t kv_stride, float scale, float soft_cap,
+                                 int64_t window, int64_t h0, int64_t h1, float *out, int64_t out_stride);
 
 #ifdef __cplusplus
 }

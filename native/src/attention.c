@@ -37,17 +37,17 @@ void g4j_attention_scalar(const g4j_attention_args *a, float *scratch) {
     for (int64_t h = a->h0; h < a->h1; h++) {
         const int64_t kv_off = (h / group) * hd;
         for (int64_t j = 0; j < a->n_q; j++) {
-            const int64_t n = a->pos0 + j + 1;
+            const int64_t n = a->pos0 + j + 1, t0 = g4j_attention_first(a, n - 1);
             const float *qh = a->q + j * a->q_stride + h * hd;
             for (int64_t i = 0; i < hd; i++) qr[i] = a->f16 ? g4j_half_to_float(g4j_float_to_half(qh[i])) : qh[i];
-            for (int64_t t = 0; t < n; t++) {
-                s[t] = score_dot(qr, a->k, a->f16, t * a->kv_stride + kv_off, hd) * a->scale;
+            for (int64_t t = t0; t < n; t++) {
+                s[t] = g4j_attention_score(a, score_dot(qr, a->k, a->f16, t * a->kv_stride + kv_off, hd));
             }
-            g4j_softmax_rows(s, n, a->f16);
+            g4j_softmax_rows(s + t0, n - t0, a->f16);
             float *o = a->out + j * a->out_stride + h * hd;
             for (int64_t i = 0; i < hd; i++) {
                 float acc = 0.0f;
-                for (int64_t t = 0; t < n; t++) acc += s[t] * cache_at(a->v, a->f16, t * a->kv_stride + kv_off + i);
+                for (int64_t t = t0; t < n; t++) acc += s[t] * cache_at(a->v, a->f16, t * a->kv_stride + kv_off + i);
                 o[i] = acc;
             }
         }

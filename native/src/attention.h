@@ -4,6 +4,8 @@
 #ifndef G4J_ATTENTION_H
 #define G4J_ATTENTION_H
 
+#include <math.h>
+
 #include "g4j_internal.h"
 
 typedef struct {
@@ -14,6 +16,8 @@ typedef struct {
     const void *k, *v;
     int64_t kv_stride;       /* elements between positions */
     float scale;
+    float soft_cap;          /* > 0: scores capped as soft_cap * tanhf(s / soft_cap) before the scale (gemma2) */
+    int64_t window;          /* > 0: a query at position p sees positions (p - window, p] only (sliding window) */
     int64_t h0, h1;
     float *out;
     int64_t out_stride;
@@ -24,6 +28,20 @@ typedef void (*g4j_attention_fn)(const g4j_attention_args *a, float *scratch);
 
 void g4j_attention_scalar(const g4j_attention_args *a, float *scratch);
 void g4j_attention_avx2(const g4j_attention_args *a, float *scratch);
+
+/* The first cache position the query at position p sees: 0, or p - window + 1 with a sliding window. ggml masks
+ * the positions before it with -inf, which adds exact zeros to the softmax sum and the V product: skipping them
+ * gives the same bits. */
+static inline int64_t g4j_attention_first(const g4j_attention_args *a, int64_t p) {
+    return a->window > 0 && p >= a->window ? p - a->window + 1 : 0;
+}
+
+/* A score from its Q.K dot product as ggml's graph makes it (llm_build_kqv): optional soft-cap (ggml_scale by
+ * 1/cap, ggml_tanh, ggml_scale by cap), then soft_max_ext's scale. One function for every variant. */
+static inline float g4j_attention_score(const g4j_attention_args *a, float dot) {
+    if (a->soft_cap > 0.0f) dot = tanhf(dot * (1.0f / a->soft_cap)) * a->soft_cap;
+    return dot * a->scale;
+}
 
 /* The softmax step both variants share: s[0..n) -> probabilities, as ggml's soft_max with an F32 max, the
  * exponentials in float summed in double, then scaled by 1/sum; rounded to binary16 when f16. */

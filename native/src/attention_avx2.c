@@ -33,10 +33,10 @@ void g4j_attention_avx2(const g4j_attention_args *a, float *scratch) {
     for (int64_t h = a->h0; h < a->h1; h++) {
         const int64_t kv_off = (h / group) * hd;
         for (int64_t j = 0; j < a->n_q; j++) {
-            const int64_t n = a->pos0 + j + 1;
+            const int64_t n = a->pos0 + j + 1, t0 = g4j_attention_first(a, n - 1);
             const float *qh = a->q + j * a->q_stride + h * hd;
             for (int64_t i = 0; i < hd; i++) qr[i] = f16 ? g4j_half_to_float(g4j_float_to_half(qh[i])) : qh[i];
-            for (int64_t t = 0; t < n; t++) {
+            for (int64_t t = t0; t < n; t++) {
                 const int64_t base = t * a->kv_stride + kv_off;
                 __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
                 int64_t i = 0;
@@ -47,14 +47,14 @@ void g4j_attention_avx2(const g4j_attention_args *a, float *scratch) {
                 for (; i < hd8; i += 8) acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(qr + i), load8(a->k, f16, base + i), acc0);
                 float dot = hsum_ps(_mm256_add_ps(acc0, acc1));
                 for (; i < hd; i++) dot += qr[i] * load1(a->k, f16, base + i);
-                s[t] = dot * a->scale;
+                s[t] = g4j_attention_score(a, dot);
             }
-            g4j_softmax_rows(s, n, f16);
+            g4j_softmax_rows(s + t0, n - t0, f16);
             float *o = a->out + j * a->out_stride + h * hd;
             int64_t i = 0;
             for (; i + 32 <= hd8; i += 32) {
                 __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
-                for (int64_t t = 0; t < n; t++) {
+                for (int64_t t = t0; t < n; t++) {
                     const __m256 p = _mm256_set1_ps(s[t]);
                     const int64_t base = t * a->kv_stride + kv_off + i;
                     o0 = _mm256_add_ps(o0, _mm256_mul_ps(p, load8(a->v, f16, base)));
@@ -69,13 +69,13 @@ void g4j_attention_avx2(const g4j_attention_args *a, float *scratch) {
             }
             for (; i < hd8; i += 8) {
                 __m256 o0 = _mm256_setzero_ps();
-                for (int64_t t = 0; t < n; t++)
+                for (int64_t t = t0; t < n; t++)
                     o0 = _mm256_add_ps(o0, _mm256_mul_ps(_mm256_set1_ps(s[t]), load8(a->v, f16, t * a->kv_stride + kv_off + i)));
                 _mm256_storeu_ps(o + i, o0);
             }
             for (; i < hd; i++) {
                 float acc = 0.0f;
-                for (int64_t t = 0; t < n; t++) acc += s[t] * load1(a->v, f16, t * a->kv_stride + kv_off + i);
+                for (int64_t t = t0; t < n; t++) acc += s[t] * load1(a->v, f16, t * a->kv_stride + kv_off + i);
                 o[i] = acc;
             }
         }

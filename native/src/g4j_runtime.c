@@ -467,7 +467,8 @@ g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, con
 
 g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv,
                          int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v,
-                         int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride) {
+                         int64_t kv_stride, float scale, float soft_cap, int64_t window, int64_t h0, int64_t h1,
+                         float *out, int64_t out_stride) {
     ensure_init();
     if (isa == G4J_ISA_AUTO) isa = isa_auto;
     if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
@@ -490,6 +491,9 @@ g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0
                         "g4j_attention: strides q %lld, out %lld, kv %lld are less than a token's %lld x %lld / %lld x %lld",
                         (long long)q_stride, (long long)out_stride, (long long)kv_stride, (long long)n_head,
                         (long long)head_dim, (long long)n_head_kv, (long long)head_dim);
+    if (!(soft_cap >= 0.0f) || soft_cap == __builtin_inff() || window < 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_attention: soft_cap %g, window %lld (need a finite soft_cap >= 0"
+                        " and window >= 0; 0: none)", (double)soft_cap, (long long)window);
     if (n_q == 0 || h0 == h1) return G4J_OK;
     if (!q || !k || !v || !out) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_attention: null pointer");
     if (pos0 > INT64_MAX / 8 - n_q - head_dim)
@@ -499,7 +503,7 @@ g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0
     if (!sc)
         return g4j_fail(G4J_E_OUT_OF_MEMORY, "g4j_attention: cannot allocate %lld floats of scores", (long long)floats);
     const g4j_attention_args a = {kv_type == G4J_TYPE_F16, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v,
-                                  kv_stride, scale, h0, h1, out, out_stride};
+                                  kv_stride, scale, soft_cap, window, h0, h1, out, out_stride};
     if (isa == G4J_ISA_SCALAR) g4j_attention_scalar(&a, sc);
     else g4j_attention_avx2(&a, sc);
     return G4J_OK;

@@ -623,19 +623,23 @@ static void test_matmat(void) {
  * strides, and argument errors. */
 static void attention_oracle(int f16, int64_t n_q, int64_t pos0, int64_t nh, int64_t nkv, int64_t hd,
                              const float *q, int64_t qs, const void *k, const void *v, int64_t kvs, float scale,
-                             double *out /* [n_q][nh][hd] */) {
+                             float cap, int64_t window, double *out /* [n_q][nh][hd] */) {
     double *s = malloc(sizeof(double) * (size_t)(pos0 + n_q));
     for (int64_t j = 0; j < n_q; j++)
         for (int64_t h = 0; h < nh; h++) {
             const int64_t g = h / (nh / nkv), n = pos0 + j + 1;
+            /* a sliding window masks the positions p - t >= window (ggml's -inf): they get probability 0 */
+            const int64_t first = window > 0 && n > window ? n - window : 0;
             double max = -INFINITY, sum = 0;
             for (int64_t t = 0; t < n; t++) {
+                if (t < first) { s[t] = -INFINITY; continue; }
                 double d = 0;
                 for (int64_t i = 0; i < hd; i++) {
                     const double qi = f16 ? half_value(half_of(q[j * qs + h * hd + i])) : q[j * qs + h * hd + i];
                     const int64_t at = t * kvs + g * hd + i;
                     d += qi * (f16 ? half_value(((const uint16_t *)k)[at]) : ((const float *)k)[at]);
                 }
+                if (cap > 0) d = cap * tanh(d / cap);
                 s[t] = d * scale;
                 if (s[t] > max) max = s[t];
             }
@@ -671,46 +675,60 @@ static void test_attention(void) {
                 if (f16) { put16(k + 2 * i, half_of(a)); put16(v + 2 * i, half_of(b)); }
                 else { memcpy(k + 4 * i, &a, 4); memcpy(v + 4 * i, &b, 4); }
             }
-            const float scale = 1.0f / sqrtf((float)hd);
-            double *want = malloc(sizeof(double) * (size_t)(nq * nh * hd));
-            attention_oracle(f16, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, want);
-            float *out = malloc(sizeof(float) * (size_t)(nq * os)), *ref = malloc(sizeof(float) * (size_t)(nq * os));
-            for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
-                if (!g4j_isa_available(isa)) continue;
-                for (int64_t i = 0; i < nq * os; i++) out[i] = -999.0f;
-                /* two head ranges, as two threads would split them */
-                const int64_t mid = nh / 2;
-                g4j_status st = g4j_attention(isa, f16 ? 1 : 0, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, 0, mid, out, os);
-                st |= g4j_attention(isa, f16 ? 1 : 0, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, mid, nh, out, os);
-                CHECK(st == G4J_OK, "attention %s: %s", g4j_isa_name(isa), g4j_last_error());
-                double worst = 0;
-                for (int64_t j = 0; j < nq; j++)
-                    for (int64_t i = 0; i < nh * hd; i++) {
-                        const double e = fabs(out[j * os + i] - want[j * nh * hd + i]);
-                        if (e > worst) worst = e;
-                    }
-                /* values are O(1): float sums of a few hundred terms; with f16, a probability that lands on a rounding
-                 * tie in one and not the other moves by half an f16 ulp (2^-12 relative) */
-                CHECK(worst < (f16 ? 2e-3 : 2e-5), "attention %s f16=%d shape %zu: max |err| %.3g", g4j_isa_name(isa), f16, c, worst);
-                CHECK(out[nh * hd] == -999.0f, "attention wrote past a token's heads");
-                if (isa == G4J_ISA_SCALAR) memcpy(ref, out, sizeof(float) * (size_t)(nq * os));
-                else CHECK(memcmp(ref, out, sizeof(float) * (size_t)(nq * os)) == 0,
-                           "attention %s f16=%d shape %zu: not the scalar reference bit for bit", g4j_isa_name(isa), f16, c);
+            /* plain causal, then gemma2's soft-cap, a sliding window, and both */
+            static const struct { float cap; int64_t window; } modes[] = {{0, 0}, {5, 0}, {0, 4}, {5, 4}};
+            for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+                const float cap = modes[m].cap;
+                const int64_t window = modes[m].window;
+                const float scale = 1.0f / sqrtf((float)hd);
+                double *want = malloc(sizeof(double) * (size_t)(nq * nh * hd));
+                attention_oracle(f16, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, cap, window, want);
+                float *out = malloc(sizeof(float) * (size_t)(nq * os)), *ref = malloc(sizeof(float) * (size_t)(nq * os));
+                for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+                    if (!g4j_isa_available(isa)) continue;
+                    for (int64_t i = 0; i < nq * os; i++) out[i] = -999.0f;
+                    /* two head ranges, as two threads would split them */
+                    const int64_t mid = nh / 2;
+                    g4j_status st = g4j_attention(isa, f16 ? 1 : 0, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, cap, window, 0, mid,
+                                                   out, os);
+                    st |= g4j_attention(isa, f16 ? 1 : 0, nq, pos0, nh, nkv, hd, q, qs, k, v, kvs, scale, cap, window, mid, nh, out,
+                                        os);
+                    CHECK(st == G4J_OK, "attention %s: %s", g4j_isa_name(isa), g4j_last_error());
+                    double worst = 0;
+                    for (int64_t j = 0; j < nq; j++)
+                        for (int64_t i = 0; i < nh * hd; i++) {
+                            const double e = fabs(out[j * os + i] - want[j * nh * hd + i]);
+                            if (e > worst) worst = e;
+                        }
+                    /* values are O(1): float sums of a few hundred terms; with f16, a probability that lands on a rounding
+                     * tie in one and not the other moves by half an f16 ulp (2^-12 relative) */
+                    CHECK(worst < (f16 ? 2e-3 : 2e-5), "attention %s f16=%d shape %zu mode %zu: max |err| %.3g", g4j_isa_name(isa),
+                          f16, c, m, worst);
+                    CHECK(out[nh * hd] == -999.0f, "attention wrote past a token's heads");
+                    if (isa == G4J_ISA_SCALAR) memcpy(ref, out, sizeof(float) * (size_t)(nq * os));
+                    else CHECK(memcmp(ref, out, sizeof(float) * (size_t)(nq * os)) == 0,
+                               "attention %s f16=%d shape %zu mode %zu: not the scalar reference bit for bit", g4j_isa_name(isa),
+                               f16, c, m);
+                }
+                free(ref); free(want); free(out);
             }
-            free(ref);
-            free(q); free(k); free(v); free(want); free(out);
+            free(q); free(k); free(v);
         }
     float q[8] = {0}, o[8];
     uint16_t kv[8] = {0};
-    CHECK(g4j_attention(G4J_ISA_SCALAR, 8 /* Q8_0 */, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, 0, 1, o, 8) == G4J_E_UNSUPPORTED_TYPE,
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 8 /* Q8_0 */, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, 0, 0, 0, 1, o, 8) == G4J_E_UNSUPPORTED_TYPE,
           "attention: a Q8_0 cache must be refused");
-    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 3, 2, 8, q, 24, kv, kv, 16, 1, 0, 1, o, 24) == G4J_E_INVALID_ARGUMENT,
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 3, 2, 8, q, 24, kv, kv, 16, 1, 0, 0, 0, 1, o, 24) == G4J_E_INVALID_ARGUMENT,
           "attention: 3 heads over 2 KV heads must be refused");
     CHECK(strstr(g4j_last_error(), "n_head_kv") != NULL, "attention error names n_head_kv: %s", g4j_last_error());
-    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, 0, 2, o, 8) == G4J_E_INVALID_ARGUMENT,
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, 0, 0, 0, 2, o, 8) == G4J_E_INVALID_ARGUMENT,
           "attention: a head range past n_head must be refused");
-    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 7, kv, kv, 8, 1, 0, 1, o, 8) == G4J_E_INVALID_ARGUMENT,
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 7, kv, kv, 8, 1, 0, 0, 0, 1, o, 8) == G4J_E_INVALID_ARGUMENT,
           "attention: a q stride below a token must be refused");
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, -1, 0, 0, 1, o, 8) == G4J_E_INVALID_ARGUMENT,
+          "attention: a negative soft-cap must be refused");
+    CHECK(g4j_attention(G4J_ISA_SCALAR, 1, 1, 0, 1, 1, 8, q, 8, kv, kv, 8, 1, 0, -1, 0, 1, o, 8) == G4J_E_INVALID_ARGUMENT,
+          "attention: a negative window must be refused");
 }
 
 /* k-quant tiles (gemm_qk_*.c): matmat of every shape against vec_dot of each row and column, bit for bit, for

@@ -23,7 +23,8 @@ import java.util.stream.IntStream;
  * <pre>
  *   java -cp java/bench/target/gguf4j-bench.jar dev.gguf4j.bench.RandomModel tinyllama F16 /tmp/tinyllama-f16.gguf
  *   shapes: tinyllama (n_embd 2048, 22 layers, 32 heads, 4 KV heads, n_ff 5632, vocab 32000),
- *           llama3-8b (4096, 32, 32, 8, 14336, 128256), tiny (256, 2, 4, 2, 512, 1024)
+ *           llama3-8b (4096, 32, 32, 8, 14336, 128256), llama-246m (1024, 16, 16, 4, 2816, 32000),
+ *           tiny (256, 2, 4, 2, 512, 1024)
  *   java -cp ... RandomModel qwen2-tiny F16 OUT.gguf ../shared/golden/tokenizer/ggml-vocab-gpt-2.gguf
  *           arch qwen2 (256, 4, 8, 2, 768, 1024): see {@link #QWEN2_TINY}; tests/golden/qwen2-tiny-F16.gguf
  * </pre>
@@ -40,7 +41,10 @@ public final class RandomModel {
             case "tinyllama" -> new Shape(2048, 22, 32, 4, 5632, 32000, 2048);
             case "llama3-8b" -> new Shape(4096, 32, 32, 8, 14336, 128256, 8192);
             case "tiny" -> new Shape(256, 2, 4, 2, 512, 1024, 256);
-            default -> throw new IllegalArgumentException("unknown shape " + name + " (tinyllama, llama3-8b, tiny)");
+            // 245.7M parameters: 2 x 32.8M embeddings/output + 16 x 11.2M layers
+            case "llama-246m" -> new Shape(1024, 16, 16, 4, 2816, 32000, 2048);
+            default -> throw new IllegalArgumentException("unknown shape " + name
+                    + " (tinyllama, llama3-8b, llama-246m, tiny)");
         };
     }
 

@@ -38,6 +38,7 @@ final class ChatCommand {
             usage: gguf4j chat [-m MODEL] [-sys TEXT] [--chat-template NAME | --chat-template-file FILE] [-n N]
                                [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]
                                [-c CTX] [-t THREADS] [-ngl N|auto] [--stop S]... [--no-mmap] [--mlock]
+                               [--grammar GBNF | --grammar-file FILE | --json-schema FILE|JSON]
               -sys TEXT                 a system message first
               --chat-template NAME      a llama.cpp built-in template, the file's tokenizer.chat_template.NAME, or
                                         a template's text (default: the file's tokenizer.chat_template, else chatml)

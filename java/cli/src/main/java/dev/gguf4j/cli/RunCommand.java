@@ -17,6 +17,7 @@ final class RunCommand {
             usage: gguf4j run [-m MODEL] [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
                               [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N|auto] [--stop S]...
                               [--no-mmap] [--mlock] [--no-repack]
+                              [--grammar GBNF | --grammar-file FILE | --json-schema FILE|JSON]
               defaults: the bundled model, -n 256, llama.cpp's sampling defaults (temp 0.8, top-k 40, top-p 0.95,
               min-p 0.05, repeat-penalty 1.0), -c = prompt tokens + N (as llama-simple), -t = all cores
               -n 0 prints the prompt only; --temp <= 0 is greedy, --top-k <= 0 keeps every token (as llama.cpp)
@@ -24,6 +25,8 @@ final class RunCommand {
               (if it cannot, a warning names errno and RLIMIT_MEMLOCK and the run goes on, as llama.cpp)
               --no-repack skips the copy of Q4_0 weights in the CPU's faster generation layout made at load
               (same output, less memory: the copy is as large as the Q4_0 weights)
+              --grammar / --grammar-file: a GBNF grammar in llama.cpp's syntax (start rule root) the output must match;
+              --json-schema: a JSON Schema (a file, or the JSON itself) the output must validate against
             """;
 
     private RunCommand() {

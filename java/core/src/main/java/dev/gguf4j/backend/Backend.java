@@ -97,11 +97,13 @@ public interface Backend {
      * {@code h / (nHead / nHeadKv)}. {@code q} and {@code out} are F32 [nQ][nHead][headDim], {@code qStride} and
      * {@code outStride} floats apart per token. As ggml computes it: with an F16 cache, q is rounded to binary16
      * before K.q and the softmax probabilities before the V product; exponentials summed in double. This default is
-     * the plain-Java reference (libgguf4j's g4j_attention has the same contract).
+     * the plain-Java reference (libgguf4j's g4j_attention has the same contract). {@code softCap} &gt; 0 caps each
+     * Q.K dot product d as softCap * tanh(d * (1 / softCap)) before the scale (gemma2); {@code window} &gt; 0 lets
+     * the query at position p see positions (p - window, p] only (ggml's sliding-window mask); 0: neither.
      */
     default void attention(boolean f16Cache, int nQ, int pos0, int nHead, int nHeadKv, int headDim, MemorySegment q,
-            long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, int h0, int h1,
-            MemorySegment out, long outStride) {
+            long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, float softCap, int window,
+            int h0, int h1, MemorySegment out, long outStride) {
         int group = nHead / nHeadKv;
         float[] qr = new float[headDim];
         float[] s = new float[pos0 + nQ];
@@ -109,28 +111,32 @@ public interface Backend {
             long kvOff = (long) (h / group) * headDim;
             for (int j = 0; j < nQ; j++) {
                 int n = pos0 + j + 1;
+                int t0 = window > 0 && n > window ? n - window : 0;
                 long qOff = j * qStride + (long) h * headDim;
                 for (int i = 0; i < headDim; i++) {
                     float x = q.getAtIndex(ValueLayout.JAVA_FLOAT, qOff + i);
                     qr[i] = f16Cache ? Float.float16ToFloat(Float.floatToFloat16(x)) : x;
                 }
                 float max = Float.NEGATIVE_INFINITY;
-                for (int t = 0; t < n; t++) {
+                for (int t = t0; t < n; t++) {
                     long base = t * kvStride + kvOff;
                     float dot = 0;
                     for (int i = 0; i < headDim; i++) {
                         dot += qr[i] * cacheAt(k, f16Cache, base + i);
                     }
+                    if (softCap > 0) {
+                        dot = (float) Math.tanh(dot * (1.0f / softCap)) * softCap;
+                    }
                     s[t] = dot * scale;
                     max = Math.max(max, s[t]);
                 }
                 double sum = 0;
-                for (int t = 0; t < n; t++) {
+                for (int t = t0; t < n; t++) {
                     s[t] = (float) Math.exp(s[t] - max);
                     sum += s[t];
                 }
                 float inv = (float) (1.0 / sum);
-                for (int t = 0; t < n; t++) {
+                for (int t = t0; t < n; t++) {
                     s[t] *= inv;
                     if (f16Cache) {
                         s[t] = Float.float16ToFloat(Float.floatToFloat16(s[t]));
@@ -139,7 +145,7 @@ public interface Backend {
                 long oOff = j * outStride + (long) h * headDim;
                 for (int i = 0; i < headDim; i++) {
                     float acc = 0;
-                    for (int t = 0; t < n; t++) {
+                    for (int t = t0; t < n; t++) {
                         acc += s[t] * cacheAt(v, f16Cache, t * kvStride + kvOff + i);
                     }
                     out.setAtIndex(ValueLayout.JAVA_FLOAT, oOff + i, acc);

@@ -186,9 +186,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void attention(boolean f16Cache, int nQ, int pos0, int nHead, int nHeadKv, int headDim, MemorySegment q,
-            long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, int h0, int h1,
-            MemorySegment out, long outStride) {
-        lib.attention(isa, f16Cache, nQ, pos0, nHead, nHeadKv, headDim, q, qStride, k, v, kvStride, scale, h0, h1,
-                out, outStride);
+            long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, float softCap, int window,
+            int h0, int h1, MemorySegment out, long outStride) {
+        lib.attention(isa, f16Cache, nQ, pos0, nHead, nHeadKv, headDim, q, qStride, k, v, kvStride, scale, softCap,
+                window, h0, h1, out, outStride);
     }
 }

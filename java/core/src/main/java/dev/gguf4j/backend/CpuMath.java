@@ -34,6 +34,46 @@ public final class CpuMath {
         }
     }
 
+    /**
+     * out[i] = gelu(g[i]) * u[i] (llama.cpp's LLM_FFN_GELU + LLM_FFN_PAR: ggml_gelu, then ggml_mul), GELU as
+     * {@link #gelu} computes it.
+     */
+    public static void geglu(float[] g, int gOff, float[] u, int uOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = gelu(g[gOff + i]) * u[uOff + i];
+        }
+    }
+
+    /**
+     * ggml's CPU GELU (ggml_vec_gelu_f32 with GGML_GELU_FP16, c392e50): 0 for x &lt;= -10, x for x &gt;= 10, else
+     * the F16 table entry at fp16(x) (round to nearest even), widened. The table holds, for every binary16 h,
+     * fp16(0.5f * f * (1 + tanhf(S * f * (1 + A * f * f)))) with f = h's value, evaluated in float.
+     */
+    public static float gelu(float x) {
+        if (x <= -10.0f) {
+            return 0.0f;
+        }
+        if (x >= 10.0f) {
+            return x;
+        }
+        return Float.float16ToFloat(GeluTable.TABLE[Float.floatToFloat16(x) & 0xffff]);
+    }
+
+    /** ggml_table_gelu_f16, filled as ggml_cpu_init fills it (on first use). */
+    private static final class GeluTable {
+        static final float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f;
+        static final float GELU_COEF_A = 0.044715f;
+        static final short[] TABLE = new short[1 << 16];
+
+        static {
+            for (int h = 0; h < TABLE.length; h++) {
+                float f = Float.float16ToFloat((short) h);
+                float t = (float) Math.tanh(SQRT_2_OVER_PI * f * (1.0f + GELU_COEF_A * f * f));
+                TABLE[h] = Float.floatToFloat16(0.5f * f * (1.0f + t));
+            }
+        }
+    }
+
     /** ggml's theta_scale = powf(base, -2.0f/n_rot). */
     public static float ropeThetaScale(float freqBase, int nRot) {
         return (float) Math.pow(freqBase, -2.0f / nRot);
@@ -46,12 +86,51 @@ public final class CpuMath {
      */
     public static void ropeAngles(int pos, int half, float thetaScale, float freqScale, float[] freqFactors,
             float[] cos, float[] sin, int off) {
+        ropeAngles(pos, half, thetaScale, freqScale, freqFactors, 0.0f, null, 1.0f, cos, sin, off);
+    }
+
+    /**
+     * {@link #ropeAngles(int, int, float, float, float[], float[], float[], int)} with YaRN and an attention
+     * factor, as ggml's rope_yarn: theta_extrap = theta / ff[i], theta_interp = freqScale * theta_extrap; when
+     * {@code extFactor} != 0, mix = ramp(i) * extFactor with ramp(i) = 1 - clamp((i - lo) / max(0.001, hi - lo),
+     * 0, 1) ({@code corrDims} = {lo, hi}, {@link #ropeYarnCorrDims}), the angle theta_interp * (1 - mix) +
+     * theta_extrap * mix and the magnitude mscale * (1 + 0.1 * logf(1 / freqScale)); cos and sin are multiplied by
+     * the magnitude ({@code mscale}: the context's attn_factor). With extFactor 0 and mscale 1 this is the plain
+     * angle, bit for bit.
+     */
+    public static void ropeAngles(int pos, int half, float thetaScale, float freqScale, float[] freqFactors,
+            float extFactor, float[] corrDims, float mscale, float[] cos, float[] sin, int off) {
         float theta = pos;
+        float yarnScale = extFactor != 0.0f ? mscale * (1.0f + 0.1f * (float) Math.log(1.0f / freqScale)) : mscale;
         for (int i = 0; i < half; i++, theta *= thetaScale) {
-            float t = freqScale * (freqFactors == null ? theta : theta / freqFactors[i]);
-            cos[off + i] = (float) Math.cos(t);
-            sin[off + i] = (float) Math.sin(t);
+            float extrap = freqFactors == null ? theta : theta / freqFactors[i];
+            float t = freqScale * extrap;
+            float m = mscale;
+            if (extFactor != 0.0f) {
+                float y = (i - corrDims[0]) / Math.max(0.001f, corrDims[1] - corrDims[0]);
+                float mix = (1 - Math.min(1.0f, Math.max(0.0f, y))) * extFactor;
+                // as an FMA, as GCC contracts ggml's theta_interp * (1 - mix) + theta_extrap * mix on FMA builds
+                // (the all-F32 llama-yarn golden agrees to 5.1e-7 of the range this way, 5.4e-7 without)
+                t = Math.fma(t, 1 - mix, extrap * mix);
+                m = yarnScale;
+            }
+            cos[off + i] = (float) Math.cos(t) * m;
+            sin[off + i] = (float) Math.sin(t) * m;
         }
+    }
+
+    /**
+     * ggml_rope_yarn_corr_dims: {lo, hi} = {max(0, floorf(d(betaFast))), min(nRot - 1, ceilf(d(betaSlow)))} with
+     * d(b) = nRot * logf(nCtxOrig / (b * 2 pi)) / (2 * logf(base)), in float.
+     */
+    public static float[] ropeYarnCorrDims(int nRot, int nCtxOrig, float base, float betaFast, float betaSlow) {
+        return new float[] {Math.max(0.0f, (float) Math.floor(yarnCorrDim(nRot, nCtxOrig, betaFast, base))),
+            Math.min(nRot - 1, (float) Math.ceil(yarnCorrDim(nRot, nCtxOrig, betaSlow, base)))};
+    }
+
+    private static float yarnCorrDim(int nRot, int nCtxOrig, float beta, float base) {
+        float lg = (float) Math.log(nCtxOrig / (beta * 2 * (float) Math.PI));
+        return nRot * lg / (2 * (float) Math.log(base));
     }
 
     /**

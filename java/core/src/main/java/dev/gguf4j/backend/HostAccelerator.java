@@ -353,7 +353,7 @@ public final class HostAccelerator implements Accelerator {
                 }
                 // the CPU path's attention kernel, all heads, on the buffers themselves
                 backend.attention(f16, (int) nTokens, p0, (int) nHead, (int) nHeadKv, (int) headDim, seg(q), qDim,
-                        seg(kCache), seg(vCache), kvDim, scale, 0, (int) nHead, seg(out), qDim);
+                        seg(kCache), seg(vCache), kvDim, scale, 0, 0, 0, (int) nHead, seg(out), qDim);
             });
         }
 

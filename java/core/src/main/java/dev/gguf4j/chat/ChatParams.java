@@ -16,7 +16,10 @@ import java.util.Objects;
  * @param tools             functions the model may call (passed to the template as {@code tools}); empty for none
  * @param toolChoice        whether the model may, must or must not call tools
  * @param parallelToolCalls whether one reply may hold several tool calls
- * @param responseFormat    plain text, any JSON object, or JSON matching a schema (constrained sampling: not wired yet)
+ * @param responseFormat    plain text, any JSON object, or JSON matching a schema: the reply is constrained to it
+ *                          ({@link dev.gguf4j.grammar.Grammar#jsonObject}, {@link dev.gguf4j.grammar.Grammar#fromJsonSchemaValue});
+ *                          the schema is the JSON Schema as parsed JSON, or OpenAI's {@code json_schema} object
+ *                          holding it under {@code schema}
  * @param templateVariables further chat-template variables (e.g. {@code enable_thinking}, {@code date_string})
  * @param template          the chat template to render with ({@link ChatTemplate#parse},
  *                          {@link BuiltinTemplates#get}, a file's {@code ChatTemplate.fromMetadata(md, name)});

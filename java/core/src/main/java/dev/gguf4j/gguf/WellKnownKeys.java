@@ -37,6 +37,10 @@ public final class WellKnownKeys {
     public static final String ROPE_SCALING_FACTOR = "rope.scaling.factor";
     /** The older spelling of a linear scaling factor (llama.cpp still reads it). */
     public static final String ROPE_SCALE_LINEAR = "rope.scale_linear";
+    /** YaRN's and LongRoPE's original (training) context, llama.cpp's n_ctx_orig_yarn; default context_length. */
+    public static final String ROPE_SCALING_ORIGINAL_CONTEXT = "rope.scaling.original_context_length";
+    /** A factor on every RoPE cos and sin (llama.cpp's rope_attn_factor), default 1. */
+    public static final String ROPE_SCALING_ATTN_FACTOR = "rope.scaling.attn_factor";
     public static final String VOCAB_SIZE = "vocab_size";
 
     private final GgufMetadata md;

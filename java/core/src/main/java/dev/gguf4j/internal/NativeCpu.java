@@ -161,12 +161,15 @@ public final class NativeCpu {
         return out.get(ValueLayout.JAVA_FLOAT, 0);
     }
 
-    /** Causal attention of heads [h0, h1) over a KV cache (see g4j_attention in gguf4j.h). */
+    /**
+     * Causal attention of heads [h0, h1) over a KV cache, optionally soft-capped and within a sliding window (see
+     * g4j_attention in gguf4j.h).
+     */
     public void attention(int isa, boolean f16Cache, long nQ, long pos0, long nHead, long nHeadKv, long headDim,
-            MemorySegment q, long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale, long h0,
-            long h1, MemorySegment out, long outStride) {
+            MemorySegment q, long qStride, MemorySegment k, MemorySegment v, long kvStride, float scale,
+            float softCap, long window, long h0, long h1, MemorySegment out, long outStride) {
         check("g4j_attention", g4j_attention(isa, f16Cache ? GgmlType.F16.id() : GgmlType.F32.id(), nQ, pos0, nHead,
-                nHeadKv, headDim, q, qStride, k, v, kvStride, scale, h0, h1, out, outStride));
+                nHeadKv, headDim, q, qStride, k, v, kvStride, scale, softCap, window, h0, h1, out, outStride));
     }
 
     /**

@@ -13,6 +13,19 @@ interface Architecture {
     /** The {@code general.architecture} value. */
     String name();
 
+    /**
+     * The instance that runs the model in this file: this one, or, for an architecture with per-file parameters
+     * beyond {@link LlamaConfig} (gemma2's soft-caps and window), a copy holding them, read and checked here.
+     */
+    default Architecture forFile(String source, GgufMetadata md) {
+        return this;
+    }
+
+    /** Whether {@code output.weight} must be there (phi3); else a file without it ties the output to token_embd. */
+    default boolean outputRequired() {
+        return false;
+    }
+
     /** Reads and checks the hyper-parameters (a GgufFormatException names the file, key, value and limit). */
     LlamaConfig config(String source, GgufMetadata md, int vocab);
 

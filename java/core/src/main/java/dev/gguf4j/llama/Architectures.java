@@ -12,6 +12,10 @@ final class Architectures {
     static {
         register(new LlamaArchitecture());
         register(new Qwen2Architecture());
+        register(new GemmaArchitecture());
+        register(new Gemma2Architecture());
+        register(new Phi3Architecture());
+        register(new GraniteArchitecture());
     }
 
     private Architectures() {

@@ -26,9 +26,13 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private final MemorySegment[] keyCache;
     private final MemorySegment[] valueCache;
     private final float[] attentionScale; // [layer]
+    private final float[] attentionSoftCap; // [layer], 0: none
+    private final int[] attentionWindow;    // [layer], 0: none
     private MemorySegment attnQ;   // [tokens][qDim] queries handed to the attention kernel
     private MemorySegment attnOut; // [tokens][qDim] its output
     private final float thetaScale;
+    private final float[] ropeFactors; // per-frequency divisors for this context (rope_freqs, LongRoPE), or null
+    private final float[] yarnCorrDims; // YaRN's {lo, hi}, or null without YaRN
     private float[] ropeCos = new float[0]; // [tokens][ropeDim/2] cos of each pair's angle at each token's position
     private float[] ropeSin = new float[0]; // [tokens][ropeDim/2]
 
@@ -50,6 +54,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private static final int ADD = 5;
     private static final int SCALE = 6;
     private static final int SOFT_CAP = 7;
+    private static final int GEGLU = 8;
     private int op;
     private float[][] opA;
     private float[][] opB;
@@ -75,13 +80,13 @@ final class CpuOps implements BlockOps, AutoCloseable {
             groupOuts[i] = new float[i][][];
         }
         attentionScale = new float[c.layers()];
+        attentionSoftCap = new float[c.layers()];
+        attentionWindow = new int[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             Attention a = model.architecture().attention(c, l);
-            if (!a.plain()) {
-                throw new Gguf4jException(c.architecture() + " layer " + l + ": attention with soft-capping or a"
-                        + " sliding window is not implemented on the CPU yet");
-            }
             attentionScale[l] = a.scale();
+            attentionSoftCap[l] = a.softCap();
+            attentionWindow[l] = a.slidingWindow();
         }
         this.pool = new WorkerPool(threads);
         this.matmul = new MatMul(backend, pool, Math.max(Math.max(c.dim(), c.qDim()), c.ffDim()),
@@ -103,6 +108,10 @@ final class CpuOps implements BlockOps, AutoCloseable {
         attnQ = arena.allocate((long) c.qDim() * 4, 64);
         attnOut = arena.allocate((long) c.qDim() * 4, 64);
         thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
+        ropeFactors = model.ropeFactors(contextLength);
+        // llama.cpp's context defaults: beta_fast 32, beta_slow 1
+        yarnCorrDims = c.ropeExtFactor() == 0.0f ? null
+                : CpuMath.ropeYarnCorrDims(c.ropeDim(), c.ropeOrigContext(), c.ropeTheta(), 32.0f, 1.0f);
         grow(1);
     }
 
@@ -132,8 +141,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
             ropeSin = new float[tokens * half];
         }
         for (int b = 0; b < tokens; b++) {
-            CpuMath.ropeAngles(first + b, half, thetaScale, c.ropeFreqScale(), model.ropeFreqs(), ropeCos, ropeSin,
-                    b * half);
+            CpuMath.ropeAngles(first + b, half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
+                    yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
         }
     }
 
@@ -272,13 +281,19 @@ final class CpuOps implements BlockOps, AutoCloseable {
     /** Heads [h0, h1) of the attention call in progress: the backend's kernel, as ggml computes it. */
     private void attendHeads(int h0, int h1) {
         backend.attention(f16Cache, n, pos0, c.heads(), c.kvHeads(), c.headDim(), attnQ, c.qDim(),
-                keyCache[attnLayer], valueCache[attnLayer], c.kvDim(), attentionScale[attnLayer], h0, h1, attnOut,
+                keyCache[attnLayer], valueCache[attnLayer], c.kvDim(), attentionScale[attnLayer],
+                attentionSoftCap[attnLayer], attentionWindow[attnLayer], h0, h1, attnOut,
                 c.qDim());
     }
 
     @Override
     public void swiglu(Act gate, Act up, Act out) {
         elementwise(SWIGLU, gate, up, out, null, width(gate));
+    }
+
+    @Override
+    public void gegluTanh(Act gate, Act up, Act out) {
+        elementwise(GEGLU, gate, up, out, null, width(gate));
     }
 
     @Override
@@ -328,6 +343,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 case STORE_KV -> CpuMath.storeKv(a, opB[t], pos0 + t, w, f16Cache, keyCache[opLayer],
                         valueCache[opLayer]);
                 case SWIGLU -> CpuMath.swiglu(a, 0, opB[t], 0, opOut[t], 0, w);
+                case GEGLU -> CpuMath.geglu(a, 0, opB[t], 0, opOut[t], 0, w);
                 case ADD -> {
                     float[] y = opB[t];
                     for (int i = 0; i < w; i++) {

@@ -44,6 +44,67 @@ final class DeviceOps implements BlockOps {
         }
     }
 
+    /**
+     * Refuses, in one line naming the architecture, the device and what is missing, a model whose layers from
+     * {@code firstLayer} on (and output layer, if {@code output}) use ops or attention the device does not have
+     * yet: the architecture's block is run once against a probe that records every op it calls, before anything
+     * is uploaded, so an offload never fails half way or computes something else.
+     */
+    static void refuseUnsupported(LlamaModel model, String device, int firstLayer, boolean output) {
+        LlamaConfig c = model.config();
+        Architecture arch = model.architecture();
+        java.util.Set<String> missing = new java.util.TreeSet<>();
+        BlockOps probe = (BlockOps) java.lang.reflect.Proxy.newProxyInstance(BlockOps.class.getClassLoader(),
+                new Class<?>[] {BlockOps.class}, (p, m, args) -> switch (m.getName()) {
+                    case "name" -> device;
+                    case "config" -> c;
+                    case "tokens" -> 1;
+                    case "has" -> true;
+                    default -> {
+                        if (!hasOp(m)) {
+                            missing.add(m.getName());
+                        }
+                        yield null;
+                    }
+                });
+        if (firstLayer < c.layers()) {
+            arch.block(probe, firstLayer);
+            if (firstLayer == 0) {
+                arch.embedded(probe);
+            }
+        }
+        if (output) {
+            arch.head(probe);
+        }
+        for (int l = firstLayer; l < c.layers(); l++) {
+            if (!arch.attention(c, l).plain()) {
+                missing.add("soft-capped or sliding-window attention");
+                break;
+            }
+        }
+        if (c.qDim() != c.dim() && firstLayer < c.layers()) {
+            missing.add("a head size other than n_embd / n_head");
+        }
+        if (firstLayer < c.layers() && (c.ropeExtFactor() != 0 || c.ropeAttnFactor() != 1.0f
+                || model.hasLongRopeFactors())) {
+            missing.add("YaRN, LongRoPE or attn_factor RoPE");
+        }
+        if (!missing.isEmpty()) {
+            throw new dev.gguf4j.Gguf4jException(c.architecture() + ": offloading its layers to " + device
+                    + " is not supported yet (the device has no " + String.join(", ", missing)
+                    + "); run it on the CPU (--gpu-layers 0)");
+        }
+    }
+
+    /** Whether this class implements the op {@code m} (else it is the interface's refusing default). */
+    private static boolean hasOp(java.lang.reflect.Method m) {
+        try {
+            return DeviceOps.class.getMethod(m.getName(), m.getParameterTypes()).getDeclaringClass() != BlockOps.class;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
     /** Points slot {@code a} at {@code buffer} ([tokens][width] floats). */
     void bind(Act a, DeviceBuffer buffer) {
         acts[a.ordinal()] = buffer;

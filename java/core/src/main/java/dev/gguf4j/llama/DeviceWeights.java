@@ -35,6 +35,7 @@ final class DeviceWeights implements AutoCloseable {
         this.plan = plan;
         LlamaConfig c = model.config();
         this.firstLayer = c.layers() - plan.deviceLayers();
+        DeviceOps.refuseUnsupported(model, accelerator.name(), firstLayer, plan.outputOnDevice());
         this.ctx = accelerator.open();
         try (Arena staging = Arena.ofConfined()) {
             int roles = TensorRole.values().length;
@@ -46,6 +47,13 @@ final class DeviceWeights implements AutoCloseable {
                     if (s.matrix()) {
                         Weight w = model.weight(l, s.role());
                         matrices[l][r] = w == null ? null : weight(w);
+                        for (int i = 0, r0 = 0; w != null && s.parts() != null && i < s.parts().length;
+                                r0 += s.partRows()[i++]) { // a fused matrix's parts: views of its rows
+                            DeviceWeight f = matrices[l][r];
+                            int rows = s.partRows()[i];
+                            matrices[l][s.parts()[i].ordinal()] = new DeviceWeight(f.type(), rows, f.cols(),
+                                    f.rowBytes(), f.data().slice(r0 * f.rowBytes(), rows * f.rowBytes()));
+                        }
                     } else {
                         vectors[l][r] = vector(staging, model.vector(l, s.role()), s.role().tensorName(l));
                     }

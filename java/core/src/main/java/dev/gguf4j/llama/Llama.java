@@ -530,7 +530,8 @@ public final class Llama implements AutoCloseable {
             }
             this.promptTokens = tokens.length;
             SamplingParams sp = params.sampling();
-            this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength);
+            this.sampler = new Sampler(sp.seed() == 0xFFFFFFFFL ? sp.withSeed(options.seed()) : sp, contextLength,
+                    tokenizer);
             int from0 = 0;
             if (reuse) {
                 ParkedSession p;
@@ -666,7 +667,7 @@ public final class Llama implements AutoCloseable {
                 return "";
             }
             int token = nextToken >= 0 ? nextToken : sampler.sample(logits);
-            sampler.accept(token);
+            sampler.acceptSampled(token);
             generated++;
             if (tokenizer.isEog(token)) {
                 finish = "stop";

@@ -24,6 +24,11 @@ class LlamaArchitecture implements Architecture {
         return false;
     }
 
+    /** Whether the head size ({@code attention.key_length}) may differ from n_embd / n_head (gemma). */
+    protected boolean headSizeFree() {
+        return false;
+    }
+
     /** Whether the Q/K/V biases must be there (else optional). */
     protected boolean biasesRequired() {
         return false;
@@ -38,19 +43,19 @@ class LlamaArchitecture implements Architecture {
         int dim = h.embeddingLength();
         int heads = k.headCount();
         int kvHeads = k.headCountKv();
-        if (h.headSize() * heads != dim) {
+        if (h.headSize() * heads != dim && !headSizeFree()) {
             throw new GgufFormatException(source, k.archKey(Hyperparameters.KEY_LENGTH), "head size " + h.headSize()
                     + " x " + heads + " heads is not the embedding length " + dim + ": not supported yet");
         }
         int headDim = h.headSize();
         int ropeDim = h.ropeDimensionCount();
-        // llama.cpp: rope.scaling.type none/linear (yarn and longrope need their extra parameters: refused here);
-        // factor from rope.scaling.factor, else the older rope.scale_linear; freq_scale = 1 / factor (0: none)
+        // llama.cpp: rope.scaling.type none/linear/yarn (longrope: refused here); factor from rope.scaling.factor,
+        // else the older rope.scale_linear; freq_scale = 1 / factor (0: none)
         String scalingKey = k.archKey(WellKnownKeys.ROPE_SCALING_TYPE);
         String scaling = md.findString(scalingKey).orElse("linear");
-        if (!scaling.equals("linear") && !scaling.equals("none")) {
+        if (!scaling.equals("linear") && !scaling.equals("none") && !scaling.equals("yarn")) {
             throw new GgufFormatException(source, scalingKey, "'" + scaling + "' is not supported yet (supported:"
-                    + " none, linear, and Llama-3 rope_freqs factors)");
+                    + " none, linear, yarn, and Llama-3 rope_freqs or Phi-3.5 long/short factors)");
         }
         String factorKey = k.archKey(WellKnownKeys.ROPE_SCALING_FACTOR);
         if (!md.contains(factorKey)) {
@@ -61,8 +66,20 @@ class LlamaArchitecture implements Architecture {
             throw new GgufFormatException(source, factorKey, factor + " must be a finite number >= 0 (0: no scaling)");
         }
         float freqScale = factor == 0.0f ? 1.0f : 1.0f / factor;
+        // llama_init_from_model's context defaults: ext_factor 1 for yarn, else 0; attn_factor 1 x the file's
+        String attnKey = k.archKey(WellKnownKeys.ROPE_SCALING_ATTN_FACTOR);
+        float attnFactor = md.findFloat(attnKey).orElse(1.0f);
+        if (!(attnFactor > 0.0f) || Float.isInfinite(attnFactor)) {
+            throw new GgufFormatException(source, attnKey, attnFactor + " must be a finite number > 0");
+        }
+        String origKey = k.archKey(WellKnownKeys.ROPE_SCALING_ORIGINAL_CONTEXT);
+        long orig = md.findLong(origKey).orElse((long) h.contextLength());
+        if (orig < 1 || orig > Integer.MAX_VALUE) {
+            throw new GgufFormatException(source, origKey, orig + " must be in [1, " + Integer.MAX_VALUE + "]");
+        }
         return new LlamaConfig(arch, dim, h.blockCount(), heads, kvHeads, headDim, k.feedForwardLength(), vocab,
-                h.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, ropeNeox(), freqScale);
+                h.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, ropeNeox(), freqScale,
+                scaling.equals("yarn") ? 1.0f : 0.0f, attnFactor, (int) orig);
     }
 
     @Override

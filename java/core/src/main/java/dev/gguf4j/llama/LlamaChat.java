@@ -9,6 +9,7 @@ import dev.gguf4j.chat.ChatTemplate;
 import dev.gguf4j.chat.ToolCall;
 import dev.gguf4j.chat.ToolCallParser;
 import dev.gguf4j.gguf.GgufMetadata;
+import dev.gguf4j.grammar.Grammar;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -115,8 +116,27 @@ final class LlamaChat {
         }
         CompletionParams cp = CompletionParams.DEFAULTS
                 .withMaxTokens(params.maxTokens() < 0 ? Integer.MAX_VALUE : params.maxTokens())
-                .withStop(params.stop()).withSampling(params.sampling());
+                .withStop(params.stop()).withSampling(sampling(params));
         return new Request(tokens, cp, format);
+    }
+
+    /** The sampling settings with the response format's grammar (json_object, json_schema), if any. */
+    private static dev.gguf4j.sampling.SamplingParams sampling(ChatParams params) {
+        ChatParams.ResponseFormat f = params.responseFormat();
+        if (f.type().equals("text")) {
+            return params.sampling();
+        }
+        if (params.sampling().grammar() != null) {
+            throw new dev.gguf4j.Gguf4jException("chat: response_format " + f.type() + " and a grammar in the sampling"
+                    + " parameters: give one of them");
+        }
+        Object schema = f.schema();
+        if (schema instanceof java.util.Map<?, ?> m && m.get("schema") != null
+                && (m.containsKey("name") || m.containsKey("strict"))) {
+            schema = m.get("schema"); // OpenAI's {"name": ..., "schema": {...}, "strict": ...}
+        }
+        return params.sampling().withGrammar(f.type().equals("json_object") ? Grammar.jsonObject()
+                : Grammar.fromJsonSchemaValue(schema));
     }
 
     /** Completion chunks to chat chunks: role first, content as it comes (whole at the end with tools), finish. */

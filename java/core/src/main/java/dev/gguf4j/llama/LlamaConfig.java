@@ -10,10 +10,15 @@ import dev.gguf4j.gguf.WellKnownKeys;
  * @param ropeFreqScale  linear RoPE scaling: angles are multiplied by it (1 / {@code rope.scaling.factor}, as
  *                       llama.cpp's rope_freq_scale_train); 1 without scaling. Llama-3-style per-frequency factors
  *                       come from the {@code rope_freqs.weight} tensor instead (LlamaModel).
+ * @param ropeExtFactor  YaRN's extrapolation mix (llama.cpp's yarn_ext_factor): 1 for {@code rope.scaling.type}
+ *                       yarn, else 0
+ * @param ropeAttnFactor multiplies every RoPE cos and sin ({@code rope.scaling.attn_factor}, default 1)
+ * @param ropeOrigContext {@code rope.scaling.original_context_length} (default {@code context_length}): YaRN's
+ *                       correction dims, and which of Phi-3.5's LongRoPE factor sets a context uses
  */
 public record LlamaConfig(String architecture, int dim, int layers, int heads, int kvHeads, int headDim, int ffDim,
         int vocab, int contextLength, float rmsEps, float ropeTheta, int ropeDim, boolean ropeNeox,
-        float ropeFreqScale) {
+        float ropeFreqScale, float ropeExtFactor, float ropeAttnFactor, int ropeOrigContext) {
 
     public int kvDim() {
         return kvHeads * headDim;

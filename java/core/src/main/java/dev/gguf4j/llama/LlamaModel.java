@@ -33,6 +33,8 @@ public final class LlamaModel implements AutoCloseable {
     private long repackedBytes;
     private long repackNanos;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
+    private final float[] ropeFactorsLong;  // [ropeDim/2] Phi-3.5's LongRoPE divisors, or null
+    private final float[] ropeFactorsShort; // [ropeDim/2]
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
     private volatile boolean locked;
@@ -45,17 +47,25 @@ public final class LlamaModel implements AutoCloseable {
         this.file = file;
         String src = file.source();
         int vocab = file.metadata().getArray(WellKnownKeys.TOKENS).length();
-        this.architecture = Architectures.of(src, new WellKnownKeys(file.metadata()).architecture());
+        this.architecture = Architectures.of(src, new WellKnownKeys(file.metadata()).architecture())
+                .forFile(src, file.metadata());
         this.config = architecture.config(src, file.metadata(), vocab);
         LlamaConfig c = config;
         this.tokenEmbedding = required(file, TensorRole.TOKEN_EMBD.tensorName(0));
         Weight.of(src, tokenEmbedding, c.dim(), c.vocab()); // shape check
         this.outputNorm = decode(file, required(file, TensorRole.OUTPUT_NORM.tensorName(0)), c.dim());
         // untied models have output.weight; tied ones reuse the token embedding
+        if (architecture.outputRequired()) {
+            required(file, TensorRole.OUTPUT.tensorName(0));
+        }
         this.output = Weight.of(src, file.tensor(TensorRole.OUTPUT.tensorName(0)).orElse(tokenEmbedding), c.dim(),
                 c.vocab());
         this.ropeFreqs = file.tensor(TensorRole.ROPE_FREQS.tensorName(0)).map(t -> decode(file, t, c.ropeDim() / 2))
                 .orElse(null);
+        this.ropeFactorsLong = file.tensor(TensorRole.ROPE_FACTORS_LONG.tensorName(0))
+                .map(t -> decode(file, t, c.ropeDim() / 2)).orElse(null);
+        this.ropeFactorsShort = file.tensor(TensorRole.ROPE_FACTORS_SHORT.tensorName(0))
+                .map(t -> decode(file, t, c.ropeDim() / 2)).orElse(null);
         this.layerTensors = List.copyOf(architecture.layerTensors(c));
         int roles = TensorRole.values().length;
         this.matrices = new Weight[c.layers()][roles];
@@ -71,7 +81,14 @@ public final class LlamaModel implements AutoCloseable {
                     continue;
                 }
                 if (s.matrix()) {
-                    matrices[l][s.role().ordinal()] = Weight.of(src, t.get(), s.cols(), s.rows());
+                    Weight w = Weight.of(src, t.get(), s.cols(), s.rows());
+                    matrices[l][s.role().ordinal()] = w;
+                    for (int i = 0, r0 = 0; s.parts() != null && i < s.parts().length; r0 += s.partRows()[i++]) {
+                        int rows = s.partRows()[i];
+                        matrices[l][s.parts()[i].ordinal()] = new Weight(w.name() + "[rows " + r0 + ".." + (r0 + rows)
+                                + ")", w.type(), rows, w.cols(), w.rowBytes(),
+                                w.data().asSlice(r0 * w.rowBytes(), rows * w.rowBytes()), null);
+                    }
                 } else {
                     vectors[l][s.role().ordinal()] = decode(file, t.get(), s.cols());
                 }
@@ -141,6 +158,11 @@ public final class LlamaModel implements AutoCloseable {
         Weight[] ws = new Weight[matrices.length * roles + 1];
         for (int l = 0; l < matrices.length; l++) {
             System.arraycopy(matrices[l], 0, ws, l * roles, roles);
+            for (TensorRole.Spec spec : layerTensors) {
+                if (spec.parts() != null) {
+                    ws[l * roles + spec.role().ordinal()] = null; // a fused matrix: the forward pass reads its parts
+                }
+            }
         }
         ws[ws.length - 1] = output;
         java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
@@ -207,7 +229,11 @@ public final class LlamaModel implements AutoCloseable {
             throw new Gguf4jException(file.source() + ": repacking interrupted", f);
         }
         for (int l = 0; l < matrices.length; l++) {
-            System.arraycopy(ws, l * roles, matrices[l], 0, roles);
+            for (int r = 0; r < roles; r++) {
+                if (ws[l * roles + r] != null) {
+                    matrices[l][r] = ws[l * roles + r];
+                }
+            }
         }
         output = ws[ws.length - 1];
         repackArena = arena;
@@ -307,6 +333,25 @@ public final class LlamaModel implements AutoCloseable {
     /** Per-frequency RoPE divisors (Llama 3.1+'s rope_freqs.weight), or null. */
     float[] ropeFreqs() {
         return ropeFreqs;
+    }
+
+    /**
+     * The per-frequency RoPE divisors a session of {@code contextLength} positions uses: rope_freqs if the model
+     * has it; else Phi-3.5's long factors when the context, padded to 32 as llama.cpp pads n_ctx, exceeds the
+     * original context ({@code rope.scaling.original_context_length}), else its short ones (llama.cpp's
+     * build_rope_factors: one choice per context, not per position); null when the model has none.
+     */
+    float[] ropeFactors(int contextLength) {
+        if (ropeFreqs != null) {
+            return ropeFreqs;
+        }
+        long padded = (contextLength + 31L) / 32 * 32;
+        return padded > config.ropeOrigContext() ? ropeFactorsLong : ropeFactorsShort;
+    }
+
+    /** Whether the model has Phi-3.5's long/short RoPE factors (chosen per session by its context length). */
+    boolean hasLongRopeFactors() {
+        return ropeFactorsLong != null || ropeFactorsShort != null;
     }
 
     /** The model's architecture. */

@@ -35,6 +35,11 @@ final class MatMul implements AutoCloseable {
         this.xs = arena.allocate(ValueLayout.JAVA_FLOAT, maxCols);
         this.ys = arena.allocate(ValueLayout.JAVA_FLOAT, maxRows);
         this.rowBuf = ThreadLocal.withInitial(() -> new float[maxCols]);
+        GgmlType[] types = GgmlType.values();
+        this.readsRepacked = new boolean[types.length];
+        for (GgmlType t : types) {
+            readsRepacked[t.ordinal()] = backend.repackedBytes(t, 8, 256) > 0;
+        }
     }
 
     /**
@@ -143,9 +148,8 @@ final class MatMul implements AutoCloseable {
             int lo = Math.max(from, start);
             int hi = Math.min(to, start + w.rows());
             if (lo < hi) {
-                if (actsConverted && n == 1 && w.repacked() != null && readsRepacked(w.type())) {
-                    backend.matvecRepacked(w.type(), w.repacked(), w.rows(), lo - start, hi - lo, curCols, act[i],
-                            curY, lo);
+                if (n == 1 && w.repacked() != null && actsConverted && readsRepacked[w.type().ordinal()]) {
+                    repackedRows(w, lo - start, hi - lo, i, lo);
                 } else if (actsConverted) {
                     backend.matmatConverted(w.type(), w.data(), lo - start, w.rowBytes(), hi - lo, curCols, n, act[i],
                             actStride[i], curY, lo, curTotal);
@@ -164,11 +168,16 @@ final class MatMul implements AutoCloseable {
     private final java.util.Map<GgmlType, GgmlType> actTypes = new java.util.EnumMap<>(GgmlType.class);
     private final java.util.Map<GgmlType, MemorySegment> convertedBufs = new java.util.EnumMap<>(GgmlType.class);
 
-    private final java.util.Map<GgmlType, Boolean> repackedTypes = new java.util.concurrent.ConcurrentHashMap<>();
+    /**
+     * Per type (by ordinal): whether this backend reads repacked copies of it (the layout is the native CPU
+     * backend's). A plain array: rows() runs per token and must stay small enough for the JIT to inline it and
+     * remove its slices' allocations (GenerationAllocationTest).
+     */
+    private final boolean[] readsRepacked;
 
-    /** Whether this backend reads repacked copies of {@code t} (the layout is the native CPU backend's). */
-    private boolean readsRepacked(GgmlType t) {
-        return repackedTypes.computeIfAbsent(t, x -> backend.repackedBytes(x, 8, 256) > 0);
+    /** Rows [wRow0, wRow0 + rows) of {@code w}'s repacked copy times the converted activation {@code a}, into y[yRow0 ..]. */
+    private void repackedRows(Weight w, long wRow0, int rows, int a, long yRow0) {
+        backend.matvecRepacked(w.type(), w.repacked(), w.rows(), wRow0, rows, curCols, act[a], curY, yRow0);
     }
 
     /** The backend's activation type for weights of {@code t} (cached), or null. */

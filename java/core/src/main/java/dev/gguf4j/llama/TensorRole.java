@@ -12,6 +12,10 @@ enum TensorRole {
     OUTPUT_NORM("output_norm.weight", false),
     OUTPUT("output.weight", false),
     ROPE_FREQS("rope_freqs.weight", false),
+    /** Phi-3.5's LongRoPE divisors for contexts beyond the original one ([ropeDim/2] F32). */
+    ROPE_FACTORS_LONG("rope_factors_long.weight", false),
+    /** Phi-3.5's LongRoPE divisors within the original context. */
+    ROPE_FACTORS_SHORT("rope_factors_short.weight", false),
     // per layer: "blk.<layer>." + the suffix
     ATTN_NORM("attn_norm.weight", true),
     ATTN_Q("attn_q.weight", true),
@@ -29,6 +33,8 @@ enum TensorRole {
     FFN_GATE("ffn_gate.weight", true),
     FFN_UP("ffn_up.weight", true),
     FFN_DOWN("ffn_down.weight", true),
+    /** Fused gate and up (phi3's ffn_up): [dim] -> [2 ffDim], the gate's rows first. */
+    FFN_GATE_UP("ffn_up.weight", true),
     /** gemma2's norm of the FFN output before the residual add. */
     FFN_POST_NORM("post_ffw_norm.weight", true);
 
@@ -51,20 +57,32 @@ enum TensorRole {
 
     /**
      * One row of an architecture's tensor table: a matrix of {@code rows} x {@code cols} (y[rows] = W x[cols]) or
-     * a vector of {@code cols} floats (norm weights, biases), required or optional.
+     * a vector of {@code cols} floats (norm weights, biases), required or optional. A fused matrix ({@link #fused})
+     * also names its {@code parts}: consecutive row ranges of {@code partRows} rows each, which the model and the
+     * device expose as those roles' matrices (views, no copy), so a block multiplies by them as by separate ones.
      */
-    record Spec(TensorRole role, boolean matrix, int cols, int rows, boolean required) {
+    record Spec(TensorRole role, boolean matrix, int cols, int rows, boolean required, TensorRole[] parts,
+            int[] partRows) {
         static Spec matrix(TensorRole role, int cols, int rows) {
-            return new Spec(role, true, cols, rows, true);
+            return new Spec(role, true, cols, rows, true, null, null);
         }
 
         static Spec vector(TensorRole role, int n) {
-            return new Spec(role, false, n, 1, true);
+            return new Spec(role, false, n, 1, true, null, null);
+        }
+
+        /** A fused matrix whose rows are {@code parts[0]}'s {@code partRows[0]} rows, then {@code parts[1]}'s ... */
+        static Spec fused(TensorRole role, int cols, TensorRole[] parts, int... partRows) {
+            int rows = 0;
+            for (int r : partRows) {
+                rows += r;
+            }
+            return new Spec(role, true, cols, rows, true, parts.clone(), partRows.clone());
         }
 
         /** The same row, the tensor optional (absent: the op that uses it does nothing, or the block skips it). */
         Spec optional() {
-            return new Spec(role, matrix, cols, rows, false);
+            return new Spec(role, matrix, cols, rows, false, parts, partRows);
         }
     }
 }

@@ -1,5 +1,8 @@
 package dev.gguf4j.sampling;
 
+import dev.gguf4j.grammar.GrammarMatcher;
+import dev.gguf4j.grammar.TokenVocabulary;
+import dev.gguf4j.tokenizer.Tokenizer;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -16,6 +19,7 @@ public final class Sampler {
     private final ArrayDeque<Integer> recent = new ArrayDeque<>();
     private final Map<Integer, Integer> counts = new HashMap<>();
     private final int window;
+    private final GrammarMatcher grammar; // null: unconstrained
 
     // candidates: ids and logits, then probabilities
     private int[] ids = new int[0];
@@ -24,10 +28,42 @@ public final class Sampler {
     private int size;
     private boolean sorted;
 
+    /** A sampler without a grammar ({@code params.grammar()} must be null: a grammar needs the vocabulary). */
     public Sampler(SamplingParams params, int contextLength) {
+        this(params, contextLength, (TokenVocabulary) null);
+    }
+
+    /** A sampler; a grammar in {@code params} is applied over {@code tokenizer}'s vocabulary. */
+    public Sampler(SamplingParams params, int contextLength, Tokenizer tokenizer) {
+        this(params, contextLength, params.grammar() == null ? null : TokenVocabulary.of(tokenizer));
+    }
+
+    /** A sampler; a grammar in {@code params} is applied over {@code vocabulary}. */
+    public Sampler(SamplingParams params, int contextLength, TokenVocabulary vocabulary) {
         this.p = params;
         this.random = new SplittableRandom(params.seed());
         this.window = params.penaltyLastN() == -1 ? contextLength : params.penaltyLastN();
+        if (params.grammar() != null && vocabulary == null) {
+            throw new IllegalArgumentException("a grammar needs the vocabulary: use Sampler(params, contextLength,"
+                    + " tokenizer)");
+        }
+        this.grammar = params.grammar() == null ? null : new GrammarMatcher(params.grammar(), vocabulary);
+    }
+
+    /** The grammar's state for this sequence, or null without a grammar. */
+    public GrammarMatcher grammar() {
+        return grammar;
+    }
+
+    /**
+     * Records a generated token: for the penalties ({@link #accept}) and, with a grammar, advances the grammar
+     * (the token must be one the grammar allows, as {@link #sample} returns).
+     */
+    public void acceptSampled(int token) {
+        accept(token);
+        if (grammar != null) {
+            grammar.accept(token);
+        }
     }
 
     /** Records a token (prompt or generated) for the penalties. */
@@ -48,12 +84,33 @@ public final class Sampler {
      * the caller may compute the argmax elsewhere (on the GPU) and skip the logits.
      */
     public boolean isPlainArgmax() {
-        return p.temperature() <= 0 && p.logitBias().isEmpty() && (window == 0 || (p.repeatPenalty() == 1.0f
-                && p.frequencyPenalty() == 0f && p.presencePenalty() == 0f));
+        return grammar == null && p.temperature() <= 0 && p.logitBias().isEmpty() && (window == 0
+                || (p.repeatPenalty() == 1.0f && p.frequencyPenalty() == 0f && p.presencePenalty() == 0f));
     }
 
-    /** Picks the next token from {@code logits} (not modified). */
+    /**
+     * Picks the next token from {@code logits} (not modified). With a grammar, the token picked is one the grammar
+     * allows: the chain's pick is checked, and only if it is refused the chain runs again over the allowed tokens.
+     */
     public int sample(float[] logits) {
+        if (grammar == null) {
+            return sample(logits, null);
+        }
+        int t = sample(logits, null);
+        if (grammar.isAllowed(t)) {
+            return t;
+        }
+        if (!grammar.hasCachedAllowed() && (p.temperature() <= 0 || p.topK() > 0)) {
+            int r = sampleFromTopAllowed(logits);
+            if (r >= 0) {
+                return r;
+            }
+        }
+        return sample(logits, grammar.allowedTokens());
+    }
+
+    /** The candidates: every token with its logit plus its logit bias. */
+    private void fill(float[] logits) {
         int n = logits.length;
         if (ids.length != n) {
             ids = new int[n];
@@ -71,11 +128,71 @@ public final class Sampler {
                 logit[id] += bias;
             }
         });
+    }
+
+    /** The chain over the tokens {@code allowed} lets through (every token if null). */
+    private int sample(float[] logits, long[] allowed) {
+        fill(logits);
+        int n = logits.length;
+        if (allowed != null) {
+            int kept = 0;
+            for (int i = 0; i < n; i++) {
+                if ((i >>> 6) < allowed.length && (allowed[i >>> 6] & (1L << i)) != 0) {
+                    ids[kept] = i;
+                    logit[kept] = logit[i];
+                    kept++;
+                }
+            }
+            if (kept == 0) {
+                throw new IllegalStateException("the grammar allows no token here");
+            }
+            size = kept;
+        }
         penalties();
         if (p.temperature() <= 0) {
             return argmax();
         }
-        topK(p.topK() <= 0 ? n : p.topK());
+        return chainFromTopK(p.topK() <= 0 ? n : p.topK());
+    }
+
+    /**
+     * The grammar's fallback without computing the whole allowed set (a new grammar state would walk the whole
+     * vocabulary): greedy takes the best allowed token, and top-k the k best allowed ones, found among the best
+     * candidates by checking them one by one; the same result as filtering every token first, because top-k (or
+     * the argmax) is all the chain keeps of the rest. Returns -1 when too few of the best candidates are allowed
+     * (then the caller filters everything).
+     */
+    private int sampleFromTopAllowed(float[] logits) {
+        fill(logits);
+        int n = logits.length;
+        penalties();
+        int k = p.temperature() <= 0 ? 1 : Math.min(p.topK(), n);
+        int m = Math.min(n, Math.max(64, 4 * k));
+        topK(m); // the m best, sorted
+        int kept = 0;
+        for (int i = 0; i < size && kept < k; i++) {
+            if (grammar.isAllowed(ids[i])) {
+                ids[kept] = ids[i];
+                logit[kept] = logit[i];
+                kept++;
+            }
+        }
+        if (kept < k && m < n) {
+            return -1;
+        }
+        if (kept == 0) {
+            throw new IllegalStateException("the grammar allows no token here");
+        }
+        size = kept;
+        if (p.temperature() <= 0) {
+            return ids[0];
+        }
+        return chainFromTopK(k);
+    }
+
+    /** The chain from top-k on: top-k, typical-p, top-p, min-p, temperature, then the draw. */
+    private int chainFromTopK(int k) {
+        topK(k);
         typical(p.typicalP());
         topP(p.topP());
         minP(p.minP());

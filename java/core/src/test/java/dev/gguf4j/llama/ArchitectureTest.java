@@ -42,7 +42,7 @@ class ArchitectureTest {
 
     @Test
     void registryListsLlamaAndQwen2() {
-        assertEquals(List.of("llama", "qwen2"), Architectures.names());
+        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2"), Architectures.names());
     }
 
     @Test
@@ -50,10 +50,10 @@ class ArchitectureTest {
         Path m = rewrite(TestData.model("stories260K.gguf"), tmp.resolve("g.gguf"), "gemma9", n -> false);
         ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
         assertEquals("gemma9", e.architecture());
-        assertEquals(List.of("llama", "qwen2"), e.supported());
+        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2"), e.supported());
         assertEquals("general.architecture", e.field());
         assertTrue(e.getMessage().contains("g.gguf") && e.getMessage().contains("'gemma9'")
-                && e.getMessage().contains("supported architectures: llama, qwen2"), e.getMessage());
+                && e.getMessage().contains("supported architectures: gemma, gemma2, granite, llama, phi3, qwen2"), e.getMessage());
     }
 
     @Test
@@ -63,7 +63,7 @@ class ArchitectureTest {
         ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
         assertEquals("llama", e.architecture());
         assertTrue(e.getMessage().contains("blk.1.ffn_up.weight") && e.getMessage().contains("llama architecture")
-                && e.getMessage().contains("supported architectures: llama, qwen2"), e.getMessage());
+                && e.getMessage().contains("supported architectures: gemma, gemma2, granite, llama, phi3, qwen2"), e.getMessage());
     }
 
     /** stories260K has no Q/K/V biases: optional for llama, required for qwen2 (llama.cpp's llm_build_qwen2). */
@@ -76,6 +76,21 @@ class ArchitectureTest {
         try (LlamaModel llama = LlamaModel.load(TestData.model("stories260K.gguf"))) {
             assertEquals("llama", llama.architecture().name());
             assertEquals(null, llama.vector(0, TensorRole.ATTN_Q_BIAS));
+        }
+    }
+
+    /** phi3 (llama.cpp's loader): attn_qkv and output are required; the output is never tied to token_embd. */
+    @Test
+    void phi3RequiresFusedQkvAndOutput(@TempDir Path tmp) throws Exception {
+        Path full = tmp.resolve("phi3.gguf");
+        dev.gguf4j.testing.RandomModels.write(dev.gguf4j.testing.RandomModels.Preset.PHI3,
+                dev.gguf4j.types.GgmlType.F16, full);
+        for (String dropped : List.of("output.weight", "blk.2.attn_qkv.weight")) {
+            Path m = rewrite(full, tmp.resolve("d.gguf"), "phi3", n -> n.equals(dropped));
+            ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
+            assertEquals("phi3", e.architecture());
+            assertTrue(e.getMessage().contains("'" + dropped + "'") && e.getMessage().contains("phi3 architecture"),
+                    e.getMessage());
         }
     }
 }

@@ -63,9 +63,9 @@ class LlamaConfigTest {
     @Test
     void unsupportedScalingIsRefusedNamingKeyAndValue() {
         Map<String, GgufValue> m = base();
-        m.put("llama.rope.scaling.type", GgufValue.ofString("yarn"));
+        m.put("llama.rope.scaling.type", GgufValue.ofString("longrope"));
         GgufFormatException e = assertThrows(GgufFormatException.class, () -> config(m));
-        assertTrue(e.getMessage().contains("llama.rope.scaling.type") && e.getMessage().contains("yarn")
+        assertTrue(e.getMessage().contains("llama.rope.scaling.type") && e.getMessage().contains("longrope")
                 && e.getMessage().contains("test.gguf"), e.getMessage());
         Map<String, GgufValue> neg = base();
         neg.put("llama.rope.scaling.factor", GgufValue.ofFloat32(-2.0f));

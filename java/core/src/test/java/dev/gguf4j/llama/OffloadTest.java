@@ -40,7 +40,11 @@ class OffloadTest {
     }
 
     static Llama load(String model, LlamaOptions o, Accelerator acc) throws Exception {
-        return Llama.load(TestData.model(model), o, () -> Accelerators.Probe.of(acc));
+        return load(TestData.model(model), o, acc);
+    }
+
+    static Llama load(java.nio.file.Path model, LlamaOptions o, Accelerator acc) throws Exception {
+        return Llama.load(model, o, () -> Accelerators.Probe.of(acc));
     }
 
     /** Golden models, their prompt, the KV type: one F32-weight, one F16-weight and two quantized models. */

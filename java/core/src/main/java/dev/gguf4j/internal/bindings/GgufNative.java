@@ -1348,6 +1348,8 @@ public class GgufNative extends GgufNative$shared {
             GgufNative.C_POINTER,
             GgufNative.C_LONG,
             GgufNative.C_FLOAT,
+            GgufNative.C_FLOAT,
+            GgufNative.C_LONG,
             GgufNative.C_LONG,
             GgufNative.C_LONG,
             GgufNative.C_POINTER,
@@ -1362,7 +1364,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, float soft_cap, int64_t window, int64_t h0, int64_t h1, float *out, int64_t out_stride)
      * }
      */
     public static FunctionDescriptor g4j_attention$descriptor() {
@@ -1372,7 +1374,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, float soft_cap, int64_t window, int64_t h0, int64_t h1, float *out, int64_t out_stride)
      * }
      */
     public static MethodHandle g4j_attention$handle() {
@@ -1382,7 +1384,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, float soft_cap, int64_t window, int64_t h0, int64_t h1, float *out, int64_t out_stride)
      * }
      */
     public static MemorySegment g4j_attention$address() {
@@ -1391,16 +1393,16 @@ public class GgufNative extends GgufNative$shared {
 
     /**
      * {@snippet lang=c :
-     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, int64_t h0, int64_t h1, float *out, int64_t out_stride)
+     * g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v, int64_t kv_stride, float scale, float soft_cap, int64_t window, int64_t h0, int64_t h1, float *out, int64_t out_stride)
      * }
      */
-    public static int g4j_attention(int isa, int kv_type, long n_q, long pos0, long n_head, long n_head_kv, long head_dim, MemorySegment q, long q_stride, MemorySegment k, MemorySegment v, long kv_stride, float scale, long h0, long h1, MemorySegment out, long out_stride) {
+    public static int g4j_attention(int isa, int kv_type, long n_q, long pos0, long n_head, long n_head_kv, long head_dim, MemorySegment q, long q_stride, MemorySegment k, MemorySegment v, long kv_stride, float scale, float soft_cap, long window, long h0, long h1, MemorySegment out, long out_stride) {
         var mh$ = g4j_attention.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_attention", isa, kv_type, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v, kv_stride, scale, h0, h1, out, out_stride);
+                traceDowncall("g4j_attention", isa, kv_type, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v, kv_stride, scale, soft_cap, window, h0, h1, out, out_stride);
             }
-            return (int)mh$.invokeExact(isa, kv_type, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v, kv_stride, scale, h0, h1, out, out_stride);
+            return (int)mh$.invokeExact(isa, kv_type, n_q, pos0, n_head, n_head_kv, head_dim, q, q_stride, k, v, kv_stride, scale, soft_cap, window, h0, h1, out, out_stride);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
