@@ -19,6 +19,8 @@ public final class Main {
               chat-template (-m MODEL | --chat-template NAME | --chat-template-file FILE) --messages FILE.json
                             [--tools FILE.json] [--no-generation-prompt] [--bos S --eos S] [--var KEY=VALUE]
                                                print the prompt the chat template renders (chat-template --help)
+              serve [-m MODEL] [--host H] [--port P] [-np N] [--api-key KEY] ...
+                                               an OpenAI- and Ollama-compatible HTTP server (serve --help)
               perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
@@ -83,6 +85,7 @@ public final class Main {
                 case "tokenize" -> TokenizeCommand.run(rest, out);
                 case "chat-template" -> ChatTemplateCommand.run(rest, out, err);
                 case "chat" -> ChatCommand.run(rest, in, out, err);
+                case "serve" -> ServeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "quantize" -> {

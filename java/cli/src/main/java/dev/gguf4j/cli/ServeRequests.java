@@ -1,0 +1,365 @@
+package dev.gguf4j.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.chat.ChatJson;
+import dev.gguf4j.chat.ChatMessage;
+import dev.gguf4j.chat.ChatParams;
+import dev.gguf4j.chat.ChatTemplate;
+import dev.gguf4j.chat.ChatTool;
+import dev.gguf4j.llama.CompletionParams;
+import dev.gguf4j.sampling.SamplingParams;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.Supplier;
+import java.util.List;
+
+/**
+ * {@code gguf4j serve}: request bodies (OpenAI's and Ollama's) read into the library's parameters. Every field is
+ * type- and range-checked; a bad one is an {@link ApiError} (400) naming it, its value and what it must be. Unknown
+ * fields are ignored, as OpenAI's API does.
+ */
+final class ServeRequests {
+    private ServeRequests() {
+    }
+
+    /** An error the client gets as a status and an OpenAI error object ({@code param}: the field, or null). */
+    static final class ApiError extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        final int status;
+        final String type;
+        final String param;
+
+        ApiError(int status, String type, String param, String message) {
+            super(message, null, false, false);
+            this.status = status;
+            this.type = type;
+            this.param = param;
+        }
+
+        static ApiError invalid(String param, String message) {
+            return new ApiError(400, "invalid_request_error", param, message);
+        }
+    }
+
+    /** A request body's fields, read with checks. {@code prefix}: how nested fields are named ("options."). */
+    record Fields(ObjectNode node, String prefix) {
+        JsonNode get(String name) {
+            JsonNode v = node.get(name);
+            return v == null || v.isNull() ? null : v;
+        }
+
+        private ApiError wrong(String name, String what, JsonNode v) {
+            return ApiError.invalid(prefix + name, "'" + prefix + name + "' must be " + what + ", got "
+                    + Errors.oneLine(abbreviate(v.toString())));
+        }
+
+        Long integer(String name, long min, long max) {
+            JsonNode v = get(name);
+            if (v == null) {
+                return null;
+            }
+            if (!v.isIntegralNumber() && !(v.isNumber() && v.asDouble() == Math.rint(v.asDouble()))) {
+                throw wrong(name, "an integer", v);
+            }
+            if (!v.canConvertToLong() || v.asLong() < min || v.asLong() > max) {
+                throw wrong(name, "an integer in [" + min + ", " + max + "]", v);
+            }
+            return v.asLong();
+        }
+
+        Double number(String name, double min, double max) {
+            JsonNode v = get(name);
+            if (v == null) {
+                return null;
+            }
+            if (!v.isNumber()) {
+                throw wrong(name, "a number", v);
+            }
+            double d = v.asDouble();
+            if (!(d >= min && d <= max)) {
+                throw wrong(name, "a number in [" + fmt(min) + ", " + fmt(max) + "]", v);
+            }
+            return d;
+        }
+
+        Boolean bool(String name) {
+            JsonNode v = get(name);
+            if (v == null) {
+                return null;
+            }
+            if (!v.isBoolean()) {
+                throw wrong(name, "true or false", v);
+            }
+            return v.asBoolean();
+        }
+
+        String string(String name) {
+            JsonNode v = get(name);
+            if (v == null) {
+                return null;
+            }
+            if (!v.isTextual()) {
+                throw wrong(name, "a string", v);
+            }
+            return v.asText();
+        }
+
+        Fields object(String name) {
+            JsonNode v = get(name);
+            if (v == null) {
+                return null;
+            }
+            if (!v.isObject()) {
+                throw wrong(name, "an object", v);
+            }
+            return new Fields((ObjectNode) v, prefix + name + ".");
+        }
+
+        /** A string or an array of non-empty strings (OpenAI's and Ollama's {@code stop}). */
+        List<String> strings(String name) {
+            JsonNode v = get(name);
+            List<String> out = new ArrayList<>();
+            if (v == null) {
+                return out;
+            }
+            if (v.isTextual()) {
+                out.add(v.asText());
+            } else if (v.isArray()) {
+                for (JsonNode e : v) {
+                    if (!e.isTextual()) {
+                        throw wrong(name, "a string or an array of strings", v);
+                    }
+                    out.add(e.asText());
+                }
+            } else {
+                throw wrong(name, "a string or an array of strings", v);
+            }
+            if (out.stream().anyMatch(String::isEmpty)) {
+                throw ApiError.invalid(prefix + name, "'" + prefix + name + "' holds an empty string");
+            }
+            return out;
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
+    }
+
+    private static String fmt(double d) {
+        return d == Double.MAX_VALUE ? "inf" : d == (long) d ? Long.toString((long) d) : Double.toString(d);
+    }
+
+    /**
+     * The sampler settings of a request, llama-server's defaults where a field is absent; {@code seed} absent or -1:
+     * a random seed, as llama-server does. Names: OpenAI's (and llama-server's extras) at the top level, Ollama's
+     * inside {@code options} (the same names).
+     */
+    static SamplingParams sampling(Fields f, Supplier<Map<Integer, Float>> eogBias) {
+        SamplingParams s = SamplingParams.DEFAULTS;
+        Map<Integer, Float> bias = new HashMap<>();
+        Fields lb = f.object("logit_bias");
+        if (lb != null) {
+            for (Iterator<String> it = lb.node().fieldNames(); it.hasNext(); ) {
+                String id = it.next();
+                int token;
+                try {
+                    token = Integer.parseInt(id);
+                } catch (NumberFormatException e) {
+                    throw ApiError.invalid(f.prefix() + "logit_bias", "'" + f.prefix() + "logit_bias' keys must be"
+                            + " token ids, got " + Errors.oneLine(abbreviate(id)));
+                }
+                bias.put(token, lb.number(id, -100, 100).floatValue());
+            }
+        }
+        Boolean ignoreEos = f.bool("ignore_eos"); // llama-server's: every end-of-generation token banned
+        if (ignoreEos != null && ignoreEos) {
+            bias.putAll(eogBias.get());
+        }
+        s = s.withLogitBias(bias);
+        Double t = f.number("temperature", 0, Double.MAX_VALUE);
+        if (t != null) {
+            s = s.withTemperature(t.floatValue());
+        }
+        Double p = f.number("top_p", 0, 1);
+        if (p != null) {
+            s = s.withTopP(p.floatValue());
+        }
+        Long k = f.integer("top_k", 0, Integer.MAX_VALUE);
+        if (k != null) {
+            s = s.withTopK(k.intValue());
+        }
+        Double minP = f.number("min_p", 0, 1);
+        if (minP != null) {
+            s = s.withMinP(minP.floatValue());
+        }
+        Double rp = f.number("repeat_penalty", Double.MIN_VALUE, Double.MAX_VALUE);
+        if (rp != null) {
+            s = s.withRepeatPenalty(rp.floatValue());
+        }
+        Long seed = f.integer("seed", -1, Long.MAX_VALUE);
+        return s.withSeed(seed == null || seed == -1 ? System.nanoTime() & Long.MAX_VALUE : seed);
+    }
+
+    /** OpenAI's {@code n}, {@code logprobs}, {@code response_format}: what this server does not do yet is a 400. */
+    static void refuseUnsupported(Fields f) {
+        Long n = f.integer("n", 1, Integer.MAX_VALUE);
+        if (n != null && n != 1) {
+            throw ApiError.invalid("n", "'n' = " + n + ": only one choice per request (n = 1) is supported yet");
+        }
+        Boolean lp = f.bool("logprobs");
+        if ((lp != null && lp) || f.get("top_logprobs") != null) {
+            throw ApiError.invalid(lp != null && lp ? "logprobs" : "top_logprobs",
+                    "'logprobs' / 'top_logprobs' are not supported yet");
+        }
+        Fields rf = f.object("response_format");
+        if (rf != null) {
+            String type = rf.string("type");
+            if (type == null || !type.equals("text")) {
+                throw ApiError.invalid("response_format", "'response_format' " + (type == null ? "without a type"
+                        : "type '" + type + "'") + " is not supported yet (constrained JSON output is coming); use"
+                        + " type 'text' or leave it out");
+            }
+        }
+    }
+
+    /** The token limit: {@code max_completion_tokens}, else {@code max_tokens}, else llama-server's {@code n_predict}. */
+    static int maxTokens(Fields f, int absent) {
+        Long mct = f.integer("max_completion_tokens", 0, Integer.MAX_VALUE);
+        Long mt = f.integer("max_tokens", 0, Integer.MAX_VALUE);
+        Long np = f.integer("n_predict", -1, Integer.MAX_VALUE);
+        return mct != null ? mct.intValue() : mt != null ? mt.intValue() : np != null ? np.intValue() : absent;
+    }
+
+    /** A parsed chat request: the conversation and its settings. */
+    record Chat(List<ChatMessage> messages, ChatParams params, boolean stream, boolean includeUsage) {
+    }
+
+    /** OpenAI's {@code /v1/chat/completions} body. */
+    static Chat openAiChat(ObjectNode body, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
+        Fields f = new Fields(body, "");
+        refuseUnsupported(f);
+        List<ChatMessage> messages = messages(f);
+        ChatParams p = ChatParams.DEFAULTS.withMaxTokens(maxTokens(f, -1)).withStop(f.strings("stop"))
+                .withSampling(sampling(f, eog)).withTemplate(template);
+        p = tools(f, p);
+        Boolean parallel = f.bool("parallel_tool_calls");
+        if (parallel != null) {
+            p = p.withParallelToolCalls(parallel);
+        }
+        Boolean stream = f.bool("stream");
+        Fields so = f.object("stream_options");
+        Boolean usage = so == null ? null : so.bool("include_usage");
+        return new Chat(messages, p, stream != null && stream, usage != null && usage);
+    }
+
+    /** Ollama's {@code /api/chat} body: {@code options} holds the sampling fields, {@code num_predict}. */
+    static Chat ollamaChat(ObjectNode body, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
+        Fields f = new Fields(body, "");
+        refuseOllamaFormat(f);
+        List<ChatMessage> messages = messages(f);
+        ChatParams p = ollamaParams(f, template, eog);
+        p = tools(f, p);
+        Boolean stream = f.bool("stream");
+        return new Chat(messages, p, stream == null || stream, false);
+    }
+
+    static ChatParams ollamaParams(Fields f, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
+        Fields o = f.object("options");
+        if (o == null) {
+            o = new Fields(com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode(), "options.");
+        }
+        Long np = o.integer("num_predict", -2, Integer.MAX_VALUE); // Ollama: -1 infinite, -2 fill the context
+        return ChatParams.DEFAULTS.withMaxTokens(np == null || np < 0 ? -1 : np.intValue())
+                .withStop(o.strings("stop")).withSampling(sampling(o, eog)).withTemplate(template);
+    }
+
+    static void refuseOllamaFormat(Fields f) {
+        if (f.get("format") != null) {
+            throw new ApiError(400, "invalid_request_error", "format",
+                    "'format' (structured output) is not supported yet");
+        }
+    }
+
+    private static List<ChatMessage> messages(Fields f) {
+        JsonNode m = f.get("messages");
+        if (m == null) {
+            throw ApiError.invalid("messages", "'messages' is required");
+        }
+        if (!m.isArray() || m.isEmpty()) {
+            throw ApiError.invalid("messages", "'messages' must be a non-empty array of messages");
+        }
+        try {
+            return ChatMessage.fromJsonValue(ChatJson.parse(m.toString(), "messages"), "messages");
+        } catch (Gguf4jException e) {
+            throw ApiError.invalid("messages", e.getMessage());
+        }
+    }
+
+    private static ChatParams tools(Fields f, ChatParams p) {
+        JsonNode tools = f.get("tools");
+        if (tools != null) {
+            if (!tools.isArray()) {
+                throw ApiError.invalid("tools", "'tools' must be an array of tools");
+            }
+            try {
+                p = p.withTools(ChatTool.fromJsonValue(ChatJson.parse(tools.toString(), "tools"), "tools"));
+            } catch (Gguf4jException e) {
+                throw ApiError.invalid("tools", e.getMessage());
+            }
+        }
+        JsonNode choice = f.get("tool_choice");
+        if (choice != null) {
+            ChatParams.ToolChoice c;
+            try {
+                if (choice.isTextual()) {
+                    c = new ChatParams.ToolChoice(choice.asText(), null);
+                } else if (choice.isObject() && choice.path("function").path("name").isTextual()) {
+                    c = ChatParams.ToolChoice.function(choice.path("function").path("name").asText());
+                } else {
+                    throw new Gguf4jException("'tool_choice' must be \"auto\", \"none\", \"required\" or"
+                            + " {\"type\": \"function\", \"function\": {\"name\": ...}}");
+                }
+                p = p.withToolChoice(c);
+            } catch (Gguf4jException e) {
+                throw ApiError.invalid("tool_choice", e.getMessage());
+            }
+        }
+        return p;
+    }
+
+    /** A parsed text completion request. */
+    record Text(String prompt, CompletionParams params, boolean stream, boolean includeUsage) {
+    }
+
+    /** OpenAI's {@code /v1/completions} body ({@code max_tokens} defaults to 16, as OpenAI's does). */
+    static Text openAiCompletion(ObjectNode body, Supplier<Map<Integer, Float>> eog) {
+        Fields f = new Fields(body, "");
+        refuseUnsupported(f);
+        Boolean echo = f.bool("echo");
+        if (echo != null && echo) {
+            throw ApiError.invalid("echo", "'echo' is not supported yet");
+        }
+        JsonNode p = f.get("prompt");
+        String prompt;
+        if (p == null) {
+            throw ApiError.invalid("prompt", "'prompt' is required");
+        } else if (p.isTextual()) {
+            prompt = p.asText();
+        } else if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
+            prompt = p.get(0).asText();
+        } else {
+            throw ApiError.invalid("prompt", "'prompt' must be a string (or an array of one string)");
+        }
+        int max = maxTokens(f, 16);
+        CompletionParams cp = CompletionParams.DEFAULTS.withMaxTokens(max < 0 ? Integer.MAX_VALUE : max)
+                .withStop(f.strings("stop")).withSampling(sampling(f, eog));
+        Boolean stream = f.bool("stream");
+        Fields so = f.object("stream_options");
+        Boolean usage = so == null ? null : so.bool("include_usage");
+        return new Text(prompt, cp, stream != null && stream, usage != null && usage);
+    }
+}

@@ -1,0 +1,660 @@
+package dev.gguf4j.cli;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.gguf4j.Gguf4j;
+import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.chat.ChatCompletion;
+import dev.gguf4j.chat.ChatCompletionChunk;
+import dev.gguf4j.chat.ChatMessage;
+import dev.gguf4j.chat.ChatParams;
+import dev.gguf4j.chat.ChatTemplate;
+import dev.gguf4j.chat.ToolCall;
+import dev.gguf4j.cli.ServeRequests.ApiError;
+import dev.gguf4j.cli.ServeRequests.Chat;
+import dev.gguf4j.cli.ServeRequests.Fields;
+import dev.gguf4j.cli.ServeRequests.Text;
+import dev.gguf4j.llama.Completion;
+import dev.gguf4j.llama.Llama;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * {@code gguf4j serve}'s HTTP server: OpenAI's and Ollama's APIs over one {@link Llama} shared by all requests, on
+ * the JDK's {@code com.sun.net.httpserver}. At most {@code parallel} requests generate at once (each in its own
+ * session: no batching across requests yet); up to {@code queue} more wait for one to finish; beyond that a 503
+ * with {@code Retry-After}. A streamed reply whose client has gone stops at the next token it fails to send.
+ */
+final class Server {
+    /** What {@code gguf4j serve}'s flags set. */
+    record Config(String host, int port, int parallel, int queue, String apiKey, String alias, int timeoutSeconds,
+            long maxBodyBytes) {
+    }
+
+    static final long MAX_BODY_BYTES = 16L << 20;
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Config config;
+    private final PrintStream log;
+    private final HttpServer http;
+    private final ExecutorService executor;
+    private final Semaphore slots;
+    private final AtomicInteger admitted = new AtomicInteger(); // generating or waiting for a slot
+    private final AtomicInteger inFlight = new AtomicInteger(); // requests being handled
+    private volatile boolean draining;
+    private final long startedMillis = System.currentTimeMillis();
+    private volatile Llama llama;
+    private volatile Path modelPath;
+    private volatile ChatTemplate template; // null: the model's own
+
+    /** Binds and starts serving ({@code /health} answers 503 until {@link #ready}); port 0: a free port. */
+    Server(Config config, PrintStream log) throws IOException {
+        this.config = config;
+        this.log = log;
+        this.slots = new Semaphore(config.parallel(), true);
+        // the JDK server's own guard against a client that never finishes sending its request (a hung connection)
+        System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(config.timeoutSeconds()));
+        this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
+        this.executor = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().name("gguf4j-http-", 0)
+                .factory());
+        http.setExecutor(executor);
+        http.createContext("/", this::handle);
+        http.start();
+    }
+
+    /** The model is loaded: generation routes open, {@code /health} says 200. */
+    void ready(Llama l, Path path, ChatTemplate chatTemplate) {
+        this.modelPath = path;
+        this.template = chatTemplate;
+        this.llama = l;
+    }
+
+    /** Requests generating or waiting for a sequence. */
+    int admitted() {
+        return admitted.get();
+    }
+
+    int port() {
+        return http.getAddress().getPort();
+    }
+
+    String url() {
+        String h = config.host().contains(":") ? "[" + config.host() + "]" : config.host();
+        return "http://" + h + ":" + port();
+    }
+
+    /**
+     * Stops accepting connections, lets the requests in progress finish for up to {@code graceSeconds}, then
+     * stops the rest (closing the Llama, which is the caller's, cancels their generations).
+     */
+    void stop(int graceSeconds) {
+        draining = true;
+        long deadline = System.nanoTime() + graceSeconds * 1_000_000_000L;
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        http.stop(0);
+        executor.shutdownNow();
+    }
+
+    private String alias() {
+        return config.alias();
+    }
+
+    private volatile java.util.Map<Integer, Float> eogBias;
+
+    /** {@code ignore_eos}: a bias of -inf on each end-of-generation token of the vocabulary (as llama-server). */
+    private java.util.Map<Integer, Float> eogBias() {
+        java.util.Map<Integer, Float> m = eogBias;
+        if (m == null) {
+            java.util.Map<Integer, Float> b = new java.util.HashMap<>();
+            dev.gguf4j.tokenizer.Tokenizer t = llama.tokenizer();
+            for (int id = 0; id < t.vocabSize(); id++) {
+                if (t.isEog(id)) {
+                    b.put(id, Float.NEGATIVE_INFINITY);
+                }
+            }
+            eogBias = m = java.util.Map.copyOf(b);
+        }
+        return m;
+    }
+
+    // ---- routing ----
+
+    private void handle(HttpExchange ex) {
+        long t0 = System.nanoTime();
+        String method = ex.getRequestMethod();
+        String path = ex.getRequestURI().getPath();
+        String note = "";
+        inFlight.incrementAndGet();
+        try (ex) {
+            try {
+                if (draining) {
+                    throw new ApiError(503, "server_error", null, "the server is shutting down");
+                }
+                route(ex, method, path);
+            } catch (ApiError e) {
+                sendError(ex, path, e);
+            } catch (IOException e) {
+                note = " (client gone: " + Errors.oneLine(String.valueOf(e.getMessage())) + ")"; // generation stopped
+            } catch (RuntimeException | Error e) {
+                String trace = Errors.writeTrace(e, new String[] {"serve", method, path});
+                log.println("gguf4j: internal error on " + method + " " + path + ": " + e.getClass().getName() + ": "
+                        + Errors.oneLine(String.valueOf(e.getMessage())) + "; full trace in " + trace);
+                sendError(ex, path, new ApiError(500, "server_error", null, "internal error: "
+                        + e.getClass().getSimpleName() + " (the server's log has the details)"));
+            }
+        } finally {
+            log.printf(Locale.ROOT, "gguf4j: %s %s %d %.1f ms%s%n", method, Errors.printable(path),
+                    ex.getResponseCode(), (System.nanoTime() - t0) / 1e6, note);
+            inFlight.decrementAndGet();
+        }
+    }
+
+    private void route(HttpExchange ex, String method, String path) throws IOException {
+        if (path.equals("/health")) {
+            requireMethod(method, "GET");
+            if (llama == null) {
+                sendJson(ex, 503, "{\"status\":\"loading model\"}");
+            } else {
+                sendJson(ex, 200, "{\"status\":\"ok\"}");
+            }
+            return;
+        }
+        authorize(ex);
+        Llama l = llama;
+        switch (path) {
+            case "/v1/models", "/models" -> {
+                requireMethod(method, "GET");
+                ObjectNode m = JSON.createObjectNode().put("id", alias()).put("object", "model")
+                        .put("created", startedMillis / 1000).put("owned_by", "gguf4j");
+                ObjectNode o = JSON.createObjectNode().put("object", "list");
+                o.putArray("data").add(m);
+                sendJson(ex, 200, o.toString());
+            }
+            case "/api/version" -> {
+                requireMethod(method, "GET");
+                sendJson(ex, 200, JSON.createObjectNode().put("version", Gguf4j.version()).toString());
+            }
+            case "/v1/chat/completions", "/chat/completions" -> {
+                requireMethod(method, "POST");
+                openAiChat(ex, requireModel(l), body(ex));
+            }
+            case "/v1/completions", "/completions" -> {
+                requireMethod(method, "POST");
+                openAiCompletion(ex, requireModel(l), body(ex));
+            }
+            case "/api/chat" -> {
+                requireMethod(method, "POST");
+                ollamaChat(ex, requireModel(l), ServeRequests.ollamaChat(body(ex), template, this::eogBias));
+            }
+            case "/api/generate" -> {
+                requireMethod(method, "POST");
+                ollamaGenerate(ex, requireModel(l), body(ex));
+            }
+            case "/api/tags", "/api/ps" -> {
+                requireMethod(method, "GET");
+                ObjectNode m = modelEntry(requireModel(l));
+                if (path.equals("/api/ps")) {
+                    m.put("size_vram", 0).put("expires_at", "9999-12-31T23:59:59Z");
+                }
+                ObjectNode o = JSON.createObjectNode();
+                o.putArray("models").add(m);
+                sendJson(ex, 200, o.toString());
+            }
+            case "/api/show" -> {
+                requireMethod(method, "POST");
+                body(ex); // the one model is shown whatever it is called
+                sendJson(ex, 200, show(requireModel(l)).toString());
+            }
+            default -> throw new ApiError(404, "invalid_request_error", null, "no route " + Errors.printable(path)
+                    + " (see gguf4j serve --help for the endpoints)");
+        }
+    }
+
+    private static void requireMethod(String method, String expected) {
+        if (!method.equals(expected)) {
+            throw new ApiError(405, "invalid_request_error", null, "method " + Errors.printable(method)
+                    + " not allowed here (use " + expected + ")");
+        }
+    }
+
+    private static Llama requireModel(Llama l) {
+        if (l == null) {
+            throw new ApiError(503, "server_error", null, "the model is still loading");
+        }
+        return l;
+    }
+
+    /** With an API key: {@code Authorization: Bearer KEY}, compared in constant time. */
+    private void authorize(HttpExchange ex) {
+        if (config.apiKey() == null) {
+            return;
+        }
+        String h = ex.getRequestHeaders().getFirst("Authorization");
+        byte[] given = h != null && h.regionMatches(true, 0, "Bearer ", 0, 7)
+                ? h.substring(7).strip().getBytes(StandardCharsets.UTF_8) : new byte[0];
+        if (!MessageDigest.isEqual(given, config.apiKey().getBytes(StandardCharsets.UTF_8))) {
+            throw new ApiError(401, "invalid_request_error", null, h == null
+                    ? "missing API key: send the header 'Authorization: Bearer KEY'" : "invalid API key");
+        }
+    }
+
+    /** The request body as a JSON object: 413 over the size cap, 400 when it is not JSON or not an object. */
+    private ObjectNode body(HttpExchange ex) throws IOException {
+        long max = config.maxBodyBytes();
+        String cl = ex.getRequestHeaders().getFirst("Content-Length");
+        if (cl != null) {
+            try {
+                if (Long.parseLong(cl.strip()) > max) {
+                    throw tooLarge(max);
+                }
+            } catch (NumberFormatException e) {
+                throw ApiError.invalid(null, "bad Content-Length");
+            }
+        }
+        byte[] bytes;
+        try (InputStream in = ex.getRequestBody()) {
+            bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, max + 1));
+        }
+        if (bytes.length > max) {
+            throw tooLarge(max);
+        }
+        JsonNode n;
+        try {
+            n = JSON.readTree(bytes);
+        } catch (JacksonException e) {
+            throw ApiError.invalid(null, "the request body is not valid JSON: "
+                    + Errors.oneLine(e.getOriginalMessage()));
+        }
+        if (n == null || !n.isObject()) {
+            throw ApiError.invalid(null, "the request body must be a JSON object");
+        }
+        return (ObjectNode) n;
+    }
+
+    private static ApiError tooLarge(long max) {
+        return new ApiError(413, "invalid_request_error", null, "the request body is larger than " + max + " bytes");
+    }
+
+    // ---- generation slots ----
+
+    /** A generation slot (closing frees it); 503 when the queue is full or no slot frees in --timeout seconds. */
+    AutoCloseable slot() {
+        int n = admitted.incrementAndGet();
+        if (n > config.parallel() + config.queue()) {
+            admitted.decrementAndGet();
+            throw busy("the server is busy: " + config.parallel() + " requests generating and " + config.queue()
+                    + " waiting (-np, --queue); retry later");
+        }
+        boolean got = false;
+        try {
+            got = slots.tryAcquire(config.timeoutSeconds(), TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!got) {
+            admitted.decrementAndGet();
+            throw busy("no generation slot came free within " + config.timeoutSeconds() + " s (--timeout); retry"
+                    + " later");
+        }
+        return () -> {
+            slots.release();
+            admitted.decrementAndGet();
+        };
+    }
+
+    private static ApiError busy(String message) {
+        return new ApiError(503, "server_error", null, message);
+    }
+
+    /** A request the library refuses (prompt longer than the context, a template that rejects the messages). */
+    private static ApiError refused(String param, Gguf4jException e) {
+        if (e instanceof dev.gguf4j.backend.DeviceOutOfMemoryException) {
+            return busy("out of device memory: " + Errors.oneLine(e.getMessage()));
+        }
+        return ApiError.invalid(param, Errors.oneLine(e.getMessage()));
+    }
+
+    // ---- OpenAI ----
+
+    private void openAiChat(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
+        Chat c = ServeRequests.openAiChat(body, template, this::eogBias);
+        try (AutoCloseable s = slot()) {
+            if (!c.stream()) {
+                ChatCompletion r;
+                try {
+                    r = l.chat(c.messages(), c.params());
+                } catch (Gguf4jException e) {
+                    throw refused("messages", e);
+                }
+                sendJson(ex, 200, new ChatCompletion(r.id(), r.created(), alias(), r.choices(), r.usage()).toJson());
+                return;
+            }
+            try (Stream<ChatCompletionChunk> chunks = chatStream(l, c)) {
+                OutputStream out = startStream(ex, "text/event-stream");
+                Iterator<ChatCompletionChunk> it = chunks.iterator();
+                try {
+                    while (it.hasNext()) {
+                        ChatCompletionChunk k = it.next();
+                        event(out, new ChatCompletionChunk(k.id(), k.created(), alias(), k.choices(), null).toJson());
+                        if (k.usage() != null && c.includeUsage()) {
+                            event(out, new ChatCompletionChunk(k.id(), k.created(), alias(), List.of(), k.usage())
+                                    .toJson());
+                        }
+                    }
+                } catch (Gguf4jException e) {
+                    event(out, errorJson(new ApiError(500, "server_error", null, Errors.oneLine(e.getMessage()))));
+                }
+                event(out, "[DONE]");
+            }
+        } catch (IOException | ApiError e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Stream<ChatCompletionChunk> chatStream(Llama l, Chat c) {
+        try {
+            return l.chatStream(c.messages(), c.params());
+        } catch (Gguf4jException e) {
+            throw refused("messages", e);
+        }
+    }
+
+    private void openAiCompletion(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
+        Text t = ServeRequests.openAiCompletion(body, this::eogBias);
+        try (AutoCloseable s = slot(); Stream<Completion> chunks = textStream(l, t)) {
+            if (!t.stream()) {
+                StringBuilder text = new StringBuilder();
+                Completion last = null;
+                for (Iterator<Completion> it = chunks.iterator(); it.hasNext(); ) {
+                    last = it.next();
+                    text.append(last.text());
+                }
+                sendJson(ex, 200, new Completion(last.id(), last.object(), last.created(), alias(), List.of(
+                        new Completion.Choice(text.toString(), 0, last.choices().getFirst().finishReason())),
+                        last.usage()).toJson());
+                return;
+            }
+            OutputStream out = startStream(ex, "text/event-stream");
+            for (Iterator<Completion> it = chunks.iterator(); it.hasNext(); ) {
+                Completion k = it.next();
+                event(out, new Completion(k.id(), k.object(), k.created(), alias(), k.choices(), null).toJson());
+                if (k.usage() != null && t.includeUsage()) {
+                    event(out, new Completion(k.id(), k.object(), k.created(), alias(), List.of(), k.usage())
+                            .toJson());
+                }
+            }
+            event(out, "[DONE]");
+        } catch (IOException | ApiError e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Stream<Completion> textStream(Llama l, Text t) {
+        try {
+            return l.stream(t.prompt(), t.params());
+        } catch (Gguf4jException e) {
+            throw refused("prompt", e);
+        }
+    }
+
+    private static void event(OutputStream out, String data) throws IOException {
+        out.write(("data: " + data + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    // ---- Ollama ----
+
+    private void ollamaChat(HttpExchange ex, Llama l, Chat c) throws IOException {
+        long t0 = System.nanoTime();
+        try (AutoCloseable s = slot(); Stream<ChatCompletionChunk> chunks = chatStream(l, c)) {
+            OutputStream out = c.stream() ? startStream(ex, "application/x-ndjson") : null;
+            StringBuilder content = new StringBuilder();
+            ArrayNode calls = JSON.createArrayNode();
+            for (Iterator<ChatCompletionChunk> it = chunks.iterator(); it.hasNext(); ) {
+                ChatCompletionChunk k = it.next();
+                ChatCompletionChunk.Choice ch = k.choices().getFirst();
+                String piece = ch.delta().content();
+                ArrayNode pieceCalls = JSON.createArrayNode();
+                for (ChatCompletionChunk.ToolCallDelta d : ch.delta().toolCalls()) {
+                    pieceCalls.add(ollamaToolCall(new ToolCall(d.id(), d.name(), d.arguments())));
+                }
+                calls.addAll(pieceCalls);
+                if (piece != null) {
+                    content.append(piece);
+                }
+                if (ch.finishReason() != null) {
+                    ObjectNode last = ollamaHead();
+                    ObjectNode msg = last.putObject("message").put("role", "assistant")
+                            .put("content", c.stream() ? "" : content.toString());
+                    if (!c.stream() && !calls.isEmpty()) {
+                        msg.set("tool_calls", calls);
+                    }
+                    ollamaDone(last, ch.finishReason(), k.usage(), t0);
+                    if (out != null) {
+                        line(out, last);
+                    } else {
+                        sendJson(ex, 200, last.toString());
+                    }
+                } else if (out != null && ((piece != null && !piece.isEmpty()) || !pieceCalls.isEmpty())) {
+                    ObjectNode o = ollamaHead();
+                    ObjectNode msg = o.putObject("message").put("role", "assistant")
+                            .put("content", piece == null ? "" : piece);
+                    if (!pieceCalls.isEmpty()) {
+                        msg.set("tool_calls", pieceCalls);
+                    }
+                    line(out, o.put("done", false));
+                }
+            }
+        } catch (IOException | ApiError e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private void ollamaGenerate(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
+        Fields f = new Fields(body, "");
+        ServeRequests.refuseOllamaFormat(f);
+        String prompt = f.string("prompt");
+        String system = f.string("system");
+        Boolean raw = f.bool("raw");
+        Boolean streamFlag = f.bool("stream");
+        boolean stream = streamFlag == null || streamFlag;
+        ChatParams p = ServeRequests.ollamaParams(f, template, this::eogBias);
+        long t0 = System.nanoTime();
+        if (prompt == null || prompt.isEmpty()) { // Ollama: an empty prompt only loads the model
+            ObjectNode o = ollamaHead().put("response", "").put("done", true).put("done_reason", "load");
+            sendJson(ex, 200, stream ? o + "\n" : o.toString(), stream ? "application/x-ndjson" : "application/json");
+            return;
+        }
+        Stream<String[]> pieces; // {text, finish reason or null, prompt tokens, generated tokens}
+        try (AutoCloseable s = slot()) {
+            if (raw != null && raw) {
+                Text t = new Text(prompt, dev.gguf4j.llama.CompletionParams.DEFAULTS.withMaxTokens(
+                        p.maxTokens() < 0 ? Integer.MAX_VALUE : p.maxTokens()).withStop(p.stop())
+                        .withSampling(p.sampling()), stream, false);
+                Stream<Completion> cs = textStream(l, t);
+                pieces = cs.map(k -> new String[] {k.text(), k.choices().getFirst().finishReason(),
+                        k.usage() == null ? "0" : "" + k.usage().promptTokens(),
+                        k.usage() == null ? "0" : "" + k.usage().completionTokens()});
+            } else {
+                List<ChatMessage> m = system == null ? List.of(ChatMessage.user(prompt))
+                        : List.of(ChatMessage.system(system), ChatMessage.user(prompt));
+                Stream<ChatCompletionChunk> cs = chatStream(l, new Chat(m, p, stream, false));
+                pieces = cs.map(k -> {
+                    ChatCompletionChunk.Choice ch = k.choices().getFirst();
+                    return new String[] {ch.delta().content() == null ? "" : ch.delta().content(), ch.finishReason(),
+                            k.usage() == null ? "0" : "" + k.usage().promptTokens(),
+                            k.usage() == null ? "0" : "" + k.usage().completionTokens()};
+                });
+            }
+            try (Stream<String[]> ps = pieces) {
+                OutputStream out = stream ? startStream(ex, "application/x-ndjson") : null;
+                StringBuilder all = new StringBuilder();
+                for (Iterator<String[]> it = ps.iterator(); it.hasNext(); ) {
+                    String[] k = it.next();
+                    all.append(k[0]);
+                    if (k[1] != null) {
+                        ObjectNode last = ollamaHead().put("response", stream ? k[0] : all.toString());
+                        ollamaDone(last, k[1], new Completion.Usage(Integer.parseInt(k[2]), Integer.parseInt(k[3]),
+                                0), t0);
+                        if (out != null) {
+                            line(out, last);
+                        } else {
+                            sendJson(ex, 200, last.toString());
+                        }
+                    } else if (out != null && !k[0].isEmpty()) {
+                        line(out, ollamaHead().put("response", k[0]).put("done", false));
+                    }
+                }
+            }
+        } catch (IOException | ApiError e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ObjectNode ollamaHead() {
+        return JSON.createObjectNode().put("model", alias()).put("created_at", Instant.now().toString());
+    }
+
+    private static void ollamaDone(ObjectNode o, String finish, Completion.Usage usage, long t0) {
+        long total = System.nanoTime() - t0;
+        o.put("done", true).put("done_reason", finish.equals(ChatCompletion.LENGTH) ? "length" : "stop")
+                .put("total_duration", total).put("load_duration", 0)
+                .put("prompt_eval_count", usage == null ? 0 : usage.promptTokens())
+                .put("eval_count", usage == null ? 0 : usage.completionTokens());
+    }
+
+    private static ObjectNode ollamaToolCall(ToolCall t) {
+        ObjectNode fn = JSON.createObjectNode().put("name", t.name());
+        try {
+            fn.set("arguments", JSON.readTree(t.arguments() == null ? "{}" : t.arguments()));
+        } catch (IOException e) {
+            fn.put("arguments", t.arguments());
+        }
+        ObjectNode o = JSON.createObjectNode();
+        o.set("function", fn);
+        return o;
+    }
+
+    private static void line(OutputStream out, ObjectNode o) throws IOException {
+        out.write((o.toString() + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private ObjectNode details(Llama l) {
+        ObjectNode d = JSON.createObjectNode().put("format", "gguf").put("family", l.config().architecture());
+        d.putArray("families").add(l.config().architecture());
+        d.put("parameter_size", "").put("quantization_level", "");
+        return d;
+    }
+
+    private ObjectNode modelEntry(Llama l) {
+        long size = 0;
+        String modified = Instant.ofEpochMilli(startedMillis).toString();
+        try {
+            size = Files.size(modelPath);
+            modified = Files.getLastModifiedTime(modelPath).toInstant().toString();
+        } catch (IOException | RuntimeException e) {
+            // a bundled or vanished file: sizes unknown
+        }
+        ObjectNode m = JSON.createObjectNode().put("name", alias()).put("model", alias()).put("modified_at", modified)
+                .put("size", size).put("digest", "");
+        m.set("details", details(l));
+        return m;
+    }
+
+    private ObjectNode show(Llama l) {
+        ObjectNode o = JSON.createObjectNode().put("modelfile", "").put("parameters", "");
+        ChatTemplate t = template != null ? template : l.chatTemplate();
+        o.put("template", t.builtinName().map(n -> "(built-in " + n + ")").orElse(""));
+        o.set("details", details(l));
+        ObjectNode info = o.putObject("model_info");
+        String arch = l.config().architecture();
+        info.put("general.architecture", arch).put(arch + ".context_length", l.contextLength())
+                .put(arch + ".embedding_length", l.config().dim()).put(arch + ".block_count", l.config().layers());
+        o.putArray("capabilities").add("completion").add("tools");
+        o.put("modified_at", modelEntry(l).get("modified_at").asText());
+        return o;
+    }
+
+    // ---- responses ----
+
+    private static OutputStream startStream(HttpExchange ex, String type) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type + (type.startsWith("text/") ? "; charset=utf-8" : ""));
+        ex.getResponseHeaders().set("Cache-Control", "no-cache");
+        ex.sendResponseHeaders(200, 0);
+        return ex.getResponseBody();
+    }
+
+    private static void sendJson(HttpExchange ex, int status, String json) throws IOException {
+        sendJson(ex, status, json, "application/json");
+    }
+
+    private static void sendJson(HttpExchange ex, int status, String json, String type) throws IOException {
+        byte[] b = json.getBytes(StandardCharsets.UTF_8);
+        ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+        ex.sendResponseHeaders(status, b.length);
+        try (OutputStream out = ex.getResponseBody()) {
+            out.write(b);
+        }
+    }
+
+    /** OpenAI's error object; Ollama's routes get Ollama's {@code {"error": "..."}}. */
+    static String errorJson(ApiError e) {
+        ObjectNode o = JSON.createObjectNode();
+        o.putObject("error").put("message", e.getMessage()).put("type", e.type).put("param", e.param)
+                .putNull("code");
+        return o.toString();
+    }
+
+    private static void sendError(HttpExchange ex, String path, ApiError e) {
+        if (ex.getResponseCode() != -1) {
+            return; // the reply had begun: the connection closes
+        }
+        try {
+            if (e.status == 503) {
+                ex.getResponseHeaders().set("Retry-After", "1");
+            }
+            sendJson(ex, e.status, path.startsWith("/api/")
+                    ? JSON.createObjectNode().put("error", e.getMessage()).toString() : errorJson(e));
+        } catch (IOException io) {
+            // the client went away
+        }
+    }
+}
