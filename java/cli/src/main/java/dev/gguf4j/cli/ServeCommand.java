@@ -13,7 +13,7 @@ import java.util.concurrent.CountDownLatch;
 /**
  * {@code gguf4j serve}: an OpenAI- and Ollama-compatible HTTP server ({@link Server}) over one model, with
  * llama-server's flag names. Runs until SIGTERM / Ctrl-C, then stops accepting, lets requests in progress finish
- * for a grace period, and exits.
+ * for a grace period, and exits with status 0.
  */
 final class ServeCommand {
     static final String USAGE = """
@@ -46,18 +46,26 @@ final class ServeCommand {
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean returned = new java.util.concurrent.atomic.AtomicBoolean();
         Thread hook = new Thread(() -> {
-            stop.countDown();
+            if (returned.get()) {
+                return; // the command ended by itself: its exit status stands
+            }
+            stop.countDown(); // SIGTERM / Ctrl-C while serving: drain, then exit 0 (a requested, clean stop)
             try {
                 stopped.await();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            err.flush();
+            out.flush();
+            Runtime.getRuntime().halt(0);
         }, "gguf4j-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             return run(argv, out, err, stop, null);
         } finally {
+            returned.set(true);
             stopped.countDown();
         }
     }

@@ -63,22 +63,15 @@ final class WorkerPool implements AutoCloseable {
     private void loop() {
         int seen = 0;
         while (true) {
+            long t0 = System.nanoTime();
             int spins = 0;
-            long deadline = 0;
             boolean spinning = true;
             long t;
             while ((int) ((t = ticket.get()) >>> 32) == seen && !closed) {
-                if (spinning && ++spins % SPIN_CHECK == 0) {
-                    long now = System.nanoTime();
-                    if (deadline == 0) {
-                        deadline = now + SPIN_NANOS;
-                    } else if (now - deadline > 0) {
-                        spinning = false;
-                    }
-                }
-                if (spinning) {
+                if (spinning && keepSpinning(++spins, t0)) {
                     Thread.onSpinWait();
                 } else {
+                    spinning = false;
                     LockSupport.park(this);
                 }
             }
@@ -123,6 +116,14 @@ final class WorkerPool implements AutoCloseable {
         }
     }
 
+    /**
+     * Whether a wait that started at {@code t0} goes on spinning at its {@code spins}-th step (the clock is read
+     * every {@link #SPIN_CHECK} steps).
+     */
+    private static boolean keepSpinning(int spins, long t0) {
+        return spins % SPIN_CHECK != 0 || System.nanoTime() - t0 < SPIN_NANOS;
+    }
+
     /** Runs {@code t} over [0, count) in chunks of at least 1 index, and waits for all of them. */
     void forRange(int count, RangeTask t) {
         forRange(count, 1, t);
@@ -153,21 +154,14 @@ final class WorkerPool implements AutoCloseable {
             LockSupport.unpark(w);
         }
         drain(c);
+        long t0 = System.nanoTime();
         int spins = 0;
-        long deadline = 0;
         boolean spinning = true;
         while (done.get() != count) {
-            if (spinning && ++spins % SPIN_CHECK == 0) {
-                long now = System.nanoTime();
-                if (deadline == 0) {
-                    deadline = now + SPIN_NANOS;
-                } else if (now - deadline > 0) {
-                    spinning = false;
-                }
-            }
-            if (spinning) {
+            if (spinning && keepSpinning(++spins, t0)) {
                 Thread.onSpinWait();
             } else {
+                spinning = false;
                 callerParked = true;
                 if (done.get() != count) {
                     LockSupport.parkNanos(this, 100_000);
