@@ -49,6 +49,12 @@ final class Blocks {
      * (+ bk), Wv xb (+ bv); RoPE on q and k; cache k, v; x += Wo attention(q).
      */
     static void selfAttention(BlockOps o, int l) {
+        attentionBranch(o, l);
+        o.add(X, XB2);
+    }
+
+    /** {@link #selfAttention} without the residual add: its branch's output is left in XB2. */
+    static void attentionBranch(BlockOps o, int l) {
         LlamaConfig c = o.config();
         o.rmsNorm(X, l, TensorRole.ATTN_NORM, XB);
         o.matmul(l, QKV, XB, QKV_OUT);
@@ -59,15 +65,19 @@ final class Blocks {
         o.rope(K, c.kvHeads());
         o.attention(l, Q, K, V, ATT);
         o.matmul(l, TensorRole.ATTN_OUT, ATT, XB2);
-        o.add(X, XB2);
     }
 
     /** Pre-norm SwiGLU FFN with the residual add: xb = rmsnorm(x) * ffn_norm; x += Wdown (silu(Wgate xb) * Wup xb). */
     static void gatedFfn(BlockOps o, int l) {
+        ffnBranch(o, l);
+        o.add(X, XB2);
+    }
+
+    /** {@link #gatedFfn} without the residual add: its branch's output is left in XB2. */
+    static void ffnBranch(BlockOps o, int l) {
         o.rmsNorm(X, l, TensorRole.FFN_NORM, XB);
         o.matmul(l, GATE_UP, XB, GATE_UP_OUT);
         o.swiglu(HB, HB2, HB);
         o.matmul(l, TensorRole.FFN_DOWN, HB, XB2);
-        o.add(X, XB2);
     }
 }

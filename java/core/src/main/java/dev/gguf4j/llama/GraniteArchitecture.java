@@ -1,14 +1,7 @@
 package dev.gguf4j.llama;
 
-import static dev.gguf4j.llama.BlockOps.Act.ATT;
-import static dev.gguf4j.llama.BlockOps.Act.HB;
-import static dev.gguf4j.llama.BlockOps.Act.HB2;
-import static dev.gguf4j.llama.BlockOps.Act.K;
 import static dev.gguf4j.llama.BlockOps.Act.LOGITS;
-import static dev.gguf4j.llama.BlockOps.Act.Q;
-import static dev.gguf4j.llama.BlockOps.Act.V;
 import static dev.gguf4j.llama.BlockOps.Act.X;
-import static dev.gguf4j.llama.BlockOps.Act.XB;
 import static dev.gguf4j.llama.BlockOps.Act.XB2;
 
 import dev.gguf4j.gguf.GgufFormatException;
@@ -23,11 +16,6 @@ import dev.gguf4j.gguf.WellKnownKeys;
  * Tensors, biases and RoPE (adjacent pairs) as llama.
  */
 final class GraniteArchitecture extends LlamaArchitecture {
-    private static final TensorRole[] QKV = {TensorRole.ATTN_Q, TensorRole.ATTN_K, TensorRole.ATTN_V};
-    private static final BlockOps.Act[] QKV_OUT = {Q, K, V};
-    private static final TensorRole[] GATE_UP = {TensorRole.FFN_GATE, TensorRole.FFN_UP};
-    private static final BlockOps.Act[] GATE_UP_OUT = {HB, HB2};
-
     private final float embeddingScale;
     private final float residualScale;
     private final float attentionScale;
@@ -84,21 +72,9 @@ final class GraniteArchitecture extends LlamaArchitecture {
     /** llama's block with each branch's output times residual_scale before its residual add. */
     @Override
     public void block(BlockOps o, int l) {
-        LlamaConfig c = o.config();
-        o.rmsNorm(X, l, TensorRole.ATTN_NORM, XB);
-        o.matmul(l, QKV, XB, QKV_OUT);
-        o.addBias(l, TensorRole.ATTN_Q_BIAS, Q);
-        o.addBias(l, TensorRole.ATTN_K_BIAS, K);
-        o.addBias(l, TensorRole.ATTN_V_BIAS, V);
-        o.rope(Q, c.heads());
-        o.rope(K, c.kvHeads());
-        o.attention(l, Q, K, V, ATT);
-        o.matmul(l, TensorRole.ATTN_OUT, ATT, XB2);
+        Blocks.attentionBranch(o, l);
         residual(o);
-        o.rmsNorm(X, l, TensorRole.FFN_NORM, XB);
-        o.matmul(l, GATE_UP, XB, GATE_UP_OUT);
-        o.swiglu(HB, HB2, HB);
-        o.matmul(l, TensorRole.FFN_DOWN, HB, XB2);
+        Blocks.ffnBranch(o, l);
         residual(o);
     }
 
