@@ -138,7 +138,7 @@ final class ServeMetrics {
         long sum = 0;
         for (int i = 0; i < tokenSeconds.length(); i++) {
             long s = slotSecond.get(i);
-            if (s < now && s >= now - WINDOW_SECONDS) { // the last WINDOW_SECONDS whole seconds
+            if (s <= now && s > now - WINDOW_SECONDS) { // the last WINDOW_SECONDS seconds, this one included
                 sum += tokenSeconds.get(i);
             }
         }
