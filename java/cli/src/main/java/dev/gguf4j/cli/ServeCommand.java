@@ -28,7 +28,7 @@ final class ServeCommand {
               -np N                     requests generating at once (default 1), each in its own session: no
                                         batching across requests yet
               --queue N                 requests that may wait for a free sequence (default 16); more: 503
-              --api-key KEY             require 'Authorization: Bearer KEY' on every route but /health
+              --api-key KEY             require 'Authorization: Bearer KEY' on every route but /health and /
                                         (default: the environment's GGUF4J_API_KEY, if set)
               --alias NAME              the model's name in replies and /v1/models (default: the file's name)
               --chat-template NAME, --chat-template-file FILE   as gguf4j chat
