@@ -202,13 +202,19 @@ final class Server {
         } finally {
             log.printf(Locale.ROOT, "gguf4j: %s %s %d %.1f ms%s%n", method, Errors.printable(path),
                     ex.getResponseCode(), (System.nanoTime() - t0) / 1e6, note);
-            String endpoint = path.equals("/chat/completions") || path.equals("/completions")
-                    || path.equals("/models") || path.equals("/index.html") ? (path.equals("/index.html") ? "/"
-                    : "/v1" + path) : ROUTES.contains(path) ? path : "other";
-            metrics.requests.inc(endpoint, ex.getResponseCode() == -1 ? "none" : Integer.toString(ex
-                    .getResponseCode()));
+            metrics.requests.inc(endpointLabel(path), ex.getResponseCode() == -1 ? "none"
+                    : Integer.toString(ex.getResponseCode()));
             inFlight.decrementAndGet();
         }
+    }
+
+    /** The route a path is counted under in /metrics: its canonical name, or "other" (a bounded label set). */
+    static String endpointLabel(String path) {
+        return switch (path) {
+            case "/index.html" -> "/";
+            case "/chat/completions", "/completions", "/models" -> "/v1" + path;
+            default -> ROUTES.contains(path) ? path : "other";
+        };
     }
 
     private void route(HttpExchange ex, String method, String path) throws IOException {
