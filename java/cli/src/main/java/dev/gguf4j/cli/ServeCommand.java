@@ -19,7 +19,8 @@ final class ServeCommand {
     static final String USAGE = """
             usage: gguf4j serve [-m MODEL] [--host HOST] [--port PORT] [-c CTX] [-np N] [--queue N] [-t THREADS]
                                 [-ngl N|auto] [--api-key KEY] [--alias NAME] [--chat-template NAME |
-                                --chat-template-file FILE] [--timeout S] [--no-mmap] [--mlock]
+                                --chat-template-file FILE] [--timeout S] [--embeddings] [--cors ORIGIN]
+                                [--no-mmap] [--mlock]
               --host HOST               address to listen on (default 127.0.0.1: this machine only)
               --port PORT               TCP port (default 8080; 0: a free one, printed)
               -c CTX                    context of each parallel sequence (default: the model's, capped at 4096;
@@ -27,20 +28,32 @@ final class ServeCommand {
               -np N                     requests generating at once (default 1), each in its own session: no
                                         batching across requests yet
               --queue N                 requests that may wait for a free sequence (default 16); more: 503
-              --api-key KEY             require 'Authorization: Bearer KEY' on every route but /health
+              --api-key KEY             require 'Authorization: Bearer KEY' on every route but /health and /
                                         (default: the environment's GGUF4J_API_KEY, if set)
               --alias NAME              the model's name in replies and /v1/models (default: the file's name)
               --chat-template NAME, --chat-template-file FILE   as gguf4j chat
               --timeout S               seconds to read a request and to wait for a free sequence (default 600)
+              --embeddings              serve /v1/embeddings and /api/embed (refused if the model cannot embed)
+              --cors ORIGIN             allow browser pages from ORIGIN ('*': any) to call the API (default: no
+                                        CORS headers)
               -t, -ngl, --no-mmap, --mlock as gguf4j run
             endpoints: POST /v1/chat/completions, /v1/completions; GET /v1/models; Ollama's POST /api/chat,
-            /api/generate, /api/show, GET /api/tags, /api/ps, /api/version; GET /health
+            /api/generate, /api/show, GET /api/tags, /api/ps, /api/version; GET /health, /metrics (Prometheus);
+            GET / (a chat page)
             """;
 
     /** Seconds SIGTERM lets requests in progress finish. */
     static final int GRACE_SECONDS = 30;
 
     private ServeCommand() {
+    }
+
+    /**
+     * Why {@code llama} cannot serve embeddings, or null when it can. The hook {@code --embeddings} checks; this
+     * build's core computes no embeddings yet, so every model is refused with that reason.
+     */
+    static String cannotEmbed(Llama llama) {
+        return "this build of gguf4j computes no embeddings yet";
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
@@ -86,6 +99,8 @@ final class ServeCommand {
         String templateName = null;
         Path templateFile = null;
         int timeout = 600;
+        boolean embeddings = false;
+        String cors = null;
         GenerationFlags f = new GenerationFlags("serve");
         while (a.hasNext()) {
             String o = a.next();
@@ -100,6 +115,8 @@ final class ServeCommand {
                 case "--chat-template" -> templateName = a.value(o);
                 case "--chat-template-file" -> templateFile = Path.of(a.value(o));
                 case "--timeout", "-to" -> timeout = a.intValue(o, 1, 1 << 24);
+                case "--embeddings", "--embedding" -> embeddings = true;
+                case "--cors" -> cors = a.value(o);
                 case "-c", "--ctx-size", "-t", "--threads", "-ngl", "--n-gpu-layers", "--gpu-layers", "--no-mmap",
                         "--mlock" -> f.accept(o, a);
                 case "-h", "--help" -> {
@@ -112,6 +129,10 @@ final class ServeCommand {
         if (templateName != null && templateFile != null) {
             throw new Main.UsageException("serve: give --chat-template or --chat-template-file, not both");
         }
+        if (cors != null && (cors.isBlank() || cors.chars().anyMatch(ch -> ch < 0x21 || ch > 0x7e))) {
+            throw new Main.UsageException("serve: --cors '" + Errors.printable(cors) + "': give an origin such as"
+                    + " https://example.com, or '*'");
+        }
         if (apiKey != null && apiKey.isBlank()) {
             throw new Main.UsageException("serve: --api-key (or GGUF4J_API_KEY) is empty");
         }
@@ -122,7 +143,7 @@ final class ServeCommand {
         Server server;
         try {
             server = new Server(new Server.Config(host, port, parallel, queue, apiKey, alias, timeout,
-                    Server.MAX_BODY_BYTES), err);
+                    Server.MAX_BODY_BYTES, cors), err);
         } catch (IOException e) {
             throw new Gguf4jException("serve: cannot listen on " + host + ":" + port + ": " + Errors.describe(e), e);
         }
@@ -132,6 +153,13 @@ final class ServeCommand {
                 opts = opts.withContextLength(f.ctx);
             }
             try (Llama llama = Llama.load(path, opts)) {
+                if (embeddings) {
+                    String why = cannotEmbed(llama);
+                    if (why != null) {
+                        throw new Gguf4jException("serve: --embeddings: " + path.getFileName() + " cannot embed: "
+                                + why);
+                    }
+                }
                 ChatTemplate template = ChatTemplateCommand.select(llama.metadata(), path.toString(), templateName,
                         templateFile, err);
                 server.ready(llama, path, template);

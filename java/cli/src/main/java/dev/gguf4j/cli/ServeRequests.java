@@ -204,26 +204,74 @@ final class ServeRequests {
         return s.withSeed(seed == null || seed == -1 ? System.nanoTime() & Long.MAX_VALUE : seed);
     }
 
-    /** OpenAI's {@code n}, {@code logprobs}, {@code response_format}: what this server does not do yet is a 400. */
-    static void refuseUnsupported(Fields f) {
-        Long n = f.integer("n", 1, Integer.MAX_VALUE);
-        if (n != null && n != 1) {
-            throw ApiError.invalid("n", "'n' = " + n + ": only one choice per request (n = 1) is supported yet");
-        }
+    /** Choices one request may ask for ({@code n}). */
+    static final int MAX_CHOICES = 16;
+
+    /**
+     * OpenAI's {@code n} (1 to {@value #MAX_CHOICES}; choice i samples with seed + i) and {@code logprobs} (not
+     * done yet: a 400 naming it).
+     */
+    static int choices(Fields f) {
+        Long n = f.integer("n", 1, MAX_CHOICES);
         Boolean lp = f.bool("logprobs");
-        if ((lp != null && lp) || f.get("top_logprobs") != null) {
+        Long top = f.integer("top_logprobs", 0, 20);
+        if ((lp != null && lp) || (top != null && top > 0)) {
             throw ApiError.invalid(lp != null && lp ? "logprobs" : "top_logprobs",
                     "'logprobs' / 'top_logprobs' are not supported yet");
         }
+        return n == null ? 1 : n.intValue();
+    }
+
+    /**
+     * OpenAI's {@code response_format}: {@code text}, {@code json_object} or {@code json_schema} ({@code
+     * {"json_schema": {"name": ..., "schema": {...}}}}); the schema is compiled here so that one the grammar
+     * package cannot take is a 400 naming the field.
+     */
+    static ChatParams.ResponseFormat responseFormat(Fields f) {
         Fields rf = f.object("response_format");
-        if (rf != null) {
-            String type = rf.string("type");
-            if (type == null || !type.equals("text")) {
-                throw ApiError.invalid("response_format", "'response_format' " + (type == null ? "without a type"
-                        : "type '" + type + "'") + " is not supported yet (constrained JSON output is coming); use"
-                        + " type 'text' or leave it out");
-            }
+        if (rf == null) {
+            return ChatParams.ResponseFormat.TEXT;
         }
+        String type = rf.string("type");
+        if (type == null) {
+            throw ApiError.invalid("response_format", "'response_format.type' is required (text, json_object or"
+                    + " json_schema)");
+        }
+        return switch (type) {
+            case "text" -> ChatParams.ResponseFormat.TEXT;
+            case "json_object" -> ChatParams.ResponseFormat.JSON_OBJECT;
+            case "json_schema" -> {
+                Fields js = rf.object("json_schema");
+                JsonNode schema = js == null ? null : js.get("schema");
+                if (schema == null || !schema.isObject()) {
+                    throw ApiError.invalid("response_format", "'response_format.json_schema.schema' must be a JSON"
+                            + " Schema object");
+                }
+                yield ChatParams.ResponseFormat.jsonSchema(schemaValue(schema, "response_format"));
+            }
+            default -> throw ApiError.invalid("response_format", "'response_format.type' must be text, json_object"
+                    + " or json_schema, got '" + Errors.oneLine(abbreviate(type)) + "'");
+        };
+    }
+
+    /** A JSON Schema as the grammar package takes it, checked by compiling it (a 400 naming {@code param}). */
+    static Object schemaValue(JsonNode schema, String param) {
+        Object v = ChatJson.parse(schema.toString(), param);
+        try {
+            dev.gguf4j.grammar.Grammar.fromJsonSchemaValue(v);
+        } catch (Gguf4jException e) {
+            throw ApiError.invalid(param, "'" + param + "': " + Errors.oneLine(e.getMessage()));
+        }
+        return v;
+    }
+
+    /** The grammar a response format asks for (for text completions, which take the grammar directly). */
+    static dev.gguf4j.grammar.Grammar grammar(ChatParams.ResponseFormat f) {
+        return switch (f.type()) {
+            case "json_object" -> dev.gguf4j.grammar.Grammar.jsonObject();
+            case "json_schema" -> dev.gguf4j.grammar.Grammar.fromJsonSchemaValue(f.schema());
+            default -> null;
+        };
     }
 
     /** The token limit: {@code max_completion_tokens}, else {@code max_tokens}, else llama-server's {@code n_predict}. */
@@ -234,17 +282,25 @@ final class ServeRequests {
         return mct != null ? mct.intValue() : mt != null ? mt.intValue() : np != null ? np.intValue() : absent;
     }
 
-    /** A parsed chat request: the conversation and its settings. */
-    record Chat(List<ChatMessage> messages, ChatParams params, boolean stream, boolean includeUsage) {
+    /** A parsed chat request: the conversation and its settings; {@code n} choices. */
+    record Chat(List<ChatMessage> messages, ChatParams params, boolean stream, boolean includeUsage, int n) {
+        Chat(List<ChatMessage> messages, ChatParams params, boolean stream, boolean includeUsage) {
+            this(messages, params, stream, includeUsage, 1);
+        }
+
+        /** Choice {@code i}'s settings: the seed plus i. */
+        ChatParams params(int i) {
+            return i == 0 ? params : params.withSampling(params.sampling().withSeed(params.sampling().seed() + i));
+        }
     }
 
     /** OpenAI's {@code /v1/chat/completions} body. */
     static Chat openAiChat(ObjectNode body, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
         Fields f = new Fields(body, "");
-        refuseUnsupported(f);
+        int n = choices(f);
         List<ChatMessage> messages = messages(f);
         ChatParams p = ChatParams.DEFAULTS.withMaxTokens(maxTokens(f, -1)).withStop(f.strings("stop"))
-                .withSampling(sampling(f, eog)).withTemplate(template);
+                .withSampling(sampling(f, eog)).withTemplate(template).withResponseFormat(responseFormat(f));
         p = tools(f, p);
         Boolean parallel = f.bool("parallel_tool_calls");
         if (parallel != null) {
@@ -253,13 +309,12 @@ final class ServeRequests {
         Boolean stream = f.bool("stream");
         Fields so = f.object("stream_options");
         Boolean usage = so == null ? null : so.bool("include_usage");
-        return new Chat(messages, p, stream != null && stream, usage != null && usage);
+        return new Chat(messages, p, stream != null && stream, usage != null && usage, n);
     }
 
     /** Ollama's {@code /api/chat} body: {@code options} holds the sampling fields, {@code num_predict}. */
     static Chat ollamaChat(ObjectNode body, ChatTemplate template, Supplier<Map<Integer, Float>> eog) {
         Fields f = new Fields(body, "");
-        refuseOllamaFormat(f);
         List<ChatMessage> messages = messages(f);
         ChatParams p = ollamaParams(f, template, eog);
         p = tools(f, p);
@@ -274,14 +329,24 @@ final class ServeRequests {
         }
         Long np = o.integer("num_predict", -2, Integer.MAX_VALUE); // Ollama: -1 infinite, -2 fill the context
         return ChatParams.DEFAULTS.withMaxTokens(np == null || np < 0 ? -1 : np.intValue())
-                .withStop(o.strings("stop")).withSampling(sampling(o, eog)).withTemplate(template);
+                .withStop(o.strings("stop")).withSampling(sampling(o, eog)).withTemplate(template)
+                .withResponseFormat(ollamaFormat(f));
     }
 
-    static void refuseOllamaFormat(Fields f) {
-        if (f.get("format") != null) {
-            throw new ApiError(400, "invalid_request_error", "format",
-                    "'format' (structured output) is not supported yet");
+    /** Ollama's {@code format}: "json" (any JSON object) or a JSON Schema object. */
+    static ChatParams.ResponseFormat ollamaFormat(Fields f) {
+        JsonNode fmt = f.get("format");
+        if (fmt == null || (fmt.isTextual() && fmt.asText().isEmpty())) {
+            return ChatParams.ResponseFormat.TEXT;
         }
+        if (fmt.isTextual() && fmt.asText().equals("json")) {
+            return ChatParams.ResponseFormat.JSON_OBJECT;
+        }
+        if (fmt.isObject()) {
+            return ChatParams.ResponseFormat.jsonSchema(schemaValue(fmt, "format"));
+        }
+        throw ApiError.invalid("format", "'format' must be \"json\" or a JSON Schema object, got "
+                + Errors.oneLine(abbreviate(fmt.toString())));
     }
 
     private static List<ChatMessage> messages(Fields f) {
@@ -331,14 +396,22 @@ final class ServeRequests {
         return p;
     }
 
-    /** A parsed text completion request. */
-    record Text(String prompt, CompletionParams params, boolean stream, boolean includeUsage) {
+    /** A parsed text completion request; {@code n} choices. */
+    record Text(String prompt, CompletionParams params, boolean stream, boolean includeUsage, int n) {
+        Text(String prompt, CompletionParams params, boolean stream, boolean includeUsage) {
+            this(prompt, params, stream, includeUsage, 1);
+        }
+
+        /** Choice {@code i}'s settings: the seed plus i. */
+        CompletionParams params(int i) {
+            return i == 0 ? params : params.withSampling(params.sampling().withSeed(params.sampling().seed() + i));
+        }
     }
 
     /** OpenAI's {@code /v1/completions} body ({@code max_tokens} defaults to 16, as OpenAI's does). */
     static Text openAiCompletion(ObjectNode body, Supplier<Map<Integer, Float>> eog) {
         Fields f = new Fields(body, "");
-        refuseUnsupported(f);
+        int n = choices(f);
         Boolean echo = f.bool("echo");
         if (echo != null && echo) {
             throw ApiError.invalid("echo", "'echo' is not supported yet");
@@ -355,11 +428,13 @@ final class ServeRequests {
             throw ApiError.invalid("prompt", "'prompt' must be a string (or an array of one string)");
         }
         int max = maxTokens(f, 16);
+        SamplingParams s = sampling(f, eog);
+        dev.gguf4j.grammar.Grammar g = grammar(responseFormat(f)); // llama-server takes it here too
         CompletionParams cp = CompletionParams.DEFAULTS.withMaxTokens(max < 0 ? Integer.MAX_VALUE : max)
-                .withStop(f.strings("stop")).withSampling(sampling(f, eog));
+                .withStop(f.strings("stop")).withSampling(g == null ? s : s.withGrammar(g));
         Boolean stream = f.bool("stream");
         Fields so = f.object("stream_options");
         Boolean usage = so == null ? null : so.bool("include_usage");
-        return new Text(prompt, cp, stream != null && stream, usage != null && usage);
+        return new Text(prompt, cp, stream != null && stream, usage != null && usage, n);
     }
 }

@@ -50,8 +50,18 @@ import java.util.stream.Stream;
 final class Server {
     /** What {@code gguf4j serve}'s flags set. */
     record Config(String host, int port, int parallel, int queue, String apiKey, String alias, int timeoutSeconds,
-            long maxBodyBytes) {
+            long maxBodyBytes, String corsOrigin) {
+        /** Without CORS (no {@code --cors}). */
+        Config(String host, int port, int parallel, int queue, String apiKey, String alias, int timeoutSeconds,
+                long maxBodyBytes) {
+            this(host, port, parallel, queue, apiKey, alias, timeoutSeconds, maxBodyBytes, null);
+        }
     }
+
+    /** The routes {@code /metrics} counts by name; any other path is counted as "other". */
+    static final java.util.Set<String> ROUTES = java.util.Set.of("/", "/health", "/metrics", "/v1/models",
+            "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/api/chat", "/api/generate", "/api/embed",
+            "/api/tags", "/api/show", "/api/ps", "/api/version");
 
     static final long MAX_BODY_BYTES = 16L << 20;
     static final ObjectMapper JSON = new ObjectMapper();
@@ -65,6 +75,8 @@ final class Server {
     private final AtomicInteger inFlight = new AtomicInteger(); // requests being handled
     private volatile boolean draining;
     private final long startedMillis = System.currentTimeMillis();
+    /** What {@code GET /metrics} reports; the generation engine may update its gauges. */
+    final ServeMetrics metrics = new ServeMetrics();
     private volatile Llama llama;
     private volatile Path modelPath;
     private volatile ChatTemplate template; // null: the model's own
@@ -74,6 +86,9 @@ final class Server {
         this.config = config;
         this.log = log;
         this.slots = new Semaphore(config.parallel(), true);
+        metrics.parallelSequences.set(config.parallel());
+        metrics.activeSequences.track(() -> config.parallel() - slots.availablePermits());
+        metrics.queueDepth.track(() -> Math.max(0, admitted.get() - (config.parallel() - slots.availablePermits())));
         // the JDK server's own guard against a client that never finishes sending its request (a hung connection)
         System.setProperty("sun.net.httpserver.maxReqTime", Integer.toString(config.timeoutSeconds()));
         this.http = HttpServer.create(new InetSocketAddress(config.host(), config.port()), 64);
@@ -88,6 +103,8 @@ final class Server {
     void ready(Llama l, Path path, ChatTemplate chatTemplate) {
         this.modelPath = path;
         this.template = chatTemplate;
+        metrics.kvCacheCells.set((double) config.parallel() * l.contextLength());
+        metrics.modelLoaded.set(1);
         this.llama = l;
     }
 
@@ -156,6 +173,17 @@ final class Server {
         inFlight.incrementAndGet();
         try (ex) {
             try {
+                if (config.corsOrigin() != null) {
+                    ex.getResponseHeaders().set("Access-Control-Allow-Origin", config.corsOrigin());
+                    ex.getResponseHeaders().set("Vary", "Origin");
+                    if (method.equals("OPTIONS")) { // a preflight: answered without the API key, as browsers send it
+                        ex.getResponseHeaders().set("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+                        ex.getResponseHeaders().set("Access-Control-Allow-Headers", "Authorization, Content-Type");
+                        ex.getResponseHeaders().set("Access-Control-Max-Age", "600");
+                        ex.sendResponseHeaders(204, -1);
+                        return;
+                    }
+                }
                 if (draining) {
                     throw new ApiError(503, "server_error", null, "the server is shutting down");
                 }
@@ -174,11 +202,27 @@ final class Server {
         } finally {
             log.printf(Locale.ROOT, "gguf4j: %s %s %d %.1f ms%s%n", method, Errors.printable(path),
                     ex.getResponseCode(), (System.nanoTime() - t0) / 1e6, note);
+            metrics.requests.inc(endpointLabel(path), ex.getResponseCode() == -1 ? "none"
+                    : Integer.toString(ex.getResponseCode()));
             inFlight.decrementAndGet();
         }
     }
 
+    /** The route a path is counted under in /metrics: its canonical name, or "other" (a bounded label set). */
+    static String endpointLabel(String path) {
+        return switch (path) {
+            case "/index.html" -> "/";
+            case "/chat/completions", "/completions", "/models" -> "/v1" + path;
+            default -> ROUTES.contains(path) ? path : "other";
+        };
+    }
+
     private void route(HttpExchange ex, String method, String path) throws IOException {
+        if (path.equals("/") || path.equals("/index.html")) { // the chat page: static, holds no data (as llama-server)
+            requireMethod(method, "GET");
+            sendBytes(ex, 200, chatPage(), "text/html; charset=utf-8");
+            return;
+        }
         if (path.equals("/health")) {
             requireMethod(method, "GET");
             if (llama == null) {
@@ -191,6 +235,11 @@ final class Server {
         authorize(ex);
         Llama l = llama;
         switch (path) {
+            case "/metrics" -> {
+                requireMethod(method, "GET");
+                sendBytes(ex, 200, metrics.scrape().getBytes(StandardCharsets.UTF_8),
+                        "text/plain; version=0.0.4; charset=utf-8");
+            }
             case "/v1/models", "/models" -> {
                 requireMethod(method, "GET");
                 ObjectNode m = JSON.createObjectNode().put("id", alias()).put("object", "model")
@@ -205,19 +254,20 @@ final class Server {
             }
             case "/v1/chat/completions", "/chat/completions" -> {
                 requireMethod(method, "POST");
-                openAiChat(ex, requireModel(l), body(ex));
+                openAiChat(ex, requireModel(l), model(body(ex), false));
             }
             case "/v1/completions", "/completions" -> {
                 requireMethod(method, "POST");
-                openAiCompletion(ex, requireModel(l), body(ex));
+                openAiCompletion(ex, requireModel(l), model(body(ex), false));
             }
             case "/api/chat" -> {
                 requireMethod(method, "POST");
-                ollamaChat(ex, requireModel(l), ServeRequests.ollamaChat(body(ex), template, this::eogBias));
+                ollamaChat(ex, requireModel(l), ServeRequests.ollamaChat(model(body(ex), true), template,
+                        this::eogBias));
             }
             case "/api/generate" -> {
                 requireMethod(method, "POST");
-                ollamaGenerate(ex, requireModel(l), body(ex));
+                ollamaGenerate(ex, requireModel(l), model(body(ex), true));
             }
             case "/api/tags", "/api/ps" -> {
                 requireMethod(method, "GET");
@@ -231,7 +281,7 @@ final class Server {
             }
             case "/api/show" -> {
                 requireMethod(method, "POST");
-                body(ex); // the one model is shown whatever it is called
+                model(body(ex), true);
                 sendJson(ex, 200, show(requireModel(l)).toString());
             }
             default -> throw new ApiError(404, "invalid_request_error", null, "no route " + Errors.printable(path)
@@ -244,6 +294,41 @@ final class Server {
             throw new ApiError(405, "invalid_request_error", null, "method " + Errors.printable(method)
                     + " not allowed here (use " + expected + ")");
         }
+    }
+
+    /**
+     * The body, after checking its {@code model}: absent, the alias or the model file's name (Ollama's routes: also
+     * with {@code :latest}); another name is a 404 as OpenAI's and Ollama's APIs answer an unknown model.
+     */
+    private ObjectNode model(ObjectNode body, boolean ollama) {
+        String m = new Fields(body, "").string(ollama && body.has("name") && !body.has("model") ? "name" : "model");
+        if (m == null || m.isEmpty()) {
+            return body;
+        }
+        String file = modelPath == null ? null : modelPath.getFileName().toString();
+        String bare = ollama && m.endsWith(":latest") ? m.substring(0, m.length() - 7) : m;
+        if (bare.equals(alias()) || bare.equals(file)) {
+            return body;
+        }
+        throw new ApiError(404, "invalid_request_error", "model", "model '" + Errors.printable(Errors.oneLine(m))
+                + "' not found: this server serves '" + alias() + "'" + (file == null || file.equals(alias()) ? ""
+                : " (file " + file + ")"));
+    }
+
+    private static volatile byte[] chatPage;
+
+    /** The chat page ({@code chat.html} beside this class), read once. */
+    private static byte[] chatPage() throws IOException {
+        byte[] b = chatPage;
+        if (b == null) {
+            try (InputStream in = Server.class.getResourceAsStream("chat.html")) {
+                if (in == null) {
+                    throw new IllegalStateException("chat.html missing from the jar");
+                }
+                chatPage = b = in.readAllBytes();
+            }
+        }
+        return b;
     }
 
     private static Llama requireModel(Llama l) {
@@ -349,32 +434,64 @@ final class Server {
         Chat c = ServeRequests.openAiChat(body, template, this::eogBias);
         try (AutoCloseable s = slot()) {
             if (!c.stream()) {
-                ChatCompletion r;
-                try {
-                    r = l.chat(c.messages(), c.params());
-                } catch (Gguf4jException e) {
-                    throw refused("messages", e);
+                List<ChatCompletion.Choice> choices = new java.util.ArrayList<>();
+                ChatCompletion r = null;
+                int generated = 0;
+                for (int i = 0; i < c.n(); i++) { // n choices one after another, choice i with seed + i
+                    try {
+                        r = l.chat(c.messages(), c.params(i));
+                    } catch (Gguf4jException e) {
+                        throw refused("messages", e);
+                    }
+                    ChatCompletion.Choice ch = r.choices().getFirst();
+                    choices.add(new ChatCompletion.Choice(i, ch.message(), ch.finishReason()));
+                    generated += r.usage().completionTokens();
                 }
-                sendJson(ex, 200, new ChatCompletion(r.id(), r.created(), alias(), r.choices(), r.usage()).toJson());
+                Completion.Usage u = new Completion.Usage(r.usage().promptTokens(), generated,
+                        r.usage().promptTokens() + generated);
+                metrics.tokens(u.promptTokens(), u.completionTokens());
+                sendJson(ex, 200, new ChatCompletion(r.id(), r.created(), alias(), choices, u).toJson());
                 return;
             }
-            try (Stream<ChatCompletionChunk> chunks = chatStream(l, c)) {
-                OutputStream out = startStream(ex, "text/event-stream");
-                Iterator<ChatCompletionChunk> it = chunks.iterator();
-                try {
-                    while (it.hasNext()) {
-                        ChatCompletionChunk k = it.next();
-                        event(out, new ChatCompletionChunk(k.id(), k.created(), alias(), k.choices(), null).toJson());
-                        if (k.usage() != null && c.includeUsage()) {
-                            event(out, new ChatCompletionChunk(k.id(), k.created(), alias(), List.of(), k.usage())
+            OutputStream out = null;
+            int prompt = 0;
+            int generated = 0;
+            ChatCompletionChunk last = null;
+            ChatCompletionChunk first = null; // its id and time for every chunk of every choice
+            for (int i = 0; i < c.n(); i++) {
+                try (Stream<ChatCompletionChunk> chunks = chatStream(l, c, i)) {
+                    out = out == null ? startStream(ex, "text/event-stream") : out;
+                    Iterator<ChatCompletionChunk> it = chunks.iterator();
+                    try {
+                        while (it.hasNext()) {
+                            ChatCompletionChunk k = it.next();
+                            first = first == null ? k : first;
+                            List<ChatCompletionChunk.Choice> ch = k.choices();
+                            if (i > 0) {
+                                int index = i;
+                                ch = ch.stream().map(x -> new ChatCompletionChunk.Choice(index, x.delta(),
+                                        x.finishReason())).toList();
+                            }
+                            event(out, new ChatCompletionChunk(first.id(), first.created(), alias(), ch, null)
                                     .toJson());
+                            if (k.usage() != null) {
+                                prompt = k.usage().promptTokens();
+                                generated += k.usage().completionTokens();
+                                last = k;
+                            }
                         }
+                    } catch (Gguf4jException e) {
+                        event(out, errorJson(new ApiError(500, "server_error", null, Errors.oneLine(e.getMessage()))));
+                        break;
                     }
-                } catch (Gguf4jException e) {
-                    event(out, errorJson(new ApiError(500, "server_error", null, Errors.oneLine(e.getMessage()))));
                 }
-                event(out, "[DONE]");
             }
+            metrics.tokens(prompt, generated);
+            if (last != null && c.includeUsage()) {
+                event(out, new ChatCompletionChunk(first.id(), first.created(), alias(), List.of(),
+                        new Completion.Usage(prompt, generated, prompt + generated)).toJson());
+            }
+            event(out, "[DONE]");
         } catch (IOException | ApiError e) {
             throw e;
         } catch (Exception e) {
@@ -383,8 +500,12 @@ final class Server {
     }
 
     private static Stream<ChatCompletionChunk> chatStream(Llama l, Chat c) {
+        return chatStream(l, c, 0);
+    }
+
+    private static Stream<ChatCompletionChunk> chatStream(Llama l, Chat c, int choice) {
         try {
-            return l.chatStream(c.messages(), c.params());
+            return l.chatStream(c.messages(), c.params(choice));
         } catch (Gguf4jException e) {
             throw refused("messages", e);
         }
@@ -392,27 +513,47 @@ final class Server {
 
     private void openAiCompletion(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
         Text t = ServeRequests.openAiCompletion(body, this::eogBias);
-        try (AutoCloseable s = slot(); Stream<Completion> chunks = textStream(l, t)) {
-            if (!t.stream()) {
-                StringBuilder text = new StringBuilder();
-                Completion last = null;
-                for (Iterator<Completion> it = chunks.iterator(); it.hasNext(); ) {
-                    last = it.next();
-                    text.append(last.text());
+        try (AutoCloseable s = slot()) {
+            OutputStream out = null;
+            List<Completion.Choice> choices = new java.util.ArrayList<>();
+            Completion last = null;
+            Completion first = null; // its id and time for every chunk of every choice
+            int prompt = 0;
+            int generated = 0;
+            for (int i = 0; i < t.n(); i++) { // n choices one after another, choice i with seed + i
+                try (Stream<Completion> chunks = textStream(l, t, i)) {
+                    StringBuilder text = new StringBuilder();
+                    for (Iterator<Completion> it = chunks.iterator(); it.hasNext(); ) {
+                        Completion k = it.next();
+                        first = first == null ? k : first;
+                        text.append(k.text());
+                        if (k.usage() != null) {
+                            prompt = k.usage().promptTokens();
+                            generated += k.usage().completionTokens();
+                            last = k;
+                        }
+                        if (t.stream()) {
+                            out = out == null ? startStream(ex, "text/event-stream") : out;
+                            int index = i;
+                            event(out, new Completion(first.id(), k.object(), first.created(), alias(), k.choices()
+                                    .stream()
+                                    .map(x -> new Completion.Choice(x.text(), index, x.finishReason())).toList(), null)
+                                    .toJson());
+                        }
+                    }
+                    choices.add(new Completion.Choice(text.toString(), i, last.choices().getFirst().finishReason()));
                 }
-                sendJson(ex, 200, new Completion(last.id(), last.object(), last.created(), alias(), List.of(
-                        new Completion.Choice(text.toString(), 0, last.choices().getFirst().finishReason())),
-                        last.usage()).toJson());
+            }
+            metrics.tokens(prompt, generated);
+            Completion.Usage u = new Completion.Usage(prompt, generated, prompt + generated);
+            if (!t.stream()) {
+                sendJson(ex, 200, new Completion(first.id(), last.object(), first.created(), alias(), choices, u)
+                        .toJson());
                 return;
             }
-            OutputStream out = startStream(ex, "text/event-stream");
-            for (Iterator<Completion> it = chunks.iterator(); it.hasNext(); ) {
-                Completion k = it.next();
-                event(out, new Completion(k.id(), k.object(), k.created(), alias(), k.choices(), null).toJson());
-                if (k.usage() != null && t.includeUsage()) {
-                    event(out, new Completion(k.id(), k.object(), k.created(), alias(), List.of(), k.usage())
-                            .toJson());
-                }
+            if (t.includeUsage()) {
+                event(out, new Completion(first.id(), last.object(), first.created(), alias(), List.of(), u)
+                        .toJson());
             }
             event(out, "[DONE]");
         } catch (IOException | ApiError e) {
@@ -423,8 +564,12 @@ final class Server {
     }
 
     private static Stream<Completion> textStream(Llama l, Text t) {
+        return textStream(l, t, 0);
+    }
+
+    private static Stream<Completion> textStream(Llama l, Text t, int choice) {
         try {
-            return l.stream(t.prompt(), t.params());
+            return l.stream(t.prompt(), t.params(choice));
         } catch (Gguf4jException e) {
             throw refused("prompt", e);
         }
@@ -463,6 +608,9 @@ final class Server {
                         msg.set("tool_calls", calls);
                     }
                     ollamaDone(last, ch.finishReason(), k.usage(), t0);
+                    if (k.usage() != null) {
+                        metrics.tokens(k.usage().promptTokens(), k.usage().completionTokens());
+                    }
                     if (out != null) {
                         line(out, last);
                     } else {
@@ -487,7 +635,6 @@ final class Server {
 
     private void ollamaGenerate(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
         Fields f = new Fields(body, "");
-        ServeRequests.refuseOllamaFormat(f);
         String prompt = f.string("prompt");
         String system = f.string("system");
         Boolean raw = f.bool("raw");
@@ -505,7 +652,8 @@ final class Server {
             if (raw != null && raw) {
                 Text t = new Text(prompt, dev.gguf4j.llama.CompletionParams.DEFAULTS.withMaxTokens(
                         p.maxTokens() < 0 ? Integer.MAX_VALUE : p.maxTokens()).withStop(p.stop())
-                        .withSampling(p.sampling()), stream, false);
+                        .withSampling(ServeRequests.grammar(p.responseFormat()) == null ? p.sampling()
+                                : p.sampling().withGrammar(ServeRequests.grammar(p.responseFormat()))), stream, false);
                 Stream<Completion> cs = textStream(l, t);
                 pieces = cs.map(k -> new String[] {k.text(), k.choices().getFirst().finishReason(),
                         k.usage() == null ? "0" : "" + k.usage().promptTokens(),
@@ -531,6 +679,7 @@ final class Server {
                         ObjectNode last = ollamaHead().put("response", stream ? k[0] : all.toString());
                         ollamaDone(last, k[1], new Completion.Usage(Integer.parseInt(k[2]), Integer.parseInt(k[3]),
                                 0), t0);
+                        metrics.tokens(Integer.parseInt(k[2]), Integer.parseInt(k[3]));
                         if (out != null) {
                             line(out, last);
                         } else {
@@ -627,8 +776,11 @@ final class Server {
     }
 
     private static void sendJson(HttpExchange ex, int status, String json, String type) throws IOException {
-        byte[] b = json.getBytes(StandardCharsets.UTF_8);
-        ex.getResponseHeaders().set("Content-Type", type + "; charset=utf-8");
+        sendBytes(ex, status, json.getBytes(StandardCharsets.UTF_8), type + "; charset=utf-8");
+    }
+
+    private static void sendBytes(HttpExchange ex, int status, byte[] b, String type) throws IOException {
+        ex.getResponseHeaders().set("Content-Type", type);
         ex.sendResponseHeaders(status, b.length);
         try (OutputStream out = ex.getResponseBody()) {
             out.write(b);

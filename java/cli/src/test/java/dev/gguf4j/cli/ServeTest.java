@@ -297,14 +297,25 @@ class ServeTest {
         badRequest(chat, m + ",\"top_p\":1.5}", "top_p", "in [0, 1]");
         badRequest(chat, m + ",\"top_k\":-3}", "top_k", "top_k");
         badRequest(chat, m + ",\"seed\":\"x\"}", "seed", "an integer");
-        badRequest(chat, m + ",\"n\":2}", "n", "only one choice");
-        badRequest(chat, m + ",\"n\":0}", "n", "in [1, ");
+        badRequest(chat, m + ",\"n\":17}", "n", "'n' must be an integer in [1, 16]");
+        badRequest(chat, m + ",\"n\":0}", "n", "in [1, 16]");
         badRequest(chat, m + ",\"stream\":\"yes\"}", "stream", "true or false");
         badRequest(chat, m + ",\"stop\":[1]}", "stop", "a string or an array of strings");
         badRequest(chat, m + ",\"stop\":\"\"}", "stop", "empty string");
         badRequest(chat, m + ",\"logprobs\":true}", "logprobs", "not supported yet");
-        badRequest(chat, m + ",\"response_format\":{\"type\":\"json_object\"}}", "response_format",
-                "not supported yet");
+        badRequest(chat, m + ",\"top_logprobs\":3}", "top_logprobs", "not supported yet");
+        badRequest(chat, m + ",\"response_format\":{\"type\":\"xml\"}}", "response_format",
+                "must be text, json_object or json_schema, got 'xml'");
+        badRequest(chat, m + ",\"response_format\":{\"type\":\"json_schema\"}}", "response_format",
+                "'response_format.json_schema.schema' must be a JSON Schema object");
+        badRequest(chat, m + ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"x\","
+                + "\"schema\":{\"type\":\"object\",\"patternProperties\":{}}}}}", "response_format",
+                "'patternProperties' is not supported");
+        badRequest(chat, m + ",\"response_format\":\"json\"}", "response_format", "an object");
+        badRequest(chat, m + ",\"temperature\":1e999}", "temperature", "in [0, inf]");
+        badRequest(chat, m + ",\"seed\":123456789012345678901234567890}", "seed", "an integer in [-1, ");
+        badRequest(chat, m + ",\"stream_options\":{\"include_usage\":1}}", "stream_options.include_usage",
+                "true or false");
         badRequest(chat, m + ",\"tools\":{}}", "tools", "array");
         badRequest(chat, m + ",\"tool_choice\":\"sometimes\"}", "tool_choice", "sometimes");
         badRequest(chat, "{\"messages\":[{\"role\":\"user\",\"content\":\"" + "And God said ".repeat(200) + "\"}]}",
@@ -326,8 +337,10 @@ class ServeTest {
         assertEquals(400, o.status());
         assertTrue(o.json().get("error").asText().contains("'options.temperature' must be a number in [0, inf]"),
                 o.body());
-        Reply fmt = post("/api/chat", "{\"messages\":" + MESSAGES + ",\"format\":\"json\"}");
+        Reply fmt = post("/api/chat", "{\"messages\":" + MESSAGES + ",\"format\":\"yaml\"}");
         assertEquals(400, fmt.status());
+        assertTrue(fmt.json().get("error").asText().contains("'format' must be \"json\" or a JSON Schema object"),
+                fmt.body());
     }
 
     @Test
@@ -440,6 +453,145 @@ class ServeTest {
                 err.toString(StandardCharsets.UTF_8));
     }
 
+    @Test
+    void unknownModelsAre404s() throws Exception {
+        Reply r = post("/v1/chat/completions", "{\"model\":\"gpt-4o\",\"messages\":" + MESSAGES + "}");
+        assertEquals(404, r.status(), r.body());
+        assertEquals("model", r.json().at("/error/param").asText());
+        assertTrue(r.json().at("/error/message").asText().startsWith("model 'gpt-4o' not found: this server serves"
+                + " 'testmodel' (file " + model.getFileName() + ")"), r.body());
+        assertEquals(404, post("/v1/completions", "{\"model\":\"x\",\"prompt\":\"a\"}").status());
+        Reply o = post("/api/chat", "{\"model\":\"llama3\",\"messages\":" + MESSAGES + "}");
+        assertEquals(404, o.status());
+        assertTrue(o.json().get("error").asText().contains("model 'llama3' not found"), o.body());
+        assertEquals(404, post("/api/show", "{\"name\":\"llama3\"}").status());
+        // the alias, the file name, and Ollama's ":latest" tag all name the model
+        assertEquals(200, post("/v1/completions", "{\"model\":\"" + model.getFileName()
+                + "\",\"prompt\":\"a\",\"max_tokens\":1}").status());
+        assertEquals(200, post("/api/show", "{\"model\":\"testmodel:latest\"}").status());
+        badRequest("/v1/chat/completions", "{\"model\":5,\"messages\":" + MESSAGES + "}", "model", "a string");
+    }
+
+    @Test
+    void nChoicesSampleWithSeedPlusIndex() throws Exception {
+        Reply r = post("/v1/chat/completions", CHAT_BODY + ",\"n\":3}");
+        assertEquals(200, r.status(), r.body());
+        JsonNode choices = r.json().get("choices");
+        assertEquals(3, choices.size());
+        int generated = 0;
+        for (int i = 0; i < 3; i++) {
+            ChatParams p = ChatParams.DEFAULTS.withMaxTokens(24).withTemplate(BuiltinTemplates.get("chatml")
+                    .orElseThrow()).withSampling(SamplingParams.DEFAULTS.withTemperature(0.8f).withSeed(42 + i));
+            var expected = reference.chat(MESSAGE_LIST, p);
+            assertEquals(i, choices.get(i).get("index").asInt());
+            assertEquals(expected.message().content(), choices.get(i).at("/message/content").asText());
+            generated += expected.usage().completionTokens();
+        }
+        assertEquals(generated, r.json().at("/usage/completion_tokens").asInt(), r.body());
+        // streamed: the choices' chunks carry their index, one id for all
+        Reply s = post("/v1/chat/completions", CHAT_BODY + ",\"n\":2,\"stream\":true}");
+        StringBuilder[] text = {new StringBuilder(), new StringBuilder()};
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (String block : s.body().split("\n\n")) {
+            String d = block.substring(6);
+            if (!d.equals("[DONE]")) {
+                JsonNode c = JSON.readTree(d);
+                ids.add(c.get("id").asText());
+                text[c.at("/choices/0/index").asInt()].append(c.at("/choices/0/delta/content").asText(""));
+            }
+        }
+        assertEquals(1, ids.size());
+        assertEquals(choices.get(0).at("/message/content").asText(), text[0].toString());
+        assertEquals(choices.get(1).at("/message/content").asText(), text[1].toString());
+        Reply t = post("/v1/completions", "{\"prompt\":\"In the beginning\",\"max_tokens\":6,\"seed\":1,\"n\":2}");
+        assertEquals(2, t.json().get("choices").size(), t.body());
+        assertEquals(1, t.json().at("/choices/1/index").asInt());
+    }
+
+    @Test
+    void responseFormatConstrainsTheReplyToJson() throws Exception {
+        String schema = "{\"type\":\"object\",\"properties\":{\"verse\":{\"type\":\"integer\"}},"
+                + "\"required\":[\"verse\"],\"additionalProperties\":false}";
+        Reply r = post("/v1/chat/completions", "{\"messages\":" + MESSAGES + ",\"seed\":3,\"max_tokens\":60,"
+                + "\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":\"v\",\"schema\":"
+                + schema + "}}}");
+        assertEquals(200, r.status(), r.body());
+        String content = r.json().at("/choices/0/message/content").asText();
+        // independent of the server: the JSON Schema checked by hand (an object with exactly an integer "verse")
+        if (r.json().at("/choices/0/finish_reason").asText().equals("stop")) {
+            JsonNode j = JSON.readTree(content);
+            assertTrue(j.isObject() && j.size() == 1 && j.get("verse").isIntegralNumber(), content);
+        } else {
+            assertTrue(content.strip().startsWith("{"), content);
+        }
+        Reply o = post("/v1/chat/completions", "{\"messages\":" + MESSAGES + ",\"seed\":5,\"max_tokens\":40,"
+                + "\"response_format\":{\"type\":\"json_object\"}}");
+        assertEquals(200, o.status(), o.body());
+        assertTrue(o.json().at("/choices/0/message/content").asText().strip().startsWith("{"), o.body());
+        Reply ol = post("/api/chat", "{\"messages\":" + MESSAGES + ",\"stream\":false,\"format\":" + schema
+                + ",\"options\":{\"seed\":3,\"num_predict\":60}}");
+        assertEquals(200, ol.status(), ol.body());
+        assertTrue(ol.json().at("/message/content").asText().strip().startsWith("{"), ol.body());
+    }
+
+    @Test
+    void metricsCountRequestsAndTokens() throws Exception {
+        post("/v1/completions", "{\"prompt\":\"In the beginning\",\"max_tokens\":5,\"ignore_eos\":true}");
+        get("/v1/nothing/here");
+        Reply m = get("/metrics");
+        assertEquals(200, m.status());
+        assertTrue(m.headers().firstValue("Content-Type").orElse("").startsWith("text/plain; version=0.0.4"));
+        String text = m.body();
+        java.util.Map<String, Double> v = new java.util.HashMap<>();
+        for (String line : text.split("\n")) {
+            if (line.startsWith("#")) {
+                assertTrue(line.matches("# (HELP|TYPE) gguf4j_\\w+ .+"), line);
+                continue;
+            }
+            // a sample line: name{labels} value, as Prometheus' text format has it
+            assertTrue(line.matches("gguf4j_\\w+(\\{(\\w+=\"[^\"]*\",?)+\\})? -?[0-9.eE+-]+|NaN"), line);
+            v.put(line.substring(0, line.lastIndexOf(' ')), Double.parseDouble(line.substring(line
+                    .lastIndexOf(' ') + 1)));
+        }
+        assertTrue(v.get("gguf4j_requests_total{endpoint=\"/v1/completions\",status=\"200\"}") >= 1, text);
+        assertTrue(v.get("gguf4j_requests_total{endpoint=\"other\",status=\"404\"}") >= 1, text);
+        assertTrue(v.get("gguf4j_generated_tokens_total") >= 5, text);
+        assertTrue(v.get("gguf4j_prompt_tokens_total") >= 3, text);
+        assertEquals(2, v.get("gguf4j_parallel_sequences"));
+        assertEquals(2.0 * CTX, v.get("gguf4j_kv_cache_cells"));
+        assertEquals(1, v.get("gguf4j_model_loaded"));
+        for (String g : List.of("gguf4j_queue_depth", "gguf4j_active_sequences", "gguf4j_kv_cache_used_cells",
+                "gguf4j_generated_tokens_per_second")) {
+            assertNotNull(v.get(g), g + " in " + text);
+        }
+        assertEquals(401, send(HttpRequest.newBuilder(URI.create(url + "/metrics")).GET()).status());
+    }
+
+    @Test
+    void theChatPageAndNoCorsByDefault() throws Exception {
+        Reply page = send(HttpRequest.newBuilder(URI.create(url + "/")).GET()); // static: no key needed
+        assertEquals(200, page.status());
+        assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
+        assertTrue(page.body().contains("v1/chat/completions"), "the page streams from the chat route");
+        Reply r = send(HttpRequest.newBuilder(URI.create(url + "/v1/models")).header("Authorization", "Bearer " + KEY)
+                .header("Origin", "https://evil.example").GET());
+        assertTrue(r.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "CORS is off without --cors");
+    }
+
+    @Test
+    void accessLogHasOneLinePerRequest() throws Exception {
+        String marker = "/v1/nothing-" + System.nanoTime();
+        get(marker);
+        for (int i = 0; i < 100 && !LOG.toString(StandardCharsets.UTF_8).contains(marker); i++) {
+            Thread.sleep(20); // the line is written once the reply has been sent
+        }
+        String log = LOG.toString(StandardCharsets.UTF_8);
+        assertEquals(1, log.lines().filter(l -> l.contains(marker)).count(), log);
+        assertTrue(log.lines().anyMatch(l -> l.matches("gguf4j: GET " + java.util.regex.Pattern.quote(marker)
+                + " 404 [0-9.]+ ms")), log);
+        assertFalse(log.contains("internal error"), log);
+    }
+
     // ---- the official OpenAI Java SDK as the client ----
 
     static com.openai.client.OpenAIClient sdk() {
@@ -485,8 +637,11 @@ class ServeTest {
         com.openai.client.OpenAIClient client = sdk();
         try {
             var e = org.junit.jupiter.api.Assertions.assertThrows(com.openai.errors.BadRequestException.class,
-                    () -> client.chat().completions().create(sdkParams().toBuilder().n(3L).build()));
-            assertTrue(e.getMessage().contains("only one choice"), e.getMessage());
+                    () -> client.chat().completions().create(sdkParams().toBuilder().n(17L).build()));
+            assertTrue(e.getMessage().contains("'n' must be an integer in [1, 16]"), e.getMessage());
+            var nf = org.junit.jupiter.api.Assertions.assertThrows(com.openai.errors.NotFoundException.class,
+                    () -> client.chat().completions().create(sdkParams().toBuilder().model("gpt-4o").build()));
+            assertTrue(nf.getMessage().contains("model 'gpt-4o' not found"), nf.getMessage());
         } finally {
             client.close();
         }
