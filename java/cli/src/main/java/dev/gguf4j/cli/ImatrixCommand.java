@@ -49,7 +49,7 @@ final class ImatrixCommand {
                 case "-m", "--model" -> model = a.value(o);
                 case "-f", "--file" -> file = a.value(o);
                 case "-o", "--output-file" -> output = a.value(o);
-                case "-c", "--ctx-size" -> ctx = a.intValue(o, 2, 1 << 20);
+                case "-c", "--ctx-size" -> ctx = a.intValue(o, 2, Integer.MAX_VALUE);
                 case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
                 case "--chunks" -> chunks = a.intValue(o, -1, Integer.MAX_VALUE);
                 case "--process-output" -> processOutput = true;

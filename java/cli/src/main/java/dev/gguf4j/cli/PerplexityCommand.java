@@ -39,7 +39,7 @@ final class PerplexityCommand {
                 case "-m", "--model" -> model = a.value(o);
                 case "-f", "--file" -> file = a.value(o);
                 case "-c", "--ctx-size" -> {
-                    ctx = a.intValue(o, 4, 1 << 20);
+                    ctx = a.intValue(o, 2, Integer.MAX_VALUE);
                     ctxGiven = true;
                 }
                 case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);

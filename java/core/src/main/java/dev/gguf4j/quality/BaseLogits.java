@@ -179,9 +179,9 @@ public final class BaseLogits {
                 nCtx = h.getInt();
                 nVocab = h.getInt();
                 nChunk = h.getInt();
-                if (nCtx < 4 || nVocab < 1 || nChunk < 1) {
+                if (nCtx < 2 || nVocab < 1 || nChunk < 1) {
                     throw new Gguf4jException(file + ": bad header: n_ctx " + Integer.toUnsignedString(nCtx)
-                            + " (>= 4), n_vocab " + nVocab + " (>= 1), n_chunk " + nChunk + " (>= 1)");
+                            + " (>= 2), n_vocab " + nVocab + " (>= 1), n_chunk " + nChunk + " (>= 1)");
                 }
                 long want = HEADER + 4L * nChunk * nCtx + 2L * recordLength(nVocab) * scoredPerChunk(nCtx) * nChunk;
                 if (size != want) {

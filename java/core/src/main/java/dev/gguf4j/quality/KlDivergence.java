@@ -80,8 +80,11 @@ public final class KlDivergence {
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                for (int i = 0; i < scored; i++) {
-                    st.add(logits[first + i], nVocab, recs, i * rl, tokens[c * nCtx + first + i + 1]);
+                Stats.Position[] ps = new Stats.Position[scored];
+                java.util.stream.IntStream.range(0, scored).parallel().forEach(i -> ps[i] = Stats.position(
+                        logits[first + i], nVocab, recs, i * rl, tokens[c * nCtx + first + i + 1]));
+                for (Stats.Position p : ps) {
+                    st.add(p);
                 }
                 if (listener != null) {
                     long now = System.nanoTime();
@@ -150,8 +153,12 @@ public final class KlDivergence {
             pDiff = new float[capacity];
         }
 
-        /** One position: the model's logits against the base record at {@code rec[off ..]}. */
-        void add(float[] logits, int nVocab, short[] rec, int off, int tok) {
+        /** One position's figures (computed in parallel, then accumulated in order: the same sums every run). */
+        record Position(float nll, float nllBase, double kld, boolean sameTop, float pDiff) {
+        }
+
+        /** One position: the model's logits against the base record at {@code rec[off ..]}, as llama-perplexity. */
+        static Position position(float[] logits, int nVocab, short[] rec, int off, int tok) {
             float maxLogit = logits[0];
             int imax = 0;
             for (int i = 1; i < nVocab; i++) {
@@ -169,12 +176,7 @@ public final class KlDivergence {
             float minLogProb = Float.intBitsToFloat((rec[off + 2] & 0xffff) | (rec[off + 3] << 16));
             int q = off + 4;
             float nll = maxLogit + logSumExp - logits[tok];
-            sumNll += nll;
-            sumNll2 += nll * nll;
             float nllBase = -(scale * (rec[q + tok] & 0xffff) + minLogProb);
-            sumNllBase += nllBase;
-            sumNllBase2 += nllBase * nllBase;
-            sumNllNllBase += nll * nllBase;
             maxLogit += logSumExp;
             double sum = 0;
             int imaxBase = -1;
@@ -190,14 +192,26 @@ public final class KlDivergence {
                     sum += pBase * (pLogBase - logits[i] + maxLogit);
                 }
             }
-            sumKld += sum;
-            sumKld2 += sum * sum;
-            if (imax == imaxBase) {
-                sameTop++;
-            }
             float pBase = (float) Math.exp(-nllBase);
             float p = (float) Math.exp(-nll);
-            float pd = p - pBase;
+            return new Position(nll, nllBase, sum, imax == imaxBase, p - pBase);
+        }
+
+        void add(Position x) {
+            float nll = x.nll();
+            float nllBase = x.nllBase();
+            sumNll += nll;
+            sumNll2 += nll * nll;
+            sumNllBase += nllBase;
+            sumNllBase2 += nllBase * nllBase;
+            sumNllNllBase += nll * nllBase;
+            double sum = x.kld();
+            sumKld += sum;
+            sumKld2 += sum * sum;
+            if (x.sameTop()) {
+                sameTop++;
+            }
+            float pd = x.pDiff();
             sumPDiff += pd;
             double pd2 = pd * pd;
             sumPDiff2 += pd2;
