@@ -22,6 +22,10 @@ public final class Main {
               serve [-m MODEL] [--host H] [--port P] [-np N] [--api-key KEY] ...
                                                an OpenAI- and Ollama-compatible HTTP server (serve --help)
               perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
+                         [--kl-divergence-base FILE]   also save the log-probabilities (a KLD base)
+              perplexity -m MODEL --kl-divergence --kl-divergence-base FILE   KL divergence from that base
+              imatrix [-m MODEL] -f TEXT [-o imatrix.dat] [-c 512] [--chunks N] [--process-output]
+                                               llama-imatrix's importance matrix (imatrix --help)
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
@@ -88,6 +92,7 @@ public final class Main {
                 case "serve" -> ServeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
+                case "imatrix" -> ImatrixCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);

@@ -65,6 +65,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private int opLayer;
     private float opScalar;
     private final WorkerPool.RangeTask opTask = this::elements;
+    private MatmulObserver observer; // null: none (LlamaSession.observeMatmuls)
     private int attnLayer; // the attention call in progress, read by attnTask on the workers
     private final WorkerPool.RangeTask attnTask = this::attendHeads;
 
@@ -228,6 +229,9 @@ final class CpuOps implements BlockOps, AutoCloseable {
         float[][][] outs = groupOuts[1];
         ws[0] = weight(layer, w);
         outs[0] = acts[out.ordinal()];
+        if (observer != null) {
+            observe(ws, in);
+        }
         matmul.applyBatch(ws, acts[in.ordinal()], n, outs);
     }
 
@@ -239,7 +243,21 @@ final class CpuOps implements BlockOps, AutoCloseable {
             ws[i] = weight(layer, w[i]);
             outs[i] = acts[out[i].ordinal()];
         }
+        if (observer != null) {
+            observe(ws, in);
+        }
         matmul.applyBatch(ws, acts[in.ordinal()], n, outs);
+    }
+
+    /** Shows the observer the input of each of {@code ws} (weights sharing an input are reported one by one). */
+    private void observe(Weight[] ws, Act in) {
+        for (Weight w : ws) {
+            observer.input(w.name(), acts[in.ordinal()], n, w.cols());
+        }
+    }
+
+    void observer(MatmulObserver o) {
+        observer = o;
     }
 
     @Override

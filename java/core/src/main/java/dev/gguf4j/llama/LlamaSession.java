@@ -223,6 +223,18 @@ public final class LlamaSession implements AutoCloseable {
         return allLogits ? all : last;
     }
 
+    /**
+     * Shows {@code observer} the input of every weight matrix product from the next step on (null: none), as
+     * llama-imatrix's callback sees them. Only the CPU's layers are observed: a session with device layers refuses.
+     */
+    public void observeMatmuls(MatmulObserver observer) {
+        if (device != null && observer != null) {
+            throw new Gguf4jException("observing matmuls needs every layer on the CPU; this session runs layers "
+                    + deviceFrom + " and up on the GPU (load it without -ngl)");
+        }
+        cpu.observer(observer);
+    }
+
     /** Whether this session runs layers on a device. */
     public boolean offloaded() {
         return device != null;

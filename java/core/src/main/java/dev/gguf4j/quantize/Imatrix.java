@@ -93,6 +93,43 @@ public final class Imatrix {
         return new Imatrix(file, Collections.unmodifiableMap(entries), dataset, chunks);
     }
 
+    /** One entry as the file stores it: the tensor name, its call count and its values (not divided by ncall). */
+    public record StoredEntry(String name, int ncall, float[] values) {
+    }
+
+    /**
+     * Writes {@code entries} in the format {@link #read} reads (llama-imatrix c392e50's {@code save_imatrix}),
+     * ending with {@code chunks} and the {@code dataset} name, through a temporary file in {@code out}'s folder
+     * renamed when complete.
+     */
+    public static void write(Path out, List<StoredEntry> entries, int chunks, String dataset) throws IOException {
+        byte[] ds = dataset.getBytes(StandardCharsets.UTF_8);
+        long size = 4 + 8 + ds.length;
+        for (StoredEntry e : entries) {
+            size += 12 + e.name().getBytes(StandardCharsets.UTF_8).length + 4L * e.values().length;
+        }
+        if (size > Integer.MAX_VALUE) {
+            throw new Gguf4jException(out + ": an imatrix of " + size + " bytes is too large");
+        }
+        ByteBuffer b = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(entries.size());
+        for (StoredEntry e : entries) {
+            byte[] name = e.name().getBytes(StandardCharsets.UTF_8);
+            b.putInt(name.length).put(name).putInt(e.ncall()).putInt(e.values().length);
+            for (float v : e.values()) {
+                b.putFloat(v);
+            }
+        }
+        b.putInt(chunks).putInt(ds.length).put(ds);
+        Path partial = dev.gguf4j.gguf.PartialFile.create(out);
+        try {
+            Files.write(partial, b.array());
+            dev.gguf4j.gguf.PartialFile.commit(partial, out);
+        } finally {
+            Files.deleteIfExists(partial);
+        }
+    }
+
     private static int int32(ByteBuffer in, Path file, String field) {
         if (in.remaining() < 4) {
             throw new ImatrixFormatException(file, field, "the file ends (truncated?)");
