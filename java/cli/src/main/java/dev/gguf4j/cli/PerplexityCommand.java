@@ -16,7 +16,7 @@ final class PerplexityCommand {
 
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
         Args a = new Args("perplexity", argv);
-        String model = null;
+        ModelFlag model = new ModelFlag("perplexity");
         String file = null;
         int ctx = 512;
         int threads = 0;
@@ -25,8 +25,10 @@ final class PerplexityCommand {
         boolean mlock = false;
         while (a.hasNext()) {
             String o = a.next();
+            if (model.accept(o, a)) {
+                continue;
+            }
             switch (o) {
-                case "-m", "--model" -> model = a.value(o);
                 case "-f", "--file" -> file = a.value(o);
                 case "-c", "--ctx-size" -> ctx = a.intValue(o, 2, Integer.MAX_VALUE);
                 case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
@@ -42,7 +44,7 @@ final class PerplexityCommand {
         if (chunks == 0) {
             throw new Main.UsageException("perplexity: --chunks 0: expected -1 (every chunk) or a count >= 1");
         }
-        Path path = BundledModel.resolve(model);
+        Path path = model.resolve(err);
         String text = PathChecks.readUtf8("-f", file);
         long t0 = System.nanoTime();
         try (Llama llama = Llama.load(path, LlamaOptions.DEFAULTS.withThreads(threads)
