@@ -158,7 +158,8 @@ final class StoreCommands {
         for (String ref : argv) {
             List<StoredModel> gone = store.remove(ref);
             if (gone.isEmpty()) {
-                throw notStored(store, ref);
+                throw new ModelStoreException(dev.gguf4j.store.ModelRef.parse(ref) + " is not in the store ("
+                        + store.root() + "): nothing removed; gguf4j list shows what is there");
             }
             for (StoredModel m : gone) {
                 out.println("removed " + m.ref() + " (" + m.repoPath() + ")");

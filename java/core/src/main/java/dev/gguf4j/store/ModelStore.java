@@ -452,7 +452,7 @@ public final class ModelStore {
                 if (md == null) {
                     md = digest(f);
                     hash(ch, have, md);
-                    if (have > 0) {
+                    if (have > 0 && attempt == 0) {
                         log.accept(f.path() + ": resuming at " + human(have) + " of " + human(f.size()));
                     }
                 }

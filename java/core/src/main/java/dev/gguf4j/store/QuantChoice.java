@@ -130,12 +130,12 @@ public final class QuantChoice {
         for (Model m : models) {
             if (m.label().startsWith(FALLBACK_PREFIX)) {
                 return new Choice(m, "no " + DEFAULT + " in the repository; " + m.label() + " is its first "
-                        + FALLBACK_PREFIX + " file (llama.cpp's -hf falls back the same way)");
+                        + FALLBACK_PREFIX + " file, as llama.cpp's -hf falls back");
             }
         }
         Model m = models.getFirst();
         return new Choice(m, "no " + DEFAULT + " or other " + FALLBACK_PREFIX + " file in the repository; its first GGUF"
-                + " file" + (m.label().isEmpty() ? "" : ", " + m.label()) + " (llama.cpp's -hf falls back the same way)");
+                + " file" + (m.label().isEmpty() ? "" : " (" + m.label() + ")") + ", as llama.cpp's -hf falls back");
     }
 
     private static String labels(List<Model> models) {

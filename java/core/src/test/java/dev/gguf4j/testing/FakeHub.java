@@ -37,6 +37,8 @@ public final class FakeHub implements AutoCloseable {
     }
 
     private final HttpServer server;
+    /** The CDN downloads redirect to, when it is another server ({@link #separateCdn}); null: this one. */
+    private volatile HttpServer cdn;
     private final Map<String, Map<String, Entry>> repos = new ConcurrentHashMap<>();
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
     private final Map<String, long[]> drops = new ConcurrentHashMap<>(); // path -> {bytes, times}
@@ -78,6 +80,18 @@ public final class FakeHub implements AutoCloseable {
             }
         });
         repos.put(repoId, m);
+        return this;
+    }
+
+    /** Downloads redirect to a second server (another port: another origin), as huggingface.co's go to its CDN. */
+    public FakeHub separateCdn() {
+        try {
+            cdn = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        cdn.createContext("/", this::handle);
+        cdn.start();
         return this;
     }
 
@@ -153,7 +167,9 @@ public final class FakeHub implements AutoCloseable {
                 return;
             }
             // as huggingface.co: a redirect to the CDN, with the LFS file's size and hash
-            ex.getResponseHeaders().add("Location", "/cdn/" + repo + "/" + file);
+            HttpServer c = cdn;
+            ex.getResponseHeaders().add("Location", (c == null ? "" : "http://127.0.0.1:" + c.getAddress().getPort())
+                    + "/cdn/" + repo + "/" + file);
             ex.getResponseHeaders().add("X-Linked-Size", Long.toString(e.size()));
             ex.getResponseHeaders().add("X-Linked-Etag", "\"" + e.sha256() + "\"");
             ex.getResponseHeaders().add("ETag", "\"" + e.gitOid() + "\"");
@@ -223,6 +239,11 @@ public final class FakeHub implements AutoCloseable {
             drop[1]--;
             out.write(bytes, (int) from, (int) drop[0]);
             out.flush();
+            try {
+                Thread.sleep(200); // let the client read what was sent (the HTTP client drops what it holds on error)
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+            }
             throw new IOException("dropping the connection on purpose after " + drop[0] + " bytes"); // closes it
         }
         out.write(bytes, (int) from, n);
@@ -266,5 +287,8 @@ public final class FakeHub implements AutoCloseable {
     @Override
     public void close() {
         server.stop(0);
+        if (cdn != null) {
+            cdn.stop(0);
+        }
     }
 }
