@@ -114,7 +114,8 @@ final class HubClient {
     HttpResponse<InputStream> send(ModelRef ref, URI uri, Map<String, String> headers) throws IOException {
         URI at = uri;
         for (int hop = 0; ; hop++) {
-            HttpRequest.Builder b = HttpRequest.newBuilder(at).GET().header("User-Agent", "gguf4j");
+            HttpRequest.Builder b = HttpRequest.newBuilder(at).GET().header("User-Agent", "gguf4j")
+                    .timeout(ModelStore.READ_TIMEOUT); // until the answer's headers
             headers.forEach(b::header);
             if (token.isPresent() && sameHost(at, endpoint)) {
                 b.header("Authorization", "Bearer " + token.get());

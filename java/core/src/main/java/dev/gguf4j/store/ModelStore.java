@@ -81,14 +81,19 @@ public final class ModelStore {
     private final DownloadProgress progress;
     private final Consumer<String> log;
     private final ToLongFunction<Path> usableSpace;
+    private final java.time.Duration readTimeout;
+
+    /** How long a download may receive nothing before it counts as broken (and is resumed): 60 s by default. */
+    public static final java.time.Duration READ_TIMEOUT = java.time.Duration.ofSeconds(60);
 
     public ModelStore(Path root, URI endpoint, Optional<String> token, boolean offline) {
         this(root, new HubClient(endpoint, token), offline, 2, DownloadProgress.NONE, s -> { },
-                ModelStore::usableSpace);
+                ModelStore::usableSpace, READ_TIMEOUT);
     }
 
     private ModelStore(Path root, HubClient hub, boolean offline, int retries, DownloadProgress progress,
-            Consumer<String> log, ToLongFunction<Path> usableSpace) {
+            Consumer<String> log, ToLongFunction<Path> usableSpace, java.time.Duration readTimeout) {
+        this.readTimeout = readTimeout;
         this.root = root.toAbsolutePath().normalize();
         this.hub = hub;
         this.offline = offline;
@@ -134,27 +139,32 @@ public final class ModelStore {
 
     /** This store, offline (never touching the network: pulled models only) or not. */
     public ModelStore withOffline(boolean offline) {
-        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace);
+        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace, readTimeout);
     }
 
     /** This store, told of each download's progress. */
     public ModelStore withProgress(DownloadProgress progress) {
-        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace);
+        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace, readTimeout);
     }
 
     /** This store, telling {@code log} what it does (the file chosen and why, a download resumed or skipped). */
     public ModelStore withLog(Consumer<String> log) {
-        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace);
+        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace, readTimeout);
     }
 
     /** This store, resuming a broken download at most {@code retries} times before it gives up (default 2). */
     public ModelStore withRetries(int retries) {
-        return new ModelStore(root, hub, offline, Math.max(0, retries), progress, log, usableSpace);
+        return new ModelStore(root, hub, offline, Math.max(0, retries), progress, log, usableSpace, readTimeout);
+    }
+
+    /** This store, counting a download that receives nothing for {@code timeout} as broken (then resumed). */
+    public ModelStore withReadTimeout(java.time.Duration timeout) {
+        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace, timeout);
     }
 
     /** Tests: the free bytes on the disk holding a path. */
     ModelStore withUsableSpace(ToLongFunction<Path> usableSpace) {
-        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace);
+        return new ModelStore(root, hub, offline, retries, progress, log, usableSpace, readTimeout);
     }
 
     public Path root() {
@@ -539,29 +549,59 @@ public final class ModelStore {
             ByteBuffer buf = ByteBuffer.allocate(1 << 20);
             byte[] bytes = buf.array();
             long last = System.nanoTime();
-            while (have < f.size()) {
-                int n;
+            // the HTTP client has no read timeout for a body: a watchdog closes a body that stalls
+            java.util.concurrent.atomic.AtomicLong lastRead = new java.util.concurrent.atomic.AtomicLong(last);
+            java.util.concurrent.atomic.AtomicBoolean stalled = new java.util.concurrent.atomic.AtomicBoolean();
+            long timeoutNanos = readTimeout.toNanos();
+            Thread watchdog = Thread.ofVirtual().start(() -> {
                 try {
-                    n = in.read(bytes, 0, (int) Math.min(bytes.length, f.size() - have));
-                } catch (IOException e) {
-                    throw new BrokenDownload(HubClient.describe(e), e);
+                    while (System.nanoTime() - lastRead.get() < timeoutNanos) {
+                        Thread.sleep(Math.max(1, Math.min(1000, timeoutNanos / 4_000_000)));
+                    }
+                    stalled.set(true);
+                    in.close();
+                } catch (InterruptedException | IOException e) {
+                    // the download ended first
                 }
-                if (n < 0) {
-                    throw new BrokenDownload("the server closed the connection", null);
+            });
+            try {
+                while (have < f.size()) {
+                    int n;
+                    try {
+                        n = in.read(bytes, 0, (int) Math.min(bytes.length, f.size() - have));
+                    } catch (IOException e) {
+                        throw new BrokenDownload(stalled.get() ? "nothing received for " + timeoutText()
+                                : HubClient.describe(e), e);
+                    }
+                    if (n < 0 && stalled.get()) {
+                        throw new BrokenDownload("nothing received for " + timeoutText(), null);
+                    }
+                    lastRead.set(System.nanoTime());
+                    if (n < 0) {
+                        throw new BrokenDownload("the server closed the connection", null);
+                    }
+                    md.update(bytes, 0, n);
+                    buf.clear().limit(n);
+                    while (buf.hasRemaining()) {
+                        have += ch.write(buf, have);
+                    }
+                    long now = System.nanoTime();
+                    lastRead.set(now); // a slow disk is not a stalled connection
+                    if (now - last >= DownloadProgress.INTERVAL_NANOS || have == f.size()) {
+                        progress.update(f.path(), have, f.size(), resumedFrom, now - start);
+                        last = now;
+                    }
                 }
-                md.update(bytes, 0, n);
-                buf.clear().limit(n);
-                while (buf.hasRemaining()) {
-                    have += ch.write(buf, have);
-                }
-                long now = System.nanoTime();
-                if (now - last >= DownloadProgress.INTERVAL_NANOS || have == f.size()) {
-                    progress.update(f.path(), have, f.size(), resumedFrom, now - start);
-                    last = now;
-                }
+            } finally {
+                watchdog.interrupt();
             }
         }
         return md;
+    }
+
+    private String timeoutText() {
+        long ms = readTimeout.toMillis();
+        return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
     /** The file's size and hash as the download answer gives them must be what the listing said. */

@@ -149,6 +149,18 @@ class ModelStoreTest {
         assertTrue(log.stream().anyMatch(l -> l.contains("broke off") && l.contains("resuming")), log.toString());
     }
 
+    /** A connection that stays open and sends nothing counts as broken after the read timeout, and is resumed. */
+    @Test
+    void resumesAfterAStall() throws Exception {
+        hub.stall(Q4KM, 400_000, 1);
+        long t0 = System.nanoTime();
+        StoredModel m = store.withReadTimeout(java.time.Duration.ofMillis(500)).pull(REPO);
+        assertArrayEquals(Files.readAllBytes(q4km()), Files.readAllBytes(m.path()));
+        assertTrue(System.nanoTime() - t0 < 8_000_000_000L, "waited for the server instead of the timeout");
+        assertTrue(log.stream().anyMatch(l -> l.contains("nothing received for 500 ms")), log.toString());
+        assertTrue(hub.requests().stream().anyMatch(r -> r.contains("Range: bytes=")), hub.requests().toString());
+    }
+
     @Test
     void brokenDownloadIsKeptAndResumedByTheNextRun() throws Exception {
         hub.drop(Q4KM, 300_000, 1);

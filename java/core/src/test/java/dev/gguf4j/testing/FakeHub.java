@@ -42,6 +42,7 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, Map<String, Entry>> repos = new ConcurrentHashMap<>();
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
     private final Map<String, long[]> drops = new ConcurrentHashMap<>(); // path -> {bytes, times}
+    private final Map<String, long[]> stalls = new ConcurrentHashMap<>(); // path -> {bytes, times}
     private final Map<String, Boolean> corrupt = new ConcurrentHashMap<>();
     private final List<String> log = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger downloads = new AtomicInteger();
@@ -49,6 +50,7 @@ public final class FakeHub implements AutoCloseable {
     private FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.createContext("/", this::handle);
+        server.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
         server.start();
     }
 
@@ -104,6 +106,12 @@ public final class FakeHub implements AutoCloseable {
     /** The next {@code times} downloads of {@code path} stop after {@code bytes} bytes of body (connection closed). */
     public FakeHub drop(String path, long bytes, int times) {
         drops.put(path, new long[] {bytes, times});
+        return this;
+    }
+
+    /** The next {@code times} downloads of {@code path} send {@code bytes} bytes, then nothing for 10 s. */
+    public FakeHub stall(String path, long bytes, int times) {
+        stalls.put(path, new long[] {bytes, times});
         return this;
     }
 
@@ -245,6 +253,18 @@ public final class FakeHub implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             throw new IOException("dropping the connection on purpose after " + drop[0] + " bytes"); // closes it
+        }
+        long[] stall = stalls.get(file);
+        if (stall != null && stall[1] > 0 && stall[0] < n) {
+            stall[1]--;
+            out.write(bytes, (int) from, (int) stall[0]);
+            out.flush();
+            try {
+                Thread.sleep(10_000);
+            } catch (InterruptedException x) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IOException("stalled on purpose");
         }
         out.write(bytes, (int) from, n);
     }
