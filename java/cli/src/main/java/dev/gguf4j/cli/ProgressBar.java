@@ -18,6 +18,8 @@ final class ProgressBar implements DownloadProgress {
     private final boolean terminal;
     private String file;
     private long lastLine;
+    /** Whether a terminal line is drawn and not yet ended. */
+    private boolean open;
 
     ProgressBar(PrintStream err, boolean terminal) {
         this.err = err;
@@ -53,9 +55,19 @@ final class ProgressBar implements DownloadProgress {
                     " ".repeat(WIDTH - filled), pct, ModelStore.human(done), ModelStore.human(total), speed, eta);
             err.print("\r\033[K" + line + (finished ? "\n" : ""));
             err.flush();
+            open = !finished;
         } else {
             err.println(line);
         }
+    }
+
+    /** Prints {@code message} on its own line (ending a progress line drawn on a terminal first). */
+    synchronized void message(String message) {
+        if (open) {
+            err.println();
+            open = false;
+        }
+        err.println(message);
     }
 
     static String time(double seconds) {

@@ -38,8 +38,8 @@ final class StoreCommands {
     /** The store of {@link #environment}: offline if asked, with its log and progress on {@code err}. */
     static ModelStore store(boolean offline, PrintStream err) {
         ModelStore s = ModelStore.fromEnvironment(environment);
-        return s.withOffline(offline || s.offline()).withLog(m -> err.println("gguf4j: " + m))
-                .withProgress(new ProgressBar(err, ProgressBar.stderrIsTerminal(err)));
+        ProgressBar bar = new ProgressBar(err, ProgressBar.stderrIsTerminal(err));
+        return s.withOffline(offline || s.offline()).withLog(m -> bar.message("gguf4j: " + m)).withProgress(bar);
     }
 
     static int pull(List<String> argv, PrintStream out, PrintStream err) throws IOException {
