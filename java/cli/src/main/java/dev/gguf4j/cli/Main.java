@@ -24,7 +24,7 @@ public final class Main {
               perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
-              pull USER/REPO[:QUANT]            download a GGUF model from Hugging Face into the store (pull --help)
+              pull USER/REPO[:QUANT]           download a GGUF model from Hugging Face into the store (pull --help)
               list                             the models in the store: name, quantization, parameters, size, date
               show USER/REPO[:QUANT]           a stored model's architecture, context, quantization, chat template,
                                                licence and general.* metadata
