@@ -112,6 +112,15 @@ final class HubClient {
      * naming the repository, the status and what to do. The caller closes the body.
      */
     HttpResponse<InputStream> send(ModelRef ref, URI uri, Map<String, String> headers) throws IOException {
+        return send(ref, uri, headers, new java.util.HashMap<>());
+    }
+
+    /**
+     * As above; {@code linked} gets the Hub's {@code X-Linked-Size} and {@code X-Linked-Etag} (an LFS file's size and
+     * SHA-256, sent with the redirect to the CDN) from whichever answer carries them.
+     */
+    HttpResponse<InputStream> send(ModelRef ref, URI uri, Map<String, String> headers, Map<String, String> linked)
+            throws IOException {
         URI at = uri;
         for (int hop = 0; ; hop++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(at).GET().header("User-Agent", "gguf4j")
@@ -133,6 +142,9 @@ final class HubClient {
                         + " uses pulled models only", e);
             }
             int s = r.statusCode();
+            for (String h : new String[] {"X-Linked-Size", "X-Linked-Etag"}) {
+                r.headers().firstValue(h).ifPresent(v -> linked.putIfAbsent(h, v));
+            }
             if (s >= 300 && s < 400 && s != 304) {
                 r.body().close();
                 Optional<String> loc = r.headers().firstValue("Location");

@@ -525,7 +525,8 @@ public final class ModelStore {
         if (have > 0) {
             headers.put("Range", "bytes=" + have + "-");
         }
-        HttpResponse<InputStream> r = hub.send(ref, uri, headers);
+        Map<String, String> linked = new LinkedHashMap<>();
+        HttpResponse<InputStream> r = hub.send(ref, uri, headers, linked);
         try (InputStream in = r.body()) {
             int status = r.statusCode();
             if (status == 416) {
@@ -545,7 +546,7 @@ public final class ModelStore {
                 resumedFrom = 0;
                 md = digest(f);
             }
-            checkHeaders(ref, f, r, uri);
+            checkHeaders(ref, f, linked, uri);
             ByteBuffer buf = ByteBuffer.allocate(1 << 20);
             byte[] bytes = buf.array();
             long last = System.nanoTime();
@@ -604,16 +605,20 @@ public final class ModelStore {
         return ms % 1000 == 0 ? ms / 1000 + " s" : ms + " ms";
     }
 
-    /** The file's size and hash as the download answer gives them must be what the listing said. */
-    private static void checkHeaders(ModelRef ref, QuantChoice.RepoFile f, HttpResponse<InputStream> r, URI uri) {
-        Optional<String> etag = r.headers().firstValue("X-Linked-Etag").or(() -> r.headers().firstValue("ETag"))
+    /**
+     * The file's size and SHA-256 as the Hub's download answer gives them ({@code X-Linked-Size}, {@code X-Linked-Etag},
+     * on its redirect) must be what the listing said: otherwise the file changed in between. The CDN's own ETag is
+     * not compared (its form is the CDN's business); the SHA-256 of the bytes is checked in the end anyway.
+     */
+    private static void checkHeaders(ModelRef ref, QuantChoice.RepoFile f, Map<String, String> linked, URI uri) {
+        Optional<String> etag = Optional.ofNullable(linked.get("X-Linked-Etag"))
                 .map(v -> v.replaceFirst("^W/", "").replace("\"", "").toLowerCase(Locale.ROOT));
         if (f.sha256().isPresent() && etag.isPresent() && HEX64.matcher(etag.get()).matches()
                 && !etag.get().equals(f.sha256().get())) {
-            throw new ModelStoreException(ref + ": " + f.path() + " changed on the server since its listing (ETag "
+            throw new ModelStoreException(ref + ": " + f.path() + " changed on the server since its listing (X-Linked-Etag "
                     + etag.get() + ", listed SHA-256 " + f.sha256().get() + "); run the same command again");
         }
-        Optional<Long> size = r.headers().firstValue("X-Linked-Size").map(ModelStore::parseLong);
+        Optional<Long> size = Optional.ofNullable(linked.get("X-Linked-Size")).map(ModelStore::parseLong);
         if (size.isPresent() && size.get() >= 0 && size.get() != f.size()) {
             throw new ModelStoreException(ref + ": " + uri + " says the file has " + size.get()
                     + " bytes (X-Linked-Size), the listing said " + f.size() + "; run the same command again");

@@ -191,6 +191,14 @@ class ModelStoreTest {
     }
 
     @Test
+    void fileChangedSinceTheListing() {
+        hub.changed(Q4KM);
+        ModelStoreException e = assertThrows(ModelStoreException.class, () -> store.pull(REPO));
+        assertTrue(e.getMessage().contains(Q4KM + " changed on the server since its listing (X-Linked-Etag "
+                + "f".repeat(64)), e.getMessage());
+    }
+
+    @Test
     void gatedRepositoryNeedsHfToken() throws Exception {
         hub.gated(REPO, "hf_secret");
         ModelStoreException e = assertThrows(ModelStoreException.class, () -> store.pull(REPO));

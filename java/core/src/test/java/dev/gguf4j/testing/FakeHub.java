@@ -43,6 +43,7 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, String> tokens = new ConcurrentHashMap<>();
     private final Map<String, long[]> drops = new ConcurrentHashMap<>(); // path -> {bytes, times}
     private final Map<String, long[]> stalls = new ConcurrentHashMap<>(); // path -> {bytes, times}
+    private final Map<String, Boolean> changed = new ConcurrentHashMap<>();
     private final Map<String, Boolean> corrupt = new ConcurrentHashMap<>();
     private final List<String> log = Collections.synchronizedList(new ArrayList<>());
     private final AtomicInteger downloads = new AtomicInteger();
@@ -115,6 +116,12 @@ public final class FakeHub implements AutoCloseable {
         return this;
     }
 
+    /** The Hub's answer for {@code path} names another SHA-256 than its listing (the file changed in between). */
+    public FakeHub changed(String path) {
+        changed.put(path, true);
+        return this;
+    }
+
     /** Downloads of {@code path} send bytes that differ from the listed SHA-256 (one bit flipped, same size). */
     public FakeHub corrupt(String path) {
         corrupt.put(path, true);
@@ -179,7 +186,8 @@ public final class FakeHub implements AutoCloseable {
             ex.getResponseHeaders().add("Location", (c == null ? "" : "http://127.0.0.1:" + c.getAddress().getPort())
                     + "/cdn/" + repo + "/" + file);
             ex.getResponseHeaders().add("X-Linked-Size", Long.toString(e.size()));
-            ex.getResponseHeaders().add("X-Linked-Etag", "\"" + e.sha256() + "\"");
+            ex.getResponseHeaders().add("X-Linked-Etag", "\"" + (changed.containsKey(file) ? "f".repeat(64)
+                    : e.sha256()) + "\"");
             ex.getResponseHeaders().add("ETag", "\"" + e.gitOid() + "\"");
             ex.sendResponseHeaders(302, -1);
         }
