@@ -24,7 +24,7 @@ final class BenchCommand {
 
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
         Args a = new Args("bench", argv);
-        String model = null;
+        ModelFlag model = new ModelFlag("bench");
         int pp = 512;
         int tg = 128;
         int reps = 3;
@@ -36,8 +36,10 @@ final class BenchCommand {
         List<Integer> ngls = new ArrayList<>(List.of(0));
         while (a.hasNext()) {
             String o = a.next();
+            if (model.accept(o, a)) {
+                continue;
+            }
             switch (o) {
-                case "-m", "--model" -> model = a.value(o);
                 case "-p", "--n-prompt" -> pp = a.intValue(o, 0, Integer.MAX_VALUE - 1);
                 case "-n", "--n-gen" -> tg = a.intValue(o, 0, Integer.MAX_VALUE - 1);
                 case "-r", "--repetitions" -> reps = a.intValue(o, 1, Integer.MAX_VALUE);
@@ -75,7 +77,7 @@ final class BenchCommand {
                 default -> throw a.unknown(o);
             }
         }
-        Path path = BundledModel.resolve(model);
+        Path path = model.resolve(err);
         List<Map<String, Object>> results = new ArrayList<>();
         for (int ngl : ngls) {
             for (int t : threads) {
@@ -179,8 +181,8 @@ final class BenchCommand {
     }
 
     private static long modelParams(Path path) throws IOException {
-        try (var f = dev.gguf4j.gguf.GgufFile.open(path)) {
-            return f.tensors().stream().mapToLong(dev.gguf4j.gguf.GgufTensor::elementCount).sum();
+        try (var f = dev.gguf4j.gguf.GgufFile.openModel(path, true)) {
+            return f.parameterCount();
         }
     }
 }

@@ -35,7 +35,8 @@ import org.jline.terminal.TerminalBuilder;
  */
 final class ChatCommand {
     static final String USAGE = """
-            usage: gguf4j chat [-m MODEL] [-sys TEXT] [--chat-template NAME | --chat-template-file FILE] [-n N]
+            usage: gguf4j chat [-m MODEL | -hf USER/REPO[:QUANT] [--offline]]
+                               [-sys TEXT] [--chat-template NAME | --chat-template-file FILE] [-n N]
                                [--temp T] [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]
                                [-c CTX] [-t THREADS] [-ngl N|auto] [--stop S]... [--no-mmap] [--mlock]
                                [--grammar GBNF | --grammar-file FILE | --json-schema FILE|JSON]
@@ -55,7 +56,7 @@ final class ChatCommand {
 
     static int run(List<String> argv, InputStream in, PrintStream out, PrintStream err) throws IOException {
         Args a = new Args("chat", argv);
-        String model = null;
+        ModelFlag model = new ModelFlag("chat");
         String system = null;
         String templateName = null;
         Path templateFile = null;
@@ -63,11 +64,13 @@ final class ChatCommand {
         GenerationFlags f = new GenerationFlags("chat");
         while (a.hasNext()) {
             String o = a.next();
+            if (model.accept(o, a)) {
+                continue;
+            }
             if (f.accept(o, a)) {
                 continue;
             }
             switch (o) {
-                case "-m", "--model" -> model = a.value(o);
                 case "-sys", "--system-prompt" -> system = a.value(o);
                 case "--chat-template" -> templateName = a.value(o);
                 case "--chat-template-file" -> templateFile = Path.of(a.value(o));
@@ -82,7 +85,7 @@ final class ChatCommand {
         if (templateName != null && templateFile != null) {
             throw new Main.UsageException("chat: give --chat-template or --chat-template-file, not both");
         }
-        Path path = BundledModel.resolve(model);
+        Path path = model.resolve(err);
         LlamaOptions opts = f.options();
         if (f.ctx > 0) {
             opts = opts.withContextLength(f.ctx);

@@ -48,11 +48,10 @@ final class InfoCommand {
     }
 
     static Map<String, Object> report(Path path, GgufFile f, boolean withTensors) {
-        long params = 0;
+        long params = f.parameterCount();
         long tensorBytes = 0;
         Map<String, Integer> perType = new TreeMap<>();
         for (GgufTensor t : f.tensors()) {
-            params += t.elementCount();
             tensorBytes += t.byteSize();
             perType.merge(t.type().toString(), 1, Integer::sum);
         }
@@ -64,8 +63,7 @@ final class InfoCommand {
         r.put("tensor_count", f.tensors().size());
         r.put("metadata_count", f.metadata().size());
         WellKnownKeys wk = new WellKnownKeys(f.metadata());
-        r.put("file_type", wk.fileType().map(id -> FileType.byId(id).map(FileType::description)
-                .orElse("unknown (" + id + ")")).orElse("not set"));
+        r.put("file_type", wk.fileType().map(FileType::describe).orElse("not set"));
         r.put("parameters", params);
         r.put("tensor_bytes", tensorBytes);
         r.put("bits_per_weight", params == 0 ? 0.0 : 8.0 * tensorBytes / params);
@@ -120,17 +118,7 @@ final class InfoCommand {
     }
 
     static String human(long bytes) {
-        if (bytes < 1024) {
-            return bytes + " B";
-        }
-        String[] units = {"KiB", "MiB", "GiB", "TiB"};
-        double v = bytes;
-        int u = -1;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return String.format("%.2f %s", v, units[u]);
+        return dev.gguf4j.store.ModelStore.human(bytes);
     }
 
     static String count(long n) {

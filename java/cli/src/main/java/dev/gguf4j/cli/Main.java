@@ -28,6 +28,13 @@ public final class Main {
                                                llama-imatrix's importance matrix (imatrix --help)
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
+              pull USER/REPO[:QUANT]           download a GGUF model from Hugging Face into the store (pull --help)
+              list                             the models in the store: name, quantization, parameters, size, date
+              show USER/REPO[:QUANT]           a stored model's architecture, context, quantization, chat template,
+                                               licence and general.* metadata
+              rm USER/REPO[:QUANT]...          remove a model from the store (without :QUANT, all of the repository)
+              (run, chat, serve, perplexity and bench take -hf USER/REPO[:QUANT] instead of -m: the model from the
+               store, pulled first if it is not there; --offline: never download)
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
                --no-repack: no copy of Q4_0 weights in the CPU's faster generation layout; same results, less memory)
@@ -93,6 +100,10 @@ public final class Main {
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "imatrix" -> ImatrixCommand.run(rest, out, err);
+                case "pull" -> StoreCommands.pull(rest, out, err);
+                case "list", "ls" -> StoreCommands.list(rest, out);
+                case "show" -> StoreCommands.show(rest, out);
+                case "rm" -> StoreCommands.rm(rest, out);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);

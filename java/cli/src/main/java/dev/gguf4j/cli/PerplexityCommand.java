@@ -23,7 +23,7 @@ final class PerplexityCommand {
 
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
         Args a = new Args("perplexity", argv);
-        String model = null;
+        ModelFlag model = new ModelFlag("perplexity");
         String file = null;
         String base = null;
         boolean kld = false;
@@ -35,8 +35,10 @@ final class PerplexityCommand {
         boolean mlock = false;
         while (a.hasNext()) {
             String o = a.next();
+            if (model.accept(o, a)) {
+                continue;
+            }
             switch (o) {
-                case "-m", "--model" -> model = a.value(o);
                 case "-f", "--file" -> file = a.value(o);
                 case "-c", "--ctx-size" -> {
                     ctx = a.intValue(o, 2, Integer.MAX_VALUE);
@@ -60,12 +62,12 @@ final class PerplexityCommand {
                         + " model's log-probabilities, saved by perplexity --kl-divergence-base FILE without"
                         + " --kl-divergence)");
             }
-            return klDivergence(model, base, file, ctxGiven ? ctx : 0, threads, mmap, mlock, out, err);
+            return klDivergence(model.resolve(err), base, file, ctxGiven ? ctx : 0, threads, mmap, mlock, out, err);
         }
         if (file == null) {
             throw new Main.UsageException("perplexity: give the text with -f FILE");
         }
-        Path path = BundledModel.resolve(model);
+        Path path = model.resolve(err);
         Path basePath = base == null ? null : PathChecks.writableOutput("--kl-divergence-base", base);
         String text = PathChecks.readUtf8("-f", file);
         long t0 = System.nanoTime();
@@ -89,9 +91,8 @@ final class PerplexityCommand {
     }
 
     /** --kl-divergence: the model against the base file, in llama-perplexity's layout. */
-    private static int klDivergence(String model, String base, String textFile, int ctx, int threads, boolean mmap,
+    private static int klDivergence(Path path, String base, String textFile, int ctx, int threads, boolean mmap,
             boolean mlock, PrintStream out, PrintStream err) throws IOException {
-        Path path = BundledModel.resolve(model);
         Path basePath = PathChecks.readableFile("--kl-divergence-base", base);
         try (BaseLogits.Reader in = new BaseLogits.Reader(basePath)) {
             if (ctx != 0 && ctx != in.contextLength()) {

@@ -14,7 +14,8 @@ import java.util.Locale;
 /** {@code gguf4j run}: generate text, streamed to stdout; model info and timings on stderr. */
 final class RunCommand {
     static final String USAGE = """
-            usage: gguf4j run [-m MODEL] [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
+            usage: gguf4j run [-m MODEL | -hf USER/REPO[:QUANT] [--offline]]
+                              [-p PROMPT] [-n N] [--temp T] [--top-k K] [--top-p P] [--min-p P]
                               [--repeat-penalty R] [--seed S] [-c CTX] [-t THREADS] [-ngl N|auto] [--stop S]...
                               [--no-mmap] [--mlock] [--no-repack]
                               [--grammar GBNF | --grammar-file FILE | --json-schema FILE|JSON]
@@ -34,17 +35,19 @@ final class RunCommand {
 
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
         Args a = new Args("run", argv);
-        String model = null;
+        ModelFlag model = new ModelFlag("run");
         String prompt = "";
         int n = 256;
         GenerationFlags f = new GenerationFlags("run");
         while (a.hasNext()) {
             String o = a.next();
+            if (model.accept(o, a)) {
+                continue;
+            }
             if (f.accept(o, a)) {
                 continue;
             }
             switch (o) {
-                case "-m", "--model" -> model = a.value(o);
                 case "-p", "--prompt" -> prompt = a.value(o);
                 case "-n", "--n-predict" -> n = a.intValue(o, 0, Integer.MAX_VALUE);
                 case "-h", "--help" -> {
@@ -58,7 +61,7 @@ final class RunCommand {
         int ctx = f.ctx;
         int ngl = f.ngl;
         List<String> stop = f.stop;
-        Path path = BundledModel.resolve(model);
+        Path path = model.resolve(err);
         LlamaOptions opts = f.options();
         // llama-simple's context: prompt + n, unless -c says otherwise (with -n 0, room for the prompt: nothing
         // is generated, the prompt is printed, as llama-simple). The prompt is counted by the loaded tokenizer.

@@ -17,7 +17,8 @@ import java.util.concurrent.CountDownLatch;
  */
 final class ServeCommand {
     static final String USAGE = """
-            usage: gguf4j serve [-m MODEL] [--host HOST] [--port PORT] [-c CTX] [-np N] [--queue N] [-t THREADS]
+            usage: gguf4j serve [-m MODEL | -hf USER/REPO[:QUANT] [--offline]]
+                                [--host HOST] [--port PORT] [-c CTX] [-np N] [--queue N] [-t THREADS]
                                 [-ngl N|auto] [--api-key KEY] [--alias NAME] [--chat-template NAME |
                                 --chat-template-file FILE] [--timeout S] [--embeddings] [--cors ORIGIN]
                                 [--no-mmap] [--mlock]
@@ -89,7 +90,7 @@ final class ServeCommand {
     static int run(List<String> argv, PrintStream out, PrintStream err, CountDownLatch stop,
             java.util.function.Consumer<Server> started) throws IOException {
         Args a = new Args("serve", argv);
-        String model = null;
+        ModelFlag model = new ModelFlag("serve");
         String host = "127.0.0.1";
         int port = 8080;
         int parallel = 1;
@@ -104,8 +105,10 @@ final class ServeCommand {
         GenerationFlags f = new GenerationFlags("serve");
         while (a.hasNext()) {
             String o = a.next();
+            if (model.accept(o, a)) {
+                continue;
+            }
             switch (o) {
-                case "-m", "--model" -> model = a.value(o);
                 case "--host" -> host = a.value(o);
                 case "--port" -> port = a.intValue(o, 0, 65535);
                 case "-np", "--parallel" -> parallel = a.intValue(o, 1, 1024);
@@ -136,7 +139,7 @@ final class ServeCommand {
         if (apiKey != null && apiKey.isBlank()) {
             throw new Main.UsageException("serve: --api-key (or GGUF4J_API_KEY) is empty");
         }
-        Path path = BundledModel.resolve(model);
+        Path path = model.resolve(err);
         if (alias == null) {
             alias = path.getFileName().toString();
         }

@@ -57,9 +57,22 @@ public final class GgufFile implements AutoCloseable {
     private final Map<String, GgufTensor> byName;
     private final long alignment;
     private final long dataOffset;
+    /** The files of a split model, first first ({@link #openModel}); null for one file. */
+    private final List<GgufFile> parts;
+
+    /** llama.cpp's split keys (gguf-split, LLM_KV_SPLIT_*): how many files, this file's index, all tensors. */
+    public static final String SPLIT_COUNT = "split.count";
+    public static final String SPLIT_NO = "split.no";
+    public static final String SPLIT_TENSORS_COUNT = "split.tensors.count";
 
     private GgufFile(String source, Arena arena, MemorySegment mapping, int version, GgufMetadata metadata,
             List<GgufTensor> tensors, long alignment, long dataOffset) {
+        this(source, arena, mapping, version, metadata, tensors, alignment, dataOffset, null);
+    }
+
+    private GgufFile(String source, Arena arena, MemorySegment mapping, int version, GgufMetadata metadata,
+            List<GgufTensor> tensors, long alignment, long dataOffset, List<GgufFile> parts) {
+        this.parts = parts;
         this.source = source;
         this.arena = arena;
         this.mapping = mapping;
@@ -89,6 +102,94 @@ public final class GgufFile implements AutoCloseable {
      */
     public static GgufFile load(Path path) throws IOException {
         return read(path, GgufFile::readWhole);
+    }
+
+    /**
+     * A model: {@code path} mapped ({@code mmap}) or read into memory, and when it is the first file of a split
+     * model ({@code split.count} &gt; 1, as llama-gguf-split writes), every other file too, named as llama.cpp
+     * names them ({@link #splitPath}: {@code PREFIX-00002-of-00003.gguf}). Tensors of every file, metadata of the
+     * first (llama.cpp's {@code llama_model_loader}: the first file must be given, each other file's
+     * {@code split.no} must be its index, no tensor may appear twice, and the total must be the first file's
+     * {@code split.tensors.count}). {@link #close()} closes every file; {@link #parts()} lists them.
+     */
+    public static GgufFile openModel(Path path, boolean mmap) throws IOException {
+        GgufFile first = mmap ? open(path) : load(path);
+        long count = first.metadata().findLong(SPLIT_COUNT).orElse(1L);
+        if (count <= 1) {
+            return first;
+        }
+        List<GgufFile> parts = new ArrayList<>();
+        parts.add(first);
+        try {
+            long no = first.metadata().findLong(SPLIT_NO).orElse(0L);
+            if (no != 0) {
+                throw new GgufFormatException(first.source, SPLIT_NO, no + ": a split model loads from its first file"
+                        + " (split.no 0, named ...-00001-of-" + String.format(java.util.Locale.ROOT, "%05d", count)
+                        + ".gguf)");
+            }
+            Path prefix = splitPrefix(path, 0, count);
+            if (prefix == null) {
+                throw new GgufFormatException(first.source, SPLIT_COUNT, count + ": the file name does not end in "
+                        + String.format(java.util.Locale.ROOT, "-%05d-of-%05d.gguf", 1, count)
+                        + ", so the other files cannot be found");
+            }
+            Map<String, GgufTensor> all = new LinkedHashMap<>();
+            first.tensors().forEach(t -> all.put(t.name(), t));
+            for (int i = 1; i < count; i++) {
+                Path p = splitPath(prefix, i, count);
+                GgufFile part = mmap ? open(p) : load(p);
+                parts.add(part);
+                long partNo = part.metadata().findLong(SPLIT_NO).orElse(-1L);
+                if (partNo != i) {
+                    throw new GgufFormatException(part.source, SPLIT_NO, partNo < 0 ? "missing in a split file"
+                            : partNo + ", expected " + i);
+                }
+                for (GgufTensor t : part.tensors()) {
+                    if (all.putIfAbsent(t.name(), t) != null) {
+                        throw new GgufFormatException(part.source, "tensor '" + t.name() + "'",
+                                "also in an earlier file of the split model");
+                    }
+                }
+            }
+            long expected = first.metadata().findLong(SPLIT_TENSORS_COUNT).orElse((long) all.size());
+            if (expected != all.size()) {
+                throw new GgufFormatException(first.source, SPLIT_TENSORS_COUNT, expected + ", but the " + count
+                        + " files hold " + all.size() + " tensors");
+            }
+            return new GgufFile(first.source, null, first.mapping, first.version, first.metadata,
+                    new ArrayList<>(all.values()), first.alignment, first.dataOffset, List.copyOf(parts));
+        } catch (IOException | RuntimeException e) {
+            parts.forEach(GgufFile::close);
+            throw e;
+        }
+    }
+
+    /** llama.cpp's {@code llama_split_path}: {@code PREFIX-%05d-of-%05d.gguf} for file {@code no} (from 0). */
+    public static Path splitPath(Path prefix, long no, long count) {
+        return prefix.resolveSibling(prefix.getFileName() + String.format(java.util.Locale.ROOT, "-%05d-of-%05d.gguf",
+                no + 1, count));
+    }
+
+    /** llama.cpp's {@code llama_split_prefix}: {@code path} less its split suffix, or null if it has none. */
+    public static Path splitPrefix(Path path, long no, long count) {
+        String name = path.getFileName().toString();
+        String suffix = String.format(java.util.Locale.ROOT, "-%05d-of-%05d.gguf", no + 1, count);
+        return name.length() > suffix.length() && name.endsWith(suffix)
+                ? path.resolveSibling(name.substring(0, name.length() - suffix.length())) : null;
+    }
+
+    /** The files this one reads: itself, or a split model's files, first first ({@link #openModel}). */
+    public List<GgufFile> parts() {
+        return parts == null ? List.of(this) : parts;
+    }
+
+    /** The model's parameter count: the elements of every tensor (what {@code gguf4j info} prints). */
+    public long parameterCount() {
+        long n = 0;
+        for (GgufTensor t : tensors) {
+            n += t.elementCount();
+        }
+        return n;
     }
 
     /** How {@link #read} gets a file's bytes: mapped, or read into memory of the arena. */
@@ -237,6 +338,9 @@ public final class GgufFile implements AutoCloseable {
     /** Releases the mapping or frees the memory; tensor data segments become inaccessible. */
     @Override
     public void close() {
+        if (parts != null) {
+            parts.forEach(GgufFile::close);
+        }
         if (arena != null && arena.scope().isAlive()) {
             arena.close();
         }

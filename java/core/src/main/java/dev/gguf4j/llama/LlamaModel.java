@@ -38,8 +38,8 @@ public final class LlamaModel implements AutoCloseable {
     /** Why mlock was asked for and failed; null when not asked for or when it worked. */
     private volatile String lockFailure;
     private volatile boolean locked;
-    /** The mapped file, open to read its current size (fstat: the mapped inode, even if renamed over); null unmapped. */
-    private FileChannel mappedFile;
+    /** The mapped files (a split model has several), open to read their current sizes (fstat: the mapped inode, even if renamed over); empty unmapped. */
+    private List<FileChannel> mappedFiles = List.of();
 
     private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
 
@@ -119,15 +119,20 @@ public final class LlamaModel implements AutoCloseable {
      *              {@link #memoryLocked()} and {@link #lockFailure()} tell what happened
      */
     public static LlamaModel load(Path path, boolean mmap, boolean mlock) throws IOException {
-        GgufFile f = mmap ? GgufFile.open(path) : GgufFile.load(path);
-        LlamaModel m;
+        GgufFile f = GgufFile.openModel(path, mmap);
+        LlamaModel m = null;
         try {
             m = new LlamaModel(f);
             if (mmap) {
-                m.mappedFile = FileChannel.open(path, StandardOpenOption.READ);
+                List<FileChannel> channels = new java.util.ArrayList<>();
+                m.mappedFiles = channels;
+                for (GgufFile part : f.parts()) {
+                    channels.add(FileChannel.open(Path.of(part.source()), StandardOpenOption.READ));
+                }
             }
         } catch (RuntimeException | IOException e) {
             f.close();
+            closeChannels(m == null ? List.of() : m.mappedFiles);
             throw e;
         }
         if (mlock) {
@@ -274,9 +279,14 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     private void lock() {
-        Optional<String> failure = dev.gguf4j.internal.MemoryLock.lock(weightBytes());
+        Optional<String> failure = Optional.empty();
+        for (GgufFile part : file.parts()) {
+            failure = failure.or(() -> dev.gguf4j.internal.MemoryLock.lock(weightBytes(part)));
+        }
         if (failure.isPresent()) {
-            dev.gguf4j.internal.MemoryLock.unlock(weightBytes()); // in case part of it was locked
+            for (GgufFile part : file.parts()) {
+                dev.gguf4j.internal.MemoryLock.unlock(weightBytes(part)); // in case part of it was locked
+            }
             lockFailure = failure.get();
             LOG.log(System.Logger.Level.WARNING, "gguf4j: " + file.source() + ": could not lock the weights in RAM,"
                     + " going on without: " + lockFailure);
@@ -285,9 +295,9 @@ public final class LlamaModel implements AutoCloseable {
         }
     }
 
-    /** The file's data section: the weights (the header and metadata were parsed already). */
-    private java.lang.foreign.MemorySegment weightBytes() {
-        return file.contents().asSlice(Math.min(file.dataOffset(), file.contents().byteSize()));
+    /** A file's data section: the weights (the header and metadata were parsed already). */
+    private static java.lang.foreign.MemorySegment weightBytes(GgufFile part) {
+        return part.contents().asSlice(Math.min(part.dataOffset(), part.contents().byteSize()));
     }
 
     /** Whether the weights are locked in RAM (mlock asked for, and it worked). */
@@ -394,10 +404,13 @@ public final class LlamaModel implements AutoCloseable {
      * Free with mmap off (the file is not read again).
      */
     void checkMappedFile() {
-        FileChannel ch = mappedFile;
-        if (ch == null) {
-            return;
+        List<FileChannel> channels = mappedFiles;
+        for (int i = 0; i < channels.size(); i++) {
+            checkMappedFile(channels.get(i), file.parts().get(i));
         }
+    }
+
+    private static void checkMappedFile(FileChannel ch, GgufFile part) {
         long now;
         try {
             now = ch.size();
@@ -406,9 +419,9 @@ public final class LlamaModel implements AutoCloseable {
         } catch (IOException e) {
             return; // cannot tell; the mapping may still be whole
         }
-        long mapped = file.contents().byteSize();
+        long mapped = part.contents().byteSize();
         if (now < mapped) {
-            throw new Gguf4jException(file.source() + ": the model file shrank from " + mapped + " to " + now
+            throw new Gguf4jException(part.source() + ": the model file shrank from " + mapped + " to " + now
                     + " bytes while it was memory-mapped (truncated or rewritten in place); reading it now would crash"
                     + " the JVM (SIGBUS). Restore the file and load it again, or load with mmap off (--no-mmap,"
                     + " LlamaOptions.withMmap(false)) to read it into memory once");
@@ -422,16 +435,22 @@ public final class LlamaModel implements AutoCloseable {
     @Override
     public synchronized void close() {
         if (locked && file.contents().scope().isAlive()) {
-            dev.gguf4j.internal.MemoryLock.unlock(weightBytes());
+            for (GgufFile part : file.parts()) {
+                dev.gguf4j.internal.MemoryLock.unlock(weightBytes(part));
+            }
             locked = false;
         }
         file.close();
         if (repackArena != null) {
             repackArena.close();
         }
-        if (mappedFile != null) {
+        closeChannels(mappedFiles);
+    }
+
+    private static void closeChannels(List<FileChannel> channels) {
+        for (FileChannel ch : channels) {
             try {
-                mappedFile.close();
+                ch.close();
             } catch (IOException ignored) {
                 // a read-only descriptor: nothing was written
             }

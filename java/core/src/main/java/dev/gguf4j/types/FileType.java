@@ -64,6 +64,11 @@ public enum FileType {
         return description;
     }
 
+    /** How {@code gguf4j info} and {@code list} name a {@code general.file_type}: its description, or "unknown (ID)". */
+    public static String describe(long id) {
+        return byId(id).map(FileType::description).orElse("unknown (" + id + ")");
+    }
+
     public static Optional<FileType> byId(long id) {
         for (FileType t : values()) {
             if (t.id == id) {
