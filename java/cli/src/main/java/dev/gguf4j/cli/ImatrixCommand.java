@@ -15,7 +15,7 @@ import java.util.Locale;
  */
 final class ImatrixCommand {
     static final String USAGE = """
-            usage: gguf4j imatrix [-m MODEL] -f TEXT [-o imatrix.dat] [-c 512] [--chunks N] [--process-output] [-t N]
+            usage: gguf4j imatrix [-m MODEL | -hf USER/REPO[:QUANT]] -f TEXT [-o imatrix.dat] [-c 512] [--chunks N] [--process-output] [-t N]
               the importance matrix llama-imatrix computes, in its .dat format (quantize --imatrix reads it)
               -f TEXT            calibration text (UTF-8); needs at least 2 x -c tokens
               -o FILE            output (default imatrix.dat)
@@ -34,7 +34,7 @@ final class ImatrixCommand {
             return 0;
         }
         Args a = new Args("imatrix", argv);
-        String model = null;
+        ModelFlag model = new ModelFlag("imatrix");
         String file = null;
         String output = "imatrix.dat";
         int ctx = 512;
@@ -45,8 +45,10 @@ final class ImatrixCommand {
         boolean mlock = false;
         while (a.hasNext()) {
             String o = a.next();
+            if (model.accept(o, a)) {
+                continue;
+            }
             switch (o) {
-                case "-m", "--model" -> model = a.value(o);
                 case "-f", "--file" -> file = a.value(o);
                 case "-o", "--output-file" -> output = a.value(o);
                 case "-c", "--ctx-size" -> ctx = a.intValue(o, 2, Integer.MAX_VALUE);
@@ -64,7 +66,7 @@ final class ImatrixCommand {
         if (chunks == 0) {
             throw new Main.UsageException("imatrix: --chunks 0: expected -1 (every chunk) or a count >= 1");
         }
-        Path path = BundledModel.resolve(model);
+        Path path = model.resolve(err);
         Path outPath = PathChecks.writableOutput("-o", output);
         String text = PathChecks.readUtf8("-f", file);
         long t0 = System.nanoTime();

@@ -33,8 +33,8 @@ public final class Main {
               show USER/REPO[:QUANT]           a stored model's architecture, context, quantization, chat template,
                                                licence and general.* metadata
               rm USER/REPO[:QUANT]...          remove a model from the store (without :QUANT, all of the repository)
-              (run, chat, serve, perplexity and bench take -hf USER/REPO[:QUANT] instead of -m: the model from the
-               store, pulled first if it is not there; --offline: never download)
+              (run, chat, serve, perplexity, imatrix and bench take -hf USER/REPO[:QUANT] instead of -m: the model
+               from the store, pulled first if it is not there; --offline: never download)
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
                --no-repack: no copy of Q4_0 weights in the CPU's faster generation layout; same results, less memory)
