@@ -102,9 +102,11 @@ class GgufFuzzTest {
             }
         }
 
-        // Phase 2, random: iteration i mutates corpus i % n with Random(seed(i)) until the time is up.
+        // Phase 2, random: iteration i mutates corpus i % n with Random(seed(i)) until the time is up, and at least
+        // MIN_RANDOM_ITERATIONS of them however slow the machine is (the coverage must not depend on its load).
         long iterations = 0;
-        for (long i = 0; System.nanoTime() < deadline && failures.size() <= 20; i++) {
+        for (long i = 0; (System.nanoTime() < deadline || iterations < MIN_RANDOM_ITERATIONS) && failures.size() <= 20;
+                i++) {
             Corpus c = corpora.get((int) (i % corpora.size()));
             Random r = new Random(seed(i));
             StringBuilder what = new StringBuilder("iteration " + i + " seed 0x" + Long.toHexString(seed(i)) + ": ");
@@ -121,8 +123,12 @@ class GgufFuzzTest {
         if (!failures.isEmpty()) {
             fail(failures.size() + " failures (seed 0x" + Long.toHexString(SEED) + "):\n" + String.join("\n", failures));
         }
-        assertTrue(iterations > 1000, "only " + iterations + " random iterations ran");
+        assertTrue(failures.size() > 20 || iterations >= MIN_RANDOM_ITERATIONS,
+                "only " + iterations + " random iterations ran");
     }
+
+    /** Random mutations that always run, on top of those the time budget allows. */
+    private static final int MIN_RANDOM_ITERATIONS = 1500;
 
     private static long seed(long i) {
         long z = SEED + i * 0x9e37_79b9_7f4a_7c15L;
