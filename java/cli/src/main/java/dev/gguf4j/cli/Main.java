@@ -24,6 +24,8 @@ public final class Main {
               perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
+              fit [-m MODEL] [-c N] [--bandwidth GBPS] [--json]
+                                               which quantizations fit this machine's RAM / GPU, est. tg t/s
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
                --no-repack: no copy of Q4_0 weights in the CPU's faster generation layout; same results, less memory)
@@ -88,6 +90,7 @@ public final class Main {
                 case "serve" -> ServeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
+                case "fit" -> FitCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);

@@ -75,6 +75,14 @@ public interface Backend {
         return -1;
     }
 
+    /**
+     * This machine's memory read bandwidth in GB/s (1e9 bytes/s) with {@code threads} threads, the median of
+     * {@code reps} passes over a buffer of {@code bytes}; NaN where the backend cannot measure it (the Java backend).
+     */
+    default double readBandwidth(long bytes, int threads, int reps) {
+        return Double.NaN;
+    }
+
     /** Writes the repacked copy of {@code rows} x {@code cols} weights {@code w} into {@code out} (see repackedBytes). */
     default void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
         throw new UnsupportedOperationException(name() + " backend has no repacked layout for " + type);

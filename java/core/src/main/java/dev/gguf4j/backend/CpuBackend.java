@@ -168,6 +168,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public double readBandwidth(long bytes, int threads, int reps) {
+        return lib.readBandwidth(bytes, threads, reps);
+    }
+
+    @Override
     public void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
         if (type != GgmlType.Q4_0) {
             Backend.super.repack(type, w, rowBytes, rows, cols, out);

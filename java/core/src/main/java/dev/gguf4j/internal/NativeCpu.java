@@ -212,6 +212,18 @@ public final class NativeCpu {
         check("g4j_matvec", g4j_matvec(isa, type.id(), rows, cols, w, rowBytes, x, y));
     }
 
+    /**
+     * Memory read bandwidth in GB/s: the median of {@code reps} passes of {@code threads} threads over a buffer of
+     * {@code bytes} (see g4j_read_bandwidth).
+     */
+    public double readBandwidth(long bytes, int threads, int reps) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE);
+            check("g4j_read_bandwidth", g4j_read_bandwidth(bytes, threads, reps, out));
+            return out.get(ValueLayout.JAVA_DOUBLE, 0);
+        }
+    }
+
     private static void check(String function, int status) {
         if (status != G4J_OK()) {
             String message = g4j_last_error().getString(0);

@@ -223,6 +223,11 @@ public final class LlamaSession implements AutoCloseable {
         return allLogits ? all : last;
     }
 
+    /** Bytes of KV cache this session holds, in host and device memory together. */
+    public long kvCacheBytes() {
+        return cpu.kvCacheBytes() + (device == null ? 0 : device.kvCacheBytes());
+    }
+
     /** Whether this session runs layers on a device. */
     public boolean offloaded() {
         return device != null;
