@@ -8,6 +8,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "g4j_internal.h"
@@ -106,30 +107,48 @@ static double bw_pass(const uint8_t *buf, size_t bytes, int n, int avx2) {
     return (double)(share * (size_t)n) / (t1 - t0) / 1e9;
 }
 
-g4j_status g4j_read_bandwidth(int64_t bytes, int32_t n_threads, int32_t reps, double *gbps) {
-    if (gbps == NULL || bytes < (1 << 20) || n_threads < 1 || n_threads > G4J_BW_MAX_THREADS || reps < 1 ||
-        reps > G4J_BW_MAX_REPS) {
+g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts,
+                              const int32_t *thread_counts, double *gbps) {
+    if (gbps == NULL || thread_counts == NULL || bytes < (1 << 20) || reps < 1 || reps > G4J_BW_MAX_REPS ||
+        n_counts < 1 || !(max_seconds >= 0)) {
         return g4j_fail(G4J_E_INVALID_ARGUMENT,
-                        "g4j_read_bandwidth: bytes %lld (>= 1 MiB), n_threads %d (1..%d), reps %d (1..%d)",
-                        (long long)bytes, n_threads, G4J_BW_MAX_THREADS, reps, G4J_BW_MAX_REPS);
+                        "g4j_read_bandwidth: bytes %lld (>= 1 MiB), reps %d (1..%d), max_seconds %g (>= 0), n_counts %d"
+                        " (>= 1), null pointers",
+                        (long long)bytes, reps, G4J_BW_MAX_REPS, max_seconds, n_counts);
     }
+    for (int32_t c = 0; c < n_counts; c++) {
+        if (thread_counts[c] < 1 || thread_counts[c] > G4J_BW_MAX_THREADS) {
+            return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_read_bandwidth: thread count %d is outside 1..%d",
+                            thread_counts[c], G4J_BW_MAX_THREADS);
+        }
+    }
+    const size_t huge = (size_t)2 << 20;
+    const size_t size = ((size_t)bytes + huge - 1) / huge * huge;
     uint8_t *buf = NULL;
-    if (posix_memalign((void **)&buf, 4096, (size_t)bytes) != 0) {
+    if (posix_memalign((void **)&buf, huge, size) != 0) {
         return g4j_fail(G4J_E_OUT_OF_MEMORY, "g4j_read_bandwidth: cannot allocate %lld bytes", (long long)bytes);
     }
-    for (int64_t i = 0; i < bytes; i++) buf[i] = (uint8_t)(i * 131u);
+#ifdef MADV_HUGEPAGE
+    madvise(buf, size, MADV_HUGEPAGE); /* fewer page faults while filling; a hint, so failure does not matter */
+#endif
+    memset(buf, 0x5a, size);
     const int avx2 = (g4j_cpu_features() & G4J_CPU_AVX2) != 0;
-    double gb[G4J_BW_MAX_REPS];
-    for (int r = -1; r < reps; r++) { /* one warm-up pass */
-        const double x = bw_pass(buf, (size_t)bytes, n_threads, avx2);
-        if (x < 0) {
-            free(buf);
-            return g4j_fail(G4J_E_INTERNAL, "g4j_read_bandwidth: cannot start %d threads", n_threads);
+    const double deadline = bw_now() + max_seconds;
+    for (int32_t c = 0; c < n_counts; c++) {
+        double gb[G4J_BW_MAX_REPS];
+        int n = 0;
+        for (int r = -1; r < reps; r++) { /* one warm-up pass; later passes while time is left */
+            if (r > 0 && bw_now() > deadline) break;
+            const double x = bw_pass(buf, (size_t)bytes, thread_counts[c], avx2);
+            if (x < 0) {
+                free(buf);
+                return g4j_fail(G4J_E_INTERNAL, "g4j_read_bandwidth: cannot start %d threads", thread_counts[c]);
+            }
+            if (r >= 0) gb[n++] = x;
         }
-        if (r >= 0) gb[r] = x;
+        qsort(gb, (size_t)n, sizeof gb[0], bw_cmp);
+        gbps[c] = gb[n / 2];
     }
     free(buf);
-    qsort(gb, (size_t)reps, sizeof gb[0], bw_cmp);
-    *gbps = gb[reps / 2];
     return G4J_OK;
 }

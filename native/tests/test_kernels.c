@@ -899,14 +899,18 @@ static void test_q4_0_r8(void) {
 }
 
 static void test_read_bandwidth(void) {
-    double gbps = -1;
-    CHECK(g4j_read_bandwidth(8 << 20, 1, 3, &gbps) == G4J_OK, "read bandwidth, 1 thread");
-    CHECK(gbps > 0.1 && gbps < 10000, "read bandwidth out of range");
-    CHECK(g4j_read_bandwidth(8 << 20, 2, 1, &gbps) == G4J_OK, "read bandwidth, 2 threads");
-    CHECK(g4j_read_bandwidth(1000, 1, 1, &gbps) == G4J_E_INVALID_ARGUMENT, "tiny buffer accepted");
-    CHECK(g4j_read_bandwidth(8 << 20, 0, 1, &gbps) == G4J_E_INVALID_ARGUMENT, "0 threads accepted");
-    CHECK(g4j_read_bandwidth(8 << 20, 1, 0, &gbps) == G4J_E_INVALID_ARGUMENT, "0 reps accepted");
-    CHECK(g4j_read_bandwidth(8 << 20, 1, 1, NULL) == G4J_E_INVALID_ARGUMENT, "null result accepted");
+    double gbps[2] = {-1, -1};
+    const int32_t counts[2] = {1, 2};
+    CHECK(g4j_read_bandwidth(8 << 20, 3, 10.0, 2, counts, gbps) == G4J_OK, "read bandwidth");
+    CHECK(gbps[0] > 0.1 && gbps[0] < 10000 && gbps[1] > 0.1 && gbps[1] < 10000, "read bandwidth %g %g out of range",
+          gbps[0], gbps[1]);
+    CHECK(g4j_read_bandwidth(8 << 20, 64, 0.0, 1, counts, gbps) == G4J_OK, "no time: one pass");
+    CHECK(g4j_read_bandwidth(1000, 1, 1, 1, counts, gbps) == G4J_E_INVALID_ARGUMENT, "tiny buffer accepted");
+    const int32_t zero = 0;
+    CHECK(g4j_read_bandwidth(8 << 20, 1, 1, 1, &zero, gbps) == G4J_E_INVALID_ARGUMENT, "0 threads accepted");
+    CHECK(g4j_read_bandwidth(8 << 20, 0, 1, 1, counts, gbps) == G4J_E_INVALID_ARGUMENT, "0 reps accepted");
+    CHECK(g4j_read_bandwidth(8 << 20, 1, -1, 1, counts, gbps) == G4J_E_INVALID_ARGUMENT, "negative time accepted");
+    CHECK(g4j_read_bandwidth(8 << 20, 1, 1, 1, counts, NULL) == G4J_E_INVALID_ARGUMENT, "null result accepted");
 }
 
 int main(void) {

@@ -63,7 +63,7 @@ final class FitCommand {
         out.printf(Locale.ROOT, "RAM: %s available (%s)%n", ModelFit.gb(m.ramAvailableBytes()), m.ramSource());
         out.println(m.gpu().map(g -> String.format(Locale.ROOT, "GPU: %s, %s free of %s", g.name(),
                 ModelFit.gb(g.freeBytes()), ModelFit.gb(g.totalBytes())))
-                .orElse("GPU: none found (" + Errors.oneLine(m.gpuReason()) + ")"));
+                .orElse("GPU: none found (" + shortReason(m.gpuReason()) + ")"));
         out.printf(Locale.ROOT, "memory read bandwidth: %s GB/s with 1 thread, %s GB/s with %d (%s)%n",
                 gbps(m.bandwidthOneThread()), gbps(m.bandwidthAllThreads()), m.threads(), m.bandwidthSource());
         String tgHead = "est. tg t/s (1/" + m.threads() + " thr)";
@@ -98,6 +98,14 @@ final class FitCommand {
                         ? " + the Q4_0 generation copy (--no-repack skips it)" : "")
                 + "; tg = bandwidth / (weights + KV read per token), an upper bound");
         out.println("verdict: " + r.verdict());
+    }
+
+    /** The probe's reason up to its first ';' (the full text is in --json), at most 100 characters. */
+    static String shortReason(String reason) {
+        String s = Errors.oneLine(reason);
+        int cut = s.indexOf(';');
+        s = (cut > 0 ? s.substring(0, cut) : s).strip();
+        return s.length() > 100 ? s.substring(0, 97) + "..." : s;
     }
 
     private static String gbps(double v) {

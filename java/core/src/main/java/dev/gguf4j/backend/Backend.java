@@ -76,11 +76,14 @@ public interface Backend {
     }
 
     /**
-     * This machine's memory read bandwidth in GB/s (1e9 bytes/s) with {@code threads} threads, the median of
-     * {@code reps} passes over a buffer of {@code bytes}; NaN where the backend cannot measure it (the Java backend).
+     * This machine's memory read bandwidth in GB/s (1e9 bytes/s) with each of {@code threads} threads: the median
+     * of up to {@code reps} passes over one buffer of {@code bytes}, no new pass once {@code maxSeconds} are spent;
+     * NaNs where the backend cannot measure it (the Java backend).
      */
-    default double readBandwidth(long bytes, int threads, int reps) {
-        return Double.NaN;
+    default double[] readBandwidth(long bytes, int reps, double maxSeconds, int... threads) {
+        double[] none = new double[threads.length];
+        java.util.Arrays.fill(none, Double.NaN);
+        return none;
     }
 
     /** Writes the repacked copy of {@code rows} x {@code cols} weights {@code w} into {@code out} (see repackedBytes). */

@@ -168,8 +168,8 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public double readBandwidth(long bytes, int threads, int reps) {
-        return lib.readBandwidth(bytes, threads, reps);
+    public double[] readBandwidth(long bytes, int reps, double maxSeconds, int... threads) {
+        return lib.readBandwidth(bytes, reps, maxSeconds, threads);
     }
 
     @Override

@@ -53,9 +53,12 @@ public final class ModelFit {
     static final LlamaSession.KvType KV = LlamaSession.KvType.F16;
     /** Prompt tokens per step by default ({@code LlamaOptions.DEFAULTS.batchSize()}). */
     static final int BATCH = 512;
-    /** Bandwidth measurement: a buffer larger than the caches, 3 passes after a warm-up, 1 thread and all. */
-    static final long BANDWIDTH_BUFFER = 256L << 20;
-    static final int BANDWIDTH_REPS = 3;
+    /**
+     * Bandwidth measurement: a buffer 4 times the last-level cache (sysfs; 32 MiB assumed where unknown), 128 MiB
+     * to 1 GiB; up to 5 passes after a warm-up with 1 thread and with all, no new pass after 0.5 s.
+     */
+    static final int BANDWIDTH_REPS = 5;
+    static final double BANDWIDTH_SECONDS = 0.5;
 
     private ModelFit() {
     }
@@ -275,7 +278,12 @@ public final class ModelFit {
             return sb.toString();
         }
         Optional<Row> best = rows.stream().skip(1).filter(Row::fitsRam).findFirst();
-        if (best.isEmpty()) {
+        boolean all = rows.stream().allMatch(Row::fitsRam);
+        if (all && rows.size() > 1) {
+            Row b = rows.get(1);
+            sb.append(String.format(Locale.ROOT, "every type fits in RAM with -c %d (the largest, %s, needs %s of %s"
+                    + " available)", ctx, b.type(), gb(b.totalBytes()), gb(m.ramAvailableBytes())));
+        } else if (best.isEmpty()) {
             sb.append("no quantization fits in RAM with -c ").append(ctx).append(" (")
                     .append(gb(m.ramAvailableBytes())).append(" available)");
         } else {
@@ -321,10 +329,25 @@ public final class ModelFit {
                 : String.format(Locale.ROOT, "%.1f", v);
     }
 
+    /** The largest CPU cache of cpu0 in bytes (sysfs), 32 MiB where unknown. */
+    static long lastLevelCache() {
+        long best = -1;
+        for (int i = 0; i < 8; i++) {
+            try {
+                String v = Files.readString(Path.of("/sys/devices/system/cpu/cpu0/cache/index" + i + "/size")).trim();
+                long mult = v.endsWith("K") ? 1L << 10 : v.endsWith("M") ? 1L << 20 : 1;
+                best = Math.max(best, Long.parseLong(v.replaceAll("[KM]$", "")) * mult);
+            } catch (IOException | RuntimeException e) {
+                // no such cache level
+            }
+        }
+        return best > 0 ? best : 32L << 20;
+    }
+
     /**
      * This machine: free RAM ({@code MemAvailable} of /proc/meminfo, or the cgroup's memory limit less its usage
      * when that is lower), the GPU through the same probe {@code -ngl} uses, and the memory read bandwidth
-     * measured with the native library (about half a second), unless {@code bandwidthGbps} gives it.
+     * measured with the native library (under a second), unless {@code bandwidthGbps} gives it.
      */
     public static Machine probe(OptionalDouble bandwidthGbps) {
         long ram = -1;
@@ -364,8 +387,11 @@ public final class ModelFit {
             source = "given";
         } else {
             Backend b = Backends.select();
-            one = b.readBandwidth(BANDWIDTH_BUFFER, 1, BANDWIDTH_REPS);
-            all = threads == 1 ? one : b.readBandwidth(BANDWIDTH_BUFFER, threads, BANDWIDTH_REPS);
+            long buffer = Math.clamp(4 * lastLevelCache(), 128L << 20, 1L << 30);
+            double[] gbps = threads == 1 ? b.readBandwidth(buffer, BANDWIDTH_REPS, BANDWIDTH_SECONDS, 1)
+                    : b.readBandwidth(buffer, BANDWIDTH_REPS, BANDWIDTH_SECONDS, 1, threads);
+            one = gbps[0];
+            all = gbps[gbps.length - 1];
             source = Double.isNaN(one) ? "unknown (the " + b.name() + " backend cannot measure it; give it with"
                     + " --bandwidth)" : "measured";
         }

@@ -213,14 +213,15 @@ public final class NativeCpu {
     }
 
     /**
-     * Memory read bandwidth in GB/s: the median of {@code reps} passes of {@code threads} threads over a buffer of
-     * {@code bytes} (see g4j_read_bandwidth).
+     * Memory read bandwidth in GB/s with each of {@code threadCounts} threads: the median of up to {@code reps}
+     * passes over one buffer of {@code bytes}, no new pass once {@code maxSeconds} are spent (see g4j_read_bandwidth).
      */
-    public double readBandwidth(long bytes, int threads, int reps) {
+    public double[] readBandwidth(long bytes, int reps, double maxSeconds, int... threadCounts) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE);
-            check("g4j_read_bandwidth", g4j_read_bandwidth(bytes, threads, reps, out));
-            return out.get(ValueLayout.JAVA_DOUBLE, 0);
+            MemorySegment counts = arena.allocateFrom(ValueLayout.JAVA_INT, threadCounts);
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE, threadCounts.length);
+            check("g4j_read_bandwidth", g4j_read_bandwidth(bytes, reps, maxSeconds, threadCounts.length, counts, out));
+            return out.toArray(ValueLayout.JAVA_DOUBLE);
         }
     }
 

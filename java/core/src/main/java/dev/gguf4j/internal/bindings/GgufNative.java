@@ -1337,7 +1337,9 @@ public class GgufNative extends GgufNative$shared {
             GgufNative.C_INT,
             GgufNative.C_LONG,
             GgufNative.C_INT,
+            GgufNative.C_DOUBLE,
             GgufNative.C_INT,
+            GgufNative.C_POINTER,
             GgufNative.C_POINTER
         );
 
@@ -1349,7 +1351,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t n_threads, int32_t reps, double *gbps)
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
      * }
      */
     public static FunctionDescriptor g4j_read_bandwidth$descriptor() {
@@ -1359,7 +1361,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t n_threads, int32_t reps, double *gbps)
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
      * }
      */
     public static MethodHandle g4j_read_bandwidth$handle() {
@@ -1369,7 +1371,7 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t n_threads, int32_t reps, double *gbps)
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
      * }
      */
     public static MemorySegment g4j_read_bandwidth$address() {
@@ -1378,16 +1380,16 @@ public class GgufNative extends GgufNative$shared {
 
     /**
      * {@snippet lang=c :
-     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t n_threads, int32_t reps, double *gbps)
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
      * }
      */
-    public static int g4j_read_bandwidth(long bytes, int n_threads, int reps, MemorySegment gbps) {
+    public static int g4j_read_bandwidth(long bytes, int reps, double max_seconds, int n_counts, MemorySegment thread_counts, MemorySegment gbps) {
         var mh$ = g4j_read_bandwidth.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_read_bandwidth", bytes, n_threads, reps, gbps);
+                traceDowncall("g4j_read_bandwidth", bytes, reps, max_seconds, n_counts, thread_counts, gbps);
             }
-            return (int)mh$.invokeExact(bytes, n_threads, reps, gbps);
+            return (int)mh$.invokeExact(bytes, reps, max_seconds, n_counts, thread_counts, gbps);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
