@@ -10,6 +10,7 @@ import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.internal.MemInfo;
 import dev.gguf4j.llama.Footprint;
 import dev.gguf4j.llama.LlamaConfig;
+import dev.gguf4j.llama.LlamaOptions;
 import dev.gguf4j.llama.LlamaSession;
 import dev.gguf4j.llama.OffloadPlan;
 import dev.gguf4j.quantize.ModelQuantizer;
@@ -50,9 +51,9 @@ import java.util.regex.Pattern;
  */
 public final class ModelFit {
     /** The KV cache type the engine uses by default. */
-    static final LlamaSession.KvType KV = LlamaSession.KvType.F16;
-    /** Prompt tokens per step by default ({@code LlamaOptions.DEFAULTS.batchSize()}). */
-    static final int BATCH = 512;
+    static final LlamaSession.KvType KV = LlamaOptions.DEFAULTS.kvType();
+    /** Prompt tokens per step by default. */
+    static final int BATCH = LlamaOptions.DEFAULTS.batchSize();
     /**
      * Bandwidth measurement: a buffer 4 times the last-level cache (sysfs; 32 MiB assumed where unknown), 128 MiB
      * to 1 GiB; up to 5 passes after a warm-up with 1 thread and with all, no new pass after 0.5 s.
