@@ -147,7 +147,8 @@ public final class ModelFit {
             }
             String ownType = file.metadata().findLong("general.file_type").flatMap(FileType::byId)
                     .map(FileType::quantizeName).orElse("?");
-            rows.add(row(ownType, true, Files.size(model), own, c, ctx, machine, backend));
+            java.util.function.IntFunction<Optional<String>> refusal = g -> Footprint.offloadRefusal(file, g, "the GPU");
+            rows.add(row(ownType, true, Files.size(model), own, c, ctx, machine, backend, refusal));
             if (!quantized) {
                 List<Row> others = new ArrayList<>();
                 for (FileType ft : FileType.values()) {
@@ -161,7 +162,7 @@ public final class ModelFit {
                         for (ModelQuantizer.PlannedTensor t : p.tensors()) {
                             ts.add(new T(t.name(), t.type(), t.source().shape(), t.bytes()));
                         }
-                        others.add(row(ft.quantizeName(), false, p.fileSize(), ts, c, ctx, machine, backend));
+                        others.add(row(ft.quantizeName(), false, p.fileSize(), ts, c, ctx, machine, backend, refusal));
                     } catch (Gguf4jException e) {
                         skipped.add(new Skipped(ft.quantizeName(), e.getMessage()));
                     }
@@ -170,7 +171,8 @@ public final class ModelFit {
                 rows.addAll(others);
             }
             return new Report(model, ctx, trained, c.layers(), machine, List.copyOf(rows), List.copyOf(skipped),
-                    verdict(rows, quantized, ctx, machine));
+                    verdict(rows, quantized, ctx, machine, machine.gpu().isPresent() ? refusal.apply(1)
+                            : Optional.empty()));
         }
     }
 
@@ -188,7 +190,7 @@ public final class ModelFit {
     private static final Pattern LAYER = Pattern.compile("blk\\.(\\d+)\\..*");
 
     private static Row row(String type, boolean thisFile, long fileBytes, List<T> tensors, LlamaConfig c, int ctx,
-            Machine m, Backend backend) {
+            Machine m, Backend backend, java.util.function.IntFunction<Optional<String>> refusal) {
         boolean tied = tensors.stream().noneMatch(t -> t.name().equals("output.weight"));
         long matrices = 0;
         long repack = 0;
@@ -231,6 +233,9 @@ public final class ModelFit {
                     Footprint.deviceStep(BATCH, ctx));
             gpuLayers = Math.min(sizes.largestFitting(g.freeBytes() - OffloadPlan.DEFAULT_MARGIN, c.layers() + 1),
                     typeLimit(tensors, c.layers(), tied, g));
+            while (gpuLayers > 0 && refusal.apply(gpuLayers).isPresent()) {
+                gpuLayers--; // layers or ops the device has no kernels for yet: -ngl would refuse them
+            }
         }
         long perToken = matrices + kv;
         return new Row(type, thisFile, fileBytes, repack, kv, compute, total, total <= m.ramAvailableBytes(), gpuLayers,
@@ -261,7 +266,8 @@ public final class ModelFit {
         return n == layers && output ? layers + 1 : n;
     }
 
-    private static String verdict(List<Row> rows, boolean quantized, int ctx, Machine m) {
+    /** {@code refusal}: why not even the top layer can run on the GPU (the architecture's ops), if so. */
+    private static String verdict(List<Row> rows, boolean quantized, int ctx, Machine m, Optional<String> refusal) {
         Row file = rows.get(0);
         StringBuilder sb = new StringBuilder();
         if (quantized) {
@@ -275,7 +281,7 @@ public final class ModelFit {
                 sb.append(String.format(Locale.ROOT, "; about %s tokens/s at most with %d thread%s",
                         tps(file.tgAllThreads()), m.threads(), m.threads() == 1 ? "" : "s"));
             }
-            sb.append("; ").append(gpuVerdict(file, m));
+            sb.append("; ").append(gpuVerdict(file, m, refusal));
             return sb.toString();
         }
         Optional<Row> best = rows.stream().skip(1).filter(Row::fitsRam).findFirst();
@@ -296,8 +302,8 @@ public final class ModelFit {
             }
             sb.append(')');
         }
-        if (m.gpu().isEmpty()) {
-            sb.append("; ").append(gpuVerdict(file, m));
+        if (m.gpu().isEmpty() || refusal.isPresent()) {
+            sb.append("; ").append(gpuVerdict(file, m, refusal));
         } else {
             Optional<Row> gpuBest = rows.stream().skip(1).filter(Row::fullGpuOffload).findFirst();
             sb.append(gpuBest.map(r -> "; full GPU offload possible for " + r.type() + " (-ngl " + r.gpuLayers() + ")")
@@ -306,9 +312,12 @@ public final class ModelFit {
         return sb.toString();
     }
 
-    private static String gpuVerdict(Row r, Machine m) {
+    private static String gpuVerdict(Row r, Machine m, Optional<String> refusal) {
         if (m.gpu().isEmpty()) {
             return "no GPU found";
+        }
+        if (refusal.isPresent()) {
+            return "no GPU offload: " + refusal.get();
         }
         return r.fullGpuOffload() ? "full GPU offload possible (-ngl " + r.gpuLayers() + ")"
                 : r.gpuLayers() == 0 ? "not one layer fits the GPU's " + gb(m.gpu().get().freeBytes()) + " free"

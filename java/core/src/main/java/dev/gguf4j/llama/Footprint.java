@@ -27,6 +27,22 @@ public final class Footprint {
         return LlamaConfig.from(file.source(), file.metadata(), vocab);
     }
 
+    /**
+     * Why the device cannot run the model's top {@code gpuLayers} layers (-ngl semantics: layers + 1 adds the
+     * output layer) yet, as {@code -ngl} would refuse it before uploading anything; empty when it can (or for 0).
+     */
+    public static java.util.Optional<String> offloadRefusal(GgufFile file, int gpuLayers, String device) {
+        if (gpuLayers <= 0) {
+            return java.util.Optional.empty();
+        }
+        LlamaConfig c = config(file);
+        Architecture arch = Architectures.of(file.source(), new WellKnownKeys(file.metadata()).architecture());
+        boolean longRope = file.tensor(TensorRole.ROPE_FACTORS_LONG.tensorName(0)).isPresent()
+                || file.tensor(TensorRole.ROPE_FACTORS_SHORT.tensorName(0)).isPresent();
+        int n = c.layers();
+        return DeviceOps.unsupported(c, arch, longRope, device, n - Math.min(gpuLayers, n), gpuLayers > n);
+    }
+
     /** The context a session gets when none is asked for: the training context, capped as {@link Llama} caps it. */
     public static int defaultContext(LlamaConfig c) {
         return Math.min(c.contextLength(), LlamaOptions.DEFAULT_CONTEXT_CAP);

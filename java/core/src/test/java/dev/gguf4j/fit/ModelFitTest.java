@@ -142,6 +142,18 @@ class ModelFitTest {
     }
 
     @Test
+    void architecturesTheGpuCannotRunGetNoLayers(@TempDir Path dir) throws Exception {
+        Path model = dir.resolve("gemma2.gguf");
+        RandomModels.write(RandomModels.Preset.GEMMA2, GgmlType.F16, model);
+        ModelFit.Gpu big = new ModelFit.Gpu("big", 80L << 30, 80L << 30, t -> true);
+        ModelFit.Report r = ModelFit.plan(model, 64, machine(1L << 40, Optional.of(big)));
+        assertTrue(r.rows().stream().allMatch(x -> x.gpuLayers() == 0), r.rows().toString());
+        // the engine's own refusal, as -ngl gives it
+        assertTrue(r.verdict().contains("no GPU offload: gemma2: offloading its layers to the GPU is not supported yet"),
+                r.verdict());
+    }
+
+    @Test
     void contextIsChecked() throws Exception {
         Path model = TestData.model("kjv7m-Q8_0.gguf");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
