@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 4
+#define G4J_ABI_VERSION 5
 
 typedef int32_t g4j_status;
 
@@ -171,6 +171,17 @@ G4J_API g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w,
  * block and the same float steps): the copy changes where the bytes are, not the result. */
 G4J_API g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed,
                                       int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y);
+
+/* ---- machine ------------------------------------------------------------------------------------------------ */
+
+/* Memory read bandwidth in GB/s (1e9 bytes/s) with each of n_counts thread counts (1 .. 256), into gbps[0 ..
+ * n_counts): one buffer of `bytes` (at least 1 MiB; make it larger than the caches) is allocated and filled once;
+ * for each count, that many threads each sum their share of it with the widest loads this CPU has, all released
+ * together, and a pass is the bytes read / the slowest thread's wall time. One warm-up pass, then up to `reps`
+ * passes (1 .. 64), but no new pass after the first once max_seconds have gone by since the fill; the median pass.
+ * G4J_E_OUT_OF_MEMORY if the buffer cannot be allocated. */
+G4J_API g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts,
+                                      const int32_t *thread_counts, double *gbps);
 
 /* Causal self-attention over a KV cache, for the heads [h0, h1) of n_q query tokens at positions pos0 .. pos0 +
  * n_q - 1 (callers split the heads across threads). k and v hold the cache's positions 0 .. pos0 + n_q - 1, each

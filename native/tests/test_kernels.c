@@ -898,6 +898,21 @@ static void test_q4_0_r8(void) {
     CHECK(g4j_matvec_q4_0_r8(77, 9, 32, buf, 0, 0, 2, act, y) == G4J_E_UNSUPPORTED_ISA, "unknown variant accepted");
 }
 
+static void test_read_bandwidth(void) {
+    double gbps[2] = {-1, -1};
+    const int32_t counts[2] = {1, 2};
+    CHECK(g4j_read_bandwidth(8 << 20, 3, 10.0, 2, counts, gbps) == G4J_OK, "read bandwidth");
+    CHECK(gbps[0] > 0.1 && gbps[0] < 10000 && gbps[1] > 0.1 && gbps[1] < 10000, "read bandwidth %g %g out of range",
+          gbps[0], gbps[1]);
+    CHECK(g4j_read_bandwidth(8 << 20, 64, 0.0, 1, counts, gbps) == G4J_OK, "no time: one pass");
+    CHECK(g4j_read_bandwidth(1000, 1, 1, 1, counts, gbps) == G4J_E_INVALID_ARGUMENT, "tiny buffer accepted");
+    const int32_t zero = 0;
+    CHECK(g4j_read_bandwidth(8 << 20, 1, 1, 1, &zero, gbps) == G4J_E_INVALID_ARGUMENT, "0 threads accepted");
+    CHECK(g4j_read_bandwidth(8 << 20, 0, 1, 1, counts, gbps) == G4J_E_INVALID_ARGUMENT, "0 reps accepted");
+    CHECK(g4j_read_bandwidth(8 << 20, 1, -1, 1, counts, gbps) == G4J_E_INVALID_ARGUMENT, "negative time accepted");
+    CHECK(g4j_read_bandwidth(8 << 20, 1, 1, 1, counts, NULL) == G4J_E_INVALID_ARGUMENT, "null result accepted");
+}
+
 int main(void) {
     printf("libgguf4j %s abi %u, auto variant %s, features 0x%llx\n", g4j_version(), g4j_abi_version(),
            g4j_isa_name(g4j_isa_selected()), (unsigned long long)g4j_cpu_features());
@@ -917,6 +932,7 @@ int main(void) {
     test_qk_gemm_shapes();
     test_matmat_converted();
     test_q4_0_r8();
+    test_read_bandwidth();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

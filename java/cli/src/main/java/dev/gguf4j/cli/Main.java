@@ -28,12 +28,14 @@ public final class Main {
                                                llama-imatrix's importance matrix (imatrix --help)
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
+              fit [-m MODEL] [-c N] [--bandwidth GBPS] [--json]
+                                               which quantizations fit this machine's RAM / GPU, est. tg t/s
               pull USER/REPO[:QUANT]           download a GGUF model from Hugging Face into the store (pull --help)
               list                             the models in the store: name, quantization, parameters, size, date
               show USER/REPO[:QUANT]           a stored model's architecture, context, quantization, chat template,
                                                licence and general.* metadata
               rm USER/REPO[:QUANT]...          remove a model from the store (without :QUANT, all of the repository)
-              (run, chat, serve, perplexity, imatrix and bench take -hf USER/REPO[:QUANT] instead of -m: the model
+              (run, chat, serve, perplexity, imatrix, fit and bench take -hf USER/REPO[:QUANT] instead of -m: the model
                from the store, pulled first if it is not there; --offline: never download)
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
@@ -104,6 +106,7 @@ public final class Main {
                 case "list", "ls" -> StoreCommands.list(rest, out);
                 case "show" -> StoreCommands.show(rest, out);
                 case "rm" -> StoreCommands.rm(rest, out);
+                case "fit" -> FitCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);

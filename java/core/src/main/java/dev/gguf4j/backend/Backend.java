@@ -75,6 +75,17 @@ public interface Backend {
         return -1;
     }
 
+    /**
+     * This machine's memory read bandwidth in GB/s (1e9 bytes/s) with each of {@code threads} threads: the median
+     * of up to {@code reps} passes over one buffer of {@code bytes}, no new pass once {@code maxSeconds} are spent;
+     * NaNs where the backend cannot measure it (the Java backend).
+     */
+    default double[] readBandwidth(long bytes, int reps, double maxSeconds, int... threads) {
+        double[] none = new double[threads.length];
+        java.util.Arrays.fill(none, Double.NaN);
+        return none;
+    }
+
     /** Writes the repacked copy of {@code rows} x {@code cols} weights {@code w} into {@code out} (see repackedBytes). */
     default void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
         throw new UnsupportedOperationException(name() + " backend has no repacked layout for " + type);

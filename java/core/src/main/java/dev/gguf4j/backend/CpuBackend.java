@@ -168,6 +168,11 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public double[] readBandwidth(long bytes, int reps, double maxSeconds, int... threads) {
+        return lib.readBandwidth(bytes, reps, maxSeconds, threads);
+    }
+
+    @Override
     public void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
         if (type != GgmlType.Q4_0) {
             Backend.super.repack(type, w, rowBytes, rows, cols, out);

@@ -254,17 +254,7 @@ public final class GgufFile implements AutoCloseable {
 
     /** Linux's MemAvailable in bytes, or -1 where unknown. */
     private static long memAvailable() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/meminfo"))) {
-                if (line.startsWith("MemAvailable:")) {
-                    String[] f = line.trim().split("\\s+");
-                    return Long.parseLong(f[1]) * 1024;
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux, or no /proc: no pre-check
-        }
-        return -1;
+        return dev.gguf4j.internal.MemInfo.memAvailable();
     }
 
     /**

@@ -106,7 +106,7 @@ public final class GgufWriter implements AutoCloseable {
 
     private final String target;
     private final Path path;
-    private final FileChannel channel;
+    private final WritableByteChannel channel;
     private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 18).order(ByteOrder.LITTLE_ENDIAN);
     private final LinkedHashMap<String, GgufValue> metadata = new LinkedHashMap<>();
     private final List<Decl> tensors = new ArrayList<>();
@@ -119,9 +119,9 @@ public final class GgufWriter implements AutoCloseable {
     /** Index of the next tensor whose data is to be written. */
     private int next;
 
-    private GgufWriter(Path path, FileChannel channel) {
+    private GgufWriter(Path path, String target, WritableByteChannel channel) {
         this.path = path;
-        this.target = path.toString();
+        this.target = target;
         this.channel = channel;
     }
 
@@ -130,7 +130,57 @@ public final class GgufWriter implements AutoCloseable {
         Objects.requireNonNull(path, "path");
         FileChannel ch = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
                 StandardOpenOption.WRITE);
-        return new GgufWriter(path, ch);
+        return new GgufWriter(path, path.toString(), ch);
+    }
+
+    /**
+     * A writer with no file, for {@link #fileSize()}: declare the metadata and tensors as for a real file and ask
+     * for the size it would have. Writing data to it discards the bytes.
+     */
+    public static GgufWriter sizing() {
+        return new GgufWriter(null, "(size only)", new WritableByteChannel() {
+            private boolean open = true;
+
+            @Override
+            public int write(ByteBuffer src) {
+                int n = src.remaining();
+                src.position(src.limit());
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return open;
+            }
+
+            @Override
+            public void close() {
+                open = false;
+            }
+        });
+    }
+
+    /**
+     * The size in bytes of the file {@link #finish()} writes for what has been declared so far: the header (encoded
+     * as {@link #finish()} encodes it, into a counter) plus each tensor's data padded to the alignment. Writes
+     * nothing; only while declaring (before any data is written).
+     */
+    public long fileSize() {
+        checkDeclaring("file");
+        GgufWriter counter = sizing();
+        counter.metadata.putAll(metadata);
+        counter.tensors.addAll(tensors);
+        counter.alignment = alignment;
+        try {
+            counter.writeHeaderIfNeeded();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e); // the counter does no I/O
+        }
+        long size = counter.position;
+        for (Decl d : tensors) {
+            size += padded(d.byteSize);
+        }
+        return size;
     }
 
     /**
@@ -475,7 +525,9 @@ public final class GgufWriter implements AutoCloseable {
             // already failing
         }
         try {
-            Files.deleteIfExists(path);
+            if (path != null) {
+                Files.deleteIfExists(path);
+            }
         } catch (IOException | RuntimeException ignored) {
             // best effort
         }

@@ -212,6 +212,19 @@ public final class NativeCpu {
         check("g4j_matvec", g4j_matvec(isa, type.id(), rows, cols, w, rowBytes, x, y));
     }
 
+    /**
+     * Memory read bandwidth in GB/s with each of {@code threadCounts} threads: the median of up to {@code reps}
+     * passes over one buffer of {@code bytes}, no new pass once {@code maxSeconds} are spent (see g4j_read_bandwidth).
+     */
+    public double[] readBandwidth(long bytes, int reps, double maxSeconds, int... threadCounts) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment counts = arena.allocateFrom(ValueLayout.JAVA_INT, threadCounts);
+            MemorySegment out = arena.allocate(ValueLayout.JAVA_DOUBLE, threadCounts.length);
+            check("g4j_read_bandwidth", g4j_read_bandwidth(bytes, reps, maxSeconds, threadCounts.length, counts, out));
+            return out.toArray(ValueLayout.JAVA_DOUBLE);
+        }
+    }
+
     private static void check(String function, int status) {
         if (status != G4J_OK()) {
             String message = g4j_last_error().getString(0);

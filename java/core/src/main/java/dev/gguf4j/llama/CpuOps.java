@@ -92,7 +92,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
         this.pool = new WorkerPool(threads);
         this.matmul = new MatMul(backend, pool, Math.max(Math.max(c.dim(), c.qDim()), c.ffDim()),
                 Math.max(c.vocab(), Math.max(2 * c.ffDim(), c.qDim() + 2 * c.kvDim())));
-        long layerBytes = (long) contextLength * c.kvDim() * (f16Cache ? 2 : 4);
+        long layerBytes = DeviceLayers.kvBytesPerLayer(c, contextLength, kvType) / 2; // keys, and as much for values
         keyCache = new MemorySegment[c.layers()];
         valueCache = new MemorySegment[c.layers()];
         try {
@@ -188,6 +188,11 @@ final class CpuOps implements BlockOps, AutoCloseable {
     }
 
     private int width(Act a) {
+        return width(c, a);
+    }
+
+    /** Floats per token of activation slot {@code a}. */
+    static int width(LlamaConfig c, Act a) {
         return switch (a) {
             case X, XB, XB2 -> c.dim();
             case Q, ATT -> c.qDim();
@@ -382,6 +387,15 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 default -> throw new IllegalStateException("op " + op);
             }
         }
+    }
+
+    /** Bytes of KV cache allocated here (the CPU's layers, keys and values). */
+    long kvCacheBytes() {
+        long n = 0;
+        for (int l = 0; l < keyCache.length; l++) {
+            n += (keyCache[l] == null ? 0 : keyCache[l].byteSize()) + (valueCache[l] == null ? 0 : valueCache[l].byteSize());
+        }
+        return n;
     }
 
     @Override

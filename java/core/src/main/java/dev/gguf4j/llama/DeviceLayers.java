@@ -261,6 +261,15 @@ final class DeviceLayers implements AutoCloseable {
         return true;
     }
 
+    /** Bytes of KV cache allocated on the device (its layers, keys and values). */
+    long kvCacheBytes() {
+        long n = 0;
+        for (int l = 0; l < keyCache.length; l++) {
+            n += (keyCache[l] == null ? 0 : keyCache[l].byteSize()) + (valueCache[l] == null ? 0 : valueCache[l].byteSize());
+        }
+        return n;
+    }
+
     @Override
     public void close() {
         for (DeviceGraph g : graphs) {

@@ -51,8 +51,16 @@ final class DeviceOps implements BlockOps {
      * is uploaded, so an offload never fails half way or computes something else.
      */
     static void refuseUnsupported(LlamaModel model, String device, int firstLayer, boolean output) {
-        LlamaConfig c = model.config();
-        Architecture arch = model.architecture();
+        java.util.Optional<String> why = unsupported(model.config(), model.architecture(), model.hasLongRopeFactors(),
+                device, firstLayer, output);
+        if (why.isPresent()) {
+            throw new dev.gguf4j.Gguf4jException(why.get());
+        }
+    }
+
+    /** {@link #refuseUnsupported}'s message, or empty when the device runs that part of the model. */
+    static java.util.Optional<String> unsupported(LlamaConfig c, Architecture arch, boolean longRope, String device,
+            int firstLayer, boolean output) {
         java.util.Set<String> missing = new java.util.TreeSet<>();
         BlockOps probe = (BlockOps) java.lang.reflect.Proxy.newProxyInstance(BlockOps.class.getClassLoader(),
                 new Class<?>[] {BlockOps.class}, (p, m, args) -> switch (m.getName()) {
@@ -85,15 +93,15 @@ final class DeviceOps implements BlockOps {
         if (c.qDim() != c.dim() && firstLayer < c.layers()) {
             missing.add("a head size other than n_embd / n_head");
         }
-        if (firstLayer < c.layers() && (c.ropeExtFactor() != 0 || c.ropeAttnFactor() != 1.0f
-                || model.hasLongRopeFactors())) {
+        if (firstLayer < c.layers() && (c.ropeExtFactor() != 0 || c.ropeAttnFactor() != 1.0f || longRope)) {
             missing.add("YaRN, LongRoPE or attn_factor RoPE");
         }
         if (!missing.isEmpty()) {
-            throw new dev.gguf4j.Gguf4jException(c.architecture() + ": offloading its layers to " + device
+            return java.util.Optional.of(c.architecture() + ": offloading its layers to " + device
                     + " is not supported yet (the device has no " + String.join(", ", missing)
                     + "); run it on the CPU (--gpu-layers 0)");
         }
+        return java.util.Optional.empty();
     }
 
     /** Whether this class implements the op {@code m} (else it is the interface's refusing default). */

@@ -162,7 +162,7 @@ public final class Llama implements AutoCloseable {
 
     /** Tokens per device step: the batch size, at most the context. */
     private int deviceStep() {
-        return Math.max(1, Math.min(options.batchSize(), contextLength));
+        return Footprint.deviceStep(options.batchSize(), contextLength);
     }
 
     /** What each part of the model needs in device memory, for one session of {@code contextLength}. */
@@ -172,9 +172,7 @@ public final class Llama implements AutoCloseable {
         for (int l = 0; l < layers.length; l++) {
             layers[l] = DeviceWeights.layerBytes(model, l);
         }
-        return new OffloadPlan.Sizes(layers, DeviceWeights.bytes(model.output()) + 4L * c.dim(),
-                DeviceLayers.kvBytesPerLayer(c, contextLength, kv), DeviceLayers.scratchBytes(c, maxTokens),
-                DeviceLayers.outputScratchBytes(c, maxTokens));
+        return Footprint.offloadSizes(c, layers, DeviceWeights.bytes(model.output()), contextLength, kv, maxTokens);
     }
 
     /** The most GPU layers (0 .. layers + 1) whose weight types all have device kernels, counted from the top. */

@@ -235,6 +235,11 @@ public final class LlamaSession implements AutoCloseable {
         cpu.observer(observer);
     }
 
+    /** Bytes of KV cache this session holds, in host and device memory together. */
+    public long kvCacheBytes() {
+        return cpu.kvCacheBytes() + (device == null ? 0 : device.kvCacheBytes());
+    }
+
     /** Whether this session runs layers on a device. */
     public boolean offloaded() {
         return device != null;

@@ -68,6 +68,25 @@ public final class ModelQuantizer {
         public double bitsPerWeightBefore() {
             return parameters == 0 ? 0 : 8.0 * bytesBefore / parameters;
         }
+
+        /**
+         * The exact size in bytes of the file {@link ModelQuantizer#quantize} writes for this plan: the header
+         * with this metadata and these tensors, and each tensor's data padded to the alignment, laid out by
+         * {@link GgufWriter} as the real run lays it out (nothing is quantized or written).
+         */
+        public long fileSize() {
+            GgufWriter w = GgufWriter.sizing();
+            declare(w, this);
+            return w.fileSize();
+        }
+    }
+
+    /** The output's metadata and tensor declarations, as {@link #quantize} writes them (and {@link Plan#fileSize}). */
+    private static void declare(GgufWriter w, Plan plan) {
+        w.putAll(plan.metadata());
+        for (PlannedTensor t : plan.tensors()) {
+            w.addTensor(t.name(), t.type(), t.source().shape());
+        }
     }
 
     /** Progress callbacks (all optional); called from the quantizing threads for {@link #progress}. */
@@ -288,10 +307,7 @@ public final class ModelQuantizer {
             boolean done = false;
             try {
                 try (GgufWriter w = GgufWriter.create(tmp)) {
-                    w.putAll(plan.metadata());
-                    for (PlannedTensor t : plan.tensors()) {
-                        w.addTensor(t.name(), t.type(), t.source().shape());
-                    }
+                    declare(w, plan);
                     for (int i = 0; i < plan.tensors().size(); i++) {
                         PlannedTensor t = plan.tensors().get(i);
                         listener.tensorStarted(i, t);

@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)4L;
+    private static final int G4J_ABI_VERSION = (int)5L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 4
+     * #define G4J_ABI_VERSION 5
      * }
      */
     public static int G4J_ABI_VERSION() {
@@ -1325,6 +1325,71 @@ public class GgufNative extends GgufNative$shared {
                 traceDowncall("g4j_matvec_q4_0_r8", isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
             }
             return (int)mh$.invokeExact(isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_read_bandwidth {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_INT,
+            GgufNative.C_DOUBLE,
+            GgufNative.C_INT,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_read_bandwidth");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
+     * }
+     */
+    public static FunctionDescriptor g4j_read_bandwidth$descriptor() {
+        return g4j_read_bandwidth.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
+     * }
+     */
+    public static MethodHandle g4j_read_bandwidth$handle() {
+        return g4j_read_bandwidth.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
+     * }
+     */
+    public static MemorySegment g4j_read_bandwidth$address() {
+        return g4j_read_bandwidth.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_read_bandwidth(int64_t bytes, int32_t reps, double max_seconds, int32_t n_counts, const int32_t *thread_counts, double *gbps)
+     * }
+     */
+    public static int g4j_read_bandwidth(long bytes, int reps, double max_seconds, int n_counts, MemorySegment thread_counts, MemorySegment gbps) {
+        var mh$ = g4j_read_bandwidth.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_read_bandwidth", bytes, reps, max_seconds, n_counts, thread_counts, gbps);
+            }
+            return (int)mh$.invokeExact(bytes, reps, max_seconds, n_counts, thread_counts, gbps);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
