@@ -22,6 +22,8 @@ public final class Main {
               serve [-m MODEL] [--host H] [--port P] [-np N] [--api-key KEY] ...
                                                an OpenAI- and Ollama-compatible HTTP server (serve --help)
               perplexity [-m MODEL] -f FILE [-c 512] [-t N] [--chunks N]   llama-perplexity's PPL
+              embed [-m MODEL] (-p TEXT | -f FILE) [--pooling none|mean|cls|last] [--embd-normalize N]
+                    [--embd-output-format json] [--truncate]   embeddings like llama-embedding (embed --help)
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
@@ -88,6 +90,7 @@ public final class Main {
                 case "serve" -> ServeCommand.run(rest, out, err);
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
+                case "embed" -> EmbedCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);
