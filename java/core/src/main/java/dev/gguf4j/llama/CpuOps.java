@@ -367,8 +367,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private void sequenceAttention(int layer, Act q, Act k, Act v, Act out) {
         Attention a = new Attention(attentionScale[layer], attentionSoftCap[layer], attentionWindow[layer]);
         if (!a.plain()) {
-            throw new UnsupportedOperationException(c.architecture() + ": embeddings with soft-capped or"
-                    + " sliding-window attention are not implemented yet");
+            throw new Gguf4jException(c.architecture() + ": embeddings with soft-capped or sliding-window"
+                    + " attention are not implemented yet");
         }
         opLayer = -1;
         elementwise(STORE_KV, k, v, null, null, c.kvDim());
