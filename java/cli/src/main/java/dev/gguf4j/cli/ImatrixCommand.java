@@ -15,7 +15,8 @@ import java.util.Locale;
  */
 final class ImatrixCommand {
     static final String USAGE = """
-            usage: gguf4j imatrix [-m MODEL | -hf USER/REPO[:QUANT]] -f TEXT [-o imatrix.dat] [-c 512] [--chunks N] [--process-output] [-t N]
+            usage: gguf4j imatrix [-m MODEL | -hf USER/REPO[:QUANT] [--offline]] -f TEXT [-o imatrix.dat] [-c 512]
+                   [--chunks N] [--process-output] [-t N]
               the importance matrix llama-imatrix computes, in its .dat format (quantize --imatrix reads it)
               -f TEXT            calibration text (UTF-8); needs at least 2 x -c tokens
               -o FILE            output (default imatrix.dat)

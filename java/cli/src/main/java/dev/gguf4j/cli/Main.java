@@ -26,6 +26,8 @@ public final class Main {
               perplexity -m MODEL --kl-divergence --kl-divergence-base FILE   KL divergence from that base
               imatrix [-m MODEL] -f TEXT [-o imatrix.dat] [-c 512] [--chunks N] [--process-output]
                                                llama-imatrix's importance matrix (imatrix --help)
+              embed [-m MODEL] (-p TEXT | -f FILE) [--pooling none|mean|cls|last] [--embd-normalize N]
+                    [--embd-output-format json] [--truncate]   embeddings like llama-embedding (embed --help)
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
               fit [-m MODEL] [-c N] [--bandwidth GBPS] [--json]
@@ -35,7 +37,7 @@ public final class Main {
               show USER/REPO[:QUANT]           a stored model's architecture, context, quantization, chat template,
                                                licence and general.* metadata
               rm USER/REPO[:QUANT]...          remove a model from the store (without :QUANT, all of the repository)
-              (run, chat, serve, perplexity, imatrix, fit and bench take -hf USER/REPO[:QUANT] instead of -m: the model
+              (run, chat, serve, perplexity, imatrix, fit, embed and bench take -hf USER/REPO[:QUANT] instead of -m: the model
                from the store, pulled first if it is not there; --offline: never download)
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
@@ -107,6 +109,7 @@ public final class Main {
                 case "show" -> StoreCommands.show(rest, out);
                 case "rm" -> StoreCommands.rm(rest, out);
                 case "fit" -> FitCommand.run(rest, out, err);
+                case "embed" -> EmbedCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);

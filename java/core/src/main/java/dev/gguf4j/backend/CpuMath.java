@@ -26,6 +26,31 @@ public final class CpuMath {
         }
     }
 
+    /**
+     * out = ((x - mean) * 1/sqrt(var + eps)) * weight + bias, in ggml_norm's (c392e50 ggml_compute_forward_norm_f32:
+     * the sum and the sum of squared deviations in double, mean and variance rounded to float), ggml_mul's and
+     * ggml_add's float operations. {@code in} may be {@code out}.
+     */
+    public static void layerNorm(float[] out, int outOff, float[] in, int inOff, float[] weight, float[] bias, int n,
+            float eps) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) {
+            sum += in[inOff + i];
+        }
+        float mean = (float) (sum / n);
+        double sum2 = 0;
+        for (int i = 0; i < n; i++) {
+            float v = in[inOff + i] - mean;
+            out[outOff + i] = v;
+            sum2 += v * v;
+        }
+        float variance = (float) (sum2 / n);
+        float scale = 1.0f / (float) Math.sqrt(variance + eps);
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = out[outOff + i] * scale * weight[i] + bias[i];
+        }
+    }
+
     /** g[i] = silu(g[i]) * u[i]. */
     public static void swiglu(float[] g, int gOff, float[] u, int uOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) {

@@ -32,6 +32,37 @@ interface Architecture {
     /** The per-layer tensors, their shapes and whether each is required, in upload order. */
     List<TensorRole.Spec> layerTensors(LlamaConfig c);
 
+    /**
+     * Whether this is an encoder with no output layer (bert, nomic-bert): its models give embeddings only
+     * ({@code Llama.embed}); {@code output_norm} / {@code output} are not read.
+     */
+    default boolean encoder() {
+        return false;
+    }
+
+    /** Whether a token attends only to itself and earlier tokens (decoders); encoders see their whole input. */
+    default boolean causal() {
+        return true;
+    }
+
+    /**
+     * Model-level vectors beyond {@code output_norm} that the block reads with layer {@link BlockOps#MODEL}
+     * (bert's embedding LayerNorm, the token-type row): vector rows of the table, read once at load. A vector row
+     * whose tensor holds more elements than {@code cols} (token_types: [types][dim]) gives its first {@code cols}.
+     */
+    default List<TensorRole.Spec> modelVectors(LlamaConfig c) {
+        return List.of();
+    }
+
+    /**
+     * The hidden states an embedding is pooled from ({@code result_norm} / {@code result_embd} in llama.cpp):
+     * X in, the slot holding them out. Decoders: rmsnorm(X) * output_norm, the output layer's input.
+     */
+    default BlockOps.Act hidden(BlockOps o) {
+        o.rmsNorm(BlockOps.Act.X, BlockOps.MODEL, TensorRole.OUTPUT_NORM, BlockOps.Act.XB);
+        return BlockOps.Act.XB;
+    }
+
     /** Called once the token embeddings are in X, before the first layer (gemma scales them). */
     default void embedded(BlockOps o) {
     }

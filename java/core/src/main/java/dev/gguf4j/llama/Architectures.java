@@ -16,6 +16,8 @@ final class Architectures {
         register(new Gemma2Architecture());
         register(new Phi3Architecture());
         register(new GraniteArchitecture());
+        register(new BertArchitecture());
+        register(new NomicBertArchitecture());
     }
 
     private Architectures() {

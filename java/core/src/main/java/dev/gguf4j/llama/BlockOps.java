@@ -80,9 +80,19 @@ interface BlockOps {
         throw unsupported("GELU-tanh gating");
     }
 
-    /** out = layernorm(in) * weight + bias (phi2-style blocks). */
+    /** out = layernorm(in) * weight + bias (ggml_norm, ggml_mul, ggml_add; BERT's norms); in may be out. */
     default void layerNorm(Act in, int layer, TensorRole weight, TensorRole bias, Act out) {
         throw unsupported("LayerNorm");
+    }
+
+    /** x = gelu(x) in place (ggml_gelu: the F16 table; BERT's FFN). */
+    default void gelu(Act x) {
+        throw unsupported("GELU");
+    }
+
+    /** x += position_embd[position of each token] (bert's learned absolute positions). */
+    default void addPositionEmbeddings(Act x) {
+        throw unsupported("position embeddings");
     }
 
     /** x *= s (gemma's embedding scale, granite's multipliers). */

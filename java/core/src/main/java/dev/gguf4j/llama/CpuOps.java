@@ -3,6 +3,7 @@ package dev.gguf4j.llama;
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.backend.Backend;
 import dev.gguf4j.backend.CpuMath;
+import dev.gguf4j.quant.Codecs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -55,11 +56,15 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private static final int SCALE = 6;
     private static final int SOFT_CAP = 7;
     private static final int GEGLU = 8;
+    private static final int LAYER_NORM = 9;
+    private static final int GELU = 10;
+    private static final int ADD_POS = 11;
     private int op;
     private float[][] opA;
     private float[][] opB;
     private float[][] opOut;
     private float[] opVec;
+    private float[] opVec2;
     private int opWidth;
     private int opHeads;
     private int opLayer;
@@ -68,6 +73,16 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private MatmulObserver observer; // null: none (LlamaSession.observeMatmuls)
     private int attnLayer; // the attention call in progress, read by attnTask on the workers
     private final WorkerPool.RangeTask attnTask = this::attendHeads;
+
+    // sequence mode (embeddings): several independent sequences in one step, each at positions 0.., attention
+    // within each sequence only (causal or not), K/V in a scratch buffer of the step's rows, no KV cache
+    private int[] seqStart;          // [sequences + 1] row offsets; null: one sequence over the KV cache
+    private int[] seqOf = new int[0]; // [tokens] the sequence of each row
+    private int[] tokenPos = new int[0]; // [tokens] each row's position in its sequence
+    private boolean seqCausal;
+    private MemorySegment seqKeys;   // [tokens][kvDim] this layer's K (F16 bits or F32), reused by every layer
+    private MemorySegment seqValues;
+    private final WorkerPool.RangeTask seqAttnTask = this::attendSequenceRows;
 
     /** Keeps the KV cache of layers [0, cpuLayers) for {@code contextLength} positions. */
     CpuOps(LlamaModel model, Backend backend, int threads, int contextLength, LlamaSession.KvType kvType,
@@ -133,6 +148,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
 
     /** Starts a step of {@code tokens} tokens at positions {@code first ..}: sizes the buffers, fills the RoPE tables. */
     void begin(int tokens, int first) {
+        seqStart = null;
         grow(tokens);
         n = tokens;
         pos0 = first;
@@ -145,6 +161,50 @@ final class CpuOps implements BlockOps, AutoCloseable {
             CpuMath.ropeAngles(first + b, half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
                     yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
         }
+    }
+
+    /**
+     * Starts a step of independent sequences (embeddings): rows [seqStart[s], seqStart[s + 1]) are sequence s at
+     * positions 0.., and attention stays within each sequence ({@code causal}: a row sees itself and the rows
+     * before it in its sequence; else the whole sequence), as llama.cpp's KQ mask does for a batch of several
+     * sequence ids. Nothing is read from or kept in the KV cache.
+     */
+    void beginSequences(int[] seqStart, boolean causal) {
+        int tokens = seqStart[seqStart.length - 1];
+        grow(tokens);
+        n = tokens;
+        pos0 = 0;
+        this.seqStart = seqStart.clone();
+        this.seqCausal = causal;
+        if (seqOf.length < tokens) {
+            seqOf = new int[tokens];
+            tokenPos = new int[tokens];
+        }
+        for (int s = 0; s + 1 < seqStart.length; s++) {
+            for (int t = seqStart[s]; t < seqStart[s + 1]; t++) {
+                seqOf[t] = s;
+                tokenPos[t] = t - seqStart[s];
+            }
+        }
+        int half = c.ropeDim() / 2;
+        if (ropeCos.length < tokens * half) {
+            ropeCos = new float[tokens * half];
+            ropeSin = new float[tokens * half];
+        }
+        for (int b = 0; b < tokens; b++) {
+            CpuMath.ropeAngles(tokenPos[b], half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
+                    yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
+        }
+        long bytes = (long) tokens * c.kvDim() * (f16Cache ? 2 : 4);
+        if (seqKeys == null || seqKeys.byteSize() < bytes) {
+            seqKeys = arena.allocate(bytes, 64);
+            seqValues = arena.allocate(bytes, 64);
+        }
+    }
+
+    /** Back to one sequence over the KV cache (the next {@link #begin}). */
+    void endSequences() {
+        seqStart = null;
     }
 
     private void grow(int tokens) {
@@ -204,7 +264,14 @@ final class CpuOps implements BlockOps, AutoCloseable {
 
     @Override
     public boolean has(int layer, TensorRole t) {
-        return layer == MODEL ? true : model.weight(layer, t) != null || model.vector(layer, t) != null;
+        if (layer == MODEL) {
+            return switch (t) {
+                case OUTPUT, OUTPUT_NORM -> true;
+                case POS_EMBD -> model.positionEmbedding() != null;
+                default -> model.modelVector(t) != null;
+            };
+        }
+        return model.weight(layer, t) != null || model.vector(layer, t) != null;
     }
 
     private Weight weight(int layer, TensorRole t) {
@@ -216,7 +283,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
     }
 
     private float[] vector(int layer, TensorRole t) {
-        return layer == MODEL ? (t == TensorRole.OUTPUT_NORM ? model.outputNorm() : null) : model.vector(layer, t);
+        return layer == MODEL ? model.modelVector(t) : model.vector(layer, t);
     }
 
     @Override
@@ -281,6 +348,10 @@ final class CpuOps implements BlockOps, AutoCloseable {
 
     @Override
     public void attention(int layer, Act q, Act k, Act v, Act out) {
+        if (seqStart != null) {
+            sequenceAttention(layer, q, k, v, out);
+            return;
+        }
         opLayer = layer;
         elementwise(STORE_KV, k, v, null, null, c.kvDim());
         int qDim = c.qDim();
@@ -307,6 +378,95 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 keyCache[attnLayer], valueCache[attnLayer], c.kvDim(), attentionScale[attnLayer],
                 attentionSoftCap[attnLayer], attentionWindow[attnLayer], h0, h1, attnOut,
                 c.qDim());
+    }
+
+    /**
+     * Attention within each sequence of a {@link #beginSequences} step: K and V of every row go to the scratch
+     * buffer (F16 when the session's cache type is, as llama.cpp's cache would hold them), then the backend's
+     * attention kernel runs with that sequence's rows as its cache: a causal sequence in one call (its rows at
+     * positions 0..), a non-causal one row by row, each row seeing the whole sequence (the kernel's query at
+     * position len - 1 sees positions 0 .. len - 1).
+     */
+    private void sequenceAttention(int layer, Act q, Act k, Act v, Act out) {
+        Attention a = new Attention(attentionScale[layer], attentionSoftCap[layer], attentionWindow[layer]);
+        if (!a.plain()) {
+            throw new Gguf4jException(c.architecture() + ": embeddings with soft-capped or sliding-window"
+                    + " attention are not implemented yet");
+        }
+        opLayer = -1;
+        elementwise(STORE_KV, k, v, null, null, c.kvDim());
+        int qDim = c.qDim();
+        long bytes = (long) n * qDim * 4;
+        if (attnQ.byteSize() < bytes) {
+            attnQ = arena.allocate(bytes, 64);
+            attnOut = arena.allocate(bytes, 64);
+        }
+        float[][] qs = acts[q.ordinal()];
+        for (int b = 0; b < n; b++) {
+            MemorySegment.copy(qs[b], 0, attnQ, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, qDim);
+        }
+        attnLayer = layer;
+        // causal: a work item per sequence; non-causal: per row
+        pool.forRange(seqCausal ? seqStart.length - 1 : n, seqAttnTask);
+        float[][] outs = acts[out.ordinal()];
+        for (int b = 0; b < n; b++) {
+            MemorySegment.copy(attnOut, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, outs[b], 0, qDim);
+        }
+    }
+
+    /** Items [i0, i1) of the sequence attention in progress: sequences (causal) or rows (non-causal). */
+    private void attendSequenceRows(int i0, int i1) {
+        int qDim = c.qDim();
+        long elt = f16Cache ? 2 : 4;
+        long kvRow = (long) c.kvDim() * elt;
+        for (int i = i0; i < i1; i++) {
+            int s = seqCausal ? i : seqOf[i];
+            int first = seqStart[s];
+            int len = seqStart[s + 1] - first;
+            MemorySegment keys = seqKeys.asSlice(first * kvRow, len * kvRow);
+            MemorySegment values = seqValues.asSlice(first * kvRow, len * kvRow);
+            int row = seqCausal ? first : i;
+            int rows = seqCausal ? len : 1;
+            int p0 = seqCausal ? 0 : len - 1;
+            backend.attention(f16Cache, rows, p0, c.heads(), c.kvHeads(), c.headDim(),
+                    attnQ.asSlice((long) row * qDim * 4, (long) rows * qDim * 4), qDim, keys, values, c.kvDim(),
+                    attentionScale[attnLayer], 0, 0, 0, c.heads(),
+                    attnOut.asSlice((long) row * qDim * 4, (long) rows * qDim * 4), qDim);
+        }
+    }
+
+    @Override
+    public void layerNorm(Act in, int layer, TensorRole weight, TensorRole bias, Act out) {
+        float[] w = vector(layer, weight);
+        float[] b = vector(layer, bias);
+        if (w == null || b == null) {
+            throw new IllegalStateException("the model has no " + (w == null ? weight : bias).tensorName(layer));
+        }
+        opVec2 = b;
+        elementwise(LAYER_NORM, in, null, out, w, w.length);
+        opVec2 = null;
+    }
+
+    @Override
+    public void gelu(Act x) {
+        elementwise(GELU, x, null, x, null, width(x));
+    }
+
+    @Override
+    public void addPositionEmbeddings(Act x) {
+        var pe = model.positionEmbedding();
+        if (pe == null) {
+            throw new IllegalStateException("the model has no " + TensorRole.POS_EMBD.tensorName(0));
+        }
+        long positions = pe.elementCount() / c.dim();
+        for (int t = 0; t < n; t++) {
+            int p = seqStart != null ? tokenPos[t] : pos0 + t;
+            if (p >= positions) {
+                throw new dev.gguf4j.Gguf4jException("position " + p + " is beyond the model's " + positions
+                        + " position embeddings (" + TensorRole.POS_EMBD.tensorName(0) + ")");
+            }
+        }
+        elementwise(ADD_POS, x, null, x, null, width(x));
     }
 
     @Override
@@ -363,8 +523,28 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 }
                 case ROPE -> CpuMath.rope(a, 0, opHeads, c.headDim(), c.ropeDim(), c.ropeNeox(), ropeCos, ropeSin,
                         t * (c.ropeDim() / 2));
-                case STORE_KV -> CpuMath.storeKv(a, opB[t], pos0 + t, w, f16Cache, keyCache[opLayer],
-                        valueCache[opLayer]);
+                case STORE_KV -> {
+                    if (opLayer < 0) { // sequence mode: row t of the scratch buffer
+                        CpuMath.storeKv(a, opB[t], t, w, f16Cache, seqKeys, seqValues);
+                    } else {
+                        CpuMath.storeKv(a, opB[t], pos0 + t, w, f16Cache, keyCache[opLayer], valueCache[opLayer]);
+                    }
+                }
+                case LAYER_NORM -> CpuMath.layerNorm(opOut[t], 0, a, 0, opVec, opVec2, w, c.rmsEps());
+                case GELU -> {
+                    for (int i = 0; i < w; i++) {
+                        a[i] = CpuMath.gelu(a[i]);
+                    }
+                }
+                case ADD_POS -> {
+                    var pe = model.positionEmbedding();
+                    int p = seqStart != null ? tokenPos[t] : pos0 + t;
+                    float[] row = new float[w];
+                    Codecs.of(pe.type()).dequantize(pe.data(), (long) p * pe.rowBytes(), row, 0, w);
+                    for (int i = 0; i < w; i++) {
+                        a[i] += row[i];
+                    }
+                }
                 case SWIGLU -> CpuMath.swiglu(a, 0, opB[t], 0, opOut[t], 0, w);
                 case GEGLU -> CpuMath.geglu(a, 0, opB[t], 0, opOut[t], 0, w);
                 case ADD -> {

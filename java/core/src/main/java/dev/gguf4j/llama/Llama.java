@@ -78,6 +78,8 @@ public final class Llama implements AutoCloseable {
     private ParkedSession parked;
     /** The chat template, the file's own or the fallback, parsed on first use. */
     private volatile dev.gguf4j.chat.ChatTemplate chatTemplate;
+    private final Object embedLock = new Object();
+    private Embedder embedder; // created on the first embed call, guarded by embedLock
 
     private Llama(LlamaModel model, Tokenizer tokenizer, LlamaOptions options, long loadNanos,
             Supplier<Accelerators.Probe> probe) {
@@ -106,8 +108,9 @@ public final class Llama implements AutoCloseable {
         this.name = model.file().metadata().findString("general.name").orElse(model.file().source());
         OffloadPlan.Sizes sizes = offloadSizes(model.config(), model, contextLength, options.kvType(), deviceStep());
         int req = options.gpuLayers();
-        if (req == 0) {
-            offloadPlan = OffloadPlan.cpu(0, sizes, "gpuLayers 0");
+        if (req == 0 || model.architecture().encoder()) {
+            offloadPlan = OffloadPlan.cpu(req, sizes, req == 0 ? "gpuLayers 0"
+                    : model.config().architecture() + " is an encoder: embeddings run on the CPU");
             deviceWeights = null;
             repackForCpu();
             return;
@@ -338,6 +341,91 @@ public final class Llama implements AutoCloseable {
         int g = offloadPlan.gpuLayers();
         return s.need(g) - s.scratchBytes() - (long) Math.min(g, n) * s.kvBytesPerLayer()
                 - (g > n ? s.outputScratchBytes() : 0);
+    }
+
+    /** The embedding of one input, with {@link EmbeddingParams#DEFAULTS} (the model's pooling, L2-normalised). */
+    public Embeddings embed(String input) {
+        return embed(List.of(input), EmbeddingParams.DEFAULTS);
+    }
+
+    /** The embeddings of several inputs, run together (each its own sequence), with {@link EmbeddingParams#DEFAULTS}. */
+    public Embeddings embed(List<String> inputs) {
+        return embed(inputs, EmbeddingParams.DEFAULTS);
+    }
+
+    /**
+     * The embeddings of {@code inputs}, as llama-embedding computes them (c392e50): each input tokenized with its
+     * special tokens ([CLS] ... [SEP] for BERT-family encoders, BOS for decoders; special tokens in the text
+     * parsed), inputs run together up to {@link EmbeddingParams#batchTokens} tokens per forward pass, each its own
+     * sequence (attention never crosses inputs), then pooled and normalised per input. Runs on the CPU; calls are
+     * serialised.
+     *
+     * @throws IllegalArgumentException an input longer than {@link #embeddingLimit()} tokens (naming its index, its
+     *     length and the limit) unless {@link EmbeddingParams#truncate}; an input with no tokens at all
+     */
+    public Embeddings embed(List<String> inputs, EmbeddingParams params) {
+        checkOpen();
+        int limit = embeddingLimit();
+        List<int[]> toks = new java.util.ArrayList<>(inputs.size());
+        boolean[] cut = new boolean[inputs.size()];
+        int total = 0;
+        for (int i = 0; i < inputs.size(); i++) {
+            int[] t = tokenizer.encode(inputs.get(i), true, true);
+            if (t.length == 0) {
+                throw new IllegalArgumentException("input " + i + " is empty: it has no tokens (and the tokenizer"
+                        + " adds none)");
+            }
+            if (t.length > limit) {
+                if (!params.truncate()) {
+                    throw new IllegalArgumentException("input " + i + " has " + t.length + " tokens, more than the"
+                            + " limit of " + limit + " (the context length); shorten it, or ask for truncation"
+                            + " (EmbeddingParams.withTruncate(true), --truncate)");
+                }
+                t = java.util.Arrays.copyOf(t, limit);
+                cut[i] = true;
+            }
+            toks.add(t);
+            total += t.length;
+        }
+        Pooling pooling = params.pooling() != null ? params.pooling() : defaultPooling();
+        float[][][] vectors = new float[inputs.size()][][];
+        synchronized (embedLock) {
+            checkOpen();
+            if (embedder == null) {
+                embedder = new Embedder(model, backend, options.effectiveThreads(), contextLength,
+                        model.architecture().encoder() ? LlamaSession.KvType.F32 : options.kvType());
+            }
+            for (List<Integer> batch : Embedder.batches(toks, params.batchTokens())) {
+                float[][][] r = embedder.run(batch.stream().map(toks::get).toList(), pooling, params.normalize());
+                for (int j = 0; j < batch.size(); j++) {
+                    vectors[batch.get(j)] = r[j];
+                }
+            }
+        }
+        List<Embeddings.Embedding> data = new java.util.ArrayList<>(inputs.size());
+        for (int i = 0; i < inputs.size(); i++) {
+            data.add(new Embeddings.Embedding(i, vectors[i], toks.get(i).length, cut[i]));
+        }
+        return new Embeddings(List.copyOf(data), pooling, params.normalize(), total);
+    }
+
+    /**
+     * The pooling {@link #embed} uses by default: the GGUF's {@code <arch>.pooling_type}, else {@link Pooling#MEAN}
+     * (decoder models, whose files do not say).
+     */
+    public Pooling defaultPooling() {
+        Pooling p = Embedder.modelPooling(model);
+        return p != null ? p : Pooling.MEAN;
+    }
+
+    /** The most tokens one input may have for {@link #embed}: the context length. */
+    public int embeddingLimit() {
+        return contextLength;
+    }
+
+    /** Whether the model is an embedding-only encoder (bert, nomic-bert): {@link #embed} works, generation does not. */
+    public boolean embeddingOnly() {
+        return model.architecture().encoder();
     }
 
     /**
@@ -787,6 +875,12 @@ public final class Llama implements AutoCloseable {
             }
         }
         try {
+            synchronized (embedLock) { // waits for an embed call in progress
+                if (embedder != null) {
+                    embedder.close();
+                    embedder = null;
+                }
+            }
             if (deviceWeights != null) {
                 deviceWeights.close();
             }

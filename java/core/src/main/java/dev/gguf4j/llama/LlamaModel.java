@@ -23,7 +23,9 @@ public final class LlamaModel implements AutoCloseable {
     private final LlamaConfig config;
     private final Architecture architecture;
     private final GgufTensor tokenEmbedding;
-    private final float[] outputNorm;
+    private final float[] outputNorm; // null for encoders
+    private final java.util.Map<TensorRole, float[]> modelVectors = new java.util.EnumMap<>(TensorRole.class);
+    private final GgufTensor positionEmbedding; // bert's position_embd [ctx][dim], or null
     private Weight output; // replaced once by repack, at load
     private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
     private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent); repack replaces them once, at load
@@ -53,7 +55,23 @@ public final class LlamaModel implements AutoCloseable {
         LlamaConfig c = config;
         this.tokenEmbedding = required(file, TensorRole.TOKEN_EMBD.tensorName(0));
         Weight.of(src, tokenEmbedding, c.dim(), c.vocab()); // shape check
-        this.outputNorm = decode(file, required(file, TensorRole.OUTPUT_NORM.tensorName(0)), c.dim());
+        // encoders (bert) have no output layer: output_norm is not read, and output stays the tied embedding
+        this.outputNorm = architecture.encoder() ? null
+                : decode(file, required(file, TensorRole.OUTPUT_NORM.tensorName(0)), c.dim());
+        for (TensorRole.Spec s : architecture.modelVectors(c)) {
+            Optional<GgufTensor> t = file.tensor(s.role().tensorName(0));
+            if (t.isEmpty()) {
+                if (s.required()) {
+                    required(file, s.role().tensorName(0));
+                }
+                continue;
+            }
+            modelVectors.put(s.role(), decodePrefix(file, t.get(), s.cols()));
+        }
+        this.positionEmbedding = file.tensor(TensorRole.POS_EMBD.tensorName(0)).orElse(null);
+        if (positionEmbedding != null) {
+            Weight.of(src, positionEmbedding, c.dim(), (int) (positionEmbedding.elementCount() / c.dim()));
+        }
         // untied models have output.weight; tied ones reuse the token embedding
         if (architecture.outputRequired()) {
             required(file, TensorRole.OUTPUT.tensorName(0));
@@ -262,7 +280,7 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
         }
-        if (output.repacked() != null) {
+        if (output != null && output.repacked() != null) {
             types.add(output.type());
         }
         return types.toString().replaceAll("[\\[\\]]", "");
@@ -308,6 +326,27 @@ public final class LlamaModel implements AutoCloseable {
     /** Why mlock failed (errno, RLIMIT_MEMLOCK), when it was asked for and failed. */
     public Optional<String> lockFailure() {
         return Optional.ofNullable(lockFailure);
+    }
+
+    /** The first {@code n} values of {@code t}, which must hold a whole number of such rows (token_types). */
+    private static float[] decodePrefix(GgufFile f, GgufTensor t, int n) {
+        if (t.elementCount() < n || t.elementCount() % n != 0) {
+            throw new dev.gguf4j.gguf.GgufFormatException(f.source(), "tensor '" + t.name() + "'", "has "
+                    + t.elementCount() + " elements, expected a multiple of " + n);
+        }
+        float[] v = new float[n];
+        Codecs.of(t.type()).dequantize(t.data(), 0, v, 0, n);
+        return v;
+    }
+
+    /** A model-level vector of the architecture's {@link Architecture#modelVectors} table, or null. */
+    float[] modelVector(TensorRole role) {
+        return role == TensorRole.OUTPUT_NORM ? outputNorm : modelVectors.get(role);
+    }
+
+    /** bert's position embeddings [positions][dim], or null. */
+    GgufTensor positionEmbedding() {
+        return positionEmbedding;
     }
 
     private static float[] decode(GgufFile f, GgufTensor t, int n) {

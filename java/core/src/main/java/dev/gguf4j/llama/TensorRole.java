@@ -16,6 +16,13 @@ enum TensorRole {
     ROPE_FACTORS_LONG("rope_factors_long.weight", false),
     /** Phi-3.5's LongRoPE divisors within the original context. */
     ROPE_FACTORS_SHORT("rope_factors_short.weight", false),
+    /** BERT-family encoders (llama-arch.cpp c392e50 LLM_ARCH_BERT / NOMIC_BERT): the embeddings' LayerNorm. */
+    TOKEN_EMBD_NORM("token_embd_norm.weight", false),
+    TOKEN_EMBD_NORM_BIAS("token_embd_norm.bias", false),
+    /** The token-type ("segment") embeddings [types][dim]; llama.cpp always adds row 0 ("sentence A"). */
+    TOKEN_TYPES("token_types.weight", false),
+    /** bert's learned absolute position embeddings [context][dim]. */
+    POS_EMBD("position_embd.weight", false),
     // per layer: "blk.<layer>." + the suffix
     ATTN_NORM("attn_norm.weight", true),
     ATTN_Q("attn_q.weight", true),
@@ -24,6 +31,10 @@ enum TensorRole {
     /** Fused Q, K and V (phi3): [dim] -> [qDim + 2 kvDim]. */
     ATTN_QKV("attn_qkv.weight", true),
     ATTN_OUT("attn_output.weight", true),
+    ATTN_OUT_BIAS("attn_output.bias", true),
+    /** BERT's post-attention LayerNorm (after the residual add). */
+    ATTN_OUT_NORM("attn_output_norm.weight", true),
+    ATTN_OUT_NORM_BIAS("attn_output_norm.bias", true),
     ATTN_Q_BIAS("attn_q.bias", true),
     ATTN_K_BIAS("attn_k.bias", true),
     ATTN_V_BIAS("attn_v.bias", true),
@@ -33,6 +44,11 @@ enum TensorRole {
     FFN_GATE("ffn_gate.weight", true),
     FFN_UP("ffn_up.weight", true),
     FFN_DOWN("ffn_down.weight", true),
+    FFN_UP_BIAS("ffn_up.bias", true),
+    FFN_DOWN_BIAS("ffn_down.bias", true),
+    /** BERT's LayerNorm after the FFN's residual add (the layer's output). */
+    LAYER_OUT_NORM("layer_output_norm.weight", true),
+    LAYER_OUT_NORM_BIAS("layer_output_norm.bias", true),
     /** Fused gate and up (phi3's ffn_up): [dim] -> [2 ffDim], the gate's rows first. */
     FFN_GATE_UP("ffn_up.weight", true),
     /** gemma2's norm of the FFN output before the residual add. */

@@ -34,6 +34,11 @@ final class IntList {
         n = 0;
     }
 
+    /** Keeps the first {@code size} values. */
+    void truncate(int size) {
+        n = size;
+    }
+
     int[] toArray() {
         return Arrays.copyOf(a, n);
     }

@@ -20,7 +20,8 @@ import java.util.Map;
 /**
  * A tokenizer built from GGUF metadata, reproducing llama.cpp (c392e50) token for token: SentencePiece-style
  * BPE with byte fallback ({@code tokenizer.ggml.model = "llama"}) and GPT-2-style byte-level BPE with a
- * pre-tokenizer ({@code "gpt2"}, see {@link PreTokenizer}), special-token parsing, and detokenization.
+ * pre-tokenizer ({@code "gpt2"}, see {@link PreTokenizer}), WordPiece ({@code "bert"}, {@link WpmEncoder}),
+ * special-token parsing, and detokenization.
  *
  * <p>Instances are immutable and thread-safe; {@link #newDecoder} gives a per-stream incremental decoder.
  */
@@ -30,7 +31,9 @@ public final class Tokenizer {
         /** {@code "llama"}: SentencePiece-style, scores and byte fallback. */
         SPM("llama"),
         /** {@code "gpt2"}: byte-level BPE with merges and a pre-tokenizer. */
-        BPE("gpt2");
+        BPE("gpt2"),
+        /** {@code "bert"}: WordPiece (BERT-family encoders), llama.cpp's WPM vocabulary type. */
+        WPM("bert");
 
         private final String ggufName;
 
@@ -45,7 +48,7 @@ public final class Tokenizer {
     }
 
     /** The {@code tokenizer.ggml.model} values this library implements. */
-    public static final List<String> SUPPORTED_MODELS = List.of("llama", "gpt2");
+    public static final List<String> SUPPORTED_MODELS = List.of("llama", "gpt2", "bert");
 
     static final String KEY_PREFIX = "tokenizer.ggml.";
 
@@ -70,6 +73,7 @@ public final class Tokenizer {
     private final Map<String, Integer> idByText;
     private final SpmEncoder spm;
     private final BpeEncoder bpe;
+    private final WpmEncoder wpm;
     private final byte[][] pieces;
     private final int[] specialOrder;
     private final byte[][] specialBytes;
@@ -119,6 +123,7 @@ public final class Tokenizer {
         this.model = switch (modelName) {
             case "llama" -> Model.SPM;
             case "gpt2" -> Model.BPE;
+            case "bert" -> Model.WPM;
             default -> throw new UnsupportedTokenizerException(KEY_PREFIX + "model", modelName, SUPPORTED_MODELS);
         };
         String preName = md.findString(KEY_PREFIX + "pre").orElse("");
@@ -131,7 +136,22 @@ public final class Tokenizer {
         boolean spacePrefix;
         boolean clean;
         boolean ignoreMerges = false;
-        if (model == Model.SPM) {
+        // llama.cpp's defaults for sep / pad / mask (WPM: [SEP] 102, [PAD] 0, [MASK] 103)
+        int sepId = -1;
+        int padId = -1;
+        int maskId = -1;
+        if (model == Model.WPM) {
+            pre = null;
+            bosId = 101;
+            eosId = -1;
+            unkId = 100;
+            sepId = 102;
+            padId = 0;
+            maskId = 103;
+            spacePrefix = false;
+            clean = true;
+            addBosFlag = true;
+        } else if (model == Model.SPM) {
             pre = null;
             bosId = 1;
             eosId = 2;
@@ -182,7 +202,7 @@ public final class Tokenizer {
         }
 
         // special token ids
-        int[] ids = {bosId, eosId, -1, -1, unkId, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+        int[] ids = {bosId, eosId, -1, -1, unkId, sepId, padId, maskId, -1, -1, -1, -1, -1, -1};
         final int iBos = 0;
         final int iEos = 1;
         final int iEot = 2;
@@ -322,6 +342,17 @@ public final class Tokenizer {
             }
             this.spm = new SpmEncoder(byUtf8, scores, byteTokens, texts);
             this.bpe = null;
+            this.wpm = null;
+        } else if (model == Model.WPM) {
+            Map<String, Integer> byUtf8 = new HashMap<>(n * 2);
+            int maxLen = 0;
+            for (int i = 0; i < n; i++) {
+                byUtf8.put(Utf8.key(utf8[i]), i);
+                maxLen = Math.max(maxLen, utf8[i].length);
+            }
+            this.wpm = new WpmEncoder(byUtf8, maxLen, unk);
+            this.spm = null;
+            this.bpe = null;
         } else {
             String[] merges = md.getStringArray(KEY_PREFIX + "merges");
             Map<String, Integer> ranks = new HashMap<>(merges.length * 2);
@@ -335,6 +366,7 @@ public final class Tokenizer {
             }
             this.bpe = new BpeEncoder(idByText, ranks, pre, ignoreMerges);
             this.spm = null;
+            this.wpm = null;
         }
     }
 
@@ -386,7 +418,7 @@ public final class Tokenizer {
         if ((attr & (ATTR_SPECIAL | ATTR_USER_DEFINED)) != 0) {
             return utf8;
         }
-        if (model == Model.SPM) {
+        if (model == Model.SPM || model == Model.WPM) {
             if ((attr & ATTR_NORMAL) != 0) {
                 return unescapeSpaces(utf8);
             }
@@ -478,6 +510,24 @@ public final class Tokenizer {
     public int[] encode(byte[] utf8, boolean addSpecial, boolean parseSpecial) {
         IntList frags = partition(utf8, parseSpecial);
         IntList out = new IntList(Math.max(16, utf8.length / 3));
+        if (model == Model.WPM) {
+            // llama.cpp: [CLS] (the BOS id) first and [SEP] last when adding special tokens, whatever the flags say
+            if (addSpecial) {
+                out.add(requireId(bos, "BOS ([CLS])"));
+            }
+            for (int f = 0; f < frags.size(); f += 3) {
+                int tok = frags.get(f);
+                if (tok < 0) {
+                    wpm.encode(utf8, frags.get(f + 1), frags.get(f + 2), out);
+                } else {
+                    out.add(tok);
+                }
+            }
+            if (addSpecial) {
+                out.add(requireId(sep, "SEP"));
+            }
+            return out.toArray();
+        }
         if (model == Model.SPM) {
             boolean prevSpecial = true;
             if (addSpecial && addBos) {

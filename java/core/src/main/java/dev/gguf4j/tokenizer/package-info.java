@@ -2,15 +2,17 @@
  * Tokenizers built from GGUF metadata that give the same token ids as llama.cpp (commit c392e50).
  *
  * <p>{@link dev.gguf4j.tokenizer.Tokenizer#fromMetadata} reads {@code tokenizer.ggml.*} and applies llama.cpp's
- * defaults. Two algorithms are implemented:
+ * defaults. Three algorithms are implemented:
  * <ul>
  * <li>{@code tokenizer.ggml.model = "llama"}: SentencePiece-style BPE. Merges are chosen by score, with byte
  * fallback to {@code <0xXX>} tokens, spaces written as U+2581 and an optional space prefix.</li>
  * <li>{@code "gpt2"}: byte-level BPE with merge ranks and a {@link dev.gguf4j.tokenizer.PreTokenizer}. Each
  * pre-tokenizer is a list of regexes looked up by its {@code tokenizer.ggml.pre} name, so the pre-tokenizers are
  * data rather than separate code paths.</li>
+ * <li>{@code "bert"}: WordPiece ({@code WpmEncoder}, llama.cpp's WPM): lower-cased,
+ * punctuation split, greedy longest match; [CLS] ... [SEP] added with special tokens.</li>
  * </ul>
- * Both handle special tokens the way llama.cpp does: control and unknown token text is matched in the input only
+ * All handle special tokens the way llama.cpp does: control and unknown token text is matched in the input only
  * with {@code parseSpecial}, user-defined token text is always matched, and the LSTRIP/RSTRIP rules for
  * jina-v2 and Phi-3 apply. Detokenization follows llama.cpp too: control tokens are not printed, byte tokens are
  * raw bytes, SentencePiece's prefix space is removed, and {@code clean_spaces} is applied. For streaming, a

@@ -42,7 +42,7 @@ class ArchitectureTest {
 
     @Test
     void registryListsLlamaAndQwen2() {
-        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2"), Architectures.names());
+        assertEquals(List.of("bert", "gemma", "gemma2", "granite", "llama", "nomic-bert", "phi3", "qwen2"), Architectures.names());
     }
 
     @Test
@@ -50,10 +50,10 @@ class ArchitectureTest {
         Path m = rewrite(TestData.model("stories260K.gguf"), tmp.resolve("g.gguf"), "gemma9", n -> false);
         ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
         assertEquals("gemma9", e.architecture());
-        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2"), e.supported());
+        assertEquals(List.of("bert", "gemma", "gemma2", "granite", "llama", "nomic-bert", "phi3", "qwen2"), e.supported());
         assertEquals("general.architecture", e.field());
         assertTrue(e.getMessage().contains("g.gguf") && e.getMessage().contains("'gemma9'")
-                && e.getMessage().contains("supported architectures: gemma, gemma2, granite, llama, phi3, qwen2"), e.getMessage());
+                && e.getMessage().contains("supported architectures: bert, gemma, gemma2, granite, llama, nomic-bert, phi3, qwen2"), e.getMessage());
     }
 
     @Test
@@ -63,7 +63,7 @@ class ArchitectureTest {
         ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
         assertEquals("llama", e.architecture());
         assertTrue(e.getMessage().contains("blk.1.ffn_up.weight") && e.getMessage().contains("llama architecture")
-                && e.getMessage().contains("supported architectures: gemma, gemma2, granite, llama, phi3, qwen2"), e.getMessage());
+                && e.getMessage().contains("supported architectures: bert, gemma, gemma2, granite, llama, nomic-bert, phi3, qwen2"), e.getMessage());
     }
 
     /** stories260K has no Q/K/V biases: optional for llama, required for qwen2 (llama.cpp's llm_build_qwen2). */

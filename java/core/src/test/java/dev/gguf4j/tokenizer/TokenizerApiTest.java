@@ -36,12 +36,12 @@ class TokenizerApiTest {
     @Test
     void unsupportedModelNamesTheValueAndTheSupportedList() {
         GgufMetadata m = TokenizerTestInputs.withOverrides(TokenizerTestInputs.metadata(TokenizerTestInputs.vocab("gpt-2")),
-                Map.of("tokenizer.ggml.model", GgufValue.ofString("bert")));
+                Map.of("tokenizer.ggml.model", GgufValue.ofString("t5")));
         UnsupportedTokenizerException e = assertThrows(UnsupportedTokenizerException.class, () -> Tokenizer.fromMetadata(m));
         assertEquals("tokenizer.ggml.model", e.key());
-        assertEquals("bert", e.value());
-        assertEquals(List.of("llama", "gpt2"), e.supported());
-        assertTrue(e.getMessage().contains("\"bert\"") && e.getMessage().contains("llama, gpt2"), e.getMessage());
+        assertEquals("t5", e.value());
+        assertEquals(List.of("llama", "gpt2", "bert"), e.supported());
+        assertTrue(e.getMessage().contains("\"t5\"") && e.getMessage().contains("llama, gpt2, bert"), e.getMessage());
         assertTrue(e instanceof Gguf4jException);
     }
 
