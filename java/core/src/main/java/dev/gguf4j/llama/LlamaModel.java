@@ -28,6 +28,7 @@ public final class LlamaModel implements AutoCloseable {
     private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
     private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent); repack replaces them once, at load
     private final float[][][] vectors;  // [layer][TensorRole ordinal]: its norm weights and biases (null: absent)
+    private final Weight[][][] experts; // [layer][TensorRole ordinal][expert]: views of a stacked matrix's slices
     /** Holds the repacked copies (repack); null when there are none. */
     private java.lang.foreign.Arena repackArena;
     private long repackedBytes;
@@ -70,6 +71,7 @@ public final class LlamaModel implements AutoCloseable {
         int roles = TensorRole.values().length;
         this.matrices = new Weight[c.layers()][roles];
         this.vectors = new float[c.layers()][roles][];
+        this.experts = new Weight[c.layers()][roles][];
         for (int l = 0; l < c.layers(); l++) {
             for (TensorRole.Spec s : layerTensors) {
                 String name = s.role().tensorName(l);
@@ -80,7 +82,15 @@ public final class LlamaModel implements AutoCloseable {
                     }
                     continue;
                 }
-                if (s.matrix()) {
+                if (s.experts() > 0) {
+                    Weight w = Weight.stacked(src, t.get(), s.cols(), s.rows(), s.experts());
+                    matrices[l][s.role().ordinal()] = w;
+                    Weight[] slices = new Weight[s.experts()];
+                    for (int e = 0; e < slices.length; e++) {
+                        slices[e] = w.slice("[expert " + e + "]", e * s.rows(), s.rows());
+                    }
+                    experts[l][s.role().ordinal()] = slices;
+                } else if (s.matrix()) {
                     Weight w = Weight.of(src, t.get(), s.cols(), s.rows());
                     matrices[l][s.role().ordinal()] = w;
                     for (int i = 0, r0 = 0; s.parts() != null && i < s.parts().length; r0 += s.partRows()[i++]) {
@@ -159,8 +169,9 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < matrices.length; l++) {
             System.arraycopy(matrices[l], 0, ws, l * roles, roles);
             for (TensorRole.Spec spec : layerTensors) {
-                if (spec.parts() != null) {
-                    ws[l * roles + spec.role().ordinal()] = null; // a fused matrix: the forward pass reads its parts
+                if (spec.parts() != null || spec.experts() > 0) {
+                    // a fused matrix: the forward pass reads its parts; stacked experts: their slices (not repacked)
+                    ws[l * roles + spec.role().ordinal()] = null;
                 }
             }
         }
@@ -367,6 +378,12 @@ public final class LlamaModel implements AutoCloseable {
     /** Layer {@code l}'s matrix of this role, or null when the model has none. */
     Weight weight(int l, TensorRole role) {
         return matrices[l][role.ordinal()];
+    }
+
+    /** Expert {@code e}'s slice of layer {@code l}'s stacked matrix of this role (a view), or null if none. */
+    Weight expert(int l, TensorRole role, int e) {
+        Weight[] slices = experts[l][role.ordinal()];
+        return slices == null ? null : slices[e];
     }
 
     /** Layer {@code l}'s vector (norm weights, bias) of this role, or null when the model has none. */
