@@ -481,7 +481,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
         for (int r = 0; r < rows; r++) {
             moeIn[r] = xs[moeSlots[start + r] / k];
         }
-        Weight[] ws = {model.expert(layer, TensorRole.FFN_GATE_EXPS, e), model.expert(layer, TensorRole.FFN_UP_EXPS, e)};
+        Weight[] ws = {model.expert(layer, TensorRole.FFN_GATE_EXPS, e),
+            model.expert(layer, TensorRole.FFN_UP_EXPS, e)};
         matmul.applyBatch(ws, moeIn, rows, new float[][][] {moeGate, moeUp});
         for (int r = 0; r < rows; r++) {
             CpuMath.swiglu(moeGate[r], 0, moeUp[r], 0, moeGate[r], 0, ff);

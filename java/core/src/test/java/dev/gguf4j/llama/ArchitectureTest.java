@@ -42,7 +42,8 @@ class ArchitectureTest {
 
     @Test
     void registryListsLlamaAndQwen2() {
-        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2"), Architectures.names());
+        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2", "qwen2moe"),
+                Architectures.names());
     }
 
     @Test
@@ -50,7 +51,7 @@ class ArchitectureTest {
         Path m = rewrite(TestData.model("stories260K.gguf"), tmp.resolve("g.gguf"), "gemma9", n -> false);
         ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
         assertEquals("gemma9", e.architecture());
-        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2"), e.supported());
+        assertEquals(List.of("gemma", "gemma2", "granite", "llama", "phi3", "qwen2", "qwen2moe"), e.supported());
         assertEquals("general.architecture", e.field());
         assertTrue(e.getMessage().contains("g.gguf") && e.getMessage().contains("'gemma9'")
                 && e.getMessage().contains("supported architectures: gemma, gemma2, granite, llama, phi3, qwen2"), e.getMessage());
