@@ -142,6 +142,8 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (mlock) {
             m.lock();
+        } else if (mmap) {
+            m.prefaultExperts();
         }
         return m;
     }
@@ -282,6 +284,24 @@ public final class LlamaModel implements AutoCloseable {
     /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
     public synchronized long repackedBytes() {
         return repackedBytes;
+    }
+
+    /**
+     * Maps the pages of the stacked expert tensors into the process at load (MemorySegment.load: madvise
+     * WILLNEED, then a read per page), as llama.cpp's MAP_POPULATE does for the whole file. A dense model's
+     * first token touches every weight page; a mixture-of-experts model's tokens reach an expert first at an
+     * arbitrary later step, which would then take its page faults inside generation. Costs reading the experts
+     * once at load (from the page cache when the file is there).
+     */
+    private void prefaultExperts() {
+        for (int l = 0; l < matrices.length; l++) {
+            for (TensorRole.Spec s : layerTensors) {
+                Weight w = s.experts() > 0 ? matrices[l][s.role().ordinal()] : null;
+                if (w != null && w.data().isMapped()) {
+                    w.data().load();
+                }
+            }
+        }
     }
 
     private void lock() {
