@@ -3,12 +3,12 @@
 #
 #   avx2-vs-llamacpp.sh LLAMA_BENCH MODEL_DIR [OUT_DIR]
 #
-# LLAMA_BENCH: llama.cpp's llama-bench binary; MODEL_DIR holds tinyllama-<TYPE>.gguf for each TYPE (made as the
+# LLAMA_BENCH: llama.cpp's llama-bench binary; MODEL_DIR holds $PREFIX-<TYPE>.gguf for each TYPE (made as the
 # section says). For every type, thread count and test (pp512, tg128) it runs ROUNDS rounds; each round runs
 # llama-bench and `gguf4j bench` once each (-r REPS), the order swapped every round, so both tools see the same
 # stretch of machine load. The table gives per tool the median over the rounds of each run's mean tokens/s and
 # the ratio of the medians; the per-run figures and the load before each pair go to OUT_DIR/runs.tsv.
-# Environment: TYPES (default "Q4_K_M Q4_0 Q8_0 Q6_K"), THREADS ("1 2"), TESTS ("pp tg"), ROUNDS (3), REPS (2),
+# Environment: PREFIX (default tinyllama; mixtral-bench for moe-vs-llamacpp.sh), TYPES (default "Q4_K_M Q4_0 Q8_0 Q6_K"), THREADS ("1 2"), TESTS ("pp tg"), ROUNDS (3), REPS (2),
 # ISA (avx2: passed as -Dgguf4j.isa), GGUF4J (default: bin/gguf4j of this checkout), GGUF4J_BEFORE (optional: the
 # launcher of a second gguf4j build, e.g. a copy of bin/ and java/cli/target of an older commit, run in the same
 # rounds as a third tool: the table then has its column and ratio too).
@@ -20,6 +20,7 @@ out=${3:-$(mktemp -d /tmp/avx2-vs-llamacpp.XXXXXX)}
 root="$(cd "$(dirname "$(readlink -f "$0")")/../../.." && pwd)"
 gguf4j=${GGUF4J:-$root/bin/gguf4j}
 types=${TYPES:-Q4_K_M Q4_0 Q8_0 Q6_K}
+prefix=${PREFIX:-tinyllama}
 threads=${THREADS:-1 2}
 tests=${TESTS:-pp tg}
 rounds=${ROUNDS:-3}
@@ -30,7 +31,7 @@ mkdir -p "$out"
 runs=$out/runs.tsv
 [ -x "$llama_bench" ] || { echo "avx2-vs-llamacpp: $llama_bench is not an executable llama-bench" >&2; exit 2; }
 for t in $types; do
-  [ -f "$models/tinyllama-$t.gguf" ] || { echo "avx2-vs-llamacpp: $models/tinyllama-$t.gguf not found" >&2; exit 2; }
+  [ -f "$models/$prefix-$t.gguf" ] || { echo "avx2-vs-llamacpp: $models/$prefix-$t.gguf not found" >&2; exit 2; }
 done
 command -v jq >/dev/null || { echo "avx2-vs-llamacpp: needs jq" >&2; exit 2; }
 
@@ -38,12 +39,12 @@ printf 'type\tthreads\ttest\tround\ttool\tts\tload1\ttime\n' > "$runs"
 {
   echo "# $(date -u '+%F %T') UTC; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
   echo "# gguf4j $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- native java || echo '+changes'), -Dgguf4j.isa=$isa"
-  echo "# llama-bench: $llama_bench ($("$llama_bench" -m "$models/tinyllama-${types%% *}.gguf" -p 0 -n 1 -r 1 -o json 2>/dev/null | jq -r '.[0].build_commit + " build " + (.[0].build_number|tostring) + ", " + .[0].cpu_info' || true))"
+  echo "# llama-bench: $llama_bench ($("$llama_bench" -m "$models/$prefix-${types%% *}.gguf" -p 0 -n 1 -r 1 -o json 2>/dev/null | jq -r '.[0].build_commit + " build " + (.[0].build_number|tostring) + ", " + .[0].cpu_info' || true))"
   echo "# load: $(cat /proc/loadavg)"
 } | tee "$out/header.txt"
 
 one() { # tool type threads test -> mean t/s of one invocation
-  local tool=$1 type=$2 nt=$3 test=$4 p=0 n=0 m=$models/tinyllama-$2.gguf
+  local tool=$1 type=$2 nt=$3 test=$4 p=0 n=0 m=$models/$prefix-$2.gguf
   if [ "$test" = pp ]; then p=512; else n=128; fi
   local launcher=$gguf4j
   if [ "$tool" = llama ]; then

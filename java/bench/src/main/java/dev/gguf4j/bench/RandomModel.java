@@ -48,7 +48,23 @@ public final class RandomModel {
         };
     }
 
+    /**
+     * The MoE benchmark model (docs/benchmarks.md, "Mixture of experts"): Mixtral 8x7B's shape scaled down to fit
+     * this project's 24 GiB AVX2 machine, llama with 8 experts of which 2 are used, n_embd 1024, 28 layers, 8 heads
+     * of 128, 2 KV heads, expert n_ff 3584, vocab 32000, untied output: 2.60B parameters, 1.5 GB as Q4_K_M.
+     */
+    public static final Shape MIXTRAL_BENCH = new Shape(1024, 28, 8, 2, 3584, 32000, 4096);
+    public static final int MIXTRAL_BENCH_EXPERTS = 8;
+    public static final int MIXTRAL_BENCH_USED = 2;
+
     public static void main(String[] args) throws IOException {
+        if (args.length == 3 && args[0].equals("mixtral-bench")) {
+            long t0 = System.nanoTime();
+            writeMixtral(MIXTRAL_BENCH, MIXTRAL_BENCH_EXPERTS, MIXTRAL_BENCH_USED,
+                    GgmlType.byName(args[1]).orElseThrow(), Path.of(args[2]), 42);
+            System.err.printf("wrote %s in %.1f s%n", args[2], (System.nanoTime() - t0) / 1e9);
+            return;
+        }
         boolean qwen = args.length > 0 && args[0].equals("qwen2-tiny");
         if (args.length != (qwen ? 4 : 3)) {
             System.err.println("usage: RandomModel SHAPE F16|F32|BF16 OUT.gguf\n"
@@ -216,6 +232,63 @@ public final class RandomModel {
         }
     }
 
+    /**
+     * A llama model with {@code experts} experts per layer ({@code used} per token), stacked as llama.cpp expects
+     * ({@code ffn_{gate,up,down}_exps} of ne [cols, rows, experts], router {@code ffn_gate_inp}), weights scaled as
+     * in a trained network (matrices N(0, 1/fan_in), embeddings and output N(0, 1/16^2), norms 1 + N(0, 0.1^2)) so
+     * the router spreads the tokens over the experts; placeholder SentencePiece vocabulary.
+     */
+    static void writeMixtral(Shape s, int experts, int used, GgmlType type, Path out, long seed) throws IOException {
+        try (GgufWriter w = GgufWriter.create(out)) {
+            String a = "llama.";
+            w.put("general.architecture", GgufValue.ofString("llama"));
+            w.put("general.name", GgufValue.ofString("gguf4j random mixtral-bench seed " + seed));
+            w.put(a + "context_length", GgufValue.ofUInt32(s.ctx));
+            w.put(a + "embedding_length", GgufValue.ofUInt32(s.embd));
+            w.put(a + "block_count", GgufValue.ofUInt32(s.layers));
+            w.put(a + "feed_forward_length", GgufValue.ofUInt32(s.ff));
+            w.put(a + "rope.dimension_count", GgufValue.ofUInt32(s.embd / s.heads));
+            w.put(a + "attention.head_count", GgufValue.ofUInt32(s.heads));
+            w.put(a + "attention.head_count_kv", GgufValue.ofUInt32(s.kvHeads));
+            w.put(a + "attention.layer_norm_rms_epsilon", GgufValue.ofFloat32(1e-5f));
+            w.put(a + "rope.freq_base", GgufValue.ofFloat32(1000000f));
+            w.put(a + "expert_count", GgufValue.ofUInt32(experts));
+            w.put(a + "expert_used_count", GgufValue.ofUInt32(used));
+            w.put("general.file_type", GgufValue.ofUInt32(type == GgmlType.F16 ? FileType.MOSTLY_F16.id()
+                    : type == GgmlType.BF16 ? FileType.MOSTLY_BF16.id() : FileType.ALL_F32.id()));
+            vocabulary(w, s.vocab);
+            int kvDim = s.embd / s.heads * s.kvHeads;
+            double in = 1 / Math.sqrt(s.embd);
+            List<Object[]> tensors = new ArrayList<>(); // name, shape, mean, sigma
+            tensors.add(new Object[] {"token_embd.weight", new long[] {s.embd, s.vocab}, 0.0, 1 / 16.0});
+            for (int l = 0; l < s.layers; l++) {
+                String p = "blk." + l + ".";
+                tensors.add(new Object[] {p + "attn_norm.weight", new long[] {s.embd}, 1.0, 0.1});
+                tensors.add(new Object[] {p + "attn_q.weight", new long[] {s.embd, s.embd}, 0.0, in});
+                tensors.add(new Object[] {p + "attn_k.weight", new long[] {s.embd, kvDim}, 0.0, in});
+                tensors.add(new Object[] {p + "attn_v.weight", new long[] {s.embd, kvDim}, 0.0, in});
+                tensors.add(new Object[] {p + "attn_output.weight", new long[] {s.embd, s.embd}, 0.0, in});
+                tensors.add(new Object[] {p + "ffn_norm.weight", new long[] {s.embd}, 1.0, 0.1});
+                tensors.add(new Object[] {p + "ffn_gate_inp.weight", new long[] {s.embd, experts}, 0.0, in});
+                tensors.add(new Object[] {p + "ffn_gate_exps.weight", new long[] {s.embd, s.ff, experts}, 0.0, in});
+                tensors.add(new Object[] {p + "ffn_up_exps.weight", new long[] {s.embd, s.ff, experts}, 0.0, in});
+                tensors.add(new Object[] {p + "ffn_down_exps.weight", new long[] {s.ff, s.embd, experts}, 0.0,
+                    1 / Math.sqrt(s.ff)});
+            }
+            tensors.add(new Object[] {"output_norm.weight", new long[] {s.embd}, 1.0, 0.1});
+            tensors.add(new Object[] {"output.weight", new long[] {s.embd, s.vocab}, 0.0, 1 / 16.0});
+            int i = 0;
+            for (Object[] t : tensors) {
+                long[] shape = (long[]) t[1];
+                GgmlType tt = shape.length == 1 ? GgmlType.F32 : type;
+                long tensorSeed = seed * 1_000_003L + i++;
+                w.addTensor((String) t[0], tt, shape, ch -> fill(ch, tt, shape, false, (Double) t[2], (Double) t[3],
+                        tensorSeed * 0x9E3779B97F4A7C15L));
+            }
+            w.finish();
+        }
+    }
+
     private static void vocabulary(GgufWriter w, int n) {
         String[] tokens = new String[n];
         float[] scores = new float[n];
@@ -252,7 +325,10 @@ public final class RandomModel {
     private static void fill(java.nio.channels.WritableByteChannel ch, GgmlType type, long[] shape, boolean ones,
             double mean, double sigma, long seed) throws IOException {
         int cols = (int) shape[0];
-        long rows = shape.length > 1 ? shape[1] : 1;
+        long rows = 1;
+        for (int d = 1; d < shape.length; d++) {
+            rows *= shape[d]; // a 3-D tensor: its 2-D slices one after the other
+        }
         int chunkRows = (int) Math.max(1, Math.min(rows, (1 << 22) / cols));
         long rowBytes = type.bytesFor(cols);
         try (Arena arena = Arena.ofShared()) {

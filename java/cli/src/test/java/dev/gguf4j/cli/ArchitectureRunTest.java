@@ -24,7 +24,10 @@ class ArchitectureRunTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"GEMMA, F32, F32-kvf32", "GEMMA, F16, F16", "GEMMA2, F32, F32-kvf32", "GEMMA2, F16, F16",
-            "PHI3, F32, F32-kvf32", "PHI3, F16, F16", "GRANITE, F32, F32-kvf32", "GRANITE, F16, F16"})
+            "PHI3, F32, F32-kvf32", "PHI3, F16, F16", "GRANITE, F32, F32-kvf32", "GRANITE, F16, F16",
+            "MIXTRAL, F32, F32-kvf32", "QWEN2MOE, F32, F32-kvf32", "QWEN2MOE, F16, F16"})
+    // not mixtral F16: its prompt 1 parts from llama-simple at token 14, a near-tie of 3.7e-5 of the logit range
+    // (MoeGoldenTest reports it), where F16 rounding differences decide
     void greedyTextEqualsLlamaSimple(Preset p, GgmlType type, String golden, @TempDir Path dir) throws Exception {
         Path model = dir.resolve(p.id + "-" + type + ".gguf");
         RandomModels.write(p, type, model);

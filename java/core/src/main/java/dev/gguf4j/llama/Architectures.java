@@ -12,6 +12,7 @@ final class Architectures {
     static {
         register(new LlamaArchitecture());
         register(new Qwen2Architecture());
+        register(new Qwen2MoeArchitecture());
         register(new GemmaArchitecture());
         register(new Gemma2Architecture());
         register(new Phi3Architecture());

@@ -75,6 +75,27 @@ interface BlockOps {
 
     // ---- ops other architectures need; not every backend has them yet ------------------------------------------
 
+    /**
+     * A mixture-of-experts FFN, as llama.cpp's {@code llm_build_moe_ffn} (c392e50) with softmax gating and a SwiGLU
+     * expert: per token, logits = {@code FFN_GATE_INP} in ({@code experts} of them); p = softmax(logits); the
+     * {@code used} experts of highest p (ggml_top_k: ggml's argsort order); their weights w = p of them, divided by
+     * their sum when {@code normalize} (Mixtral; not qwen2moe); e_i = {@code FFN_DOWN_EXPS}[i] (silu(
+     * {@code FFN_GATE_EXPS}[i] in) * {@code FFN_UP_EXPS}[i] in) for each chosen expert i, and the result
+     * (e_0 w_0 + e_1 w_1) + ... in the top-k order. {@code add}: out = result + out (after the sum), else out = result.
+     */
+    default void moe(int layer, Act in, Act out, Moe m, boolean add) {
+        throw unsupported("mixture-of-experts FFN");
+    }
+
+    /** x *= sigmoid(w in) per token, w a one-row matrix (qwen2moe's shared-expert gate: silu(g) / g as ggml). */
+    default void sigmoidGate(int layer, TensorRole w, Act in, Act x) {
+        throw unsupported("sigmoid gate");
+    }
+
+    /** The routing of a {@link #moe} layer: experts in all, used per token, weights renormalised or not. */
+    record Moe(int experts, int used, boolean normalize) {
+    }
+
     /** out = gelu_tanh(gate) * up (gemma's GEGLU). */
     default void gegluTanh(Act gate, Act up, Act out) {
         throw unsupported("GELU-tanh gating");

@@ -44,6 +44,22 @@ final class Blocks {
         t.add(TensorRole.Spec.matrix(TensorRole.FFN_DOWN, c.ffDim(), c.dim()));
     }
 
+    /** The tensors of {@link #moeFfn}: ffn_norm, the router and the stacked experts. */
+    static void moeTensors(java.util.List<TensorRole.Spec> t, LlamaConfig c) {
+        t.add(TensorRole.Spec.vector(TensorRole.FFN_NORM, c.dim()));
+        t.add(TensorRole.Spec.matrix(TensorRole.FFN_GATE_INP, c.dim(), c.experts()));
+        t.add(TensorRole.Spec.experts(TensorRole.FFN_GATE_EXPS, c.dim(), c.expertFfDim(), c.experts()));
+        t.add(TensorRole.Spec.experts(TensorRole.FFN_UP_EXPS, c.dim(), c.expertFfDim(), c.experts()));
+        t.add(TensorRole.Spec.experts(TensorRole.FFN_DOWN_EXPS, c.expertFfDim(), c.dim(), c.experts()));
+    }
+
+    /** Pre-norm mixture-of-experts FFN with the residual add: x += moe(rmsnorm(x) * ffn_norm) (llama with experts). */
+    static void moeFfn(BlockOps o, int l, BlockOps.Moe m) {
+        o.rmsNorm(X, l, TensorRole.FFN_NORM, XB);
+        o.moe(l, XB, XB2, m, false);
+        o.add(X, XB2);
+    }
+
     /**
      * Pre-norm self-attention with the residual add: xb = rmsnorm(x) * attn_norm; q, k, v = Wq xb (+ bq), Wk xb
      * (+ bk), Wv xb (+ bv); RoPE on q and k; cache k, v; x += Wo attention(q).

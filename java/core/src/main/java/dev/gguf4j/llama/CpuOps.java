@@ -105,8 +105,9 @@ final class CpuOps implements BlockOps, AutoCloseable {
             attentionWindow[l] = a.slidingWindow();
         }
         this.pool = new WorkerPool(threads);
-        this.matmul = new MatMul(backend, pool, Math.max(Math.max(c.dim(), c.qDim()), c.ffDim()),
-                Math.max(c.vocab(), Math.max(2 * c.ffDim(), c.qDim() + 2 * c.kvDim())));
+        this.matmul = new MatMul(backend, pool, Math.max(Math.max(c.dim(), c.qDim()), Math.max(c.ffDim(),
+                c.expertFfDim())), Math.max(Math.max(c.vocab(), c.experts()), Math.max(2 * Math.max(c.ffDim(),
+                c.expertFfDim()), c.qDim() + 2 * c.kvDim())));
         long layerBytes = DeviceLayers.kvBytesPerLayer(c, contextLength, kvType) / 2; // keys, and as much for values
         keyCache = new MemorySegment[c.layers()];
         valueCache = new MemorySegment[c.layers()];
@@ -468,6 +469,231 @@ final class CpuOps implements BlockOps, AutoCloseable {
         }
         elementwise(ADD_POS, x, null, x, null, width(x));
     }
+
+    // ---- mixture of experts ----------------------------------------------------------------------------------
+    // scratch, grown to the largest step: [token][expert] router probabilities, [token * used + j] the chosen
+    // experts and their weights, per expert the slots routed to it, and the gathered rows of one expert's batch
+    private float[][] moeProbs = new float[0][];
+    private int[] moeChosen = new int[0];
+    private float[] moeWeight = new float[0];
+    private int[] moeOrder = new int[0];     // [experts]: argsort scratch
+    private int[] moeCount = new int[0];     // [experts]
+    private int[] moeSlots = new int[0];     // [token * used + j], grouped by expert (moeStart)
+    private int[] moeStart = new int[0];     // [experts + 1]
+    private float[][] moeIn = new float[0][];     // [rows][dim]: an expert's gathered inputs
+    private float[][] moeGate = new float[0][];   // [rows][expertFf]
+    private float[][] moeUp = new float[0][];     // [rows][expertFf]
+    private float[][] moeOut = new float[0][];    // [token * used + j][dim]: each chosen expert's output
+    private float[][] moeOne = new float[1][];    // a one-row view
+    private Weight[] moeWs = new Weight[0];
+    private float[][][] moeOuts = new float[0][][];
+    private final Weight[] moeW1 = new Weight[1];
+    private final float[][][] moeO1 = new float[1][][];
+
+    @Override
+    public void moe(int layer, Act in, Act out, Moe m, boolean add) {
+        int k = m.used();
+        int ne = m.experts();
+        int ff = c.expertFfDim();
+        int slots = n * k;
+        if (moeProbs.length < n) {
+            moeProbs = new float[n][ne];
+        }
+        if (moeChosen.length < slots) {
+            moeChosen = new int[slots];
+            moeWeight = new float[slots];
+            moeSlots = new int[slots];
+            moeOut = new float[slots][c.dim()];
+        }
+        if (moeOrder.length < ne) {
+            moeOrder = new int[ne];
+            moeCount = new int[ne];
+            moeStart = new int[ne + 1];
+        }
+        float[][] xs = acts[in.ordinal()];
+        // router logits for every token: one batched matmul; then per token softmax, top-k, weights
+        moeW1[0] = weight(layer, TensorRole.FFN_GATE_INP);
+        moeO1[0] = moeProbs;
+        matmul.applyBatch(moeW1, xs, n, moeO1);
+        java.util.Arrays.fill(moeCount, 0, ne, 0);
+        for (int t = 0; t < n; t++) {
+            route(moeProbs[t], ne, k, m.normalize(), t * k);
+            for (int j = 0; j < k; j++) {
+                moeCount[moeChosen[t * k + j]]++;
+            }
+        }
+        // group the (token, j) slots by expert, in token order within an expert
+        moeStart[0] = 0;
+        for (int e = 0; e < ne; e++) {
+            moeStart[e + 1] = moeStart[e] + moeCount[e];
+        }
+        System.arraycopy(moeStart, 0, moeOrder, 0, ne); // fill positions
+        for (int s = 0; s < slots; s++) {
+            moeSlots[moeOrder[moeChosen[s]]++] = s;
+        }
+        if (n == 1) {
+            expertsOneToken(layer, xs[0], k, ff);
+        } else {
+            for (int e = 0; e < ne; e++) {
+                int rows = moeStart[e + 1] - moeStart[e];
+                if (rows > 0) {
+                    expertBatch(layer, e, xs, moeStart[e], rows, ff);
+                }
+            }
+        }
+        // weighted sum in top-k order (ggml: experts * weights, then ((e0 + e1) + e2) ...), then + out if asked
+        float[][] outs = acts[out.ordinal()];
+        int dim = c.dim();
+        for (int t = 0; t < n; t++) {
+            float[] o = outs[t];
+            for (int i = 0; i < dim; i++) {
+                float sum = moeOut[t * k][i] * moeWeight[t * k];
+                for (int j = 1; j < k; j++) {
+                    sum += moeOut[t * k + j][i] * moeWeight[t * k + j];
+                }
+                o[i] = add ? sum + o[i] : sum;
+            }
+        }
+    }
+
+    /**
+     * One token's routing (logits in p, replaced by the probabilities): ggml's soft_max (max, then expf(x - max)
+     * summed in double, times the float of 1 / sum), ggml_top_k (argsort descending: ggml's exchange sort, whose
+     * first k places are final after k passes), the chosen probabilities, divided by their sum (summed in double,
+     * as ggml_sum_rows) when {@code normalize}.
+     */
+    private void route(float[] p, int ne, int k, boolean normalize, int slot0) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < ne; i++) {
+            max = Math.max(max, p[i]);
+        }
+        double sum = 0;
+        for (int i = 0; i < ne; i++) {
+            float v = (float) Math.exp(p[i] - max);
+            sum += v;
+            p[i] = v;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int i = 0; i < ne; i++) {
+            p[i] *= inv;
+        }
+        int[] idx = moeOrder;
+        for (int i = 0; i < ne; i++) {
+            idx[i] = i;
+        }
+        for (int j = 0; j < k; j++) {
+            for (int q = j + 1; q < ne; q++) {
+                if (p[idx[j]] < p[idx[q]]) {
+                    int tmp = idx[j];
+                    idx[j] = idx[q];
+                    idx[q] = tmp;
+                }
+            }
+        }
+        double wsum = 0;
+        for (int j = 0; j < k; j++) {
+            moeChosen[slot0 + j] = idx[j];
+            moeWeight[slot0 + j] = p[idx[j]];
+            wsum += p[idx[j]];
+        }
+        if (normalize) {
+            float s = (float) wsum;
+            for (int j = 0; j < k; j++) {
+                moeWeight[slot0 + j] /= s;
+            }
+        }
+    }
+
+    /** Grows the gathered-row buffers to {@code rows} rows (and the one-token views to the used experts). */
+    private void growExpertRows(int rows, int ff) {
+        if (moeIn.length < rows) {
+            moeIn = new float[rows][];
+            moeGate = new float[rows][ff];
+            moeUp = new float[rows][ff];
+        }
+        int k = c.expertsUsed();
+        if (moeWs.length != 2 * k) {
+            moeWs = new Weight[2 * k];
+            moeOuts = new float[2 * k][][];
+            moeRowViews = new float[3 * k][][];
+        }
+    }
+
+    private float[][][] moeRowViews = new float[0][][]; // one-row views: [j] gate j, [k + j] up j, [2k + j] out j
+
+    /**
+     * One token: the gate and up matrices of all its chosen experts in one dispatch (they share the input), then
+     * each expert's down matrix into its slot. Nothing is allocated once the buffers have grown.
+     */
+    private void expertsOneToken(int layer, float[] x, int k, int ff) {
+        growExpertRows(k, ff);
+        for (int j = 0; j < k; j++) {
+            if (moeRowViews[j] == null || moeRowViews[j][0] != moeGate[j]) {
+                moeRowViews[j] = new float[][] {moeGate[j]};
+                moeRowViews[k + j] = new float[][] {moeUp[j]};
+            }
+            if (moeRowViews[2 * k + j] == null || moeRowViews[2 * k + j][0] != moeOut[j]) {
+                moeRowViews[2 * k + j] = new float[][] {moeOut[j]};
+            }
+            int e = moeChosen[j];
+            moeWs[2 * j] = model.expert(layer, TensorRole.FFN_GATE_EXPS, e);
+            moeWs[2 * j + 1] = model.expert(layer, TensorRole.FFN_UP_EXPS, e);
+            moeOuts[2 * j] = moeRowViews[j];
+            moeOuts[2 * j + 1] = moeRowViews[k + j];
+        }
+        moeOne[0] = x;
+        matmul.applyBatch(moeWs, moeOne, 1, moeOuts);
+        for (int j = 0; j < k; j++) {
+            CpuMath.swiglu(moeGate[j], 0, moeUp[j], 0, moeGate[j], 0, ff);
+            moeW1[0] = model.expert(layer, TensorRole.FFN_DOWN_EXPS, moeChosen[j]);
+            moeOne[0] = moeGate[j];
+            moeO1[0] = moeRowViews[2 * k + j];
+            matmul.applyBatch(moeW1, moeOne, 1, moeO1);
+        }
+    }
+
+    /**
+     * Expert {@code e}'s rows of a batch: its tokens' inputs gathered (slots moeSlots[start, start + rows)), one
+     * batched matmul per matrix (each weight row read once for all of them), its outputs scattered to the slots.
+     * A row's result does not depend on the other rows of the batch (the tiled kernels compute each element as
+     * the per-row kernel does), so grouping changes no bit.
+     */
+    private void expertBatch(int layer, int e, float[][] xs, int start, int rows, int ff) {
+        growExpertRows(rows, ff);
+        int k = c.expertsUsed();
+        for (int r = 0; r < rows; r++) {
+            moeIn[r] = xs[moeSlots[start + r] / k];
+        }
+        Weight[] ws = {model.expert(layer, TensorRole.FFN_GATE_EXPS, e),
+            model.expert(layer, TensorRole.FFN_UP_EXPS, e)};
+        matmul.applyBatch(ws, moeIn, rows, new float[][][] {moeGate, moeUp});
+        for (int r = 0; r < rows; r++) {
+            CpuMath.swiglu(moeGate[r], 0, moeUp[r], 0, moeGate[r], 0, ff);
+            moeIn[r] = moeOut[moeSlots[start + r]];
+        }
+        // the down matrix writes straight into the slots' rows (moeIn now points at them)
+        matmul.applyBatch(new Weight[] {model.expert(layer, TensorRole.FFN_DOWN_EXPS, e)}, moeGate, rows,
+                new float[][][] {moeIn});
+    }
+
+    @Override
+    public void sigmoidGate(int layer, TensorRole w, Act in, Act x) {
+        moeW1[0] = weight(layer, w);
+        float[][] g = moeGateScalar.length >= n ? moeGateScalar : (moeGateScalar = new float[n][1]);
+        moeO1[0] = g;
+        matmul.applyBatch(moeW1, acts[in.ordinal()], n, moeO1);
+        float[][] xs = acts[x.ordinal()];
+        int width = width(x);
+        for (int t = 0; t < n; t++) {
+            float v = g[t][0];
+            float gate = v / (1.0f + (float) Math.exp(-v)) / v; // ggml: silu(g) / g
+            for (int i = 0; i < width; i++) {
+                xs[t][i] *= gate;
+            }
+        }
+    }
+
+    private float[][] moeGateScalar = new float[0][];
 
     @Override
     public void swiglu(Act gate, Act up, Act out) {

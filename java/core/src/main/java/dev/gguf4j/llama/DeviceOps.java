@@ -70,7 +70,11 @@ final class DeviceOps implements BlockOps {
                     case "has" -> true;
                     default -> {
                         if (!hasOp(m)) {
-                            missing.add(m.getName());
+                            missing.add(switch (m.getName()) {
+                                case "moe" -> "mixture-of-experts FFN";
+                                case "sigmoidGate" -> "sigmoid gate";
+                                default -> m.getName();
+                            });
                         }
                         yield null;
                     }

@@ -77,22 +77,58 @@ class LlamaArchitecture implements Architecture {
         if (orig < 1 || orig > Integer.MAX_VALUE) {
             throw new GgufFormatException(source, origKey, orig + " must be in [1, " + Integer.MAX_VALUE + "]");
         }
-        return new LlamaConfig(arch, dim, h.blockCount(), heads, kvHeads, headDim, k.feedForwardLength(), vocab,
-                h.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, ropeNeox(), freqScale,
-                scaling.equals("yarn") ? 1.0f : 0.0f, attnFactor, (int) orig);
+        LlamaConfig c = new LlamaConfig(arch, dim, h.blockCount(), heads, kvHeads, headDim, k.feedForwardLength(),
+                vocab, h.contextLength(), k.rmsEpsilon(), k.ropeFreqBase(), ropeDim, ropeNeox(), freqScale,
+                scaling.equals("yarn") ? 1.0f : 0.0f, attnFactor, (int) orig, 0, 0, 0);
+        return experts(source, md, h, c);
+    }
+
+    /**
+     * The config with this file's experts: llama with {@code expert_count} &gt; 0 (Mixtral) has a mixture-of-experts
+     * FFN of {@code expert_used_count} experts of {@code feed_forward_length} in every layer (llama.cpp asserts
+     * expert_used_count &gt; 0 when expert_count &gt; 0).
+     */
+    protected LlamaConfig experts(String source, GgufMetadata md, Hyperparameters h, LlamaConfig c) {
+        if (h.expertCount() == 0) {
+            return c;
+        }
+        requireUsed(source, md, h);
+        return c.withExperts(h.expertCount(), h.expertUsedCount(), c.ffDim(), c.ffDim());
+    }
+
+    static void requireUsed(String source, GgufMetadata md, Hyperparameters h) {
+        if (h.expertUsedCount() < 1) {
+            String key = new WellKnownKeys(md).archKey(Hyperparameters.EXPERT_USED_COUNT);
+            throw new GgufFormatException(source, key, "value " + h.expertUsedCount() + " must be in [1, "
+                    + Hyperparameters.EXPERT_COUNT + " " + h.expertCount() + "] for a model with experts");
+        }
+    }
+
+    /** The routing of this architecture's expert layers (Mixtral: the chosen experts' weights renormalised). */
+    protected BlockOps.Moe moe(LlamaConfig c) {
+        return new BlockOps.Moe(c.experts(), c.expertsUsed(), true);
     }
 
     @Override
     public List<TensorRole.Spec> layerTensors(LlamaConfig c) {
         List<TensorRole.Spec> t = new ArrayList<>();
         Blocks.attentionTensors(t, c, biasesRequired());
-        Blocks.ffnTensors(t, c);
+        if (c.experts() > 0) {
+            Blocks.moeTensors(t, c);
+        } else {
+            Blocks.ffnTensors(t, c);
+        }
         return t;
     }
 
     @Override
     public void block(BlockOps o, int layer) {
         Blocks.selfAttention(o, layer);
-        Blocks.gatedFfn(o, layer);
+        LlamaConfig c = o.config();
+        if (c.experts() > 0) {
+            Blocks.moeFfn(o, layer, moe(c));
+        } else {
+            Blocks.gatedFfn(o, layer);
+        }
     }
 }

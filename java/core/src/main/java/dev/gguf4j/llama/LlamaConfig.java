@@ -15,10 +15,23 @@ import dev.gguf4j.gguf.WellKnownKeys;
  * @param ropeAttnFactor multiplies every RoPE cos and sin ({@code rope.scaling.attn_factor}, default 1)
  * @param ropeOrigContext {@code rope.scaling.original_context_length} (default {@code context_length}): YaRN's
  *                       correction dims, and which of Phi-3.5's LongRoPE factor sets a context uses
+ * @param experts        mixture-of-experts layers: {@code expert_count} (0: a dense FFN)
+ * @param expertsUsed    experts each token is routed to ({@code expert_used_count})
+ * @param expertFfDim    one expert's hidden width (Mixtral: {@code feed_forward_length}; qwen2moe:
+ *                       {@code expert_feed_forward_length}); 0 without experts. {@code ffDim} is then the widest
+ *                       dense FFN of a layer (qwen2moe's shared expert), the width of the HB slots
  */
 public record LlamaConfig(String architecture, int dim, int layers, int heads, int kvHeads, int headDim, int ffDim,
         int vocab, int contextLength, float rmsEps, float ropeTheta, int ropeDim, boolean ropeNeox,
-        float ropeFreqScale, float ropeExtFactor, float ropeAttnFactor, int ropeOrigContext) {
+        float ropeFreqScale, float ropeExtFactor, float ropeAttnFactor, int ropeOrigContext, int experts,
+        int expertsUsed, int expertFfDim) {
+
+    /** The same hyper-parameters with experts (a mixture-of-experts FFN in every layer). */
+    LlamaConfig withExperts(int experts, int expertsUsed, int expertFfDim, int ffDim) {
+        return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffDim, vocab, contextLength, rmsEps,
+                ropeTheta, ropeDim, ropeNeox, ropeFreqScale, ropeExtFactor, ropeAttnFactor, ropeOrigContext, experts,
+                expertsUsed, expertFfDim);
+    }
 
     public int kvDim() {
         return kvHeads * headDim;

@@ -30,6 +30,7 @@ public final class LlamaModel implements AutoCloseable {
     private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
     private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent); repack replaces them once, at load
     private final float[][][] vectors;  // [layer][TensorRole ordinal]: its norm weights and biases (null: absent)
+    private final Weight[][][] experts; // [layer][TensorRole ordinal][expert]: views of a stacked matrix's slices
     /** Holds the repacked copies (repack); null when there are none. */
     private java.lang.foreign.Arena repackArena;
     private long repackedBytes;
@@ -88,6 +89,7 @@ public final class LlamaModel implements AutoCloseable {
         int roles = TensorRole.values().length;
         this.matrices = new Weight[c.layers()][roles];
         this.vectors = new float[c.layers()][roles][];
+        this.experts = new Weight[c.layers()][roles][];
         for (int l = 0; l < c.layers(); l++) {
             for (TensorRole.Spec s : layerTensors) {
                 String name = s.role().tensorName(l);
@@ -98,7 +100,15 @@ public final class LlamaModel implements AutoCloseable {
                     }
                     continue;
                 }
-                if (s.matrix()) {
+                if (s.experts() > 0) {
+                    Weight w = Weight.stacked(src, t.get(), s.cols(), s.rows(), s.experts());
+                    matrices[l][s.role().ordinal()] = w;
+                    Weight[] slices = new Weight[s.experts()];
+                    for (int e = 0; e < slices.length; e++) {
+                        slices[e] = w.slice("[expert " + e + "]", e * s.rows(), s.rows());
+                    }
+                    experts[l][s.role().ordinal()] = slices;
+                } else if (s.matrix()) {
                     Weight w = Weight.of(src, t.get(), s.cols(), s.rows());
                     matrices[l][s.role().ordinal()] = w;
                     for (int i = 0, r0 = 0; s.parts() != null && i < s.parts().length; r0 += s.partRows()[i++]) {
@@ -155,6 +165,8 @@ public final class LlamaModel implements AutoCloseable {
         }
         if (mlock) {
             m.lock();
+        } else if (mmap) {
+            m.prefaultExperts();
         }
         return m;
     }
@@ -182,8 +194,9 @@ public final class LlamaModel implements AutoCloseable {
         for (int l = 0; l < matrices.length; l++) {
             System.arraycopy(matrices[l], 0, ws, l * roles, roles);
             for (TensorRole.Spec spec : layerTensors) {
-                if (spec.parts() != null) {
-                    ws[l * roles + spec.role().ordinal()] = null; // a fused matrix: the forward pass reads its parts
+                if (spec.parts() != null || spec.experts() > 0) {
+                    // a fused matrix: the forward pass reads its parts; stacked experts: their slices (not repacked)
+                    ws[l * roles + spec.role().ordinal()] = null;
                 }
             }
         }
@@ -294,6 +307,24 @@ public final class LlamaModel implements AutoCloseable {
     /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
     public synchronized long repackedBytes() {
         return repackedBytes;
+    }
+
+    /**
+     * Maps the pages of the stacked expert tensors into the process at load (MemorySegment.load: madvise
+     * WILLNEED, then a read per page), as llama.cpp's MAP_POPULATE does for the whole file. A dense model's
+     * first token touches every weight page; a mixture-of-experts model's tokens reach an expert first at an
+     * arbitrary later step, which would then take its page faults inside generation. Costs reading the experts
+     * once at load (from the page cache when the file is there).
+     */
+    private void prefaultExperts() {
+        for (int l = 0; l < matrices.length; l++) {
+            for (TensorRole.Spec s : layerTensors) {
+                Weight w = s.experts() > 0 ? matrices[l][s.role().ordinal()] : null;
+                if (w != null && w.data().isMapped()) {
+                    w.data().load();
+                }
+            }
+        }
     }
 
     private void lock() {
@@ -416,6 +447,12 @@ public final class LlamaModel implements AutoCloseable {
     /** Layer {@code l}'s matrix of this role, or null when the model has none. */
     Weight weight(int l, TensorRole role) {
         return matrices[l][role.ordinal()];
+    }
+
+    /** Expert {@code e}'s slice of layer {@code l}'s stacked matrix of this role (a view), or null if none. */
+    Weight expert(int l, TensorRole role, int e) {
+        Weight[] slices = experts[l][role.ordinal()];
+        return slices == null ? null : slices[e];
     }
 
     /** Layer {@code l}'s vector (norm weights, bias) of this role, or null when the model has none. */

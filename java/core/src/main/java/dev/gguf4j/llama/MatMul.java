@@ -77,8 +77,8 @@ final class MatMul implements AutoCloseable {
     private GgmlType curConvertType;
     private MemorySegment curConvertOut;
     private long curConvertStride;
-    private final MemorySegment[] act = new MemorySegment[4];
-    private final long[] actStride = new long[4];
+    private final MemorySegment[] act = new MemorySegment[16]; // up to 16 weights per call (8 used experts x gate, up)
+    private final long[] actStride = new long[16];
     private boolean actsConverted; // the current call reads act[] (else plain floats)
     private final WorkerPool.RangeTask rowTask = this::rows;
     private final WorkerPool.RangeTask convertTask = this::convertTokens;

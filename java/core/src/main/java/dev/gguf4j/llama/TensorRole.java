@@ -52,7 +52,19 @@ enum TensorRole {
     /** Fused gate and up (phi3's ffn_up): [dim] -> [2 ffDim], the gate's rows first. */
     FFN_GATE_UP("ffn_up.weight", true),
     /** gemma2's norm of the FFN output before the residual add. */
-    FFN_POST_NORM("post_ffw_norm.weight", true);
+    FFN_POST_NORM("post_ffw_norm.weight", true),
+    /** The mixture-of-experts router: [dim] -> [experts] logits. */
+    FFN_GATE_INP("ffn_gate_inp.weight", true),
+    /** The experts' gate, up and down matrices, stacked: [experts][ffExp][dim] (3-D; one 2-D slice per expert). */
+    FFN_GATE_EXPS("ffn_gate_exps.weight", true),
+    FFN_UP_EXPS("ffn_up_exps.weight", true),
+    FFN_DOWN_EXPS("ffn_down_exps.weight", true),
+    /** qwen2moe's shared expert's gate: [dim] -> 1 (a 1-D tensor used as a one-row matrix), through a sigmoid. */
+    FFN_GATE_INP_SHEXP("ffn_gate_inp_shexp.weight", true),
+    /** qwen2moe's shared expert: a dense SwiGLU FFN of expert_shared_feed_forward_length. */
+    FFN_GATE_SHEXP("ffn_gate_shexp.weight", true),
+    FFN_UP_SHEXP("ffn_up_shexp.weight", true),
+    FFN_DOWN_SHEXP("ffn_down_shexp.weight", true);
 
     private final String suffix;
     private final boolean perLayer;
@@ -76,15 +88,23 @@ enum TensorRole {
      * a vector of {@code cols} floats (norm weights, biases), required or optional. A fused matrix ({@link #fused})
      * also names its {@code parts}: consecutive row ranges of {@code partRows} rows each, which the model and the
      * device expose as those roles' matrices (views, no copy), so a block multiplies by them as by separate ones.
+     * A stacked matrix ({@link #experts}) is a 3-D tensor [experts][rows][cols]: {@code experts} 2-D weights of
+     * {@code rows} x {@code cols} one after the other, which the model exposes whole (rows x experts rows) and as
+     * one view per expert ({@link LlamaModel#expert}), so an expert is multiplied by the kernels of a 2-D weight.
      */
     record Spec(TensorRole role, boolean matrix, int cols, int rows, boolean required, TensorRole[] parts,
-            int[] partRows) {
+            int[] partRows, int experts) {
         static Spec matrix(TensorRole role, int cols, int rows) {
-            return new Spec(role, true, cols, rows, true, null, null);
+            return new Spec(role, true, cols, rows, true, null, null, 0);
         }
 
         static Spec vector(TensorRole role, int n) {
-            return new Spec(role, false, n, 1, true, null, null);
+            return new Spec(role, false, n, 1, true, null, null, 0);
+        }
+
+        /** {@code experts} matrices of rows x cols stacked in one 3-D tensor (ggml: ne = [cols, rows, experts]). */
+        static Spec experts(TensorRole role, int cols, int rows, int experts) {
+            return new Spec(role, true, cols, rows, true, null, null, experts);
         }
 
         /** A fused matrix whose rows are {@code parts[0]}'s {@code partRows[0]} rows, then {@code parts[1]}'s ... */
@@ -93,12 +113,12 @@ enum TensorRole {
             for (int r : partRows) {
                 rows += r;
             }
-            return new Spec(role, true, cols, rows, true, parts.clone(), partRows.clone());
+            return new Spec(role, true, cols, rows, true, parts.clone(), partRows.clone(), 0);
         }
 
         /** The same row, the tensor optional (absent: the op that uses it does nothing, or the block skips it). */
         Spec optional() {
-            return new Spec(role, matrix, cols, rows, false, parts, partRows);
+            return new Spec(role, matrix, cols, rows, false, parts, partRows, experts);
         }
     }
 }

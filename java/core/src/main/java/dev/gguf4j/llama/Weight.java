@@ -21,6 +21,23 @@ record Weight(String name, GgmlType type, int rows, int cols, long rowBytes, Mem
         return new Weight(t.name(), t.type(), rows, cols, t.rowBytes(), t.data(), null);
     }
 
+    /**
+     * A stacked 3-D tensor [experts][rows][cols] as one weight of rows x experts rows (the experts' rows one after
+     * the other, as ggml lays them out); {@link #slice} gives one expert.
+     */
+    static Weight stacked(String source, GgufTensor t, int cols, int rows, int experts) {
+        if (t.dims() != 3 || t.rowLength() != cols || t.dim(1) != rows || t.dim(2) != experts) {
+            throw new GgufFormatException(source, "tensor '" + t.name() + "'", "shape " + t.shapeString()
+                    + " does not match the expected [" + cols + ", " + rows + ", " + experts + "]");
+        }
+        return new Weight(t.name(), t.type(), rows * experts, cols, t.rowBytes(), t.data(), null);
+    }
+
+    /** Rows [row0, row0 + n) as a weight of their own: a view of the same bytes, no copy (fused parts, experts). */
+    Weight slice(String label, int row0, int n) {
+        return new Weight(name + label, type, n, cols, rowBytes, data.asSlice(row0 * rowBytes, n * rowBytes), null);
+    }
+
     Weight withRepacked(MemorySegment copy) {
         return new Weight(name, type, rows, cols, rowBytes, data, copy);
     }

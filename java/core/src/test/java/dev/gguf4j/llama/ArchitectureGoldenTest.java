@@ -56,8 +56,9 @@ class ArchitectureGoldenTest {
         }
     }
 
+    /** Every preset but the mixture-of-experts ones (MoeGoldenTest runs those, with more). */
     static Stream<Arguments> cases() {
-        return Arrays.stream(Preset.values())
+        return Arrays.stream(Preset.values()).filter(p -> p.experts == 0)
                 .flatMap(p -> Arrays.stream(Variant.values()).map(v -> Arguments.of(p, v)));
     }
 
@@ -123,7 +124,7 @@ class ArchitectureGoldenTest {
      */
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.EnumSource(value = Preset.class, names = {"LLAMA_YARN", "PHI3", "PHI35",
-        "GRANITE"})
+        "GRANITE", "MIXTRAL", "QWEN2MOE"})
     void offloadIsRefusedInOneLine(Preset p, @TempDir Path dir) throws Exception {
         Path model = dir.resolve(p.id + "-F16.gguf");
         RandomModels.write(p, GgmlType.F16, model);
@@ -133,6 +134,9 @@ class ArchitectureGoldenTest {
         assertTrue(e.getMessage().contains(p.arch + ": offloading its layers to ")
                 && e.getMessage().contains("not supported yet"), e.getMessage());
         assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        if (p.experts != 0) {
+            assertTrue(e.getMessage().contains("mixture-of-experts FFN"), e.getMessage());
+        }
     }
 
     /**
@@ -154,7 +158,7 @@ class ArchitectureGoldenTest {
     /** What loading says today, or null once the preset runs: remove a preset here when it lands. */
     static String expectedRefusal(Preset p) {
         return switch (p) {
-            case LLAMA_YARN, GEMMA, GEMMA2, PHI3, PHI35, GRANITE -> null;
+            case LLAMA_YARN, GEMMA, GEMMA2, PHI3, PHI35, GRANITE, MIXTRAL, QWEN2MOE -> null;
         };
     }
 
@@ -184,6 +188,13 @@ class ArchitectureGoldenTest {
             boolean q = v == Variant.Q4_K_M;
             GoldenLogitsTest.check(name, g, model, LlamaSession.KvType.F16, q ? 5e-2 : 2e-3, q, ORACLE_CONTEXT,
                     q ? 1e-2 : -1, q ? 6 : -1);
+        } else if (p.experts != 0 && v == Variant.Q4_K_M) {
+            // mixture of experts: an 8-bit activation rounding that moves a router logit across a near-tie picks
+            // another expert, so a Q4_K_M continuation parts at near-ties more often (mixtral prompt 2: 4 in 32,
+            // margins up to 8.6e-3 of the range): up to 6 flips at GoldenLogitsTest's tolerance
+            double tolerance = GoldenLogitsTest.tolerance(name);
+            GoldenLogitsTest.check(name, g, model, LlamaSession.KvType.F16, tolerance, true, ORACLE_CONTEXT,
+                    tolerance, 6);
         } else {
             // Q4_K_M: greedy may part where llama.cpp's token is within the logits' own tolerance of our top one
             // (llama-yarn prompt 1 token 19 parts at 7.4e-3 of the range, above GoldenLogitsTest.NEAR_TIE)

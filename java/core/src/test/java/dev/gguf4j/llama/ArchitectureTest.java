@@ -42,7 +42,8 @@ class ArchitectureTest {
 
     @Test
     void registryListsLlamaAndQwen2() {
-        assertEquals(List.of("bert", "gemma", "gemma2", "granite", "llama", "nomic-bert", "phi3", "qwen2"), Architectures.names());
+        assertEquals(List.of("bert", "gemma", "gemma2", "granite", "llama", "nomic-bert", "phi3", "qwen2", "qwen2moe"),
+                Architectures.names());
     }
 
     @Test
@@ -50,10 +51,11 @@ class ArchitectureTest {
         Path m = rewrite(TestData.model("stories260K.gguf"), tmp.resolve("g.gguf"), "gemma9", n -> false);
         ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
         assertEquals("gemma9", e.architecture());
-        assertEquals(List.of("bert", "gemma", "gemma2", "granite", "llama", "nomic-bert", "phi3", "qwen2"), e.supported());
+        assertEquals(List.of("bert", "gemma", "gemma2", "granite", "llama", "nomic-bert", "phi3", "qwen2", "qwen2moe"),
+                e.supported());
         assertEquals("general.architecture", e.field());
         assertTrue(e.getMessage().contains("g.gguf") && e.getMessage().contains("'gemma9'")
-                && e.getMessage().contains("supported architectures: bert, gemma, gemma2, granite, llama, nomic-bert, phi3, qwen2"), e.getMessage());
+                && e.getMessage().contains("supported architectures: bert, gemma, gemma2, granite, llama, nomic-bert, phi3, qwen2, qwen2moe"), e.getMessage());
     }
 
     @Test
@@ -63,7 +65,7 @@ class ArchitectureTest {
         ArchitectureException e = assertThrows(ArchitectureException.class, () -> LlamaModel.load(m).close());
         assertEquals("llama", e.architecture());
         assertTrue(e.getMessage().contains("blk.1.ffn_up.weight") && e.getMessage().contains("llama architecture")
-                && e.getMessage().contains("supported architectures: bert, gemma, gemma2, granite, llama, nomic-bert, phi3, qwen2"), e.getMessage());
+                && e.getMessage().contains("supported architectures: bert, gemma, gemma2, granite, llama, nomic-bert, phi3, qwen2, qwen2moe"), e.getMessage());
     }
 
     /** stories260K has no Q/K/V biases: optional for llama, required for qwen2 (llama.cpp's llm_build_qwen2). */

@@ -53,7 +53,14 @@ public final class RandomModels {
         /** phi3 (Phi-3.5-mini style): LongRoPE factors long/short, original context 256, attn_factor. */
         PHI35("phi3.5", "phi3", 4, 4, 4, 0, 512, 4096, 262144, true),
         /** granite (Granite 3 style: GQA 4:1) with embedding, residual, attention and logit multipliers. */
-        GRANITE("granite", "granite", 4, 8, 2, 0, 512, 4096, 0, true);
+        GRANITE("granite", "granite", 4, 8, 2, 0, 512, 4096, 0, true),
+        /** llama with experts (Mixtral 8x7B's family: GQA 4:1, 8 experts, 2 used, untied), stacked expert tensors. */
+        MIXTRAL("mixtral", "llama", 4, 8, 2, 0, 512, 4096, 0, true, 8, 2, 0, 0),
+        /**
+         * qwen2moe (Qwen1.5-MoE-A2.7B's family: MHA, q/k/v biases, NEOX RoPE; many small experts, 4 used, and a
+         * shared expert of its own width with a sigmoid gate).
+         */
+        QWEN2MOE("qwen2moe", "qwen2moe", 4, 4, 4, 0, 512, 4096, 0, true, 16, 4, 256, 768);
 
         public final String id;
         public final String arch;
@@ -65,9 +72,24 @@ public final class RandomModels {
         public final int ctx;
         public final int window;
         public final boolean untiedOutput;
+        /** {@code expert_count}, {@code expert_used_count} (0: a dense FFN). */
+        public final int experts;
+        public final int expertsUsed;
+        /** qwen2moe's {@code expert_feed_forward_length} and {@code expert_shared_feed_forward_length}. */
+        public final int expertFf;
+        public final int sharedFf;
 
         Preset(String id, String arch, int layers, int heads, int kvHeads, int keyLength, int ff, int ctx,
                 int window, boolean untiedOutput) {
+            this(id, arch, layers, heads, kvHeads, keyLength, ff, ctx, window, untiedOutput, 0, 0, 0, 0);
+        }
+
+        Preset(String id, String arch, int layers, int heads, int kvHeads, int keyLength, int ff, int ctx,
+                int window, boolean untiedOutput, int experts, int expertsUsed, int expertFf, int sharedFf) {
+            this.experts = experts;
+            this.expertsUsed = expertsUsed;
+            this.expertFf = expertFf;
+            this.sharedFf = sharedFf;
             this.id = id;
             this.arch = arch;
             this.layers = layers;
@@ -154,6 +176,14 @@ public final class RandomModels {
             if (p.window != 0) {
                 w.put(a + "attention.sliding_window", GgufValue.ofUInt32(p.window));
             }
+            if (p.experts != 0) {
+                w.put(a + "expert_count", GgufValue.ofUInt32(p.experts));
+                w.put(a + "expert_used_count", GgufValue.ofUInt32(p.expertsUsed));
+            }
+            if (p.expertFf != 0) {
+                w.put(a + "expert_feed_forward_length", GgufValue.ofUInt32(p.expertFf));
+                w.put(a + "expert_shared_feed_forward_length", GgufValue.ofUInt32(p.sharedFf));
+            }
             switch (p) {
                 case LLAMA_YARN -> {
                     w.put(a + "rope.scaling.type", GgufValue.ofString("yarn"));
@@ -194,7 +224,10 @@ public final class RandomModels {
     private record Tensor(String name, long[] shape, double mean, double sigma, long seed, float[] fixed) {
         MemorySegment values(GgmlType type) {
             int cols = (int) shape[0];
-            int rows = shape.length > 1 ? (int) shape[1] : 1;
+            int rows = 1;
+            for (int d = 1; d < shape.length; d++) {
+                rows *= (int) shape[d]; // a 3-D tensor: its 2-D slices one after the other
+            }
             float[] v = fixed != null ? fixed : new float[cols * rows];
             if (fixed == null) {
                 IntStream.range(0, rows).parallel().forEach(r -> {
@@ -254,7 +287,29 @@ public final class RandomModels {
             if (p.arch.equals("gemma2")) {
                 t.add(new Object[] {b + "post_attention_norm.weight", new long[] {EMBD}, 1.0, 0.1});
             }
+            if (p.arch.equals("qwen2moe")) {
+                t.add(new Object[] {b + "attn_q.bias", new long[] {qDim}, 0.0, 0.25});
+                t.add(new Object[] {b + "attn_k.bias", new long[] {kvDim}, 0.0, 0.25});
+                t.add(new Object[] {b + "attn_v.bias", new long[] {kvDim}, 0.0, 0.25});
+            }
             t.add(new Object[] {b + "ffn_norm.weight", new long[] {EMBD}, 1.0, 0.1});
+            if (p.experts != 0) {
+                // llama.cpp's stacked experts: ne = [cols, rows, n_expert]; the router N(0, 1/fan_in)
+                int ffe = p.expertFf != 0 ? p.expertFf : p.ff;
+                t.add(new Object[] {b + "ffn_gate_inp.weight", new long[] {EMBD, p.experts}, 0.0, in});
+                t.add(new Object[] {b + "ffn_gate_exps.weight", new long[] {EMBD, ffe, p.experts}, 0.0, in});
+                t.add(new Object[] {b + "ffn_up_exps.weight", new long[] {EMBD, ffe, p.experts}, 0.0, in});
+                t.add(new Object[] {b + "ffn_down_exps.weight", new long[] {ffe, EMBD, p.experts}, 0.0,
+                    1 / Math.sqrt(ffe)});
+                if (p.sharedFf != 0) {
+                    t.add(new Object[] {b + "ffn_gate_inp_shexp.weight", new long[] {EMBD}, 0.0, in});
+                    t.add(new Object[] {b + "ffn_gate_shexp.weight", new long[] {EMBD, p.sharedFf}, 0.0, in});
+                    t.add(new Object[] {b + "ffn_up_shexp.weight", new long[] {EMBD, p.sharedFf}, 0.0, in});
+                    t.add(new Object[] {b + "ffn_down_shexp.weight", new long[] {p.sharedFf, EMBD}, 0.0,
+                        1 / Math.sqrt(p.sharedFf)});
+                }
+                continue;
+            }
             if (p.arch.equals("phi3")) {
                 t.add(new Object[] {b + "ffn_up.weight", new long[] {EMBD, 2L * p.ff}, 0.0, in});
             } else {
@@ -289,8 +344,8 @@ public final class RandomModels {
      */
     public static void main(String[] args) throws IOException {
         if (args.length < 3 || args.length > 4) {
-            System.err.println("usage: RandomModels llama-yarn|gemma|gemma2|phi3|phi3.5|granite F32|F16 OUT.gguf"
-                    + " [TOKENIZER-MODEL.gguf]");
+            System.err.println("usage: RandomModels llama-yarn|gemma|gemma2|phi3|phi3.5|granite|mixtral|qwen2moe"
+                    + " F32|F16 OUT.gguf [TOKENIZER-MODEL.gguf]");
             System.exit(2);
         }
         Preset p = Preset.byId(args[0]);
