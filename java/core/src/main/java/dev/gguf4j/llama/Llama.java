@@ -564,6 +564,7 @@ public final class Llama implements AutoCloseable {
         private float[] logits;
         private boolean greedyArgmax; // the next token comes from LlamaSession.forwardArgmax
         private int nextToken = -1;
+        private int unevaluated = -1; // sampled, its text given out, not yet run through the model
         private int generated;
         private String finish;
         private boolean stopMatched;
@@ -782,8 +783,26 @@ public final class Llama implements AutoCloseable {
             }
         }
 
-        /** Generates one token; returns the text that is now safe to emit. */
+        /**
+         * Generates one token; returns the text that is now safe to emit. The token is evaluated (its logits, for the
+         * next one) at the start of the next call, so that its text goes out first: with batching, a step later.
+         */
         private String step() {
+            if (unevaluated >= 0) {
+                int t = unevaluated;
+                unevaluated = -1;
+                if (greedyArgmax) {
+                    nextToken = session.forwardArgmax(t); // on the GPU when the output layer is there
+                } else {
+                    logits = session.forward(t);
+                }
+                if (reuse) {
+                    if (historyLength == history.length) {
+                        history = java.util.Arrays.copyOf(history, Math.max(16, 2 * historyLength));
+                    }
+                    history[historyLength++] = t;
+                }
+            }
             if (generated >= params.maxTokens() || session.position() >= contextLength) {
                 finish = "length";
                 return "";
@@ -825,17 +844,7 @@ public final class Llama implements AutoCloseable {
             }
             text.append(emit);
             if (finish == null && session.position() < contextLength) {
-                if (greedyArgmax) {
-                    nextToken = session.forwardArgmax(token); // on the GPU when the output layer is there
-                } else {
-                    logits = session.forward(token);
-                }
-                if (reuse) {
-                    if (historyLength == history.length) {
-                        history = java.util.Arrays.copyOf(history, Math.max(16, 2 * historyLength));
-                    }
-                    history[historyLength++] = token;
-                }
+                unevaluated = token;
             }
             return emit;
         }

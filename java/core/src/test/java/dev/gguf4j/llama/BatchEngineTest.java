@@ -132,6 +132,45 @@ class BatchEngineTest {
     }
 
     @Test
+    void aClosedStreamLeavesTheBatchAtOnceAndTheOthersGoOn() throws Exception {
+        Path model = TestData.model("kjv7m-Q4_K_M.gguf");
+        LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(THREADS).withContextLength(128);
+        CompletionParams p = CompletionParams.DEFAULTS.withMaxTokens(40).withSampling(SamplingParams.DEFAULTS
+                .withSeed(5).withLogitBias(java.util.Map.of(2, Float.NEGATIVE_INFINITY)));
+        String alone;
+        try (Llama llama = Llama.load(model, opts)) {
+            alone = llama.complete("And the earth was", p).text();
+        }
+        try (Llama llama = Llama.load(model, opts); ExecutorService pool = Executors.newFixedThreadPool(1)) {
+            assertTrue(llama.enableBatching(3));
+            java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+            Future<String> other = pool.submit(() -> {
+                StringBuilder sb = new StringBuilder();
+                try (var st = llama.stream("And the earth was", p)) {
+                    st.forEach(c -> {
+                        sb.append(c.text());
+                        started.countDown();
+                    });
+                }
+                return sb.toString();
+            });
+            started.await();
+            var it = llama.stream("In the beginning", p).iterator();
+            try (var leaving = llama.stream("Then said Jesus", p)) {
+                var chunks = leaving.iterator();
+                chunks.next();
+                chunks.next();
+                assertEquals(3, llama.batchedSequencesInUse());
+            }
+            // closing the stream (what the server does when a client is gone) gives its slot back before the
+            // next step
+            assertTrue(llama.batchedSequencesInUse() <= 2, "in use " + llama.batchedSequencesInUse());
+            it.next();
+            assertEquals(alone, other.get());
+        }
+    }
+
+    @Test
     void chatContinuesTheKeptCacheOfItsConversation() throws Exception {
         ChatParams greedy = ChatParams.DEFAULTS.withSampling(SamplingParams.greedy()).withMaxTokens(6);
         List<ChatMessage> a = List.of(ChatMessage.system("Answer in the words of the King James Bible."),
