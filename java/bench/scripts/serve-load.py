@@ -7,7 +7,8 @@ generated tokens/s and time to first token. Plain http.client (no dependencies).
 Each client streams POST /v1/completions with its own prompt (different words per client and round, so no
 server reuses a cached prompt; cache_prompt false for llama-server), max_tokens/n_predict TOKENS, ignore_eos (every
 client generates exactly TOKENS), temperature 0.8 and its own seed. Per round: aggregate tokens/s = all generated
-tokens / (last reply's end - first request's start); TTFT per client = first streamed text - request start. One
+tokens / (last reply's end - first request's start); TTFT per client = first streamed text - request start;
+stream tok/s per client = its tokens after the first / the time after its first (the generation rate it sees). One
 JSON line per round on stdout, then a summary line (medians over rounds; TTFT p50/p99 over all clients of all
 rounds).
 """
@@ -87,7 +88,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=1, help="unmeasured rounds first")
     ap.add_argument("--tag", default="")
     a = ap.parse_args()
-    rates, ttfts, rows = [], [], []
+    rates, ttfts, rows, stream_rates = [], [], [], []
     for rnd in range(-a.warmup, a.rounds):
         out = [None] * a.clients
         threads = []
@@ -108,18 +109,23 @@ def main():
             sys.exit(1)
         gen = sum(o["tokens"] if o["tokens"] is not None else a.tokens for o in out)
         wall = max(o["end"] for o in out) - min(o["start"] for o in out)
+        # per client, after its first token: (tokens - 1) / (end - first token), the stream's generation rate
+        streams = [((o["tokens"] or a.tokens) - 1) / (o["end"] - o["start"] - o["ttft"]) for o in out]
         row = {"tag": a.tag, "round": rnd, "clients": a.clients, "generated": gen, "wall_s": round(wall, 3),
                "tok_s": round(gen / wall, 2), "ttft_s": [round(o["ttft"], 3) for o in out],
-               "prompt_tokens": [o["prompt_tokens"] for o in out]}
+               "prompt_tokens": [o["prompt_tokens"] for o in out],
+               "stream_tok_s": [round(x, 2) for x in streams]}
         print(json.dumps(row), flush=True)
         if rnd >= 0:
             rates.append(gen / wall)
             ttfts += [o["ttft"] for o in out]
+            stream_rates += streams
             rows.append(row)
     print(json.dumps({"tag": a.tag, "summary": True, "clients": a.clients, "rounds": a.rounds,
                       "tok_s_median": round(statistics.median(rates), 2),
                       "tok_s_all": [round(r, 2) for r in rates],
-                      "ttft_p50_s": round(pct(ttfts, 50), 3), "ttft_p99_s": round(pct(ttfts, 99), 3)}), flush=True)
+                      "ttft_p50_s": round(pct(ttfts, 50), 3), "ttft_p99_s": round(pct(ttfts, 99), 3),
+                      "stream_tok_s_median": round(statistics.median(stream_rates), 2)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,7 @@ public final class Llama implements AutoCloseable {
      */
     private final java.util.ArrayDeque<ParkedSession> parked = new java.util.ArrayDeque<>();
     private int parkedCapacity = 1; // guarded by lock
+    private boolean batchingAsked; // guarded by lock
     /** Non-null once {@link #enableBatching} started it: completions run as its slots. */
     private volatile BatchEngine engine;
     /** The chat template, the file's own or the fallback, parsed on first use. */
@@ -343,12 +344,13 @@ public final class Llama implements AutoCloseable {
         }
         synchronized (lock) {
             checkOpen();
-            if (engine != null || parkedCapacity != 1) {
+            if (batchingAsked) {
                 throw new IllegalStateException("batching is already enabled");
             }
             if (!live.isEmpty() || !parked.isEmpty()) {
                 throw new IllegalStateException("enableBatching must come before the first completion");
             }
+            batchingAsked = true;
             parkedCapacity = sequences;
             if (deviceWeights != null) {
                 LOG.log(System.Logger.Level.INFO, "gguf4j: batching across sequences runs on the CPU only: with GPU"
