@@ -65,7 +65,8 @@ class ServeBatchingTest {
                 String body = JSON.createObjectNode().put("prompt", prompts[i]).put("max_tokens", 24 + 4 * i)
                         .put("temperature", 0.9).put("seed", 100 + i).put("stream", true).toString();
                 replies.add(http.sendAsync(HttpRequest.newBuilder(URI.create(url + "/v1/completions"))
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString()));
+                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+                        HttpResponse.BodyHandlers.ofString()));
             }
             for (int i = 0; i < prompts.length; i++) {
                 HttpResponse<String> r = replies.get(i).get(120, TimeUnit.SECONDS);
@@ -80,7 +81,8 @@ class ServeBatchingTest {
                 }
                 assertEquals(alone.get(i), text.toString(), "request " + i);
             }
-            assertTrue(log.toString(StandardCharsets.UTF_8).contains("4 parallel"), log.toString(StandardCharsets.UTF_8));
+            String out = log.toString(StandardCharsets.UTF_8);
+            assertTrue(out.contains("4 parallel"), out);
         } finally {
             stop.countDown();
             serving.join(60_000);

@@ -369,11 +369,10 @@ public final class Llama implements AutoCloseable {
         return e == null ? 0 : e.slotsInUse();
     }
 
-    BatchEngine engine() {
-        return engine;
-    }
-
-    /** The sequence a generation runs on: a free slot of the engine (the oldest kept chat's, if need be), else its own session. */
+    /**
+     * The sequence a generation runs on: a free slot of the engine (the oldest kept chat's, if need be), else its
+     * own session.
+     */
     private Sequence openSequence() {
         BatchEngine e = engine;
         if (e != null) {
