@@ -26,8 +26,9 @@ final class ServeCommand {
               --port PORT               TCP port (default 8080; 0: a free one, printed)
               -c CTX                    context of each parallel sequence (default: the model's, capped at 4096;
                                         llama-server splits -c among its -np slots, gguf4j gives each one -c)
-              -np N                     requests generating at once (default 1), each in its own session: no
-                                        batching across requests yet
+              -np N                     requests generating at once (default 1): continuous batching, their next
+                                        tokens evaluated together in one forward pass per step (CPU; with GPU
+                                        layers each has its own session); the last N chats' caches are kept
               --queue N                 requests that may wait for a free sequence (default 16); more: 503
               --api-key KEY             require 'Authorization: Bearer KEY' on every route but /health and /
                                         (default: the environment's GGUF4J_API_KEY, if set)
@@ -162,6 +163,9 @@ final class ServeCommand {
                         throw new Gguf4jException("serve: --embeddings: " + path.getFileName() + " cannot embed: "
                                 + why);
                     }
+                }
+                if (parallel > 1) {
+                    llama.enableBatching(parallel);
                 }
                 ChatTemplate template = ChatTemplateCommand.select(llama.metadata(), path.toString(), templateName,
                         templateFile, err);

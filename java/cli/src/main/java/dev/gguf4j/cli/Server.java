@@ -43,8 +43,8 @@ import java.util.stream.Stream;
 
 /**
  * {@code gguf4j serve}'s HTTP server: OpenAI's and Ollama's APIs over one {@link Llama} shared by all requests, on
- * the JDK's {@code com.sun.net.httpserver}. At most {@code parallel} requests generate at once (each in its own
- * session: no batching across requests yet); up to {@code queue} more wait for one to finish; beyond that a 503
+ * the JDK's {@code com.sun.net.httpserver}. At most {@code parallel} requests generate at once (batched together:
+ * {@link Llama#enableBatching}); up to {@code queue} more wait for one to finish; beyond that a 503
  * with {@code Retry-After}. A streamed reply whose client has gone stops at the next token it fails to send.
  */
 final class Server {

@@ -14,6 +14,11 @@ import java.lang.foreign.ValueLayout;
  * ops through {@link CpuMath}, a slice of the tokens per worker (one token runs on the calling thread). Owns a
  * session's activations ([tokens][width] float arrays, grown to the largest step) and the KV cache of the layers
  * the CPU runs. Nothing is allocated per op once the buffers have grown.
+ *
+ * <p>A step's rows may belong to several sequences ({@link #beginSegments}, {@link BatchEngine}): each sequence
+ * has its own KV cache (a slot), each segment of rows its own positions; the matmuls and element-wise ops run
+ * over all rows at once (a row's result does not depend on the other rows: each output element is one row's dot
+ * product in the kernel's fixed order), attention runs per segment over its slot's cache.
  */
 final class CpuOps implements BlockOps, AutoCloseable {
     private final LlamaModel model;
@@ -23,9 +28,9 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private final MatMul matmul;
     private final boolean f16Cache;
     private final Arena arena = Arena.ofShared(); // KV cache and attention buffers, freed by close()
-    // KV cache of the CPU's layers, off-heap: [layer] -> [ctx][kvDim] elements of F16 bits or F32
-    private final MemorySegment[] keyCache;
-    private final MemorySegment[] valueCache;
+    // KV cache of the CPU's layers, off-heap: [slot][layer] -> [ctx][kvDim] elements of F16 bits or F32
+    private final MemorySegment[][] keyCache;
+    private final MemorySegment[][] valueCache;
     private final float[] attentionScale; // [layer]
     private final float[] attentionSoftCap; // [layer], 0: none
     private final int[] attentionWindow;    // [layer], 0: none
@@ -40,7 +45,17 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private final float[][][] acts = new float[Act.values().length][][]; // [slot][token][width]
     private int capacity;
     private int n;    // tokens of the current step
-    private int pos0; // position of its first token
+    // the step's segments: rows [segStart, segStart + segLen) of sequence slot segSlot at positions segPos0 ..
+    private int segments;
+    private int[] segStart = new int[1];
+    private int[] segLen = new int[1];
+    private int[] segSlot = new int[1];
+    private int[] segPos0 = new int[1];
+    private int[] rowPos = new int[0];  // [row] position
+    private int[] rowSlot = new int[0]; // [row] slot
+    private final int[] one = new int[1];
+    private final int[] zero = new int[1];
+    private final int[] firstPos = new int[1];
 
     // scratch for grouped matmuls: [count] -> arrays of that length, refilled per call
     private final Weight[][] groupWeights = new Weight[5][];
@@ -84,9 +99,15 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private MemorySegment seqValues;
     private final WorkerPool.RangeTask seqAttnTask = this::attendSequenceRows;
 
-    /** Keeps the KV cache of layers [0, cpuLayers) for {@code contextLength} positions. */
+    /** Keeps the KV cache of layers [0, cpuLayers) for {@code contextLength} positions (one sequence). */
     CpuOps(LlamaModel model, Backend backend, int threads, int contextLength, LlamaSession.KvType kvType,
             int cpuLayers) {
+        this(model, backend, threads, contextLength, kvType, cpuLayers, 1);
+    }
+
+    /** {@code slots} sequences, each with the KV cache of layers [0, cpuLayers) for {@code contextLength} positions. */
+    CpuOps(LlamaModel model, Backend backend, int threads, int contextLength, LlamaSession.KvType kvType,
+            int cpuLayers, int slots) {
         this.model = model;
         this.c = model.config();
         this.backend = backend;
@@ -109,18 +130,21 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 c.expertFfDim())), Math.max(Math.max(c.vocab(), c.experts()), Math.max(2 * Math.max(c.ffDim(),
                 c.expertFfDim()), c.qDim() + 2 * c.kvDim())));
         long layerBytes = DeviceLayers.kvBytesPerLayer(c, contextLength, kvType) / 2; // keys, and as much for values
-        keyCache = new MemorySegment[c.layers()];
-        valueCache = new MemorySegment[c.layers()];
+        keyCache = new MemorySegment[slots][c.layers()];
+        valueCache = new MemorySegment[slots][c.layers()];
         try {
-            for (int l = 0; l < cpuLayers; l++) {
-                keyCache[l] = arena.allocate(layerBytes, 64);
-                valueCache[l] = arena.allocate(layerBytes, 64);
+            for (int s = 0; s < slots; s++) {
+                for (int l = 0; l < cpuLayers; l++) {
+                    keyCache[s][l] = arena.allocate(layerBytes, 64);
+                    valueCache[s][l] = arena.allocate(layerBytes, 64);
+                }
             }
         } catch (OutOfMemoryError e) {
             close();
-            throw new Gguf4jException("cannot allocate the KV cache: " + cpuLayers + " layers x 2 x " + layerBytes
-                    + " bytes (" + contextLength + " positions x " + c.kvDim() + " " + kvType + "); use a shorter"
-                    + " context or the F16 cache", e);
+            throw new Gguf4jException("cannot allocate the KV cache: " + (slots > 1 ? slots + " sequences x " : "")
+                    + cpuLayers + " layers x 2 x " + layerBytes + " bytes (" + contextLength + " positions x "
+                    + c.kvDim() + " " + kvType + "); use a shorter context" + (slots > 1 ? ", fewer sequences" : "")
+                    + " or the F16 cache", e);
         }
         attnQ = arena.allocate((long) c.qDim() * 4, 64);
         attnOut = arena.allocate((long) c.qDim() * 4, 64);
@@ -150,17 +174,71 @@ final class CpuOps implements BlockOps, AutoCloseable {
     /** Starts a step of {@code tokens} tokens at positions {@code first ..}: sizes the buffers, fills the RoPE tables. */
     void begin(int tokens, int first) {
         seqStart = null;
+        one[0] = tokens;
+        firstPos[0] = first;
+        beginSegments(1, zero, firstPos, one);
+    }
+
+    /**
+     * Starts a step over {@code count} sequences: segment {@code i} is {@code len[i]} rows of slot {@code slot[i]}
+     * at positions {@code pos0[i] ..}, the segments' rows one after another.
+     */
+    void beginSegments(int count, int[] slot, int[] pos0, int[] len) {
+        int tokens = 0;
+        if (segStart.length < count) {
+            segStart = new int[count];
+            segLen = new int[count];
+            segSlot = new int[count];
+            segPos0 = new int[count];
+        }
+        for (int i = 0; i < count; i++) {
+            segStart[i] = tokens;
+            segLen[i] = len[i];
+            segSlot[i] = slot[i];
+            segPos0[i] = pos0[i];
+            tokens += len[i];
+        }
+        segments = count;
         grow(tokens);
         n = tokens;
-        pos0 = first;
+        if (rowPos.length < tokens) {
+            rowPos = new int[tokens];
+            rowSlot = new int[tokens];
+        }
         int half = c.ropeDim() / 2;
         if (ropeCos.length < tokens * half) {
             ropeCos = new float[tokens * half];
             ropeSin = new float[tokens * half];
         }
-        for (int b = 0; b < tokens; b++) {
-            CpuMath.ropeAngles(first + b, half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
-                    yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
+        for (int i = 0; i < count; i++) {
+            for (int j = 0; j < len[i]; j++) {
+                int b = segStart[i] + j;
+                rowPos[b] = pos0[i] + j;
+                rowSlot[b] = slot[i];
+                CpuMath.ropeAngles(rowPos[b], half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
+                        yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
+            }
+        }
+    }
+
+    /** Copies positions [0, n) of slot {@code from}'s KV cache into slot {@code to}'s. */
+    void copyCache(int from, int to, int n) {
+        long bytes = (long) n * c.kvDim() * (f16Cache ? 2 : 4);
+        for (int l = 0; l < keyCache[from].length; l++) {
+            if (keyCache[from][l] != null) {
+                MemorySegment.copy(keyCache[from][l], 0, keyCache[to][l], 0, bytes);
+                MemorySegment.copy(valueCache[from][l], 0, valueCache[to][l], 0, bytes);
+            }
+        }
+    }
+
+    /** Puts the embeddings of {@code tokens[0 .. count)} in the first rows of X. */
+    void embed(int[] tokens, int count) {
+        float[][] x = acts[Act.X.ordinal()];
+        var emb = model.tokenEmbedding();
+        var codec = dev.gguf4j.quant.Codecs.of(emb.type());
+        for (int b = 0; b < count; b++) {
+            codec.dequantize(emb.data(), (long) tokens[b] * emb.rowBytes(), x[b], 0, c.dim());
         }
     }
 
@@ -174,7 +252,6 @@ final class CpuOps implements BlockOps, AutoCloseable {
         int tokens = seqStart[seqStart.length - 1];
         grow(tokens);
         n = tokens;
-        pos0 = 0;
         this.seqStart = seqStart.clone();
         this.seqCausal = causal;
         if (seqOf.length < tokens) {
@@ -230,11 +307,29 @@ final class CpuOps implements BlockOps, AutoCloseable {
      * each). One row from 0 allocates nothing.
      */
     void head(int first, int count, float[][] out) {
+        if (first == 0) {
+            head(null, count, out);
+        } else {
+            int[] rows = new int[count];
+            for (int i = 0; i < count; i++) {
+                rows[i] = first + i;
+            }
+            head(rows, count, out);
+        }
+    }
+
+    /**
+     * The output layer for rows {@code rows[0 .. count)} of X (null: rows 0 .. count - 1), the logits into
+     * {@code out[0 .. count)}.
+     */
+    void head(int[] rows, int count, float[][] out) {
         float[][] xs = acts[Act.X.ordinal()];
         int steps = n;
-        if (first != 0) {
+        if (rows != null) {
             float[][] view = new float[count][];
-            System.arraycopy(xs, first, view, 0, count);
+            for (int i = 0; i < count; i++) {
+                view[i] = xs[rows[i]];
+            }
             acts[Act.X.ordinal()] = view;
         }
         acts[Act.LOGITS.ordinal()] = out;
@@ -366,19 +461,33 @@ final class CpuOps implements BlockOps, AutoCloseable {
             MemorySegment.copy(qs[b], 0, attnQ, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, qDim);
         }
         attnLayer = layer;
-        pool.forRange(c.heads(), attnTask);
+        pool.forRange(segments * c.heads(), attnTask);
         float[][] outs = acts[out.ordinal()];
         for (int b = 0; b < n; b++) {
             MemorySegment.copy(attnOut, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, outs[b], 0, qDim);
         }
     }
 
-    /** Heads [h0, h1) of the attention call in progress: the backend's kernel, as ggml computes it. */
-    private void attendHeads(int h0, int h1) {
-        backend.attention(f16Cache, n, pos0, c.heads(), c.kvHeads(), c.headDim(), attnQ, c.qDim(),
-                keyCache[attnLayer], valueCache[attnLayer], c.kvDim(), attentionScale[attnLayer],
-                attentionSoftCap[attnLayer], attentionWindow[attnLayer], h0, h1, attnOut,
-                c.qDim());
+    /**
+     * Items [i0, i1) of the attention call in progress, item = segment x heads + head: the backend's kernel, as
+     * ggml computes it, for each segment's rows over its own slot's cache.
+     */
+    private void attendHeads(int i0, int i1) {
+        int heads = c.heads();
+        for (int i = i0; i < i1; ) {
+            int s = i / heads;
+            int h0 = i % heads;
+            int h1 = Math.min(heads, h0 + (i1 - i));
+            long off = (long) segStart[s] * c.qDim() * 4;
+            long bytes = (long) segLen[s] * c.qDim() * 4;
+            MemorySegment q = segments == 1 ? attnQ : attnQ.asSlice(off, bytes);
+            MemorySegment out = segments == 1 ? attnOut : attnOut.asSlice(off, bytes);
+            int slot = segSlot[s];
+            backend.attention(f16Cache, segLen[s], segPos0[s], heads, c.kvHeads(), c.headDim(), q, c.qDim(),
+                    keyCache[slot][attnLayer], valueCache[slot][attnLayer], c.kvDim(), attentionScale[attnLayer],
+                    attentionSoftCap[attnLayer], attentionWindow[attnLayer], h0, h1, out, c.qDim());
+            i += h1 - h0;
+        }
     }
 
     /**
@@ -461,7 +570,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
         }
         long positions = pe.elementCount() / c.dim();
         for (int t = 0; t < n; t++) {
-            int p = seqStart != null ? tokenPos[t] : pos0 + t;
+            int p = seqStart != null ? tokenPos[t] : rowPos[t];
             if (p >= positions) {
                 throw new dev.gguf4j.Gguf4jException("position " + p + " is beyond the model's " + positions
                         + " position embeddings (" + TensorRole.POS_EMBD.tensorName(0) + ")");
@@ -753,7 +862,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
                     if (opLayer < 0) { // sequence mode: row t of the scratch buffer
                         CpuMath.storeKv(a, opB[t], t, w, f16Cache, seqKeys, seqValues);
                     } else {
-                        CpuMath.storeKv(a, opB[t], pos0 + t, w, f16Cache, keyCache[opLayer], valueCache[opLayer]);
+                        CpuMath.storeKv(a, opB[t], rowPos[t], w, f16Cache, keyCache[rowSlot[t]][opLayer],
+                                valueCache[rowSlot[t]][opLayer]);
                     }
                 }
                 case LAYER_NORM -> CpuMath.layerNorm(opOut[t], 0, a, 0, opVec, opVec2, w, c.rmsEps());
@@ -764,7 +874,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 }
                 case ADD_POS -> {
                     var pe = model.positionEmbedding();
-                    int p = seqStart != null ? tokenPos[t] : pos0 + t;
+                    int p = seqStart != null ? tokenPos[t] : rowPos[t];
                     float[] row = new float[w];
                     Codecs.of(pe.type()).dequantize(pe.data(), (long) p * pe.rowBytes(), row, 0, w);
                     for (int i = 0; i < w; i++) {
@@ -795,11 +905,14 @@ final class CpuOps implements BlockOps, AutoCloseable {
         }
     }
 
-    /** Bytes of KV cache allocated here (the CPU's layers, keys and values). */
+    /** Bytes of KV cache allocated here (the CPU's layers, keys and values, of every sequence slot). */
     long kvCacheBytes() {
         long n = 0;
-        for (int l = 0; l < keyCache.length; l++) {
-            n += (keyCache[l] == null ? 0 : keyCache[l].byteSize()) + (valueCache[l] == null ? 0 : valueCache[l].byteSize());
+        for (int s = 0; s < keyCache.length; s++) {
+            for (int l = 0; l < keyCache[s].length; l++) {
+                n += (keyCache[s][l] == null ? 0 : keyCache[s][l].byteSize())
+                        + (valueCache[s][l] == null ? 0 : valueCache[s][l].byteSize());
+            }
         }
         return n;
     }

@@ -74,8 +74,15 @@ public final class Llama implements AutoCloseable {
     private final java.util.Set<Generation> live = new java.util.LinkedHashSet<>();
     private volatile boolean closed;
     private boolean released; // the weights are freed
-    /** The session of the last chat that ended, kept for the next one's shared prefix (guarded by lock). */
-    private ParkedSession parked;
+    /**
+     * The sessions of the last chats that ended, oldest first, kept for the next ones' shared prefixes (guarded by
+     * lock): at most {@link #parkedCapacity}.
+     */
+    private final java.util.ArrayDeque<ParkedSession> parked = new java.util.ArrayDeque<>();
+    private int parkedCapacity = 1; // guarded by lock
+    private boolean batchingAsked; // guarded by lock
+    /** Non-null once {@link #enableBatching} started it: completions run as its slots. */
+    private volatile BatchEngine engine;
     /** The chat template, the file's own or the fallback, parsed on first use. */
     private volatile dev.gguf4j.chat.ChatTemplate chatTemplate;
     private final Object embedLock = new Object();
@@ -313,6 +320,77 @@ public final class Llama implements AutoCloseable {
         }
     }
 
+    /**
+     * Continuous batching: from now on up to {@code sequences} completions and chats at a time run as sequences of
+     * one engine, whose steps evaluate their next tokens together in one batched forward pass over one set of
+     * worker threads (a long prompt in chunks of at most 128 tokens per step, between the others' tokens), each
+     * sequence with its own KV cache of the full {@link #contextLength()}; further ones run alone on their own
+     * session, as before. A completion's output is bit-identical to the same completion run alone (docs/
+     * determinism.md). The KV caches of the last {@code sequences} chats that ended are kept, and a chat continues
+     * the one whose tokens share the longest prefix with its prompt. Memory: {@code sequences} KV caches, allocated
+     * here. CPU only: with GPU layers nothing changes but the number of kept caches (logged), and this returns
+     * false. Call it once, before the first completion.
+     *
+     * @return whether batching is on
+     * @throws IllegalStateException if called twice, after a completion started, or after {@link #close()}
+     */
+    public boolean enableBatching(int sequences) {
+        return enableBatching(sequences, BatchEngine.DEFAULT_STEP_TOKENS);
+    }
+
+    /** {@link #enableBatching(int)} with at most {@code stepTokens} prompt tokens per step (tests). */
+    boolean enableBatching(int sequences, int stepTokens) {
+        if (sequences < 1) {
+            throw new IllegalArgumentException("sequences must be >= 1, got " + sequences);
+        }
+        synchronized (lock) {
+            checkOpen();
+            if (batchingAsked) {
+                throw new IllegalStateException("batching is already enabled");
+            }
+            if (!live.isEmpty() || !parked.isEmpty()) {
+                throw new IllegalStateException("enableBatching must come before the first completion");
+            }
+            batchingAsked = true;
+            parkedCapacity = sequences;
+            if (deviceWeights != null) {
+                LOG.log(System.Logger.Level.INFO, "gguf4j: batching across sequences runs on the CPU only: with GPU"
+                        + " layers each sequence keeps its own session");
+                return false;
+            }
+            engine = new BatchEngine(model, backend, options.effectiveThreads(), contextLength, options.kvType(),
+                    sequences, stepTokens);
+            return true;
+        }
+    }
+
+    /** Sequences of the batching engine in use (generating or keeping a chat's cache); 0 without batching. */
+    public int batchedSequencesInUse() {
+        BatchEngine e = engine;
+        return e == null ? 0 : e.slotsInUse();
+    }
+
+    /**
+     * The sequence a generation runs on: a free slot of the engine (the oldest kept chat's, if need be), else its
+     * own session.
+     */
+    private Sequence openSequence() {
+        BatchEngine e = engine;
+        if (e != null) {
+            synchronized (lock) {
+                BatchEngine.Slot s = e.acquire();
+                while (s == null && !parked.isEmpty()) {
+                    parked.removeFirst().session().close();
+                    s = e.acquire();
+                }
+                if (s != null) {
+                    return s;
+                }
+            }
+        }
+        return openSession(); // every slot generating: this one runs on its own, not batched
+    }
+
     /** A fresh session (own KV cache) to evaluate tokens and read logits. Close it before closing this Llama. */
     public LlamaSession newSession() {
         checkOpen();
@@ -475,7 +553,16 @@ public final class Llama implements AutoCloseable {
     }
 
     /** A kept session and the tokens its KV cache holds (its positions 0 .. tokens.length - 1). */
-    private record ParkedSession(LlamaSession session, int[] tokens) {
+    private record ParkedSession(Sequence session, int[] tokens) {
+        /** Tokens of {@code prompt} this cache holds: the shared prefix, short of the prompt's last token. */
+        int shared(int[] prompt) {
+            int n = 0;
+            int max = Math.min(tokens.length, prompt.length - 1);
+            while (n < max && tokens[n] == prompt[n]) {
+                n++;
+            }
+            return n;
+        }
     }
 
     // ---- chat (the logic is in LlamaChat) ----
@@ -549,7 +636,7 @@ public final class Llama implements AutoCloseable {
         private final String id = "cmpl-" + UUID.randomUUID();
         private final long created = Instant.now().getEpochSecond();
         private final CompletionParams params;
-        private LlamaSession session;
+        private Sequence session;
         private Sampler sampler;
         private final Decoder decoder = tokenizer.newDecoder();
         private final StringBuilder text = new StringBuilder();
@@ -564,6 +651,7 @@ public final class Llama implements AutoCloseable {
         private float[] logits;
         private boolean greedyArgmax; // the next token comes from LlamaSession.forwardArgmax
         private int nextToken = -1;
+        private int unevaluated = -1; // sampled, its text given out, not yet run through the model
         private int generated;
         private String finish;
         private boolean stopMatched;
@@ -620,28 +708,15 @@ public final class Llama implements AutoCloseable {
                     tokenizer);
             int from0 = 0;
             if (reuse) {
-                ParkedSession p;
                 synchronized (lock) {
-                    p = parked;
-                    parked = null;
-                }
-                if (p != null) {
-                    // the shared prefix stays; at least the last prompt token is evaluated again, for its logits
-                    int n = 0;
-                    int max = Math.min(p.tokens().length, tokens.length - 1);
-                    while (n < max && p.tokens()[n] == tokens[n]) {
-                        n++;
-                    }
-                    p.session().rewind(n);
-                    this.session = p.session();
-                    from0 = n;
+                    from0 = continueKept(tokens);
                 }
                 history = tokens.clone();
                 historyLength = tokens.length;
             }
             this.reused = from0;
             if (session == null) {
-                this.session = openSession();
+                this.session = openSequence();
             }
             long t0 = System.nanoTime();
             // the prompt in batches (matrix-matrix products), the last batch's last logits kept
@@ -651,7 +726,7 @@ public final class Llama implements AutoCloseable {
                 }
                 int[] batch = java.util.Arrays.copyOfRange(tokens, from, Math.min(tokens.length,
                         from + options.batchSize()));
-                logits = session.forwardBatch(batch, false)[0];
+                logits = session.forwardLast(batch);
             }
             for (int t : tokens) {
                 sampler.accept(t);
@@ -665,6 +740,54 @@ public final class Llama implements AutoCloseable {
         }
 
         /**
+         * Under lock: starts from the kept cache that shares the longest prefix with {@code tokens} (the oldest
+         * among equals), the prefix kept and at least the last prompt token evaluated again, for its logits; returns
+         * the prompt tokens reused. Without batching the one kept session is continued whatever it shares. With
+         * batching, a kept cache is continued when the prompt extends most of it (the same conversation); else the
+         * shared prefix (a system prompt) is copied into a free slot (the oldest other kept cache given up if need
+         * be), and the kept cache stays for its own conversation.
+         */
+        private int continueKept(int[] tokens) {
+            ParkedSession best = null;
+            int n = 0;
+            for (ParkedSession p : parked) {
+                int k = p.shared(tokens);
+                if (best == null || k > n) {
+                    best = p;
+                    n = k;
+                }
+            }
+            if (best == null) {
+                return 0;
+            }
+            BatchEngine e = engine;
+            BatchEngine.Slot slot = null;
+            if (e != null && 2 * n < best.tokens().length) {
+                slot = e.acquire();
+                for (var it = parked.iterator(); slot == null && it.hasNext(); ) {
+                    ParkedSession p = it.next();
+                    if (p != best) {
+                        it.remove();
+                        p.session().close();
+                        slot = e.acquire();
+                    }
+                }
+            }
+            if (slot == null) {
+                parked.remove(best);
+                best.session().rewind(n);
+                session = best.session();
+                return n;
+            }
+            session = slot;
+            if (n > 0 && best.session() instanceof BatchEngine.Slot from) {
+                e.copyPrefix(from, slot, n);
+                return n;
+            }
+            return 0;
+        }
+
+        /**
          * Ends this generation: closes its session (or, reusing, parks it for the next chat when it ended cleanly)
          * and unregisters it. Under Llama.lock, not while busy.
          */
@@ -673,10 +796,11 @@ public final class Llama implements AutoCloseable {
                 ended = true;
                 if (session != null) {
                     if (reuse && !failed && !cancelled && !closed && session.position() == historyLength) {
-                        if (parked != null) {
-                            parked.session().close();
+                        session.idle();
+                        parked.addLast(new ParkedSession(session, java.util.Arrays.copyOf(history, historyLength)));
+                        while (parked.size() > parkedCapacity) {
+                            parked.removeFirst().session().close();
                         }
-                        parked = new ParkedSession(session, java.util.Arrays.copyOf(history, historyLength));
                     } else {
                         session.close();
                     }
@@ -746,8 +870,26 @@ public final class Llama implements AutoCloseable {
             }
         }
 
-        /** Generates one token; returns the text that is now safe to emit. */
+        /**
+         * Generates one token; returns the text that is now safe to emit. The token is evaluated (its logits, for the
+         * next one) at the start of the next call, so that its text goes out first: with batching, a step later.
+         */
         private String step() {
+            if (unevaluated >= 0) {
+                int t = unevaluated;
+                unevaluated = -1;
+                if (greedyArgmax) {
+                    nextToken = session.forwardArgmax(t); // on the GPU when the output layer is there
+                } else {
+                    logits = session.forward(t);
+                }
+                if (reuse) {
+                    if (historyLength == history.length) {
+                        history = java.util.Arrays.copyOf(history, Math.max(16, 2 * historyLength));
+                    }
+                    history[historyLength++] = t;
+                }
+            }
             if (generated >= params.maxTokens() || session.position() >= contextLength) {
                 finish = "length";
                 return "";
@@ -789,17 +931,7 @@ public final class Llama implements AutoCloseable {
             }
             text.append(emit);
             if (finish == null && session.position() < contextLength) {
-                if (greedyArgmax) {
-                    nextToken = session.forwardArgmax(token); // on the GPU when the output layer is there
-                } else {
-                    logits = session.forward(token);
-                }
-                if (reuse) {
-                    if (historyLength == history.length) {
-                        history = java.util.Arrays.copyOf(history, Math.max(16, 2 * historyLength));
-                    }
-                    history[historyLength++] = token;
-                }
+                unevaluated = token;
             }
             return emit;
         }
@@ -855,9 +987,8 @@ public final class Llama implements AutoCloseable {
                 return;
             }
             closed = true;
-            if (parked != null) {
-                parked.session().close();
-                parked = null;
+            while (!parked.isEmpty()) {
+                parked.removeFirst().session().close();
             }
             for (Generation g : List.copyOf(live)) {
                 g.cancelled = true;
@@ -880,6 +1011,9 @@ public final class Llama implements AutoCloseable {
                     embedder.close();
                     embedder = null;
                 }
+            }
+            if (engine != null) {
+                engine.close();
             }
             if (deviceWeights != null) {
                 deviceWeights.close();

@@ -2,7 +2,6 @@ package dev.gguf4j.llama;
 
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.backend.Backend;
-import dev.gguf4j.quant.Codecs;
 
 /**
  * One sequence's state over a shared {@link LlamaModel}: the KV cache, scratch buffers and worker threads.
@@ -20,7 +19,7 @@ import dev.gguf4j.quant.Codecs;
  * {@link DeviceLayers} runs the same block on the device ({@link DeviceOps}) for the rest (and the output layer
  * when the plan puts it there): X goes up once and comes back once per step, as hidden states or as logits.
  */
-public final class LlamaSession implements AutoCloseable {
+public final class LlamaSession implements Sequence {
     /** KV cache element type. */
     public enum KvType { F16, F32 }
 
@@ -119,7 +118,8 @@ public final class LlamaSession implements AutoCloseable {
         return next;
     }
 
-    private static int argmax(float[] v) {
+    /** The index of the largest value, the lowest among equals (the greedy sampler's pick). */
+    static int argmax(float[] v) {
         int best = 0;
         for (int i = 1; i < v.length; i++) {
             if (v[i] > v[best]) {
@@ -161,12 +161,7 @@ public final class LlamaSession implements AutoCloseable {
      */
     private void runCpuLayers(int[] tokens, int n, int pos0) {
         cpu.begin(n, pos0);
-        float[][] x = cpu.rows(BlockOps.Act.X);
-        var emb = model.tokenEmbedding();
-        var codec = Codecs.of(emb.type());
-        for (int b = 0; b < n; b++) {
-            codec.dequantize(emb.data(), (long) tokens[b] * emb.rowBytes(), x[b], 0, c.dim());
-        }
+        cpu.embed(tokens, n);
         arch.embedded(cpu);
         for (int l = 0; l < deviceFrom; l++) {
             arch.block(cpu, l);
@@ -238,6 +233,11 @@ public final class LlamaSession implements AutoCloseable {
     /** Bytes of KV cache this session holds, in host and device memory together. */
     public long kvCacheBytes() {
         return cpu.kvCacheBytes() + (device == null ? 0 : device.kvCacheBytes());
+    }
+
+    @Override
+    public float[] forwardLast(int[] tokens) {
+        return forwardBatch(tokens, false)[0];
     }
 
     /** Whether this session runs layers on a device. */
