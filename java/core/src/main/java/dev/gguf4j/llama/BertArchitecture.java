@@ -91,7 +91,7 @@ class BertArchitecture implements Architecture {
         }
         return new LlamaConfig(k.architecture(), dim, h.blockCount(), heads, heads, h.headSize(),
                 k.feedForwardLength(), vocab, h.contextLength(), eps, k.ropeFreqBase(), h.ropeDimensionCount(), true,
-                1.0f, 0.0f, 1.0f, h.contextLength());
+                1.0f, 0.0f, 1.0f, h.contextLength(), 0, 0, 0);
     }
 
     @Override
