@@ -3,7 +3,6 @@ package dev.gguf4j.cli;
 import dev.gguf4j.llama.EmbeddingParams;
 import dev.gguf4j.llama.Embeddings;
 import dev.gguf4j.llama.Llama;
-import dev.gguf4j.llama.LlamaOptions;
 import dev.gguf4j.llama.Pooling;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -53,12 +52,10 @@ final class EmbedCommand {
         boolean truncate = false;
         int ctx = 0;
         int batch = 2048;
-        int threads = 0;
-        boolean mmap = true;
-        boolean mlock = false;
+        LoadFlags load = new LoadFlags();
         while (a.hasNext()) {
             String o = a.next();
-            if (model.accept(o, a)) {
+            if (model.accept(o, a) || load.accept(o, a)) {
                 continue;
             }
             switch (o) {
@@ -90,9 +87,6 @@ final class EmbedCommand {
                 case "--truncate" -> truncate = true;
                 case "-c", "--ctx-size" -> ctx = a.intValue(o, 0, Integer.MAX_VALUE);
                 case "-b", "--batch-size" -> batch = a.intValue(o, 1, Integer.MAX_VALUE);
-                case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
-                case "--no-mmap" -> mmap = false;
-                case "--mlock" -> mlock = true;
                 default -> throw a.unknown(o);
             }
         }
@@ -106,8 +100,7 @@ final class EmbedCommand {
         List<String> inputs = split(text, separator);
         Path path = model.resolve(err);
         long t0 = System.nanoTime();
-        try (Llama llama = Llama.load(path, LlamaOptions.DEFAULTS.withThreads(threads).withContextLength(ctx)
-                .withMmap(mmap).withMlock(mlock).withRepack(false))) {
+        try (Llama llama = Llama.load(path, load.options().withContextLength(ctx))) {
             EmbeddingParams params = EmbeddingParams.DEFAULTS.withPooling(pooling).withNormalize(normalize)
                     .withTruncate(truncate).withBatchTokens(batch);
             Embeddings e;

@@ -1,7 +1,6 @@
 package dev.gguf4j.cli;
 
 import dev.gguf4j.llama.Llama;
-import dev.gguf4j.llama.LlamaOptions;
 import dev.gguf4j.quality.ImatrixCollector;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -39,25 +38,20 @@ final class ImatrixCommand {
         String file = null;
         String output = "imatrix.dat";
         int ctx = 512;
-        int threads = 0;
         int chunks = -1;
         boolean processOutput = false;
-        boolean mmap = true;
-        boolean mlock = false;
+        LoadFlags load = new LoadFlags();
         while (a.hasNext()) {
             String o = a.next();
-            if (model.accept(o, a)) {
+            if (model.accept(o, a) || load.accept(o, a)) {
                 continue;
             }
             switch (o) {
                 case "-f", "--file" -> file = a.value(o);
                 case "-o", "--output-file" -> output = a.value(o);
                 case "-c", "--ctx-size" -> ctx = a.intValue(o, 2, Integer.MAX_VALUE);
-                case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
                 case "--chunks" -> chunks = a.intValue(o, -1, Integer.MAX_VALUE);
                 case "--process-output" -> processOutput = true;
-                case "--no-mmap" -> mmap = false;
-                case "--mlock" -> mlock = true;
                 default -> throw a.unknown(o);
             }
         }
@@ -71,8 +65,7 @@ final class ImatrixCommand {
         Path outPath = PathChecks.writableOutput("-o", output);
         String text = PathChecks.readUtf8("-f", file);
         long t0 = System.nanoTime();
-        try (Llama llama = Llama.load(path, LlamaOptions.DEFAULTS.withThreads(threads)
-                .withContextLength(ctx).withMmap(mmap).withMlock(mlock).withRepack(false))) {
+        try (Llama llama = Llama.load(path, load.options().withContextLength(ctx))) {
             int[] tokens = llama.tokenizer().encode(text, true, false);
             if (tokens.length < 2 * ctx) {
                 throw new dev.gguf4j.Gguf4jException("-f " + file + ": the text tokenizes to " + tokens.length

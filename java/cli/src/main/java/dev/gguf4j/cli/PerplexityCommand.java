@@ -2,7 +2,6 @@ package dev.gguf4j.cli;
 
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.llama.Llama;
-import dev.gguf4j.llama.LlamaOptions;
 import dev.gguf4j.llama.Perplexity;
 import dev.gguf4j.quality.BaseLogits;
 import dev.gguf4j.quality.KlDivergence;
@@ -29,13 +28,11 @@ final class PerplexityCommand {
         boolean kld = false;
         int ctx = 512;
         boolean ctxGiven = false;
-        int threads = 0;
         int chunks = -1;
-        boolean mmap = true;
-        boolean mlock = false;
+        LoadFlags load = new LoadFlags();
         while (a.hasNext()) {
             String o = a.next();
-            if (model.accept(o, a)) {
+            if (model.accept(o, a) || load.accept(o, a)) {
                 continue;
             }
             switch (o) {
@@ -44,12 +41,9 @@ final class PerplexityCommand {
                     ctx = a.intValue(o, 2, Integer.MAX_VALUE);
                     ctxGiven = true;
                 }
-                case "-t", "--threads" -> threads = a.intValue(o, 0, Args.MAX_THREADS);
                 case "--chunks" -> chunks = a.intValue(o, -1, Integer.MAX_VALUE);
                 case "--kl-divergence-base" -> base = a.value(o);
                 case "--kl-divergence" -> kld = true;
-                case "--no-mmap" -> mmap = false;
-                case "--mlock" -> mlock = true;
                 default -> throw a.unknown(o);
             }
         }
@@ -62,7 +56,7 @@ final class PerplexityCommand {
                         + " model's log-probabilities, saved by perplexity --kl-divergence-base FILE without"
                         + " --kl-divergence)");
             }
-            return klDivergence(model.resolve(err), base, file, ctxGiven ? ctx : 0, threads, mmap, mlock, out, err);
+            return klDivergence(model.resolve(err), base, file, ctxGiven ? ctx : 0, load, out, err);
         }
         if (file == null) {
             throw new Main.UsageException("perplexity: give the text with -f FILE");
@@ -71,9 +65,7 @@ final class PerplexityCommand {
         Path basePath = base == null ? null : PathChecks.writableOutput("--kl-divergence-base", base);
         String text = PathChecks.readUtf8("-f", file);
         long t0 = System.nanoTime();
-        try (Llama llama = Llama.load(path, LlamaOptions.DEFAULTS.withThreads(threads)
-                .withContextLength(ctx).withMmap(mmap).withMlock(mlock)
-                .withRepack(false))) {
+        try (Llama llama = Llama.load(path, load.options().withContextLength(ctx))) {
             int[] tokens = llama.tokenizer().encode(text, true, false);
             err.printf(Locale.ROOT, "gguf4j: %d tokens, %d chunks of %d%n", tokens.length, tokens.length / ctx, ctx);
             Perplexity.Result r;
@@ -91,16 +83,16 @@ final class PerplexityCommand {
     }
 
     /** --kl-divergence: the model against the base file, in llama-perplexity's layout. */
-    private static int klDivergence(Path path, String base, String textFile, int ctx, int threads, boolean mmap,
-            boolean mlock, PrintStream out, PrintStream err) throws IOException {
+    private static int klDivergence(Path path, String base, String textFile, int ctx, LoadFlags load,
+            PrintStream out, PrintStream err) throws IOException {
         Path basePath = PathChecks.readableFile("--kl-divergence-base", base);
         try (BaseLogits.Reader in = new BaseLogits.Reader(basePath)) {
             if (ctx != 0 && ctx != in.contextLength()) {
                 throw new Main.UsageException("perplexity: -c " + ctx + ": the base file " + basePath + " was made with"
                         + " -c " + in.contextLength() + " (leave -c out: the file's is used)");
             }
-            try (Llama llama = Llama.load(path, LlamaOptions.DEFAULTS.withThreads(threads)
-                    .withContextLength(in.contextLength()).withMmap(mmap).withMlock(mlock).withRepack(false))) {
+            try (Llama llama = Llama.load(path, load.options()
+                    .withContextLength(in.contextLength()))) {
                 KlDivergence.checkCompatible(llama, path.toString(), in);
                 if (textFile != null) {
                     checkTokens(llama, path, in, textFile);
