@@ -15,10 +15,12 @@ import java.lang.foreign.ValueLayout;
  * session's activations ([tokens][width] float arrays, grown to the largest step) and the KV cache of the layers
  * the CPU runs. Nothing is allocated per op once the buffers have grown.
  *
- * <p>A step's rows may belong to several sequences ({@link #beginSegments}, {@link BatchEngine}): each sequence
- * has its own KV cache (a slot), each segment of rows its own positions; the matmuls and element-wise ops run
- * over all rows at once (a row's result does not depend on the other rows: each output element is one row's dot
- * product in the kernel's fixed order), attention runs per segment over its slot's cache.
+ * <p>A step's rows may belong to several sequences, one segment of rows each ({@link #beginSegments}): a segment
+ * has its positions and its K/V storage, either a slot's KV cache ({@link BatchEngine}, {@link LlamaSession}) or,
+ * for a {@link #SCRATCH} segment ({@link Embedder}), its own rows of a scratch buffer that lives for the step only.
+ * The matmuls and element-wise ops run over all rows at once (a row's result does not depend on the other rows:
+ * each output element is one row's dot product in the kernel's fixed order); attention runs per segment over its
+ * own storage, causal or, in a non-causal step, each row seeing its whole segment.
  */
 final class CpuOps implements BlockOps, AutoCloseable {
     private final LlamaModel model;
@@ -45,14 +47,26 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private final float[][][] acts = new float[Act.values().length][][]; // [slot][token][width]
     private int capacity;
     private int n;    // tokens of the current step
-    // the step's segments: rows [segStart, segStart + segLen) of sequence slot segSlot at positions segPos0 ..
+    /** The slot of a segment whose K/V live for the step only, in its rows of the scratch buffer. */
+    static final int SCRATCH = -1;
+    // the step's segments: segment s is rows [segStart, segStart + segLen) at positions segPos0 .., its K/V for
+    // layer l in segKeys[s][l] / segValues[s][l] with position 0 at row segKvRow0 (a slot's cache: row 0; a
+    // SCRATCH segment, whose positions start at 0: its first row, segStart, of the scratch buffer)
     private int segments;
     private int[] segStart = new int[1];
     private int[] segLen = new int[1];
-    private int[] segSlot = new int[1];
     private int[] segPos0 = new int[1];
+    private int[] segKvRow0 = new int[1];
+    private MemorySegment[][] segKeys = new MemorySegment[1][];
+    private MemorySegment[][] segValues = new MemorySegment[1][];
+    private boolean causal = true; // a row sees the positions up to its own; false: every position of its segment
     private int[] rowPos = new int[0];  // [row] position
-    private int[] rowSlot = new int[0]; // [row] slot
+    private int[] rowSeg = new int[0];  // [row] segment
+    // the scratch buffer, [tokens][kvDim] F16 bits or F32: the same one for every layer (a layer's K/V are not
+    // read once its attention has run), grown to the largest step with SCRATCH segments
+    private MemorySegment[] scratchKeys;
+    private MemorySegment[] scratchValues;
+    private float[][] posRows = new float[0][]; // [row][dim] each row's position embedding (ADD_POS)
     private final int[] one = new int[1];
     private final int[] zero = new int[1];
     private final int[] firstPos = new int[1];
@@ -88,16 +102,6 @@ final class CpuOps implements BlockOps, AutoCloseable {
     private MatmulObserver observer; // null: none (LlamaSession.observeMatmuls)
     private int attnLayer; // the attention call in progress, read by attnTask on the workers
     private final WorkerPool.RangeTask attnTask = this::attendHeads;
-
-    // sequence mode (embeddings): several independent sequences in one step, each at positions 0.., attention
-    // within each sequence only (causal or not), K/V in a scratch buffer of the step's rows, no KV cache
-    private int[] seqStart;          // [sequences + 1] row offsets; null: one sequence over the KV cache
-    private int[] seqOf = new int[0]; // [tokens] the sequence of each row
-    private int[] tokenPos = new int[0]; // [tokens] each row's position in its sequence
-    private boolean seqCausal;
-    private MemorySegment seqKeys;   // [tokens][kvDim] this layer's K (F16 bits or F32), reused by every layer
-    private MemorySegment seqValues;
-    private final WorkerPool.RangeTask seqAttnTask = this::attendSequenceRows;
 
     /** Keeps the KV cache of layers [0, cpuLayers) for {@code contextLength} positions (one sequence). */
     CpuOps(LlamaModel model, Backend backend, int threads, int contextLength, LlamaSession.KvType kvType,
@@ -173,37 +177,63 @@ final class CpuOps implements BlockOps, AutoCloseable {
 
     /** Starts a step of {@code tokens} tokens at positions {@code first ..}: sizes the buffers, fills the RoPE tables. */
     void begin(int tokens, int first) {
-        seqStart = null;
         one[0] = tokens;
         firstPos[0] = first;
         beginSegments(1, zero, firstPos, one);
     }
 
     /**
-     * Starts a step over {@code count} sequences: segment {@code i} is {@code len[i]} rows of slot {@code slot[i]}
-     * at positions {@code pos0[i] ..}, the segments' rows one after another.
+     * Starts a causal step over {@code count} sequences: segment {@code i} is {@code len[i]} rows of slot
+     * {@code slot[i]} at positions {@code pos0[i] ..}, the segments' rows one after another.
      */
     void beginSegments(int count, int[] slot, int[] pos0, int[] len) {
+        beginSegments(count, slot, pos0, len, true);
+    }
+
+    /**
+     * Starts a step over {@code count} sequences: segment {@code i} is {@code len[i]} rows at positions
+     * {@code pos0[i] ..}, the segments' rows one after another, its K and V kept in slot {@code slot[i]}'s cache
+     * or, for {@link #SCRATCH} (positions from 0 only: nothing earlier is kept), in its rows of the step's scratch
+     * buffer, as llama.cpp's KQ mask keeps the sequence ids of a batch apart. {@code causal}: a row sees the
+     * positions up to its own; else (encoders) every position of its segment.
+     */
+    void beginSegments(int count, int[] slot, int[] pos0, int[] len, boolean causal) {
         int tokens = 0;
         if (segStart.length < count) {
             segStart = new int[count];
             segLen = new int[count];
-            segSlot = new int[count];
             segPos0 = new int[count];
+            segKvRow0 = new int[count];
+            segKeys = new MemorySegment[count][];
+            segValues = new MemorySegment[count][];
         }
+        boolean scratch = false;
         for (int i = 0; i < count; i++) {
+            if (slot[i] == SCRATCH && pos0[i] != 0) {
+                throw new IllegalArgumentException("a scratch segment starts at position 0, not " + pos0[i]);
+            }
+            scratch |= slot[i] == SCRATCH;
             segStart[i] = tokens;
             segLen[i] = len[i];
-            segSlot[i] = slot[i];
             segPos0[i] = pos0[i];
             tokens += len[i];
         }
         segments = count;
+        this.causal = causal;
         grow(tokens);
         n = tokens;
+        if (scratch) {
+            growScratch(tokens);
+        }
+        for (int i = 0; i < count; i++) {
+            boolean s = slot[i] == SCRATCH;
+            segKeys[i] = s ? scratchKeys : keyCache[slot[i]];
+            segValues[i] = s ? scratchValues : valueCache[slot[i]];
+            segKvRow0[i] = s ? segStart[i] : 0;
+        }
         if (rowPos.length < tokens) {
             rowPos = new int[tokens];
-            rowSlot = new int[tokens];
+            rowSeg = new int[tokens];
         }
         int half = c.ropeDim() / 2;
         if (ropeCos.length < tokens * half) {
@@ -214,10 +244,21 @@ final class CpuOps implements BlockOps, AutoCloseable {
             for (int j = 0; j < len[i]; j++) {
                 int b = segStart[i] + j;
                 rowPos[b] = pos0[i] + j;
-                rowSlot[b] = slot[i];
+                rowSeg[b] = i;
                 CpuMath.ropeAngles(rowPos[b], half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
                         yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
             }
+        }
+    }
+
+    /** Grows the scratch buffer to {@code tokens} rows (F16 bits when the session's cache type is). */
+    private void growScratch(int tokens) {
+        long bytes = (long) tokens * c.kvDim() * (f16Cache ? 2 : 4);
+        if (scratchKeys == null || scratchKeys[0].byteSize() < bytes) {
+            scratchKeys = new MemorySegment[c.layers()];
+            scratchValues = new MemorySegment[c.layers()];
+            java.util.Arrays.fill(scratchKeys, arena.allocate(bytes, 64));
+            java.util.Arrays.fill(scratchValues, arena.allocate(bytes, 64));
         }
     }
 
@@ -240,49 +281,6 @@ final class CpuOps implements BlockOps, AutoCloseable {
         for (int b = 0; b < count; b++) {
             codec.dequantize(emb.data(), (long) tokens[b] * emb.rowBytes(), x[b], 0, c.dim());
         }
-    }
-
-    /**
-     * Starts a step of independent sequences (embeddings): rows [seqStart[s], seqStart[s + 1]) are sequence s at
-     * positions 0.., and attention stays within each sequence ({@code causal}: a row sees itself and the rows
-     * before it in its sequence; else the whole sequence), as llama.cpp's KQ mask does for a batch of several
-     * sequence ids. Nothing is read from or kept in the KV cache.
-     */
-    void beginSequences(int[] seqStart, boolean causal) {
-        int tokens = seqStart[seqStart.length - 1];
-        grow(tokens);
-        n = tokens;
-        this.seqStart = seqStart.clone();
-        this.seqCausal = causal;
-        if (seqOf.length < tokens) {
-            seqOf = new int[tokens];
-            tokenPos = new int[tokens];
-        }
-        for (int s = 0; s + 1 < seqStart.length; s++) {
-            for (int t = seqStart[s]; t < seqStart[s + 1]; t++) {
-                seqOf[t] = s;
-                tokenPos[t] = t - seqStart[s];
-            }
-        }
-        int half = c.ropeDim() / 2;
-        if (ropeCos.length < tokens * half) {
-            ropeCos = new float[tokens * half];
-            ropeSin = new float[tokens * half];
-        }
-        for (int b = 0; b < tokens; b++) {
-            CpuMath.ropeAngles(tokenPos[b], half, thetaScale, c.ropeFreqScale(), ropeFactors, c.ropeExtFactor(),
-                    yarnCorrDims, c.ropeAttnFactor(), ropeCos, ropeSin, b * half);
-        }
-        long bytes = (long) tokens * c.kvDim() * (f16Cache ? 2 : 4);
-        if (seqKeys == null || seqKeys.byteSize() < bytes) {
-            seqKeys = arena.allocate(bytes, 64);
-            seqValues = arena.allocate(bytes, 64);
-        }
-    }
-
-    /** Back to one sequence over the KV cache (the next {@link #begin}). */
-    void endSequences() {
-        seqStart = null;
     }
 
     private void grow(int tokens) {
@@ -444,9 +442,9 @@ final class CpuOps implements BlockOps, AutoCloseable {
 
     @Override
     public void attention(int layer, Act q, Act k, Act v, Act out) {
-        if (seqStart != null) {
-            sequenceAttention(layer, q, k, v, out);
-            return;
+        if (!causal && (attentionSoftCap[layer] != 0 || attentionWindow[layer] != 0)) {
+            throw new Gguf4jException(c.architecture() + ": non-causal (embedding) attention with soft-capped or"
+                    + " sliding-window layers is not implemented yet");
         }
         opLayer = layer;
         elementwise(STORE_KV, k, v, null, null, c.kvDim());
@@ -470,7 +468,9 @@ final class CpuOps implements BlockOps, AutoCloseable {
 
     /**
      * Items [i0, i1) of the attention call in progress, item = segment x heads + head: the backend's kernel, as
-     * ggml computes it, for each segment's rows over its own slot's cache.
+     * ggml computes it, for each segment's rows over its own K/V storage. Causal: the segment's rows in one call.
+     * Non-causal: row by row, each as the query at the segment's last position, which sees every position of the
+     * segment.
      */
     private void attendHeads(int i0, int i1) {
         int heads = c.heads();
@@ -478,71 +478,34 @@ final class CpuOps implements BlockOps, AutoCloseable {
             int s = i / heads;
             int h0 = i % heads;
             int h1 = Math.min(heads, h0 + (i1 - i));
-            long off = (long) segStart[s] * c.qDim() * 4;
-            long bytes = (long) segLen[s] * c.qDim() * 4;
-            MemorySegment q = segments == 1 ? attnQ : attnQ.asSlice(off, bytes);
-            MemorySegment out = segments == 1 ? attnOut : attnOut.asSlice(off, bytes);
-            int slot = segSlot[s];
-            backend.attention(f16Cache, segLen[s], segPos0[s], heads, c.kvHeads(), c.headDim(), q, c.qDim(),
-                    keyCache[slot][attnLayer], valueCache[slot][attnLayer], c.kvDim(), attentionScale[attnLayer],
-                    attentionSoftCap[attnLayer], attentionWindow[attnLayer], h0, h1, out, c.qDim());
+            MemorySegment keys = segKeys[s][attnLayer];
+            MemorySegment values = segValues[s][attnLayer];
+            if (segKvRow0[s] != 0) {
+                long off = (long) segKvRow0[s] * c.kvDim() * (f16Cache ? 2 : 4);
+                keys = keys.asSlice(off);
+                values = values.asSlice(off);
+            }
+            if (causal) {
+                attend(segStart[s], segLen[s], segPos0[s], keys, values, h0, h1);
+            } else {
+                int last = segPos0[s] + segLen[s] - 1;
+                for (int r = segStart[s]; r < segStart[s] + segLen[s]; r++) {
+                    attend(r, 1, last, keys, values, h0, h1);
+                }
+            }
             i += h1 - h0;
         }
     }
 
-    /**
-     * Attention within each sequence of a {@link #beginSequences} step: K and V of every row go to the scratch
-     * buffer (F16 when the session's cache type is, as llama.cpp's cache would hold them), then the backend's
-     * attention kernel runs with that sequence's rows as its cache: a causal sequence in one call (its rows at
-     * positions 0..), a non-causal one row by row, each row seeing the whole sequence (the kernel's query at
-     * position len - 1 sees positions 0 .. len - 1).
-     */
-    private void sequenceAttention(int layer, Act q, Act k, Act v, Act out) {
-        Attention a = new Attention(attentionScale[layer], attentionSoftCap[layer], attentionWindow[layer]);
-        if (!a.plain()) {
-            throw new Gguf4jException(c.architecture() + ": embeddings with soft-capped or sliding-window"
-                    + " attention are not implemented yet");
-        }
-        opLayer = -1;
-        elementwise(STORE_KV, k, v, null, null, c.kvDim());
+    /** Heads [h0, h1) of the queries of rows [row, row + rows) at positions {@code pos0 ..} over keys, values. */
+    private void attend(int row, int rows, int pos0, MemorySegment keys, MemorySegment values, int h0, int h1) {
         int qDim = c.qDim();
-        long bytes = (long) n * qDim * 4;
-        if (attnQ.byteSize() < bytes) {
-            attnQ = arena.allocate(bytes, 64);
-            attnOut = arena.allocate(bytes, 64);
-        }
-        float[][] qs = acts[q.ordinal()];
-        for (int b = 0; b < n; b++) {
-            MemorySegment.copy(qs[b], 0, attnQ, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, qDim);
-        }
-        attnLayer = layer;
-        // causal: a work item per sequence; non-causal: per row
-        pool.forRange(seqCausal ? seqStart.length - 1 : n, seqAttnTask);
-        float[][] outs = acts[out.ordinal()];
-        for (int b = 0; b < n; b++) {
-            MemorySegment.copy(attnOut, ValueLayout.JAVA_FLOAT, (long) b * qDim * 4, outs[b], 0, qDim);
-        }
-    }
-
-    /** Items [i0, i1) of the sequence attention in progress: sequences (causal) or rows (non-causal). */
-    private void attendSequenceRows(int i0, int i1) {
-        int qDim = c.qDim();
-        long elt = f16Cache ? 2 : 4;
-        long kvRow = (long) c.kvDim() * elt;
-        for (int i = i0; i < i1; i++) {
-            int s = seqCausal ? i : seqOf[i];
-            int first = seqStart[s];
-            int len = seqStart[s + 1] - first;
-            MemorySegment keys = seqKeys.asSlice(first * kvRow, len * kvRow);
-            MemorySegment values = seqValues.asSlice(first * kvRow, len * kvRow);
-            int row = seqCausal ? first : i;
-            int rows = seqCausal ? len : 1;
-            int p0 = seqCausal ? 0 : len - 1;
-            backend.attention(f16Cache, rows, p0, c.heads(), c.kvHeads(), c.headDim(),
-                    attnQ.asSlice((long) row * qDim * 4, (long) rows * qDim * 4), qDim, keys, values, c.kvDim(),
-                    attentionScale[attnLayer], 0, 0, 0, c.heads(),
-                    attnOut.asSlice((long) row * qDim * 4, (long) rows * qDim * 4), qDim);
-        }
+        boolean all = row == 0 && rows == n; // no slice (nothing allocated for one sequence)
+        MemorySegment q = all ? attnQ : attnQ.asSlice((long) row * qDim * 4, (long) rows * qDim * 4);
+        MemorySegment out = all ? attnOut : attnOut.asSlice((long) row * qDim * 4, (long) rows * qDim * 4);
+        backend.attention(f16Cache, rows, pos0, c.heads(), c.kvHeads(), c.headDim(), q, qDim, keys, values,
+                c.kvDim(), attentionScale[attnLayer], attentionSoftCap[attnLayer], attentionWindow[attnLayer], h0, h1,
+                out, qDim);
     }
 
     @Override
@@ -570,11 +533,14 @@ final class CpuOps implements BlockOps, AutoCloseable {
         }
         long positions = pe.elementCount() / c.dim();
         for (int t = 0; t < n; t++) {
-            int p = seqStart != null ? tokenPos[t] : rowPos[t];
+            int p = rowPos[t];
             if (p >= positions) {
                 throw new dev.gguf4j.Gguf4jException("position " + p + " is beyond the model's " + positions
                         + " position embeddings (" + TensorRole.POS_EMBD.tensorName(0) + ")");
             }
+        }
+        if (posRows.length < n) {
+            posRows = new float[capacity][c.dim()];
         }
         elementwise(ADD_POS, x, null, x, null, width(x));
     }
@@ -859,12 +825,9 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 case ROPE -> CpuMath.rope(a, 0, opHeads, c.headDim(), c.ropeDim(), c.ropeNeox(), ropeCos, ropeSin,
                         t * (c.ropeDim() / 2));
                 case STORE_KV -> {
-                    if (opLayer < 0) { // sequence mode: row t of the scratch buffer
-                        CpuMath.storeKv(a, opB[t], t, w, f16Cache, seqKeys, seqValues);
-                    } else {
-                        CpuMath.storeKv(a, opB[t], rowPos[t], w, f16Cache, keyCache[rowSlot[t]][opLayer],
-                                valueCache[rowSlot[t]][opLayer]);
-                    }
+                    int s = rowSeg[t];
+                    CpuMath.storeKv(a, opB[t], segKvRow0[s] + rowPos[t], w, f16Cache, segKeys[s][opLayer],
+                            segValues[s][opLayer]);
                 }
                 case LAYER_NORM -> CpuMath.layerNorm(opOut[t], 0, a, 0, opVec, opVec2, w, c.rmsEps());
                 case GELU -> {
@@ -874,9 +837,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
                 }
                 case ADD_POS -> {
                     var pe = model.positionEmbedding();
-                    int p = seqStart != null ? tokenPos[t] : rowPos[t];
-                    float[] row = new float[w];
-                    Codecs.of(pe.type()).dequantize(pe.data(), (long) p * pe.rowBytes(), row, 0, w);
+                    float[] row = posRows[t];
+                    Codecs.of(pe.type()).dequantize(pe.data(), (long) rowPos[t] * pe.rowBytes(), row, 0, w);
                     for (int i = 0; i < w; i++) {
                         a[i] += row[i];
                     }

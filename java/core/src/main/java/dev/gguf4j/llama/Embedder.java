@@ -9,8 +9,9 @@ import java.util.List;
  * Computes embeddings on the CPU (llama.cpp c392e50's embedding path: {@code llama_encode} / {@code llama_decode}
  * with {@code embeddings = true}, {@code append_pooling}, and llama-embedding's {@code common_embd_normalize}).
  * Several inputs run in one forward pass, each its own sequence at positions 0.., attention within each input only
- * ({@link CpuOps#beginSequences}); the hidden states ({@link Architecture#hidden}: an encoder's last layer, a
- * decoder's output-normed states) are pooled per input and normalised. Not thread-safe: one call at a time.
+ * (a {@link CpuOps#SCRATCH} segment each: its K/V in the step's scratch buffer, no KV cache); the hidden states
+ * ({@link Architecture#hidden}: an encoder's last layer, a decoder's output-normed states) are pooled per input and
+ * normalised. Not thread-safe: one call at a time.
  */
 final class Embedder implements AutoCloseable {
     private final LlamaModel model;
@@ -38,12 +39,16 @@ final class Embedder implements AutoCloseable {
     float[][][] run(List<int[]> inputs, Pooling pooling, int normalize) {
         model.checkMappedFile();
         int[] start = new int[inputs.size() + 1];
+        int[] slot = new int[inputs.size()];
+        int[] pos0 = new int[inputs.size()]; // each input at positions 0 ..
+        int[] lens = new int[inputs.size()];
         for (int s = 0; s < inputs.size(); s++) {
-            start[s + 1] = start[s] + inputs.get(s).length;
+            lens[s] = inputs.get(s).length;
+            start[s + 1] = start[s] + lens[s];
+            slot[s] = CpuOps.SCRATCH;
         }
-        int n = start[inputs.size()];
         int vocab = model.config().vocab();
-        cpu.beginSequences(start, arch.causal());
+        cpu.beginSegments(inputs.size(), slot, pos0, lens, arch.causal());
         float[][] x = cpu.rows(BlockOps.Act.X);
         var emb = model.tokenEmbedding();
         var codec = Codecs.of(emb.type());
@@ -92,7 +97,6 @@ final class Embedder implements AutoCloseable {
                 case LAST -> new float[][] {normalize(h[first + len - 1], dim, normalize)};
             };
         }
-        cpu.endSequences();
         return out;
     }
 
