@@ -821,7 +821,8 @@ final class Server {
     /**
      * {@code r}'s inputs embedded (the model's pooling, L2-normalised unless {@code normalize} says otherwise) in a
      * generation slot: the same bounded queue as generation (503 when full). An input too long (without
-     * truncation) or with no tokens: a 400 naming {@code param} and the input.
+     * truncation) or with no tokens: a 400 naming {@code param} and the input ({@code truncateHint}: how this
+     * route asks for truncation, "" where it cannot).
      */
     private dev.gguf4j.llama.Embeddings embed(Llama l, ServeRequests.Embed r, String param, int normalize,
             String truncateHint) {
@@ -832,7 +833,7 @@ final class Server {
             e = l.embed(r.inputs(), p);
         } catch (IllegalArgumentException x) {
             String m = String.valueOf(x.getMessage());
-            int hint = m.indexOf(" (EmbeddingParams."); // the library's hint, for Java callers
+            int hint = m.indexOf(", or ask for truncation"); // the library's hint names its Java API and CLI flag
             throw ApiError.invalid(param, "'" + param + "': " + (hint < 0 ? m : m.substring(0, hint) + truncateHint));
         } catch (ApiError | IllegalStateException x) {
             throw x;
@@ -872,7 +873,7 @@ final class Server {
     private void ollamaEmbed(HttpExchange ex, Llama l, ServeRequests.Embed r, boolean legacy) throws IOException {
         long t0 = System.nanoTime();
         dev.gguf4j.llama.Embeddings e = r.inputs().isEmpty() ? null // Ollama: no input only loads the model
-                : embed(l, r, legacy ? "prompt" : "input", legacy ? -1 : 2, " ('truncate': true cuts it)");
+                : embed(l, r, legacy ? "prompt" : "input", legacy ? -1 : 2, ", or send 'truncate': true");
         if (legacy) {
             ObjectNode o = JSON.createObjectNode();
             ArrayNode a = o.putArray("embedding");

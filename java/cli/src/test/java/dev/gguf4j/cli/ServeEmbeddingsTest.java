@@ -296,7 +296,7 @@ class ServeEmbeddingsTest {
             assertEquals("invalid_request_error", r.json().get("error").get("type").asText());
             assertEquals(c[1], r.json().get("error").get("param").asText(), c[0]);
             assertTrue(r.message().contains(c[2]), c[0] + ": " + r.message());
-            assertFalse(r.message().contains("EmbeddingParams"), r.message());
+            assertFalse(r.message().contains("EmbeddingParams") || r.message().contains("truncat"), r.message());
         }
         assertEquals(200, post(s, "/v1/embeddings", "{\"input\":\"a\",\"dimensions\":256}").status());
         Reply r = post(s, "/v1/embeddings", "{\"model\":\"gpt-4\",\"input\":\"a\"}");
