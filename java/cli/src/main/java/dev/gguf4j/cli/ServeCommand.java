@@ -4,6 +4,7 @@ import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.chat.ChatTemplate;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
+import dev.gguf4j.llama.Pooling;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -35,13 +36,15 @@ final class ServeCommand {
               --alias NAME              the model's name in replies and /v1/models (default: the file's name)
               --chat-template NAME, --chat-template-file FILE   as gguf4j chat
               --timeout S               seconds to read a request and to wait for a free sequence (default 600)
-              --embeddings              serve /v1/embeddings and /api/embed (refused if the model cannot embed)
+              --embeddings              serve /v1/embeddings, /api/embed and /api/embeddings with the model's
+                                        pooling, L2-normalised (the only mode of an encoder such as bert or
+                                        nomic-bert: its chat and completion routes answer 501)
               --cors ORIGIN             allow browser pages from ORIGIN ('*': any) to call the API (default: no
                                         CORS headers)
               -t, -ngl, --no-mmap, --mlock as gguf4j run
-            endpoints: POST /v1/chat/completions, /v1/completions; GET /v1/models; Ollama's POST /api/chat,
-            /api/generate, /api/show, GET /api/tags, /api/ps, /api/version; GET /health, /metrics (Prometheus);
-            GET / (a chat page)
+            endpoints: POST /v1/chat/completions, /v1/completions, /v1/embeddings (--embeddings); GET /v1/models;
+            Ollama's POST /api/chat, /api/generate, /api/embed and /api/embeddings (--embeddings), /api/show,
+            GET /api/tags, /api/ps, /api/version; GET /health, /metrics (Prometheus); GET / (a chat page)
             """;
 
     /** Seconds SIGTERM lets requests in progress finish. */
@@ -51,11 +54,13 @@ final class ServeCommand {
     }
 
     /**
-     * Why {@code llama} cannot serve embeddings, or null when it can. The hook {@code --embeddings} checks; this
-     * build's core computes no embeddings yet, so every model is refused with that reason.
+     * Why {@code llama} cannot serve embeddings, or null when it can: a model whose pooling is none gives one
+     * vector per token, which OpenAI's and Ollama's embedding replies cannot carry (llama-server refuses such
+     * requests with the same words).
      */
     static String cannotEmbed(Llama llama) {
-        return "this build of gguf4j computes no embeddings yet";
+        return llama.defaultPooling() == Pooling.NONE ? "its pooling type is none (one vector per token): pooling"
+                + " type 'none' is not OAI compatible" : null;
     }
 
     static int run(List<String> argv, PrintStream out, PrintStream err) throws IOException {
@@ -163,6 +168,11 @@ final class ServeCommand {
                         throw new Gguf4jException("serve: --embeddings: " + path.getFileName() + " cannot embed: "
                                 + why);
                     }
+                    server.enableEmbeddings();
+                } else if (llama.embeddingOnly()) {
+                    throw new Main.UsageException("serve: " + path.getFileName() + " is an embedding-only "
+                            + llama.config().architecture() + " model: add --embeddings to serve /v1/embeddings and"
+                            + " /api/embed");
                 }
                 if (parallel > 1) {
                     llama.enableBatching(parallel);
@@ -171,7 +181,8 @@ final class ServeCommand {
                         templateFile, err);
                 server.ready(llama, path, template);
                 err.println("gguf4j: serving " + alias + " (" + llama.config().architecture() + ", context "
-                        + llama.contextLength() + ", " + parallel + " parallel, backend "
+                        + llama.contextLength() + ", " + parallel + " parallel, " + (embeddings ? "embeddings "
+                        + llama.defaultPooling().id() + " pooling, " : "") + "backend "
                         + llama.backend().description() + ") at " + server.url());
                 if (started != null) {
                     started.accept(server);

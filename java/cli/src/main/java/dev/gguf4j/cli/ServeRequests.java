@@ -52,7 +52,7 @@ final class ServeRequests {
             return v == null || v.isNull() ? null : v;
         }
 
-        private ApiError wrong(String name, String what, JsonNode v) {
+        ApiError wrong(String name, String what, JsonNode v) {
             return ApiError.invalid(prefix + name, "'" + prefix + name + "' must be " + what + ", got "
                     + Errors.oneLine(abbreviate(v.toString())));
         }
@@ -436,5 +436,97 @@ final class ServeRequests {
         Fields so = f.object("stream_options");
         Boolean usage = so == null ? null : so.bool("include_usage");
         return new Text(prompt, cp, stream != null && stream, usage != null && usage, n);
+    }
+
+    // ---- embeddings ----
+
+    /** Inputs one embeddings request may hold (OpenAI's limit). */
+    static final int MAX_EMBEDDING_INPUTS = 2048;
+
+    /**
+     * An embeddings request: its inputs, whether the vectors go back as base64 (little-endian float32, OpenAI's
+     * {@code encoding_format}), and whether an input over the limit is cut to it (Ollama's {@code truncate}) or
+     * refused.
+     */
+    record Embed(List<String> inputs, boolean base64, boolean truncate) {
+    }
+
+    /**
+     * OpenAI's {@code POST /v1/embeddings}: {@code input} a string or an array of strings (token-id arrays: a 400
+     * naming the field), {@code encoding_format} float or base64, {@code dimensions} only the model's own
+     * ({@code dimension}: no Matryoshka shortening).
+     */
+    static Embed openAiEmbeddings(ObjectNode body, int dimension) {
+        Fields f = new Fields(body, "");
+        if (f.get("input") == null) {
+            throw ApiError.invalid("input", "'input' is required: a string or an array of strings");
+        }
+        List<String> inputs = embeddingInputs(f, "input");
+        if (inputs.isEmpty()) {
+            throw ApiError.invalid("input", "'input' is an empty array: give at least one string");
+        }
+        String format = f.string("encoding_format");
+        if (format != null && !format.equals("float") && !format.equals("base64")) {
+            throw ApiError.invalid("encoding_format", "'encoding_format' must be float or base64, got '"
+                    + Errors.oneLine(abbreviate(format)) + "'");
+        }
+        dimensions(f, dimension);
+        return new Embed(inputs, "base64".equals(format), false);
+    }
+
+    /**
+     * Ollama's {@code POST /api/embed} ({@code input} a string or an array of strings, {@code truncate} default
+     * true) or, {@code legacy}, {@code POST /api/embeddings} ({@code prompt}, one string, truncated).
+     */
+    static Embed ollamaEmbed(ObjectNode body, int dimension, boolean legacy) {
+        Fields f = new Fields(body, "");
+        if (legacy) {
+            String prompt = f.string("prompt");
+            return new Embed(prompt == null || prompt.isEmpty() ? List.of() : List.of(prompt), false, true);
+        }
+        List<String> inputs = embeddingInputs(f, "input");
+        Boolean truncate = f.bool("truncate");
+        dimensions(f, dimension);
+        return new Embed(inputs, false, truncate == null || truncate);
+    }
+
+    /** {@code dimensions}: absent, or the model's embedding length (shortening is not done). */
+    private static void dimensions(Fields f, int dimension) {
+        Long d = f.integer("dimensions", 1, Integer.MAX_VALUE);
+        if (d != null && d != dimension) {
+            throw ApiError.invalid("dimensions", "'dimensions' " + d + ": this model's embeddings have " + dimension
+                    + " dimensions and gguf4j does not shorten them; leave 'dimensions' out or give " + dimension);
+        }
+    }
+
+    /** A string or an array of strings, at most {@value #MAX_EMBEDDING_INPUTS}; token-id arrays are refused. */
+    private static List<String> embeddingInputs(Fields f, String name) {
+        JsonNode v = f.get(name);
+        List<String> out = new ArrayList<>();
+        if (v == null) {
+            return out;
+        }
+        if (v.isTextual()) {
+            out.add(v.asText());
+            return out;
+        }
+        if (!v.isArray()) {
+            throw f.wrong(name, "a string or an array of strings", v);
+        }
+        if (v.size() > MAX_EMBEDDING_INPUTS) {
+            throw ApiError.invalid(name, "'" + name + "' has " + v.size() + " inputs, more than the limit of "
+                    + MAX_EMBEDDING_INPUTS + " per request");
+        }
+        for (JsonNode e : v) {
+            if (e.isIntegralNumber() || (e.isArray() && !e.isEmpty() && e.get(0).isIntegralNumber())) {
+                throw ApiError.invalid(name, "'" + name + "' holds token ids: this server takes text only (a string"
+                        + " or an array of strings)");
+            }
+            if (!e.isTextual()) {
+                throw f.wrong(name, "a string or an array of strings", v);
+            }
+            out.add(e.asText());
+        }
+        return out;
     }
 }

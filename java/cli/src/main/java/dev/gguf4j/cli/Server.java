@@ -61,7 +61,7 @@ final class Server {
     /** The routes {@code /metrics} counts by name; any other path is counted as "other". */
     static final java.util.Set<String> ROUTES = java.util.Set.of("/", "/health", "/metrics", "/v1/models",
             "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/api/chat", "/api/generate", "/api/embed",
-            "/api/tags", "/api/show", "/api/ps", "/api/version");
+            "/api/embeddings", "/api/tags", "/api/show", "/api/ps", "/api/version");
 
     static final long MAX_BODY_BYTES = 16L << 20;
     static final ObjectMapper JSON = new ObjectMapper();
@@ -80,6 +80,7 @@ final class Server {
     private volatile Llama llama;
     private volatile Path modelPath;
     private volatile ChatTemplate template; // null: the model's own
+    private volatile boolean embeddings; // --embeddings: the embedding routes are open
 
     /** Binds and starts serving ({@code /health} answers 503 until {@link #ready}); port 0: a free port. */
     Server(Config config, PrintStream log) throws IOException {
@@ -106,6 +107,11 @@ final class Server {
         metrics.kvCacheCells.set((double) config.parallel() * l.contextLength());
         metrics.modelLoaded.set(1);
         this.llama = l;
+    }
+
+    /** {@code --embeddings}: opens /v1/embeddings, /api/embed and /api/embeddings (call before {@link #ready}). */
+    void enableEmbeddings() {
+        embeddings = true;
     }
 
     /** Requests generating or waiting for a sequence. */
@@ -234,6 +240,7 @@ final class Server {
         }
         authorize(ex);
         Llama l = llama;
+        refuseGeneration(path, l);
         switch (path) {
             case "/metrics" -> {
                 requireMethod(method, "GET");
@@ -268,6 +275,17 @@ final class Server {
             case "/api/generate" -> {
                 requireMethod(method, "POST");
                 ollamaGenerate(ex, requireModel(l), model(body(ex), true));
+            }
+            case "/v1/embeddings" -> {
+                requireMethod(method, "POST");
+                Llama e = embedder(l);
+                openAiEmbeddings(ex, e, ServeRequests.openAiEmbeddings(model(body(ex), false), e.config().dim()));
+            }
+            case "/api/embed", "/api/embeddings" -> {
+                requireMethod(method, "POST");
+                Llama e = embedder(l);
+                ollamaEmbed(ex, e, ServeRequests.ollamaEmbed(model(body(ex), true), e.config().dim(),
+                        path.equals("/api/embeddings")), path.equals("/api/embeddings"));
             }
             case "/api/tags", "/api/ps" -> {
                 requireMethod(method, "GET");
@@ -750,16 +768,136 @@ final class Server {
 
     private ObjectNode show(Llama l) {
         ObjectNode o = JSON.createObjectNode().put("modelfile", "").put("parameters", "");
-        ChatTemplate t = template != null ? template : l.chatTemplate();
-        o.put("template", t.builtinName().map(n -> "(built-in " + n + ")").orElse(""));
+        ChatTemplate t = l.embeddingOnly() ? null : template != null ? template : l.chatTemplate();
+        o.put("template", t == null ? "" : t.builtinName().map(n -> "(built-in " + n + ")").orElse(""));
         o.set("details", details(l));
         ObjectNode info = o.putObject("model_info");
         String arch = l.config().architecture();
         info.put("general.architecture", arch).put(arch + ".context_length", l.contextLength())
                 .put(arch + ".embedding_length", l.config().dim()).put(arch + ".block_count", l.config().layers());
-        o.putArray("capabilities").add("completion").add("tools");
+        ArrayNode caps = o.putArray("capabilities");
+        if (!l.embeddingOnly()) {
+            caps.add("completion").add("tools");
+        }
+        if (embeddings) {
+            caps.add("embedding");
+        }
         o.put("modified_at", modelEntry(l).get("modified_at").asText());
         return o;
+    }
+
+    // ---- embeddings ----
+
+    /**
+     * The model for an embedding route: 501 (llama-server's {@code not_supported_error}, its message) without
+     * {@code --embeddings}.
+     */
+    private Llama embedder(Llama l) {
+        requireModel(l);
+        if (!embeddings) {
+            throw new ApiError(501, "not_supported_error", null, "This server does not support embeddings. Start it"
+                    + " with `--embeddings`");
+        }
+        return l;
+    }
+
+    /**
+     * An encoder (embedding only) serves no text: its chat and completion routes answer 501, as llama-server
+     * answers them with {@code --embeddings}.
+     */
+    private void refuseGeneration(String path, Llama l) {
+        if (l == null || !l.embeddingOnly()) {
+            return;
+        }
+        switch (path) {
+            case "/v1/chat/completions", "/chat/completions", "/v1/completions", "/completions", "/api/chat",
+                    "/api/generate" -> throw new ApiError(501, "not_supported_error", null, "This server does not"
+                    + " support completions: " + alias() + " is an embedding-only " + l.config().architecture()
+                    + " model; use /v1/embeddings or /api/embed");
+            default -> { }
+        }
+    }
+
+    /**
+     * {@code r}'s inputs embedded (the model's pooling, L2-normalised unless {@code normalize} says otherwise) in a
+     * generation slot: the same bounded queue as generation (503 when full). An input too long (without
+     * truncation) or with no tokens: a 400 naming {@code param} and the input ({@code truncateHint}: how this
+     * route asks for truncation, "" where it cannot).
+     */
+    private dev.gguf4j.llama.Embeddings embed(Llama l, ServeRequests.Embed r, String param, int normalize,
+            String truncateHint) {
+        dev.gguf4j.llama.EmbeddingParams p = dev.gguf4j.llama.EmbeddingParams.DEFAULTS.withTruncate(r.truncate())
+                .withNormalize(normalize);
+        dev.gguf4j.llama.Embeddings e;
+        try (AutoCloseable s = slot()) {
+            e = l.embed(r.inputs(), p);
+        } catch (IllegalArgumentException x) {
+            String m = String.valueOf(x.getMessage());
+            int hint = m.indexOf(", or ask for truncation"); // the library's hint names its Java API and CLI flag
+            throw ApiError.invalid(param, "'" + param + "': " + (hint < 0 ? m : m.substring(0, hint) + truncateHint));
+        } catch (ApiError | IllegalStateException x) {
+            throw x;
+        } catch (Exception x) {
+            throw new IllegalStateException(x);
+        }
+        metrics.tokens(e.promptTokens(), 0);
+        metrics.embeddingInputs.add(r.inputs().size());
+        return e;
+    }
+
+    private void openAiEmbeddings(HttpExchange ex, Llama l, ServeRequests.Embed r) throws IOException {
+        dev.gguf4j.llama.Embeddings e = embed(l, r, "input", 2, "");
+        ObjectNode o = JSON.createObjectNode().put("object", "list");
+        ArrayNode data = o.putArray("data");
+        for (dev.gguf4j.llama.Embeddings.Embedding x : e.data()) {
+            ObjectNode d = data.addObject().put("object", "embedding").put("index", x.index());
+            float[] v = x.vector();
+            if (r.base64()) { // little-endian float32, as OpenAI's SDKs decode it
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * Float.BYTES)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.asFloatBuffer().put(v);
+                d.put("embedding", java.util.Base64.getEncoder().encodeToString(b.array()));
+            } else {
+                ArrayNode a = d.putArray("embedding");
+                for (float f : v) {
+                    a.add(f);
+                }
+            }
+        }
+        o.put("model", alias());
+        o.putObject("usage").put("prompt_tokens", e.promptTokens()).put("total_tokens", e.promptTokens());
+        sendJson(ex, 200, o.toString());
+    }
+
+    /** Ollama's /api/embed, or ({@code legacy}) /api/embeddings: one vector, not normalised, as Ollama gives it. */
+    private void ollamaEmbed(HttpExchange ex, Llama l, ServeRequests.Embed r, boolean legacy) throws IOException {
+        long t0 = System.nanoTime();
+        dev.gguf4j.llama.Embeddings e = r.inputs().isEmpty() ? null // Ollama: no input only loads the model
+                : embed(l, r, legacy ? "prompt" : "input", legacy ? -1 : 2, ", or send 'truncate': true");
+        if (legacy) {
+            ObjectNode o = JSON.createObjectNode();
+            ArrayNode a = o.putArray("embedding");
+            if (e != null) {
+                for (float f : e.data().getFirst().vector()) {
+                    a.add(f);
+                }
+            }
+            sendJson(ex, 200, o.toString());
+            return;
+        }
+        ObjectNode o = JSON.createObjectNode().put("model", alias());
+        ArrayNode all = o.putArray("embeddings");
+        if (e != null) {
+            for (dev.gguf4j.llama.Embeddings.Embedding x : e.data()) {
+                ArrayNode a = all.addArray();
+                for (float f : x.vector()) {
+                    a.add(f);
+                }
+            }
+        }
+        o.put("total_duration", System.nanoTime() - t0).put("load_duration", 0)
+                .put("prompt_eval_count", e == null ? 0 : e.promptTokens());
+        sendJson(ex, 200, o.toString());
     }
 
     // ---- responses ----

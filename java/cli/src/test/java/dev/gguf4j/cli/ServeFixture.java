@@ -32,7 +32,12 @@ final class ServeFixture implements AutoCloseable {
     }
 
     ServeFixture(String... extra) throws Exception {
-        model = model();
+        this(model(), extra);
+    }
+
+    /** Over {@code model} (e.g. an encoder for the embedding routes). */
+    ServeFixture(Path model, String... extra) throws Exception {
+        this.model = model;
         List<String> args = new ArrayList<>(List.of("-m", model.toString(), "--port", "0", "-t", "2",
                 "--chat-template", "chatml"));
         args.addAll(List.of(extra));

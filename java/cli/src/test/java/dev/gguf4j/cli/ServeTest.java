@@ -646,4 +646,18 @@ class ServeTest {
             client.close();
         }
     }
+
+    @Test
+    void embeddingRoutesNeedTheEmbeddingsFlag() throws Exception {
+        for (String path : new String[] {"/v1/embeddings", "/api/embed", "/api/embeddings"}) {
+            Reply r = post(path, "{\"input\":\"hello\",\"prompt\":\"hello\"}");
+            assertEquals(501, r.status(), path);
+            String message = path.startsWith("/api/") ? r.json().get("error").asText()
+                    : r.json().get("error").get("message").asText();
+            assertEquals("This server does not support embeddings. Start it with `--embeddings`", message, path);
+            if (!path.startsWith("/api/")) {
+                assertEquals("not_supported_error", r.json().get("error").get("type").asText());
+            }
+        }
+    }
 }
