@@ -329,7 +329,8 @@ public final class Llama implements AutoCloseable {
      * determinism.md). The KV caches of the last {@code sequences} chats that ended are kept, and a chat continues
      * the one whose tokens share the longest prefix with its prompt. Memory: {@code sequences} KV caches, allocated
      * here. CPU only: with GPU layers nothing changes but the number of kept caches (logged), and this returns
-     * false. Call it once, before the first completion.
+     * false; an embedding-only model (an encoder) has nothing to batch and returns false too. Call it once, before
+     * the first completion.
      *
      * @return whether batching is on
      * @throws IllegalStateException if called twice, after a completion started, or after {@link #close()}
@@ -353,6 +354,9 @@ public final class Llama implements AutoCloseable {
             }
             batchingAsked = true;
             parkedCapacity = sequences;
+            if (embeddingOnly()) { // an encoder generates nothing: no KV cache slots to keep
+                return false;
+            }
             if (deviceWeights != null) {
                 LOG.log(System.Logger.Level.INFO, "gguf4j: batching across sequences runs on the CPU only: with GPU"
                         + " layers each sequence keeps its own session");
