@@ -444,7 +444,7 @@ final class Server {
                         throw refused("messages", e);
                     }
                     ChatCompletion.Choice ch = r.choices().getFirst();
-                    choices.add(new ChatCompletion.Choice(i, ch.message(), ch.finishReason()));
+                    choices.add(new ChatCompletion.Choice(i, ch.message(), ch.finishReason(), ch.logprobs()));
                     generated += r.usage().completionTokens();
                 }
                 Completion.Usage u = new Completion.Usage(r.usage().promptTokens(), generated,
@@ -470,7 +470,7 @@ final class Server {
                             if (i > 0) {
                                 int index = i;
                                 ch = ch.stream().map(x -> new ChatCompletionChunk.Choice(index, x.delta(),
-                                        x.finishReason())).toList();
+                                        x.finishReason(), x.logprobs())).toList();
                             }
                             event(out, new ChatCompletionChunk(first.id(), first.created(), alias(), ch, null)
                                     .toJson());
@@ -523,10 +523,17 @@ final class Server {
             for (int i = 0; i < t.n(); i++) { // n choices one after another, choice i with seed + i
                 try (Stream<Completion> chunks = textStream(l, t, i)) {
                     StringBuilder text = new StringBuilder();
+                    List<dev.gguf4j.llama.TokenLogprob> logprobs = t.params().logprobs() < 0 ? null
+                            : new java.util.ArrayList<>();
+                    int textOffset = 0; // of the next token, in code points of the tokens' texts before it
                     for (Iterator<Completion> it = chunks.iterator(); it.hasNext(); ) {
                         Completion k = it.next();
                         first = first == null ? k : first;
                         text.append(k.text());
+                        List<dev.gguf4j.llama.TokenLogprob> lp = k.choices().getFirst().logprobs();
+                        if (logprobs != null && lp != null) {
+                            logprobs.addAll(lp);
+                        }
                         if (k.usage() != null) {
                             prompt = k.usage().promptTokens();
                             generated += k.usage().completionTokens();
@@ -536,12 +543,17 @@ final class Server {
                             out = out == null ? startStream(ex, "text/event-stream") : out;
                             int index = i;
                             event(out, new Completion(first.id(), k.object(), first.created(), alias(), k.choices()
-                                    .stream()
-                                    .map(x -> new Completion.Choice(x.text(), index, x.finishReason())).toList(), null)
-                                    .toJson());
+                                    .stream().map(x -> new Completion.Choice(x.text(), index, x.finishReason(),
+                                            x.logprobs())).toList(), null).toJson(textOffset));
+                        }
+                        if (lp != null) {
+                            for (dev.gguf4j.llama.TokenLogprob e : lp) {
+                                textOffset += e.token().codePointCount(0, e.token().length());
+                            }
                         }
                     }
-                    choices.add(new Completion.Choice(text.toString(), i, last.choices().getFirst().finishReason()));
+                    choices.add(new Completion.Choice(text.toString(), i, last.choices().getFirst().finishReason(),
+                            logprobs));
                 }
             }
             metrics.tokens(prompt, generated);

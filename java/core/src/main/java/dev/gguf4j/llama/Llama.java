@@ -16,6 +16,7 @@ import dev.gguf4j.tokenizer.Tokenizer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
@@ -653,6 +654,8 @@ public final class Llama implements AutoCloseable {
         private int nextToken = -1;
         private int unevaluated = -1; // sampled, its text given out, not yet run through the model
         private int generated;
+        private final List<TokenLogprob> logprobs; // every generated token's (null: not asked)
+        private int logprobsSent; // of them, those given out in a chunk
         private String finish;
         private boolean stopMatched;
         private long genStart;
@@ -667,6 +670,7 @@ public final class Llama implements AutoCloseable {
         Generation(int[] tokens, CompletionParams params, boolean reuse) {
             this.params = params;
             this.reuse = reuse;
+            this.logprobs = params.logprobs() < 0 ? null : new ArrayList<>();
             synchronized (lock) {
                 checkOpen();
                 live.add(this);
@@ -731,7 +735,7 @@ public final class Llama implements AutoCloseable {
             for (int t : tokens) {
                 sampler.accept(t);
             }
-            this.greedyArgmax = sampler.isPlainArgmax();
+            this.greedyArgmax = sampler.isPlainArgmax() && logprobs == null; // log-probabilities need the logits
             this.promptNanos = System.nanoTime() - t0;
             this.genStart = System.nanoTime();
             if (params.maxTokens() == 0) {
@@ -901,6 +905,9 @@ public final class Llama implements AutoCloseable {
                 finish = "stop";
                 return "";
             }
+            if (logprobs != null) {
+                logprobs.add(TokenLogprob.of(logits, token, params.logprobs(), tokenizer));
+            }
             held.append(decoder.next(token));
             // a stop string ends the completion; text that may begin one is held back
             int cut = -1;
@@ -916,6 +923,9 @@ public final class Llama implements AutoCloseable {
                 held.setLength(0);
                 finish = "stop";
                 stopMatched = true;
+                if (logprobs != null) { // the token that completed the stop string: its text is not output
+                    logprobs.removeLast();
+                }
             } else {
                 int keep = 0;
                 for (String s : params.stop()) {
@@ -944,13 +954,19 @@ public final class Llama implements AutoCloseable {
         }
 
         private Completion chunk(String s, String reason) {
-            return new Completion(id, "text_completion", created, name, List.of(new Completion.Choice(s, 0, reason)),
+            List<TokenLogprob> lp = null;
+            if (logprobs != null) {
+                lp = List.copyOf(logprobs.subList(logprobsSent, logprobs.size()));
+                logprobsSent = logprobs.size();
+            }
+            return new Completion(id, "text_completion", created, name,
+                    List.of(new Completion.Choice(s, 0, reason, lp)),
                     reason == null ? null : new Completion.Usage(promptTokens, generated, promptTokens + generated));
         }
 
         Completion result() {
             return new Completion(id, "text_completion", created, name,
-                    List.of(new Completion.Choice(text.toString(), 0, finish)),
+                    List.of(new Completion.Choice(text.toString(), 0, finish, logprobs)),
                     new Completion.Usage(promptTokens, generated, promptTokens + generated));
         }
 
