@@ -104,9 +104,26 @@ final class Server {
         this.modelPath = path;
         this.template = chatTemplate;
         metrics.kvCacheCells.set((double) config.parallel() * l.contextLength());
+        // from the engine, read at each scrape: generations in progress, KV cache held; generated tokens counted
+        // as they are sampled (polled each second for tokens/s)
+        metrics.activeSequences.track(l::activeGenerations);
+        metrics.kvCacheUsedCells.track(() -> (double) l.kvCacheTokens());
+        metrics.trackGenerated(l::generatedTokens);
+        metricsTicker = Thread.ofPlatform().daemon().name("gguf4j-metrics").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                metrics.poll();
+            }
+        });
         metrics.modelLoaded.set(1);
         this.llama = l;
     }
+
+    private volatile Thread metricsTicker;
 
     /** Requests generating or waiting for a sequence. */
     int admitted() {
@@ -139,6 +156,10 @@ final class Server {
         }
         http.stop(0);
         executor.shutdownNow();
+        Thread t = metricsTicker;
+        if (t != null) {
+            t.interrupt();
+        }
     }
 
     private String alias() {
