@@ -240,14 +240,18 @@ class ServeLogprobsTest {
         return v;
     }
 
-    /** While a stream runs: one active sequence, its KV cache held, generated tokens counted as they come. */
+    /**
+     * While a stream runs: one active sequence, its KV cache held, generated tokens counted as they come. The
+     * request asks for 16 choices of 240 tokens (one after another in its sequence), so that it is still generating
+     * when the scrape comes however fast the machine is.
+     */
     @Test
     void metricsFollowTheEngineWhileARequestRuns() throws Exception {
         for (ServeFixture f : List.of(batched, alone)) {
             double before = scrape(f).get("gguf4j_generated_tokens_total");
             HttpResponse<Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(f.url + "/v1/completions"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"In the beginning\",\"max_tokens\":200,"
-                            + "\"ignore_eos\":true,\"stream\":true}")).build(), HttpResponse.BodyHandlers.ofLines());
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\":\"In the beginning\",\"max_tokens\":240,"
+                            + "\"n\":16,\"ignore_eos\":true,\"stream\":true}")).build(), HttpResponse.BodyHandlers.ofLines());
             Map<String, Double> during;
             try (Stream<String> lines = r.body()) {
                 Iterator<String> it = lines.iterator();
@@ -259,7 +263,7 @@ class ServeLogprobsTest {
             }
             assertEquals(1, during.get("gguf4j_active_sequences"), during.toString());
             double kv = during.get("gguf4j_kv_cache_used_cells");
-            assertTrue(kv >= 20 && kv <= during.get("gguf4j_kv_cache_cells"), during.toString());
+            assertTrue(kv > 0 && kv <= during.get("gguf4j_kv_cache_cells"), during.toString());
             assertTrue(during.get("gguf4j_generated_tokens_total") >= before + 20, before + " " + during);
             assertTrue(during.get("gguf4j_generated_tokens_per_second") > 0, during.toString());
             // the client left: within a step the generation stops and the gauges fall back
@@ -268,7 +272,7 @@ class ServeLogprobsTest {
             }
             Map<String, Double> after = scrape(f);
             assertEquals(0, after.get("gguf4j_active_sequences"), after.toString());
-            assertTrue(after.get("gguf4j_generated_tokens_total") < before + 200, "stopped: " + after);
+            assertTrue(after.get("gguf4j_generated_tokens_total") < before + 16 * 240, "stopped: " + after);
         }
     }
 }
