@@ -9,6 +9,7 @@ import dev.gguf4j.chat.ChatParams;
 import dev.gguf4j.chat.ChatTemplate;
 import dev.gguf4j.chat.ChatTool;
 import dev.gguf4j.llama.CompletionParams;
+import dev.gguf4j.llama.TokenLogprob;
 import dev.gguf4j.sampling.SamplingParams;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -207,19 +208,32 @@ final class ServeRequests {
     /** Choices one request may ask for ({@code n}). */
     static final int MAX_CHOICES = 16;
 
-    /**
-     * OpenAI's {@code n} (1 to {@value #MAX_CHOICES}; choice i samples with seed + i) and {@code logprobs} (not
-     * done yet: a 400 naming it).
-     */
+    /** OpenAI's {@code n} (1 to {@value #MAX_CHOICES}; choice i samples with seed + i). */
     static int choices(Fields f) {
         Long n = f.integer("n", 1, MAX_CHOICES);
-        Boolean lp = f.bool("logprobs");
-        Long top = f.integer("top_logprobs", 0, 20);
-        if ((lp != null && lp) || (top != null && top > 0)) {
-            throw ApiError.invalid(lp != null && lp ? "logprobs" : "top_logprobs",
-                    "'logprobs' / 'top_logprobs' are not supported yet");
-        }
         return n == null ? 1 : n.intValue();
+    }
+
+    /**
+     * Chat's {@code logprobs} (true/false) and {@code top_logprobs} (0 to 20, only with logprobs true, as OpenAI
+     * has it): the alternatives per token, or -1 for none.
+     */
+    static int chatLogprobs(Fields f) {
+        Boolean lp = f.bool("logprobs");
+        Long top = f.integer("top_logprobs", 0, TokenLogprob.MAX_TOP);
+        if (lp == null || !lp) {
+            if (top != null) {
+                throw ApiError.invalid("top_logprobs", "'top_logprobs' needs 'logprobs': true");
+            }
+            return -1;
+        }
+        return top == null ? 0 : top.intValue();
+    }
+
+    /** The legacy completions' {@code logprobs}: the alternatives per token (0 to 20), or -1 for none. */
+    static int completionLogprobs(Fields f) {
+        Long lp = f.integer("logprobs", 0, TokenLogprob.MAX_TOP);
+        return lp == null ? -1 : lp.intValue();
     }
 
     /**
@@ -300,7 +314,8 @@ final class ServeRequests {
         int n = choices(f);
         List<ChatMessage> messages = messages(f);
         ChatParams p = ChatParams.DEFAULTS.withMaxTokens(maxTokens(f, -1)).withStop(f.strings("stop"))
-                .withSampling(sampling(f, eog)).withTemplate(template).withResponseFormat(responseFormat(f));
+                .withSampling(sampling(f, eog)).withTemplate(template).withResponseFormat(responseFormat(f))
+                .withLogprobs(chatLogprobs(f));
         p = tools(f, p);
         Boolean parallel = f.bool("parallel_tool_calls");
         if (parallel != null) {
@@ -431,7 +446,8 @@ final class ServeRequests {
         SamplingParams s = sampling(f, eog);
         dev.gguf4j.grammar.Grammar g = grammar(responseFormat(f)); // llama-server takes it here too
         CompletionParams cp = CompletionParams.DEFAULTS.withMaxTokens(max < 0 ? Integer.MAX_VALUE : max)
-                .withStop(f.strings("stop")).withSampling(g == null ? s : s.withGrammar(g));
+                .withStop(f.strings("stop")).withSampling(g == null ? s : s.withGrammar(g))
+                .withLogprobs(completionLogprobs(f));
         Boolean stream = f.bool("stream");
         Fields so = f.object("stream_options");
         Boolean usage = so == null ? null : so.bool("include_usage");

@@ -105,6 +105,21 @@ final class Server {
         this.modelPath = path;
         this.template = chatTemplate;
         metrics.kvCacheCells.set((double) config.parallel() * l.contextLength());
+        // from the engine, read at each scrape: generations in progress, KV cache held; generated tokens counted
+        // as they are sampled (polled each second for tokens/s)
+        metrics.activeSequences.track(l::activeGenerations);
+        metrics.kvCacheUsedCells.track(() -> (double) l.kvCacheTokens());
+        metrics.trackGenerated(l::generatedTokens);
+        metricsTicker = Thread.ofPlatform().daemon().name("gguf4j-metrics").start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                try {
+                    Thread.sleep(1000);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                metrics.poll();
+            }
+        });
         metrics.modelLoaded.set(1);
         this.llama = l;
     }
@@ -113,6 +128,8 @@ final class Server {
     void enableEmbeddings() {
         embeddings = true;
     }
+
+    private volatile Thread metricsTicker;
 
     /** Requests generating or waiting for a sequence. */
     int admitted() {
@@ -145,6 +162,10 @@ final class Server {
         }
         http.stop(0);
         executor.shutdownNow();
+        Thread t = metricsTicker;
+        if (t != null) {
+            t.interrupt();
+        }
     }
 
     private String alias() {
@@ -462,7 +483,7 @@ final class Server {
                         throw refused("messages", e);
                     }
                     ChatCompletion.Choice ch = r.choices().getFirst();
-                    choices.add(new ChatCompletion.Choice(i, ch.message(), ch.finishReason()));
+                    choices.add(new ChatCompletion.Choice(i, ch.message(), ch.finishReason(), ch.logprobs()));
                     generated += r.usage().completionTokens();
                 }
                 Completion.Usage u = new Completion.Usage(r.usage().promptTokens(), generated,
@@ -488,7 +509,7 @@ final class Server {
                             if (i > 0) {
                                 int index = i;
                                 ch = ch.stream().map(x -> new ChatCompletionChunk.Choice(index, x.delta(),
-                                        x.finishReason())).toList();
+                                        x.finishReason(), x.logprobs())).toList();
                             }
                             event(out, new ChatCompletionChunk(first.id(), first.created(), alias(), ch, null)
                                     .toJson());
@@ -541,10 +562,17 @@ final class Server {
             for (int i = 0; i < t.n(); i++) { // n choices one after another, choice i with seed + i
                 try (Stream<Completion> chunks = textStream(l, t, i)) {
                     StringBuilder text = new StringBuilder();
+                    List<dev.gguf4j.llama.TokenLogprob> logprobs = t.params().logprobs() < 0 ? null
+                            : new java.util.ArrayList<>();
+                    int textOffset = 0; // of the next token, in code points of the tokens' texts before it
                     for (Iterator<Completion> it = chunks.iterator(); it.hasNext(); ) {
                         Completion k = it.next();
                         first = first == null ? k : first;
                         text.append(k.text());
+                        List<dev.gguf4j.llama.TokenLogprob> lp = k.choices().getFirst().logprobs();
+                        if (logprobs != null && lp != null) {
+                            logprobs.addAll(lp);
+                        }
                         if (k.usage() != null) {
                             prompt = k.usage().promptTokens();
                             generated += k.usage().completionTokens();
@@ -554,12 +582,17 @@ final class Server {
                             out = out == null ? startStream(ex, "text/event-stream") : out;
                             int index = i;
                             event(out, new Completion(first.id(), k.object(), first.created(), alias(), k.choices()
-                                    .stream()
-                                    .map(x -> new Completion.Choice(x.text(), index, x.finishReason())).toList(), null)
-                                    .toJson());
+                                    .stream().map(x -> new Completion.Choice(x.text(), index, x.finishReason(),
+                                            x.logprobs())).toList(), null).toJson(textOffset));
+                        }
+                        if (lp != null) {
+                            for (dev.gguf4j.llama.TokenLogprob e : lp) {
+                                textOffset += e.token().codePointCount(0, e.token().length());
+                            }
                         }
                     }
-                    choices.add(new Completion.Choice(text.toString(), i, last.choices().getFirst().finishReason()));
+                    choices.add(new Completion.Choice(text.toString(), i, last.choices().getFirst().finishReason(),
+                            logprobs));
                 }
             }
             metrics.tokens(prompt, generated);

@@ -302,8 +302,11 @@ class ServeTest {
         badRequest(chat, m + ",\"stream\":\"yes\"}", "stream", "true or false");
         badRequest(chat, m + ",\"stop\":[1]}", "stop", "a string or an array of strings");
         badRequest(chat, m + ",\"stop\":\"\"}", "stop", "empty string");
-        badRequest(chat, m + ",\"logprobs\":true}", "logprobs", "not supported yet");
-        badRequest(chat, m + ",\"top_logprobs\":3}", "top_logprobs", "not supported yet");
+        badRequest(chat, m + ",\"logprobs\":1}", "logprobs", "'logprobs' must be true or false");
+        badRequest(chat, m + ",\"top_logprobs\":3}", "top_logprobs", "'top_logprobs' needs 'logprobs': true");
+        badRequest(chat, m + ",\"logprobs\":true,\"top_logprobs\":21}", "top_logprobs", "in [0, 20]");
+        badRequest("/v1/completions", "{\"prompt\":\"x\",\"logprobs\":true}", "logprobs", "an integer");
+        badRequest("/v1/completions", "{\"prompt\":\"x\",\"logprobs\":21}", "logprobs", "in [0, 20]");
         badRequest(chat, m + ",\"response_format\":{\"type\":\"xml\"}}", "response_format",
                 "must be text, json_object or json_schema, got 'xml'");
         badRequest(chat, m + ",\"response_format\":{\"type\":\"json_schema\"}}", "response_format",

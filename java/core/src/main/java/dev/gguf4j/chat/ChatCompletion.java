@@ -27,9 +27,18 @@ public record ChatCompletion(String id, long created, String model, List<Choice>
 
     /**
      * One reply: the assistant message and why generation ended ({@link #STOP}, {@link #LENGTH} or
-     * {@link #TOOL_CALLS}).
+     * {@link #TOOL_CALLS}); {@code logprobs} null unless asked for ({@link ChatParams#withLogprobs}), else one entry
+     * per generated token (the end-of-generation token not included).
      */
-    public record Choice(int index, ChatMessage message, String finishReason) {
+    public record Choice(int index, ChatMessage message, String finishReason,
+            List<dev.gguf4j.llama.TokenLogprob> logprobs) {
+        public Choice(int index, ChatMessage message, String finishReason) {
+            this(index, message, finishReason, null);
+        }
+
+        public Choice {
+            logprobs = logprobs == null ? null : List.copyOf(logprobs);
+        }
     }
 
     /** The first choice's message. */
@@ -46,7 +55,8 @@ public record ChatCompletion(String id, long created, String model, List<Choice>
         for (int i = 0; i < choices.size(); i++) {
             Choice c = choices.get(i);
             sb.append(i == 0 ? "" : ",").append("{\"index\":").append(c.index()).append(",\"message\":");
-            c.message().appendJson(sb).append(",\"logprobs\":null,\"finish_reason\":");
+            dev.gguf4j.llama.TokenLogprob.appendContent(c.message().appendJson(sb).append(",\"logprobs\":"),
+                    c.logprobs()).append(",\"finish_reason\":");
             quoteOrNull(sb, c.finishReason()).append('}');
         }
         sb.append(']');

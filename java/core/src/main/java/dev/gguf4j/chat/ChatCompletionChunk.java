@@ -15,8 +15,18 @@ public record ChatCompletionChunk(String id, long created, String model, List<Ch
         choices = List.copyOf(choices);
     }
 
-    /** One choice's delta; {@code finishReason} is null until the last chunk. */
-    public record Choice(int index, Delta delta, String finishReason) {
+    /**
+     * One choice's delta; {@code finishReason} is null until the last chunk; {@code logprobs} null unless asked for,
+     * else the entries of the tokens generated for this chunk.
+     */
+    public record Choice(int index, Delta delta, String finishReason, List<dev.gguf4j.llama.TokenLogprob> logprobs) {
+        public Choice(int index, Delta delta, String finishReason) {
+            this(index, delta, finishReason, null);
+        }
+
+        public Choice {
+            logprobs = logprobs == null ? null : List.copyOf(logprobs);
+        }
     }
 
     /** What this chunk adds: fields that are null are absent from the JSON. */
@@ -87,7 +97,8 @@ public record ChatCompletionChunk(String id, long created, String model, List<Ch
                 }
                 sb.append(']');
             }
-            sb.append("},\"logprobs\":null,\"finish_reason\":");
+            dev.gguf4j.llama.TokenLogprob.appendContent(sb.append("},\"logprobs\":"), c.logprobs())
+                    .append(",\"finish_reason\":");
             ChatCompletion.quoteOrNull(sb, c.finishReason()).append('}');
         }
         sb.append(']');

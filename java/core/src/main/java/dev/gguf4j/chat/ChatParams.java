@@ -25,10 +25,20 @@ import java.util.Objects;
  *                          {@link BuiltinTemplates#get}, a file's {@code ChatTemplate.fromMetadata(md, name)});
  *                          null: the model's own ({@code tokenizer.chat_template}; with tools, its {@code tool_use}
  *                          variant if it has one), else llama.cpp's fallback chatml
+ * @param logprobs          -1: no log-probabilities (OpenAI's {@code logprobs: false}; no cost); 0 to 20: each
+ *                          generated token's {@link dev.gguf4j.llama.TokenLogprob} with that many alternatives
+ *                          (OpenAI's {@code top_logprobs}), in the choices and chunks
  */
 public record ChatParams(int maxTokens, List<String> stop, SamplingParams sampling, List<ChatTool> tools,
         ToolChoice toolChoice, boolean parallelToolCalls, ResponseFormat responseFormat,
-        Map<String, Object> templateVariables, ChatTemplate template) {
+        Map<String, Object> templateVariables, ChatTemplate template, int logprobs) {
+
+    public ChatParams(int maxTokens, List<String> stop, SamplingParams sampling, List<ChatTool> tools,
+            ToolChoice toolChoice, boolean parallelToolCalls, ResponseFormat responseFormat,
+            Map<String, Object> templateVariables, ChatTemplate template) {
+        this(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat, templateVariables,
+                template, -1);
+    }
 
     public static final ChatParams DEFAULTS = new ChatParams(-1, List.of(), SamplingParams.DEFAULTS, List.of(),
             ToolChoice.AUTO, false, ResponseFormat.TEXT, Map.of(), null);
@@ -46,6 +56,10 @@ public record ChatParams(int maxTokens, List<String> stop, SamplingParams sampli
         Objects.requireNonNull(toolChoice, "toolChoice");
         Objects.requireNonNull(responseFormat, "responseFormat");
         templateVariables = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(templateVariables));
+        if (logprobs < -1 || logprobs > dev.gguf4j.llama.TokenLogprob.MAX_TOP) {
+            throw new Gguf4jException("chat: logprobs must be -1 (none) or 0 to " + dev.gguf4j.llama.TokenLogprob.MAX_TOP
+                    + " alternatives, got " + logprobs);
+        }
         if (toolChoice.function() != null && tools.stream().noneMatch(t -> t.name().equals(toolChoice.function()))) {
             throw new Gguf4jException("chat: tool_choice names function '" + toolChoice.function()
                     + "', which is not among the tools (" + String.join(", ", tools.stream().map(ChatTool::name)
@@ -100,46 +114,55 @@ public record ChatParams(int maxTokens, List<String> stop, SamplingParams sampli
 
     public ChatParams withMaxTokens(int n) {
         return new ChatParams(n, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables, template);
+                templateVariables, template, logprobs);
     }
 
     public ChatParams withStop(List<String> s) {
         return new ChatParams(maxTokens, s, sampling, tools, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables, template);
+                templateVariables, template, logprobs);
     }
 
     public ChatParams withSampling(SamplingParams s) {
         return new ChatParams(maxTokens, stop, s, tools, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables, template);
+                templateVariables, template, logprobs);
     }
 
     public ChatParams withTools(List<ChatTool> t) {
         return new ChatParams(maxTokens, stop, sampling, t, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables, template);
+                templateVariables, template, logprobs);
     }
 
     public ChatParams withToolChoice(ToolChoice c) {
         return new ChatParams(maxTokens, stop, sampling, tools, c, parallelToolCalls, responseFormat,
-                templateVariables, template);
+                templateVariables, template, logprobs);
     }
 
     public ChatParams withParallelToolCalls(boolean p) {
         return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, p, responseFormat, templateVariables,
-                template);
+                template, logprobs);
     }
 
     public ChatParams withResponseFormat(ResponseFormat f) {
         return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, f, templateVariables,
-                template);
+                template, logprobs);
     }
 
     public ChatParams withTemplate(ChatTemplate t) {
         return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat,
-                templateVariables, t);
+                templateVariables, t, logprobs);
     }
 
     public ChatParams withTemplateVariables(Map<String, Object> v) {
         return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat, v,
-                template);
+                template, logprobs);
+    }
+
+    /**
+     * Log-probabilities of the reply's tokens, each with its {@code top} most likely alternatives (0 to 20; OpenAI's
+     * {@code logprobs: true, top_logprobs: top}); -1: none.
+     */
+    public ChatParams withLogprobs(int top) {
+        return new ChatParams(maxTokens, stop, sampling, tools, toolChoice, parallelToolCalls, responseFormat,
+                templateVariables, template, top);
     }
 }

@@ -116,7 +116,7 @@ final class LlamaChat {
         }
         CompletionParams cp = CompletionParams.DEFAULTS
                 .withMaxTokens(params.maxTokens() < 0 ? Integer.MAX_VALUE : params.maxTokens())
-                .withStop(params.stop()).withSampling(sampling(params));
+                .withStop(params.stop()).withSampling(sampling(params)).withLogprobs(params.logprobs());
         return new Request(tokens, cp, format);
     }
 
@@ -147,6 +147,8 @@ final class LlamaChat {
         private final long created = Instant.now().getEpochSecond();
         private final StringBuilder text = new StringBuilder();
         private final List<ChatCompletionChunk> pending = new ArrayList<>();
+        private List<TokenLogprob> allLogprobs; // null: not asked
+        private final List<TokenLogprob> unsent = new ArrayList<>(); // of them, those not in a chunk yet
         private boolean roleSent;
         private boolean done;
         private ChatCompletion result;
@@ -185,9 +187,15 @@ final class LlamaChat {
             }
             String piece = c.text();
             text.append(piece);
+            List<TokenLogprob> lp = c.choices().getFirst().logprobs();
+            if (lp != null) {
+                allLogprobs = allLogprobs == null ? new ArrayList<>() : allLogprobs;
+                allLogprobs.addAll(lp);
+                unsent.addAll(lp);
+            }
             boolean streamContent = format == ToolCallParser.Format.CONTENT_ONLY;
             if (streamContent && !piece.isEmpty()) {
-                pending.add(chunk(model, ChatCompletionChunk.Delta.content(piece), null, null));
+                pending.add(chunk(model, ChatCompletionChunk.Delta.content(piece), null, null, takeUnsent()));
             }
             String finish = c.choices().getFirst().finishReason();
             if (finish == null) {
@@ -202,20 +210,36 @@ final class LlamaChat {
                     calls.add(ChatCompletionChunk.ToolCallDelta.of(i, tc.get(i)));
                 }
                 if (r.content() != null || !calls.isEmpty()) {
-                    pending.add(chunk(model, new ChatCompletionChunk.Delta(null, r.content(), calls), null, null));
+                    pending.add(chunk(model, new ChatCompletionChunk.Delta(null, r.content(), calls), null, null,
+                            takeUnsent()));
                 }
             }
-            pending.add(chunk(model, ChatCompletionChunk.Delta.EMPTY, reason, c.usage()));
+            pending.add(chunk(model, ChatCompletionChunk.Delta.EMPTY, reason, c.usage(), takeUnsent()));
             ChatMessage message = r.toolCalls().isEmpty() ? ChatMessage.assistant(text.toString()) : r.toMessage();
-            result = new ChatCompletion(id, created, model, List.of(new ChatCompletion.Choice(0, message, reason)),
-                    c.usage());
+            result = new ChatCompletion(id, created, model, List.of(new ChatCompletion.Choice(0, message, reason,
+                    allLogprobs)), c.usage());
             done = true;
         }
 
         private ChatCompletionChunk chunk(String model, ChatCompletionChunk.Delta d, String finish,
                 Completion.Usage usage) {
-            return new ChatCompletionChunk(id, created, model, List.of(new ChatCompletionChunk.Choice(0, d, finish)),
-                    usage);
+            return chunk(model, d, finish, usage, null);
+        }
+
+        private ChatCompletionChunk chunk(String model, ChatCompletionChunk.Delta d, String finish,
+                Completion.Usage usage, List<TokenLogprob> lp) {
+            return new ChatCompletionChunk(id, created, model, List.of(new ChatCompletionChunk.Choice(0, d, finish,
+                    lp)), usage);
+        }
+
+        /** The entries not yet in a chunk (their tokens' text goes out with this one); null when not asked. */
+        private List<TokenLogprob> takeUnsent() {
+            if (allLogprobs == null) {
+                return null;
+            }
+            List<TokenLogprob> out = List.copyOf(unsent);
+            unsent.clear();
+            return out;
         }
     }
 }
