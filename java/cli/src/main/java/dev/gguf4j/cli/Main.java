@@ -26,6 +26,8 @@ public final class Main {
               perplexity -m MODEL --kl-divergence --kl-divergence-base FILE   KL divergence from that base
               imatrix [-m MODEL] -f TEXT [-o imatrix.dat] [-c 512] [--chunks N] [--process-output]
                                                llama-imatrix's importance matrix (imatrix --help)
+              ladder -m F16.gguf -f TEXT [--types Q8_0,Q6_K,...] [--imatrix F] [-o DIR]
+                                               quantize to each type; size, PPL, KLD, tokens/s, chart (ladder --help)
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
@@ -93,6 +95,7 @@ public final class Main {
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "imatrix" -> ImatrixCommand.run(rest, out, err);
+                case "ladder" -> LadderCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);
