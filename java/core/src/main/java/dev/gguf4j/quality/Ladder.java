@@ -179,8 +179,13 @@ public final class Ladder {
             nCtx = o.contextLength() > 0 ? o.contextLength() : Math.min(512, trained);
             params = f.tensors().stream().mapToLong(GgufTensor::elementCount).sum();
             baseTensorBytes = f.tensors().stream().mapToLong(GgufTensor::byteSize).sum();
-            baseType = f.metadata().findLong("general.file_type").flatMap(FileType::byId).map(FileType::quantizeName)
+            // the file type's name, else the type of most of the weights (a converted file may have no file type)
+            java.util.Map<String, Long> byType = new java.util.HashMap<>();
+            f.tensors().forEach(t -> byType.merge(t.type().name(), t.elementCount(), Long::sum));
+            String most = byType.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
                     .orElse("base");
+            baseType = f.metadata().findLong("general.file_type").flatMap(FileType::byId).map(FileType::quantizeName)
+                    .orElse(most);
         }
         String settings = settings(o, nCtx, modelBytes, text);
         // the base: its logits once, reused by every type (and by a rerun)
@@ -214,6 +219,7 @@ public final class Ladder {
             writeAtomically(o.dir().resolve("base.json"), rowJson(base, settings));
             listener.done(base, false);
         }
+        String modelName = o.model().getFileName().toString();
         List<Row> rows = new ArrayList<>();
         List<Skip> skipped = new ArrayList<>();
         for (FileType type : o.types()) {
@@ -231,9 +237,9 @@ public final class Ladder {
                     listener.done(row, false);
                 }
             }
-            writeOutputs(o.dir(), new Result(o.model().getFileName().toString(), settings, nChunk, nCtx, base, rows, skipped));
+            writeOutputs(o.dir(), new Result(modelName, settings, nChunk, nCtx, base, rows, skipped));
         }
-        Result result = new Result(o.model().getFileName().toString(), settings, nChunk, nCtx, base, rows, skipped);
+        Result result = new Result(modelName, settings, nChunk, nCtx, base, rows, skipped);
         writeOutputs(o.dir(), result);
         return result;
     }
@@ -255,7 +261,19 @@ public final class Ladder {
             listener.skipped(s);
             return null;
         }
-        int fallbacks = (int) plan.tensors().stream().filter(t -> t.reason().contains("fallback")).count();
+        List<ModelQuantizer.PlannedTensor> fellBack = plan.tensors().stream().filter(t -> t.reason().contains(
+                "fallback")).toList();
+        int fallbacks = fellBack.size();
+        long quantized = plan.tensors().stream().filter(t -> t.convert() && t.type().isQuantized()).count();
+        if (fallbacks > 0 && fallbacks == quantized) {
+            // every tensor the type would quantize got another type: the result would not be this type at all
+            ModelQuantizer.PlannedTensor t = fellBack.getFirst();
+            Skip s = new Skip(name, "no tensor fits: every quantized tensor would get a fallback type (e.g. '"
+                    + t.name() + "'" + t.reason().substring(t.reason().lastIndexOf(';') + 1) + ")");
+            skipped.add(s);
+            listener.skipped(s);
+            return null;
+        }
         Path out = o.dir().resolve(stem + "-" + name + ".gguf");
         if (!o.keepModels()) {
             unfinished.add(out);
@@ -493,8 +511,11 @@ public final class Ladder {
                             100 * x.sameTop().uncertainty()),
                     speed(x.ppTs()), speed(x.tgTs())));
         }
+        if (!r.skipped().isEmpty()) {
+            sb.append('\n');
+        }
         for (Skip s : r.skipped()) {
-            sb.append("\nskipped ").append(s.type()).append(": ").append(s.reason()).append('\n');
+            sb.append("skipped ").append(s.type()).append(": ").append(s.reason()).append('\n');
         }
         return sb.toString();
     }
