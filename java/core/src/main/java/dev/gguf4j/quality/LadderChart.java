@@ -6,16 +6,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.function.ToDoubleFunction;
 
 /**
  * The ladder as an SVG chart (plain SVG 1.1 text, no scripts, opens in any browser): left, mean KL divergence from
- * the base against bits per weight (log y, ± uncertainty as bars); right, pp and tg tokens/s against bits per weight
- * (log y), the base included. Every point is labelled with its type.
+ * the base against bits per weight (log y, ± uncertainty as bars), each point labelled with its type; right, pp and
+ * tg tokens/s per type (± standard deviation), the base included.
  */
 final class LadderChart {
     private static final int W = 980;
-    private static final int H = 600;
+    private static final int H = 625;
     private static final int TOP = 70;
     private static final int BOTTOM = 500;
     private static final int[] LEFT = {80, 570};
@@ -69,65 +68,107 @@ final class LadderChart {
             points(sb, withKld, at, KLD_COLOR, "circle", labels);
             place(sb, labels);
         }
-        // right: tokens/s
+        // right: tokens/s, a pair of bars per type (in the same order: fewest bits first), base last
         List<Row> all = new ArrayList<>(rows);
         all.add(r.base());
         all.sort(Comparator.comparingDouble(Row::bitsPerWeight));
-        List<Row> pp = all.stream().filter(x -> x.ppTs().value() > 0).toList();
-        List<Row> tg = all.stream().filter(x -> x.tgTs().value() > 0).toList();
-        if (pp.isEmpty() && tg.isEmpty()) {
+        boolean anyPp = all.stream().anyMatch(x -> x.ppTs().value() > 0);
+        boolean anyTg = all.stream().anyMatch(x -> x.tgTs().value() > 0);
+        if (!anyPp && !anyTg) {
             panelMessage(sb, 1, "Speed", "speed not measured");
         } else {
-            double[] xr = linearRange(all.stream().mapToDouble(Row::bitsPerWeight).min().orElseThrow(),
-                    all.stream().mapToDouble(Row::bitsPerWeight).max().orElseThrow());
-            double lo = Double.MAX_VALUE;
-            double hi = 0;
-            for (Row x : pp) {
-                lo = Math.min(lo, x.ppTs().value());
-                hi = Math.max(hi, x.ppTs().value());
-            }
-            for (Row x : tg) {
-                lo = Math.min(lo, x.tgTs().value());
-                hi = Math.max(hi, x.tgTs().value());
-            }
-            double[] yr = logRange(lo, hi);
-            axes(sb, 1, xr, yr, "Speed, tokens/s (log scale; shared machine, noisy)", "tokens/s");
-            List<Label> labels = new ArrayList<>();
-            series(sb, pp, xr, yr, x -> x.ppTs().value(), PP_COLOR, "rect", labels);
-            series(sb, tg, xr, yr, x -> x.tgTs().value(), TG_COLOR, "circle", labels);
-            place(sb, labels);
-            // legend
-            double lx = LEFT[1] + PANEL_W - 150;
-            double ly = TOP + 14;
-            sb.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"142\" height=\"42\" fill=\"white\""
-                    + " stroke=\"#999\"/>%n", lx - 8, ly - 10));
-            marker(sb, lx, ly, PP_COLOR, "rect");
-            text(sb, lx + 10, ly + 4, "start", 12, "normal", "pp (prompt)");
-            marker(sb, lx, ly + 20, TG_COLOR, "circle");
-            text(sb, lx + 10, ly + 24, "start", 12, "normal", "tg (generation)");
+            speedBars(sb, all, anyPp, anyTg);
         }
-        text(sb, W / 2.0, H - 22, "middle", 11, "normal", "Error bars: KLD ± its standard uncertainty (often smaller"
+        text(sb, W / 2.0, H - 12, "middle", 11, "normal", "Error bars: KLD ± its standard uncertainty (often smaller"
                 + " than the dot). Speed: mean of the repetitions on the machine that ran the ladder.");
         sb.append("</svg>\n");
         return sb.toString();
     }
 
-    private static void series(StringBuilder sb, List<Row> rows, double[] xr, double[] yr, ToDoubleFunction<Row> f,
-            String color, String shape, List<Label> labels) {
-        if (rows.isEmpty()) {
+    private static void speedBars(StringBuilder sb, List<Row> all, boolean anyPp, boolean anyTg) {
+        int left = LEFT[1];
+        double max = 0;
+        for (Row x : all) {
+            max = Math.max(max, Math.max(x.ppTs().value() + x.ppTs().uncertainty(),
+                    x.tgTs().value() + x.tgTs().uncertainty()));
+        }
+        double step = niceStep(max / 6);
+        double top = Math.ceil(max * 1.08 / step) * step;
+        text(sb, left + PANEL_W / 2.0, TOP - 8, "middle", 13, "bold", "Speed, tokens/s (± sd; noisy shared machine)");
+        for (double v = 0; v <= top + 1e-9; v += step) {
+            double y = BOTTOM - v / top * (BOTTOM - TOP);
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>%n",
+                    left, y, left + PANEL_W, y));
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#333\"/>%n",
+                    left - 6, y, left, y));
+            text(sb, left - 9, y + 4, "end", 11, "normal", String.format(Locale.ROOT, "%.0f", v));
+        }
+        int series = (anyPp ? 1 : 0) + (anyTg ? 1 : 0);
+        double slot = (double) PANEL_W / all.size();
+        double barW = Math.min(18, slot * 0.7 / series);
+        for (int i = 0; i < all.size(); i++) {
+            Row x = all.get(i);
+            double cx = left + slot * (i + 0.5);
+            double bx = cx - barW * series / 2;
+            if (anyPp) {
+                bar(sb, bx, barW, top, x.ppTs(), PP_COLOR);
+                bx += barW;
+            }
+            if (anyTg) {
+                bar(sb, bx, barW, top, x.tgTs(), TG_COLOR);
+            }
+            sb.append(String.format(Locale.ROOT, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"end\" font-size=\"11\""
+                    + " transform=\"rotate(-35 %.1f %d)\">%s</text>%n", cx + 4, BOTTOM + 16, cx + 4, BOTTOM + 16,
+                    escape(x.type() + String.format(Locale.ROOT, " (%.1f)", x.bitsPerWeight()))));
+        }
+        sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\""
+                + " stroke=\"#333\"/>%n", left, TOP, PANEL_W, BOTTOM - TOP));
+        text(sb, left + PANEL_W / 2.0, BOTTOM + 84, "middle", 12, "normal", "type (bits per weight)");
+        sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\""
+                + " transform=\"rotate(-90 %d %.1f)\">tokens/s</text>%n", left - 58, (TOP + BOTTOM) / 2.0, left - 58,
+                (TOP + BOTTOM) / 2.0));
+        // legend, top right (the base, slowest, is on the right)
+        double lx = left + PANEL_W - 150;
+        double ly = TOP + 14;
+        sb.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"142\" height=\"%d\" fill=\"white\""
+                + " stroke=\"#999\"/>%n", lx - 8, ly - 10, 20 * series + 2));
+        if (anyPp) {
+            marker(sb, lx, ly, PP_COLOR, "rect");
+            text(sb, lx + 10, ly + 4, "start", 12, "normal", "pp (prompt)");
+            ly += 20;
+        }
+        if (anyTg) {
+            marker(sb, lx, ly, TG_COLOR, "rect");
+            text(sb, lx + 10, ly + 4, "start", 12, "normal", "tg (generation)");
+        }
+    }
+
+    private static void bar(StringBuilder sb, double x, double w, double top, KlDivergence.Estimate e, String c) {
+        if (e.value() <= 0) {
             return;
         }
-        StringBuilder line = new StringBuilder();
-        List<double[]> at = new ArrayList<>();
-        for (Row x : rows) {
-            double px = sx(1, xr, x.bitsPerWeight());
-            double py = sy(yr, f.applyAsDouble(x));
-            line.append(line.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f,%.1f", px, py));
-            at.add(new double[] {px, py});
+        double y = BOTTOM - e.value() / top * (BOTTOM - TOP);
+        sb.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\"/>%n",
+                x, y, w - 1, BOTTOM - y, c));
+        if (e.uncertainty() > 0) {
+            double y0 = BOTTOM - Math.max(0, e.value() - e.uncertainty()) / top * (BOTTOM - TOP);
+            double y1 = BOTTOM - (e.value() + e.uncertainty()) / top * (BOTTOM - TOP);
+            double cx = x + (w - 1) / 2;
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>%n",
+                    cx, y0, cx, y1));
+            sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#222\"/>%n",
+                    cx - 3, y1, cx + 3, y1));
         }
-        sb.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\" stroke-opacity=\"0.5\""
-                + " stroke-width=\"1.5\"/>%n", line, color));
-        points(sb, rows, at, color, shape, labels);
+    }
+
+    private static double niceStep(double raw) {
+        double p = Math.pow(10, Math.floor(Math.log10(raw)));
+        for (double m : new double[] {1, 2, 5, 10}) {
+            if (m * p >= raw) {
+                return m * p;
+            }
+        }
+        return 10 * p;
     }
 
     /** A type label beside its point, in its series' colour. */
