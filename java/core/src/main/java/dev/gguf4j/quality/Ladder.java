@@ -101,7 +101,8 @@ public final class Ladder {
      * The ladder of {@code model} (the base's file name): the base, the measured types in the order asked, the
      * skipped ones; {@code settings} made them.
      */
-    public record Result(String model, String settings, int chunks, int contextLength, Row base, List<Row> rows, List<Skip> skipped) {
+    public record Result(String model, String settings, int chunks, int contextLength, Row base, List<Row> rows,
+            List<Skip> skipped) {
         public Result {
             rows = List.copyOf(rows);
             skipped = List.copyOf(skipped);
