@@ -211,6 +211,7 @@ public final class Ladder {
                     move(tmp, baseKld);
                 } finally {
                     Files.deleteIfExists(tmp);
+                    unfinished.remove(tmp);
                 }
                 nChunk = ppl.chunks();
                 Estimate[] speed = speed(llama, o, baseType, listener);
