@@ -1,8 +1,8 @@
 package dev.gguf4j.cli;
 
+import dev.gguf4j.llama.Bench;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
-import dev.gguf4j.llama.LlamaSession;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 
 /**
  * {@code gguf4j bench}: llama-bench's pp (prompt processing) and tg (text generation) tests, tokens/s with
@@ -117,42 +116,10 @@ final class BenchCommand {
         return 0;
     }
 
-    /** One llama-bench test: a fresh session per repetition (plus one warm-up), random tokens. */
+    /** One llama-bench test ({@link Bench#measure}) in llama-bench's JSON fields. */
     private static Map<String, Object> measure(Llama llama, Path path, int threads, int nPrompt, int nGen, int reps)
             throws IOException {
-        SplittableRandom rnd = new SplittableRandom(1234);
-        int vocab = llama.config().vocab();
-        List<Double> ts = new ArrayList<>();
-        List<Long> ns = new ArrayList<>();
-        for (int r = -1; r < reps; r++) {
-            try (LlamaSession s = llama.newSession()) {
-                long t0 = System.nanoTime();
-                int n = nPrompt > 0 ? nPrompt : nGen;
-                if (nPrompt > 0) {
-                    // llama-bench's pp: the prompt in batches of n_batch (512) tokens
-                    for (int from = 0; from < n; from += 512) {
-                        int[] batch = new int[Math.min(512, n - from)];
-                        for (int i = 0; i < batch.length; i++) {
-                            batch[i] = rnd.nextInt(vocab);
-                        }
-                        s.forwardBatch(batch, false);
-                    }
-                } else {
-                    for (int i = 0; i < n; i++) {
-                        s.forward(rnd.nextInt(vocab));
-                    }
-                }
-                long dt = System.nanoTime() - t0;
-                if (r >= 0) {
-                    ns.add(dt);
-                    ts.add(n / (dt / 1e9));
-                }
-            }
-        }
-        double avgTs = ts.stream().mapToDouble(Double::doubleValue).average().orElse(0);
-        double sdTs = Math.sqrt(ts.stream().mapToDouble(v -> (v - avgTs) * (v - avgTs)).sum() / Math.max(1, ts.size() - 1));
-        double avgNs = ns.stream().mapToLong(Long::longValue).average().orElse(0);
-        double sdNs = Math.sqrt(ns.stream().mapToDouble(v -> (v - avgNs) * (v - avgNs)).sum() / Math.max(1, ns.size() - 1));
+        Bench.Measurement b = Bench.measure(llama, nPrompt, nGen, reps);
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("build_commit", "gguf4j");
         m.put("model_filename", path.toString());
@@ -160,7 +127,7 @@ final class BenchCommand {
                 .flatMap(dev.gguf4j.types.FileType::byId).map(dev.gguf4j.types.FileType::quantizeName).orElse("?"));
         m.put("model_size", Files.size(path));
         m.put("model_n_params", modelParams(path));
-        m.put("n_batch", 512);
+        m.put("n_batch", Bench.BATCH);
         m.put("n_threads", threads);
         m.put("type_k", "f16");
         m.put("type_v", "f16");
@@ -172,11 +139,11 @@ final class BenchCommand {
         m.put("n_prompt", nPrompt);
         m.put("n_gen", nGen);
         m.put("backends", llama.backend().name() + llama.device().map(d -> "," + d.split("[ :]")[0]).orElse(""));
-        m.put("avg_ns", (long) avgNs);
-        m.put("stddev_ns", (long) sdNs);
-        m.put("avg_ts", avgTs);
-        m.put("stddev_ts", sdTs);
-        m.put("samples_ts", ts);
+        m.put("avg_ns", (long) b.avgNs());
+        m.put("stddev_ns", (long) b.stddevNs());
+        m.put("avg_ts", b.avgTs());
+        m.put("stddev_ts", b.stddevTs());
+        m.put("samples_ts", b.tokensPerSecond());
         return m;
     }
 

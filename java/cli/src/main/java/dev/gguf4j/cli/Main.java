@@ -28,6 +28,8 @@ public final class Main {
                                                llama-imatrix's importance matrix (imatrix --help)
               embed [-m MODEL] (-p TEXT | -f FILE) [--pooling none|mean|cls|last] [--embd-normalize N]
                     [--embd-output-format json] [--truncate]   embeddings like llama-embedding (embed --help)
+              ladder -m F16.gguf -f TEXT [--types Q8_0,Q6_K,...] [--imatrix F] [-o DIR]
+                                               quantize to each type; size, PPL, KLD, tokens/s, chart (ladder --help)
               bench [-m MODEL] [-p 512] [-n 128] [-t 1,2] [-r 3] [-ngl 0,99|auto] [--json]
                                                llama-bench's pp/tg tokens/s
               fit [-m MODEL] [-c N] [--bandwidth GBPS] [--json]
@@ -37,8 +39,8 @@ public final class Main {
               show USER/REPO[:QUANT]           a stored model's architecture, context, quantization, chat template,
                                                licence and general.* metadata
               rm USER/REPO[:QUANT]...          remove a model from the store (without :QUANT, all of the repository)
-              (run, chat, serve, perplexity, imatrix, fit, embed and bench take -hf USER/REPO[:QUANT] instead of -m: the model
-               from the store, pulled first if it is not there; --offline: never download)
+              (run, chat, serve, perplexity, imatrix, fit, embed and bench take -hf USER/REPO[:QUANT] instead of -m:
+               the model from the store, pulled first if it is not there; --offline: never download)
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
                --no-repack: no copy of Q4_0 weights in the CPU's faster generation layout; same results, less memory)
@@ -110,6 +112,7 @@ public final class Main {
                 case "rm" -> StoreCommands.rm(rest, out);
                 case "fit" -> FitCommand.run(rest, out, err);
                 case "embed" -> EmbedCommand.run(rest, out, err);
+                case "ladder" -> LadderCommand.run(rest, out, err);
                 case "quantize" -> {
                     if (rest.contains("--help") || rest.contains("-h")) {
                         out.print(QuantizeCommand.USAGE);
