@@ -23,7 +23,7 @@ extern "C" {
 #define G4J_CUDA_API
 #endif
 
-#define G4J_CUDA_ABI_VERSION 2
+#define G4J_CUDA_ABI_VERSION 3
 
 typedef struct g4j_cuda_device_info {
     char name[256];
@@ -90,6 +90,10 @@ G4J_CUDA_API g4j_status g4j_cuda_add(g4j_cuda_ctx *ctx, int64_t n, const float *
 /* x[t] += bias for every token (qwen2's q/k/v biases). */
 G4J_CUDA_API g4j_status g4j_cuda_add_bias(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, float *x,
                                           const float *bias);
+/* y = s * x (accumulate 0) or y = y + s * x (accumulate 1) over n floats, the product rounded before the sum (no
+ * fused multiply-add: the CPU's weighted sum of a mixture-of-experts layer); y may alias x. */
+G4J_CUDA_API g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate,
+                                           float *y);
 /* y = silu(gate) * up over n floats; y may alias gate or up. */
 G4J_CUDA_API g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y);
 /* RoPE in place on x [n_tokens][n_heads][head_dim], token t at position *pos0 + t (pos0 is a device int, so a

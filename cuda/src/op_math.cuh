@@ -1,7 +1,7 @@
 /*
  * op_math.cuh - the pure math of the non-matmul ops, as __host__ __device__ helpers that the kernels call and
  * cuda/tests/test_blocks_host.cu tests on the host: RoPE's angle and pairing, the online-softmax state that
- * attention keeps per warp and merges across warps, and argmax's tie rule.
+ * attention keeps per warp and merges across warps, argmax's tie rule, and scale_add's rounding.
  */
 #ifndef G4J_CUDA_OP_MATH_CUH
 #define G4J_CUDA_OP_MATH_CUH
@@ -70,6 +70,19 @@ G4J_HD float g4j_softmax_rescale(g4j_softmax_state part, float m_total) {
  * result is the largest non-NaN value; with only NaNs the index stays at its initial INT32_MAX and the op writes 0. */
 G4J_HD bool g4j_argmax_better(float v, int32_t i, float bv, int32_t bi) {
     return v > bv || (v == bv && i < bi);
+}
+
+/* ---- scale_add ----
+ * s * x, or y + s * x when acc: the product rounded to float before the sum, never a fused multiply-add (the CPU's
+ * weighted sum of a mixture-of-experts layer, Java float arithmetic). */
+G4J_HD float g4j_scale_add_one(float x, float s, int32_t acc, float y) {
+#ifdef __CUDA_ARCH__
+    const float p = __fmul_rn(x, s);
+    return acc ? __fadd_rn(y, p) : p;
+#else
+    volatile float p = x * s; /* volatile: the host compiler may not contract either */
+    return acc ? y + p : p;
+#endif
 }
 
 #endif /* G4J_CUDA_OP_MATH_CUH */

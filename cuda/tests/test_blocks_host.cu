@@ -401,6 +401,23 @@ static void test_argmax(void) {
     printf("argmax tie rule: ok\n");
 }
 
+/* scale_add's element: bit-identical to the correctly rounded float product, then the correctly rounded float sum
+ * (computed in double: both exact there or rounded once, the sum of two floats rounded twice is still correct) */
+static void test_scale_add(void) {
+    int bad = 0;
+    for (int i = 0; i < 100000; i++) {
+        const float x = tu_gauss() * 3, s = tu_gauss(), y = tu_gauss() * 2;
+        const float p = (float)((double)x * (double)s);
+        const float want = (float)((double)y + (double)p);
+        float got = g4j_scale_add_one(x, s, 1, y);
+        if (memcmp(&got, &want, 4) != 0) bad++;
+        got = g4j_scale_add_one(x, s, 0, y);
+        if (memcmp(&got, &p, 4) != 0) bad++;
+    }
+    CHECK(bad == 0, "scale_add: %d of 200000 results differ from the rounded product / sum", bad);
+    printf("scale_add: 200000 results bit-identical to the rounded float product and sum\n");
+}
+
 int main(void) {
     test_q8_1();
     for (int t = 0; t < TU_NTYPES; t++)
@@ -412,6 +429,7 @@ int main(void) {
     test_rope();
     test_softmax();
     test_argmax();
+    test_scale_add();
     if (failures) { fprintf(stderr, "%d failures\n", failures); return 1; }
     printf("host block math tests passed\n");
     return 0;

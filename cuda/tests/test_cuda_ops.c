@@ -11,7 +11,7 @@
  *    tensor-core path all reproduce them), so GPU and CPU differ only by float summation order and, on the
  *    tensor-core path, the F16 rounding of dequantized weights: max |gpu - cpu| <= 2e-3 * rms(cpu) (5e-3 on the
  *    tensor-core path), mean <= 1e-3 * rms(cpu) (2e-3); a layout or indexing bug gives errors of order 1;
- *  - rms_norm, add, add_bias, swiglu (in place too), rope (llama and neox pairing, freq_factors, pos0 on the device),
+ *  - rms_norm, add, add_bias, scale_add, swiglu (in place too), rope (llama and neox pairing, freq_factors, pos0 on the device),
  *    attention (F16 and F32 caches, grouped heads, prefill then decode, head_dim 64 / 80 / 128, out-of-range pos0
  *    reported by synchronize), argmax (ties, NaN): plain C references in double;
  *  - graphs: a captured matmul + rope + argmax step replayed with new positions equals eager execution.
@@ -215,6 +215,13 @@ static void test_elementwise(void) {
     OK(g4j_cuda_swiglu(ctx, n, dout, dy, dout));
     OK(g4j_cuda_download(ctx, got, dout, 4 * n));
     CHECK(max_rel(got, ref, n) < 1e-5, "swiglu in place: rel err %.3g", max_rel(got, ref, n));
+    /* scale_add: y = s x, then y += s x (in place: y is dout) */
+    for (int64_t i = 0; i < n; i++) ref[i] = (double)(float)((double)x[i] * 0.375) + (double)(float)((double)y[i] * -1.5);
+    OK(g4j_cuda_scale_add(ctx, n, 0.375f, dx, 0, dout));
+    OK(g4j_cuda_scale_add(ctx, n, -1.5f, dy, 1, dout));
+    OK(g4j_cuda_download(ctx, got, dout, 4 * n));
+    CHECK(max_rel(got, ref, n) < 1e-6, "scale_add: rel err %.3g", max_rel(got, ref, n));
+    CHECK(g4j_cuda_scale_add(ctx, 0, 1.0f, dx, 0, dout) == G4J_E_INVALID_ARGUMENT, "scale_add n = 0 accepted");
     CHECK(g4j_cuda_add(ctx, 0, dx, dy, dout) == G4J_E_INVALID_ARGUMENT, "add n = 0 accepted");
     CHECK(g4j_cuda_rms_norm(ctx, 1, 10, NULL, dw, 1e-5f, dout) == G4J_E_INVALID_ARGUMENT, "rms_norm NULL x accepted");
     OK(g4j_cuda_synchronize(ctx));

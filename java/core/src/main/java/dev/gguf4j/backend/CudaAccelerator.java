@@ -162,6 +162,11 @@ public final class CudaAccelerator implements Accelerator {
         }
 
         @Override
+        public void scaleAdd(long n, float s, DeviceBuffer x, boolean accumulate, DeviceBuffer y) {
+            ctx.scaleAdd(n, s, a(x), accumulate, a(y));
+        }
+
+        @Override
         public void rope(boolean neox, long nTokens, long nHeads, long headDim, long nRot, DeviceBuffer pos0,
                 float freqBase, float freqScale, DeviceBuffer freqFactors, DeviceBuffer x) {
             ctx.rope(neox, nTokens, nHeads, headDim, nRot, a(pos0), freqBase, freqScale, a(freqFactors), a(x));

@@ -51,6 +51,12 @@ public interface DeviceContext extends AutoCloseable {
     void swiglu(long n, DeviceBuffer gate, DeviceBuffer up, DeviceBuffer y);
 
     /**
+     * y = s * x, or y = y + s * x when {@code accumulate}, over n floats: the product rounded to float before the
+     * sum (no fused multiply-add), as the CPU's weighted sum of a mixture-of-experts layer; y may be x.
+     */
+    void scaleAdd(long n, float s, DeviceBuffer x, boolean accumulate, DeviceBuffer y);
+
+    /**
      * RoPE in place on x [nTokens][nHeads][headDim], token t at position *pos0 + t ({@code pos0}: one device int32).
      * The first nRot dimensions rotate: pairs (2i, 2i+1), or (i, i + nRot/2) when {@code neox}.
      * {@code freqFactors} (nRot/2 floats) may be null.

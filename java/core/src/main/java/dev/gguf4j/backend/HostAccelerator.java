@@ -314,6 +314,18 @@ public final class HostAccelerator implements Accelerator {
         }
 
         @Override
+        public void scaleAdd(long n, float s, DeviceBuffer x, boolean accumulate, DeviceBuffer y) {
+            exec(() -> {
+                float[] fx = floats(0, x, 0, n);
+                float[] fy = accumulate ? floats(1, y, 0, n) : null;
+                for (int i = 0; i < n; i++) {
+                    fx[i] = accumulate ? fy[i] + fx[i] * s : fx[i] * s;
+                }
+                store(fx, y, 0, n);
+            });
+        }
+
+        @Override
         public void rope(boolean neox, long nTokens, long nHeads, long headDim, long nRot, DeviceBuffer pos0,
                 float freqBase, float freqScale, DeviceBuffer freqFactors, DeviceBuffer x) {
             exec(() -> {

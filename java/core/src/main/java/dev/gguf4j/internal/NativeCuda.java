@@ -187,6 +187,10 @@ public final class NativeCuda {
             check("g4j_cuda_add_bias", g4j_cuda_add_bias(ctx(), nTokens, dim, ptr(x), ptr(bias)));
         }
 
+        public void scaleAdd(long n, float s, long x, boolean accumulate, long y) {
+            check("g4j_cuda_scale_add", g4j_cuda_scale_add(ctx(), n, s, ptr(x), accumulate ? 1 : 0, ptr(y)));
+        }
+
         public void swiglu(long n, long gate, long up, long y) {
             check("g4j_cuda_swiglu", g4j_cuda_swiglu(ctx(), n, ptr(gate), ptr(up), ptr(y)));
         }

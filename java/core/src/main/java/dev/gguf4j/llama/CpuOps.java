@@ -592,7 +592,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
         matmul.applyBatch(moeW1, xs, n, moeO1);
         java.util.Arrays.fill(moeCount, 0, ne, 0);
         for (int t = 0; t < n; t++) {
-            route(moeProbs[t], ne, k, m.normalize(), t * k);
+            route(moeProbs[t], ne, k, m.normalize(), moeOrder, moeChosen, moeWeight, t * k);
             for (int j = 0; j < k; j++) {
                 moeCount[moeChosen[t * k + j]]++;
             }
@@ -636,8 +636,12 @@ final class CpuOps implements BlockOps, AutoCloseable {
      * summed in double, times the float of 1 / sum), ggml_top_k (argsort descending: ggml's exchange sort, whose
      * first k places are final after k passes), the chosen probabilities, divided by their sum (summed in double,
      * as ggml_sum_rows) when {@code normalize}.
+     * The one definition of this arithmetic: the device path ({@link DeviceOps#moe}) routes on the host with it.
+     * Writes the chosen experts to {@code chosen[slot0 ..]} and their weights to {@code weight[slot0 ..]};
+     * {@code idx} is scratch of at least {@code ne} ints.
      */
-    private void route(float[] p, int ne, int k, boolean normalize, int slot0) {
+    static void route(float[] p, int ne, int k, boolean normalize, int[] idx, int[] chosen, float[] weight,
+            int slot0) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < ne; i++) {
             max = Math.max(max, p[i]);
@@ -652,7 +656,6 @@ final class CpuOps implements BlockOps, AutoCloseable {
         for (int i = 0; i < ne; i++) {
             p[i] *= inv;
         }
-        int[] idx = moeOrder;
         for (int i = 0; i < ne; i++) {
             idx[i] = i;
         }
@@ -667,14 +670,14 @@ final class CpuOps implements BlockOps, AutoCloseable {
         }
         double wsum = 0;
         for (int j = 0; j < k; j++) {
-            moeChosen[slot0 + j] = idx[j];
-            moeWeight[slot0 + j] = p[idx[j]];
+            chosen[slot0 + j] = idx[j];
+            weight[slot0 + j] = p[idx[j]];
             wsum += p[idx[j]];
         }
         if (normalize) {
             float s = (float) wsum;
             for (int j = 0; j < k; j++) {
-                moeWeight[slot0 + j] /= s;
+                weight[slot0 + j] /= s;
             }
         }
     }
@@ -760,8 +763,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
         float[][] xs = acts[x.ordinal()];
         int width = width(x);
         for (int t = 0; t < n; t++) {
-            float v = g[t][0];
-            float gate = v / (1.0f + (float) Math.exp(-v)) / v; // ggml: silu(g) / g
+            float gate = sigmoidGate(g[t][0]);
             for (int i = 0; i < width; i++) {
                 xs[t][i] *= gate;
             }
@@ -769,6 +771,11 @@ final class CpuOps implements BlockOps, AutoCloseable {
     }
 
     private float[][] moeGateScalar = new float[0][];
+
+    /** The shared-expert gate's factor for gate logit v: ggml's silu(v) / v (the device path uses it too). */
+    static float sigmoidGate(float v) {
+        return v / (1.0f + (float) Math.exp(-v)) / v;
+    }
 
     @Override
     public void swiglu(Act gate, Act up, Act out) {

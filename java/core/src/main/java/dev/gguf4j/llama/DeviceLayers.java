@@ -57,7 +57,8 @@ final class DeviceLayers implements AutoCloseable {
     /** Activation bytes a session needs on the device for up to {@code maxTokens} tokens per step. */
     static long scratchBytes(LlamaConfig c, int maxTokens) {
         long perToken = 4L * c.dim() + 2L * c.kvDim() + 2L * c.ffDim(); // x, xb, xb2, q / k, v / hb, hb2
-        return HIDDEN_OFFSET + 4L * maxTokens * perToken + libraryScratchBytes(c, maxTokens);
+        return HIDDEN_OFFSET + 4L * maxTokens * perToken + libraryScratchBytes(c, maxTokens)
+                + DeviceOps.moeScratchBytes(c, maxTokens);
     }
 
     /** An estimate of the device library's own scratch (8-bit copies of activations for integer dot products). */
@@ -79,8 +80,9 @@ final class DeviceLayers implements AutoCloseable {
     DeviceLayers(DeviceWeights weights, LlamaModel model, int contextLength, LlamaSession.KvType kv, int maxTokens,
             boolean graphs) {
         this.weights = weights;
-        this.useGraphs = graphs;
         this.c = model.config();
+        // a mixture-of-experts step routes on the host mid-step (a download): it cannot be recorded as a graph
+        this.useGraphs = graphs && c.experts() == 0;
         this.arch = model.architecture();
         this.contextLength = contextLength;
         this.maxTokens = maxTokens;
@@ -120,6 +122,9 @@ final class DeviceLayers implements AutoCloseable {
             ops.bind(BlockOps.Act.HB, hb);
             ops.bind(BlockOps.Act.HB2, hb2);
             ops.bind(BlockOps.Act.LOGITS, logits);
+            if (c.experts() > 0) {
+                ops.bindMoe(maxTokens, arena.allocate(4L * n * c.experts(), 64));
+            }
         } catch (RuntimeException e) {
             close();
             throw e;

@@ -6,8 +6,9 @@ import dev.gguf4j.types.GgmlType;
 
 /**
  * {@link BlockOps} on a device ({@link DeviceContext}: CUDA, or the host reference): each op is one device call
- * on buffers in device memory, enqueued in order (and recordable as a device graph: nothing here transfers or
- * allocates). The activations and the KV cache belong to the session's {@link DeviceLayers}; the weights to the
+ * on buffers in device memory, enqueued in order (and recordable as a device graph: nothing here allocates, and
+ * only the mixture-of-experts ops transfer: their routing is decided on the host, so a model with experts runs
+ * its steps op by op). The activations and the KV cache belong to the session's {@link DeviceLayers}; the weights to the
  * model's {@link DeviceWeights}.
  */
 final class DeviceOps implements BlockOps {
@@ -70,11 +71,7 @@ final class DeviceOps implements BlockOps {
                     case "has" -> true;
                     default -> {
                         if (!hasOp(m)) {
-                            missing.add(switch (m.getName()) {
-                                case "moe" -> "mixture-of-experts FFN";
-                                case "sigmoidGate" -> "sigmoid gate";
-                                default -> m.getName();
-                            });
+                            missing.add(m.getName());
                         }
                         yield null;
                     }
@@ -115,6 +112,38 @@ final class DeviceOps implements BlockOps {
         } catch (NoSuchMethodException e) {
             return false;
         }
+    }
+
+    // mixture of experts: device scratch (router logits [tokens][experts], one expert's gate / up [expertFf], its
+    // output and the weighted sum [dim]), the router logits' host copy, and the host side of the routing
+    private DeviceBuffer moeRouter;
+    private DeviceBuffer moeGate;
+    private DeviceBuffer moeUp;
+    private DeviceBuffer moeOut;
+    private DeviceBuffer moeSum;
+    private java.lang.foreign.MemorySegment moeHost;
+    private float[] moeProbs = new float[0];
+    private int[] moeIdx = new int[0];
+    private int[] moeChosen = new int[0];
+    private float[] moeWeight = new float[0];
+
+    /** Device bytes of {@link #bindMoe}'s scratch for {@code maxTokens} tokens (0 without experts). */
+    static long moeScratchBytes(LlamaConfig c, int maxTokens) {
+        return c.experts() == 0 ? 0 : 4L * maxTokens * c.experts() + 8L * c.expertFfDim() + 8L * c.dim();
+    }
+
+    /** Allocates (in {@code ctx}) the scratch of the mixture-of-experts ops; {@code host}: native memory for the router logits. */
+    void bindMoe(int maxTokens, java.lang.foreign.MemorySegment host) {
+        moeRouter = ctx.alloc(4L * maxTokens * c.experts(), "router logits");
+        moeGate = ctx.alloc(4L * c.expertFfDim(), "activations");
+        moeUp = ctx.alloc(4L * c.expertFfDim(), "activations");
+        moeOut = ctx.alloc(4L * c.dim(), "activations");
+        moeSum = ctx.alloc(4L * c.dim(), "activations");
+        moeHost = host;
+        moeProbs = new float[c.experts()];
+        moeIdx = new int[c.experts()];
+        moeChosen = new int[c.expertsUsed()];
+        moeWeight = new float[c.expertsUsed()];
     }
 
     /** Points slot {@code a} at {@code buffer} ([tokens][width] floats). */
@@ -215,6 +244,74 @@ final class DeviceOps implements BlockOps {
     public void attention(int layer, Act q, Act k, Act v, Act out) {
         ctx.attention(kvType, n, pos0, contextLength, c.heads(), c.kvHeads(), c.headDim(), buffer(q), buffer(k),
                 buffer(v), keyCache[layer], valueCache[layer], attentionScale[layer], buffer(out));
+    }
+
+    /** Token {@code t}'s row of slot {@code a}. */
+    private DeviceBuffer row(Act a, int t) {
+        long w = 4L * width(a);
+        return buffer(a).slice(t * w, w);
+    }
+
+    /**
+     * The router logits on the device, brought to the host for the routing (CpuOps' {@link CpuOps#route}: the one
+     * definition of the softmax, top-k and renormalisation); then per token each chosen expert's gate / up matmuls
+     * on slices of the stacked expert weights, SwiGLU, its down matmul, and the weighted sum in top-k order
+     * ((w0 e0 + w1 e1) + ...), plus {@code out} when {@code add}: the CPU path's arithmetic, op for op.
+     */
+    @Override
+    public void moe(int layer, Act in, Act out, Moe m, boolean add) {
+        int k = m.used();
+        int ne = m.experts();
+        int ff = c.expertFfDim();
+        int dim = c.dim();
+        DeviceWeights.DeviceWeight r = weight(layer, TensorRole.FFN_GATE_INP);
+        ctx.matmul(r.type(), r.data(), r.rows(), r.cols(), r.rowBytes(), n, buffer(in), width(in), moeRouter, ne);
+        ctx.download(moeHost, moeRouter, 4L * n * ne);
+        for (int t = 0; t < n; t++) {
+            java.lang.foreign.MemorySegment.copy(moeHost, java.lang.foreign.ValueLayout.JAVA_FLOAT, 4L * t * ne,
+                    moeProbs, 0, ne);
+            CpuOps.route(moeProbs, ne, k, m.normalize(), moeIdx, moeChosen, moeWeight, 0);
+            DeviceBuffer x = row(in, t);
+            DeviceBuffer o = row(out, t);
+            DeviceBuffer sum = add || buffer(out) == buffer(in) ? moeSum : o;
+            for (int j = 0; j < k; j++) {
+                int e = moeChosen[j];
+                DeviceWeights.DeviceWeight g = expert(layer, TensorRole.FFN_GATE_EXPS, e);
+                DeviceWeights.DeviceWeight u = expert(layer, TensorRole.FFN_UP_EXPS, e);
+                DeviceWeights.DeviceWeight d = expert(layer, TensorRole.FFN_DOWN_EXPS, e);
+                ctx.matmul(g.type(), g.data(), g.rows(), g.cols(), g.rowBytes(), 1, x, dim, moeGate, ff);
+                ctx.matmul(u.type(), u.data(), u.rows(), u.cols(), u.rowBytes(), 1, x, dim, moeUp, ff);
+                ctx.swiglu(ff, moeGate, moeUp, moeGate);
+                ctx.matmul(d.type(), d.data(), d.rows(), d.cols(), d.rowBytes(), 1, moeGate, ff, moeOut, dim);
+                ctx.scaleAdd(dim, moeWeight[j], moeOut, j > 0, sum);
+            }
+            if (add) {
+                ctx.add(dim, sum, o, o);
+            } else if (sum != o) {
+                ctx.scaleAdd(dim, 1.0f, sum, false, o);
+            }
+        }
+    }
+
+    private DeviceWeights.DeviceWeight expert(int layer, TensorRole t, int e) {
+        DeviceWeights.DeviceWeight w = weights.expert(layer, t, e);
+        if (w == null) {
+            throw new IllegalStateException("no " + t.tensorName(layer) + " on the device");
+        }
+        return w;
+    }
+
+    /** x *= silu(g) / g per token, g = w in computed on the device, the factor on the host (CpuOps' arithmetic). */
+    @Override
+    public void sigmoidGate(int layer, TensorRole w, Act in, Act x) {
+        DeviceWeights.DeviceWeight g = weight(layer, w);
+        ctx.matmul(g.type(), g.data(), g.rows(), g.cols(), g.rowBytes(), n, buffer(in), width(in), moeRouter, 1);
+        ctx.download(moeHost, moeRouter, 4L * n);
+        for (int t = 0; t < n; t++) {
+            float s = CpuOps.sigmoidGate(moeHost.get(java.lang.foreign.ValueLayout.JAVA_FLOAT, 4L * t));
+            DeviceBuffer row = row(x, t);
+            ctx.scaleAdd(width(x), s, row, false, row);
+        }
     }
 
     @Override

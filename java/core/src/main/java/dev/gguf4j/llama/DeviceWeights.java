@@ -25,6 +25,7 @@ final class DeviceWeights implements AutoCloseable {
     private final int firstLayer;
     private final DeviceWeight[][] matrices; // [layer][TensorRole ordinal], null where absent or on the CPU
     private final DeviceBuffer[][] vectors;  // [layer][TensorRole ordinal]
+    private final DeviceWeight[][][] experts; // [layer][TensorRole ordinal][expert]: views of a stacked matrix
     private final DeviceBuffer outputNorm;
     private final DeviceWeight output;
     private final DeviceBuffer ropeFreqs; // [ropeDim/2] Llama-3 rope_freqs divisors, or null
@@ -41,12 +42,22 @@ final class DeviceWeights implements AutoCloseable {
             int roles = TensorRole.values().length;
             matrices = new DeviceWeight[c.layers()][roles];
             vectors = new DeviceBuffer[c.layers()][roles];
+            experts = new DeviceWeight[c.layers()][roles][];
             for (int l = firstLayer; l < c.layers(); l++) {
                 for (TensorRole.Spec s : model.layerTensors()) { // the architecture's table, in its order
                     int r = s.role().ordinal();
                     if (s.matrix()) {
                         Weight w = model.weight(l, s.role());
                         matrices[l][r] = w == null ? null : weight(w);
+                        if (w != null && s.experts() > 0) { // stacked experts: expert e's rows, views, no copy
+                            DeviceWeight f = matrices[l][r];
+                            DeviceWeight[] slices = new DeviceWeight[s.experts()];
+                            for (int e = 0; e < slices.length; e++) {
+                                slices[e] = new DeviceWeight(f.type(), s.rows(), f.cols(), f.rowBytes(),
+                                        f.data().slice((long) e * s.rows() * f.rowBytes(), s.rows() * f.rowBytes()));
+                            }
+                            experts[l][r] = slices;
+                        }
                         for (int i = 0, r0 = 0; w != null && s.parts() != null && i < s.parts().length;
                                 r0 += s.partRows()[i++]) { // a fused matrix's parts: views of its rows
                             DeviceWeight f = matrices[l][r];
@@ -141,6 +152,12 @@ final class DeviceWeights implements AutoCloseable {
     /** Layer {@code l}'s matrix of this role in device memory, or null when the model has none. */
     DeviceWeight weight(int l, TensorRole role) {
         return matrices[l][role.ordinal()];
+    }
+
+    /** Expert {@code e}'s slice of layer {@code l}'s stacked matrix of this role in device memory, or null. */
+    DeviceWeight expert(int l, TensorRole role, int e) {
+        DeviceWeight[] slices = experts[l][role.ordinal()];
+        return slices == null ? null : slices[e];
     }
 
     /** Layer {@code l}'s vector (norm weights, bias) of this role in device memory, or null. */

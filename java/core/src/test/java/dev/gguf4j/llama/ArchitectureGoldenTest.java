@@ -124,7 +124,7 @@ class ArchitectureGoldenTest {
      */
     @ParameterizedTest(name = "{0}")
     @org.junit.jupiter.params.provider.EnumSource(value = Preset.class, names = {"LLAMA_YARN", "PHI3", "PHI35",
-        "GRANITE", "MIXTRAL", "QWEN2MOE"})
+        "GRANITE"})
     void offloadIsRefusedInOneLine(Preset p, @TempDir Path dir) throws Exception {
         Path model = dir.resolve(p.id + "-F16.gguf");
         RandomModels.write(p, GgmlType.F16, model);
@@ -134,9 +134,6 @@ class ArchitectureGoldenTest {
         assertTrue(e.getMessage().contains(p.arch + ": offloading its layers to ")
                 && e.getMessage().contains("not supported yet"), e.getMessage());
         assertEquals(1, e.getMessage().lines().count(), e.getMessage());
-        if (p.experts != 0) {
-            assertTrue(e.getMessage().contains("mixture-of-experts FFN"), e.getMessage());
-        }
     }
 
     /**

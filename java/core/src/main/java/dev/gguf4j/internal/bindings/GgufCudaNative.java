@@ -23,10 +23,10 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_CUDA_ABI_VERSION = (int)2L;
+    private static final int G4J_CUDA_ABI_VERSION = (int)3L;
     /**
      * {@snippet lang=c :
-     * #define G4J_CUDA_ABI_VERSION 2
+     * #define G4J_CUDA_ABI_VERSION 3
      * }
      */
     public static int G4J_CUDA_ABI_VERSION() {
@@ -1197,6 +1197,42 @@ public class GgufCudaNative extends GgufCudaNative$shared {
                 traceDowncall("g4j_cuda_add_bias", ctx, n_tokens, dim, x, bias);
             }
             return (int)mh$.invokeExact(ctx, n_tokens, dim, x, bias);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_scale_add {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_scale_add");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
+     * }
+     */
+    public static int g4j_cuda_scale_add(MemorySegment ctx, long n, float s, MemorySegment x, int accumulate,
+            MemorySegment y) {
+        var mh$ = g4j_cuda_scale_add.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_scale_add", ctx, n, s, x, accumulate, y);
+            }
+            return (int)mh$.invokeExact(ctx, n, s, x, accumulate, y);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
