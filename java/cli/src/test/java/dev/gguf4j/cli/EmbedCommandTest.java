@@ -3,15 +3,13 @@ package dev.gguf4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gguf4j.testing.EmbeddingVectors;
 import dev.gguf4j.testing.RandomEncoders;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.GgmlType;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,8 +20,6 @@ import org.junit.jupiter.api.io.TempDir;
  * an input longer than the context fails in one line naming it, unless {@code --truncate}.
  */
 class EmbedCommandTest {
-    private static final Pattern VECTOR = Pattern.compile("\"embedding\": \\[([^\\]]*)\\]");
-
     @TempDir
     static Path dir;
     static Path model;
@@ -32,20 +28,6 @@ class EmbedCommandTest {
     static void build() throws Exception {
         model = dir.resolve("bert-F32.gguf");
         RandomEncoders.write(RandomEncoders.Preset.BERT, GgmlType.F32, model);
-    }
-
-    static List<float[]> vectors(String json) {
-        List<float[]> out = new ArrayList<>();
-        Matcher m = VECTOR.matcher(json);
-        while (m.find()) {
-            String[] p = m.group(1).split(",");
-            float[] v = new float[p.length];
-            for (int i = 0; i < p.length; i++) {
-                v[i] = Float.parseFloat(p[i].trim());
-            }
-            out.add(v);
-        }
-        return out;
     }
 
     @Test
@@ -57,8 +39,8 @@ class EmbedCommandTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().startsWith("{\n  \"object\": \"list\",\n  \"data\": [\n    {\n      \"object\": \"embedding\","
                 + "\n      \"index\": 0,\n      \"embedding\": ["), r.out());
-        List<float[]> want = vectors(Files.readString(golden));
-        List<float[]> got = vectors(r.out());
+        List<float[]> want = EmbeddingVectors.parse(Files.readString(golden));
+        List<float[]> got = EmbeddingVectors.parse(r.out());
         assertEquals(want.size(), got.size());
         for (int i = 0; i < want.size(); i++) {
             assertTrue(EmbedCommand.cosine(want.get(i), got.get(i)) > 0.99999f, "input " + i);

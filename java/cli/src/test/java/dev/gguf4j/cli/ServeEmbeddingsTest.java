@@ -17,6 +17,7 @@ import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
 import dev.gguf4j.quantize.ModelQuantizer;
 import dev.gguf4j.quantize.QuantizeOptions;
+import dev.gguf4j.testing.EmbeddingVectors;
 import dev.gguf4j.testing.RandomEncoders;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.FileType;
@@ -110,30 +111,7 @@ class ServeEmbeddingsTest {
     }
 
     static List<float[]> golden(Served s) throws Exception {
-        List<float[]> out = new ArrayList<>();
-        Matcher m = Pattern.compile("\"embedding\": \\[([^\\]]*)\\]").matcher(Files.readString(GOLDEN
-                .resolve(s.golden())));
-        while (m.find()) {
-            String[] parts = m.group(1).split(",");
-            float[] v = new float[parts.length];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = Float.parseFloat(parts[i].trim());
-            }
-            out.add(v);
-        }
-        return out;
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double ab = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return ab / Math.sqrt(aa * bb);
+        return EmbeddingVectors.parse(Files.readString(GOLDEN.resolve(s.golden())));
     }
 
     /** Served vectors: the direct Llama.embed's exactly, and llama-embedding's within cosine 0.9999. */
@@ -143,7 +121,7 @@ class ServeEmbeddingsTest {
         assertEquals(prompts.size(), got.size(), what);
         for (int i = 0; i < prompts.size(); i++) {
             assertArrayEquals(direct.data().get(i).vector(), got.get(i), what + " input " + i + " vs Llama.embed");
-            double cos = cosine(want.get(i), got.get(i));
+            double cos = EmbeddingVectors.cosine(want.get(i), got.get(i));
             assertTrue(cos >= 0.9999, what + " input " + i + ": cosine " + cos + " to llama-embedding's");
         }
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.quantize.ModelQuantizer;
 import dev.gguf4j.quantize.QuantizeOptions;
+import dev.gguf4j.testing.EmbeddingVectors;
 import dev.gguf4j.testing.RandomEncoders;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.FileType;
@@ -12,13 +13,10 @@ import dev.gguf4j.types.GgmlType;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,7 +35,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class EmbeddingGoldenTest {
     private static final Path DIR = TestData.root().resolve("tests/golden/embeddings");
-    private static final Pattern VECTOR = Pattern.compile("\"embedding\": \\[([^\\]]*)\\]");
     private static final Map<String, String> WORST = new TreeMap<>();
     private static final Map<String, Path> BUILT = new HashMap<>();
 
@@ -88,29 +85,7 @@ class EmbeddingGoldenTest {
     }
 
     static List<float[]> vectors(Path json) throws IOException {
-        List<float[]> out = new ArrayList<>();
-        Matcher m = VECTOR.matcher(Files.readString(json));
-        while (m.find()) {
-            String[] parts = m.group(1).split(",");
-            float[] v = new float[parts.length];
-            for (int i = 0; i < v.length; i++) {
-                v[i] = Float.parseFloat(parts[i].trim());
-            }
-            out.add(v);
-        }
-        return out;
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double ab = 0;
-        double aa = 0;
-        double bb = 0;
-        for (int i = 0; i < a.length; i++) {
-            ab += (double) a[i] * b[i];
-            aa += (double) a[i] * a[i];
-            bb += (double) b[i] * b[i];
-        }
-        return ab / Math.sqrt(aa * bb);
+        return EmbeddingVectors.parse(Files.readString(json));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -135,7 +110,7 @@ class EmbeddingGoldenTest {
             for (int i = 0; i < prompts.size(); i++) {
                 float[] got = e.data().get(i).vector();
                 assertEquals(want.get(i).length, got.length, golden + " input " + i);
-                double cos = cosine(want.get(i), got);
+                double cos = EmbeddingVectors.cosine(want.get(i), got);
                 worst = Math.min(worst, cos);
                 assertTrue(cos >= limit, golden + " input " + i + ": cosine " + cos + " < " + limit);
             }
