@@ -4,12 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.gguf4j.backend.Backend;
 import dev.gguf4j.backend.Backends;
-import dev.gguf4j.quantize.ModelQuantizer;
-import dev.gguf4j.quantize.QuantizeOptions;
 import dev.gguf4j.testing.RandomModels;
 import dev.gguf4j.testing.RandomModels.Preset;
-import dev.gguf4j.types.FileType;
-import dev.gguf4j.types.GgmlType;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.SplittableRandom;
@@ -27,14 +23,7 @@ class MoeBatchTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"MIXTRAL, F16", "MIXTRAL, Q4_K_M", "QWEN2MOE, F16", "QWEN2MOE, Q4_K_M"})
     void batchesAndThreadsGiveTheSameBits(Preset p, String type, @TempDir Path dir) throws Exception {
-        Path model = dir.resolve(p.id + "-F16.gguf");
-        RandomModels.write(p, GgmlType.F16, model);
-        if (type.equals("Q4_K_M")) {
-            Path q = dir.resolve(p.id + "-Q4_K_M.gguf");
-            ModelQuantizer.quantize(model, q, QuantizeOptions.to(FileType.MOSTLY_Q4_K_M).threads(2),
-                    ModelQuantizer.LLAMA_POLICY, new ModelQuantizer.Listener() { });
-            model = q;
-        }
+        Path model = RandomModels.writeAs(p, type, dir);
         Backend backend = Backends.select();
         try (LlamaModel m = LlamaModel.load(model)) {
             SplittableRandom rnd = new SplittableRandom(7);

@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.backend.HostAccelerator;
-import dev.gguf4j.quantize.ModelQuantizer;
-import dev.gguf4j.quantize.QuantizeOptions;
 import dev.gguf4j.testing.RandomModels;
 import dev.gguf4j.testing.RandomModels.Preset;
-import dev.gguf4j.types.FileType;
-import dev.gguf4j.types.GgmlType;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -29,14 +25,7 @@ class MoeOffloadTest {
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"MIXTRAL, F16", "MIXTRAL, Q4_K_M", "QWEN2MOE, F16", "QWEN2MOE, Q4_K_M"})
     void offloadedExpertsGiveTheCpuLogitsBitForBit(Preset p, String type, @TempDir Path dir) throws Exception {
-        Path model = dir.resolve(p.id + "-F16.gguf");
-        RandomModels.write(p, GgmlType.F16, model);
-        if (type.equals("Q4_K_M")) {
-            Path q = dir.resolve(p.id + "-Q4_K_M.gguf");
-            ModelQuantizer.quantize(model, q, QuantizeOptions.to(FileType.MOSTLY_Q4_K_M).threads(2),
-                    ModelQuantizer.LLAMA_POLICY, new ModelQuantizer.Listener() { });
-            model = q;
-        }
+        Path model = RandomModels.writeAs(p, type, dir);
         LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(2).withContextLength(64);
         int[] prompt = new int[9];
         List<float[]> want;

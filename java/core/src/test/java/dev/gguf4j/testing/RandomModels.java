@@ -3,6 +3,8 @@ package dev.gguf4j.testing;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufValue;
 import dev.gguf4j.gguf.GgufWriter;
+import dev.gguf4j.quantize.ModelQuantizer;
+import dev.gguf4j.quantize.QuantizeOptions;
 import dev.gguf4j.types.FileType;
 import dev.gguf4j.types.GgmlType;
 import java.io.IOException;
@@ -144,6 +146,22 @@ public final class RandomModels {
     /** Writes {@code preset} as {@code type} (F32 or F16 matrices) to {@code out}, with stories260K's tokenizer. */
     public static void write(Preset preset, GgmlType type, Path out) throws IOException {
         write(preset, type, TestData.model("stories260K.gguf"), out);
+    }
+
+    /**
+     * Writes {@code preset} into {@code dir} as F16, or as F16 quantized by gguf4j's quantizer (llama-quantize's
+     * bytes) when {@code type} names a file type such as "Q4_K_M"; returns the model's path.
+     */
+    public static Path writeAs(Preset preset, String type, Path dir) throws IOException {
+        Path f16 = dir.resolve(preset.id + "-F16.gguf");
+        write(preset, GgmlType.F16, f16);
+        if (type.equals("F16")) {
+            return f16;
+        }
+        Path q = dir.resolve(preset.id + "-" + type + ".gguf");
+        ModelQuantizer.quantize(f16, q, QuantizeOptions.to(FileType.valueOf("MOSTLY_" + type)).threads(2),
+                ModelQuantizer.LLAMA_POLICY, new ModelQuantizer.Listener() { });
+        return q;
     }
 
     public static void write(Preset p, GgmlType type, Path tokenizerModel, Path out) throws IOException {
