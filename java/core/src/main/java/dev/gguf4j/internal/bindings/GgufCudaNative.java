@@ -1221,12 +1221,41 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     }
 
     /**
+     * Function descriptor for:
      * {@snippet lang=c :
      * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
      * }
      */
-    public static int g4j_cuda_scale_add(MemorySegment ctx, long n, float s, MemorySegment x, int accumulate,
-            MemorySegment y) {
+    public static FunctionDescriptor g4j_cuda_scale_add$descriptor() {
+        return g4j_cuda_scale_add.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
+     * }
+     */
+    public static MethodHandle g4j_cuda_scale_add$handle() {
+        return g4j_cuda_scale_add.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
+     * }
+     */
+    public static MemorySegment g4j_cuda_scale_add$address() {
+        return g4j_cuda_scale_add.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
+     * }
+     */
+    public static int g4j_cuda_scale_add(MemorySegment ctx, long n, float s, MemorySegment x, int accumulate, MemorySegment y) {
         var mh$ = g4j_cuda_scale_add.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
