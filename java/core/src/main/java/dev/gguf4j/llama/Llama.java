@@ -481,12 +481,44 @@ public final class Llama implements AutoCloseable {
      */
     public Embeddings embed(List<String> inputs, EmbeddingParams params) {
         checkOpen();
-        int limit = embeddingLimit();
         List<int[]> toks = new java.util.ArrayList<>(inputs.size());
-        boolean[] cut = new boolean[inputs.size()];
-        int total = 0;
+        for (String input : inputs) {
+            toks.add(tokenizer.encode(input, true, true));
+        }
+        return embedTokenized(toks, params);
+    }
+
+    /**
+     * The embeddings of inputs given as token ids, used as they are (no special token added: give [CLS] ... [SEP]
+     * or BOS yourself if the model needs them), as llama-server c392e50 takes token-id prompts; otherwise as
+     * {@link #embed(List, EmbeddingParams)}.
+     *
+     * @throws IllegalArgumentException an id outside the vocabulary (naming the input, the position and the id), an
+     *     empty input, or one longer than {@link #embeddingLimit()} without {@link EmbeddingParams#truncate}
+     */
+    public Embeddings embedTokens(List<int[]> inputs, EmbeddingParams params) {
+        checkOpen();
+        int vocab = tokenizer.vocabSize();
+        List<int[]> toks = new java.util.ArrayList<>(inputs.size());
         for (int i = 0; i < inputs.size(); i++) {
-            int[] t = tokenizer.encode(inputs.get(i), true, true);
+            int[] t = inputs.get(i).clone();
+            for (int j = 0; j < t.length; j++) {
+                if (t[j] < 0 || t[j] >= vocab) {
+                    throw new IllegalArgumentException("input " + i + " token " + j + ": id " + t[j] + " is outside"
+                            + " the vocabulary (0 to " + (vocab - 1) + ")");
+                }
+            }
+            toks.add(t);
+        }
+        return embedTokenized(toks, params);
+    }
+
+    private Embeddings embedTokenized(List<int[]> toks, EmbeddingParams params) {
+        int limit = embeddingLimit();
+        boolean[] cut = new boolean[toks.size()];
+        int total = 0;
+        for (int i = 0; i < toks.size(); i++) {
+            int[] t = toks.get(i);
             if (t.length == 0) {
                 throw new IllegalArgumentException("input " + i + " is empty: it has no tokens (and the tokenizer"
                         + " adds none)");
@@ -498,13 +530,13 @@ public final class Llama implements AutoCloseable {
                             + " (EmbeddingParams.withTruncate(true), --truncate)");
                 }
                 t = java.util.Arrays.copyOf(t, limit);
+                toks.set(i, t);
                 cut[i] = true;
             }
-            toks.add(t);
             total += t.length;
         }
         Pooling pooling = params.pooling() != null ? params.pooling() : defaultPooling();
-        float[][][] vectors = new float[inputs.size()][][];
+        float[][][] vectors = new float[toks.size()][][];
         synchronized (embedLock) {
             checkOpen();
             if (embedder == null) {
@@ -518,8 +550,8 @@ public final class Llama implements AutoCloseable {
                 }
             }
         }
-        List<Embeddings.Embedding> data = new java.util.ArrayList<>(inputs.size());
-        for (int i = 0; i < inputs.size(); i++) {
+        List<Embeddings.Embedding> data = new java.util.ArrayList<>(toks.size());
+        for (int i = 0; i < toks.size(); i++) {
             data.add(new Embeddings.Embedding(i, vectors[i], toks.get(i).length, cut[i]));
         }
         return new Embeddings(List.copyOf(data), pooling, params.normalize(), total);
