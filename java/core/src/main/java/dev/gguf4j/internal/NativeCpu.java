@@ -63,17 +63,17 @@ public final class NativeCpu {
         try {
             abi = g4j_abi_version();
         } catch (RuntimeException | LinkageError e) {
-            throw new NativeLibraryException(loaded.path() + " does not export g4j_abi_version: not a gguf4j library? ("
+            throw new NativeLibraryUnusableException(loaded.path() + " does not export g4j_abi_version: not a gguf4j library? ("
                     + e + ")", e);
         }
         if (abi != G4J_ABI_VERSION()) {
-            throw new NativeLibraryException(loaded.path() + " has ABI version " + Integer.toUnsignedString(abi)
+            throw new NativeLibraryUnusableException(loaded.path() + " has ABI version " + Integer.toUnsignedString(abi)
                     + ", but these bindings were generated for ABI " + G4J_ABI_VERSION()
                     + ": use the gguf4j-native jar of the same gguf4j version (" + Gguf4j.version() + ")");
         }
         int isa = settings.isa().nativeId();
         if (isa != Settings.IsaChoice.AUTO.nativeId() && g4j_isa_available(isa) == 0) {
-            throw new NativeLibraryException(Settings.ISA + "=" + settings.isa().name().toLowerCase(java.util.Locale.ROOT)
+            throw new NativeLibraryUnusableException(Settings.ISA + "=" + settings.isa().name().toLowerCase(java.util.Locale.ROOT)
                     + " is not supported by this CPU (features: " + String.join(" ", featureNames(g4j_cpu_features()))
                     + ")");
         }

@@ -42,7 +42,7 @@ public final class NativeCuda {
                 settings.cacheDir(), Gguf4j.version());
         int abi = g4j_cuda_abi_version();
         if (abi != G4J_CUDA_ABI_VERSION()) {
-            throw new NativeLibraryException(loaded.path() + " has CUDA ABI version " + abi + ", these bindings expect "
+            throw new NativeLibraryUnusableException(loaded.path() + " has CUDA ABI version " + abi + ", these bindings expect "
                     + G4J_CUDA_ABI_VERSION());
         }
         try (Arena arena = Arena.ofConfined()) {
