@@ -863,12 +863,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
                         a[i] *= opScalar;
                     }
                 }
-                case SOFT_CAP -> { // ggml: scale by 1/cap, tanh, scale by cap
-                    float inv = 1.0f / opScalar;
-                    for (int i = 0; i < w; i++) {
-                        a[i] = (float) Math.tanh(a[i] * inv) * opScalar;
-                    }
-                }
+                case SOFT_CAP -> CpuMath.softCap(a, 0, w, opScalar); // ggml: scale by 1/cap, tanh, scale by cap
                 default -> throw new IllegalStateException("op " + op);
             }
         }
