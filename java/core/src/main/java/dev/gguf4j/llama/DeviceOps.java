@@ -73,6 +73,10 @@ final class DeviceOps implements BlockOps {
     /** {@link #refuseUnsupported}'s message, or empty when the device runs that part of the model. */
     static java.util.Optional<String> unsupported(LlamaConfig c, Architecture arch, String device, int firstLayer,
             boolean output) {
+        if (arch.encoder()) { // Llama.load never offloads an encoder (its head is not an output layer either)
+            return java.util.Optional.of(c.architecture() + ": offloading its layers to " + device
+                    + " is not supported yet (an encoder: embeddings run on the CPU)");
+        }
         java.util.Set<String> missing = new java.util.TreeSet<>();
         BlockOps probe = (BlockOps) java.lang.reflect.Proxy.newProxyInstance(BlockOps.class.getClassLoader(),
                 new Class<?>[] {BlockOps.class}, (p, m, args) -> switch (m.getName()) {

@@ -143,14 +143,15 @@ class ModelFitTest {
 
     @Test
     void architecturesTheGpuCannotRunGetNoLayers(@TempDir Path dir) throws Exception {
-        // the device has no LayerNorm or GELU (BERT's block): -ngl would refuse any of its layers
+        // an encoder runs on the CPU only (its embeddings): no layers on the GPU
         Path model = dir.resolve("bert.gguf");
         dev.gguf4j.testing.RandomEncoders.write(dev.gguf4j.testing.RandomEncoders.Preset.BERT, GgmlType.F16, model);
         ModelFit.Gpu big = new ModelFit.Gpu("big", 80L << 30, 80L << 30, t -> true);
         ModelFit.Report r = ModelFit.plan(model, 64, machine(1L << 40, Optional.of(big)));
         assertTrue(r.rows().stream().allMatch(x -> x.gpuLayers() == 0), r.rows().toString());
-        // the engine's own refusal, as -ngl gives it
-        assertTrue(r.verdict().contains("no GPU offload: bert: offloading its layers to the GPU is not supported yet"),
+        // the reason, in the engine's words
+        assertTrue(r.verdict().contains("no GPU offload: bert: offloading its layers to the GPU is not supported yet (an"
+                + " encoder"),
                 r.verdict());
     }
 

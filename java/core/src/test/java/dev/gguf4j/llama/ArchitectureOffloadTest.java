@@ -22,18 +22,20 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (embedding, residual, attention and logit multipliers) and llama with YaRN. With every layer and the output
  * offloaded, and with a split starting at an odd layer (so gemma2's device layers begin with an unwindowed one),
  * the logits of a prompt (in batches of 4) and of 12 greedy tokens after it are the CPU path's bit for bit, on F16
- * and Q4_K_M weights, and the session's device memory is freed.
+ * and Q4_K_M weights (F16 KV cache, and F32 for the windowed ones), and the session's device memory is freed.
  */
 class ArchitectureOffloadTest {
 
-    @ParameterizedTest(name = "{0} {1} context {2}")
-    @CsvSource({"GEMMA, F16, 64", "GEMMA, Q4_K_M, 64", "GEMMA2, F16, 64", "GEMMA2, Q4_K_M, 64", "PHI3, F16, 64",
-        "PHI3, Q4_K_M, 64", "PHI35, F16, 64", "PHI35, F16, 512", "PHI35, Q4_K_M, 512", "GRANITE, F16, 64",
-        "GRANITE, Q4_K_M, 64", "LLAMA_YARN, F16, 64", "LLAMA_YARN, Q4_K_M, 64"})
-    void offloadedLayersGiveTheCpuLogitsBitForBit(Preset p, String type, int context, @TempDir Path dir)
-            throws Exception {
+    @ParameterizedTest(name = "{0} {1} context {2} cache {3}")
+    @CsvSource({"GEMMA, F16, 64, F16", "GEMMA, Q4_K_M, 64, F16", "GEMMA2, F16, 64, F16", "GEMMA2, F16, 64, F32",
+        "GEMMA2, Q4_K_M, 64, F16", "PHI3, F16, 64, F16", "PHI3, F16, 64, F32", "PHI3, Q4_K_M, 64, F16",
+        "PHI35, F16, 64, F16", "PHI35, F16, 512, F16", "PHI35, Q4_K_M, 512, F16", "GRANITE, F16, 64, F16",
+        "GRANITE, Q4_K_M, 64, F16", "LLAMA_YARN, F16, 64, F16", "LLAMA_YARN, Q4_K_M, 64, F16"})
+    void offloadedLayersGiveTheCpuLogitsBitForBit(Preset p, String type, int context, LlamaSession.KvType kv,
+            @TempDir Path dir) throws Exception {
         Path model = RandomModels.writeAs(p, type, dir);
-        LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(2).withContextLength(context).withBatchSize(4);
+        LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(2).withContextLength(context).withBatchSize(4)
+                .withKvType(kv);
         int[] prompt = new int[9];
         List<float[]> want;
         int layers;
@@ -53,7 +55,7 @@ class ArchitectureOffloadTest {
                 List<float[]> got = OffloadTest.run(dev, prompt);
                 assertEquals(want.size(), got.size());
                 for (int i = 0; i < want.size(); i++) {
-                    assertArrayEquals(want.get(i), got.get(i), p.id + " " + type + " context " + context + " -ngl "
+                    assertArrayEquals(want.get(i), got.get(i), p.id + " " + type + " context " + context + " " + kv + " -ngl "
                             + ngl + ": logits " + i + (i < prompt.length ? " (prompt batch)" : " (one token)"));
                 }
                 assertEquals(weights, acc.usedBytes(), "the session's device memory is freed");
