@@ -154,10 +154,17 @@ final class CpuOps implements BlockOps, AutoCloseable {
         attnOut = arena.allocate((long) c.qDim() * 4, 64);
         thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
         ropeFactors = model.ropeFactors(contextLength);
-        // llama.cpp's context defaults: beta_fast 32, beta_slow 1
-        yarnCorrDims = c.ropeExtFactor() == 0.0f ? null
-                : CpuMath.ropeYarnCorrDims(c.ropeDim(), c.ropeOrigContext(), c.ropeTheta(), 32.0f, 1.0f);
+        yarnCorrDims = yarnCorrDims(c);
         grow(1);
+    }
+
+    /**
+     * YaRN's correction dimensions {lo, hi} for this model (llama.cpp's context defaults: beta_fast 32, beta_slow 1),
+     * or null when its RoPE has no YaRN mix (ext factor 0); the device path uses the same.
+     */
+    static float[] yarnCorrDims(LlamaConfig c) {
+        return c.ropeExtFactor() == 0.0f ? null
+                : CpuMath.ropeYarnCorrDims(c.ropeDim(), c.ropeOrigContext(), c.ropeTheta(), 32.0f, 1.0f);
     }
 
     @Override

@@ -49,12 +49,9 @@ final class DeviceOps implements BlockOps {
             attentionWindow[l] = a.slidingWindow();
         }
         this.ropeFactors = weights.ropeFactors(model.ropeFactors(contextLength));
-        // as CpuOps: llama.cpp's context defaults beta_fast 32, beta_slow 1
-        float[] corr = c.ropeExtFactor() == 0.0f ? new float[2]
-                : dev.gguf4j.backend.CpuMath.ropeYarnCorrDims(c.ropeDim(), c.ropeOrigContext(), c.ropeTheta(), 32.0f,
-                        1.0f);
-        this.corrLo = corr[0];
-        this.corrHi = corr[1];
+        float[] corr = CpuOps.yarnCorrDims(c);
+        this.corrLo = corr == null ? 0.0f : corr[0];
+        this.corrHi = corr == null ? 0.0f : corr[1];
     }
 
     /**
