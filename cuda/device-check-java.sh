@@ -7,7 +7,8 @@
 #    -ngl 0, half, all layers and -1 (output layer too) against the CPU path, within the golden tolerances;
 # 1b. the architectures beyond llama's block: random gemma, gemma2, phi3, Phi-3.5, granite and llama+YaRN models
 #    (RandomModels from the core test-jar; F16, and Q4_K_M by `bin/gguf4j quantize`), GpuCheck --models: logits and
-#    greedy with -ngl 0 / half / all / -1 against the CPU (GELU / soft-cap tolerances: 2e-3, Q4_K_M 5e-2 of the range);
+#    greedy with -ngl 0 / half / all / -1 against the CPU (GELU / soft-cap tolerances: 2e-3, Q4_K_M 5e-2 of the range),
+#    phi3.5 at context 49 (short RoPE factors) and 512 (long);
 # 2. the GPU benchmark: TinyLlama-shape random models (F16, then Q4_K_M and Q8_0 quantized here by
 #    `bin/gguf4j quantize`), `bin/gguf4j bench -ngl 99` (pp512, tg128) as llama-bench JSON, and -ngl 0 tg for
 #    scale; G4J_BENCH_8B=1 adds the Llama-3-8B shape (Q4_K_M; about 16 GB written first, minutes).
@@ -63,8 +64,10 @@ else
       || { tail -5 "$work/quantize-arch-$p.log"; fail=1; continue; }
     models+=("$f16" "$q")
   done
+  # phi3.5 again at context 512: its long RoPE factors (the first run's context is below its original 256)
+  long=(); for m in "${models[@]}"; do [[ "$m" == *phi3.5* ]] && long+=("$m"); done
   [ ${#models[@]} -gt 0 ] && { timeout 900 "$java" "${opts[@]}" -cp "$cli/gguf4j-cli.jar:$cli/lib/*" \
-    dev.gguf4j.cli.GpuCheck --models "${models[@]}" || fail=1; }
+    dev.gguf4j.cli.GpuCheck --models "${models[@]}" --context 512 "${long[@]}" || fail=1; }
 fi
 
 step "2. bench (bin/gguf4j bench -ngl 99)"

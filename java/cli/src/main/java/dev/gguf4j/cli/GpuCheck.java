@@ -27,10 +27,11 @@ import java.util.Locale;
  * quantized), top-1 equal at every prompt position; greedy tokens equal up to a near-tie (the CPU's margin
  * between the two tokens under 5e-3 of the range), as in GoldenLogitsTest.
  *
- * <p>{@code GpuCheck --models M.gguf ...} does the same on other models (the random gemma, gemma2, phi3, Phi-3.5,
+ * <p>{@code GpuCheck --models [--context N] M.gguf ...} does the same on other models (the random gemma, gemma2, phi3, Phi-3.5,
  * granite and YaRN models {@code cuda/device-check-java.sh} writes) with a seeded random prompt of 16 tokens and
  * ArchitectureGoldenTest's looser tolerances for the GELU / soft-capped architectures: 2e-3 of the range (5e-2
- * for a file whose name has a quantized type), near-ties 1e-2.
+ * for a file whose name has a quantized type), near-ties 1e-2; {@code --context N} sets the context of the models
+ * after it (Phi-3.5 takes its long RoPE factors above 256).
  */
 public final class GpuCheck {
     static final String[] GOLDENS = {"stories260K.golden.gguf", "kjv7m-F16.golden.gguf", "kjv7m-Q8_0.golden.gguf",
@@ -47,7 +48,12 @@ public final class GpuCheck {
         Main.quietLibraryLog();
         int failures = 0;
         if (args.length > 0 && args[0].equals("--models")) {
+            int context = 0; // 0: the prompt and the greedy steps
             for (int i = 1; i < args.length; i++) {
+                if (args[i].equals("--context") && i + 1 < args.length) {
+                    context = Integer.parseInt(args[++i]);
+                    continue;
+                }
                 Path path = Path.of(args[i]);
                 int vocab;
                 try (GgufFile f = GgufFile.open(path)) {
@@ -60,7 +66,8 @@ public final class GpuCheck {
                 }
                 String name = path.getFileName().toString();
                 boolean quantized = name.contains("-Q") || name.contains("-IQ");
-                failures += check(path.getFileName().toString(), path, prompt, quantized ? 5e-2 : 2e-3, 1e-2);
+                failures += check(name + (context > 0 ? " c" + context : ""), path, prompt, context,
+                        quantized ? 5e-2 : 2e-3, 1e-2);
             }
         } else {
             Path shared = Path.of(args.length > 0 ? args[0] : "../shared");
@@ -76,7 +83,7 @@ public final class GpuCheck {
                     model = f.metadata().getString("golden.model_file");
                     prompt = f.requireTensor("prompt.0.tokens").data().toArray(ValueLayout.JAVA_INT);
                 }
-                failures += check(golden, shared.resolve("models").resolve(model), prompt,
+                failures += check(golden, shared.resolve("models").resolve(model), prompt, 0,
                         golden.contains("Q") ? 1.5e-2 : 3e-4, 5e-3);
             }
         }
@@ -85,12 +92,14 @@ public final class GpuCheck {
     }
 
     /**
-     * The CPU's logits and greedy tokens for {@code prompt} against -ngl 0, half, all and -1: max |Δ| / range
-     * under {@code tol}, top-1 equal unless within {@code tie} of the range; returns the failed splits.
+     * The CPU's logits and greedy tokens for {@code prompt} against -ngl 0, half, all and -1 (context at least
+     * {@code context}): max |Δ| / range under {@code tol}, top-1 equal unless within {@code tie} of the range;
+     * returns the failed splits.
      */
-    static int check(String label, Path path, int[] prompt, double tol, double tie) throws Exception {
+    static int check(String label, Path path, int[] prompt, int context, double tol, double tie) throws Exception {
         int failures = 0;
-        LlamaOptions o = LlamaOptions.DEFAULTS.withContextLength(prompt.length + GREEDY + 1).withBatchSize(4)
+        LlamaOptions o = LlamaOptions.DEFAULTS.withContextLength(Math.max(context, prompt.length + GREEDY + 1))
+                .withBatchSize(4)
                 .withThreads(Math.min(4, Runtime.getRuntime().availableProcessors()));
         Run cpu;
         int n;
