@@ -154,10 +154,17 @@ final class CpuOps implements BlockOps, AutoCloseable {
         attnOut = arena.allocate((long) c.qDim() * 4, 64);
         thetaScale = CpuMath.ropeThetaScale(c.ropeTheta(), c.ropeDim());
         ropeFactors = model.ropeFactors(contextLength);
-        // llama.cpp's context defaults: beta_fast 32, beta_slow 1
-        yarnCorrDims = c.ropeExtFactor() == 0.0f ? null
-                : CpuMath.ropeYarnCorrDims(c.ropeDim(), c.ropeOrigContext(), c.ropeTheta(), 32.0f, 1.0f);
+        yarnCorrDims = yarnCorrDims(c);
         grow(1);
+    }
+
+    /**
+     * YaRN's correction dimensions {lo, hi} for this model (llama.cpp's context defaults: beta_fast 32, beta_slow 1),
+     * or null when its RoPE has no YaRN mix (ext factor 0); the device path uses the same.
+     */
+    static float[] yarnCorrDims(LlamaConfig c) {
+        return c.ropeExtFactor() == 0.0f ? null
+                : CpuMath.ropeYarnCorrDims(c.ropeDim(), c.ropeOrigContext(), c.ropeTheta(), 32.0f, 1.0f);
     }
 
     @Override
@@ -863,12 +870,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
                         a[i] *= opScalar;
                     }
                 }
-                case SOFT_CAP -> { // ggml: scale by 1/cap, tanh, scale by cap
-                    float inv = 1.0f / opScalar;
-                    for (int i = 0; i < w; i++) {
-                        a[i] = (float) Math.tanh(a[i] * inv) * opScalar;
-                    }
-                }
+                case SOFT_CAP -> CpuMath.softCap(a, 0, w, opScalar); // ggml: scale by 1/cap, tanh, scale by cap
                 default -> throw new IllegalStateException("op " + op);
             }
         }

@@ -36,6 +36,7 @@ final class DeviceLayers implements AutoCloseable {
     private final DeviceBuffer xb;
     private final DeviceBuffer xb2;
     private final DeviceBuffer q;
+    private final DeviceBuffer att; // the attention output: xb when qDim = dim, else its own
     private final DeviceBuffer k;
     private final DeviceBuffer v;
     private final DeviceBuffer hb;
@@ -56,7 +57,8 @@ final class DeviceLayers implements AutoCloseable {
 
     /** Activation bytes a session needs on the device for up to {@code maxTokens} tokens per step. */
     static long scratchBytes(LlamaConfig c, int maxTokens) {
-        long perToken = 4L * c.dim() + 2L * c.kvDim() + 2L * c.ffDim(); // x, xb, xb2, q / k, v / hb, hb2
+        // x, xb, xb2 / q (and att when it cannot share xb: a head size other than n_embd / n_head) / k, v / hb, hb2
+        long perToken = 3L * c.dim() + (c.qDim() == c.dim() ? 1L : 2L) * c.qDim() + 2L * c.kvDim() + 2L * c.ffDim();
         return HIDDEN_OFFSET + 4L * maxTokens * perToken + libraryScratchBytes(c, maxTokens)
                 + DeviceOps.moeScratchBytes(c, maxTokens);
     }
@@ -94,7 +96,8 @@ final class DeviceLayers implements AutoCloseable {
             x = io.slice(HIDDEN_OFFSET);
             xb = ctx.alloc(4 * n * c.dim(), "activations");
             xb2 = ctx.alloc(4 * n * c.dim(), "activations");
-            q = ctx.alloc(4 * n * c.dim(), "activations");
+            q = ctx.alloc(4 * n * c.qDim(), "activations");
+            att = c.qDim() == c.dim() ? xb : ctx.alloc(4 * n * c.qDim(), "activations");
             k = ctx.alloc(4 * n * c.kvDim(), "activations");
             v = ctx.alloc(4 * n * c.kvDim(), "activations");
             hb = ctx.alloc(4 * n * c.ffDim(), "activations");
@@ -114,7 +117,7 @@ final class DeviceLayers implements AutoCloseable {
                     contextLength, pos0, keyCache, valueCache);
             ops.bind(BlockOps.Act.X, x);
             ops.bind(BlockOps.Act.XB, xb);
-            ops.bind(BlockOps.Act.ATT, xb); // the attention output shares xb (qDim = dim for the architectures here)
+            ops.bind(BlockOps.Act.ATT, att); // shares xb when qDim = dim (the blocks read xb before attention writes)
             ops.bind(BlockOps.Act.XB2, xb2);
             ops.bind(BlockOps.Act.Q, q);
             ops.bind(BlockOps.Act.K, k);

@@ -21,7 +21,12 @@ final class DeviceOps implements BlockOps {
     private final DeviceBuffer[] acts = new DeviceBuffer[Act.values().length];
     private final DeviceBuffer[] keyCache;
     private final DeviceBuffer[] valueCache;
-    private final float[] attentionScale; // [layer]
+    private final float[] attentionScale;   // [layer]
+    private final float[] attentionSoftCap; // [layer], 0: none
+    private final int[] attentionWindow;    // [layer], 0: none
+    private final DeviceBuffer ropeFactors; // the divisor set of this context length (LlamaModel.ropeFactors), or null
+    private final float corrLo;             // YaRN's correction dims (CpuMath.ropeYarnCorrDims), when ext factor != 0
+    private final float corrHi;
     private int n;
 
     DeviceOps(DeviceContext ctx, DeviceWeights weights, LlamaModel model, GgmlType kvType, int contextLength,
@@ -35,14 +40,18 @@ final class DeviceOps implements BlockOps {
         this.keyCache = keyCache;
         this.valueCache = valueCache;
         this.attentionScale = new float[c.layers()];
+        this.attentionSoftCap = new float[c.layers()];
+        this.attentionWindow = new int[c.layers()];
         for (int l = weights.firstLayer(); l < c.layers(); l++) {
             Attention a = model.architecture().attention(c, l);
-            if (!a.plain()) {
-                throw unsupported(c.architecture() + " layer " + l + ": attention with soft-capping or a sliding"
-                        + " window");
-            }
             attentionScale[l] = a.scale();
+            attentionSoftCap[l] = a.softCap();
+            attentionWindow[l] = a.slidingWindow();
         }
+        this.ropeFactors = weights.ropeFactors(model.ropeFactors(contextLength));
+        float[] corr = CpuOps.yarnCorrDims(c);
+        this.corrLo = corr == null ? 0.0f : corr[0];
+        this.corrHi = corr == null ? 0.0f : corr[1];
     }
 
     /**
@@ -52,16 +61,19 @@ final class DeviceOps implements BlockOps {
      * is uploaded, so an offload never fails half way or computes something else.
      */
     static void refuseUnsupported(LlamaModel model, String device, int firstLayer, boolean output) {
-        java.util.Optional<String> why = unsupported(model.config(), model.architecture(), model.hasLongRopeFactors(),
-                device, firstLayer, output);
+        java.util.Optional<String> why = unsupported(model.config(), model.architecture(), device, firstLayer, output);
         if (why.isPresent()) {
             throw new dev.gguf4j.Gguf4jException(why.get());
         }
     }
 
     /** {@link #refuseUnsupported}'s message, or empty when the device runs that part of the model. */
-    static java.util.Optional<String> unsupported(LlamaConfig c, Architecture arch, boolean longRope, String device,
-            int firstLayer, boolean output) {
+    static java.util.Optional<String> unsupported(LlamaConfig c, Architecture arch, String device, int firstLayer,
+            boolean output) {
+        if (arch.encoder()) { // Llama.load never offloads an encoder (its head is not an output layer either)
+            return java.util.Optional.of(c.architecture() + ": offloading its layers to " + device
+                    + " is not supported yet (an encoder: embeddings run on the CPU)");
+        }
         java.util.Set<String> missing = new java.util.TreeSet<>();
         BlockOps probe = (BlockOps) java.lang.reflect.Proxy.newProxyInstance(BlockOps.class.getClassLoader(),
                 new Class<?>[] {BlockOps.class}, (p, m, args) -> switch (m.getName()) {
@@ -84,18 +96,6 @@ final class DeviceOps implements BlockOps {
         }
         if (output) {
             arch.head(probe);
-        }
-        for (int l = firstLayer; l < c.layers(); l++) {
-            if (!arch.attention(c, l).plain()) {
-                missing.add("soft-capped or sliding-window attention");
-                break;
-            }
-        }
-        if (c.qDim() != c.dim() && firstLayer < c.layers()) {
-            missing.add("a head size other than n_embd / n_head");
-        }
-        if (firstLayer < c.layers() && (c.ropeExtFactor() != 0 || c.ropeAttnFactor() != 1.0f || longRope)) {
-            missing.add("YaRN, LongRoPE or attn_factor RoPE");
         }
         if (!missing.isEmpty()) {
             return java.util.Optional.of(c.architecture() + ": offloading its layers to " + device
@@ -237,13 +237,14 @@ final class DeviceOps implements BlockOps {
     @Override
     public void rope(Act x, int heads) {
         ctx.rope(c.ropeNeox(), n, heads, c.headDim(), c.ropeDim(), pos0, c.ropeTheta(), c.ropeFreqScale(),
-                weights.ropeFreqs(), buffer(x));
+                c.ropeExtFactor(), c.ropeAttnFactor(), corrLo, corrHi, ropeFactors, buffer(x));
     }
 
     @Override
     public void attention(int layer, Act q, Act k, Act v, Act out) {
         ctx.attention(kvType, n, pos0, contextLength, c.heads(), c.kvHeads(), c.headDim(), buffer(q), buffer(k),
-                buffer(v), keyCache[layer], valueCache[layer], attentionScale[layer], buffer(out));
+                buffer(v), keyCache[layer], valueCache[layer], attentionScale[layer], attentionSoftCap[layer],
+                attentionWindow[layer], buffer(out));
     }
 
     /** Token {@code t}'s row of slot {@code a}. */
@@ -320,7 +321,23 @@ final class DeviceOps implements BlockOps {
     }
 
     @Override
+    public void gegluTanh(Act gate, Act up, Act out) {
+        ctx.geglu((long) n * width(gate), buffer(gate), buffer(up), buffer(out));
+    }
+
+    @Override
     public void add(Act x, Act y) {
         ctx.add((long) n * width(x), buffer(x), buffer(y), buffer(x));
+    }
+
+    /** x *= s: scale_add without accumulation, the product rounded as the CPU's x[i] * s. */
+    @Override
+    public void scale(Act x, float s) {
+        ctx.scaleAdd((long) n * width(x), s, buffer(x), false, buffer(x));
+    }
+
+    @Override
+    public void softCap(Act x, float cap) {
+        ctx.softCap((long) n * width(x), cap, buffer(x), buffer(x));
     }
 }

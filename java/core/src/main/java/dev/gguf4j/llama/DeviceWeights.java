@@ -28,7 +28,8 @@ final class DeviceWeights implements AutoCloseable {
     private final DeviceWeight[][][] experts; // [layer][TensorRole ordinal][expert]: views of a stacked matrix
     private final DeviceBuffer outputNorm;
     private final DeviceWeight output;
-    private final DeviceBuffer ropeFreqs; // [ropeDim/2] Llama-3 rope_freqs divisors, or null
+    // [ropeDim/2] per-frequency divisor sets on the device (rope_freqs; LongRoPE's long and short), by host array
+    private final java.util.Map<float[], DeviceBuffer> ropeFactors = new java.util.IdentityHashMap<>();
     private long allocated;
 
     private DeviceWeights(LlamaModel model, Accelerator accelerator, OffloadPlan plan) {
@@ -70,7 +71,11 @@ final class DeviceWeights implements AutoCloseable {
                     }
                 }
             }
-            ropeFreqs = plan.deviceLayers() > 0 ? vector(staging, model.ropeFreqs(), "rope_freqs") : null;
+            if (plan.deviceLayers() > 0) { // every set: a session picks one by its context length (LongRoPE)
+                for (float[] f : model.ropeFactorSets()) {
+                    ropeFactors.put(f, vector(staging, f, "rope factors"));
+                }
+            }
             if (plan.outputOnDevice()) {
                 outputNorm = vector(staging, model.outputNorm(), "output_norm");
                 output = weight(model.output());
@@ -173,9 +178,19 @@ final class DeviceWeights implements AutoCloseable {
         return outputNorm;
     }
 
-    /** The model's rope_freqs divisors on the device, or null when it has none. */
-    DeviceBuffer ropeFreqs() {
-        return ropeFreqs;
+    /**
+     * The device copy of {@code host}, one of the model's RoPE divisor sets ({@link LlamaModel#ropeFactors}: what a
+     * session of its context length uses), or null for null.
+     */
+    DeviceBuffer ropeFactors(float[] host) {
+        if (host == null) {
+            return null;
+        }
+        DeviceBuffer b = ropeFactors.get(host);
+        if (b == null) {
+            throw new IllegalStateException("rope factors not uploaded");
+        }
+        return b;
     }
 
     DeviceWeight output() {

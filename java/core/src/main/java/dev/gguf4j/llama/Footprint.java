@@ -37,10 +37,8 @@ public final class Footprint {
         }
         LlamaConfig c = config(file);
         Architecture arch = Architectures.of(file.source(), new WellKnownKeys(file.metadata()).architecture());
-        boolean longRope = file.tensor(TensorRole.ROPE_FACTORS_LONG.tensorName(0)).isPresent()
-                || file.tensor(TensorRole.ROPE_FACTORS_SHORT.tensorName(0)).isPresent();
         int n = c.layers();
-        return DeviceOps.unsupported(c, arch, longRope, device, n - Math.min(gpuLayers, n), gpuLayers > n);
+        return DeviceOps.unsupported(c, arch, device, n - Math.min(gpuLayers, n), gpuLayers > n);
     }
 
     /** The context a session gets when none is asked for: the training context, capped as {@link Llama} caps it. */

@@ -429,6 +429,17 @@ public final class LlamaModel implements AutoCloseable {
         return padded > config.ropeOrigContext() ? ropeFactorsLong : ropeFactorsShort;
     }
 
+    /** Every per-frequency RoPE divisor set the model has (rope_freqs, LongRoPE's long and short), for the device. */
+    java.util.List<float[]> ropeFactorSets() {
+        java.util.List<float[]> sets = new java.util.ArrayList<>(3);
+        for (float[] f : new float[][] {ropeFreqs, ropeFactorsLong, ropeFactorsShort}) {
+            if (f != null) {
+                sets.add(f);
+            }
+        }
+        return sets;
+    }
+
     /** Whether the model has Phi-3.5's long/short RoPE factors (chosen per session by its context length). */
     boolean hasLongRopeFactors() {
         return ropeFactorsLong != null || ropeFactorsShort != null;
