@@ -1,6 +1,8 @@
 package dev.gguf4j.llama;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.engine.BatchEngine;
+import dev.gguf4j.engine.Sequence;
 import dev.gguf4j.sampling.Sampler;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.tokenizer.Decoder;

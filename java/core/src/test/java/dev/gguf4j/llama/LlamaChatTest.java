@@ -11,6 +11,8 @@ import dev.gguf4j.chat.ChatCompletion;
 import dev.gguf4j.chat.ChatCompletionChunk;
 import dev.gguf4j.chat.ChatMessage;
 import dev.gguf4j.chat.ChatParams;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;
 import java.nio.file.Path;
