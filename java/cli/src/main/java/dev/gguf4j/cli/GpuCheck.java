@@ -3,7 +3,7 @@ package dev.gguf4j.cli;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
-import dev.gguf4j.llama.LlamaSession;
+import dev.gguf4j.engine.LlamaSession;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;

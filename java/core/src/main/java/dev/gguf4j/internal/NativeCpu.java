@@ -144,6 +144,21 @@ public final class NativeCpu {
     }
 
     /**
+     * {@link #vecDotType}, or null when this library has no dot-product kernel for {@code type} (the library's own
+     * answer, {@code G4J_E_UNSUPPORTED_TYPE}): which weight types it supports is asked here, not listed in Java.
+     */
+    public GgmlType vecDotTypeIfSupported(GgmlType type) {
+        MemorySegment s = scratch.get();
+        int status = g4j_vec_dot_type(type.id(), s);
+        if (status == G4J_E_UNSUPPORTED_TYPE()) {
+            return null;
+        }
+        check("g4j_vec_dot_type", status);
+        int id = s.get(ValueLayout.JAVA_INT, 0);
+        return GgmlType.byId(id).orElseThrow(() -> new IllegalStateException("unknown vec_dot_type id " + id));
+    }
+
+    /**
      * Converts n F32 activations {@code x} to {@link #vecDotType(GgmlType)} of {@code type} into {@code out}
      * ({@code vecDotType(type).bytesFor(n)} bytes), exactly as {@link #vecDot} and {@link #matvec} do first.
      */

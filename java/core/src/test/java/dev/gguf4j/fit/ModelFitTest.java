@@ -9,7 +9,7 @@ import dev.gguf4j.backend.Backends;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
-import dev.gguf4j.llama.LlamaSession;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.quantize.ModelQuantizer;
 import dev.gguf4j.quantize.QuantizeOptions;
 import dev.gguf4j.testing.RandomModels;

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.backend.HostAccelerator;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.testing.RandomModels;
 import dev.gguf4j.testing.RandomModels.Preset;
 import java.nio.file.Path;
