@@ -22,7 +22,20 @@ interface BlockOps {
      * [ffDim]; LOGITS [vocab]. X is the residual stream (the embeddings in, the hidden states out); the others are
      * scratch a block may overwrite.
      */
-    enum Act { X, XB, XB2, Q, K, V, ATT, HB, HB2, LOGITS }
+    enum Act {
+        X, XB, XB2, Q, K, V, ATT, HB, HB2, LOGITS;
+
+        /** Floats per token of this slot for model {@code c}. */
+        int width(LlamaConfig c) {
+            return switch (this) {
+                case X, XB, XB2 -> c.dim();
+                case Q, ATT -> c.qDim();
+                case K, V -> c.kvDim();
+                case HB, HB2 -> c.ffDim();
+                case LOGITS -> c.vocab();
+            };
+        }
+    }
 
     /**
      * What a layer's attention computes beyond causal softmax(scale q.K) V (per layer: {@link

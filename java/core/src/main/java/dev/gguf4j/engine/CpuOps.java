@@ -350,18 +350,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
     }
 
     private int width(Act a) {
-        return width(c, a);
-    }
-
-    /** Floats per token of activation slot {@code a}. */
-    static int width(LlamaConfig c, Act a) {
-        return switch (a) {
-            case X, XB, XB2 -> c.dim();
-            case Q, ATT -> c.qDim();
-            case K, V -> c.kvDim();
-            case HB, HB2 -> c.ffDim();
-            case LOGITS -> c.vocab();
-        };
+        return a.width(c);
     }
 
     @Override

@@ -177,13 +177,7 @@ final class DeviceOps implements BlockOps {
     }
 
     private int width(Act a) {
-        return switch (a) {
-            case X, XB, XB2 -> c.dim();
-            case Q, ATT -> c.qDim();
-            case K, V -> c.kvDim();
-            case HB, HB2 -> c.ffDim();
-            case LOGITS -> c.vocab();
-        };
+        return a.width(c);
     }
 
     @Override

@@ -68,7 +68,7 @@ public final class Footprint {
         long perToken = 0;
         for (BlockOps.Act a : BlockOps.Act.values()) {
             if (a != BlockOps.Act.LOGITS) {
-                perToken += CpuOps.width(c, a);
+                perToken += a.width(c);
             }
         }
         return 4L * tokens * perToken + 4L * c.vocab();
