@@ -78,9 +78,9 @@ public final class BetterSearch {
         static Format of(GgmlType t) {
             return switch (t) {
                 // x = d*sc*q - dmin*m, sc and m 4-bit, q 0..3, 16 sub-blocks of 16
-                case Q2_K -> new Format(t, 16, 0, 3, true, 0, 15, 15, 16, 1, 1, 2, false);
+                case Q2_K -> new Format(t, 16, 0, 3, true, 0, 15, 15, 16, 1, 2, 2, false);
                 // x = d*sc*q, sc 6-bit signed -32..31, q -4..3
-                case Q3_K -> new Format(t, 16, -4, 3, false, -32, 31, 0, 10, 1, 1, 1, false);
+                case Q3_K -> new Format(t, 16, -4, 3, false, -32, 31, 0, 16, 1, 2, 1, false);
                 // x = d*sc*q - dmin*m, sc and m 6-bit, 8 sub-blocks of 32
                 case Q4_K -> new Format(t, 32, 0, 15, true, 0, 63, 63, 24, 1, 2, 1, true);
                 case Q5_K -> new Format(t, 32, 0, 31, true, 0, 63, 63, 24, 1, 2, 1, true);

@@ -58,7 +58,6 @@ public final class ModelQuantizer {
     /** Each tensor's fate. */
     public record PlannedTensor(GgufTensor source, GgmlType type, boolean convert, String reason, long bytes,
             float[] importance, QuantizeOptions.Search search) {
-
         public String name() {
             return source.name();
         }
@@ -184,10 +183,6 @@ public final class ModelQuantizer {
             if (convert) {
                 checkConvertible(in, t, c.type(), o);
                 importance = importanceFor(imatrix, t);
-                if (importance == null && o.search == QuantizeOptions.Search.BETTER
-                        && Boolean.parseBoolean(System.getProperty("gguf4j.search.norm", "false"))) {
-                    importance = NormImportance.of(in, t);
-                }
             }
             long bytes = c.type().bytesFor(t.elementCount());
             planned.add(new PlannedTensor(t, c.type(), convert, c.reason(), bytes, importance, o.search));

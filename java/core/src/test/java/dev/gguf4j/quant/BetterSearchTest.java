@@ -30,7 +30,7 @@ import org.junit.jupiter.api.TestFactory;
  * output, llama.cpp c392e50): the search's blocks, dequantized by the decoder that reproduces the golden
  * {@code dequant} floats of ggml's bytes bit for bit, must (b) never have a larger weighted squared error than
  * ggml's own bytes have, super-block by super-block, and (c) decode to finite values wherever ggml's do; and on
- * the realistic inputs (normal, laplace, outliers, uniform) the search must lower each case's total error.
+ * the realistic inputs (normal, laplace, outliers, uniform) the search must lower each type's total error.
  */
 class BetterSearchTest {
     private static final ValueLayout.OfFloat F32_LE =
@@ -55,6 +55,10 @@ class BetterSearchTest {
                 + "uniform):\n");
         new TreeMap<>(TOTALS).forEach((k, v) -> sb.append(String.format("  %-14s %.4f%n", k, v[0] / v[1])));
         System.out.print(sb);
+        // the search must find better blocks on real-looking data, not just fall back to ggml's: without an
+        // imatrix at least 3% less error per type, with one (where ggml's search already uses the weights) less
+        TOTALS.forEach((k, v) -> assertTrue(v[0] < (k.endsWith("imatrix") ? 1.0 : 0.97) * v[1],
+                String.format("%s: search/reference error %.4f", k, v[0] / v[1])));
     }
 
     @Test
@@ -142,8 +146,6 @@ class BetterSearchTest {
                 t[0] += sumOurs;
                 t[1] += sumRef;
             }
-            // the search must find better blocks on real-looking data, not just fall back to ggml's
-            assertTrue(sumOurs < sumRef, String.format("search/reference error %.4f", sumOurs / sumRef));
         }
     }
 }
