@@ -36,6 +36,8 @@ import java.util.Map;
 public final class BetterSearch {
     /** The candidate inverse scales of step 1 span nmax +- RANGE (ggml's: about nmax - 1 .. nmax + 1). */
     static final float RANGE = 2.0f;
+    /** At most this many codes <-> scale iterations in step 1 (more changed nothing on kjv7m). */
+    static final int FIXED_POINT = 3;
     /** At most this many least-squares refits of d/dmin per start in step 2. */
     static final int REFITS = 4;
     /** Starts of step 2: d (and dmin) = the largest target scale (min) over the top level, over these. */
@@ -78,12 +80,12 @@ public final class BetterSearch {
         static Format of(GgmlType t) {
             return switch (t) {
                 // x = d*sc*q - dmin*m, sc and m 4-bit, q 0..3, 16 sub-blocks of 16
-                case Q2_K -> new Format(t, 16, 0, 3, true, 0, 15, 15, 16, 1, 2, 2, false);
+                case Q2_K -> new Format(t, 16, 0, 3, true, 0, 15, 15, 16, 1, 1, 2, false);
                 // x = d*sc*q, sc 6-bit signed -32..31, q -4..3
-                case Q3_K -> new Format(t, 16, -4, 3, false, -32, 31, 0, 16, 1, 2, 1, false);
+                case Q3_K -> new Format(t, 16, -4, 3, false, -32, 31, 0, 16, 1, 1, 1, false);
                 // x = d*sc*q - dmin*m, sc and m 6-bit, 8 sub-blocks of 32
-                case Q4_K -> new Format(t, 32, 0, 15, true, 0, 63, 63, 24, 1, 2, 1, true);
-                case Q5_K -> new Format(t, 32, 0, 31, true, 0, 63, 63, 24, 1, 2, 1, true);
+                case Q4_K -> new Format(t, 32, 0, 15, true, 0, 63, 63, 24, 1, 1, 1, true);
+                case Q5_K -> new Format(t, 32, 0, 31, true, 0, 63, 63, 24, 1, 1, 1, true);
                 // x = d*sc*q, sc int8, q -32..31
                 case Q6_K -> new Format(t, 16, -32, 31, false, -128, 127, 0, 12, 2, 1, 1, true);
                 default -> throw new IllegalArgumentException(t.ggmlName());
@@ -275,7 +277,7 @@ public final class BetterSearch {
                 bestErr = asymErr(x, xo, w, wo, n, nmax, bestS, bestC);
             }
             // codes <-> (scale, min) to a fixed point
-            for (int it = 0; it < 6 && bestS > 0; it++) {
+            for (int it = 0; it < FIXED_POINT && bestS > 0; it++) {
                 float inv = 1 / bestS;
                 float sq = 0;
                 float sq2 = 0;
@@ -389,7 +391,7 @@ public final class BetterSearch {
             if (bestS != 0) {
                 bestErr = symErr(x, xo, w, wo, n, lo, hi, bestS);
             }
-            for (int it = 0; it < 6 && bestS != 0; it++) {
+            for (int it = 0; it < FIXED_POINT && bestS != 0; it++) {
                 float inv = 1 / bestS;
                 float sxq = 0;
                 float sq2 = 0;
