@@ -3,6 +3,7 @@ package dev.gguf4j.cli;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.gguf.WellKnownKeys;
+import dev.gguf4j.quantize.ModelQuantizer;
 import dev.gguf4j.types.FileType;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -64,6 +65,8 @@ final class InfoCommand {
         r.put("metadata_count", f.metadata().size());
         WellKnownKeys wk = new WellKnownKeys(f.metadata());
         r.put("file_type", wk.fileType().map(FileType::describe).orElse("not set"));
+        // files made with gguf4j quantize --search better say so (absent from llama-quantize's)
+        f.metadata().findString(ModelQuantizer.SEARCH_KEY).ifPresent(v -> r.put("quantize_search", v));
         r.put("parameters", params);
         r.put("tensor_bytes", tensorBytes);
         r.put("bits_per_weight", params == 0 ? 0.0 : 8.0 * tensorBytes / params);
@@ -95,6 +98,10 @@ final class InfoCommand {
         out.printf("GGUF:            v%s, alignment %s, %s tensors, %s metadata keys%n", r.get("gguf_version"),
                 r.get("alignment"), r.get("tensor_count"), r.get("metadata_count"));
         out.printf("file type:       %s%n", r.get("file_type"));
+        if (r.containsKey("quantize_search")) {
+            out.printf("quant search:    %s (gguf4j quantize --search better: same format, lower error)%n",
+                    r.get("quantize_search"));
+        }
         out.printf("parameters:      %s (%d)%n", count((Long) r.get("parameters")), r.get("parameters"));
         out.printf("bits per weight: %.2f%n", (Double) r.get("bits_per_weight"));
         out.println();

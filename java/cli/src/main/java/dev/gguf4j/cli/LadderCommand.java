@@ -31,6 +31,8 @@ final class LadderCommand {
               -p N, -n N     pp and tg test sizes as in bench (default 512, 128; 0: not measured)
               -r N           speed test repetitions (default 3)
               --keep         keep the quantized models in DIR (default: each is deleted once measured)
+              --search better  also measure each type made with quantize --search better (rungs TYPE+better:
+                             same format and size, KLD and PPL; no speed test)
             """;
 
     private LadderCommand() {
@@ -54,6 +56,7 @@ final class LadderCommand {
         int tg = 128;
         int reps = 3;
         boolean keep = false;
+        boolean better = false;
         while (a.hasNext()) {
             String o = a.next();
             switch (o) {
@@ -69,6 +72,14 @@ final class LadderCommand {
                 case "-n", "--n-gen" -> tg = a.intValue(o, 0, 1 << 20);
                 case "-r", "--repetitions" -> reps = a.intValue(o, 1, 1000);
                 case "--keep" -> keep = true;
+                case "--search" -> {
+                    String v = a.value(o);
+                    if (!v.equals("better")) {
+                        throw new Main.UsageException("ladder: --search " + Errors.printable(v) + ": expected better"
+                                + " (the reference rungs are always measured)");
+                    }
+                    better = true;
+                }
                 default -> throw a.unknown(o);
             }
         }
@@ -90,7 +101,8 @@ final class LadderCommand {
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new Main.UsageException("ladder: -o " + outDir + ": exists and is not a folder");
         }
-        Ladder.Options opts = new Ladder.Options(path, text, outDir, types, im, ctx, chunks, threads, pp, tg, reps, keep);
+        Ladder.Options opts = new Ladder.Options(path, text, outDir, types, im, ctx, chunks, threads, pp, tg, reps, keep,
+                better);
         boolean tty = System.console() != null && System.console().isTerminal();
         err.println("gguf4j: ladder of " + path + " in " + outDir + ": " + String.join(",",
                 types.stream().map(FileType::quantizeName).toList()));

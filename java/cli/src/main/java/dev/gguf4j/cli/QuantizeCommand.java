@@ -34,6 +34,9 @@ final class QuantizeCommand {
               --allow-requantize           allow quantized inputs (loses quality)
               --override-kv KEY=TYPE:VAL   set metadata (TYPE: int, float, bool, str), repeatable
               --threads N                  worker threads (default: all cores)
+              --search reference|better    reference (default): ggml's search, byte-identical to llama-quantize;
+                                           better: a wider k-quant search (Q2_K..Q6_K) for lower error in the
+                                           same format and size (files load in llama.cpp; see README)
               --dry-run                    print the plan, write nothing
             """;
 
@@ -50,7 +53,7 @@ final class QuantizeCommand {
                 case "--dry-run" -> dryRun = true;
                 case "--pure", "--leave-output-tensor", "--allow-requantize" -> { }
                 case "--imatrix", "--include-weights", "--exclude-weights", "--output-tensor-type",
-                        "--token-embedding-type", "--override-kv", "--threads" -> {
+                        "--token-embedding-type", "--override-kv", "--threads", "--search" -> {
                     if (i + 1 >= args.size()) {
                         throw new Main.UsageException("quantize: " + a + " needs a value");
                     }
@@ -84,6 +87,15 @@ final class QuantizeCommand {
                 case "--pure" -> o.pure(true);
                 case "--leave-output-tensor" -> o.leaveOutputTensor(true);
                 case "--allow-requantize" -> o.allowRequantize(true);
+                case "--search" -> {
+                    String v = args.get(++i);
+                    o.search(switch (v) {
+                        case "reference" -> QuantizeOptions.Search.REFERENCE;
+                        case "better" -> QuantizeOptions.Search.BETTER;
+                        default -> throw new Main.UsageException("quantize: --search " + Errors.printable(v)
+                                + ": expected reference or better");
+                    });
+                }
                 case "--imatrix" -> o.imatrix(PathChecks.readableFile("--imatrix", args.get(++i)));
                 case "--include-weights" -> o.includeWeights(args.get(++i));
                 case "--exclude-weights" -> o.excludeWeights(args.get(++i));

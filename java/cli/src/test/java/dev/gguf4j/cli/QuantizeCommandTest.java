@@ -55,6 +55,34 @@ class QuantizeCommandTest {
         assertFalse(Files.exists(out));
     }
 
+    /**
+     * {@code --search better}: the same types and sizes as llama-quantize's file, other bytes, the metadata key, which
+     * {@code info} shows; a bad value is a usage error.
+     */
+    @Test
+    void betterSearchKeepsTheLayoutAndSaysSo(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("better.gguf");
+        MainTest.Result r = MainTest.run("quantize", TestData.model("stories260K-pad256.gguf").toString(),
+                out.toString(), "Q4_K_M", "--search", "better", "--threads", "2");
+        assertEquals(0, r.status(), r.err());
+        try (GgufFile g = GgufFile.open(TestData.model("stories260K-pad256-Q4_K_M.gguf")); GgufFile o = GgufFile.open(out)) {
+            for (var t : g.tensors()) {
+                assertEquals(t.type(), o.requireTensor(t.name()).type(), t.name());
+                assertEquals(t.byteSize(), o.requireTensor(t.name()).byteSize(), t.name());
+            }
+            assertEquals("better-1", o.metadata().getString("gguf4j.quantize.search"));
+        }
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(TestData.model("stories260K-pad256-Q4_K_M.gguf")),
+                Files.readAllBytes(out)));
+        MainTest.Result info = MainTest.run("info", out.toString());
+        assertEquals(0, info.status(), info.err());
+        assertTrue(info.out().contains("quant search:    better-1"), info.out());
+        r = MainTest.run("quantize", TestData.model("stories260K-pad256.gguf").toString(),
+                dir.resolve("x.gguf").toString(), "Q4_K_M", "--search", "best");
+        assertEquals(2, r.status());
+        assertTrue(r.err().contains("--search best: expected reference or better"), r.err());
+    }
+
     @Test
     void badArgumentsAreClear(@TempDir Path dir) {
         String in = TestData.model("stories260K-pad256.gguf").toString();

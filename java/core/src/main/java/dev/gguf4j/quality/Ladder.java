@@ -62,9 +62,20 @@ public final class Ladder {
      * @param nGen          tg test size in tokens (0: no tg test)
      * @param reps          timed repetitions of each speed test
      * @param keepModels    keep the quantized files in {@code dir} (else each is deleted once measured)
+     * @param betterSearch  also measure each type quantized with {@link QuantizeOptions.Search#BETTER}, as a rung
+     *                      named {@code TYPE+better} after the type's own (KLD and PPL; no speed test, as the
+     *                      format, hence the speed, is the same)
      */
     public record Options(Path model, Path text, Path dir, List<FileType> types, Optional<Path> imatrix,
-            int contextLength, int chunks, int threads, int nPrompt, int nGen, int reps, boolean keepModels) {
+            int contextLength, int chunks, int threads, int nPrompt, int nGen, int reps, boolean keepModels,
+            boolean betterSearch) {
+        /** Without the better-search rungs. */
+        public Options(Path model, Path text, Path dir, List<FileType> types, Optional<Path> imatrix,
+                int contextLength, int chunks, int threads, int nPrompt, int nGen, int reps, boolean keepModels) {
+            this(model, text, dir, types, imatrix, contextLength, chunks, threads, nPrompt, nGen, reps, keepModels,
+                    false);
+        }
+
         public Options {
             types = List.copyOf(types);
             if (contextLength < 0 || chunks == 0 || chunks < -1 || threads < 0 || nPrompt < 0 || nGen < 0 || reps < 1) {
@@ -75,7 +86,7 @@ public final class Ladder {
 
         /** The defaults: {@link #DEFAULT_TYPES}, no imatrix, whole text, pp512, tg128, 3 repetitions. */
         public static Options of(Path model, Path text, Path dir) {
-            return new Options(model, text, dir, DEFAULT_TYPES, Optional.empty(), 0, -1, 0, 512, 128, 3, false);
+            return new Options(model, text, dir, DEFAULT_TYPES, Optional.empty(), 0, -1, 0, 512, 128, 3, false, false);
         }
     }
 
@@ -225,21 +236,25 @@ public final class Ladder {
         List<Row> rows = new ArrayList<>();
         List<Skip> skipped = new ArrayList<>();
         for (FileType type : o.types()) {
-            String name = type.quantizeName();
-            Path json = o.dir().resolve("type-" + name + ".json");
-            Row row = readRow(json, settings);
-            if (row != null) {
-                rows.add(row);
-                listener.done(row, true);
-            } else {
-                row = measure(o, type, nCtx, stem, baseKld, params, listener, skipped, unfinished);
+            for (QuantizeOptions.Search search : o.betterSearch() ? List.of(QuantizeOptions.Search.REFERENCE,
+                    QuantizeOptions.Search.BETTER) : List.of(QuantizeOptions.Search.REFERENCE)) {
+                String name = type.quantizeName() + (search == QuantizeOptions.Search.BETTER ? "+better" : "");
+                Path json = o.dir().resolve("type-" + name + ".json");
+                Row row = readRow(json, settings);
                 if (row != null) {
+                    rows.add(row);
+                    listener.done(row, true);
+                } else {
+                    row = measure(o, type, search, nCtx, stem, baseKld, params, listener, skipped, unfinished);
+                    if (row == null) {
+                        break; // the type does not apply: nor does its better search
+                    }
                     writeAtomically(json, rowJson(row, settings));
                     rows.add(row);
                     listener.done(row, false);
                 }
+                writeOutputs(o.dir(), new Result(modelName, settings, nChunk, nCtx, base, rows, skipped));
             }
-            writeOutputs(o.dir(), new Result(modelName, settings, nChunk, nCtx, base, rows, skipped));
         }
         Result result = new Result(modelName, settings, nChunk, nCtx, base, rows, skipped);
         writeOutputs(o.dir(), result);
@@ -247,12 +262,14 @@ public final class Ladder {
     }
 
     /** Quantizes to {@code type} and measures it; null (and a {@link Skip}) when the type does not apply. */
-    private static Row measure(Options o, FileType type, int nCtx, String stem, Path baseKld, long params,
-            Listener listener, List<Skip> skipped, java.util.Set<Path> unfinished) throws IOException {
-        String name = type.quantizeName();
+    private static Row measure(Options o, FileType type, QuantizeOptions.Search search, int nCtx, String stem,
+            Path baseKld, long params, Listener listener, List<Skip> skipped, java.util.Set<Path> unfinished)
+            throws IOException {
+        boolean better = search == QuantizeOptions.Search.BETTER;
+        String name = type.quantizeName() + (better ? "+better" : "");
         long t0 = System.nanoTime();
         QuantizeOptions qo = QuantizeOptions.to(type).threads(o.threads() > 0 ? o.threads()
-                : Runtime.getRuntime().availableProcessors());
+                : Runtime.getRuntime().availableProcessors()).search(search);
         o.imatrix().ifPresent(qo::imatrix);
         ModelQuantizer.Plan plan;
         try (GgufFile in = GgufFile.open(o.model())) {
@@ -307,7 +324,8 @@ public final class Ladder {
                 listener.phase(name, "kld");
                 KlDivergence.Stats st = KlDivergence.compute(llama, out.toString(), base, (c, n, s, sec) ->
                         listener.chunk(name, c, n, s.ppl().value(), s.meanKld().value(), sec));
-                Estimate[] speed = speed(llama, o, name, listener);
+                Estimate[] speed = better ? new Estimate[] {new Estimate(0, 0), new Estimate(0, 0)}
+                        : speed(llama, o, name, listener);
                 return new Row(name, fileBytes, 8.0 * plan.bytesAfter() / params, st.ppl(), st.meanKld(), st.sameTop(),
                         st.kldPercentile(0.99f), speed[0], speed[1], fallbacks, (System.nanoTime() - t0) / 1e9);
             }

@@ -8,6 +8,7 @@ import dev.gguf4j.gguf.GgufValue;
 import dev.gguf4j.gguf.GgufWriter;
 import dev.gguf4j.gguf.Hyperparameters;
 import dev.gguf4j.gguf.PartialFile;
+import dev.gguf4j.quant.BetterSearch;
 import dev.gguf4j.quant.Codecs;
 import dev.gguf4j.quant.TypeCodec;
 import dev.gguf4j.types.FileType;
@@ -46,13 +47,17 @@ public final class ModelQuantizer {
     public static final int QUANTIZATION_VERSION = 2;
     /** llama-quantize hands each thread chunks of at least this many elements. */
     static final int MIN_CHUNK_ELEMENTS = 32 * 512;
+    /** Set (to {@code better-1}) in files quantized with {@link QuantizeOptions.Search#BETTER}; absent otherwise. */
+    public static final String SEARCH_KEY = "gguf4j.quantize.search";
+    /** The value of {@link #SEARCH_KEY}: the search's name and version. */
+    public static final String SEARCH_VALUE = "better-1";
 
     private ModelQuantizer() {
     }
 
     /** Each tensor's fate. */
     public record PlannedTensor(GgufTensor source, GgmlType type, boolean convert, String reason, long bytes,
-            float[] importance) {
+            float[] importance, QuantizeOptions.Search search) {
         public String name() {
             return source.name();
         }
@@ -180,7 +185,7 @@ public final class ModelQuantizer {
                 importance = importanceFor(imatrix, t);
             }
             long bytes = c.type().bytesFor(t.elementCount());
-            planned.add(new PlannedTensor(t, c.type(), convert, c.reason(), bytes, importance));
+            planned.add(new PlannedTensor(t, c.type(), convert, c.reason(), bytes, importance, o.search));
             before += t.byteSize();
             after += bytes;
             params += t.elementCount();
@@ -236,6 +241,9 @@ public final class ModelQuantizer {
         md.remove("split.tensors.count");
         for (QuantizeOptions.KvOverride kv : o.overrides) {
             setLast(md, kv.key(), kv.value());
+        }
+        if (o.search == QuantizeOptions.Search.BETTER && o.fileType.isPresent()) {
+            setLast(md, SEARCH_KEY, GgufValue.ofString(SEARCH_VALUE));
         }
         if (imatrix.isPresent()) {
             Imatrix im = imatrix.get();
@@ -357,7 +365,7 @@ public final class ModelQuantizer {
         long rowsPerMatrix = src.dim(1);
         long matrices = src.rows() / Math.max(1, rowsPerMatrix);
         TypeCodec from = Codecs.of(src.type());
-        TypeCodec to = Codecs.of(t.type());
+        TypeCodec to = t.search() == QuantizeOptions.Search.BETTER ? BetterSearch.codec(t.type()) : Codecs.of(t.type());
         long srcRowBytes = src.rowBytes();
         long dstRowBytes = t.type().bytesFor(n);
         int rowsPerChunk = (int) Math.max(1, (MIN_CHUNK_ELEMENTS + n - 1) / n);

@@ -24,6 +24,21 @@ public final class QuantizeOptions {
     boolean pure;
     boolean allowRequantize;
     final List<KvOverride> overrides = new ArrayList<>();
+    Search search = Search.REFERENCE;
+
+    /**
+     * How block values are chosen: {@code REFERENCE} is ggml's search (byte-identical to llama-quantize);
+     * {@code BETTER} is {@link dev.gguf4j.quant.BetterSearch} for the k-quants (same layout and file type, lower
+     * weighted error, different bytes), recorded in the output under {@link ModelQuantizer#SEARCH_KEY}.
+     */
+    public enum Search {
+        REFERENCE, BETTER;
+
+        /** The name {@code --search} takes and the metadata records ({@code reference}, {@code better}). */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     /** A {@code --override-kv KEY=TYPE:VALUE} entry, with TYPE int, float, bool or str as llama-quantize takes. */
     public record KvOverride(String key, GgufValue value) {
@@ -117,6 +132,15 @@ public final class QuantizeOptions {
     public QuantizeOptions allowRequantize(boolean v) {
         allowRequantize = v;
         return this;
+    }
+
+    public QuantizeOptions search(Search s) {
+        search = java.util.Objects.requireNonNull(s);
+        return this;
+    }
+
+    public Search search() {
+        return search;
     }
 
     public QuantizeOptions override(KvOverride o) {
