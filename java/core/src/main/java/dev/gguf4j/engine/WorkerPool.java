@@ -64,6 +64,7 @@ final class WorkerPool implements AutoCloseable {
     private long profBetween;
     private volatile long profPublish;
     private volatile long profFirstClaim;
+    private final AtomicLong profParks = new AtomicLong();
 
     WorkerPool(int threads) {
         this.threads = Math.max(1, threads);
@@ -92,6 +93,9 @@ final class WorkerPool implements AutoCloseable {
                 if (spinning && keepSpinning(++spins, t0)) {
                     Thread.onSpinWait();
                 } else {
+                    if (PROFILE && spinning) {
+                        profParks.incrementAndGet();
+                    }
                     spinning = false;
                     LockSupport.park(this);
                 }
@@ -235,7 +239,7 @@ final class WorkerPool implements AutoCloseable {
     public void close() {
         if (PROFILE && prof[0][0] > 0) {
             StringBuilder b = new StringBuilder("gguf4j pool profile (" + threads + " threads), between calls "
-                    + profBetween / 1_000_000 + " ms:\n");
+                    + profBetween / 1_000_000 + " ms, worker parks " + profParks.get() + ":\n");
             for (int k = 0; k < profCount.length && profCount[k] != 0; k++) {
                 long[] a = prof[k];
                 b.append(String.format("  size %6d: %7d calls, %8.1f us/call, caller waits %6.1f us/call,"
