@@ -120,6 +120,9 @@ typedef void (*g4j_vec_dot_fn)(int64_t n, const void *x, const void *y, float *o
  * Q8_K). Plain C (kernels_scalar.c), the same for every variant. */
 typedef void (*g4j_from_float_fn)(int64_t n, const float *x, void *out);
 g4j_from_float_fn g4j_from_float(int32_t act_type);
+/* Q8_K and Q8_0 conversions with AVX2 (kernels_avx2.c): the bits of g4j_from_float's; used where the CPU has AVX2. */
+void g4j_from_float_q8_K_avx2(int64_t n, const float *x, void *out);
+void g4j_from_float_q8_0_avx2(int64_t n, const float *x, void *out);
 
 /* A register-blocked tile: y[c * y_stride + r] = dot(row r of w, activation vector c) for r < nr, c < nc. Rows are
  * row_bytes apart; the activation vectors, already converted to the vec_dot_type, are act_stride bytes apart.

@@ -210,6 +210,12 @@ static g4j_status type_plan(int32_t type, int64_t n, plan *p) {
     p->lay = l;
     p->act = find_layout(act);
     p->convert = act == G4J_TYPE_F32 ? NULL : g4j_from_float(act);
+    /* one conversion for every variant (the same bits): the vectorized one where the CPU runs it */
+    ensure_init();
+    if (cpu_runs(G4J_ISA_AVX2)) {
+        if (act == G4J_TYPE_Q8_K) p->convert = g4j_from_float_q8_K_avx2;
+        if (act == G4J_TYPE_Q8_0) p->convert = g4j_from_float_q8_0_avx2;
+    }
     p->fn = NULL;
     p->gemm = NULL;
     return G4J_OK;

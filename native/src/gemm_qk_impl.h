@@ -205,23 +205,46 @@ static inline int32_t qk_hsum_epi32(__m256i v) {
         o->d = c.d;                                                                                            \
         o->dm = c.dm;                                                                                          \
     }                                                                                                          \
-    /* one row against one column */                                                                          \
+    /* super-block b of one row against one column: the integer sums S8 (offset folded in for FLAV 0) and, for  \
+     * the mins, m (8 s32 lanes whose sum is the mins' integer sum) */                                        \
+    QK_INLINE __m256i T##_block(const BLOCK *x, const g4j_block_q8_K *y, qk_ctx *c, __m256i *m) {               \
+        T##_setup(x, c);                                                                                       \
+        __m256i s = _mm256_setzero_si256();                                                                    \
+        _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {                                                  \
+            const __m256i q = T##_quants(x, k), yv = LD256(y->qs + 32 * k);                                    \
+            const __m256i p = FLAV == 2 ? _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yv, q)) \
+                                        : _mm256_maddubs_epi16(q, yv);                                         \
+            s = _mm256_add_epi32(s, _mm256_madd_epi16(p, T##_scales(c, k)));                                   \
+            QK_PIN(s);                                                                                         \
+        }                                                                                                      \
+        *m = FLAV == 2 ? _mm256_setzero_si256() : _mm256_madd_epi16(c->corr, LD256(y->bsums));                 \
+        return FLAV == 0 ? _mm256_sub_epi32(s, *m) : s;                                                        \
+    }                                                                                                          \
+    /* one row against one column. The mins' float steps are one block at a time (accm += dmin_x d_y * (float)  \
+     * isum, in block order); the integer sums isum of two blocks come out of one reduction. */               \
     static inline float T##_dot(int64_t nb, const BLOCK *x, const g4j_block_q8_K *y) {                         \
         __m256 acc = _mm256_setzero_ps();                                                                      \
         float accm = 0.0f;                                                                                     \
-        for (int64_t b = 0; b < nb; b++) {                                                                     \
-            qk_ctx c;                                                                                          \
-            T##_setup(&x[b], &c);                                                                              \
-            __m256i s = _mm256_setzero_si256();                                                                \
-            _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++) {                                              \
-                const __m256i q = T##_quants(&x[b], k), yv = LD256(y[b].qs + 32 * k);                          \
-                const __m256i p = FLAV == 2 ? _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(yv, q)) \
-                                            : _mm256_maddubs_epi16(q, yv);                                     \
-                s = _mm256_add_epi32(s, _mm256_madd_epi16(p, T##_scales(&c, k)));                              \
-                QK_PIN(s);                                                                                     \
+        int64_t b = 0;                                                                                         \
+        for (; b + 2 <= nb; b += 2) {                                                                          \
+            qk_ctx c0, c1;                                                                                     \
+            __m256i m0, m1;                                                                                    \
+            const __m256i s0 = T##_block(&x[b], &y[b], &c0, &m0);                                              \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(c0.d * y[b].d), _mm256_cvtepi32_ps(s0), acc);                 \
+            const __m256i s1 = T##_block(&x[b + 1], &y[b + 1], &c1, &m1);                                      \
+            acc = _mm256_fmadd_ps(_mm256_set1_ps(c1.d * y[b + 1].d), _mm256_cvtepi32_ps(s1), acc);             \
+            if (FLAV == 1) {                                                                                   \
+                const __m256i h = _mm256_hadd_epi32(m0, m1);                                                   \
+                __m128i t = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));          \
+                const __m128 f = _mm_cvtepi32_ps(_mm_hadd_epi32(t, t)); /* isum of b, b + 1, b, b + 1 */       \
+                accm += c0.dm * y[b].d * _mm_cvtss_f32(f);                                                     \
+                accm += c1.dm * y[b + 1].d * _mm_cvtss_f32(_mm_movehdup_ps(f));                                \
             }                                                                                                  \
-            const __m256i m = FLAV == 2 ? _mm256_setzero_si256() : _mm256_madd_epi16(c.corr, LD256(y[b].bsums)); \
-            if (FLAV == 0) s = _mm256_sub_epi32(s, m);                                                         \
+        }                                                                                                      \
+        if (b < nb) {                                                                                          \
+            qk_ctx c;                                                                                          \
+            __m256i m;                                                                                         \
+            const __m256i s = T##_block(&x[b], &y[b], &c, &m);                                                 \
             acc = _mm256_fmadd_ps(_mm256_set1_ps(c.d * y[b].d), _mm256_cvtepi32_ps(s), acc);                   \
             if (FLAV == 1) accm += c.dm * y[b].d * (float)qk_hsum_epi32(m);                                   \
         }                                                                                                      \

@@ -150,6 +150,89 @@ FLOAT_ROW_DOT(vec_dot_f32, float, LOAD8_F32, f32_id)
 FLOAT_ROW_DOT(vec_dot_f16, g4j_half, LOAD8_F16, h2f)
 FLOAT_ROW_DOT(vec_dot_bf16, uint16_t, LOAD8_BF16, g4j_bf16_to_float)
 
+/* ---- activation conversion: Q8_K ----
+ * kernels_scalar.c's from_float_q8_K (quantize_row_q8_K_ref) vectorized, with the same bits: the largest magnitude
+ * by max_ps (which, like the reference's `>`, keeps the running maximum for a NaN), max = the first element of that
+ * magnitude, iscale = -127 / max, q = min(127, nearest_int(iscale * x)) by the same 1.5 * 2^23 float trick, kept
+ * as its low byte (the reference's wrapping int8 conversion), d = 1 / iscale, bsums = sums of 16. */
+void g4j_from_float_q8_K_avx2(int64_t n, const float *x, void *vout) {
+    g4j_block_q8_K *y = (g4j_block_q8_K *)vout;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256i lowbyte = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                             0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    for (int64_t b = 0; b < n / G4J_QK_K; b++, x += G4J_QK_K) {
+        __m256 vmax = _mm256_setzero_ps();
+        for (int j = 0; j < G4J_QK_K; j += 8) vmax = _mm256_max_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), absmask), vmax);
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        if (amax == 0.0f) {
+            memset(&y[b], 0, sizeof y[b]);
+            continue;
+        }
+        int first = 0;
+        for (int j = 0; j < G4J_QK_K; j += 8) {
+            const int hit = _mm256_movemask_ps(_mm256_cmp_ps(_mm256_and_ps(_mm256_loadu_ps(x + j), absmask),
+                                                             _mm256_set1_ps(amax), _CMP_EQ_OQ));
+            if (hit) {
+                first = j + __builtin_ctz((unsigned)hit);
+                break;
+            }
+        }
+        const float iscale = -127.f / x[first];
+        const __m256 vs = _mm256_set1_ps(iscale), magic = _mm256_set1_ps(12582912.0f);
+        const __m256i mant = _mm256_set1_epi32(0x007fffff), off = _mm256_set1_epi32(0x00400000), top = _mm256_set1_epi32(127);
+        for (int j = 0; j < G4J_QK_K; j += 8) {
+            const __m256 f = _mm256_add_ps(_mm256_mul_ps(vs, _mm256_loadu_ps(x + j)), magic);
+            const __m256i v = _mm256_min_epi32(_mm256_sub_epi32(_mm256_and_si256(_mm256_castps_si256(f), mant), off), top);
+            const __m256i bytes = _mm256_shuffle_epi8(v, lowbyte); /* 4 low bytes per 128-bit lane */
+            const uint32_t lo = (uint32_t)_mm256_extract_epi32(bytes, 0), hi = (uint32_t)_mm256_extract_epi32(bytes, 4);
+            memcpy(y[b].qs + j, &lo, 4);
+            memcpy(y[b].qs + j + 4, &hi, 4);
+        }
+        for (int j = 0; j < G4J_QK_K / 16; j++) {
+            const __m256i q = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(y[b].qs + 16 * j)));
+            __m128i s = _mm_add_epi16(_mm256_castsi256_si128(q), _mm256_extracti128_si256(q, 1));
+            s = _mm_add_epi16(s, _mm_unpackhi_epi64(s, s));
+            s = _mm_add_epi16(s, _mm_shufflelo_epi16(s, _MM_SHUFFLE(1, 0, 3, 2)));
+            s = _mm_add_epi16(s, _mm_shufflelo_epi16(s, _MM_SHUFFLE(2, 3, 0, 1)));
+            y[b].bsums[j] = (int16_t)_mm_extract_epi16(s, 0);
+        }
+        y[b].d = 1 / iscale;
+    }
+}
+
+/* ---- activation conversion: Q8_0 ----
+ * kernels_scalar.c's from_float_q8_0 (ggml's AVX quantize_row_q8_0) with the instructions it emulates: amax by
+ * max_ps (NaN keeps the running maximum, as the reference's `>`), d = f16(amax / 127), multiplier 127 / amax (0 for
+ * amax 0), cvtps_epi32 (nearest-even) and saturating packs. The same bits. */
+void g4j_from_float_q8_0_avx2(int64_t n, const float *x, void *vout) {
+    g4j_block_q8_0 *y = (g4j_block_q8_0 *)vout;
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    for (int64_t b = 0; b < n / G4J_QK8_0; b++, x += G4J_QK8_0) {
+        const __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8), v2 = _mm256_loadu_ps(x + 16),
+                     v3 = _mm256_loadu_ps(x + 24);
+        __m256 m = _mm256_max_ps(_mm256_and_ps(v0, absmask), _mm256_setzero_ps());
+        m = _mm256_max_ps(_mm256_and_ps(v1, absmask), m);
+        m = _mm256_max_ps(_mm256_and_ps(v2, absmask), m);
+        m = _mm256_max_ps(_mm256_and_ps(v3, absmask), m);
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / 127.f;
+        const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+        y[b].d = g4j_float_to_half(d);
+        const __m256 mul = _mm256_set1_ps(id);
+        const __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, mul)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, mul));
+        const __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, mul)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, mul));
+        /* packs work per 128-bit lane: the permute puts the 32 bytes back in element order */
+        const __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+        _mm256_storeu_si256((__m256i *)y[b].qs, _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
+    }
+}
+
 const g4j_kernel_table g4j_kernels_avx2 = {
     .vec_dot = {
         [G4J_TYPE_F32] = vec_dot_f32,

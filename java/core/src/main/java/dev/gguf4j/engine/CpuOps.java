@@ -718,8 +718,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
         }
         moeOne[0] = x;
         matmul.applyBatch(moeWs, moeOne, 1, moeOuts);
+        elementwise(SWIGLU, moeGate, moeUp, moeGate, null, ff, k);
         for (int j = 0; j < k; j++) {
-            CpuMath.swiglu(moeGate[j], 0, moeUp[j], 0, moeGate[j], 0, ff);
             moeW1[0] = model.expert(layer, TensorRole.FFN_DOWN_EXPS, moeChosen[j]);
             moeOne[0] = moeGate[j];
             moeO1[0] = moeRowViews[2 * k + j];
@@ -803,15 +803,71 @@ final class CpuOps implements BlockOps, AutoCloseable {
 
     /** Runs element-wise op {@code kind} over the step's tokens, a slice of them per worker. */
     private void elementwise(int kind, Act a, Act b, Act out, float[] vec, int width) {
+        elementwise(kind, a == null ? null : acts[a.ordinal()], b == null ? null : acts[b.ordinal()],
+                out == null ? null : acts[out.ordinal()], vec, width, n);
+    }
+
+    /**
+     * Fewer elements than this per thread run on the calling thread (a worker's share of a smaller op costs about
+     * what handing it over does; the test models' FFNs, 768 wide, still split at 2 threads).
+     */
+    private static final int SPLIT_ELEMENTS = 256;
+    /** Elements per claim of a split element-wise op (see {@link #splits}). */
+    private static final int ELEMENT_GRAIN = 64;
+
+    /**
+     * Runs element-wise op {@code kind} over rows [0, rows) of a, b, out: a slice of the rows per worker, or, for
+     * the ops that cost a transcendental per element ({@link #splits}) over fewer rows than threads (one token
+     * generating, the chosen experts of one token), a slice of the elements: each element is computed the same
+     * way whoever computes it, so the split changes no bit.
+     */
+    private void elementwise(int kind, float[][] a, float[][] b, float[][] out, float[] vec, int width, int rows) {
         op = kind;
-        opA = a == null ? null : acts[a.ordinal()];
-        opB = b == null ? null : acts[b.ordinal()];
-        opOut = out == null ? null : acts[out.ordinal()];
+        opA = a;
+        opB = b;
+        opOut = out;
         opVec = vec;
         opWidth = width;
-        pool.forRange(n, opTask);
+        if (splits(kind) && rows < 2 * pool.threads() && (long) rows * width >= (long) SPLIT_ELEMENTS * pool.threads()) {
+            pool.forRange(rows * width, ELEMENT_GRAIN, opElementTask);
+        } else {
+            pool.forRange(rows, opTask);
+        }
         opA = opB = opOut = null;
         opVec = null;
+    }
+
+    /** Whether op {@code kind} is independent per element and dear enough to split a row of it between threads. */
+    private static boolean splits(int kind) {
+        return kind == SWIGLU || kind == GEGLU || kind == GELU || kind == SOFT_CAP;
+    }
+
+    private final WorkerPool.RangeTask opElementTask = this::elementRange;
+
+    /** Elements [i0, i1) of the rows (row-major, opWidth each) of the split element-wise op in progress. */
+    private void elementRange(int i0, int i1) {
+        int w = opWidth;
+        for (int t = i0 / w; t * w < i1; t++) {
+            int lo = Math.max(i0 - t * w, 0);
+            int hi = Math.min(i1 - t * w, w);
+            float[] a = opA[t];
+            switch (op) {
+                case SWIGLU -> CpuMath.swiglu(a, lo, opB[t], lo, opOut[t], lo, hi - lo);
+                case GEGLU -> CpuMath.geglu(a, lo, opB[t], lo, opOut[t], lo, hi - lo);
+                case GELU -> {
+                    for (int i = lo; i < hi; i++) {
+                        a[i] = CpuMath.gelu(a[i]);
+                    }
+                }
+                case SOFT_CAP -> {
+                    float inv = 1.0f / opScalar;
+                    for (int i = lo; i < hi; i++) {
+                        a[i] = (float) Math.tanh(a[i] * inv) * opScalar;
+                    }
+                }
+                default -> throw new IllegalStateException("op " + op);
+            }
+        }
     }
 
     /** Tokens [t0, t1) of the element-wise op in progress. */

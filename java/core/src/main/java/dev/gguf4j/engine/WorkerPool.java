@@ -8,7 +8,11 @@ import java.util.concurrent.locks.LockSupport;
  * A fixed set of worker threads, started once per session, that split index ranges: no thread creation and no
  * allocation per call.
  *
- * <p>A call cuts its range into chunks (about four per thread) and publishes them through one ticket, a long
+ * <p>A call hands out its range in chunks claimed one after another, each a share of what is left (a quarter at 2
+ * threads, rounded to the call's grain), so the first claims are large and the last ones one grain: the threads
+ * run out of work within about a grain's time of each other (fixed chunks of an eighth of the range left one
+ * thread idle for half a chunk per call on average, a few percent of a token at 2 threads). The chunks are
+ * published through one ticket, a long
  * holding the call's number (high 32 bits) and the next unclaimed index (low 32 bits). The calling thread and
  * the workers claim chunks by compare-and-set on the ticket; a claim carries the call's number, so a worker that
  * wakes late, after the call has moved on, cannot take work of another call. The caller returns when every index
@@ -44,20 +48,38 @@ final class WorkerPool implements AutoCloseable {
     private int call;               // the caller's call counter (the ticket's high half)
     private volatile RangeTask task;
     private volatile int n;
-    private volatile int chunk;
+    private volatile int grain;
+    /** A claim takes 1/share of the indices left (rounded down to the grain, at least one grain). */
+    private final int share;
     private volatile Throwable failure;
     private volatile boolean closed;
     private volatile Thread caller;
     private volatile boolean callerParked;
 
+    // ---- profile (-Dgguf4j.poolProfile=true): per distinct call size, printed at close; off: dead code ----
+    static final boolean PROFILE = Boolean.getBoolean("gguf4j.poolProfile");
+    private final int[] profCount = new int[32];
+    private final long[][] prof = new long[32][6]; // calls, ns in call, ns caller waits after its drain, caller chunks, all chunks, ns worker late
+    private long profLastExit;
+    private long profBetween;
+    private volatile long profPublish;
+    private volatile long profFirstClaim;
+    private final AtomicLong profParks = new AtomicLong();
+
     WorkerPool(int threads) {
         this.threads = Math.max(1, threads);
+        this.share = 2 * this.threads;
         this.workers = new Thread[this.threads - 1];
         for (int i = 0; i < workers.length; i++) {
             workers[i] = new Thread(this::loop, "gguf4j-worker-" + (i + 1));
             workers[i].setDaemon(true);
             workers[i].start();
         }
+    }
+
+    /** Threads that run a call: the workers and the caller. */
+    int threads() {
+        return threads;
     }
 
     private void loop() {
@@ -71,6 +93,9 @@ final class WorkerPool implements AutoCloseable {
                 if (spinning && keepSpinning(++spins, t0)) {
                     Thread.onSpinWait();
                 } else {
+                    if (PROFILE && spinning) {
+                        profParks.incrementAndGet();
+                    }
                     spinning = false;
                     LockSupport.park(this);
                 }
@@ -100,10 +125,16 @@ final class WorkerPool implements AutoCloseable {
             if (from >= count) {
                 return;
             }
-            int size = chunk;
+            // guided: a share of what is left, so the first claims are large (few claims) and the last ones a
+            // grain each, and the threads run out of work within a grain's time of each other
+            int g = grain;
+            int size = Math.max(g, (count - from) / share / g * g);
             int to = Math.min(count, from + size);
             if (!ticket.compareAndSet(t, ((long) c << 32) | to)) {
                 continue;
+            }
+            if (PROFILE && Thread.currentThread() != caller && profFirstClaim == 0) {
+                profFirstClaim = System.nanoTime();
             }
             try {
                 task.run(from, to);
@@ -139,12 +170,18 @@ final class WorkerPool implements AutoCloseable {
             t.run(0, count);
             return;
         }
-        int size = Math.max(1, count / (4 * threads));
-        size = Math.max(grain, (size + grain - 1) / grain * grain);
+        long p0 = 0;
+        if (PROFILE) {
+            p0 = System.nanoTime();
+            if (profLastExit != 0) {
+                profBetween += p0 - profLastExit;
+            }
+            profFirstClaim = 0;
+        }
         int c = ++call;
         task = t;
         n = count;
-        chunk = size;
+        this.grain = Math.max(1, grain);
         failure = null;
         caller = Thread.currentThread();
         callerParked = false;
@@ -155,6 +192,7 @@ final class WorkerPool implements AutoCloseable {
         }
         drain(c);
         long t0 = System.nanoTime();
+        int callerDone = PROFILE ? done.get() : 0;
         int spins = 0;
         boolean spinning = true;
         while (done.get() != count) {
@@ -169,6 +207,25 @@ final class WorkerPool implements AutoCloseable {
             }
         }
         ticket.set(((long) c << 32) | Integer.MAX_VALUE); // closed: nothing of call c is left to claim
+        if (PROFILE) {
+            long t1 = System.nanoTime();
+            int k = 0;
+            while (k < profCount.length && profCount[k] != 0 && profCount[k] != count) {
+                k++;
+            }
+            if (k < profCount.length) {
+                profCount[k] = count;
+                long[] a = prof[k];
+                a[0]++;
+                a[1] += t1 - p0;
+                a[2] += t1 - t0;
+                a[3] += callerDone; // indices done when the caller ran out of chunks (an upper bound of its share)
+                a[4] += count;
+                long fc = profFirstClaim;
+                a[5] += fc == 0 ? 0 : fc - p0;
+            }
+            profLastExit = t1;
+        }
         Throwable f = failure;
         if (f instanceof RuntimeException re) {
             throw re;
@@ -180,6 +237,17 @@ final class WorkerPool implements AutoCloseable {
 
     @Override
     public void close() {
+        if (PROFILE && prof[0][0] > 0) {
+            StringBuilder b = new StringBuilder("gguf4j pool profile (" + threads + " threads), between calls "
+                    + profBetween / 1_000_000 + " ms, worker parks " + profParks.get() + ":\n");
+            for (int k = 0; k < profCount.length && profCount[k] != 0; k++) {
+                long[] a = prof[k];
+                b.append(String.format("  size %6d: %7d calls, %8.1f us/call, caller waits %6.1f us/call,"
+                        + " done at caller's end %5.1f%%, worker late %6.1f us/call%n", profCount[k], a[0],
+                        a[1] / 1e3 / a[0], a[2] / 1e3 / a[0], 100.0 * a[3] / a[4], a[5] / 1e3 / a[0]));
+            }
+            System.err.print(b);
+        }
         closed = true;
         for (Thread w : workers) {
             LockSupport.unpark(w);

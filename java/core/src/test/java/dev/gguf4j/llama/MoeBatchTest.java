@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * Mixture-of-experts layers keep the determinism rule (docs/determinism.md): a batch groups its tokens by expert
  * (each expert's rows multiplied once for all the tokens routed to it), yet every token's logits are bit-identical
- * to token-by-token evaluation, whatever the batch split and the thread count (1 or 2), on F16 and Q4_K_M weights.
+ * to token-by-token evaluation, whatever the batch split and the thread count (1 or 2, token by token too), on F16
+ * and Q4_K_M weights.
  */
 class MoeBatchTest {
 
@@ -37,6 +38,13 @@ class MoeBatchTest {
             try (LlamaSession seq = new LlamaSession(m, backend, 64, 1, LlamaSession.KvType.F16)) {
                 for (int i = 0; i < tokens.length; i++) {
                     want[i] = seq.forward(tokens[i]).clone();
+                }
+            }
+            // one token at 2 threads: the chosen experts' SwiGLU is split by elements between the threads
+            try (LlamaSession seq2 = new LlamaSession(m, backend, 64, 2, LlamaSession.KvType.F16)) {
+                for (int i = 0; i < tokens.length; i++) {
+                    assertArrayEquals(want[i], seq2.forward(tokens[i]), p.id + " " + type
+                            + " token by token, 2 threads, position " + i);
                 }
             }
             for (int threads = 1; threads <= 2; threads++) {
