@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 5
+#define G4J_ABI_VERSION 6
 
 typedef int32_t g4j_status;
 
@@ -171,6 +171,21 @@ G4J_API g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w,
  * block and the same float steps): the copy changes where the bytes are, not the result. */
 G4J_API g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed,
                                       int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y);
+
+/* ---- quantization ----------------------------------------------------------------------------------------- */
+
+/* llama-quantize's numeric work for the k-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K; dst_type a ggml type id): converts
+ * nrows rows of n_per_row elements (a positive multiple of 256) of src, as src_type (G4J_TYPE_F32, F16 or BF16),
+ * rows src_row_bytes apart, to dst_type, rows packed in dst (n_per_row / 256 blocks each). The bytes are those of
+ * ggml_quantize_chunk (llama.cpp c392e50): quantize_row_*_ref when imatrix is NULL, quantize_row_*_impl with
+ * imatrix's n_per_row importance weights otherwise. Every variant computes the same bytes (the AVX2 one runs 8
+ * sub-blocks' scale searches in the lanes of a vector, each lane in the reference's float order).
+ * G4J_E_UNSUPPORTED_TYPE for another dst_type (callers fall back to their own quantizer); G4J_E_INVALID_ARGUMENT if
+ * an element is not finite, with *bad (when not NULL) set to its index row * n_per_row + column (-1 otherwise);
+ * rows before it are written. */
+G4J_API g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes,
+                                     int32_t dst_type, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix, int64_t *bad);
 
 /* ---- machine ------------------------------------------------------------------------------------------------ */
 

@@ -1,0 +1,293 @@
+/*
+ * quantize_avx2.c - the AVX2 variant of the k-quant row quantizers (quantize_impl.h): each batch search runs 8
+ * sub-blocks in the 8 lanes of a vector. Every lane performs the scalar reference's float operations in the
+ * scalar order (separate multiplies and adds, no FMA: -ffp-contract=off; IEEE division), and data-dependent
+ * branches become per-lane masks, so the results are bit-identical to the scalar variant's.
+ */
+#include <immintrin.h>
+
+#include "quantize.h"
+
+#define Q_SUFFIX _avx2
+
+static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, float *scales);
+static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
+static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
+                   float rmin, float rdelta, int nstep, int use_mad);
+
+#include "quantize_impl.h"
+
+/* ggml's nearest_int, per lane. */
+static inline __m256i v_nearest_int(__m256 f) {
+    const __m256i i = _mm256_castps_si256(_mm256_add_ps(f, _mm256_set1_ps(12582912.f)));
+    return _mm256_sub_epi32(_mm256_and_si256(i, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x00400000));
+}
+
+static inline __m256i v_clamp(__m256i v, int lo, int hi) {
+    return _mm256_min_epi32(_mm256_max_epi32(v, _mm256_set1_epi32(lo)), _mm256_set1_epi32(hi));
+}
+
+static inline __m256 v_abs(__m256 v) { return _mm256_and_ps(v, _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff))); }
+
+/* t[i*8 + j] = x[n*j + i]: element i of sub-block j in lane j. */
+static inline void v_transpose(int n, const float *x, float *t) {
+    for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < n; ++i) t[i * 8 + j] = x[n * j + i];
+}
+
+/* The value and |value| of the element of largest |x| (first one on ties), as make_qx/q3_quants pick it. */
+static inline void v_absmax(int n, const float *xt, __m256 *pmax, __m256 *pamax) {
+    __m256 amax = _mm256_setzero_ps(), max = _mm256_setzero_ps();
+    for (int i = 0; i < n; ++i) {
+        const __m256 xi = _mm256_load_ps(xt + 8 * i);
+        const __m256 ax = v_abs(xi);
+        const __m256 m = _mm256_cmp_ps(ax, amax, _CMP_GT_OQ);
+        amax = _mm256_blendv_ps(amax, ax, m);
+        max = _mm256_blendv_ps(max, xi, m);
+    }
+    *pmax = max;
+    *pamax = amax;
+}
+
+static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, float *scales) {
+    _Alignas(32) float xt[32 * 8], wt[32 * 8], wxt[32 * 8];
+    _Alignas(32) int32_t Lt[32 * 8], lt[32 * 8];
+    v_transpose(n, x, xt);
+    if (w) v_transpose(n, w, wt);
+    for (int i = 0; i < n; ++i) {
+        const __m256 xi = _mm256_load_ps(xt + 8 * i);
+        const __m256 wi = w ? _mm256_load_ps(wt + 8 * i) : _mm256_mul_ps(xi, xi);
+        _mm256_store_ps(wt + 8 * i, wi);
+        _mm256_store_ps(wxt + 8 * i, _mm256_mul_ps(wi, xi));
+    }
+    __m256 max, amax;
+    v_absmax(n, xt, &max, &amax);
+    const __m256 zero = _mm256_cmp_ps(amax, _mm256_set1_ps(GROUP_MAX_EPS), _CMP_LT_OQ);
+    const __m256i vnmax = _mm256_set1_epi32(nmax);
+    __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)-nmax), max);
+    __m256 sumlx = _mm256_setzero_ps(), suml2 = _mm256_setzero_ps();
+    for (int i = 0; i < n; ++i) {
+        const __m256i l = v_clamp(v_nearest_int(_mm256_mul_ps(iscale, _mm256_load_ps(xt + 8 * i))), -nmax, nmax - 1);
+        _mm256_store_si256((__m256i *)(Lt + 8 * i), _mm256_add_epi32(l, vnmax));
+        const __m256 lf = _mm256_cvtepi32_ps(l);
+        sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(_mm256_load_ps(wxt + 8 * i), lf));
+        suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(_mm256_load_ps(wt + 8 * i), lf), lf));
+    }
+    __m256 scale = _mm256_and_ps(_mm256_div_ps(sumlx, suml2),
+                                 _mm256_cmp_ps(suml2, _mm256_setzero_ps(), _CMP_NEQ_UQ));
+    __m256 best = _mm256_mul_ps(scale, sumlx);
+    for (int is = -9; is <= 9; ++is) {
+        if (is == 0) continue;
+        iscale = _mm256_div_ps(_mm256_set1_ps(-(nmax + 0.1f * is)), max);
+        sumlx = suml2 = _mm256_setzero_ps();
+        for (int i = 0; i < n; ++i) {
+            const __m256i l = v_clamp(v_nearest_int(_mm256_mul_ps(iscale, _mm256_load_ps(xt + 8 * i))), -nmax, nmax - 1);
+            _mm256_store_si256((__m256i *)(lt + 8 * i), l);
+            const __m256 lf = _mm256_cvtepi32_ps(l);
+            sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(_mm256_load_ps(wxt + 8 * i), lf));
+            suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(_mm256_load_ps(wt + 8 * i), lf), lf));
+        }
+        const __m256 m = _mm256_and_ps(_mm256_cmp_ps(suml2, _mm256_setzero_ps(), _CMP_GT_OQ),
+                                       _mm256_cmp_ps(_mm256_mul_ps(sumlx, sumlx), _mm256_mul_ps(best, suml2), _CMP_GT_OQ));
+        if (_mm256_movemask_ps(m)) {
+            const __m256i mi = _mm256_castps_si256(m);
+            for (int i = 0; i < n; ++i) {
+                const __m256i nl = _mm256_add_epi32(_mm256_load_si256((const __m256i *)(lt + 8 * i)), vnmax);
+                _mm256_store_si256((__m256i *)(Lt + 8 * i),
+                                   _mm256_blendv_epi8(_mm256_load_si256((const __m256i *)(Lt + 8 * i)), nl, mi));
+            }
+            const __m256 ns = _mm256_div_ps(sumlx, suml2);
+            scale = _mm256_blendv_ps(scale, ns, m);
+            best = _mm256_blendv_ps(best, _mm256_mul_ps(ns, sumlx), m);
+        }
+    }
+    scale = _mm256_andnot_ps(zero, scale);
+    _mm256_storeu_ps(scales, scale);
+    const int zm = _mm256_movemask_ps(zero);
+    for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < n; ++i) L[n * j + i] = (zm >> j & 1) ? 0 : (int8_t)Lt[8 * i + j];
+}
+
+static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales) {
+    _Alignas(32) float xt[32 * 8], wt[32 * 8], wxt[32 * 8];
+    _Alignas(32) int32_t Lt[32 * 8];
+    v_transpose(n, x, xt);
+    for (int i = 0; i < n; ++i) {
+        const __m256 xi = _mm256_load_ps(xt + 8 * i);
+        const __m256 wi = _mm256_mul_ps(xi, xi);
+        _mm256_store_ps(wt + 8 * i, wi);
+        _mm256_store_ps(wxt + 8 * i, _mm256_mul_ps(wi, xi));
+    }
+    __m256 max, amax;
+    v_absmax(n, xt, &max, &amax);
+    const __m256 zero = _mm256_cmp_ps(amax, _mm256_set1_ps(GROUP_MAX_EPS), _CMP_LT_OQ);
+    const __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)-nmax), max);
+    __m256 sumlx = _mm256_setzero_ps(), suml2 = _mm256_setzero_ps();
+    for (int i = 0; i < n; ++i) {
+        const __m256i l = v_clamp(v_nearest_int(_mm256_mul_ps(iscale, _mm256_load_ps(xt + 8 * i))), -nmax, nmax - 1);
+        _mm256_store_si256((__m256i *)(Lt + 8 * i), l);
+        const __m256 lf = _mm256_cvtepi32_ps(l);
+        sumlx = _mm256_add_ps(sumlx, _mm256_mul_ps(_mm256_load_ps(wxt + 8 * i), lf));
+        suml2 = _mm256_add_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(_mm256_load_ps(wt + 8 * i), lf), lf));
+    }
+    /* A lane whose pass changed nothing would change nothing in a further pass (same state, same decisions), so
+     * running passes until no lane changes equals the per-lane early exit. */
+    for (int itry = 0; itry < 5; ++itry) {
+        __m256i changed = _mm256_setzero_si256();
+        for (int i = 0; i < n; ++i) {
+            const __m256 xi = _mm256_load_ps(xt + 8 * i);
+            const __m256 wi = _mm256_load_ps(wt + 8 * i);
+            const __m256 wxi = _mm256_load_ps(wxt + 8 * i);
+            const __m256i li = _mm256_load_si256((const __m256i *)(Lt + 8 * i));
+            const __m256 lif = _mm256_cvtepi32_ps(li);
+            __m256 slx = _mm256_sub_ps(sumlx, _mm256_mul_ps(wxi, lif));
+            const __m256 m1 = _mm256_cmp_ps(slx, _mm256_setzero_ps(), _CMP_GT_OQ);
+            if (!_mm256_movemask_ps(m1)) continue;
+            __m256 sl2 = _mm256_sub_ps(suml2, _mm256_mul_ps(_mm256_mul_ps(wi, lif), lif));
+            const __m256i nl = v_clamp(v_nearest_int(_mm256_div_ps(_mm256_mul_ps(xi, sl2), slx)), -nmax, nmax - 1);
+            const __m256i m2 = _mm256_andnot_si256(_mm256_cmpeq_epi32(nl, li), _mm256_castps_si256(m1));
+            if (_mm256_testz_si256(m2, m2)) continue;
+            const __m256 nlf = _mm256_cvtepi32_ps(nl);
+            slx = _mm256_add_ps(slx, _mm256_mul_ps(wxi, nlf));
+            sl2 = _mm256_add_ps(sl2, _mm256_mul_ps(_mm256_mul_ps(wi, nlf), nlf));
+            const __m256 m3 = _mm256_and_ps(
+                _mm256_cmp_ps(sl2, _mm256_setzero_ps(), _CMP_GT_OQ),
+                _mm256_cmp_ps(_mm256_mul_ps(_mm256_mul_ps(slx, slx), suml2),
+                              _mm256_mul_ps(_mm256_mul_ps(sumlx, sumlx), sl2), _CMP_GT_OQ));
+            const __m256i m = _mm256_and_si256(m2, _mm256_castps_si256(m3));
+            const __m256 mf = _mm256_castsi256_ps(m);
+            _mm256_store_si256((__m256i *)(Lt + 8 * i), _mm256_blendv_epi8(li, nl, m));
+            sumlx = _mm256_blendv_ps(sumlx, slx, mf);
+            suml2 = _mm256_blendv_ps(suml2, sl2, mf);
+            changed = _mm256_or_si256(changed, m);
+        }
+        if (_mm256_testz_si256(changed, changed)) break;
+    }
+    const __m256 scale = _mm256_andnot_ps(zero, _mm256_div_ps(sumlx, suml2));
+    _mm256_storeu_ps(scales, scale);
+    const int zm = _mm256_movemask_ps(zero);
+    for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < n; ++i) L[n * j + i] = (zm >> j & 1) ? 0 : (int8_t)(Lt[8 * i + j] + nmax);
+}
+
+static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
+                   float rmin, float rdelta, int nstep, int use_mad) {
+    _Alignas(32) float xt[32 * 8], wt[32 * 8], xmt[32 * 8];
+    _Alignas(32) int32_t Lt[32 * 8], lt[32 * 8];
+    v_transpose(n, x, xt);
+    v_transpose(n, w, wt);
+    __m256 min = _mm256_load_ps(xt), max = min;
+    __m256 sum_w = _mm256_load_ps(wt);
+    __m256 sum_x = _mm256_mul_ps(sum_w, min);
+    for (int i = 1; i < n; ++i) {
+        const __m256 xi = _mm256_load_ps(xt + 8 * i);
+        const __m256 wi = _mm256_load_ps(wt + 8 * i);
+        min = _mm256_blendv_ps(min, xi, _mm256_cmp_ps(xi, min, _CMP_LT_OQ));
+        max = _mm256_blendv_ps(max, xi, _mm256_cmp_ps(xi, max, _CMP_GT_OQ));
+        sum_w = _mm256_add_ps(sum_w, wi);
+        sum_x = _mm256_add_ps(sum_x, _mm256_mul_ps(wi, xi));
+    }
+    min = _mm256_blendv_ps(min, _mm256_setzero_ps(), _mm256_cmp_ps(min, _mm256_setzero_ps(), _CMP_GT_OQ));
+    const __m256 flat = _mm256_cmp_ps(max, min, _CMP_EQ_OQ);
+    const __m256 min0 = min;
+    /* min changes with each better candidate, and later candidates divide by max - min and scale x - min: as in
+     * C, both are recomputed from the current min */
+    for (int i = 0; i < n; ++i) _mm256_store_ps(xmt + 8 * i, _mm256_sub_ps(_mm256_load_ps(xt + 8 * i), min));
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 iscale = _mm256_div_ps(_mm256_set1_ps((float)nmax), _mm256_sub_ps(max, min));
+    __m256 scale = _mm256_div_ps(_mm256_set1_ps(1.f), iscale);
+    __m256 best_mad = _mm256_setzero_ps();
+    for (int i = 0; i < n; ++i) {
+        const __m256i l = v_clamp(v_nearest_int(_mm256_mul_ps(iscale, _mm256_load_ps(xmt + 8 * i))), 0, nmax);
+        _mm256_store_si256((__m256i *)(Lt + 8 * i), l);
+        __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(scale, _mm256_cvtepi32_ps(l)), min),
+                                    _mm256_load_ps(xt + 8 * i));
+        diff = use_mad ? _mm256_and_ps(diff, absmask) : _mm256_mul_ps(diff, diff);
+        best_mad = _mm256_add_ps(best_mad, _mm256_mul_ps(_mm256_load_ps(wt + 8 * i), diff));
+    }
+    for (int is = 0; is <= nstep; ++is) {
+        iscale = _mm256_div_ps(_mm256_set1_ps(rmin + rdelta * is + nmax), _mm256_sub_ps(max, min));
+        __m256 sum_l = _mm256_setzero_ps(), sum_l2 = _mm256_setzero_ps(), sum_xl = _mm256_setzero_ps();
+        for (int i = 0; i < n; ++i) {
+            const __m256i l = v_clamp(v_nearest_int(_mm256_mul_ps(iscale, _mm256_load_ps(xmt + 8 * i))), 0, nmax);
+            _mm256_store_si256((__m256i *)(lt + 8 * i), l);
+            const __m256 lf = _mm256_cvtepi32_ps(l);
+            const __m256 wl = _mm256_mul_ps(_mm256_load_ps(wt + 8 * i), lf);
+            sum_l = _mm256_add_ps(sum_l, wl);
+            sum_l2 = _mm256_add_ps(sum_l2, _mm256_mul_ps(wl, lf));
+            sum_xl = _mm256_add_ps(sum_xl, _mm256_mul_ps(wl, _mm256_load_ps(xt + 8 * i)));
+        }
+        const __m256 D = _mm256_sub_ps(_mm256_mul_ps(sum_w, sum_l2), _mm256_mul_ps(sum_l, sum_l));
+        const __m256 mD = _mm256_cmp_ps(D, _mm256_setzero_ps(), _CMP_GT_OQ);
+        if (!_mm256_movemask_ps(mD)) continue;
+        __m256 this_scale = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_w, sum_xl), _mm256_mul_ps(sum_x, sum_l)), D);
+        __m256 this_min = _mm256_div_ps(_mm256_sub_ps(_mm256_mul_ps(sum_l2, sum_x), _mm256_mul_ps(sum_l, sum_xl)), D);
+        const __m256 mp = _mm256_cmp_ps(this_min, _mm256_setzero_ps(), _CMP_GT_OQ);
+        this_min = _mm256_blendv_ps(this_min, _mm256_setzero_ps(), mp);
+        this_scale = _mm256_blendv_ps(this_scale, _mm256_div_ps(sum_xl, sum_l2), mp);
+        __m256 mad = _mm256_setzero_ps();
+        for (int i = 0; i < n; ++i) {
+            const __m256 lf = _mm256_cvtepi32_ps(_mm256_load_si256((const __m256i *)(lt + 8 * i)));
+            __m256 diff = _mm256_sub_ps(_mm256_add_ps(_mm256_mul_ps(this_scale, lf), this_min),
+                                        _mm256_load_ps(xt + 8 * i));
+            diff = use_mad ? _mm256_and_ps(diff, absmask) : _mm256_mul_ps(diff, diff);
+            mad = _mm256_add_ps(mad, _mm256_mul_ps(_mm256_load_ps(wt + 8 * i), diff));
+        }
+        const __m256 m = _mm256_and_ps(mD, _mm256_cmp_ps(mad, best_mad, _CMP_LT_OQ));
+        if (!_mm256_movemask_ps(m)) continue;
+        const __m256i mi = _mm256_castps_si256(m);
+        for (int i = 0; i < n; ++i)
+            _mm256_store_si256((__m256i *)(Lt + 8 * i),
+                               _mm256_blendv_epi8(_mm256_load_si256((const __m256i *)(Lt + 8 * i)),
+                                                  _mm256_load_si256((const __m256i *)(lt + 8 * i)), mi));
+        best_mad = _mm256_blendv_ps(best_mad, mad, m);
+        scale = _mm256_blendv_ps(scale, this_scale, m);
+        min = _mm256_blendv_ps(min, this_min, m);
+        for (int i = 0; i < n; ++i) _mm256_store_ps(xmt + 8 * i, _mm256_sub_ps(_mm256_load_ps(xt + 8 * i), min));
+    }
+    scale = _mm256_andnot_ps(flat, scale);
+    min = _mm256_blendv_ps(min, min0, flat);
+    _mm256_storeu_ps(scales, scale);
+    _mm256_storeu_ps(mins, _mm256_xor_ps(min, _mm256_set1_ps(-0.0f))); /* -min */
+    const int fm = _mm256_movemask_ps(flat);
+    for (int j = 0; j < 8; ++j)
+        for (int i = 0; i < n; ++i) L[n * j + i] = (fm >> j & 1) ? 0 : (uint8_t)Lt[8 * i + j];
+}
+
+/* Row conversion to F32 with F16C; returns the index of the first non-finite element, or -1. */
+int64_t g4j_quant_convert_avx2(int32_t src_type, const void *src, int64_t n, float *out) {
+    const __m256 inf = _mm256_set1_ps(__builtin_inff());
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 bad = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v;
+        if (src_type == G4J_TYPE_F16) {
+            v = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)src + i)));
+        } else if (src_type == G4J_TYPE_BF16) {
+            const __m256i h = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)src + i)));
+            v = _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
+        } else {
+            v = _mm256_loadu_ps((const float *)src + i);
+        }
+        _mm256_storeu_ps(out + i, v);
+        bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(v, absmask), inf, _CMP_NLT_UQ));
+    }
+    for (; i < n; ++i) {
+        out[i] = src_type == G4J_TYPE_F16 ? g4j_half_to_float(((const uint16_t *)src)[i])
+                 : src_type == G4J_TYPE_BF16 ? g4j_bf16_to_float(((const uint16_t *)src)[i])
+                 : ((const float *)src)[i];
+    }
+    if (!_mm256_movemask_ps(bad)) {
+        for (int64_t k = n - n % 8; k < n; ++k)
+            if (!isfinite(out[k])) return k;
+        return -1;
+    }
+    for (int64_t k = 0; k < n; ++k)
+        if (!isfinite(out[k])) return k;
+    return -1;
+}
+
+int g4j_quant_row_avx2(int32_t type, const float *x, int64_t n, const float *qw, void *dst) {
+    return q_row_avx2(type, x, n, qw, dst);
+}
