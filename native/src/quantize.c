@@ -40,6 +40,11 @@ int64_t g4j_quant_row_bytes(int32_t type, int64_t n) {
     case G4J_TYPE_Q4_K: return n / QK_K * (int64_t)sizeof(g4j_block_q4_K);
     case G4J_TYPE_Q5_K: return n / QK_K * (int64_t)sizeof(g4j_block_q5_K);
     case G4J_TYPE_Q6_K: return n / QK_K * (int64_t)sizeof(g4j_block_q6_K);
+    case G4J_TYPE_Q4_0: return n / 32 * (int64_t)sizeof(g4j_block_q4_0);
+    case G4J_TYPE_Q4_1: return n / 32 * (int64_t)sizeof(g4j_block_q4_1);
+    case G4J_TYPE_Q5_0: return n / 32 * (int64_t)sizeof(g4j_block_q5_0);
+    case G4J_TYPE_Q5_1: return n / 32 * (int64_t)sizeof(g4j_block_q5_1);
+    case G4J_TYPE_Q8_0: return n / 32 * (int64_t)sizeof(g4j_block_q8_0);
     default: return -1;
     }
 }
@@ -69,9 +74,10 @@ g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int
     const int64_t row_bytes = g4j_quant_row_bytes(dst_type, n_per_row);
     if (row_bytes < 0)
         return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_quantize_rows: no native quantizer for type %d", (int)dst_type);
-    if (nrows < 0 || n_per_row <= 0 || n_per_row % QK_K != 0)
+    const int64_t block = dst_type >= G4J_TYPE_Q2_K ? QK_K : 32;
+    if (nrows < 0 || n_per_row <= 0 || n_per_row % block != 0)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_quantize_rows: %lld rows of %lld elements (need rows >= 0 and a"
-                        " positive multiple of 256 per row)", (long long)nrows, (long long)n_per_row);
+                        " positive multiple of %lld per row)", (long long)nrows, (long long)n_per_row, (long long)block);
     const int64_t src_min = n_per_row * (src_type == G4J_TYPE_F32 ? 4 : 2);
     if (nrows > 0 && src_row_bytes < src_min)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_quantize_rows: source rows %lld bytes apart, less than a row"

@@ -608,7 +608,143 @@ static void Q_FN(q6_k_block)(const float *x, const float *qw, g4j_block_q6_K *y)
     }
 }
 
-/* One row of n (a multiple of 256) floats to type; qw is NULL or the row's n importance weights. */
+/* ---- the blocks of 32: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 ---- */
+
+/* 32 levels to nibbles (element j low, j + 16 high), and for 5-bit types the fifth bits to *qh (little-endian). */
+static inline void q_pack_nibbles(const uint8_t *L, int five, uint8_t *qs, uint8_t *qh) {
+    uint32_t h = 0;
+    for (int j = 0; j < 16; ++j) {
+        const uint8_t a = L[j], b = L[j + 16];
+        if (five) {
+            qs[j] = (uint8_t)((a & 0x0F) | ((b & 0x0F) << 4));
+            h |= (uint32_t)((a & 0x10) >> 4) << j;
+            h |= (uint32_t)((b & 0x10) >> 4) << (j + 16);
+        } else {
+            qs[j] = (uint8_t)(a | (b << 4));
+        }
+    }
+    if (five) memcpy(qh, &h, 4);
+}
+
+/* C's roundf (halfway cases away from zero) for |v| < 2^23, inline: v - trunc(v) is exact there. */
+static inline float q_roundf(float v) {
+    const float t = (float)(int)v;
+    const float r = v - t;
+    return r >= 0.5f ? t + 1.0f : r <= -0.5f ? t - 1.0f : t;
+}
+
+/* quantize_row_q4_0_ref / q5_0_ref for one block: levels into L. Returns d. */
+static inline float q_sym_ref(const float *x, int nmax, uint8_t *L) {
+    float amax = 0.0f, max = 0.0f;
+    for (int j = 0; j < 32; j++) {
+        const float v = x[j];
+        if (amax < fabsf(v)) {
+            amax = fabsf(v);
+            max = v;
+        }
+    }
+    const float d = max / -nmax;
+    const float id = d ? 1.0f / d : 0.0f;
+    const float offset = nmax + 0.5f;
+    const int top = 2 * nmax - 1;
+    for (int j = 0; j < 32; ++j) {
+        const int8_t v = (int8_t)(x[j] * id + offset);
+        L[j] = (uint8_t)(v < top ? v : top);
+    }
+    return d;
+}
+
+/* quantize_row_q4_1_ref / q5_1_ref for one block. */
+static inline void q_min_ref(const float *x, int nmax, uint8_t *L, float *pd, float *pmin) {
+    float min = 3.402823466e+38f, max = -3.402823466e+38f;
+    for (int j = 0; j < 32; j++) {
+        const float v = x[j];
+        if (v < min) min = v;
+        if (v > max) max = v;
+    }
+    const float d = (max - min) / nmax;
+    const float id = d ? 1.0f / d : 0.0f;
+    for (int j = 0; j < 32; ++j) {
+        const float v = (x[j] - min) * id + 0.5f;
+        if (nmax == 31) {
+            L[j] = (uint8_t)v;
+        } else {
+            const int8_t l = (int8_t)v;
+            L[j] = (uint8_t)(l < nmax ? l : nmax);
+        }
+    }
+    *pd = d;
+    *pmin = min;
+}
+
+/* One row of a 32-block type (n a multiple of 32). The weighted searches run 8 blocks at a time (q_qx8/q_qkx8),
+ * the last n/32 % 8 blocks one at a time. */
+static void Q_FN(q_row32)(int32_t type, const float *x, int64_t n, const float *qw, void *dst) {
+    const int64_t nb = n / 32;
+    const int five = type == G4J_TYPE_Q5_0 || type == G4J_TYPE_Q5_1;
+    const int sym = type == G4J_TYPE_Q4_0 || type == G4J_TYPE_Q5_0;
+    const int nmax = sym ? (five ? 16 : 8) : (five ? 31 : 15);
+    if (type == G4J_TYPE_Q8_0) {
+        g4j_block_q8_0 *y = dst;
+        for (int64_t i = 0; i < nb; ++i) {
+            const float *xb = x + 32 * i;
+            float amax = 0.0f;
+            for (int j = 0; j < 32; j++) {
+                const float v = fabsf(xb[j]);
+                amax = amax > v ? amax : v; /* MAX(amax, v) */
+            }
+            const float d = amax / ((1 << 7) - 1);
+            const float id = d ? 1.0f / d : 0.0f;
+            y[i].d = q_to_half(d);
+            for (int j = 0; j < 32; ++j) y[i].qs[j] = (int8_t)q_roundf(xb[j] * id);
+        }
+        return;
+    }
+    const size_t bsize = sym ? (five ? sizeof(g4j_block_q5_0) : sizeof(g4j_block_q4_0))
+                             : (five ? sizeof(g4j_block_q5_1) : sizeof(g4j_block_q4_1));
+    float sigma2 = 0;
+    if (qw) {
+        float sum_x2 = 0;
+        for (int64_t j = 0; j < n; ++j) sum_x2 += x[j] * x[j];
+        sigma2 = sum_x2 / n;
+    }
+    uint8_t L[256];
+    float w[256], d[8], m[8];
+    for (int64_t ib = 0; ib < nb;) {
+        const int k = qw && nb - ib >= 8 ? 8 : 1; /* blocks this step */
+        const float *xb = x + 32 * ib;
+        if (!qw) {
+            if (sym) d[0] = q_sym_ref(xb, nmax, L);
+            else q_min_ref(xb, nmax, L, &d[0], &m[0]);
+        } else {
+            q_imatrix_weights(xb, qw + 32 * ib, sigma2, w, 32 * k);
+            if (sym) {
+                if (k == 8) q_qx8(32, nmax, xb, w, (int8_t *)L, d);
+                else d[0] = q_make_qx_quants(32, nmax, xb, (int8_t *)L, w);
+            } else {
+                if (k == 8) q_qkx8(32, nmax, xb, w, L, d, m, -0.9f, 0.05f, 36, 0);
+                else d[0] = q_make_qkx_quants(32, nmax, xb, w, L, &m[0], -0.9f, 0.05f, 36, 0);
+                for (int b = 0; b < k; ++b) m[b] = -m[b]; /* the search gives -min */
+            }
+        }
+        for (int b = 0; b < k; ++b) {
+            uint8_t *y = (uint8_t *)dst + (size_t)(ib + b) * bsize;
+            const uint8_t *Lb = L + 32 * b;
+            g4j_half hd = q_to_half(d[b]);
+            memcpy(y, &hd, 2);
+            if (sym) {
+                q_pack_nibbles(Lb, five, y + (five ? 6 : 2), y + 2);
+            } else {
+                g4j_half hm = q_to_half(m[b]);
+                memcpy(y + 2, &hm, 2);
+                q_pack_nibbles(Lb, five, y + (five ? 8 : 4), y + 4);
+            }
+        }
+        ib += k;
+    }
+}
+
+/* One row of n (a multiple of the type's block: 256, or 32 for Q4_0 .. Q8_0) floats to type; qw is NULL or the row's n importance weights. */
 static int Q_FN(q_row)(int32_t type, const float *x, int64_t n, const float *qw, void *dst) {
     const int64_t nb = n / QK_K;
     switch (type) {
@@ -626,6 +762,13 @@ static int Q_FN(q_row)(int32_t type, const float *x, int64_t n, const float *qw,
         return 1;
     case G4J_TYPE_Q6_K:
         for (int64_t i = 0; i < nb; ++i) Q_FN(q6_k_block)(x + i * QK_K, qw ? qw + i * QK_K : NULL, (g4j_block_q6_K *)dst + i);
+        return 1;
+    case G4J_TYPE_Q4_0:
+    case G4J_TYPE_Q4_1:
+    case G4J_TYPE_Q5_0:
+    case G4J_TYPE_Q5_1:
+    case G4J_TYPE_Q8_0:
+        Q_FN(q_row32)(type, x, n, qw, dst);
         return 1;
     default:
         return 0;

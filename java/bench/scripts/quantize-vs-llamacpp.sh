@@ -5,7 +5,9 @@
 #
 # For each TYPE, thread count and imatrix choice, runs llama-quantize then gguf4j quantize on the same input
 # (ROUNDS times, alternating), compares the outputs with cmp, and prints one line per run pair:
-#   type threads imatrix llama_s gguf4j_s ratio load_1min identical
+#   type threads imatrix | wall seconds llama, gguf4j, ratio | CPU seconds (user+sys) llama, gguf4j, ratio |
+#   1-minute load before/after | outputs identical
+# The CPU-time ratio is the steadier one when other work shares the machine; the goal is about wall time.
 # Environment: MODEL (default /work/models/tinyllama-f16.gguf), LLAMA_QUANTIZE (llama.cpp c392e50's binary),
 # IMATRIX (llama-imatrix .dat; default: a synthetic one made by synthetic-imatrix.py next to this script),
 # OUTDIR (scratch, default /tmp/qvl), GGUF4J (default: bin/gguf4j of this checkout).
@@ -34,9 +36,13 @@ IMATRIX=${IMATRIX:-$OUTDIR/synthetic.imatrix}
 if [ ! -f "$IMATRIX" ]; then
   python3 "$here/synthetic-imatrix.py" "$MODEL" "$IMATRIX" >/dev/null
 fi
-secs() { date +%s.%N; }
 load() { cut -d' ' -f1 /proc/loadavg; }
-printf '%-8s %2s %-3s %9s %9s %6s %5s %s\n' type thr im llama_s gguf4j_s ratio load same
+timed() { # timed OUT_PREFIX CMD...: runs CMD, leaves "wall cpu" in OUT_PREFIX.t
+  local p=$1; shift
+  /usr/bin/time -f "%e %U %S" -o "$p.time" "$@" >"$p.log" 2>&1
+  awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$p.time" >"$p.t"
+}
+printf '%-8s %3s %-3s | %8s %8s %5s | %8s %8s %5s | %-11s %s\n' type thr im llama_s gguf4j_s ratio llama_cpu g4j_cpu ratio load same
 for type in "$@"; do
   for t in $threads; do
     for im in $imatrix; do
@@ -44,17 +50,15 @@ for type in "$@"; do
         lopt=(); gopt=()
         if [ "$im" = yes ]; then lopt=(--imatrix "$IMATRIX"); gopt=(--imatrix "$IMATRIX"); fi
         l0=$(load)
-        s=$(secs)
-        "$LLAMA_QUANTIZE" "${lopt[@]}" "$MODEL" "$OUTDIR/l.gguf" "$type" "$t" >"$OUTDIR/l.log" 2>&1
-        lt=$(echo "$(secs) - $s" | bc)
-        s=$(secs)
-        "$GGUF4J" quantize "$MODEL" "$OUTDIR/g.gguf" "$type" --threads "$t" "${gopt[@]}" >"$OUTDIR/g.log" 2>&1
-        gt=$(echo "$(secs) - $s" | bc)
+        timed "$OUTDIR/l" "$LLAMA_QUANTIZE" "${lopt[@]}" "$MODEL" "$OUTDIR/l.gguf" "$type" "$t"
+        timed "$OUTDIR/g" "$GGUF4J" quantize "$MODEL" "$OUTDIR/g.gguf" "$type" --threads "$t" "${gopt[@]}"
         l1=$(load)
+        read -r lw lc <"$OUTDIR/l.t"
+        read -r gw gc <"$OUTDIR/g.t"
         same=yes
         cmp -s "$OUTDIR/l.gguf" "$OUTDIR/g.gguf" || same=NO
-        printf '%-8s %2s %-3s %9.2f %9.2f %6.2f %5s %s\n' "$type" "$t" "$im" "$lt" "$gt" \
-          "$(echo "$gt / $lt" | bc -l)" "$l0/$l1" "$same"
+        printf '%-8s %3s %-3s | %8.2f %8.2f %5.2f | %8.2f %8.2f %5.2f | %-11s %s\n' "$type" "$t" "$im" "$lw" "$gw" \
+          "$(echo "$gw / $lw" | bc -l)" "$lc" "$gc" "$(echo "$gc / $lc" | bc -l)" "$l0/$l1" "$same"
         rm -f "$OUTDIR/l.gguf" "$OUTDIR/g.gguf"
       done
     done

@@ -1,6 +1,7 @@
 package dev.gguf4j.quantize;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.CpuBackend;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufMetadata;
 import dev.gguf4j.gguf.GgufTensor;
@@ -8,6 +9,7 @@ import dev.gguf4j.gguf.GgufValue;
 import dev.gguf4j.gguf.GgufWriter;
 import dev.gguf4j.gguf.Hyperparameters;
 import dev.gguf4j.gguf.PartialFile;
+import dev.gguf4j.internal.NativeCpu;
 import dev.gguf4j.quant.Codecs;
 import dev.gguf4j.quant.TypeCodec;
 import dev.gguf4j.types.FileType;
@@ -15,6 +17,7 @@ import dev.gguf4j.types.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -363,44 +366,94 @@ public final class ModelQuantizer {
         int rowsPerChunk = (int) Math.max(1, (MIN_CHUNK_ELEMENTS + n - 1) / n);
         List<Future<?>> jobs = new ArrayList<>();
         ThreadLocal<float[]> buffers = ThreadLocal.withInitial(() -> new float[rowsPerChunk * n]);
-        for (long m = 0; m < matrices; m++) {
-            float[] importance = null;
-            if (t.importance() != null) {
-                importance = java.util.Arrays.copyOfRange(t.importance(), (int) (m * n), (int) ((m + 1) * n));
-            }
-            float[] imp = importance;
-            for (long r0 = 0; r0 < rowsPerMatrix; r0 += rowsPerChunk) {
-                long row = m * rowsPerMatrix + r0;
-                int rows = (int) Math.min(rowsPerChunk, rowsPerMatrix - r0);
-                jobs.add(pool.submit(() -> {
-                    float[] buf = buffers.get();
-                    from.dequantize(src.data(), row * srcRowBytes, buf, 0, rows * n);
-                    for (int i = 0; i < rows * n; i++) {
-                        if (!Float.isFinite(buf[i])) {
-                            throw new Gguf4jException("tensor '" + src.name() + "' row " + (row + i / n) + " column "
-                                    + (i % n) + " is " + buf[i] + ": cannot quantize non-finite values");
+        NativeCpu lib = nativeQuantizer(src, t.type());
+        Arena arena = Arena.ofShared(); // the imatrix rows the native quantizer reads
+        try {
+            for (long m = 0; m < matrices; m++) {
+                float[] imp = t.importance() == null ? null
+                        : java.util.Arrays.copyOfRange(t.importance(), (int) (m * n), (int) ((m + 1) * n));
+                MemorySegment impSeg = lib == null || imp == null ? MemorySegment.NULL
+                        : arena.allocateFrom(ValueLayout.JAVA_FLOAT, imp);
+                for (long r0 = 0; r0 < rowsPerMatrix; r0 += rowsPerChunk) {
+                    long row = m * rowsPerMatrix + r0;
+                    int rows = (int) Math.min(rowsPerChunk, rowsPerMatrix - r0);
+                    jobs.add(pool.submit(() -> {
+                        if (lib != null) {
+                            long bad = lib.quantizeRows(lib.isa(), src.type(), src.data().asSlice(row * srcRowBytes,
+                                    rows * srcRowBytes), srcRowBytes, t.type(), out.asSlice(row * dstRowBytes,
+                                    rows * dstRowBytes), rows, n, impSeg);
+                            if (bad >= 0) {
+                                float[] buf = buffers.get();
+                                from.dequantize(src.data(), row * srcRowBytes, buf, 0, rows * n);
+                                throw nonFinite(src, row, n, (int) bad, buf[(int) bad]);
+                            }
+                        } else {
+                            float[] buf = buffers.get();
+                            from.dequantize(src.data(), row * srcRowBytes, buf, 0, rows * n);
+                            for (int i = 0; i < rows * n; i++) {
+                                if (!Float.isFinite(buf[i])) {
+                                    throw nonFinite(src, row, n, i, buf[i]);
+                                }
+                            }
+                            to.quantizeRows(buf, 0, rows, n, imp, out, row * dstRowBytes);
                         }
-                    }
-                    to.quantizeRows(buf, 0, rows, n, imp, out, row * dstRowBytes);
-                    listener.progress(rows * srcRowBytes);
-                    return null;
-                }));
-            }
-        }
-        for (Future<?> f : jobs) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
+                        listener.progress(rows * srcRowBytes);
+                        return null;
+                    }));
                 }
-                throw new IOException(e.getCause());
             }
+            for (Future<?> f : jobs) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted", e);
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new IOException(e.getCause());
+                }
+            }
+        } finally {
+            // no job may still read the arena when it closes: cancel the queued ones, wait for the running ones
+            for (Future<?> f : jobs) {
+                f.cancel(false);
+            }
+            for (Future<?> f : jobs) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                    // already reported, or cancelled
+                }
+            }
+            arena.close();
         }
     }
+
+    private static Gguf4jException nonFinite(GgufTensor src, long row, int n, int i, float value) {
+        return new Gguf4jException("tensor '" + src.name() + "' row " + (row + i / n) + " column " + (i % n) + " is "
+                + value + ": cannot quantize non-finite values");
+    }
+
+    /**
+     * libgguf4j's quantizer ({@code g4j_quantize_rows}: the same bytes, computed in C with vector code) when it
+     * loaded, the backend setting does not ask for plain Java, and it has this source and target type; else null
+     * (the Java quantizers, {@link Codecs}, do the work).
+     */
+    static NativeCpu nativeQuantizer(GgufTensor src, GgmlType target) {
+        if (!nativeQuantize || !src.data().isNative() || !CpuBackend.isAvailable()) {
+            return null;
+        }
+        NativeCpu lib = CpuBackend.get().library();
+        return lib.canQuantizeRows(src.type(), target) ? lib : null;
+    }
+
+    /** False when {@code gguf4j.backend=java}: the quantizer then stays in Java too (tests set it either way). */
+    static volatile boolean nativeQuantize = dev.gguf4j.Settings.fromSystemProperties().backend()
+            != dev.gguf4j.Settings.BackendChoice.JAVA;
 
     private static void writeAll(WritableByteChannel ch, MemorySegment seg) throws IOException {
         final long step = 1L << 30;
