@@ -174,12 +174,14 @@ G4J_API g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t c
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 
-/* llama-quantize's numeric work for the k-quants (Q2_K, Q3_K, Q4_K, Q5_K, Q6_K; dst_type a ggml type id): converts
- * nrows rows of n_per_row elements (a positive multiple of 256) of src, as src_type (G4J_TYPE_F32, F16 or BF16),
- * rows src_row_bytes apart, to dst_type, rows packed in dst (n_per_row / 256 blocks each). The bytes are those of
+/* llama-quantize's numeric work: converts nrows rows of n_per_row elements of src (dst_type a ggml type id: Q2_K,
+ * Q3_K, Q4_K, Q5_K, Q6_K with n_per_row a positive multiple of 256; Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 with a multiple
+ * of 32; F32 and BF16) of src, as src_type (G4J_TYPE_F32, F16 or BF16),
+ * rows src_row_bytes apart, to dst_type, rows packed in dst (whole blocks, no padding). The bytes are those of
  * ggml_quantize_chunk (llama.cpp c392e50): quantize_row_*_ref when imatrix is NULL, quantize_row_*_impl with
- * imatrix's n_per_row importance weights otherwise. Every variant computes the same bytes (the AVX2 one runs 8
- * sub-blocks' scale searches in the lanes of a vector, each lane in the reference's float order).
+ * imatrix's n_per_row importance weights otherwise (Q8_0, F32 and BF16 ignore them, as ggml does). Every variant
+ * computes the same bytes (the AVX2 one runs 8 sub-blocks' scale searches in the lanes of a vector, each lane in
+ * the reference's float order).
  * G4J_E_UNSUPPORTED_TYPE for another dst_type (callers fall back to their own quantizer); G4J_E_INVALID_ARGUMENT if
  * an element is not finite, with *bad (when not NULL) set to its index row * n_per_row + column (-1 otherwise);
  * rows before it are written. */

@@ -12,8 +12,11 @@ static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, fl
 static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
 static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
                    float rmin, float rdelta, int nstep, int use_mad);
+static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
 
 #include "quantize_impl.h"
+
+static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y) { q_q8_0_row_scalar(x, nb, y); }
 
 static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, float *scales) {
     for (int j = 0; j < 8; ++j) scales[j] = q_make_qx_quants(n, nmax, x + n * j, L + n * j, w ? w + n * j : NULL);
@@ -45,6 +48,8 @@ int64_t g4j_quant_row_bytes(int32_t type, int64_t n) {
     case G4J_TYPE_Q5_0: return n / 32 * (int64_t)sizeof(g4j_block_q5_0);
     case G4J_TYPE_Q5_1: return n / 32 * (int64_t)sizeof(g4j_block_q5_1);
     case G4J_TYPE_Q8_0: return n / 32 * (int64_t)sizeof(g4j_block_q8_0);
+    case G4J_TYPE_F32: return n * 4;
+    case G4J_TYPE_BF16: return n * 2;
     default: return -1;
     }
 }
@@ -74,7 +79,8 @@ g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int
     const int64_t row_bytes = g4j_quant_row_bytes(dst_type, n_per_row);
     if (row_bytes < 0)
         return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_quantize_rows: no native quantizer for type %d", (int)dst_type);
-    const int64_t block = dst_type >= G4J_TYPE_Q2_K ? QK_K : 32;
+    const int64_t block = dst_type == G4J_TYPE_F32 || dst_type == G4J_TYPE_BF16 ? 1
+                          : dst_type >= G4J_TYPE_Q2_K && dst_type <= G4J_TYPE_Q6_K ? QK_K : 32;
     if (nrows < 0 || n_per_row <= 0 || n_per_row % block != 0)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_quantize_rows: %lld rows of %lld elements (need rows >= 0 and a"
                         " positive multiple of %lld per row)", (long long)nrows, (long long)n_per_row, (long long)block);

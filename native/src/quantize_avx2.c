@@ -14,6 +14,7 @@ static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, fl
 static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
 static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
                    float rmin, float rdelta, int nstep, int use_mad);
+static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
 
 #include "quantize_impl.h"
 
@@ -252,6 +253,43 @@ static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, 
     const int fm = _mm256_movemask_ps(flat);
     for (int j = 0; j < 8; ++j)
         for (int i = 0; i < n; ++i) L[n * j + i] = (fm >> j & 1) ? 0 : (uint8_t)Lt[8 * i + j];
+}
+
+/* quantize_row_q8_0_ref: the input is finite (g4j_quantize_rows checks), so the max of |x| may be taken in any
+ * order; roundf is trunc plus a step where the (exact) remainder reaches one half. */
+static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y) {
+    const __m256 half = _mm256_set1_ps(0.5f), mhalf = _mm256_set1_ps(-0.5f), one = _mm256_set1_ps(1.0f);
+    for (int64_t i = 0; i < nb; ++i) {
+        const float *xb = x + 32 * i;
+        __m256 v[4];
+        __m256 m = _mm256_setzero_ps();
+        for (int k = 0; k < 4; ++k) {
+            v[k] = _mm256_loadu_ps(xb + 8 * k);
+            m = _mm256_max_ps(m, v_abs(v[k]));
+        }
+        __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+        m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+        m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+        const float amax = _mm_cvtss_f32(m4);
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = q_to_half(d);
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; ++k) {
+            const __m256 p = _mm256_mul_ps(v[k], vid);
+            __m256 t = _mm256_round_ps(p, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+            const __m256 r = _mm256_sub_ps(p, t);
+            t = _mm256_add_ps(t, _mm256_and_ps(_mm256_cmp_ps(r, half, _CMP_GE_OQ), one));
+            t = _mm256_sub_ps(t, _mm256_and_ps(_mm256_cmp_ps(r, mhalf, _CMP_LE_OQ), one));
+            q[k] = _mm256_cvttps_epi32(t);
+        }
+        /* int32 -> int8 in order: the packs interleave 128-bit lanes, the permute puts them back */
+        const __m256i a = _mm256_packs_epi32(q[0], q[1]), b = _mm256_packs_epi32(q[2], q[3]);
+        const __m256i c = _mm256_packs_epi16(a, b);
+        const __m256i o = _mm256_permutevar8x32_epi32(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        _mm256_storeu_si256((__m256i *)y[i].qs, o);
+    }
 }
 
 /* Row conversion to F32 with F16C; returns the index of the first non-finite element, or -1. */

@@ -37,6 +37,7 @@ static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, fl
 static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
 static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
                    float rmin, float rdelta, int nstep, int use_mad);
+static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
 
 static inline float q_half(g4j_half h) { return g4j_half_to_float(h); }
 static inline g4j_half q_to_half(float f) { return g4j_float_to_half(f); }
@@ -633,6 +634,22 @@ static inline float q_roundf(float v) {
     return r >= 0.5f ? t + 1.0f : r <= -0.5f ? t - 1.0f : t;
 }
 
+/* quantize_row_q8_0_ref, scalar. */
+__attribute__((unused)) static void q_q8_0_row_scalar(const float *x, int64_t nb, g4j_block_q8_0 *y) {
+    for (int64_t i = 0; i < nb; ++i) {
+        const float *xb = x + 32 * i;
+        float amax = 0.0f;
+        for (int j = 0; j < 32; j++) {
+            const float v = fabsf(xb[j]);
+            amax = amax > v ? amax : v; /* MAX(amax, v) */
+        }
+        const float d = amax / ((1 << 7) - 1);
+        const float id = d ? 1.0f / d : 0.0f;
+        y[i].d = q_to_half(d);
+        for (int j = 0; j < 32; ++j) y[i].qs[j] = (int8_t)q_roundf(xb[j] * id);
+    }
+}
+
 /* quantize_row_q4_0_ref / q5_0_ref for one block: levels into L. Returns d. */
 static inline float q_sym_ref(const float *x, int nmax, uint8_t *L) {
     float amax = 0.0f, max = 0.0f;
@@ -685,19 +702,7 @@ static void Q_FN(q_row32)(int32_t type, const float *x, int64_t n, const float *
     const int sym = type == G4J_TYPE_Q4_0 || type == G4J_TYPE_Q5_0;
     const int nmax = sym ? (five ? 16 : 8) : (five ? 31 : 15);
     if (type == G4J_TYPE_Q8_0) {
-        g4j_block_q8_0 *y = dst;
-        for (int64_t i = 0; i < nb; ++i) {
-            const float *xb = x + 32 * i;
-            float amax = 0.0f;
-            for (int j = 0; j < 32; j++) {
-                const float v = fabsf(xb[j]);
-                amax = amax > v ? amax : v; /* MAX(amax, v) */
-            }
-            const float d = amax / ((1 << 7) - 1);
-            const float id = d ? 1.0f / d : 0.0f;
-            y[i].d = q_to_half(d);
-            for (int j = 0; j < 32; ++j) y[i].qs[j] = (int8_t)q_roundf(xb[j] * id);
-        }
+        q_q8_0_row(x, nb, dst);
         return;
     }
     const size_t bsize = sym ? (five ? sizeof(g4j_block_q5_0) : sizeof(g4j_block_q4_0))
@@ -744,7 +749,8 @@ static void Q_FN(q_row32)(int32_t type, const float *x, int64_t n, const float *
     }
 }
 
-/* One row of n (a multiple of the type's block: 256, or 32 for Q4_0 .. Q8_0) floats to type; qw is NULL or the row's n importance weights. */
+/* One row of n (a multiple of the type's block: 256 for the k-quants, 32 for Q4_0 .. Q8_0) floats to type (also F32
+ * and BF16, plain conversions); qw is NULL or the row's n importance weights. */
 static int Q_FN(q_row)(int32_t type, const float *x, int64_t n, const float *qw, void *dst) {
     const int64_t nb = n / QK_K;
     switch (type) {
@@ -763,6 +769,18 @@ static int Q_FN(q_row)(int32_t type, const float *x, int64_t n, const float *qw,
     case G4J_TYPE_Q6_K:
         for (int64_t i = 0; i < nb; ++i) Q_FN(q6_k_block)(x + i * QK_K, qw ? qw + i * QK_K : NULL, (g4j_block_q6_K *)dst + i);
         return 1;
+    case G4J_TYPE_F32:
+        memcpy(dst, x, (size_t)n * sizeof(float));
+        return 1;
+    case G4J_TYPE_BF16: { /* ggml_fp32_to_bf16_row_ref: nearest-even (the input is finite: no NaN case) */
+        uint16_t *o = dst;
+        for (int64_t i = 0; i < n; ++i) {
+            uint32_t u;
+            memcpy(&u, x + i, 4);
+            o[i] = (uint16_t)((u + (0x7fffu + ((u >> 16) & 1u))) >> 16);
+        }
+        return 1;
+    }
     case G4J_TYPE_Q4_0:
     case G4J_TYPE_Q4_1:
     case G4J_TYPE_Q5_0:

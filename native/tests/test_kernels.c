@@ -998,6 +998,23 @@ static void test_quantize_rows(void) {
             }
         }
     }
+    /* F32 and BF16 targets: the values, and their nearest-even bfloat16 (written here) */
+    for (int isa = 0; isa < G4J_ISA_COUNT; ++isa) {
+        if (!g4j_isa_available(isa)) continue;
+        CHECK(g4j_quantize_rows(isa, F32, x, NMAX * 4, F32, out, 2, 1000, qw, NULL) == G4J_OK
+              && memcmp(out, x, 4000) == 0 && memcmp(out + 4000, x + NMAX, 4000) == 0, "F32 target");
+        CHECK(g4j_quantize_rows(isa, F32, x, NMAX * 4, BF16, out, 2, 1000, NULL, NULL) == G4J_OK, "BF16 target");
+        for (int r = 0; r < 2; ++r)
+            for (int i = 0; i < 1000; ++i) {
+                uint16_t got;
+                memcpy(&got, out + 2000 * r + 2 * i, 2);
+                if (got != bf16_of(x[r * NMAX + i])) {
+                    CHECK(0, "BF16 target %s element %d: %04x, want %04x", g4j_isa_name(isa), i, got,
+                          bf16_of(x[r * NMAX + i]));
+                    break;
+                }
+            }
+    }
     /* refusals */
     int64_t bad = 0;
     x[NMAX + 77] = NAN;
