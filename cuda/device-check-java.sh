@@ -5,13 +5,18 @@
 #
 # 1. GpuCheck: on the shared golden models, logits (prompt batches + 32 greedy steps) and greedy tokens with
 #    -ngl 0, half, all layers and -1 (output layer too) against the CPU path, within the golden tolerances;
+# 1b. the architectures beyond llama's block: random gemma, gemma2, phi3, Phi-3.5, granite and llama+YaRN models
+#    (RandomModels from the core test-jar; F16, and Q4_K_M by `bin/gguf4j quantize`), GpuCheck --models: logits and
+#    greedy with -ngl 0 / half / all / -1 against the CPU (GELU / soft-cap tolerances: 2e-3, Q4_K_M 5e-2 of the range),
+#    phi3.5 at context 49 (short RoPE factors) and 512 (long);
 # 2. the GPU benchmark: TinyLlama-shape random models (F16, then Q4_K_M and Q8_0 quantized here by
 #    `bin/gguf4j quantize`), `bin/gguf4j bench -ngl 99` (pp512, tg128) as llama-bench JSON, and -ngl 0 tg for
 #    scale; G4J_BENCH_8B=1 adds the Llama-3-8B shape (Q4_K_M; about 16 GB written first, minutes).
 #
 # Needs, carried from a build machine (all git-ignored): .jre/ (cuda/make-jre.sh), java/cli/target/gguf4j-cli.jar
 # and java/cli/target/lib/ (mvn -DskipTests -pl java/core,java/cli package), java/bench/target/gguf4j-bench.jar
-# (mvn -DskipTests -pl java/core,java/bench package). Shared models: G4J_SHARED, else ./shared, else ../shared.
+# (mvn -DskipTests -pl java/core,java/bench package), java/core/target/gguf4j-core-*-tests.jar (step 1b; the same
+# java/core package makes it). Shared models: G4J_SHARED, else ./shared, else ../shared.
 # Work files go to G4J_WORK (default /tmp/g4j-java-check). Exit status non-zero if a step failed.
 set -uo pipefail
 here="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
@@ -41,6 +46,28 @@ if [ -z "$shared" ]; then
   echo "SKIP: no shared models (G4J_SHARED, ./shared or ../shared)"; fail=1
 else
   timeout 600 "$java" "${opts[@]}" -cp "$cli/gguf4j-cli.jar:$cli/lib/*" dev.gguf4j.cli.GpuCheck "$shared" || fail=1
+fi
+
+step "1b. GpuCheck --models (gemma, gemma2, phi3, phi3.5, granite, llama-yarn random models vs CPU)"
+tests_jar="$(ls "$here"/java/core/target/gguf4j-core-*-tests.jar 2>/dev/null | head -1)"
+if [ -z "$tests_jar" ]; then
+  echo "SKIP: java/core/target/gguf4j-core-*-tests.jar missing"; fail=1
+else
+  models=()
+  for p in gemma gemma2 phi3 phi3.5 granite llama-yarn; do
+    f16="$work/arch-$p-F16.gguf"
+    # RandomModels reads the bundled tokenizer from the repository root
+    [ -f "$f16" ] || (cd "$here" && timeout 300 "$java" -cp "$tests_jar:$cli/lib/*" dev.gguf4j.testing.RandomModels \
+      "$p" F16 "$f16") || { fail=1; continue; }
+    q="$work/arch-$p-Q4_K_M.gguf"
+    [ -f "$q" ] || timeout 300 "$here/bin/gguf4j" quantize "$f16" "$q" Q4_K_M >"$work/quantize-arch-$p.log" 2>&1 \
+      || { tail -5 "$work/quantize-arch-$p.log"; fail=1; continue; }
+    models+=("$f16" "$q")
+  done
+  # phi3.5 again at context 512: its long RoPE factors (the first run's context is below its original 256)
+  long=(); for m in "${models[@]}"; do [[ "$m" == *phi3.5* ]] && long+=("$m"); done
+  [ ${#models[@]} -gt 0 ] && { timeout 900 "$java" "${opts[@]}" -cp "$cli/gguf4j-cli.jar:$cli/lib/*" \
+    dev.gguf4j.cli.GpuCheck --models "${models[@]}" --context 512 "${long[@]}" || fail=1; }
 fi
 
 step "2. bench (bin/gguf4j bench -ngl 99)"

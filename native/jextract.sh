@@ -6,6 +6,18 @@
 # jextract is in no registry, so its output is committed (java/core/src/main/java/dev/gguf4j/internal/bindings)
 # and this script is how it is remade after a header changes. No -l option: symbols resolve through the
 # library that dev.gguf4j.internal.NativeLoader loads (SymbolLookup.loaderLookup()).
+#
+# Building jextract without gradle (its wrapper downloads Gradle; the committed output came from
+# openjdk/jextract master f9866df, which needs JDK 23+, with Debian's libclang 14):
+#   apt-get install libclang1-14 libclang-common-14-dev      # libclang + clang's builtin headers
+#   git -C JEXTRACT_GIT archive f9866df src/main | tar -x -C SRC
+#   javac --release 25 -d CLS $(find SRC/src/main/java -name '*.java'); cp -r SRC/src/main/resources/. CLS/
+#   jar --create --file HOME/lib/org.openjdk.jextract.jar --module-version 23 -C CLS .
+#   ln -s /usr/lib/llvm-14/lib/libclang.so.1 HOME/lib/libclang.so   # System.loadLibrary("clang")
+# and HOME/bin/jextract runs:
+#   java --enable-native-access=org.openjdk.jextract -Djava.library.path=HOME/lib \
+#     -Djextract.header.path=/usr/lib/llvm-14/lib/clang/14.0.6/include \
+#     -p HOME/lib/org.openjdk.jextract.jar -m org.openjdk.jextract/org.openjdk.jextract.JextractTool "$@"
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 home="${1:-${JEXTRACT_HOME:-}}"

@@ -23,7 +23,7 @@ extern "C" {
 #define G4J_CUDA_API
 #endif
 
-#define G4J_CUDA_ABI_VERSION 3
+#define G4J_CUDA_ABI_VERSION 4
 
 typedef struct g4j_cuda_device_info {
     char name[256];
@@ -96,23 +96,36 @@ G4J_CUDA_API g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s
                                            float *y);
 /* y = silu(gate) * up over n floats; y may alias gate or up. */
 G4J_CUDA_API g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y);
+/* y = gelu(gate) * up over n floats (gemma's GEGLU), GELU as ggml's CPU computes it: 0 for gate <= -10, gate for
+ * gate >= 10, else the tanh GELU of gate rounded to binary16, evaluated in float and rounded to binary16 (the
+ * entry of ggml's F16 GELU table); y may alias gate or up. */
+G4J_CUDA_API g4j_status g4j_cuda_geglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y);
+/* y = tanhf(x * (1 / cap)) * cap over n floats (gemma2's final logit soft-capping), cap > 0; y may alias x. */
+G4J_CUDA_API g4j_status g4j_cuda_soft_cap(g4j_cuda_ctx *ctx, int64_t n, float cap, const float *x, float *y);
 /* RoPE in place on x [n_tokens][n_heads][head_dim], token t at position *pos0 + t (pos0 is a device int, so a
  * captured graph replays with a new position). The first n_rot dimensions rotate: pairs (2i, 2i+1) when neox
- * is 0 (llama), (i, i + n_rot/2) when 1 (qwen2). theta_i = pos * freq_scale * freq_base^(-2i/n_rot), divided by
- * freq_factors[i] when that (device, n_rot/2 floats) is not NULL (llama3 rope scaling). */
+ * is 0 (llama), (i, i + n_rot/2) when 1 (qwen2). theta_extrap_i = pos * freq_base^(-2i/n_rot), divided by
+ * freq_factors[i] when that (device, n_rot/2 floats) is not NULL (llama3 rope_freqs, LongRoPE's long or short
+ * factors); theta_interp_i = freq_scale * theta_extrap_i. As ggml's rope_yarn: with ext_factor 0 the angle is
+ * theta_interp and cos, sin are multiplied by attn_factor (1: plain RoPE); with ext_factor != 0 (YaRN) the angle
+ * is theta_interp (1 - mix) + theta_extrap mix, mix = ext_factor (1 - clamp((i - corr_lo) / max(0.001,
+ * corr_hi - corr_lo), 0, 1)), and cos, sin are multiplied by attn_factor (1 + 0.1 ln(1 / freq_scale)). */
 G4J_CUDA_API g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads,
                                       int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base,
-                                      float freq_scale, const float *freq_factors, float *x);
+                                      float freq_scale, float ext_factor, float attn_factor, float corr_lo,
+                                      float corr_hi, const float *freq_factors, float *x);
 /* Causal attention with a KV cache in device memory. kv_type is G4J_TYPE_F16 or G4J_TYPE_F32; k_cache and v_cache
  * hold n_ctx positions of [n_head_kv][head_dim]. Stores k, v [n_tokens][n_head_kv][head_dim] at positions
  * *pos0 .. *pos0 + n_tokens - 1 (converted to kv_type), then for token t and head h (grouped: KV head
- * h / (n_head / n_head_kv)) out[t][h] = softmax(scale * q[t][h] . K[0 .. *pos0 + t]) V. q and out are
- * [n_tokens][n_head][head_dim]. *pos0 + n_tokens must not exceed n_ctx (checked on the device; a violation is
- * reported by the next synchronize). */
+ * h / (n_head / n_head_kv)) out[t][h] = softmax(scale * cap(q[t][h] . K[p0 .. *pos0 + t])) V. soft_cap > 0 caps each
+ * product d as soft_cap * tanhf(d * (1 / soft_cap)) (gemma2), 0: no cap; window > 0 lets the query at position p
+ * see positions (p - window, p] only (sliding window: p0 = max(0, p + 1 - window)), 0: every earlier position.
+ * q and out are [n_tokens][n_head][head_dim]. *pos0 + n_tokens must not exceed n_ctx (checked on the device; a
+ * violation is reported by the next synchronize). */
 G4J_CUDA_API g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0,
                                            int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim,
                                            const float *q, const float *k, const float *v, void *k_cache,
-                                           void *v_cache, float scale, float *out);
+                                           void *v_cache, float scale, float soft_cap, int32_t window, float *out);
 /* *out (device int) = the index of the largest of n floats (the lowest index among equals), for greedy sampling
  * without copying the logits. */
 G4J_CUDA_API g4j_status g4j_cuda_argmax(g4j_cuda_ctx *ctx, int64_t n, const float *x, int32_t *out);

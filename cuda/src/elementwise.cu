@@ -1,5 +1,5 @@
 /*
- * elementwise.cu - add, add_bias, scale_add and swiglu: one thread per float, grid-stride loops (at most 65535 * 4 blocks of
+ * elementwise.cu - add, add_bias, scale_add, swiglu, geglu and soft_cap: one thread per float, grid-stride loops (at most 65535 * 4 blocks of
  * 256 threads, each looping), so any n works. Every thread reads its inputs before writing its output, so y may
  * alias an input.
  */
@@ -32,6 +32,16 @@ __global__ void g4j_swiglu_kernel(int64_t n, const float *gate, const float *up,
         const float g = gate[i];
         y[i] = g / (1.0f + expf(-g)) * up[i];
     }
+}
+
+__global__ void g4j_geglu_kernel(int64_t n, const float *gate, const float *up, float *y) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        y[i] = g4j_geglu_one(gate[i], up[i]);
+}
+
+__global__ void g4j_soft_cap_kernel(int64_t n, float cap, const float *x, float *y) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n; i += (int64_t)gridDim.x * blockDim.x)
+        y[i] = g4j_soft_cap(x[i], cap);
 }
 
 extern "C" G4J_CUDA_API g4j_status g4j_cuda_add(g4j_cuda_ctx *ctx, int64_t n, const float *a, const float *b, float *y) {
@@ -73,5 +83,26 @@ extern "C" G4J_CUDA_API g4j_status g4j_cuda_swiglu(g4j_cuda_ctx *ctx, int64_t n,
     G4J_ARG_CHECK(n >= 1, "g4j_cuda_swiglu: n = %lld, must be >= 1", (long long)n);
     g4j_swiglu_kernel<<<g4j_ew_blocks(n), 256, 0, ctx->stream>>>(n, gate, up, y);
     G4J_LAUNCH_CHECK("swiglu");
+    return G4J_OK;
+}
+
+extern "C" G4J_CUDA_API g4j_status g4j_cuda_geglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y) {
+    g4j_status st = g4j_cuda_enter(ctx, "g4j_cuda_geglu");
+    if (st != G4J_OK) return st;
+    G4J_ARG_CHECK(gate && up && y, "g4j_cuda_geglu: NULL pointer");
+    G4J_ARG_CHECK(n >= 1, "g4j_cuda_geglu: n = %lld, must be >= 1", (long long)n);
+    g4j_geglu_kernel<<<g4j_ew_blocks(n), 256, 0, ctx->stream>>>(n, gate, up, y);
+    G4J_LAUNCH_CHECK("geglu");
+    return G4J_OK;
+}
+
+extern "C" G4J_CUDA_API g4j_status g4j_cuda_soft_cap(g4j_cuda_ctx *ctx, int64_t n, float cap, const float *x, float *y) {
+    g4j_status st = g4j_cuda_enter(ctx, "g4j_cuda_soft_cap");
+    if (st != G4J_OK) return st;
+    G4J_ARG_CHECK(x && y, "g4j_cuda_soft_cap: NULL pointer");
+    G4J_ARG_CHECK(n >= 1, "g4j_cuda_soft_cap: n = %lld, must be >= 1", (long long)n);
+    G4J_ARG_CHECK(cap > 0.0f && cap < INFINITY, "g4j_cuda_soft_cap: cap = %g, must be finite and > 0", (double)cap);
+    g4j_soft_cap_kernel<<<g4j_ew_blocks(n), 256, 0, ctx->stream>>>(n, cap, x, y);
+    G4J_LAUNCH_CHECK("soft_cap");
     return G4J_OK;
 }

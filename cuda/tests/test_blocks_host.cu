@@ -19,9 +19,12 @@
  *     libgguf4j's g4j_matmat, with activations every format represents exactly (test_util.h tu_fill_x_exact):
  *     max |err| <= 2e-3 * rms(ref) for the lanes, <= 5e-3 * rms(ref) for the tiles (weights rounded to F16).
  *  4. Attention's per-lane work (attention_lanes.cuh) for every lane of every warp, F32 and F16 caches, grouped heads
- *     (8 query / 2 KV heads), head_dim 64 / 80 / 128, prefill then decode steps up to 64 positions, against a double-precision softmax
- *     over the same cache contents: max abs err <= 1e-4.
- *  5. RoPE angle and pairing, online softmax merge across partial states, argmax tie rule.
+ *     (8 query / 2 KV heads), head_dim 64 / 80 / 128, prefill then decode steps up to 64 positions, plain and with
+ *     gemma2's soft-cap and a sliding window of 5, against a double-precision softmax over the same cache contents:
+ *     max abs err <= 1e-4.
+ *  5. RoPE angle (freq factors, YaRN mix and magnitude against ggml's rope_yarn in double, attention factor) and
+ *     pairing, online softmax merge across partial states, argmax tie rule, scale_add's rounding, the F16-table GELU
+ *     (all 65536 binary16 inputs bit-identical to ggml's table formula) and soft-capping.
  */
 #include "blocks.cuh"
 #include "matmul_lanes.cuh"
@@ -249,11 +252,12 @@ static void test_kernel_emulation(void) {
 /* One (head, token) block of the attention kernel, lanes and warps in loops. */
 template <typename KV>
 static void emulate_attention(int64_t nt, int32_t p0, int64_t nh, int64_t nkv, int hd, const float *q, const KV *kc,
-                              const KV *vc, float scale, float *out) {
+                              const KV *vc, float scale, float soft_cap, int32_t window, float *out) {
     static float sm_m[G4J_ATT_WARPS], sm_l[G4J_ATT_WARPS], sm_acc[G4J_ATT_WARPS][G4J_ATT_MAX_DIM];
     for (int64_t t = 0; t < nt; t++)
         for (int64_t h = 0; h < nh; h++) {
             const int64_t kvh = g4j_attn_kv_head(h, nh, nkv), npos = (int64_t)p0 + t + 1;
+            const int64_t first = g4j_attn_first_pos(npos, window);
             for (int w = 0; w < G4J_ATT_WARPS; w++) {
                 float qr[32][G4J_ATT_PER_LANE], acc[32][G4J_ATT_PER_LANE];
                 g4j_softmax_state st[32];
@@ -261,14 +265,14 @@ static void emulate_attention(int64_t nt, int32_t p0, int64_t nh, int64_t nkv, i
                     g4j_attn_lane_init(q, t, h, nh, hd, lane, qr[lane], acc[lane]);
                     st[lane] = g4j_softmax_empty();
                 }
-                for (int64_t p0w = w; p0w < npos; p0w += G4J_ATT_ILP * G4J_ATT_WARPS)
+                for (int64_t p0w = first + w; p0w < npos; p0w += G4J_ATT_ILP * G4J_ATT_WARPS)
                     for (int i = 0; i < G4J_ATT_ILP; i++) { /* the kernel's visiting order */
                         const int64_t p = p0w + (int64_t)i * G4J_ATT_WARPS;
                         if (p >= npos) continue;
                         const int64_t off = g4j_attn_kv_offset(p, kvh, nkv, hd);
                         float s = 0.0f;
                         for (int lane = 0; lane < 32; lane++) s += g4j_attn_lane_score(qr[lane], kc + off, hd, lane);
-                        for (int lane = 0; lane < 32; lane++) g4j_attn_lane_update(&st[lane], acc[lane], s * scale, vc + off, hd, lane);
+                        for (int lane = 0; lane < 32; lane++) g4j_attn_lane_update(&st[lane], acc[lane], g4j_attn_score(s, scale, soft_cap), vc + off, hd, lane);
                     }
                 sm_m[w] = st[0].m;
                 sm_l[w] = st[0].l;
@@ -280,7 +284,7 @@ static void emulate_attention(int64_t nt, int32_t p0, int64_t nh, int64_t nkv, i
         }
 }
 
-template <typename KV> static void attention_case(int hd) {
+template <typename KV> static void attention_case(int hd, float soft_cap, int32_t window) {
     const int64_t n_ctx = 64, nh = 8, nkv = 2, row = nkv * hd;
     std::vector<KV> kc(n_ctx * row), vc(n_ctx * row);
     std::vector<float> kf(n_ctx * row), vf(n_ctx * row);
@@ -299,36 +303,58 @@ template <typename KV> static void attention_case(int hd) {
             kf[dst] = g4j_kv_get(kc.data(), dst);
             vf[dst] = g4j_kv_get(vc.data(), dst);
         }
-        const float scale = 1.0f / sqrtf((float)hd);
-        emulate_attention<KV>(nt, p0, nh, nkv, hd, q.data(), kc.data(), vc.data(), scale, out.data());
+        const float scale = soft_cap > 0 ? 1.0f : 1.0f / sqrtf((float)hd);
+        if (soft_cap > 0)
+            for (auto &x : q) x *= 1.0f / sqrtf((float)hd) * 4; /* gemma2: q pre-scaled; large enough to bend tanh */
+        emulate_attention<KV>(nt, p0, nh, nkv, hd, q.data(), kc.data(), vc.data(), scale, soft_cap, window, out.data());
         for (int64_t t = 0; t < nt; t++)
             for (int64_t h = 0; h < nh; h++) {
                 const int64_t kvh = h / (nh / nkv), np = p0 + t + 1;
+                const int64_t lo = window > 0 && np > window ? np - window : 0; /* positions (p - window, p] */
                 std::vector<double> sc(np);
                 double mx = -INFINITY, den = 0;
-                for (int64_t p = 0; p < np; p++) {
+                for (int64_t p = lo; p < np; p++) {
                     double dsum = 0;
                     for (int d = 0; d < hd; d++) dsum += (double)q[(t * nh + h) * hd + d] * kf[(p * nkv + kvh) * hd + d];
+                    if (soft_cap > 0) dsum = soft_cap * tanh(dsum / soft_cap);
                     sc[p] = dsum * scale;
                     mx = fmax(mx, sc[p]);
                 }
-                for (int64_t p = 0; p < np; p++) { sc[p] = exp(sc[p] - mx); den += sc[p]; }
+                for (int64_t p = lo; p < np; p++) { sc[p] = exp(sc[p] - mx); den += sc[p]; }
                 for (int d = 0; d < hd; d++) {
                     double a = 0;
-                    for (int64_t p = 0; p < np; p++) a += sc[p] * vf[(p * nkv + kvh) * hd + d];
+                    for (int64_t p = lo; p < np; p++) a += sc[p] * vf[(p * nkv + kvh) * hd + d];
                     worst = fmax(worst, fabs(a / den - out[(t * nh + h) * hd + d]));
                 }
             }
     }
-    CHECK(worst <= 1e-4, "attention emulation %s head_dim %d: max abs err %.3g", sizeof(KV) == 2 ? "F16" : "F32", hd, worst);
-    printf("attention emulation, %s cache, head_dim %3d, 8/2 heads, prefill 21 + decode 1 + 3 + 39: max abs err %.2e\n",
-           sizeof(KV) == 2 ? "F16" : "F32", hd, worst);
+    CHECK(worst <= 1e-4, "attention emulation %s head_dim %d cap %g window %d: max abs err %.3g", sizeof(KV) == 2 ? "F16" : "F32",
+          hd, (double)soft_cap, (int)window, worst);
+    printf("attention emulation, %s cache, head_dim %3d, 8/2 heads, prefill 21 + decode 1 + 3 + 39, soft-cap %g, window %d: "
+           "max abs err %.2e\n", sizeof(KV) == 2 ? "F16" : "F32", hd, (double)soft_cap, (int)window, worst);
 }
 
 static void test_attention_emulation(void) {
     for (int hd : {64, 80, 128}) {
-        attention_case<float>(hd);
-        attention_case<uint16_t>(hd);
+        attention_case<float>(hd, 0.0f, 0);
+        attention_case<uint16_t>(hd, 0.0f, 0);
+    }
+    attention_case<float>(128, 5.0f, 5); /* gemma2: soft-capped, sliding window */
+    attention_case<uint16_t>(128, 5.0f, 5);
+    attention_case<float>(64, 0.0f, 16); /* phi3: window only */
+}
+
+/* ggml's rope_yarn (ggml-cpu ops.cpp, c392e50) in double: the reference for g4j_rope_yarn */
+static void ref_rope_yarn(double theta_extrap, int i, double freq_scale, double ext_factor, double attn_factor,
+                          double lo, double hi, double *theta, double *mag) {
+    const double interp = freq_scale * theta_extrap;
+    *theta = interp;
+    *mag = attn_factor;
+    if (ext_factor != 0.0) {
+        const double y = (i - lo) / fmax(0.001, hi - lo);
+        const double mix = (1 - fmin(1.0, fmax(0.0, y))) * ext_factor;
+        *theta = interp * (1 - mix) + theta_extrap * mix;
+        *mag *= 1.0 + 0.1 * log(1.0 / freq_scale);
     }
 }
 
@@ -337,23 +363,77 @@ static void test_rope(void) {
     double worst = 0;
     for (int i = 0; i < 4; i++)
         for (int32_t pos : {0, 1, 17, 4095}) {
-            const float t = g4j_rope_theta(pos, i, 8, 10000.0f, 0.5f, ff);
+            const float t = g4j_rope_yarn(g4j_rope_theta_extrap(pos, i, 8, 10000.0f, ff), i, 0.5f, 0.0f, 1.0f, 0, 0).theta;
             const double want = pos * 0.5 * pow(10000.0, -2.0 * i / 8.0) / ff[i];
             worst = fmax(worst, fabs(t - want) / fmax(1.0, fabs(want)));
-            const float t2 = g4j_rope_theta(pos, i, 8, 500000.0f, 1.0f, nullptr);
+            const float t2 = g4j_rope_theta_extrap(pos, i, 8, 500000.0f, nullptr);
             const double want2 = pos * pow(500000.0, -2.0 * i / 8.0);
             worst = fmax(worst, fabs(t2 - want2) / fmax(1.0, fabs(want2)));
         }
     CHECK(worst < 1e-5, "rope theta rel error %.3g", worst);
+    /* YaRN (llama-yarn: factor 4, corr dims [lo, hi]) and LongRoPE's attention factor, 32 pairs, positions to 511 */
+    double worst_yarn = 0;
+    for (int yarn = 0; yarn < 2; yarn++)
+        for (int i = 0; i < 32; i++)
+            for (int32_t pos : {0, 3, 100, 511}) {
+                const float fs = yarn ? 0.25f : 1.0f, ext = yarn ? 1.0f : 0.0f, af = yarn ? 1.0f : 1.2247449f;
+                const float lo = 9.0f, hi = 20.0f;
+                const float e = g4j_rope_theta_extrap(pos, i, 64, 10000.0f, nullptr);
+                const g4j_rope_angle an = g4j_rope_yarn(e, i, fs, ext, af, lo, hi);
+                double th, mag;
+                ref_rope_yarn(e, i, fs, ext, af, lo, hi, &th, &mag);
+                worst_yarn = fmax(worst_yarn, fabs(an.theta - th) / fmax(1.0, fabs(th)));
+                worst_yarn = fmax(worst_yarn, fabs(an.mag - mag) / mag);
+            }
+    CHECK(worst_yarn < 1e-6, "rope YaRN / attn_factor rel error %.3g", worst_yarn);
     int a, b;
     g4j_rope_pair(0, 3, 64, &a, &b);
     CHECK(a == 6 && b == 7, "llama pair 3 = (%d, %d)", a, b);
     g4j_rope_pair(1, 3, 64, &a, &b);
     CHECK(a == 3 && b == 35, "neox pair 3 = (%d, %d)", a, b);
     float x0 = 1.0f, x1 = 0.0f;
-    g4j_rope_rotate(1.5707963f, &x0, &x1);
+    g4j_rope_rotate({1.5707963f, 1.0f}, &x0, &x1);
     CHECK(fabsf(x0) < 1e-6f && fabsf(x1 - 1.0f) < 1e-6f, "rotation by pi/2 gives (%g, %g)", x0, x1);
-    printf("rope: theta (freq_base, freq_scale, freq_factors) max rel err %.2e, llama/neox pairing, rotation: ok\n", worst);
+    x0 = 1.0f, x1 = 0.0f;
+    g4j_rope_rotate({0.0f, 1.5f}, &x0, &x1);
+    CHECK(x0 == 1.5f && x1 == 0.0f, "rotation by 0 with magnitude 1.5 gives (%g, %g)", x0, x1);
+    printf("rope: theta (freq_base, freq_scale, freq_factors) max rel err %.2e, YaRN / attn_factor %.2e, llama/neox pairing,"
+           " rotation and magnitude: ok\n", worst, worst_yarn);
+}
+
+/* ggml's F16 GELU table entry (ggml-cpu.c ggml_cpu_init: table_gelu_f16[i] = fp16(ggml_gelu_f32(f)), ggml_gelu_f32
+ * as ggml writes it), for every binary16 input, against g4j_gelu_f16; and soft-capping against double */
+static void test_gelu_soft_cap(void) {
+    const float SQRT_2_OVER_PI = 0.79788456080286535587989211986876f, GELU_COEF_A = 0.044715f;
+    int bad = 0, finite = 0;
+    for (int h = 0; h < 65536; h++) {
+        const float f = (float)tu_half_value((uint16_t)h);
+        if (!isfinite(f)) continue;
+        finite++;
+        float want;
+        if (f <= -10.0f) want = 0.0f;
+        else if (f >= 10.0f) want = f;
+        else {
+            volatile float inner = SQRT_2_OVER_PI * f * (1.0f + GELU_COEF_A * f * f);
+            volatile float g = 0.5f * f * (1.0f + tanhf(inner));
+            want = (float)tu_half_value(tu_half_of(g));
+        }
+        const float got = g4j_gelu_f16(f);
+        if (memcmp(&got, &want, 4) != 0 && !(got == 0.0f && want == 0.0f)) {
+            if (bad++ < 5) fprintf(stderr, "gelu(%a) = %a, table %a\n", f, got, want);
+        }
+    }
+    CHECK(bad == 0, "gelu: %d of %d binary16 inputs differ from ggml's table", bad, finite);
+    /* an input between binary16 values uses the entry of its rounding */
+    CHECK(g4j_gelu_f16(1.00001f) == g4j_gelu_f16(1.0f), "gelu of 1.00001 is not the entry of fp16(1.00001) = 1");
+    CHECK(g4j_geglu_one(-11.0f, 3.0f) == 0.0f && g4j_geglu_one(11.0f, 0.5f) == 5.5f, "geglu outside [-10, 10]");
+    double worst = 0;
+    for (int i = 0; i < 10000; i++) {
+        const float x = tu_gauss() * 20, cap = 3.0f + (float)(i % 5);
+        worst = fmax(worst, fabs(g4j_soft_cap(x, cap) - cap * tanh((double)x / cap)));
+    }
+    CHECK(worst < 4e-6 * 7, "soft_cap abs err %.3g", worst);
+    printf("gelu: %d binary16 inputs bit-identical to ggml's F16 table; soft_cap max abs err %.2e\n", finite, worst);
 }
 
 /* Attention's softmax: scores split among 4 partial states (as 4 warps see them), merged, vs direct softmax. */
@@ -430,6 +510,7 @@ int main(void) {
     test_softmax();
     test_argmax();
     test_scale_add();
+    test_gelu_soft_cap();
     if (failures) { fprintf(stderr, "%d failures\n", failures); return 1; }
     printf("host block math tests passed\n");
     return 0;

@@ -11,9 +11,10 @@
  *    tensor-core path all reproduce them), so GPU and CPU differ only by float summation order and, on the
  *    tensor-core path, the F16 rounding of dequantized weights: max |gpu - cpu| <= 2e-3 * rms(cpu) (5e-3 on the
  *    tensor-core path), mean <= 1e-3 * rms(cpu) (2e-3); a layout or indexing bug gives errors of order 1;
- *  - rms_norm, add, add_bias, scale_add, swiglu (in place too), rope (llama and neox pairing, freq_factors, pos0 on the device),
- *    attention (F16 and F32 caches, grouped heads, prefill then decode, head_dim 64 / 80 / 128, out-of-range pos0
- *    reported by synchronize), argmax (ties, NaN): plain C references in double;
+ *  - rms_norm, add, add_bias, scale_add, swiglu, geglu (F16-table GELU), soft_cap (in place too), rope (llama and
+ *    neox pairing, freq_factors, YaRN, attn_factor, pos0 on the device), attention (F16 and F32 caches, grouped
+ *    heads, prefill then decode, head_dim 64 / 80 / 128, soft-cap and sliding window, out-of-range pos0 reported by
+ *    synchronize), argmax (ties, NaN): plain C references in double;
  *  - graphs: a captured matmul + rope + argmax step replayed with new positions equals eager execution.
  */
 #include <math.h>
@@ -222,27 +223,52 @@ static void test_elementwise(void) {
     OK(g4j_cuda_download(ctx, got, dout, 4 * n));
     CHECK(max_rel(got, ref, n) < 1e-6, "scale_add: rel err %.3g", max_rel(got, ref, n));
     CHECK(g4j_cuda_scale_add(ctx, 0, 1.0f, dx, 0, dout) == G4J_E_INVALID_ARGUMENT, "scale_add n = 0 accepted");
+    /* geglu: gelu of the binary16-rounded gate (ggml's F16 table: the result rounded to binary16 too) times up */
+    for (int64_t i = 0; i < n; i++) {
+        const double f = tu_half_value(tu_half_of(x[i] * 4));
+        const double g = x[i] * 4 <= -10 ? 0 : x[i] * 4 >= 10 ? x[i] * 4
+                       : tu_half_value(tu_half_of((float)(0.5 * f * (1 + tanh(0.7978845608028654 * f * (1 + 0.044715 * f * f))))));
+        ref[i] = g * y[i];
+    }
+    for (int64_t i = 0; i < n; i++) got[i] = x[i] * 4;
+    OK(g4j_cuda_upload(ctx, dout, got, 4 * n));
+    OK(g4j_cuda_geglu(ctx, n, dout, dy, dout));
+    OK(g4j_cuda_download(ctx, got, dout, 4 * n));
+    CHECK(max_rel(got, ref, n) < 2e-3, "geglu in place: rel err %.3g", max_rel(got, ref, n));
+    /* soft_cap: 3 tanh(x / 3) on x * 8 */
+    for (int64_t i = 0; i < n; i++) { ref[i] = 3.0 * tanh((double)(x[i] * 8) / 3.0); got[i] = x[i] * 8; }
+    OK(g4j_cuda_upload(ctx, dout, got, 4 * n));
+    OK(g4j_cuda_soft_cap(ctx, n, 3.0f, dout, dout));
+    OK(g4j_cuda_download(ctx, got, dout, 4 * n));
+    CHECK(max_rel(got, ref, n) < 1e-5, "soft_cap in place: rel err %.3g", max_rel(got, ref, n));
+    CHECK(g4j_cuda_soft_cap(ctx, n, 0.0f, dx, dout) == G4J_E_INVALID_ARGUMENT, "soft_cap cap = 0 accepted");
     CHECK(g4j_cuda_add(ctx, 0, dx, dy, dout) == G4J_E_INVALID_ARGUMENT, "add n = 0 accepted");
     CHECK(g4j_cuda_rms_norm(ctx, 1, 10, NULL, dw, 1e-5f, dout) == G4J_E_INVALID_ARGUMENT, "rms_norm NULL x accepted");
     OK(g4j_cuda_synchronize(ctx));
     dev_free(dx); dev_free(dy); dev_free(dw); dev_free(dout);
     free(x); free(y); free(wt); free(got); free(ref);
-    printf("rms_norm, add, add_bias, swiglu (and in place): ok\n");
+    printf("rms_norm, add, add_bias, scale_add, swiglu, geglu, soft_cap (and in place): ok\n");
 }
 
 static void ref_rope(int neox, int64_t nt, int64_t nh, int64_t hd, int64_t n_rot, int32_t pos0, double base, double fs,
-                     const float *ff, const float *x, double *out) {
+                     double ext, double af, double lo, double hi, const float *ff, const float *x, double *out) {
     for (int64_t i = 0; i < nt * nh * hd; i++) out[i] = x[i];
     for (int64_t t = 0; t < nt; t++)
         for (int64_t h = 0; h < nh; h++)
             for (int64_t i = 0; i < n_rot / 2; i++) {
-                double th = (pos0 + t) * fs * pow(base, -2.0 * i / n_rot);
-                if (ff) th /= ff[i];
+                double e = (pos0 + t) * pow(base, -2.0 * i / n_rot); /* ggml rope_yarn */
+                if (ff) e /= ff[i];
+                double th = fs * e, mag = af;
+                if (ext != 0) {
+                    const double mix = (1 - fmin(1.0, fmax(0.0, (i - lo) / fmax(0.001, hi - lo)))) * ext;
+                    th = th * (1 - mix) + e * mix;
+                    mag *= 1 + 0.1 * log(1 / fs);
+                }
                 const int64_t a = neox ? i : 2 * i, b = neox ? i + n_rot / 2 : 2 * i + 1;
                 double *o = out + (t * nh + h) * hd;
                 const double x0 = o[a], x1 = o[b];
-                o[a] = x0 * cos(th) - x1 * sin(th);
-                o[b] = x0 * sin(th) + x1 * cos(th);
+                o[a] = (x0 * cos(th) - x1 * sin(th)) * mag;
+                o[b] = (x0 * sin(th) + x1 * cos(th)) * mag;
             }
 }
 
@@ -259,37 +285,43 @@ static void test_rope(void) {
         for (int with_ff = 0; with_ff < 2; with_ff++)
             for (int64_t n_rot = 32; n_rot <= 64; n_rot += 32) {
                 OK(g4j_cuda_upload(ctx, dx, x, 4 * n));
-                OK(g4j_cuda_rope(ctx, neox, nt, nh, hd, n_rot, dpos, 10000.0f, 1.0f, with_ff ? dff : NULL, dx));
-                OK(g4j_cuda_download(ctx, got, dx, 4 * n));
-                ref_rope(neox, nt, nh, hd, n_rot, pos, 10000.0, 1.0, with_ff ? ff : NULL, x, ref);
-                double e = 0;
-                for (int64_t i = 0; i < n; i++) e = fmax(e, fabs(got[i] - ref[i]));
-                CHECK(e < 2e-3, "rope neox %d ff %d n_rot %lld: max abs err %.3g", neox, with_ff, (long long)n_rot, e);
+                for (int yarn = 0; yarn < 3; yarn++) { /* plain; YaRN x4 with corr dims [9, 20]; attn_factor (LongRoPE) */
+                    const float fs = yarn == 1 ? 0.25f : 1.0f, ext = yarn == 1 ? 1.0f : 0.0f, af = yarn == 2 ? 1.2247449f : 1.0f;
+                    OK(g4j_cuda_upload(ctx, dx, x, 4 * n));
+                    OK(g4j_cuda_rope(ctx, neox, nt, nh, hd, n_rot, dpos, 10000.0f, fs, ext, af, 9.0f, 20.0f, with_ff ? dff : NULL, dx));
+                    OK(g4j_cuda_download(ctx, got, dx, 4 * n));
+                    ref_rope(neox, nt, nh, hd, n_rot, pos, 10000.0, fs, ext, af, 9.0, 20.0, with_ff ? ff : NULL, x, ref);
+                    double e = 0;
+                    for (int64_t i = 0; i < n; i++) e = fmax(e, fabs(got[i] - ref[i]));
+                    CHECK(e < 2e-3, "rope neox %d ff %d n_rot %lld kind %d: max abs err %.3g", neox, with_ff, (long long)n_rot, yarn, e);
+                }
             }
-    CHECK(g4j_cuda_rope(ctx, 0, nt, nh, hd, 65, dpos, 1e4f, 1.0f, NULL, dx) == G4J_E_INVALID_ARGUMENT, "odd n_rot accepted");
+    CHECK(g4j_cuda_rope(ctx, 0, nt, nh, hd, 65, dpos, 1e4f, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f, NULL, dx) == G4J_E_INVALID_ARGUMENT, "odd n_rot accepted");
     dev_free(dpos); dev_free(dx); dev_free(dff);
     free(x); free(got); free(ref);
-    printf("rope (llama / neox, freq_factors, n_rot < head_dim, position 1000 on the device): ok\n");
+    printf("rope (llama / neox, freq_factors, YaRN, attn_factor, n_rot < head_dim, position 1000 on the device): ok\n");
 }
 
 /* attention reference in double; the cache holds values as the GPU stores them (rounded to f16 for F16) */
 static void ref_attention(int64_t nt, int32_t pos0, int64_t nh, int64_t nkv, int64_t hd, const float *q, const float *kc,
-                          const float *vc, float scale, double *out) {
+                          const float *vc, float scale, float soft_cap, int32_t window, double *out) {
     double *s = malloc(sizeof(double) * (size_t)(pos0 + nt));
     for (int64_t t = 0; t < nt; t++)
         for (int64_t h = 0; h < nh; h++) {
             const int64_t kvh = h / (nh / nkv), np = pos0 + t + 1;
+            const int64_t lo = window > 0 && np > window ? np - window : 0;
             double mx = -INFINITY, den = 0;
-            for (int64_t p = 0; p < np; p++) {
+            for (int64_t p = lo; p < np; p++) {
                 double d = 0;
                 for (int64_t i = 0; i < hd; i++) d += (double)q[(t * nh + h) * hd + i] * kc[(p * nkv + kvh) * hd + i];
+                if (soft_cap > 0) d = soft_cap * tanh(d / soft_cap);
                 s[p] = d * scale;
                 mx = fmax(mx, s[p]);
             }
-            for (int64_t p = 0; p < np; p++) { s[p] = exp(s[p] - mx); den += s[p]; }
+            for (int64_t p = lo; p < np; p++) { s[p] = exp(s[p] - mx); den += s[p]; }
             for (int64_t i = 0; i < hd; i++) {
                 double a = 0;
-                for (int64_t p = 0; p < np; p++) a += s[p] * vc[(p * nkv + kvh) * hd + i];
+                for (int64_t p = lo; p < np; p++) a += s[p] * vc[(p * nkv + kvh) * hd + i];
                 out[(t * nh + h) * hd + i] = a / den;
             }
         }
@@ -298,8 +330,11 @@ static void ref_attention(int64_t nt, int32_t pos0, int64_t nh, int64_t nkv, int
 
 static void test_attention(void) {
     const int64_t n_ctx = 96, nh = 8, nkv = 2;
+    for (int variant = 0; variant < 3; variant++) /* plain; gemma2's soft-cap 5 + window 8; phi3's window 16 */
     for (int kv = 0; kv < 2; kv++)
         for (int64_t hd = 64; hd <= 128; hd += (hd == 64 ? 16 : 48)) {
+            const float soft_cap = variant == 1 ? 5.0f : 0.0f;
+            const int32_t window = variant == 1 ? 8 : variant == 2 ? 16 : 0;
             const int32_t kv_type = kv ? G4J_TYPE_F16 : G4J_TYPE_F32;
             const int64_t esz = kv ? 2 : 4, row = nkv * hd;
             float *kc = calloc((size_t)(n_ctx * row), 4), *vc = calloc((size_t)(n_ctx * row), 4);
@@ -312,7 +347,7 @@ static void test_attention(void) {
                 const int64_t nt = steps[si][1];
                 float *q = malloc(4 * nt * nh * hd), *k = malloc(4 * nt * row), *v = malloc(4 * nt * row), *got = malloc(4 * nt * nh * hd);
                 double *ref = malloc(8 * nt * nh * hd);
-                for (int64_t i = 0; i < nt * nh * hd; i++) q[i] = tu_gauss();
+                for (int64_t i = 0; i < nt * nh * hd; i++) q[i] = tu_gauss() * (variant == 1 ? 0.5f : 1.0f);
                 for (int64_t i = 0; i < nt * row; i++) {
                     k[i] = tu_gauss(); v[i] = tu_gauss();
                     kc[pos0 * row + i] = kv ? (float)tu_half_value(tu_half_of(k[i])) : k[i];
@@ -322,29 +357,34 @@ static void test_attention(void) {
                 float *dout = dev_alloc(4 * nt * nh * hd);
                 OK(g4j_cuda_upload(ctx, dpos, &pos0, 4));
                 const float scale = 1.0f / sqrtf((float)hd);
-                OK(g4j_cuda_attention(ctx, kv_type, nt, dpos, n_ctx, nh, nkv, hd, dq, dkk, dvv, dk, dv, scale, dout));
+                OK(g4j_cuda_attention(ctx, kv_type, nt, dpos, n_ctx, nh, nkv, hd, dq, dkk, dvv, dk, dv, scale, soft_cap, window, dout));
                 OK(g4j_cuda_synchronize(ctx));
                 OK(g4j_cuda_download(ctx, got, dout, 4 * nt * nh * hd));
-                ref_attention(nt, pos0, nh, nkv, hd, q, kc, vc, scale, ref);
+                ref_attention(nt, pos0, nh, nkv, hd, q, kc, vc, scale, soft_cap, window, ref);
                 for (int64_t i = 0; i < nt * nh * hd; i++) worst = fmax(worst, fabs(got[i] - ref[i]));
                 dev_free(dq); dev_free(dkk); dev_free(dvv); dev_free(dout);
                 free(q); free(k); free(v); free(got); free(ref);
             }
-            CHECK(worst < 1e-4, "attention %s head_dim %lld: max abs err %.3g", kv ? "F16" : "F32", (long long)hd, worst);
-            printf("attention %s cache, head_dim %lld, 8/2 heads, prefill 37 + decode 1 + 1 + 9: max abs err %.2e\n",
-                   kv ? "F16" : "F32", (long long)hd, worst);
+            CHECK(worst < 1e-4, "attention %s head_dim %lld cap %g window %d: max abs err %.3g", kv ? "F16" : "F32", (long long)hd,
+                  (double)soft_cap, (int)window, worst);
+            printf("attention %s cache, head_dim %lld, 8/2 heads, prefill 37 + decode 1 + 1 + 9, soft-cap %g, window %d: "
+                   "max abs err %.2e\n", kv ? "F16" : "F32", (long long)hd, (double)soft_cap, (int)window, worst);
             /* out-of-range position: reported by synchronize */
             const int32_t bad = (int32_t)n_ctx;
             OK(g4j_cuda_upload(ctx, dpos, &bad, 4));
             float *dq = dev_alloc(4 * nh * hd), *dout = dev_alloc(4 * nh * hd), *dkk = dev_alloc(4 * row);
-            OK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, nh, nkv, hd, dq, dkk, dkk, dk, dv, 1.0f, dout));
+            OK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, nh, nkv, hd, dq, dkk, dkk, dk, dv, 1.0f, 0.0f, 0, dout));
             g4j_status st = g4j_cuda_synchronize(ctx);
             CHECK(st == G4J_E_INVALID_ARGUMENT && strstr(g4j_cuda_last_error(), "pos0"), "pos0 = n_ctx: status %d '%s'", st, g4j_cuda_last_error());
             OK(g4j_cuda_synchronize(ctx)); /* cleared */
-            CHECK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, nh, nkv, 300, dq, dkk, dkk, dk, dv, 1.0f, dout) == G4J_E_INVALID_ARGUMENT,
+            CHECK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, nh, nkv, 300, dq, dkk, dkk, dk, dv, 1.0f, 0.0f, 0, dout) == G4J_E_INVALID_ARGUMENT,
                   "head_dim 300 accepted");
-            CHECK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, 6, 4, hd, dq, dkk, dkk, dk, dv, 1.0f, dout) == G4J_E_INVALID_ARGUMENT,
+            CHECK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, 6, 4, hd, dq, dkk, dkk, dk, dv, 1.0f, 0.0f, 0, dout) == G4J_E_INVALID_ARGUMENT,
                   "n_head 6 / n_head_kv 4 accepted");
+            CHECK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, nh, nkv, hd, dq, dkk, dkk, dk, dv, 1.0f, -1.0f, 0, dout) == G4J_E_INVALID_ARGUMENT,
+                  "soft_cap -1 accepted");
+            CHECK(g4j_cuda_attention(ctx, kv_type, 1, dpos, n_ctx, nh, nkv, hd, dq, dkk, dkk, dk, dv, 1.0f, 0.0f, -2, dout) == G4J_E_INVALID_ARGUMENT,
+                  "window -2 accepted");
             dev_free(dq); dev_free(dout); dev_free(dkk);
             dev_free(dk); dev_free(dv); dev_free(dpos);
             free(kc); free(vc);
@@ -395,14 +435,14 @@ static void test_graph(void) {
     CHECK(g4j_cuda_graph_begin(ctx) == G4J_E_INVALID_ARGUMENT, "nested begin accepted");
     CHECK(g4j_cuda_upload(ctx, dx, x, 4) == G4J_E_INVALID_ARGUMENT, "upload while capturing accepted");
     OK(g4j_cuda_matmul(ctx, G4J_TYPE_Q4_0, dw, rows, cols, rb, 1, dx, cols, dy, rows));
-    OK(g4j_cuda_rope(ctx, 0, 1, rows / 64, 64, 64, dpos, 10000.0f, 1.0f, NULL, dy));
+    OK(g4j_cuda_rope(ctx, 0, 1, rows / 64, 64, 64, dpos, 10000.0f, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f, NULL, dy));
     OK(g4j_cuda_argmax(ctx, rows, dy, dtok));
     OK(g4j_cuda_graph_end(ctx, &g));
     for (int32_t pos = 3; pos < 6; pos++) {
         int32_t tok_eager = -1, tok_graph = -2;
         OK(g4j_cuda_upload(ctx, dpos, &pos, 4));
         OK(g4j_cuda_matmul(ctx, G4J_TYPE_Q4_0, dw, rows, cols, rb, 1, dx, cols, dy, rows));
-        OK(g4j_cuda_rope(ctx, 0, 1, rows / 64, 64, 64, dpos, 10000.0f, 1.0f, NULL, dy));
+        OK(g4j_cuda_rope(ctx, 0, 1, rows / 64, 64, 64, dpos, 10000.0f, 1.0f, 0.0f, 1.0f, 0.0f, 0.0f, NULL, dy));
         OK(g4j_cuda_argmax(ctx, rows, dy, dtok));
         OK(g4j_cuda_download(ctx, y_eager, dy, 4 * rows));
         OK(g4j_cuda_download(ctx, &tok_eager, dtok, 4));

@@ -11,7 +11,9 @@
 # Environment: PREFIX (default tinyllama; mixtral-bench for moe-vs-llamacpp.sh), TYPES (default "Q4_K_M Q4_0 Q8_0 Q6_K"), THREADS ("1 2"), TESTS ("pp tg"), ROUNDS (3), REPS (2),
 # ISA (avx2: passed as -Dgguf4j.isa), GGUF4J (default: bin/gguf4j of this checkout), GGUF4J_BEFORE (optional: the
 # launcher of a second gguf4j build, e.g. a copy of bin/ and java/cli/target of an older commit, run in the same
-# rounds as a third tool: the table then has its column and ratio too).
+# rounds as a third tool: the table then has its column and ratio too), IK_BENCH (optional: ik_llama.cpp's
+# llama-bench, run with -rtr 1 (its run-time repacking) in the same rounds: the table then has its column and
+# gguf4j's ratio to it, the issue-19 speed bar).
 set -euo pipefail
 [ $# -ge 2 ] || { sed -n '2,13p' "$0"; exit 2; }
 llama_bench=$1
@@ -27,6 +29,7 @@ rounds=${ROUNDS:-3}
 reps=${REPS:-2}
 isa=${ISA:-avx2}
 before=${GGUF4J_BEFORE:-}
+ik=${IK_BENCH:-}
 mkdir -p "$out"
 runs=$out/runs.tsv
 [ -x "$llama_bench" ] || { echo "avx2-vs-llamacpp: $llama_bench is not an executable llama-bench" >&2; exit 2; }
@@ -40,6 +43,7 @@ printf 'type\tthreads\ttest\tround\ttool\tts\tload1\ttime\n' > "$runs"
   echo "# $(date -u '+%F %T') UTC; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cpus"
   echo "# gguf4j $(git -C "$root" rev-parse --short HEAD)$(git -C "$root" diff --quiet HEAD -- native java || echo '+changes'), -Dgguf4j.isa=$isa"
   echo "# llama-bench: $llama_bench ($("$llama_bench" -m "$models/$prefix-${types%% *}.gguf" -p 0 -n 1 -r 1 -o json 2>/dev/null | jq -r '.[0].build_commit + " build " + (.[0].build_number|tostring) + ", " + .[0].cpu_info' || true))"
+  [ -n "$ik" ] && echo "# ik_llama.cpp llama-bench: $ik ($("$ik" -m "$models/$prefix-${types%% *}.gguf" -p 0 -n 1 -r 1 -o json 2>/dev/null | jq -r '.[0].build_commit + " build " + (.[0].build_number|tostring)' || true)), -rtr 1"
   echo "# load: $(cat /proc/loadavg)"
 } | tee "$out/header.txt"
 
@@ -49,6 +53,10 @@ one() { # tool type threads test -> mean t/s of one invocation
   local launcher=$gguf4j
   if [ "$tool" = llama ]; then
     "$llama_bench" -m "$m" -p $p -n $n -t "$nt" -r "$reps" -o json 2>/dev/null | jq -r '.[0].avg_ts'
+    return
+  fi
+  if [ "$tool" = ik ]; then
+    "$ik" -m "$m" -p $p -n $n -t "$nt" -r "$reps" -rtr 1 -o json 2>/dev/null | jq -r '.[0].avg_ts'
     return
   fi
   [ "$tool" = before ] && launcher=$before
@@ -62,6 +70,7 @@ for type in $types; do
       for ((r = 1; r <= rounds; r++)); do
         if ((r % 2)); then order="llama gguf4j"; else order="gguf4j llama"; fi
         [ -n "$before" ] && { if ((r % 2)); then order="$order before"; else order="before $order"; fi; }
+        [ -n "$ik" ] && { if ((r % 2)); then order="ik $order"; else order="$order ik"; fi; }
         for tool in $order; do
           load=$(cut -d' ' -f1 /proc/loadavg)
           ts=$(one "$tool" "$type" "$nt" "$test")
@@ -82,7 +91,11 @@ for r in rows:
     k = (r['type'], r['threads'], r['test'])
     if k not in keys: keys.append(k)
 has_before = any(r['tool'] == 'before' for r in rows)
-if has_before:
+has_ik = any(r['tool'] == 'ik' for r in rows)
+if has_ik:
+    print('| type | threads | test | llama.cpp | ik_llama.cpp -rtr 1 | gguf4j | ratio to llama.cpp | ratio to ik_llama.cpp | load |')
+    print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |')
+elif has_before:
     print('| type | threads | test | llama.cpp | gguf4j before | ratio before | gguf4j | ratio | ratio per round | load |')
     print('| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |')
 else:
@@ -102,6 +115,11 @@ for k in sorted(keys, key=lambda k: (k[2] != 'pp', keys.index(k))):
     lm, gm = statistics.median(l), statistics.median(g)
     test = 'pp512' if k[2] == 'pp' else 'tg128'
     mid = ''
+    if has_ik:
+        im = statistics.median(ts('ik'))
+        print('| %s | %s | %s | %.2f | %.2f | %.2f | **%.2f** | **%.2f** | %.1f–%.1f |' % (k[0], k[1], test, lm, im,
+              gm, gm / lm, gm / im, min(loads), max(loads)))
+        continue
     if has_before:
         bm = statistics.median(ts('before'))
         mid = '%.2f | %.2f | ' % (bm, bm / lm)

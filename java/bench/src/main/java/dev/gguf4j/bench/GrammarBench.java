@@ -4,7 +4,7 @@ import dev.gguf4j.grammar.Grammar;
 import dev.gguf4j.grammar.TokenVocabulary;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
-import dev.gguf4j.llama.LlamaSession;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.sampling.Sampler;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.tokenizer.Tokenizer;

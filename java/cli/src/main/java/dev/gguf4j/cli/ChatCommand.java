@@ -7,6 +7,7 @@ import dev.gguf4j.chat.ChatParams;
 import dev.gguf4j.chat.ChatTemplate;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
+import dev.gguf4j.llama.Timings;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -132,6 +133,8 @@ final class ChatCommand {
         final List<ChatMessage> messages = new ArrayList<>();
         /** Set (Ctrl-C) to stop the reply being generated. */
         final AtomicBoolean stop = new AtomicBoolean();
+        /** The timings of the last reply that finished (null before the first, or when it was interrupted). */
+        Timings timings;
 
         Conversation(Llama llama, ChatParams params, String system) {
             this.llama = llama;
@@ -154,6 +157,7 @@ final class ChatCommand {
          */
         String send(String user, java.util.function.Consumer<String> sink) {
             stop.set(false);
+            timings = null;
             messages.add(ChatMessage.user(user));
             StringBuilder reply = new StringBuilder();
             String finish = "interrupted";
@@ -161,7 +165,8 @@ final class ChatCommand {
             try (Stream<ChatCompletionChunk> s = llama.chatStream(messages, params)) {
                 Iterator<ChatCompletionChunk> it = s.iterator();
                 while (!stop.get() && it.hasNext()) {
-                    ChatCompletionChunk.Choice ch = it.next().choices().getFirst();
+                    ChatCompletionChunk chunk = it.next();
+                    ChatCompletionChunk.Choice ch = chunk.choices().getFirst();
                     String piece = ch.delta().content();
                     if (piece != null && !piece.isEmpty()) {
                         reply.append(piece);
@@ -169,6 +174,7 @@ final class ChatCommand {
                     }
                     if (ch.finishReason() != null) {
                         finish = ch.finishReason();
+                        timings = chunk.timings();
                     }
                 }
                 ok = true;
@@ -242,7 +248,7 @@ final class ChatCommand {
                         tout.flush();
                     });
                     tout.println(finish.equals("interrupted") ? " [stopped]" : "");
-                    Llama.Timings t = Llama.lastTimings();
+                    Timings t = c.timings;
                     if (t != null && !finish.equals("interrupted")) {
                         err.printf(Locale.ROOT, "[prompt %d new tokens (%d reused), %.1f tokens/s; reply %d tokens,"
                                 + " %.1f tokens/s]%n", t.promptTokens(), t.reusedTokens(), t.promptTokensPerSecond(),

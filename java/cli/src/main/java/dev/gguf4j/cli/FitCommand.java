@@ -2,7 +2,7 @@ package dev.gguf4j.cli;
 
 import dev.gguf4j.fit.ModelFit;
 import dev.gguf4j.gguf.GgufFile;
-import dev.gguf4j.llama.Footprint;
+import dev.gguf4j.engine.Footprint;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;

@@ -4,6 +4,7 @@ import dev.gguf4j.llama.Completion;
 import dev.gguf4j.llama.CompletionParams;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
+import dev.gguf4j.llama.Timings;
 import dev.gguf4j.sampling.SamplingParams;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -102,7 +103,7 @@ final class RunCommand {
                 out.flush();
             });
             out.println();
-            Llama.Timings t = Llama.lastTimings();
+            Timings t = c.timings();
             err.printf(Locale.ROOT, "gguf4j: prompt %d tokens in %.3f s (%.1f tokens/s), generated %d tokens in %.3f s"
                     + " (%.1f tokens/s), finish reason %s%n", t.promptTokens(), t.promptSeconds(),
                     t.promptTokensPerSecond(), t.generatedTokens(), t.generationSeconds(),

@@ -345,7 +345,7 @@ final class ServeRequests {
         Long np = o.integer("num_predict", -2, Integer.MAX_VALUE); // Ollama: -1 infinite, -2 fill the context
         return ChatParams.DEFAULTS.withMaxTokens(np == null || np < 0 ? -1 : np.intValue())
                 .withStop(o.strings("stop")).withSampling(sampling(o, eog)).withTemplate(template)
-                .withResponseFormat(ollamaFormat(f));
+                .withResponseFormat(ollamaFormat(f)).withLogprobs(chatLogprobs(f));
     }
 
     /** Ollama's {@code format}: "json" (any JSON object) or a JSON Schema object. */
@@ -464,22 +464,33 @@ final class ServeRequests {
      * {@code encoding_format}), and whether an input over the limit is cut to it (Ollama's {@code truncate}) or
      * refused.
      */
-    record Embed(List<String> inputs, boolean base64, boolean truncate) {
+    record Embed(List<String> inputs, List<int[]> tokens, boolean base64, boolean truncate) {
+        Embed(List<String> inputs, boolean base64, boolean truncate) {
+            this(inputs, null, base64, truncate);
+        }
+
+        /** How many inputs: texts, or token-id arrays ({@code tokens} non-null). */
+        int count() {
+            return tokens != null ? tokens.size() : inputs.size();
+        }
     }
 
     /**
-     * OpenAI's {@code POST /v1/embeddings}: {@code input} a string or an array of strings (token-id arrays: a 400
-     * naming the field), {@code encoding_format} float or base64, {@code dimensions} only the model's own
-     * ({@code dimension}: no Matryoshka shortening).
+     * OpenAI's {@code POST /v1/embeddings}: {@code input} a string, an array of strings, an array of token ids (one
+     * input) or an array of such arrays (token ids are used as given, as llama-server takes them), {@code
+     * encoding_format} float or base64, {@code dimensions} only the model's own ({@code dimension}: no Matryoshka
+     * shortening).
      */
     static Embed openAiEmbeddings(ObjectNode body, int dimension) {
         Fields f = new Fields(body, "");
         if (f.get("input") == null) {
-            throw ApiError.invalid("input", "'input' is required: a string or an array of strings");
+            throw ApiError.invalid("input", "'input' is required: a string, an array of strings, an array of token"
+                    + " ids or an array of token-id arrays");
         }
-        List<String> inputs = embeddingInputs(f, "input");
-        if (inputs.isEmpty()) {
-            throw ApiError.invalid("input", "'input' is an empty array: give at least one string");
+        List<int[]> tokens = tokenInputs(f.get("input"), "input");
+        List<String> inputs = tokens != null ? List.of() : embeddingInputs(f, "input");
+        if (tokens == null ? inputs.isEmpty() : tokens.isEmpty()) {
+            throw ApiError.invalid("input", "'input' is an empty array: give at least one input");
         }
         String format = f.string("encoding_format");
         if (format != null && !format.equals("float") && !format.equals("base64")) {
@@ -487,7 +498,7 @@ final class ServeRequests {
                     + Errors.oneLine(abbreviate(format)) + "'");
         }
         dimensions(f, dimension);
-        return new Embed(inputs, "base64".equals(format), false);
+        return new Embed(inputs, tokens, "base64".equals(format), false);
     }
 
     /**
@@ -515,7 +526,54 @@ final class ServeRequests {
         }
     }
 
-    /** A string or an array of strings, at most {@value #MAX_EMBEDDING_INPUTS}; token-id arrays are refused. */
+    /**
+     * OpenAI's token-id forms of {@code input}: an array of integers (one input) or an array of such arrays (each
+     * non-empty, at most {@value #MAX_EMBEDDING_INPUTS}); null when {@code v} is text. Strings and token arrays
+     * mixed, or an id that is not a non-negative 32-bit integer, are a 400 naming the element.
+     */
+    static List<int[]> tokenInputs(JsonNode v, String name) {
+        if (v == null || !v.isArray() || v.isEmpty()) {
+            return null;
+        }
+        boolean flat = v.get(0).isNumber();
+        boolean nested = v.get(0).isArray();
+        if (!flat && !nested) {
+            return null;
+        }
+        if (nested && v.size() > MAX_EMBEDDING_INPUTS) {
+            throw ApiError.invalid(name, "'" + name + "' has " + v.size() + " inputs, more than the limit of "
+                    + MAX_EMBEDDING_INPUTS + " per request");
+        }
+        List<int[]> out = new ArrayList<>();
+        if (flat) {
+            out.add(ids(v, name, name));
+            return out;
+        }
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
+            if (!e.isArray() || e.isEmpty()) {
+                throw ApiError.invalid(name, "'" + name + "[" + i + "]' must be a non-empty array of token ids like"
+                        + " the first element (strings and token arrays cannot be mixed)");
+            }
+            out.add(ids(e, name, name + "[" + i + "]"));
+        }
+        return out;
+    }
+
+    private static int[] ids(JsonNode a, String name, String label) {
+        int[] t = new int[a.size()];
+        for (int j = 0; j < t.length; j++) {
+            JsonNode x = a.get(j);
+            if (!x.isIntegralNumber() || !x.canConvertToInt() || x.asInt() < 0) {
+                throw ApiError.invalid(name, "'" + label + "[" + j + "]' must be a token id (an integer from 0), got "
+                        + Errors.oneLine(abbreviate(x.toString())) + " (strings and token ids cannot be mixed)");
+            }
+            t[j] = x.asInt();
+        }
+        return t;
+    }
+
+    /** A string or an array of strings, at most {@value #MAX_EMBEDDING_INPUTS}. */
     private static List<String> embeddingInputs(Fields f, String name) {
         JsonNode v = f.get(name);
         List<String> out = new ArrayList<>();
@@ -533,13 +591,11 @@ final class ServeRequests {
             throw ApiError.invalid(name, "'" + name + "' has " + v.size() + " inputs, more than the limit of "
                     + MAX_EMBEDDING_INPUTS + " per request");
         }
-        for (JsonNode e : v) {
-            if (e.isIntegralNumber() || (e.isArray() && !e.isEmpty() && e.get(0).isIntegralNumber())) {
-                throw ApiError.invalid(name, "'" + name + "' holds token ids: this server takes text only (a string"
-                        + " or an array of strings)");
-            }
+        for (int i = 0; i < v.size(); i++) {
+            JsonNode e = v.get(i);
             if (!e.isTextual()) {
-                throw f.wrong(name, "a string or an array of strings", v);
+                throw ApiError.invalid(name, "'" + name + "[" + i + "]' must be a string like the first element"
+                        + " (strings and token ids cannot be mixed)");
             }
             out.add(e.asText());
         }

@@ -31,6 +31,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -639,6 +640,8 @@ final class Server {
             OutputStream out = c.stream() ? startStream(ex, "application/x-ndjson") : null;
             StringBuilder content = new StringBuilder();
             ArrayNode calls = JSON.createArrayNode();
+            // logprobs asked for: the entries not yet sent (streamed: each line carries its tokens'; else all at the end)
+            List<dev.gguf4j.llama.TokenLogprob> pending = c.params().logprobs() < 0 ? null : new ArrayList<>();
             for (Iterator<ChatCompletionChunk> it = chunks.iterator(); it.hasNext(); ) {
                 ChatCompletionChunk k = it.next();
                 ChatCompletionChunk.Choice ch = k.choices().getFirst();
@@ -651,6 +654,9 @@ final class Server {
                 if (piece != null) {
                     content.append(piece);
                 }
+                if (pending != null && ch.logprobs() != null) {
+                    pending.addAll(ch.logprobs());
+                }
                 if (ch.finishReason() != null) {
                     ObjectNode last = ollamaHead();
                     ObjectNode msg = last.putObject("message").put("role", "assistant")
@@ -659,6 +665,7 @@ final class Server {
                         msg.set("tool_calls", calls);
                     }
                     ollamaDone(last, ch.finishReason(), k.usage(), t0);
+                    ollamaLogprobs(last, pending);
                     if (k.usage() != null) {
                         metrics.tokens(k.usage().promptTokens(), k.usage().completionTokens());
                     }
@@ -674,6 +681,7 @@ final class Server {
                     if (!pieceCalls.isEmpty()) {
                         msg.set("tool_calls", pieceCalls);
                     }
+                    ollamaLogprobs(o, pending);
                     line(out, o.put("done", false));
                 }
             }
@@ -682,6 +690,23 @@ final class Server {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /**
+     * Ollama's {@code "logprobs": [{token, logprob, bytes, top_logprobs: [...]}, ...]} (api.Logprob since Ollama
+     * 0.12.11: the same fields as an OpenAI {@code logprobs.content[]} entry) for the entries in {@code pending},
+     * which it empties; nothing when logprobs were not asked for.
+     */
+    private static void ollamaLogprobs(ObjectNode o, List<dev.gguf4j.llama.TokenLogprob> pending) throws IOException {
+        if (pending == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("[");
+        for (int i = 0; i < pending.size(); i++) {
+            pending.get(i).appendJson(sb.append(i == 0 ? "" : ","));
+        }
+        o.set("logprobs", JSON.readTree(sb.append(']').toString()));
+        pending.clear();
     }
 
     private void ollamaGenerate(HttpExchange ex, Llama l, ObjectNode body) throws IOException {
@@ -698,46 +723,52 @@ final class Server {
             sendJson(ex, 200, stream ? o + "\n" : o.toString(), stream ? "application/x-ndjson" : "application/json");
             return;
         }
-        Stream<String[]> pieces; // {text, finish reason or null, prompt tokens, generated tokens}
+        Stream<Piece> pieces;
         try (AutoCloseable s = slot()) {
             if (raw != null && raw) {
                 Text t = new Text(prompt, dev.gguf4j.llama.CompletionParams.DEFAULTS.withMaxTokens(
                         p.maxTokens() < 0 ? Integer.MAX_VALUE : p.maxTokens()).withStop(p.stop())
                         .withSampling(ServeRequests.grammar(p.responseFormat()) == null ? p.sampling()
-                                : p.sampling().withGrammar(ServeRequests.grammar(p.responseFormat()))), stream, false);
+                                : p.sampling().withGrammar(ServeRequests.grammar(p.responseFormat())))
+                        .withLogprobs(p.logprobs()), stream, false);
                 Stream<Completion> cs = textStream(l, t);
-                pieces = cs.map(k -> new String[] {k.text(), k.choices().getFirst().finishReason(),
-                        k.usage() == null ? "0" : "" + k.usage().promptTokens(),
-                        k.usage() == null ? "0" : "" + k.usage().completionTokens()});
+                pieces = cs.map(k -> new Piece(k.text(), k.choices().getFirst().finishReason(), k.usage(),
+                        k.choices().getFirst().logprobs()));
             } else {
                 List<ChatMessage> m = system == null ? List.of(ChatMessage.user(prompt))
                         : List.of(ChatMessage.system(system), ChatMessage.user(prompt));
                 Stream<ChatCompletionChunk> cs = chatStream(l, new Chat(m, p, stream, false));
                 pieces = cs.map(k -> {
                     ChatCompletionChunk.Choice ch = k.choices().getFirst();
-                    return new String[] {ch.delta().content() == null ? "" : ch.delta().content(), ch.finishReason(),
-                            k.usage() == null ? "0" : "" + k.usage().promptTokens(),
-                            k.usage() == null ? "0" : "" + k.usage().completionTokens()};
+                    return new Piece(ch.delta().content() == null ? "" : ch.delta().content(), ch.finishReason(),
+                            k.usage(), ch.logprobs());
                 });
             }
-            try (Stream<String[]> ps = pieces) {
+            try (Stream<Piece> ps = pieces) {
                 OutputStream out = stream ? startStream(ex, "application/x-ndjson") : null;
                 StringBuilder all = new StringBuilder();
-                for (Iterator<String[]> it = ps.iterator(); it.hasNext(); ) {
-                    String[] k = it.next();
-                    all.append(k[0]);
-                    if (k[1] != null) {
-                        ObjectNode last = ollamaHead().put("response", stream ? k[0] : all.toString());
-                        ollamaDone(last, k[1], new Completion.Usage(Integer.parseInt(k[2]), Integer.parseInt(k[3]),
-                                0), t0);
-                        metrics.tokens(Integer.parseInt(k[2]), Integer.parseInt(k[3]));
+                List<dev.gguf4j.llama.TokenLogprob> pending = p.logprobs() < 0 ? null : new ArrayList<>();
+                for (Iterator<Piece> it = ps.iterator(); it.hasNext(); ) {
+                    Piece k = it.next();
+                    all.append(k.text());
+                    if (pending != null && k.logprobs() != null) {
+                        pending.addAll(k.logprobs());
+                    }
+                    if (k.finish() != null) {
+                        ObjectNode last = ollamaHead().put("response", stream ? k.text() : all.toString());
+                        Completion.Usage u = k.usage() == null ? new Completion.Usage(0, 0, 0) : k.usage();
+                        ollamaDone(last, k.finish(), u, t0);
+                        ollamaLogprobs(last, pending);
+                        metrics.tokens(u.promptTokens(), u.completionTokens());
                         if (out != null) {
                             line(out, last);
                         } else {
                             sendJson(ex, 200, last.toString());
                         }
-                    } else if (out != null && !k[0].isEmpty()) {
-                        line(out, ollamaHead().put("response", k[0]).put("done", false));
+                    } else if (out != null && !k.text().isEmpty()) {
+                        ObjectNode o = ollamaHead().put("response", k.text());
+                        ollamaLogprobs(o, pending);
+                        line(out, o.put("done", false));
                     }
                 }
             }
@@ -746,6 +777,11 @@ final class Server {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** One piece of an {@code /api/generate} reply: its text, the finish reason (last piece), usage, logprobs. */
+    private record Piece(String text, String finish, Completion.Usage usage,
+            List<dev.gguf4j.llama.TokenLogprob> logprobs) {
     }
 
     private ObjectNode ollamaHead() {
@@ -863,7 +899,7 @@ final class Server {
                 .withNormalize(normalize);
         dev.gguf4j.llama.Embeddings e;
         try (AutoCloseable s = slot()) {
-            e = l.embed(r.inputs(), p);
+            e = r.tokens() != null ? l.embedTokens(r.tokens(), p) : l.embed(r.inputs(), p);
         } catch (IllegalArgumentException x) {
             String m = String.valueOf(x.getMessage());
             int hint = m.indexOf(", or ask for truncation"); // the library's hint names its Java API and CLI flag
@@ -874,7 +910,7 @@ final class Server {
             throw new IllegalStateException(x);
         }
         metrics.tokens(e.promptTokens(), 0);
-        metrics.embeddingInputs.add(r.inputs().size());
+        metrics.embeddingInputs.add(r.count());
         return e;
     }
 

@@ -76,6 +76,27 @@ class LauncherTest {
         assertEquals("", r.err());
     }
 
+    /**
+     * A native library that loads but is not this version's gguf4j (here libm: no g4j_abi_version; a stale
+     * gguf4j-native jar is the same case with another ABI number) is an error naming the file and the way out, not a
+     * run on the plain-Java backend with a warning: one line, no stack trace, exit 1.
+     */
+    @Test
+    void unusableNativeLibraryIsAnErrorNotAFallback() throws Exception {
+        Path libm = Path.of("/lib/x86_64-linux-gnu/libm.so.6");
+        Assumptions.assumeTrue(Files.isRegularFile(libm), "needs " + libm);
+        Result r = exec(List.of(JAVA, "--enable-native-access=ALL-UNNAMED", "-Dgguf4j.native.path=" + libm, "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "run", "-m",
+                BundledModel.path().toString(), "-p", "Once", "-n", "2"), Map.of("GGUF4J_LOG", ""));
+        assertEquals(1, r.status(), r.out() + r.err());
+        assertEquals("", r.out());
+        List<String> lines = r.err().lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.size(), r.err());
+        assertTrue(lines.getFirst().contains(libm + " does not export g4j_abi_version"), r.err());
+        assertTrue(lines.getFirst().contains("gguf4j.backend=java"), r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
+    }
+
     @Test
     void libraryLevelSurvivesGarbageCollection() {
         Assumptions.assumeFalse("info".equalsIgnoreCase(System.getenv("GGUF4J_LOG")), "GGUF4J_LOG=info is set");

@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.gguf4j.chat.BuiltinTemplates;
 import dev.gguf4j.chat.ChatMessage;
 import dev.gguf4j.chat.ChatParams;
+import dev.gguf4j.llama.CompletionParams;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
 import dev.gguf4j.llama.TokenLogprob;
@@ -195,6 +196,69 @@ class ServeLogprobsTest {
             lp.get("text_offset").forEach(v -> plainOffsets.add(v.asInt()));
             assertEquals(plainValues, values);
             assertEquals(plainOffsets, offsets);
+        }
+    }
+
+    /** The NDJSON lines of an Ollama stream. */
+    static List<JsonNode> lines(String body) throws Exception {
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : body.split("\n")) {
+            out.add(JSON.readTree(l));
+        }
+        return out;
+    }
+
+    /**
+     * Ollama's {@code logprobs} / {@code top_logprobs} (Ollama 0.12.11's api.Logprob: token, logprob, bytes,
+     * top_logprobs) on /api/chat and /api/generate, whole and streamed: the entries equal {@link Llama#chat}'s and
+     * {@link Llama#complete}'s for the same request; without {@code logprobs} none is sent; {@code top_logprobs}
+     * alone, or above 20, is a 400 naming the field.
+     */
+    @Test
+    void ollamaLogprobsOnChatAndGenerate() throws Exception {
+        List<TokenLogprob> expectedChat = expectedChat();
+        String opts = "\"options\":{\"temperature\":0.8,\"seed\":42,\"num_predict\":16}";
+        String chat = "{\"model\":\"kjv\",\"messages\":[{\"role\":\"system\",\"content\":\"You are brief.\"},"
+                + "{\"role\":\"user\",\"content\":\"And God said\"}]," + opts;
+        CompletionParams cp = CompletionParams.DEFAULTS.withMaxTokens(16).withSampling(SamplingParams.DEFAULTS
+                .withTemperature(0.8f).withSeed(42)).withLogprobs(2);
+        List<TokenLogprob> expectedRaw = reference.complete("And God said", cp).choices().getFirst().logprobs();
+        String raw = "{\"model\":\"kjv\",\"prompt\":\"And God said\",\"raw\":true," + opts;
+        for (ServeFixture f : List.of(batched, alone)) {
+            for (boolean stream : new boolean[] {false, true}) {
+                String tail = ",\"stream\":" + stream + "}";
+                List<JsonNode> c = lines(post(f, "/api/chat", chat + ",\"logprobs\":true,\"top_logprobs\":3" + tail)
+                        .body());
+                assertOllamaEntries(expectedChat, c, 3);
+                List<JsonNode> g = lines(post(f, "/api/generate", raw + ",\"logprobs\":true,\"top_logprobs\":2"
+                        + tail).body());
+                assertOllamaEntries(expectedRaw, g, 2);
+                for (JsonNode n : lines(post(f, "/api/chat", chat + tail).body())) {
+                    assertFalse(n.has("logprobs"), n.toString());
+                }
+            }
+            HttpResponse<String> bad = post(f, "/api/chat", chat + ",\"top_logprobs\":3,\"stream\":false}");
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertTrue(bad.body().contains("top_logprobs"), bad.body());
+            bad = post(f, "/api/generate", raw + ",\"logprobs\":true,\"top_logprobs\":21,\"stream\":false}");
+            assertEquals(400, bad.statusCode(), bad.body());
+            assertTrue(bad.body().contains("top_logprobs"), bad.body());
+        }
+    }
+
+    /** The entries of all lines together equal {@code expected}, each with {@code top} alternatives. */
+    static void assertOllamaEntries(List<TokenLogprob> expected, List<JsonNode> lines, int top) {
+        assertFalse(expected.isEmpty());
+        List<JsonNode> got = new ArrayList<>();
+        for (JsonNode n : lines) {
+            assertTrue(n.has("logprobs"), "every line carries its tokens' entries: " + n);
+            n.get("logprobs").forEach(got::add);
+        }
+        assertTrue(lines.getLast().get("done").asBoolean(), lines.getLast().toString());
+        assertEquals(expected.size(), got.size(), lines.toString());
+        for (int i = 0; i < expected.size(); i++) {
+            assertEntry(expected.get(i), got.get(i), true);
+            assertEquals(top, got.get(i).get("top_logprobs").size());
         }
     }
 

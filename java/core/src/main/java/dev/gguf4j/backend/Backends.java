@@ -64,6 +64,13 @@ public final class Backends {
                 if (CpuBackend.isAvailable()) {
                     yield logChoice(CpuBackend.get(), "native library loaded");
                 }
+                if (CpuBackend.unavailabilityCause().orElse(null)
+                        instanceof dev.gguf4j.internal.NativeLibraryUnusableException e) {
+                    // found but not usable as asked (another version's library, a forced ISA this CPU lacks): an
+                    // error, not a 20x slower run on the plain-Java backend
+                    throw new BackendUnavailableException(e.getMessage() + " (or run with -D" + Settings.BACKEND
+                            + "=java to use the plain-Java backend)", e);
+                }
                 LOG.log(System.Logger.Level.WARNING, "gguf4j: native CPU library unavailable, falling back to the "
                         + "plain-Java backend (slow). Cause: " + CpuBackend.unavailabilityCause().map(Throwable::getMessage)
                         .orElse("unknown"));

@@ -4,24 +4,14 @@ import dev.gguf4j.Settings;
 import dev.gguf4j.internal.NativeCpu;
 import dev.gguf4j.types.GgmlType;
 import java.lang.foreign.MemorySegment;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * The native CPU backend (libgguf4j: scalar reference, AVX2 and AVX-512 kernels chosen at load).
  * {@link #isAvailable()} / {@link #unavailabilityCause()} say whether it loaded, and if not, why.
  */
 public final class CpuBackend implements Backend {
-    /**
-     * The weight types libgguf4j has dot-product kernels for. Like ggml's CPU mul_mat, they first convert the F32
-     * activations to the type's vec_dot_type (F16, BF16, Q8_0, Q8_1 or Q8_K; see NativeCpu#vecDotType).
-     */
-    private static final Set<GgmlType> DOT_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
-            GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K,
-            GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS);
-
     private static final class Holder {
         static final CpuBackend INSTANCE;
         static final Throwable CAUSE;
@@ -42,6 +32,12 @@ public final class CpuBackend implements Backend {
     private final NativeCpu lib;
     /** The kernel variant every call of this instance uses (an {@code enum g4j_isa} id, never AUTO). */
     private final int isa;
+    /**
+     * Per weight type (by ordinal): the type libgguf4j converts the F32 activations to before its dot products
+     * (ggml's vec_dot_type: F32, F16, BF16, Q8_0, Q8_1 or Q8_K), null where it has no kernel for the type. Asked of
+     * the library once ({@code g4j_vec_dot_type}): the library says which types it supports.
+     */
+    private final GgmlType[] vecDotTypes;
 
     private CpuBackend(NativeCpu lib) {
         this(lib, lib.isa());
@@ -50,6 +46,11 @@ public final class CpuBackend implements Backend {
     private CpuBackend(NativeCpu lib, int isa) {
         this.lib = lib;
         this.isa = isa;
+        GgmlType[] types = GgmlType.values();
+        this.vecDotTypes = new GgmlType[types.length];
+        for (GgmlType t : types) {
+            vecDotTypes[t.ordinal()] = lib.vecDotTypeIfSupported(t);
+        }
     }
 
     /** Whether libgguf4j loaded (it is loaded once per JVM, on first use). */
@@ -126,7 +127,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public boolean supports(GgmlType type) {
-        return DOT_TYPES.contains(type);
+        return vecDotTypes[type.ordinal()] != null;
     }
 
     @Override
@@ -148,7 +149,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public GgmlType activationType(GgmlType type) {
-        return supports(type) ? lib.vecDotType(type) : null;
+        return vecDotTypes[type.ordinal()];
     }
 
     @Override

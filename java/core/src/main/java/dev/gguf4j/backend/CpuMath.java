@@ -99,6 +99,14 @@ public final class CpuMath {
         }
     }
 
+    /** x[i] = tanh(x[i] * (1 / cap)) * cap (ggml_scale by 1/cap, ggml_tanh, ggml_scale by cap: gemma2's soft-cap). */
+    public static void softCap(float[] x, int off, int n, float cap) {
+        float inv = 1.0f / cap;
+        for (int i = off; i < off + n; i++) {
+            x[i] = (float) Math.tanh(x[i] * inv) * cap;
+        }
+    }
+
     /** ggml's theta_scale = powf(base, -2.0f/n_rot). */
     public static float ropeThetaScale(float freqBase, int nRot) {
         return (float) Math.pow(freqBase, -2.0f / nRot);

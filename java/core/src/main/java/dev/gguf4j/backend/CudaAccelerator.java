@@ -167,17 +167,29 @@ public final class CudaAccelerator implements Accelerator {
         }
 
         @Override
+        public void geglu(long n, DeviceBuffer gate, DeviceBuffer up, DeviceBuffer y) {
+            ctx.geglu(n, a(gate), a(up), a(y));
+        }
+
+        @Override
+        public void softCap(long n, float cap, DeviceBuffer x, DeviceBuffer y) {
+            ctx.softCap(n, cap, a(x), a(y));
+        }
+
+        @Override
         public void rope(boolean neox, long nTokens, long nHeads, long headDim, long nRot, DeviceBuffer pos0,
-                float freqBase, float freqScale, DeviceBuffer freqFactors, DeviceBuffer x) {
-            ctx.rope(neox, nTokens, nHeads, headDim, nRot, a(pos0), freqBase, freqScale, a(freqFactors), a(x));
+                float freqBase, float freqScale, float extFactor, float attnFactor, float corrLo, float corrHi,
+                DeviceBuffer freqFactors, DeviceBuffer x) {
+            ctx.rope(neox, nTokens, nHeads, headDim, nRot, a(pos0), freqBase, freqScale, extFactor, attnFactor, corrLo,
+                    corrHi, a(freqFactors), a(x));
         }
 
         @Override
         public void attention(GgmlType kvType, long nTokens, DeviceBuffer pos0, long nCtx, long nHead, long nHeadKv,
                 long headDim, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache,
-                DeviceBuffer vCache, float scale, DeviceBuffer out) {
+                DeviceBuffer vCache, float scale, float softCap, int window, DeviceBuffer out) {
             ctx.attention(kvType.id(), nTokens, a(pos0), nCtx, nHead, nHeadKv, headDim, a(q), a(k), a(v), a(kCache),
-                    a(vCache), scale, a(out));
+                    a(vCache), scale, softCap, window, a(out));
         }
 
         @Override

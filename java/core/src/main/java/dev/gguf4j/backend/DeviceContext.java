@@ -57,21 +57,37 @@ public interface DeviceContext extends AutoCloseable {
     void scaleAdd(long n, float s, DeviceBuffer x, boolean accumulate, DeviceBuffer y);
 
     /**
+     * y = gelu(gate) * up over n floats, GELU as ggml's CPU computes it ({@link CpuMath#gelu}: the input rounded to
+     * binary16, the tanh GELU of that value rounded to binary16; 0 below -10, x above 10); y may be gate or up.
+     */
+    void geglu(long n, DeviceBuffer gate, DeviceBuffer up, DeviceBuffer y);
+
+    /** y = tanh(x * (1 / cap)) * cap over n floats (ggml_scale, ggml_tanh, ggml_scale: gemma2's soft-capping); y may be x. */
+    void softCap(long n, float cap, DeviceBuffer x, DeviceBuffer y);
+
+    /**
      * RoPE in place on x [nTokens][nHeads][headDim], token t at position *pos0 + t ({@code pos0}: one device int32).
      * The first nRot dimensions rotate: pairs (2i, 2i+1), or (i, i + nRot/2) when {@code neox}.
-     * {@code freqFactors} (nRot/2 floats) may be null.
+     * {@code freqFactors} (nRot/2 floats: rope_freqs, or LongRoPE's long or short factors) may be null. As ggml's
+     * rope_yarn ({@link CpuMath#ropeAngles}): {@code extFactor} != 0 mixes interpolated and extrapolated angles
+     * over the correction dimensions [corrLo, corrHi] (YaRN) and scales the magnitude by 1 + 0.1 ln(1/freqScale);
+     * cos and sin are multiplied by {@code attnFactor} (1: none).
      */
     void rope(boolean neox, long nTokens, long nHeads, long headDim, long nRot, DeviceBuffer pos0, float freqBase,
-            float freqScale, DeviceBuffer freqFactors, DeviceBuffer x);
+            float freqScale, float extFactor, float attnFactor, float corrLo, float corrHi, DeviceBuffer freqFactors,
+            DeviceBuffer x);
 
     /**
      * Causal attention with the KV cache in device memory ({@code kvType} F16 or F32, nCtx positions of
      * [nHeadKv][headDim] each): stores k, v at positions *pos0 .. *pos0 + nTokens - 1, then
-     * out[t][h] = softmax(scale * q[t][h] . K[0 .. *pos0 + t]) V (grouped-query heads).
+     * out[t][h] = softmax(scale * q[t][h] . K[0 .. *pos0 + t]) V (grouped-query heads). {@code softCap} &gt; 0 caps
+     * each q.K product d as softCap * tanh(d * (1 / softCap)) before the scale (gemma2); {@code window} &gt; 0: the
+     * query at position p sees positions (p - window, p] only (sliding window); 0: neither (as
+     * {@link Backend#attention}).
      */
     void attention(GgmlType kvType, long nTokens, DeviceBuffer pos0, long nCtx, long nHead, long nHeadKv,
             long headDim, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache, DeviceBuffer vCache,
-            float scale, DeviceBuffer out);
+            float scale, float softCap, int window, DeviceBuffer out);
 
     /** *out (one device int32) = index of the largest of n floats of x (the lowest among equals). */
     void argmax(long n, DeviceBuffer x, DeviceBuffer out);

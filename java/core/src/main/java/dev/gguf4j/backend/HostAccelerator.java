@@ -123,6 +123,8 @@ public final class HostAccelerator implements Accelerator {
     private final class Context implements DeviceContext {
         private final Map<Buffer, Arena> allocations = new IdentityHashMap<>();
         private float[][] f = {new float[0], new float[0], new float[0]}; // scratch slots, see floats()
+        private float[] ropeCos = new float[0]; // rope's angle table for one position
+        private float[] ropeSin = new float[0];
         private boolean closed;
 
         private float[] floats(int slot, DeviceBuffer b, long offsetFloats, long n) {
@@ -326,17 +328,47 @@ public final class HostAccelerator implements Accelerator {
         }
 
         @Override
+        public void geglu(long n, DeviceBuffer gate, DeviceBuffer up, DeviceBuffer y) {
+            exec(() -> {
+                float[] g = floats(0, gate, 0, n);
+                float[] u = floats(1, up, 0, n);
+                CpuMath.geglu(g, 0, u, 0, g, 0, (int) n);
+                store(g, y, 0, n);
+            });
+        }
+
+        @Override
+        public void softCap(long n, float cap, DeviceBuffer x, DeviceBuffer y) {
+            exec(() -> {
+                float[] v = floats(0, x, 0, n);
+                CpuMath.softCap(v, 0, (int) n, cap);
+                store(v, y, 0, n);
+            });
+        }
+
+        @Override
         public void rope(boolean neox, long nTokens, long nHeads, long headDim, long nRot, DeviceBuffer pos0,
-                float freqBase, float freqScale, DeviceBuffer freqFactors, DeviceBuffer x) {
+                float freqBase, float freqScale, float extFactor, float attnFactor, float corrLo, float corrHi,
+                DeviceBuffer freqFactors, DeviceBuffer x) {
             exec(() -> {
                 int p0 = seg(pos0).get(JAVA_INT, 0);
-                float[] ff = freqFactors == null ? null : floats(0, freqFactors, 0, nRot / 2).clone();
+                int half = (int) nRot / 2;
+                float[] ff = freqFactors == null ? null : floats(0, freqFactors, 0, half).clone();
+                float[] corr = {corrLo, corrHi};
+                if (ropeCos.length < half) {
+                    ropeCos = new float[half];
+                    ropeSin = new float[half];
+                }
+                float[] cos = ropeCos;
+                float[] sin = ropeSin;
                 long row = nHeads * headDim;
                 float[] v = floats(1, x, 0, nTokens * row);
                 float thetaScale = CpuMath.ropeThetaScale(freqBase, (int) nRot);
                 for (int t = 0; t < nTokens; t++) {
-                    CpuMath.rope(v, (int) (t * row), (int) nHeads, (int) headDim, (int) nRot, neox, p0 + t, thetaScale,
-                            freqScale, ff);
+                    // the CPU path's angle table for the token's position, then its rotation
+                    CpuMath.ropeAngles(p0 + t, half, thetaScale, freqScale, ff, extFactor, corr, attnFactor, cos, sin,
+                            0);
+                    CpuMath.rope(v, (int) (t * row), (int) nHeads, (int) headDim, (int) nRot, neox, cos, sin, 0);
                 }
                 store(v, x, 0, nTokens * row);
             });
@@ -345,7 +377,7 @@ public final class HostAccelerator implements Accelerator {
         @Override
         public void attention(GgmlType kvType, long nTokens, DeviceBuffer pos0, long nCtx, long nHead, long nHeadKv,
                 long headDim, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer kCache,
-                DeviceBuffer vCache, float scale, DeviceBuffer out) {
+                DeviceBuffer vCache, float scale, float softCap, int window, DeviceBuffer out) {
             exec(() -> {
                 int p0 = seg(pos0).get(JAVA_INT, 0);
                 if (p0 < 0 || p0 + nTokens > nCtx) {
@@ -365,7 +397,7 @@ public final class HostAccelerator implements Accelerator {
                 }
                 // the CPU path's attention kernel, all heads, on the buffers themselves
                 backend.attention(f16, (int) nTokens, p0, (int) nHead, (int) nHeadKv, (int) headDim, seg(q), qDim,
-                        seg(kCache), seg(vCache), kvDim, scale, 0, 0, 0, (int) nHead, seg(out), qDim);
+                        seg(kCache), seg(vCache), kvDim, scale, softCap, window, 0, (int) nHead, seg(out), qDim);
             });
         }
 

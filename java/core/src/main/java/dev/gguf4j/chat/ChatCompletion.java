@@ -12,9 +12,16 @@ import java.util.List;
  * @param model   the model's name
  * @param choices one per generated reply
  * @param usage   token counts (null when not known)
+ * @param timings prompt and generation tokens and seconds (null when not known; not part of OpenAI's JSON)
  */
-public record ChatCompletion(String id, long created, String model, List<Choice> choices, Usage usage) {
+public record ChatCompletion(String id, long created, String model, List<Choice> choices, Usage usage,
+        dev.gguf4j.llama.Timings timings) {
     public static final String OBJECT = "chat.completion";
+
+    /** A reply without timings. */
+    public ChatCompletion(String id, long created, String model, List<Choice> choices, Usage usage) {
+        this(id, created, model, choices, usage, null);
+    }
 
     /** The finish reasons: an end-of-generation token or stop string, the token limit, or tool calls. */
     public static final String STOP = "stop";

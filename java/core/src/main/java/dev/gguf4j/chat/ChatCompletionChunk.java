@@ -7,9 +7,16 @@ import java.util.List;
 /**
  * One OpenAI {@code chat.completion.chunk} of a streamed reply: the first carries the role, the following ones
  * pieces of content (or of tool calls), the last the finish reason (and, if asked for, the usage).
+ * {@code timings} (not part of OpenAI's JSON): on the last chunk of a reply, null on the others.
  */
-public record ChatCompletionChunk(String id, long created, String model, List<Choice> choices, Usage usage) {
+public record ChatCompletionChunk(String id, long created, String model, List<Choice> choices, Usage usage,
+        dev.gguf4j.llama.Timings timings) {
     public static final String OBJECT = "chat.completion.chunk";
+
+    /** A chunk without timings. */
+    public ChatCompletionChunk(String id, long created, String model, List<Choice> choices, Usage usage) {
+        this(id, created, model, choices, usage, null);
+    }
 
     public ChatCompletionChunk {
         choices = List.copyOf(choices);

@@ -63,17 +63,17 @@ public final class NativeCpu {
         try {
             abi = g4j_abi_version();
         } catch (RuntimeException | LinkageError e) {
-            throw new NativeLibraryException(loaded.path() + " does not export g4j_abi_version: not a gguf4j library? ("
+            throw new NativeLibraryUnusableException(loaded.path() + " does not export g4j_abi_version: not a gguf4j library? ("
                     + e + ")", e);
         }
         if (abi != G4J_ABI_VERSION()) {
-            throw new NativeLibraryException(loaded.path() + " has ABI version " + Integer.toUnsignedString(abi)
+            throw new NativeLibraryUnusableException(loaded.path() + " has ABI version " + Integer.toUnsignedString(abi)
                     + ", but these bindings were generated for ABI " + G4J_ABI_VERSION()
                     + ": use the gguf4j-native jar of the same gguf4j version (" + Gguf4j.version() + ")");
         }
         int isa = settings.isa().nativeId();
         if (isa != Settings.IsaChoice.AUTO.nativeId() && g4j_isa_available(isa) == 0) {
-            throw new NativeLibraryException(Settings.ISA + "=" + settings.isa().name().toLowerCase(java.util.Locale.ROOT)
+            throw new NativeLibraryUnusableException(Settings.ISA + "=" + settings.isa().name().toLowerCase(java.util.Locale.ROOT)
                     + " is not supported by this CPU (features: " + String.join(" ", featureNames(g4j_cpu_features()))
                     + ")");
         }
@@ -139,6 +139,21 @@ public final class NativeCpu {
     public GgmlType vecDotType(GgmlType type) {
         MemorySegment s = scratch.get();
         check("g4j_vec_dot_type", g4j_vec_dot_type(type.id(), s));
+        int id = s.get(ValueLayout.JAVA_INT, 0);
+        return GgmlType.byId(id).orElseThrow(() -> new IllegalStateException("unknown vec_dot_type id " + id));
+    }
+
+    /**
+     * {@link #vecDotType}, or null when this library has no dot-product kernel for {@code type} (the library's own
+     * answer, {@code G4J_E_UNSUPPORTED_TYPE}): which weight types it supports is asked here, not listed in Java.
+     */
+    public GgmlType vecDotTypeIfSupported(GgmlType type) {
+        MemorySegment s = scratch.get();
+        int status = g4j_vec_dot_type(type.id(), s);
+        if (status == G4J_E_UNSUPPORTED_TYPE()) {
+            return null;
+        }
+        check("g4j_vec_dot_type", status);
         int id = s.get(ValueLayout.JAVA_INT, 0);
         return GgmlType.byId(id).orElseThrow(() -> new IllegalStateException("unknown vec_dot_type id " + id));
     }

@@ -42,7 +42,7 @@ public final class NativeCuda {
                 settings.cacheDir(), Gguf4j.version());
         int abi = g4j_cuda_abi_version();
         if (abi != G4J_CUDA_ABI_VERSION()) {
-            throw new NativeLibraryException(loaded.path() + " has CUDA ABI version " + abi + ", these bindings expect "
+            throw new NativeLibraryUnusableException(loaded.path() + " has CUDA ABI version " + abi + ", these bindings expect "
                     + G4J_CUDA_ABI_VERSION());
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -195,16 +195,25 @@ public final class NativeCuda {
             check("g4j_cuda_swiglu", g4j_cuda_swiglu(ctx(), n, ptr(gate), ptr(up), ptr(y)));
         }
 
+        public void geglu(long n, long gate, long up, long y) {
+            check("g4j_cuda_geglu", g4j_cuda_geglu(ctx(), n, ptr(gate), ptr(up), ptr(y)));
+        }
+
+        public void softCap(long n, float cap, long x, long y) {
+            check("g4j_cuda_soft_cap", g4j_cuda_soft_cap(ctx(), n, cap, ptr(x), ptr(y)));
+        }
+
         public void rope(boolean neox, long nTokens, long nHeads, long headDim, long nRot, long pos0, float freqBase,
-                float freqScale, long freqFactors, long x) {
+                float freqScale, float extFactor, float attnFactor, float corrLo, float corrHi, long freqFactors,
+                long x) {
             check("g4j_cuda_rope", g4j_cuda_rope(ctx(), neox ? 1 : 0, nTokens, nHeads, headDim, nRot, ptr(pos0),
-                    freqBase, freqScale, ptr(freqFactors), ptr(x)));
+                    freqBase, freqScale, extFactor, attnFactor, corrLo, corrHi, ptr(freqFactors), ptr(x)));
         }
 
         public void attention(int kvType, long nTokens, long pos0, long nCtx, long nHead, long nHeadKv, long headDim,
-                long q, long k, long v, long kCache, long vCache, float scale, long out) {
+                long q, long k, long v, long kCache, long vCache, float scale, float softCap, int window, long out) {
             check("g4j_cuda_attention", g4j_cuda_attention(ctx(), kvType, nTokens, ptr(pos0), nCtx, nHead, nHeadKv,
-                    headDim, ptr(q), ptr(k), ptr(v), ptr(kCache), ptr(vCache), scale, ptr(out)));
+                    headDim, ptr(q), ptr(k), ptr(v), ptr(kCache), ptr(vCache), scale, softCap, window, ptr(out)));
         }
 
         public void argmax(long n, long x, long out) {

@@ -12,7 +12,7 @@ public final class ArchitectureException extends GgufFormatException {
     private final String architecture;
     private final List<String> supported;
 
-    ArchitectureException(String source, String architecture, String field, String problem, List<String> supported) {
+    public ArchitectureException(String source, String architecture, String field, String problem, List<String> supported) {
         super(source, field, problem + " (supported architectures: " + String.join(", ", supported) + ")");
         this.architecture = architecture;
         this.supported = List.copyOf(supported);

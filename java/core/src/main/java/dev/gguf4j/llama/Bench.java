@@ -1,5 +1,6 @@
 package dev.gguf4j.llama;
 
+import dev.gguf4j.engine.LlamaSession;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

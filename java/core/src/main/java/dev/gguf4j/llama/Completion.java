@@ -7,8 +7,18 @@ import java.util.List;
 /**
  * An OpenAI-shaped completion ({@code object: "text_completion"}), as llama-cpp-python returns it. Streaming
  * yields chunks of the same shape, with {@code finishReason} null until the last one.
+ *
+ * @param usage   token counts: on a result and on the last chunk of a stream, null on the others
+ * @param timings prompt and generation tokens and seconds: like {@code usage}, on a result and on the last chunk;
+ *                null on the others, and on a completion assembled by hand (not part of OpenAI's JSON)
  */
-public record Completion(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
+public record Completion(String id, String object, long created, String model, List<Choice> choices, Usage usage,
+        Timings timings) {
+
+    /** A completion without timings. */
+    public Completion(String id, String object, long created, String model, List<Choice> choices, Usage usage) {
+        this(id, object, created, model, choices, usage, null);
+    }
 
     /**
      * One generated text; finishReason is "stop" (EOS or a stop string), "length" (max tokens or context), or null.

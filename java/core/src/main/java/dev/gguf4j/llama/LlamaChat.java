@@ -214,10 +214,11 @@ final class LlamaChat {
                             takeUnsent()));
                 }
             }
-            pending.add(chunk(model, ChatCompletionChunk.Delta.EMPTY, reason, c.usage(), takeUnsent()));
+            pending.add(new ChatCompletionChunk(id, created, model, List.of(new ChatCompletionChunk.Choice(0,
+                    ChatCompletionChunk.Delta.EMPTY, reason, takeUnsent())), c.usage(), c.timings()));
             ChatMessage message = r.toolCalls().isEmpty() ? ChatMessage.assistant(text.toString()) : r.toMessage();
             result = new ChatCompletion(id, created, model, List.of(new ChatCompletion.Choice(0, message, reason,
-                    allLogprobs)), c.usage());
+                    allLogprobs)), c.usage(), c.timings());
             done = true;
         }
 

@@ -1,5 +1,7 @@
 package dev.gguf4j.llama;
 
+import dev.gguf4j.engine.Architecture;
+import dev.gguf4j.engine.Architectures;
 import dev.gguf4j.gguf.GgufMetadata;
 import dev.gguf4j.gguf.WellKnownKeys;
 
@@ -27,7 +29,7 @@ public record LlamaConfig(String architecture, int dim, int layers, int heads, i
         int expertsUsed, int expertFfDim) {
 
     /** The same hyper-parameters with experts (a mixture-of-experts FFN in every layer). */
-    LlamaConfig withExperts(int experts, int expertsUsed, int expertFfDim, int ffDim) {
+    public LlamaConfig withExperts(int experts, int expertsUsed, int expertFfDim, int ffDim) {
         return new LlamaConfig(architecture, dim, layers, heads, kvHeads, headDim, ffDim, vocab, contextLength, rmsEps,
                 ropeTheta, ropeDim, ropeNeox, ropeFreqScale, ropeExtFactor, ropeAttnFactor, ropeOrigContext, experts,
                 expertsUsed, expertFfDim);
@@ -43,7 +45,7 @@ public record LlamaConfig(String architecture, int dim, int layers, int heads, i
     }
 
     /** The hyper-parameters of the model described by {@code md}, as its {@link Architecture} reads them. */
-    static LlamaConfig from(String source, GgufMetadata md, int vocab) {
+    public static LlamaConfig from(String source, GgufMetadata md, int vocab) {
         return Architectures.of(source, new WellKnownKeys(md).architecture()).config(source, md, vocab);
     }
 }

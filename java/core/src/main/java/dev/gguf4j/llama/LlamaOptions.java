@@ -1,6 +1,9 @@
 package dev.gguf4j.llama;
 
-import dev.gguf4j.llama.LlamaSession.KvType;
+import dev.gguf4j.engine.CpuTopology;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
+import dev.gguf4j.engine.LlamaSession.KvType;
 
 /**
  * How to load and run a model, as llama-cpp-python's {@code Llama(model_path, n_ctx, n_threads, n_batch,

@@ -3,11 +3,21 @@ package dev.gguf4j.llama;
 import static dev.gguf4j.backend.DeviceOutOfMemoryException.mib;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.Accelerator;
+import dev.gguf4j.backend.Accelerators;
+import dev.gguf4j.backend.BackendUnavailableException;
 import dev.gguf4j.backend.DeviceMemory;
 import dev.gguf4j.backend.DeviceOutOfMemoryException;
+import dev.gguf4j.engine.DeviceWeights;
+import dev.gguf4j.engine.Footprint;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
+import dev.gguf4j.engine.Weight;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.OptionalInt;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 
 /**
  * Which part of the model runs on the GPU, with llama.cpp's {@code n_gpu_layers} semantics: the last
@@ -145,6 +155,110 @@ public record OffloadPlan(int requested, int gpuLayers, int deviceLayers, boolea
                 g > n ? " + the output layer" : "", mib(need - kv - scratch), mib(kv), mib(scratch), mib(free), fit);
         return new DeviceOutOfMemoryException(msg, what == null ? "gpuLayers=" + requested : what,
                 what == null ? need : whatBytes, free, OptionalInt.of(fit), cause);
+    }
+
+    private static final System.Logger LOG = System.getLogger("dev.gguf4j.llama");
+    private static final AtomicBoolean NO_GPU_LOGGED = new AtomicBoolean();
+
+    /** A plan and the accelerator it runs on (null when everything runs on the CPU). */
+    record Placement(OffloadPlan plan, Accelerator accelerator) {
+    }
+
+    /**
+     * Where a model's layers run for one session of {@code contextLength} tokens: on the CPU for
+     * {@code gpuLayers} 0 or an encoder, or when {@code probe} finds no usable GPU and {@code gpuLayers} is
+     * {@link LlamaOptions#GPU_LAYERS_AUTO}; else {@link #plan} on the probed device, within the layers whose weight
+     * types all have device kernels.
+     *
+     * @throws BackendUnavailableException a GPU count asked for without a usable GPU
+     * @throws DeviceOutOfMemoryException  the count asked for does not fit
+     * @throws Gguf4jException             the count asked for reaches a layer with a weight type the device lacks
+     */
+    static Placement place(LlamaModel model, int requested, int contextLength, LlamaSession.KvType kv, int step,
+            Supplier<Accelerators.Probe> probe) {
+        Sizes sizes = sizes(model, contextLength, kv, step);
+        if (requested == 0 || model.architecture().encoder()) {
+            return new Placement(cpu(requested, sizes, requested == 0 ? "gpuLayers 0"
+                    : model.config().architecture() + " is an encoder: embeddings run on the CPU"), null);
+        }
+        Accelerators.Probe p = probe.get();
+        if (p.accelerator().isEmpty()) {
+            if (requested != LlamaOptions.GPU_LAYERS_AUTO) {
+                throw new BackendUnavailableException("gpuLayers=" + requested + " asks for GPU offload, but there is"
+                        + " no usable GPU: " + p.reason() + " (use gpuLayers 0, or auto, which runs on the CPU when"
+                        + " there is no GPU)", null);
+            }
+            if (NO_GPU_LOGGED.compareAndSet(false, true)) {
+                LOG.log(System.Logger.Level.INFO, "gguf4j: gpuLayers auto: no usable GPU, running on the CPU: "
+                        + p.reason());
+            }
+            return new Placement(cpu(requested, sizes, "no usable GPU: " + p.reason()), null);
+        }
+        Accelerator acc = p.accelerator().get();
+        int typeLimit = typeLimit(model, acc);
+        OffloadPlan plan = plan(requested, sizes, acc.memory(), DEFAULT_MARGIN, typeLimit, acc.name() + " device");
+        if (plan.gpuLayers() > typeLimit) {
+            throw new Gguf4jException("gpuLayers=" + requested + ": " + typeProblem(model, acc) + "; gpuLayers="
+                    + typeLimit + " would run (the layers above it)");
+        }
+        LOG.log(System.Logger.Level.INFO, "gguf4j: " + plan.summary() + " [" + acc.description() + "]");
+        return new Placement(plan, plan.offloads() ? acc : null);
+    }
+
+    /**
+     * Uploads the weights this plan puts on {@code acc}; a device that runs out of memory meanwhile is reported
+     * with the count that would fit the memory it had.
+     */
+    DeviceWeights upload(LlamaModel model, Accelerator acc) {
+        try {
+            return DeviceWeights.upload(model, acc, this);
+        } catch (DeviceOutOfMemoryException e) {
+            long free = Math.min(memory.freeBytes(), e.freeBytes()); // the device may have claimed more than it had
+            int fit = Math.min(sizes.largestFitting(free - DEFAULT_MARGIN, sizes.layers() + 1), typeLimit(model, acc));
+            throw outOfMemory(requested, gpuLayers, sizes, e.what(), e.requestedBytes(), free, fit,
+                    acc.name() + " device", e);
+        }
+    }
+
+    /** What each part of the model needs in device memory, for one session of {@code contextLength}. */
+    static Sizes sizes(LlamaModel model, int contextLength, LlamaSession.KvType kv, int maxTokens) {
+        LlamaConfig c = model.config();
+        long[] layers = new long[c.layers()];
+        for (int l = 0; l < layers.length; l++) {
+            layers[l] = DeviceWeights.layerBytes(model, l);
+        }
+        return Footprint.offloadSizes(c, layers, DeviceWeights.bytes(model.output()), contextLength, kv, maxTokens);
+    }
+
+    /** The most GPU layers (0 .. layers + 1) whose weight types all have device kernels, counted from the top. */
+    private static int typeLimit(LlamaModel model, Accelerator acc) {
+        int n = model.config().layers();
+        int ok = 0;
+        for (int l = n - 1; l >= 0 && layerSupported(model, l, acc); l--) {
+            ok++;
+        }
+        return ok == n && acc.supports(model.output().type()) ? n + 1 : ok;
+    }
+
+    private static boolean layerSupported(LlamaModel model, int l, Accelerator acc) {
+        for (Weight x : model.weights(l)) {
+            if (!acc.supports(x.type())) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String typeProblem(LlamaModel model, Accelerator acc) {
+        for (int l = model.config().layers() - 1; l >= 0; l--) {
+            for (Weight x : model.weights(l)) {
+                if (!acc.supports(x.type())) {
+                    return x.name() + " is " + x.type() + ", which the " + acc.name() + " device has no matmul for";
+                }
+            }
+        }
+        return model.output().name() + " is " + model.output().type() + ", which the " + acc.name()
+                + " device has no matmul for";
     }
 
     /** Bytes of device memory this plan needs. */

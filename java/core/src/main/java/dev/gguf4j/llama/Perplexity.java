@@ -1,6 +1,8 @@
 package dev.gguf4j.llama;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.engine.LlamaSession;
+import dev.gguf4j.engine.MatmulObserver;
 
 /**
  * Perplexity of a text as llama-perplexity computes it: the text is tokenized with BOS, cut into chunks of

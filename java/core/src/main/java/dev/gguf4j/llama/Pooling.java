@@ -32,7 +32,7 @@ public enum Pooling {
     }
 
     /** The pooling a GGUF {@code pooling_type} value means (0 none, 1 mean, 2 cls, 3 last; 4 rank is not supported). */
-    static Pooling ofGguf(String source, String key, long v) {
+    public static Pooling ofGguf(String source, String key, long v) {
         if (v < 0 || v >= values().length) {
             throw new dev.gguf4j.gguf.GgufFormatException(source, key, v + " is not a supported pooling type (0 none,"
                     + " 1 mean, 2 cls, 3 last; 4 rank is not supported yet)");

@@ -2,7 +2,7 @@ package dev.gguf4j.quality;
 
 import dev.gguf4j.Gguf4jException;
 import dev.gguf4j.llama.Llama;
-import dev.gguf4j.llama.MatmulObserver;
+import dev.gguf4j.engine.MatmulObserver;
 import dev.gguf4j.llama.Perplexity;
 import dev.gguf4j.quantize.Imatrix;
 import java.io.IOException;

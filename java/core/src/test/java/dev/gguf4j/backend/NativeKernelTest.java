@@ -26,6 +26,28 @@ import org.junit.jupiter.api.Test;
 class NativeKernelTest {
     private static final int[] LENGTHS = {0, 1, 7, 31, 32, 33, 64, 96, 255, 256, 288, 1000, 4096 + 32, 11008};
 
+    /**
+     * Which weight types the backend supports is the library's answer (g4j_vec_dot_type), not a Java list: it
+     * answers for the types {@link #variantsMatchJavaAndScalar} covers and no other, each with the vec_dot_type
+     * the Java reference converts activations to (ggml-cpu's type_traits_cpu, {@code ActivationQuantizer}).
+     */
+    @Test
+    void supportedTypesAreTheLibrarysAnswerAndAgreeWithTheJavaTable() {
+        java.util.Set<GgmlType> covered = java.util.EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
+                GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K,
+                GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS);
+        CpuBackend cpu = CpuBackend.get();
+        for (GgmlType t : GgmlType.values()) {
+            assertEquals(covered.contains(t), cpu.supports(t), t.toString());
+            if (cpu.supports(t)) {
+                assertEquals(dev.gguf4j.quant.ActivationQuantizer.forWeights(t).type(), cpu.activationType(t),
+                        t.toString());
+            } else {
+                assertEquals(null, cpu.activationType(t), t.toString());
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q8_0", "Q2_K",
         "Q3_K", "Q4_K", "Q5_K", "Q6_K", "IQ4_NL", "IQ4_XS"})

@@ -9,7 +9,7 @@ import dev.gguf4j.backend.Backends;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
-import dev.gguf4j.llama.LlamaSession;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.quantize.ModelQuantizer;
 import dev.gguf4j.quantize.QuantizeOptions;
 import dev.gguf4j.testing.RandomModels;
@@ -143,14 +143,25 @@ class ModelFitTest {
 
     @Test
     void architecturesTheGpuCannotRunGetNoLayers(@TempDir Path dir) throws Exception {
+        // an encoder runs on the CPU only (its embeddings): no layers on the GPU
+        Path model = dir.resolve("bert.gguf");
+        dev.gguf4j.testing.RandomEncoders.write(dev.gguf4j.testing.RandomEncoders.Preset.BERT, GgmlType.F16, model);
+        ModelFit.Gpu big = new ModelFit.Gpu("big", 80L << 30, 80L << 30, t -> true);
+        ModelFit.Report r = ModelFit.plan(model, 64, machine(1L << 40, Optional.of(big)));
+        assertTrue(r.rows().stream().allMatch(x -> x.gpuLayers() == 0), r.rows().toString());
+        // the reason, in the engine's words
+        assertTrue(r.verdict().contains("no GPU offload: bert: offloading its layers to the GPU is not supported yet (an"
+                + " encoder"),
+                r.verdict());
+    }
+
+    @Test
+    void gemma2FitsOnTheGpu(@TempDir Path dir) throws Exception {
         Path model = dir.resolve("gemma2.gguf");
         RandomModels.write(RandomModels.Preset.GEMMA2, GgmlType.F16, model);
         ModelFit.Gpu big = new ModelFit.Gpu("big", 80L << 30, 80L << 30, t -> true);
         ModelFit.Report r = ModelFit.plan(model, 64, machine(1L << 40, Optional.of(big)));
-        assertTrue(r.rows().stream().allMatch(x -> x.gpuLayers() == 0), r.rows().toString());
-        // the engine's own refusal, as -ngl gives it
-        assertTrue(r.verdict().contains("no GPU offload: gemma2: offloading its layers to the GPU is not supported yet"),
-                r.verdict());
+        assertTrue(r.rows().stream().allMatch(x -> x.gpuLayers() == 27), r.rows().toString());
     }
 
     @Test

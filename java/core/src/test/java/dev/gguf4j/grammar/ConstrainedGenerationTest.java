@@ -11,7 +11,7 @@ import dev.gguf4j.llama.Completion;
 import dev.gguf4j.llama.CompletionParams;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.LlamaOptions;
-import dev.gguf4j.llama.LlamaSession;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.sampling.Sampler;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;

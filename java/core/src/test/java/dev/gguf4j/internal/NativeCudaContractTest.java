@@ -40,8 +40,10 @@ class NativeCudaContractTest {
             check("g4j_cuda_add_bias", g4j_cuda_add_bias(n, 1, 1, n, n));
             check("g4j_cuda_swiglu", g4j_cuda_swiglu(n, 1, n, n, n));
             check("g4j_cuda_scale_add", g4j_cuda_scale_add(n, 1, 1f, n, 0, n));
-            check("g4j_cuda_rope", g4j_cuda_rope(n, 0, 1, 1, 2, 2, n, 1e4f, 1f, n, n));
-            check("g4j_cuda_attention", g4j_cuda_attention(n, 1, 1, n, 4, 1, 1, 2, n, n, n, n, n, 1f, n));
+            check("g4j_cuda_geglu", g4j_cuda_geglu(n, 1, n, n, n));
+            check("g4j_cuda_soft_cap", g4j_cuda_soft_cap(n, 1, 1f, n, n));
+            check("g4j_cuda_rope", g4j_cuda_rope(n, 0, 1, 1, 2, 2, n, 1e4f, 1f, 0f, 1f, 0f, 0f, n, n));
+            check("g4j_cuda_attention", g4j_cuda_attention(n, 1, 1, n, 4, 1, 1, 2, n, n, n, n, n, 1f, 0f, 0, n));
             check("g4j_cuda_argmax", g4j_cuda_argmax(n, 1, n, n));
             check("g4j_cuda_upload", g4j_cuda_upload(n, n, n, 4));
             check("g4j_cuda_download", g4j_cuda_download(n, n, n, 4));

@@ -5,8 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.backend.Backends;
+import dev.gguf4j.chat.ChatCompletion;
 import dev.gguf4j.chat.ChatMessage;
 import dev.gguf4j.chat.ChatParams;
+import dev.gguf4j.engine.BatchEngine;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
+import dev.gguf4j.engine.Sequence;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;
 import java.nio.file.Path;
@@ -179,25 +184,29 @@ class BatchEngineTest {
         LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(THREADS);
         try (Llama llama = Llama.load(chatml, opts)) {
             assertTrue(llama.enableBatching(2));
-            String replyA = llama.chat(a, greedy).message().content();
-            int promptA = Llama.lastTimings().promptTokens();
+            ChatCompletion rA = llama.chat(a, greedy);
+            String replyA = rA.message().content();
+            int promptA = rA.timings().promptTokens();
             llama.chat(b, greedy);
             List<ChatMessage> a2 = new ArrayList<>(a);
             a2.add(ChatMessage.assistant(replyA));
             a2.add(ChatMessage.user("And who begat Methuselah?"));
-            String reply2 = llama.chat(a2, greedy).message().content();
-            Llama.Timings t = Llama.lastTimings();
+            ChatCompletion r2 = llama.chat(a2, greedy);
+            String reply2 = r2.message().content();
+            Timings t = r2.timings();
             // conversation a's cache was kept beside b's: its whole first prompt is reused
             assertTrue(t.reusedTokens() >= promptA, "reused " + t.reusedTokens() + " of " + promptA);
             assertEquals(2, llama.batchedSequencesInUse(), "two conversations kept");
             // a new conversation with a's system prompt: that prefix is copied from a's cache, which stays
             List<ChatMessage> c = List.of(a.get(0), ChatMessage.user("Who begat Noah?"));
-            String replyC = llama.chat(c, greedy).message().content();
-            int reusedC = Llama.lastTimings().reusedTokens();
+            ChatCompletion rC = llama.chat(c, greedy);
+            String replyC = rC.message().content();
+            int reusedC = rC.timings().reusedTokens();
             assertTrue(reusedC > 8 && reusedC < promptA, "reused " + reusedC);
             try (Llama fresh = Llama.load(chatml, opts)) {
-                assertEquals(fresh.chat(a2, greedy).message().content(), reply2);
-                assertEquals(0, Llama.lastTimings().reusedTokens());
+                ChatCompletion f = fresh.chat(a2, greedy);
+                assertEquals(f.message().content(), reply2);
+                assertEquals(0, f.timings().reusedTokens());
             }
             try (Llama fresh = Llama.load(chatml, opts)) {
                 assertEquals(fresh.chat(c, greedy).message().content(), replyC);

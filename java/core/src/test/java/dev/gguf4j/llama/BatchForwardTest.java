@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.gguf4j.backend.Backend;
 import dev.gguf4j.backend.Backends;
 import dev.gguf4j.backend.JavaBackend;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.testing.TestData;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;

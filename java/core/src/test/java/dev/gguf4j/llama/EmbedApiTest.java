@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.testing.RandomEncoders;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.GgmlType;

@@ -2,6 +2,7 @@ package dev.gguf4j.llama;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.testing.TestData;
 import java.lang.management.ManagementFactory;
 import org.junit.jupiter.params.ParameterizedTest;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.backend.Backends;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.testing.TestData;

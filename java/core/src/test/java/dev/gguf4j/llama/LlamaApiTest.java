@@ -63,6 +63,24 @@ class LlamaApiTest {
     }
 
     @Test
+    void timingsComeWithTheResultAndTheLastChunk() {
+        CompletionParams p = CompletionParams.DEFAULTS.withMaxTokens(7).withSampling(SamplingParams.greedy());
+        Completion c = llama.complete("The cat", p);
+        Timings t = c.timings();
+        assertEquals(c.usage().promptTokens(), t.promptTokens());
+        assertEquals(7, t.generatedTokens());
+        assertEquals(0, t.reusedTokens());
+        assertTrue(t.promptSeconds() > 0 && t.generationSeconds() > 0, t.toString());
+        List<Completion> chunks;
+        try (Stream<Completion> s = llama.stream("The cat", p)) {
+            chunks = s.toList();
+        }
+        assertTrue(chunks.subList(0, chunks.size() - 1).stream().allMatch(k -> k.timings() == null));
+        assertEquals(7, chunks.getLast().timings().generatedTokens());
+        assertEquals(c.usage().promptTokens(), chunks.getLast().timings().promptTokens());
+    }
+
+    @Test
     void stopStringIsNeverEmittedNotEvenInPart() {
         CompletionParams p = CompletionParams.DEFAULTS.withMaxTokens(100).withSampling(SamplingParams.greedy())
                 .withStop(List.of("Lily."));

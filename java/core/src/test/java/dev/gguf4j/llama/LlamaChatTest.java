@@ -11,6 +11,8 @@ import dev.gguf4j.chat.ChatCompletion;
 import dev.gguf4j.chat.ChatCompletionChunk;
 import dev.gguf4j.chat.ChatMessage;
 import dev.gguf4j.chat.ChatParams;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;
 import java.nio.file.Path;
@@ -126,20 +128,20 @@ class LlamaChatTest {
         for (Path model : List.of(chatml, llama3)) {
             List<ChatMessage> turn2 = new ArrayList<>(firstTurn());
             ChatCompletion reused;
-            Llama.Timings t2;
+            Timings t2;
             int[] p1;
             int[] p2;
             try (Llama llama = Llama.load(model, LlamaOptions.DEFAULTS)) {
                 p1 = LlamaChat.promptTokens(llama, firstTurn(), GREEDY);
                 ChatCompletion r1 = llama.chat(firstTurn(), GREEDY.withMaxTokens(6));
-                Llama.Timings t1 = Llama.lastTimings();
+                Timings t1 = r1.timings();
                 assertEquals(0, t1.reusedTokens(), model.toString());
                 assertEquals(p1.length, t1.promptTokens(), model.toString());
                 turn2.add(r1.message());
                 turn2.add(ChatMessage.user("And who begat Methuselah?"));
                 p2 = LlamaChat.promptTokens(llama, turn2, GREEDY);
                 reused = llama.chat(turn2, GREEDY.withMaxTokens(10));
-                t2 = Llama.lastTimings();
+                t2 = reused.timings();
             }
             int shared = 0;
             while (shared < Math.min(p1.length, p2.length) && p1[shared] == p2[shared]) {
@@ -158,7 +160,7 @@ class LlamaChatTest {
             assertEquals(p2.length, reused.usage().promptTokens());
             try (Llama fresh = Llama.load(model, LlamaOptions.DEFAULTS)) {
                 ChatCompletion f = fresh.chat(turn2, GREEDY.withMaxTokens(10));
-                assertEquals(0, Llama.lastTimings().reusedTokens());
+                assertEquals(0, f.timings().reusedTokens());
                 assertEquals(f.message(), reused.message(), model.toString());
                 assertEquals(f.usage(), reused.usage(), model.toString());
             }
@@ -171,7 +173,7 @@ class LlamaChatTest {
             llama.chat(firstTurn(), GREEDY.withMaxTokens(4));
             List<ChatMessage> other = List.of(ChatMessage.system("Speak plainly."), ChatMessage.user("Hello"));
             ChatCompletion c = llama.chat(other, GREEDY.withMaxTokens(4));
-            Llama.Timings t = Llama.lastTimings();
+            Timings t = c.timings();
             int[] p1 = LlamaChat.promptTokens(llama, firstTurn(), GREEDY);
             int[] p2 = LlamaChat.promptTokens(llama, other, GREEDY);
             int shared = 0;

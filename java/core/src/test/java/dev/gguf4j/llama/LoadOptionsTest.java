@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.backend.Backends;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufFormatException;
 import dev.gguf4j.gguf.GgufLoadException;

@@ -10,6 +10,7 @@ import dev.gguf4j.chat.ChatCompletion;
 import dev.gguf4j.chat.ChatCompletionChunk;
 import dev.gguf4j.chat.ChatMessage;
 import dev.gguf4j.chat.ChatParams;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;
 import java.io.ByteArrayOutputStream;

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import dev.gguf4j.backend.Backend;
 import dev.gguf4j.backend.Backends;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.testing.RandomModels;
 import dev.gguf4j.testing.RandomModels.Preset;
 import java.nio.file.Path;

@@ -14,6 +14,8 @@ import dev.gguf4j.backend.DeviceContext;
 import dev.gguf4j.backend.DeviceMemory;
 import dev.gguf4j.backend.DeviceOutOfMemoryException;
 import dev.gguf4j.backend.HostAccelerator;
+import dev.gguf4j.engine.DeviceLayers;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.gguf4j.backend.CpuBackend;
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.Weight;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.GgmlType;
 import java.nio.file.Path;

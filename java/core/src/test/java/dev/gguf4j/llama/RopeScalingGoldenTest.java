@@ -3,6 +3,8 @@ package dev.gguf4j.llama;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import dev.gguf4j.engine.LlamaModel;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufTensor;
 import dev.gguf4j.gguf.GgufValue;

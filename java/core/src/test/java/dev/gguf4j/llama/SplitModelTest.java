@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gguf4j.engine.LlamaModel;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufFormatException;
 import dev.gguf4j.testing.TestData;

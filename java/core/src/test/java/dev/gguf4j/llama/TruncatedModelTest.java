@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.engine.LlamaSession;
 import dev.gguf4j.sampling.SamplingParams;
 import dev.gguf4j.testing.TestData;
 import java.nio.channels.FileChannel;

@@ -89,7 +89,7 @@ class VocabGoldenTest {
             return text;
         }
         byte[] b = text.getBytes(StandardCharsets.UTF_8);
-        int n = Tokenizer.cleanUpSpaces(b, b.length);
+        int n = Detokenizer.cleanUpSpaces(b, b.length);
         return new String(b, 0, n, StandardCharsets.UTF_8);
     }
 

@@ -23,10 +23,10 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_CUDA_ABI_VERSION = (int)3L;
+    private static final int G4J_CUDA_ABI_VERSION = (int)4L;
     /**
      * {@snippet lang=c :
-     * #define G4J_CUDA_ABI_VERSION 3
+     * #define G4J_CUDA_ABI_VERSION 4
      * }
      */
     public static int G4J_CUDA_ABI_VERSION() {
@@ -1221,12 +1221,41 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     }
 
     /**
+     * Function descriptor for:
      * {@snippet lang=c :
      * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
      * }
      */
-    public static int g4j_cuda_scale_add(MemorySegment ctx, long n, float s, MemorySegment x, int accumulate,
-            MemorySegment y) {
+    public static FunctionDescriptor g4j_cuda_scale_add$descriptor() {
+        return g4j_cuda_scale_add.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
+     * }
+     */
+    public static MethodHandle g4j_cuda_scale_add$handle() {
+        return g4j_cuda_scale_add.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
+     * }
+     */
+    public static MemorySegment g4j_cuda_scale_add$address() {
+        return g4j_cuda_scale_add.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_scale_add(g4j_cuda_ctx *ctx, int64_t n, float s, const float *x, int32_t accumulate, float *y)
+     * }
+     */
+    public static int g4j_cuda_scale_add(MemorySegment ctx, long n, float s, MemorySegment x, int accumulate, MemorySegment y) {
         var mh$ = g4j_cuda_scale_add.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
@@ -1304,6 +1333,134 @@ public class GgufCudaNative extends GgufCudaNative$shared {
         }
     }
 
+    private static class g4j_cuda_geglu {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_geglu");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_geglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_geglu$descriptor() {
+        return g4j_cuda_geglu.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_geglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static MethodHandle g4j_cuda_geglu$handle() {
+        return g4j_cuda_geglu.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_geglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static MemorySegment g4j_cuda_geglu$address() {
+        return g4j_cuda_geglu.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_geglu(g4j_cuda_ctx *ctx, int64_t n, const float *gate, const float *up, float *y)
+     * }
+     */
+    public static int g4j_cuda_geglu(MemorySegment ctx, long n, MemorySegment gate, MemorySegment up, MemorySegment y) {
+        var mh$ = g4j_cuda_geglu.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_geglu", ctx, n, gate, up, y);
+            }
+            return (int)mh$.invokeExact(ctx, n, gate, up, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_soft_cap {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_LONG,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_soft_cap");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_soft_cap(g4j_cuda_ctx *ctx, int64_t n, float cap, const float *x, float *y)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_soft_cap$descriptor() {
+        return g4j_cuda_soft_cap.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_soft_cap(g4j_cuda_ctx *ctx, int64_t n, float cap, const float *x, float *y)
+     * }
+     */
+    public static MethodHandle g4j_cuda_soft_cap$handle() {
+        return g4j_cuda_soft_cap.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_soft_cap(g4j_cuda_ctx *ctx, int64_t n, float cap, const float *x, float *y)
+     * }
+     */
+    public static MemorySegment g4j_cuda_soft_cap$address() {
+        return g4j_cuda_soft_cap.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_cuda_soft_cap(g4j_cuda_ctx *ctx, int64_t n, float cap, const float *x, float *y)
+     * }
+     */
+    public static int g4j_cuda_soft_cap(MemorySegment ctx, long n, float cap, MemorySegment x, MemorySegment y) {
+        var mh$ = g4j_cuda_soft_cap.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_soft_cap", ctx, n, cap, x, y);
+            }
+            return (int)mh$.invokeExact(ctx, n, cap, x, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class g4j_cuda_rope {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             GgufCudaNative.C_INT,
@@ -1314,6 +1471,10 @@ public class GgufCudaNative extends GgufCudaNative$shared {
             GgufCudaNative.C_LONG,
             GgufCudaNative.C_LONG,
             GgufCudaNative.C_POINTER,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_FLOAT,
             GgufCudaNative.C_FLOAT,
             GgufCudaNative.C_FLOAT,
             GgufCudaNative.C_POINTER,
@@ -1328,7 +1489,7 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, float ext_factor, float attn_factor, float corr_lo, float corr_hi, const float *freq_factors, float *x)
      * }
      */
     public static FunctionDescriptor g4j_cuda_rope$descriptor() {
@@ -1338,7 +1499,7 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, float ext_factor, float attn_factor, float corr_lo, float corr_hi, const float *freq_factors, float *x)
      * }
      */
     public static MethodHandle g4j_cuda_rope$handle() {
@@ -1348,7 +1509,7 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, float ext_factor, float attn_factor, float corr_lo, float corr_hi, const float *freq_factors, float *x)
      * }
      */
     public static MemorySegment g4j_cuda_rope$address() {
@@ -1357,16 +1518,16 @@ public class GgufCudaNative extends GgufCudaNative$shared {
 
     /**
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, const float *freq_factors, float *x)
+     * g4j_status g4j_cuda_rope(g4j_cuda_ctx *ctx, int32_t neox, int64_t n_tokens, int64_t n_heads, int64_t head_dim, int64_t n_rot, const int32_t *pos0, float freq_base, float freq_scale, float ext_factor, float attn_factor, float corr_lo, float corr_hi, const float *freq_factors, float *x)
      * }
      */
-    public static int g4j_cuda_rope(MemorySegment ctx, int neox, long n_tokens, long n_heads, long head_dim, long n_rot, MemorySegment pos0, float freq_base, float freq_scale, MemorySegment freq_factors, MemorySegment x) {
+    public static int g4j_cuda_rope(MemorySegment ctx, int neox, long n_tokens, long n_heads, long head_dim, long n_rot, MemorySegment pos0, float freq_base, float freq_scale, float ext_factor, float attn_factor, float corr_lo, float corr_hi, MemorySegment freq_factors, MemorySegment x) {
         var mh$ = g4j_cuda_rope.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_cuda_rope", ctx, neox, n_tokens, n_heads, head_dim, n_rot, pos0, freq_base, freq_scale, freq_factors, x);
+                traceDowncall("g4j_cuda_rope", ctx, neox, n_tokens, n_heads, head_dim, n_rot, pos0, freq_base, freq_scale, ext_factor, attn_factor, corr_lo, corr_hi, freq_factors, x);
             }
-            return (int)mh$.invokeExact(ctx, neox, n_tokens, n_heads, head_dim, n_rot, pos0, freq_base, freq_scale, freq_factors, x);
+            return (int)mh$.invokeExact(ctx, neox, n_tokens, n_heads, head_dim, n_rot, pos0, freq_base, freq_scale, ext_factor, attn_factor, corr_lo, corr_hi, freq_factors, x);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1391,6 +1552,8 @@ public class GgufCudaNative extends GgufCudaNative$shared {
             GgufCudaNative.C_POINTER,
             GgufCudaNative.C_POINTER,
             GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_FLOAT,
+            GgufCudaNative.C_INT,
             GgufCudaNative.C_POINTER
         );
 
@@ -1402,7 +1565,7 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float soft_cap, int32_t window, float *out)
      * }
      */
     public static FunctionDescriptor g4j_cuda_attention$descriptor() {
@@ -1412,7 +1575,7 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float soft_cap, int32_t window, float *out)
      * }
      */
     public static MethodHandle g4j_cuda_attention$handle() {
@@ -1422,7 +1585,7 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float soft_cap, int32_t window, float *out)
      * }
      */
     public static MemorySegment g4j_cuda_attention$address() {
@@ -1431,16 +1594,16 @@ public class GgufCudaNative extends GgufCudaNative$shared {
 
     /**
      * {@snippet lang=c :
-     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float *out)
+     * g4j_status g4j_cuda_attention(g4j_cuda_ctx *ctx, int32_t kv_type, int64_t n_tokens, const int32_t *pos0, int64_t n_ctx, int64_t n_head, int64_t n_head_kv, int64_t head_dim, const float *q, const float *k, const float *v, void *k_cache, void *v_cache, float scale, float soft_cap, int32_t window, float *out)
      * }
      */
-    public static int g4j_cuda_attention(MemorySegment ctx, int kv_type, long n_tokens, MemorySegment pos0, long n_ctx, long n_head, long n_head_kv, long head_dim, MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment k_cache, MemorySegment v_cache, float scale, MemorySegment out) {
+    public static int g4j_cuda_attention(MemorySegment ctx, int kv_type, long n_tokens, MemorySegment pos0, long n_ctx, long n_head, long n_head_kv, long head_dim, MemorySegment q, MemorySegment k, MemorySegment v, MemorySegment k_cache, MemorySegment v_cache, float scale, float soft_cap, int window, MemorySegment out) {
         var mh$ = g4j_cuda_attention.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_cuda_attention", ctx, kv_type, n_tokens, pos0, n_ctx, n_head, n_head_kv, head_dim, q, k, v, k_cache, v_cache, scale, out);
+                traceDowncall("g4j_cuda_attention", ctx, kv_type, n_tokens, pos0, n_ctx, n_head, n_head_kv, head_dim, q, k, v, k_cache, v_cache, scale, soft_cap, window, out);
             }
-            return (int)mh$.invokeExact(ctx, kv_type, n_tokens, pos0, n_ctx, n_head, n_head_kv, head_dim, q, k, v, k_cache, v_cache, scale, out);
+            return (int)mh$.invokeExact(ctx, kv_type, n_tokens, pos0, n_ctx, n_head, n_head_kv, head_dim, q, k, v, k_cache, v_cache, scale, soft_cap, window, out);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
