@@ -15,6 +15,7 @@ static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
 static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
                    float rmin, float rdelta, int nstep, int use_mad);
 static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
+static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst);
 
 #include "quantize_impl.h"
 
@@ -289,6 +290,95 @@ static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y) {
         const __m256i c = _mm256_packs_epi16(a, b);
         const __m256i o = _mm256_permutevar8x32_epi32(c, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
         _mm256_storeu_si256((__m256i *)y[i].qs, o);
+    }
+}
+
+/* 32 int32 lanes (each 0..127) to 32 bytes in order: the packs interleave 128-bit lanes, the permute puts them back. */
+static inline __m256i v_bytes32(const __m256i q[4]) {
+    const __m256i a = _mm256_packs_epi32(q[0], q[1]), b = _mm256_packs_epi32(q[2], q[3]);
+    return _mm256_permutevar8x32_epi32(_mm256_packs_epi16(a, b), _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* quantize_row_q4_0_ref .. q5_1_ref. The input is finite (g4j_quantize_rows checks), so max |x|, min and max may
+ * be taken in any order; the one order-dependent choice, the sign of a zero that ends up as min, max or the signed
+ * max of a symmetric block (all-zero blocks, or min or max exactly 0), is left to the scalar block. Each level is
+ * the reference's x * id + offset (or (x - min) * id + 0.5), truncated, in the same float operations. */
+static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst) {
+    const int five = type == G4J_TYPE_Q5_0 || type == G4J_TYPE_Q5_1;
+    const int sym = type == G4J_TYPE_Q4_0 || type == G4J_TYPE_Q5_0;
+    const int nmax = sym ? (five ? 16 : 8) : (five ? 31 : 15);
+    const size_t bsize = q_block32_bytes(type);
+    const int top = sym ? 2 * nmax - 1 : nmax == 31 ? 255 : nmax; /* the clamp; Q5_1's reference has none */
+    const __m256i vtop = _mm256_set1_epi32(top);
+    const __m256 voff = _mm256_set1_ps(sym ? nmax + 0.5f : 0.5f);
+    const __m128i lo4 = _mm_set1_epi8(0x0F);
+    for (int64_t i = 0; i < nb; ++i) {
+        const float *xb = x + 32 * i;
+        uint8_t *y = (uint8_t *)dst + i * bsize;
+        __m256 v[4];
+        for (int k = 0; k < 4; ++k) v[k] = _mm256_loadu_ps(xb + 8 * k);
+        float d, id, m = 0;
+        __m256 base = _mm256_setzero_ps(); /* subtracted before scaling: min for Q4_1/Q5_1 */
+        if (sym) {
+            __m256 am = v_abs(v[0]);
+            for (int k = 1; k < 4; ++k) am = _mm256_max_ps(am, v_abs(v[k]));
+            __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(am), _mm256_extractf128_ps(am, 1));
+            m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+            m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+            const float amax = _mm_cvtss_f32(m4);
+            if (amax == 0.0f) {
+                q_ref32_block_scalar(type, xb, y);
+                continue;
+            }
+            /* the first element whose |x| is amax (the reference keeps the first on ties) */
+            const __m256 va = _mm256_set1_ps(amax);
+            uint32_t mask = 0;
+            for (int k = 0; k < 4; ++k)
+                mask |= (uint32_t)_mm256_movemask_ps(_mm256_cmp_ps(v_abs(v[k]), va, _CMP_EQ_OQ)) << (8 * k);
+            const float max = xb[__builtin_ctz(mask)];
+            d = max / -nmax;
+        } else {
+            __m256 mn = _mm256_min_ps(_mm256_min_ps(v[0], v[1]), _mm256_min_ps(v[2], v[3]));
+            __m256 mx = _mm256_max_ps(_mm256_max_ps(v[0], v[1]), _mm256_max_ps(v[2], v[3]));
+            __m128 n4 = _mm_min_ps(_mm256_castps256_ps128(mn), _mm256_extractf128_ps(mn, 1));
+            __m128 x4 = _mm_max_ps(_mm256_castps256_ps128(mx), _mm256_extractf128_ps(mx, 1));
+            n4 = _mm_min_ps(n4, _mm_movehl_ps(n4, n4));
+            x4 = _mm_max_ps(x4, _mm_movehl_ps(x4, x4));
+            n4 = _mm_min_ss(n4, _mm_shuffle_ps(n4, n4, 1));
+            x4 = _mm_max_ss(x4, _mm_shuffle_ps(x4, x4, 1));
+            const float min = _mm_cvtss_f32(n4), max = _mm_cvtss_f32(x4);
+            if (min == 0.0f || max == 0.0f) {
+                q_ref32_block_scalar(type, xb, y);
+                continue;
+            }
+            d = (max - min) / nmax;
+            m = min;
+            base = _mm256_set1_ps(min);
+        }
+        id = d ? 1.0f / d : 0.0f;
+        const __m256 vid = _mm256_set1_ps(id);
+        __m256i q[4];
+        for (int k = 0; k < 4; ++k) {
+            const __m256 s = sym ? _mm256_mul_ps(v[k], vid) : _mm256_mul_ps(_mm256_sub_ps(v[k], base), vid);
+            q[k] = _mm256_min_epi32(_mm256_cvttps_epi32(_mm256_add_ps(s, voff)), vtop);
+        }
+        const __m256i L = v_bytes32(q);
+        const __m128i a = _mm256_castsi256_si128(L), b = _mm256_extracti128_si256(L, 1);
+        const __m128i qs = _mm_or_si128(_mm_and_si128(a, lo4), _mm_slli_epi16(_mm_and_si128(b, lo4), 4));
+        g4j_half hd = q_to_half(d);
+        memcpy(y, &hd, 2);
+        uint8_t *p = y + 2;
+        if (!sym) {
+            g4j_half hm = q_to_half(m);
+            memcpy(p, &hm, 2);
+            p += 2;
+        }
+        if (five) {
+            const uint32_t h = (uint32_t)_mm256_movemask_epi8(_mm256_slli_epi16(L, 3)); /* bit 4 of each level */
+            memcpy(p, &h, 4);
+            p += 4;
+        }
+        _mm_storeu_si128((__m128i *)p, qs);
     }
 }
 

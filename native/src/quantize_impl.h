@@ -38,6 +38,7 @@ static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
 static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
                    float rmin, float rdelta, int nstep, int use_mad);
 static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
+static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst);
 
 static inline float q_half(g4j_half h) { return g4j_half_to_float(h); }
 static inline g4j_half q_to_half(float f) { return g4j_float_to_half(f); }
@@ -694,8 +695,39 @@ static inline void q_min_ref(const float *x, int nmax, uint8_t *L, float *pd, fl
     *pmin = min;
 }
 
-/* One row of a 32-block type (n a multiple of 32). The weighted searches run 8 blocks at a time (q_qx8/q_qkx8),
- * the last n/32 % 8 blocks one at a time. */
+/* quantize_row_q4_0_ref .. q5_1_ref for one block of 32 (type Q4_0, Q4_1, Q5_0 or Q5_1) into y, scalar. */
+static inline void q_ref32_block_scalar(int32_t type, const float *xb, uint8_t *y) {
+    const int five = type == G4J_TYPE_Q5_0 || type == G4J_TYPE_Q5_1;
+    const int sym = type == G4J_TYPE_Q4_0 || type == G4J_TYPE_Q5_0;
+    const int nmax = sym ? (five ? 16 : 8) : (five ? 31 : 15);
+    uint8_t L[32];
+    float d, m = 0;
+    if (sym) d = q_sym_ref(xb, nmax, L);
+    else q_min_ref(xb, nmax, L, &d, &m);
+    g4j_half hd = q_to_half(d);
+    memcpy(y, &hd, 2);
+    if (sym) {
+        q_pack_nibbles(L, five, y + (five ? 6 : 2), y + 2);
+    } else {
+        g4j_half hm = q_to_half(m);
+        memcpy(y + 2, &hm, 2);
+        q_pack_nibbles(L, five, y + (five ? 8 : 4), y + 4);
+    }
+}
+
+static inline size_t q_block32_bytes(int32_t type) {
+    return type == G4J_TYPE_Q4_0 ? sizeof(g4j_block_q4_0) : type == G4J_TYPE_Q4_1 ? sizeof(g4j_block_q4_1)
+           : type == G4J_TYPE_Q5_0 ? sizeof(g4j_block_q5_0) : sizeof(g4j_block_q5_1);
+}
+
+/* nb blocks of Q4_0 .. Q5_1 without importance weights, scalar. */
+__attribute__((unused)) static void q_ref32_row_scalar(int32_t type, const float *x, int64_t nb, void *dst) {
+    const size_t bsize = q_block32_bytes(type);
+    for (int64_t i = 0; i < nb; ++i) q_ref32_block_scalar(type, x + 32 * i, (uint8_t *)dst + i * bsize);
+}
+
+/* One row of a 32-block type (n a multiple of 32). Without importance weights: q_ref32_row (q_q8_0_row for Q8_0);
+ * with them the weighted searches run 8 blocks at a time (q_qx8/q_qkx8), the last n/32 % 8 blocks one at a time. */
 static void Q_FN(q_row32)(int32_t type, const float *x, int64_t n, const float *qw, void *dst) {
     const int64_t nb = n / 32;
     const int five = type == G4J_TYPE_Q5_0 || type == G4J_TYPE_Q5_1;
@@ -705,32 +737,27 @@ static void Q_FN(q_row32)(int32_t type, const float *x, int64_t n, const float *
         q_q8_0_row(x, nb, dst);
         return;
     }
-    const size_t bsize = sym ? (five ? sizeof(g4j_block_q5_0) : sizeof(g4j_block_q4_0))
-                             : (five ? sizeof(g4j_block_q5_1) : sizeof(g4j_block_q4_1));
-    float sigma2 = 0;
-    if (qw) {
-        float sum_x2 = 0;
-        for (int64_t j = 0; j < n; ++j) sum_x2 += x[j] * x[j];
-        sigma2 = sum_x2 / n;
+    if (!qw) {
+        q_ref32_row(type, x, nb, dst);
+        return;
     }
+    const size_t bsize = q_block32_bytes(type);
+    float sum_x2 = 0;
+    for (int64_t j = 0; j < n; ++j) sum_x2 += x[j] * x[j];
+    const float sigma2 = sum_x2 / n;
     uint8_t L[256];
     float w[256], d[8], m[8];
     for (int64_t ib = 0; ib < nb;) {
-        const int k = qw && nb - ib >= 8 ? 8 : 1; /* blocks this step */
+        const int k = nb - ib >= 8 ? 8 : 1; /* blocks this step */
         const float *xb = x + 32 * ib;
-        if (!qw) {
-            if (sym) d[0] = q_sym_ref(xb, nmax, L);
-            else q_min_ref(xb, nmax, L, &d[0], &m[0]);
+        q_imatrix_weights(xb, qw + 32 * ib, sigma2, w, 32 * k);
+        if (sym) {
+            if (k == 8) q_qx8(32, nmax, xb, w, (int8_t *)L, d);
+            else d[0] = q_make_qx_quants(32, nmax, xb, (int8_t *)L, w);
         } else {
-            q_imatrix_weights(xb, qw + 32 * ib, sigma2, w, 32 * k);
-            if (sym) {
-                if (k == 8) q_qx8(32, nmax, xb, w, (int8_t *)L, d);
-                else d[0] = q_make_qx_quants(32, nmax, xb, (int8_t *)L, w);
-            } else {
-                if (k == 8) q_qkx8(32, nmax, xb, w, L, d, m, -0.9f, 0.05f, 36, 0);
-                else d[0] = q_make_qkx_quants(32, nmax, xb, w, L, &m[0], -0.9f, 0.05f, 36, 0);
-                for (int b = 0; b < k; ++b) m[b] = -m[b]; /* the search gives -min */
-            }
+            if (k == 8) q_qkx8(32, nmax, xb, w, L, d, m, -0.9f, 0.05f, 36, 0);
+            else d[0] = q_make_qkx_quants(32, nmax, xb, w, L, &m[0], -0.9f, 0.05f, 36, 0);
+            for (int b = 0; b < k; ++b) m[b] = -m[b]; /* the search gives -min */
         }
         for (int b = 0; b < k; ++b) {
             uint8_t *y = (uint8_t *)dst + (size_t)(ib + b) * bsize;

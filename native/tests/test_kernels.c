@@ -939,7 +939,7 @@ static void test_quantize_rows(void) {
     uint16_t *h = malloc(2 * ROWS * NMAX);
     uint8_t *ref = malloc(ROWS * NMAX * 2), *out = malloc(ROWS * NMAX * 2);
     for (int i = 0; i < NMAX; ++i) qw[i] = expf(gauss());
-    for (int dist = 0; dist < 6; ++dist) {
+    for (int dist = 0; dist < 8; ++dist) {
         for (int i = 0; i < ROWS * NMAX; ++i) {
             float v = gauss();
             switch (dist) {
@@ -948,6 +948,8 @@ static void test_quantize_rows(void) {
             case 3: v = 0.75f; break;                                     /* constant */
             case 4: v *= 1e-6f; break;                                    /* tiny */
             case 5: v = fabsf(v) * 3e4f / 4; break;                      /* positive, huge */
+            case 6: v = 0.25f * (float)((int)(rnd() % 5) - 2); if (v == 0 && rnd() % 2) v = -0.0f; break; /* ties, +-0 */
+            case 7: v = (i / 32) % 2 ? fabsf(v) : -fabsf(v); if (i % 7 == 0) v = (rnd() % 2) ? 0.0f : -0.0f; break; /* one-signed blocks with zeros */
             default: break;
             }
             x[i] = v;

@@ -308,14 +308,19 @@ public final class ModelQuantizer {
                 return t;
             });
             boolean done = false;
-            try {
+            // one output buffer, as large as the largest converted tensor, reused for each (a fresh one per tensor
+            // was zeroed and page-faulted again every time)
+            long largest = plan.tensors().stream().filter(PlannedTensor::convert).mapToLong(PlannedTensor::bytes)
+                    .max().orElse(0);
+            try (Arena buffers = Arena.ofShared()) {
+                MemorySegment buffer = buffers.allocate(Math.max(1, largest), 64);
                 try (GgufWriter w = GgufWriter.create(tmp)) {
                     declare(w, plan);
                     for (int i = 0; i < plan.tensors().size(); i++) {
                         PlannedTensor t = plan.tensors().get(i);
                         listener.tensorStarted(i, t);
                         int index = i;
-                        w.writeTensor(t.name(), ch -> writeTensor(t, ch, pool, o.threads, listener));
+                        w.writeTensor(t.name(), ch -> writeTensor(t, ch, buffer, pool, o.threads, listener));
                         listener.tensorDone(index, t);
                     }
                     w.finish();
@@ -337,19 +342,17 @@ public final class ModelQuantizer {
         }
     }
 
-    private static void writeTensor(PlannedTensor t, WritableByteChannel ch, ExecutorService pool, int threads,
-            Listener listener) throws IOException {
+    private static void writeTensor(PlannedTensor t, WritableByteChannel ch, MemorySegment buffer,
+            ExecutorService pool, int threads, Listener listener) throws IOException {
         GgufTensor src = t.source();
         if (!t.convert()) {
             writeAll(ch, src.data());
             listener.progress(src.byteSize());
             return;
         }
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment out = arena.allocate(Math.max(1, t.bytes()), 64);
-            quantizeInto(t, out, pool, threads, listener);
-            writeAll(ch, out.asSlice(0, t.bytes()));
-        }
+        MemorySegment out = buffer.asSlice(0, t.bytes());
+        quantizeInto(t, out, pool, threads, listener);
+        writeAll(ch, out);
     }
 
     /** Converts every row of {@code t.source()} to {@code t.type()} into {@code out}, on the pool. */
