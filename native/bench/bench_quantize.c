@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
     const int64_t rows = argc > 1 ? atoll(argv[1]) : 256, cols = argc > 2 ? atoll(argv[2]) : 2048;
     const int reps = argc > 3 ? atoi(argv[3]) : 3;
     static const struct { int id; const char *name; } T[] = {{2, "q4_0"}, {3, "q4_1"}, {6, "q5_0"}, {7, "q5_1"},
-        {8, "q8_0"}, {10, "q2_K"}, {11, "q3_K"}, {12, "q4_K"}, {13, "q5_K"}, {14, "q6_K"}, {30, "bf16"}, {0, "f32"}};
+        {8, "q8_0"}, {20, "iq4_nl"}, {10, "q2_K"}, {11, "q3_K"}, {12, "q4_K"}, {13, "q5_K"}, {14, "q6_K"}, {30, "bf16"}, {0, "f32"}};
     uint16_t *src = malloc((size_t)(rows * cols * 2));
     float *qw = malloc((size_t)cols * 4);
     void *dst = malloc((size_t)(rows * cols * 4));

@@ -14,11 +14,15 @@ static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, 
                    float rmin, float rdelta, int nstep, int use_mad);
 static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
 static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst);
+static void q_iq4nl8(const float *x, const float *qw, g4j_block_iq4_nl *y);
 
 #include "quantize_impl.h"
 
 static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y) { q_q8_0_row_scalar(x, nb, y); }
 static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst) { q_ref32_row_scalar(type, x, nb, dst); }
+static void q_iq4nl8(const float *x, const float *qw, g4j_block_iq4_nl *y) {
+    for (int b = 0; b < 8; ++b) q_iq4nl_block_scalar(x + 32 * b, qw ? qw + 32 * b : NULL, y + b);
+}
 
 static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, float *scales) {
     for (int j = 0; j < 8; ++j) scales[j] = q_make_qx_quants(n, nmax, x + n * j, L + n * j, w ? w + n * j : NULL);
@@ -50,6 +54,7 @@ int64_t g4j_quant_row_bytes(int32_t type, int64_t n) {
     case G4J_TYPE_Q5_0: return n / 32 * (int64_t)sizeof(g4j_block_q5_0);
     case G4J_TYPE_Q5_1: return n / 32 * (int64_t)sizeof(g4j_block_q5_1);
     case G4J_TYPE_Q8_0: return n / 32 * (int64_t)sizeof(g4j_block_q8_0);
+    case G4J_TYPE_IQ4_NL: return n / 32 * (int64_t)sizeof(g4j_block_iq4_nl);
     case G4J_TYPE_F32: return n * 4;
     case G4J_TYPE_BF16: return n * 2;
     default: return -1;

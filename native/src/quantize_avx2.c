@@ -16,6 +16,7 @@ static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, 
                    float rmin, float rdelta, int nstep, int use_mad);
 static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
 static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst);
+static void q_iq4nl8(const float *x, const float *qw, g4j_block_iq4_nl *y);
 
 #include "quantize_impl.h"
 
@@ -379,6 +380,98 @@ static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst) {
             p += 4;
         }
         _mm_storeu_si128((__m128i *)p, qs);
+    }
+}
+
+/* best_index_int8(16, kvalues_iq4nl, x) per lane. Between the ends the binary search stops at ml = the number of
+ * levels 1..14 with !(x < level) (its step condition; a NaN x counts all 14 and gives 15, as the search does). */
+static inline __m256i v_best_index_iq4nl(__m256 x, const __m256 *k, __m256 klo, __m256 khi) {
+    __m256i ml = _mm256_setzero_si256();
+    for (int i = 1; i < 15; ++i) ml = _mm256_sub_epi32(ml, _mm256_castps_si256(_mm256_cmp_ps(x, k[i], _CMP_NLT_UQ)));
+    const __m256i mu = _mm256_add_epi32(ml, _mm256_set1_epi32(1)), seven = _mm256_set1_epi32(7);
+    const __m256 vl = _mm256_blendv_ps(_mm256_permutevar8x32_ps(klo, ml), _mm256_permutevar8x32_ps(khi, ml),
+                                       _mm256_castsi256_ps(_mm256_cmpgt_epi32(ml, seven)));
+    const __m256 vu = _mm256_blendv_ps(_mm256_permutevar8x32_ps(klo, mu), _mm256_permutevar8x32_ps(khi, mu),
+                                       _mm256_castsi256_ps(_mm256_cmpgt_epi32(mu, seven)));
+    const __m256 lower = _mm256_cmp_ps(_mm256_sub_ps(x, vl), _mm256_sub_ps(vu, x), _CMP_LT_OQ);
+    __m256i r = _mm256_blendv_epi8(mu, ml, _mm256_castps_si256(lower));
+    r = _mm256_andnot_si256(_mm256_castps_si256(_mm256_cmp_ps(x, k[0], _CMP_LE_OQ)), r);
+    return _mm256_blendv_epi8(r, _mm256_set1_epi32(15), _mm256_castps_si256(_mm256_cmp_ps(x, k[15], _CMP_GE_OQ)));
+}
+
+static inline __m256 v_level_iq4nl(__m256i l, __m256 klo, __m256 khi) {
+    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(klo, l), _mm256_permutevar8x32_ps(khi, l),
+                            _mm256_castsi256_ps(_mm256_cmpgt_epi32(l, _mm256_set1_epi32(7))));
+}
+
+/* 8 IQ4_NL blocks: the scale searches of quantize_row_iq4_nl_impl with block j in lane j, each lane in the
+ * reference's float order; then each block's levels from its scale, 32 lanes at a time. */
+static void q_iq4nl8(const float *x, const float *qw, g4j_block_iq4_nl *y) {
+    _Alignas(32) float xt[32 * 8], wt[32 * 8];
+    __m256 k[16];
+    for (int i = 0; i < 16; ++i) k[i] = _mm256_set1_ps((float)g4j_iq4nl_values[i]);
+    const __m256 klo = _mm256_setr_ps(-127, -104, -83, -65, -49, -35, -22, -10);
+    const __m256 khi = _mm256_setr_ps(1, 13, 25, 38, 53, 69, 89, 113);
+    v_transpose(32, x, xt);
+    if (qw) {
+        v_transpose(32, qw, wt);
+        __m256 sigma2 = _mm256_setzero_ps();
+        for (int i = 0; i < 32; ++i) {
+            const __m256 xi = _mm256_load_ps(xt + 8 * i);
+            sigma2 = _mm256_add_ps(sigma2, _mm256_mul_ps(xi, xi));
+        }
+        sigma2 = _mm256_mul_ps(sigma2, _mm256_set1_ps(2.f / 32));
+        for (int i = 0; i < 32; ++i) {
+            const __m256 xi = _mm256_load_ps(xt + 8 * i);
+            _mm256_store_ps(wt + 8 * i, _mm256_mul_ps(_mm256_load_ps(wt + 8 * i),
+                                                      _mm256_sqrt_ps(_mm256_add_ps(sigma2, _mm256_mul_ps(xi, xi)))));
+        }
+    } else {
+        for (int i = 0; i < 32; ++i) {
+            const __m256 xi = _mm256_load_ps(xt + 8 * i);
+            _mm256_store_ps(wt + 8 * i, _mm256_mul_ps(xi, xi));
+        }
+    }
+    __m256 max, amax;
+    v_absmax(32, xt, &max, &amax);
+    const __m256 zero = _mm256_cmp_ps(amax, _mm256_set1_ps(GROUP_MAX_EPS), _CMP_LT_OQ);
+    __m256 d = _mm256_div_ps(_mm256_sub_ps(_mm256_setzero_ps(), max), k[0]); /* -max / values[0] */
+    __m256 id = _mm256_div_ps(_mm256_set1_ps(1.0f), d);
+    __m256 best = _mm256_setzero_ps(); /* set by the first pass */
+    for (int itry = -8; itry <= 7; ++itry) { /* -8: the first pass, from d */
+        if (itry > -8) id = _mm256_div_ps(_mm256_set1_ps((float)(itry + g4j_iq4nl_values[0])), max);
+        __m256 sumqx = _mm256_setzero_ps(), sumq2 = _mm256_setzero_ps();
+        for (int i = 0; i < 32; ++i) {
+            const __m256 xi = _mm256_load_ps(xt + 8 * i);
+            const __m256 q = v_level_iq4nl(v_best_index_iq4nl(_mm256_mul_ps(id, xi), k, klo, khi), klo, khi);
+            const __m256 wq = _mm256_mul_ps(_mm256_load_ps(wt + 8 * i), q);
+            sumqx = _mm256_add_ps(sumqx, _mm256_mul_ps(wq, xi));
+            sumq2 = _mm256_add_ps(sumq2, _mm256_mul_ps(wq, q));
+        }
+        if (itry == -8) {
+            d = _mm256_div_ps(sumqx, sumq2);
+            best = _mm256_mul_ps(d, sumqx);
+        } else {
+            const __m256 m = _mm256_and_ps(_mm256_cmp_ps(sumq2, _mm256_setzero_ps(), _CMP_GT_OQ),
+                                           _mm256_cmp_ps(_mm256_mul_ps(sumqx, sumqx), _mm256_mul_ps(best, sumq2), _CMP_GT_OQ));
+            const __m256 nd = _mm256_div_ps(sumqx, sumq2);
+            d = _mm256_blendv_ps(d, nd, m);
+            best = _mm256_blendv_ps(best, _mm256_mul_ps(nd, sumqx), m);
+        }
+    }
+    _Alignas(32) float scales[8];
+    _mm256_store_ps(scales, _mm256_andnot_ps(zero, d));
+    const __m128i lo4 = _mm_set1_epi8(0x0F);
+    for (int b = 0; b < 8; ++b) {
+        const float s = scales[b];
+        y[b].d = q_to_half(s);
+        const __m256 vid = _mm256_set1_ps(s ? 1 / s : 0);
+        __m256i l[4];
+        for (int j = 0; j < 4; ++j)
+            l[j] = v_best_index_iq4nl(_mm256_mul_ps(vid, _mm256_loadu_ps(x + 32 * b + 8 * j)), k, klo, khi);
+        const __m256i L = v_bytes32(l);
+        const __m128i a = _mm256_castsi256_si128(L), c = _mm256_extracti128_si256(L, 1);
+        _mm_storeu_si128((__m128i *)y[b].qs, _mm_or_si128(_mm_and_si128(a, lo4), _mm_slli_epi16(_mm_and_si128(c, lo4), 4)));
     }
 }
 

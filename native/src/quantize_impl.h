@@ -39,6 +39,7 @@ static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, 
                    float rmin, float rdelta, int nstep, int use_mad);
 static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
 static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst);
+static void q_iq4nl8(const float *x, const float *qw, g4j_block_iq4_nl *y);
 
 static inline float q_half(g4j_half h) { return g4j_half_to_float(h); }
 static inline g4j_half q_to_half(float f) { return g4j_float_to_half(f); }
@@ -726,6 +727,77 @@ __attribute__((unused)) static void q_ref32_row_scalar(int32_t type, const float
     for (int64_t i = 0; i < nb; ++i) q_ref32_block_scalar(type, x + 32 * i, (uint8_t *)dst + i * bsize);
 }
 
+/* ---- IQ4_NL (quantize_iq4_nl: quantize_row_iq4_nl_impl with super_block_size = block_size = 32, ntry 7) ---- */
+
+/* best_index_int8(16, kvalues_iq4nl, x) */
+static inline int q_best_index_iq4nl(float x) {
+    const int8_t *val = g4j_iq4nl_values;
+    if (x <= val[0]) return 0;
+    if (x >= val[15]) return 15;
+    int ml = 0, mu = 15;
+    while (mu - ml > 1) {
+        const int mav = (ml + mu) / 2;
+        if (x < val[mav]) mu = mav;
+        else ml = mav;
+    }
+    return x - val[mu - 1] < val[mu] - x ? mu - 1 : mu;
+}
+
+/* One block of 32, scalar. The levels the search finds are recomputed from the final scale (ntry > 0), so only
+ * the scale is kept from it. */
+__attribute__((unused)) static void q_iq4nl_block_scalar(const float *x, const float *qw, g4j_block_iq4_nl *y) {
+    const int8_t *values = g4j_iq4nl_values;
+    float sigma2 = 0;
+    for (int j = 0; j < 32; ++j) sigma2 += x[j] * x[j];
+    sigma2 *= 2.f / 32;
+    float weight[32];
+    if (qw) {
+        for (int j = 0; j < 32; ++j) weight[j] = qw[j] * sqrtf(sigma2 + x[j] * x[j]);
+    } else {
+        for (int j = 0; j < 32; ++j) weight[j] = x[j] * x[j];
+    }
+    float amax = 0, max = 0;
+    for (int j = 0; j < 32; ++j) {
+        const float ax = fabsf(x[j]);
+        if (ax > amax) {
+            amax = ax;
+            max = x[j];
+        }
+    }
+    float scale = 0;
+    if (amax >= GROUP_MAX_EPS) {
+        float d = -max / values[0];
+        float id = 1 / d;
+        float sumqx = 0, sumq2 = 0;
+        for (int j = 0; j < 32; ++j) {
+            const float q = values[q_best_index_iq4nl(id * x[j])], w = weight[j];
+            sumqx += w * q * x[j];
+            sumq2 += w * q * q;
+        }
+        d = sumqx / sumq2;
+        float best = d * sumqx;
+        for (int itry = -7; itry <= 7; ++itry) {
+            id = (itry + values[0]) / max;
+            sumqx = sumq2 = 0;
+            for (int j = 0; j < 32; ++j) {
+                const float q = values[q_best_index_iq4nl(id * x[j])], w = weight[j];
+                sumqx += w * q * x[j];
+                sumq2 += w * q * q;
+            }
+            if (sumq2 > 0 && sumqx * sumqx > best * sumq2) {
+                d = sumqx / sumq2;
+                best = d * sumqx;
+            }
+        }
+        scale = d;
+    }
+    y->d = q_to_half(scale);
+    const float id = scale ? 1 / scale : 0;
+    uint8_t L[32];
+    for (int j = 0; j < 32; ++j) L[j] = (uint8_t)q_best_index_iq4nl(id * x[j]);
+    for (int j = 0; j < 16; ++j) y->qs[j] = (uint8_t)(L[j] | (L[16 + j] << 4));
+}
+
 /* One row of a 32-block type (n a multiple of 32). Without importance weights: q_ref32_row (q_q8_0_row for Q8_0);
  * with them the weighted searches run 8 blocks at a time (q_qx8/q_qkx8), the last n/32 % 8 blocks one at a time. */
 static void Q_FN(q_row32)(int32_t type, const float *x, int64_t n, const float *qw, void *dst) {
@@ -815,6 +887,13 @@ static int Q_FN(q_row)(int32_t type, const float *x, int64_t n, const float *qw,
     case G4J_TYPE_Q8_0:
         Q_FN(q_row32)(type, x, n, qw, dst);
         return 1;
+    case G4J_TYPE_IQ4_NL: { /* 8 blocks at a time (q_iq4nl8), the last n/32 % 8 one at a time */
+        const int64_t nb32 = n / 32;
+        int64_t ib = 0;
+        for (; ib + 8 <= nb32; ib += 8) q_iq4nl8(x + 32 * ib, qw ? qw + 32 * ib : NULL, (g4j_block_iq4_nl *)dst + ib);
+        for (; ib < nb32; ++ib) q_iq4nl_block_scalar(x + 32 * ib, qw ? qw + 32 * ib : NULL, (g4j_block_iq4_nl *)dst + ib);
+        return 1;
+    }
     default:
         return 0;
     }

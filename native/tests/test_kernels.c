@@ -924,6 +924,7 @@ static int64_t qrow_bytes(int32_t type, int64_t n) { /* ggml's block sizes */
     case Q5_0: return n / 32 * 22;
     case Q5_1: return n / 32 * 24;
     case Q8_0: return n / 32 * 34;
+    case IQ4_NL: return n / 32 * 18;
     case Q2_K: return n / 256 * 84;
     case Q3_K: return n / 256 * 110;
     case Q4_K: return n / 256 * 144;
@@ -933,7 +934,7 @@ static int64_t qrow_bytes(int32_t type, int64_t n) { /* ggml's block sizes */
 }
 
 static void test_quantize_rows(void) {
-    const int32_t types[] = {Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K};
+    const int32_t types[] = {Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K};
     enum { ROWS = 3, NMAX = 4128 };
     float *x = malloc(sizeof(float) * ROWS * NMAX), *qw = malloc(sizeof(float) * NMAX);
     uint16_t *h = malloc(2 * ROWS * NMAX);
@@ -1029,8 +1030,8 @@ static void test_quantize_rows(void) {
               && bad == 4096 + 77, "inf: bad %lld", (long long)bad);
         x[NMAX + 77] = NAN;
     }
-    CHECK(g4j_quantize_rows(G4J_ISA_AUTO, F32, x, NMAX * 4, IQ4_NL, out, 0, 4096, NULL, NULL) == G4J_E_UNSUPPORTED_TYPE,
-          "IQ4_NL is not native");
+    CHECK(g4j_quantize_rows(G4J_ISA_AUTO, F32, x, NMAX * 4, IQ4_XS, out, 0, 4096, NULL, NULL) == G4J_E_UNSUPPORTED_TYPE,
+          "IQ4_XS is not native");
     CHECK(g4j_quantize_rows(G4J_ISA_AUTO, Q8_0, x, NMAX * 4, Q4_K, out, 0, 4096, NULL, NULL) == G4J_E_UNSUPPORTED_TYPE,
           "quantized source");
     CHECK(g4j_quantize_rows(G4J_ISA_AUTO, F32, x, NMAX * 4, Q4_K, out, 1, 4128, NULL, NULL) == G4J_E_INVALID_ARGUMENT,

@@ -86,7 +86,7 @@ class NativeQuantizeTest {
             }
         }
         assertEquals(EnumSet.of(GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K,
-                GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.BF16), seen);
+                GgmlType.Q3_K, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.BF16), seen);
         assertTrue(problems.isEmpty(), problems.size() + " of " + checked + " differ:\n" + String.join("\n", problems));
     }
 
