@@ -308,19 +308,22 @@ public final class ModelQuantizer {
                 return t;
             });
             boolean done = false;
-            // one output buffer, as large as the largest converted tensor, reused for each (a fresh one per tensor
-            // was zeroed and page-faulted again every time)
+            // two output buffers, each as large as the largest converted tensor, reused in turn: the pool converts
+            // the next tensor into one while this thread writes the other (a fresh buffer per tensor was zeroed and
+            // page-faulted again every time, and writing waited for converting)
             long largest = plan.tensors().stream().filter(PlannedTensor::convert).mapToLong(PlannedTensor::bytes)
                     .max().orElse(0);
             try (Arena buffers = Arena.ofShared()) {
-                MemorySegment buffer = buffers.allocate(Math.max(1, largest), 64);
-                try (GgufWriter w = GgufWriter.create(tmp)) {
+                MemorySegment[] two = {buffers.allocate(Math.max(1, largest), 64),
+                        buffers.allocate(Math.max(1, largest), 64)};
+                try (GgufWriter w = GgufWriter.create(tmp);
+                        Pipeline pipe = new Pipeline(plan.tensors(), two, pool, o.threads, listener)) {
                     declare(w, plan);
                     for (int i = 0; i < plan.tensors().size(); i++) {
                         PlannedTensor t = plan.tensors().get(i);
                         listener.tensorStarted(i, t);
                         int index = i;
-                        w.writeTensor(t.name(), ch -> writeTensor(t, ch, buffer, pool, o.threads, listener));
+                        w.writeTensor(t.name(), ch -> writeTensor(t, index, ch, pipe, listener));
                         listener.tensorDone(index, t);
                     }
                     w.finish();
@@ -342,22 +345,144 @@ public final class ModelQuantizer {
         }
     }
 
-    private static void writeTensor(PlannedTensor t, WritableByteChannel ch, MemorySegment buffer,
-            ExecutorService pool, int threads, Listener listener) throws IOException {
+    private static void writeTensor(PlannedTensor t, int index, WritableByteChannel ch, Pipeline pipe,
+            Listener listener) throws IOException {
         GgufTensor src = t.source();
         if (!t.convert()) {
             writeAll(ch, src.data());
             listener.progress(src.byteSize());
             return;
         }
-        MemorySegment out = buffer.asSlice(0, t.bytes());
-        quantizeInto(t, out, pool, threads, listener);
-        writeAll(ch, out);
+        Pending p = pipe.take(index);
+        p.await();
+        writeAll(ch, p.out);
+    }
+
+    /**
+     * The converted tensors' work, one tensor ahead: {@link #take} returns tensor i's conversion (submitted now, or
+     * earlier as the one ahead) after submitting the next converted tensor's into the other buffer.
+     */
+    private static final class Pipeline implements AutoCloseable {
+        private final List<PlannedTensor> tensors;
+        private final MemorySegment[] buffers;
+        private final ExecutorService pool;
+        private final int threads;
+        private final Listener listener;
+        private Pending ahead;
+        private int aheadIndex = -1;
+        private int nextBuffer;
+
+        Pipeline(List<PlannedTensor> tensors, MemorySegment[] buffers, ExecutorService pool, int threads,
+                Listener listener) {
+            this.tensors = tensors;
+            this.buffers = buffers;
+            this.pool = pool;
+            this.threads = threads;
+            this.listener = listener;
+        }
+
+        Pending take(int i) {
+            Pending p;
+            if (aheadIndex == i) {
+                p = ahead;
+                ahead = null;
+                aheadIndex = -1;
+            } else {
+                p = submitInto(i);
+            }
+            for (int k = i + 1; k < tensors.size(); k++) {
+                if (tensors.get(k).convert()) {
+                    try {
+                        ahead = submitInto(k);
+                    } catch (RuntimeException e) {
+                        p.release();
+                        throw e;
+                    }
+                    aheadIndex = k;
+                    break;
+                }
+            }
+            return p;
+        }
+
+        private Pending submitInto(int k) {
+            PlannedTensor t = tensors.get(k);
+            MemorySegment out = buffers[nextBuffer].asSlice(0, t.bytes());
+            nextBuffer ^= 1;
+            return submit(t, out, pool, threads, listener);
+        }
+
+        @Override
+        public void close() {
+            if (ahead != null) {
+                ahead.release();
+                ahead = null;
+            }
+        }
+    }
+
+    /** One tensor's conversion jobs on the pool, and the imatrix rows they read. */
+    static final class Pending {
+        final MemorySegment out;
+        private final List<Future<?>> jobs = new ArrayList<>();
+        private final Arena arena = Arena.ofShared();
+        private boolean released;
+
+        Pending(MemorySegment out) {
+            this.out = out;
+        }
+
+        /** Waits for every job; rethrows the first failure. Releases the jobs either way. */
+        void await() throws IOException {
+            try {
+                for (Future<?> f : jobs) {
+                    try {
+                        f.get();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted", e);
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof RuntimeException re) {
+                            throw re;
+                        }
+                        throw new IOException(e.getCause());
+                    }
+                }
+            } finally {
+                release();
+            }
+        }
+
+        /** No job may still read the arena when it closes: cancels the queued jobs, waits for the running ones. */
+        void release() {
+            if (released) {
+                return;
+            }
+            released = true;
+            for (Future<?> f : jobs) {
+                f.cancel(false);
+            }
+            for (Future<?> f : jobs) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                    // already reported, or cancelled
+                }
+            }
+            arena.close();
+        }
     }
 
     /** Converts every row of {@code t.source()} to {@code t.type()} into {@code out}, on the pool. */
     static void quantizeInto(PlannedTensor t, MemorySegment out, ExecutorService pool, int threads, Listener listener)
             throws IOException {
+        submit(t, out, pool, threads, listener).await();
+    }
+
+    /** Submits the conversion of every row of {@code t.source()} to {@code t.type()} into {@code out} to the pool. */
+    static Pending submit(PlannedTensor t, MemorySegment out, ExecutorService pool, int threads, Listener listener) {
         GgufTensor src = t.source();
         int n = Math.toIntExact(src.rowLength());
         long rowsPerMatrix = src.dim(1);
@@ -372,9 +497,10 @@ public final class ModelQuantizer {
         long minRows = Math.max(1, (MIN_CHUNK_ELEMENTS + n - 1) / n);
         int rowsPerChunk = (int) Math.min(Math.max(1, rowsPerMatrix), lib == null ? minRows
                 : Math.max(minRows, (rowsPerMatrix + 8L * threads - 1) / (8L * threads)));
-        List<Future<?>> jobs = new ArrayList<>();
         ThreadLocal<float[]> buffers = ThreadLocal.withInitial(() -> new float[rowsPerChunk * n]);
-        Arena arena = Arena.ofShared(); // the imatrix rows the native quantizer reads
+        Pending pending = new Pending(out);
+        List<Future<?>> jobs = pending.jobs;
+        Arena arena = pending.arena; // the imatrix rows the native quantizer reads
         try {
             for (long m = 0; m < matrices; m++) {
                 float[] imp = t.importance() == null ? null
@@ -410,34 +536,10 @@ public final class ModelQuantizer {
                     }));
                 }
             }
-            for (Future<?> f : jobs) {
-                try {
-                    f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IOException("interrupted", e);
-                } catch (ExecutionException e) {
-                    if (e.getCause() instanceof RuntimeException re) {
-                        throw re;
-                    }
-                    throw new IOException(e.getCause());
-                }
-            }
-        } finally {
-            // no job may still read the arena when it closes: cancel the queued ones, wait for the running ones
-            for (Future<?> f : jobs) {
-                f.cancel(false);
-            }
-            for (Future<?> f : jobs) {
-                try {
-                    f.get();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (ExecutionException | java.util.concurrent.CancellationException e) {
-                    // already reported, or cancelled
-                }
-            }
-            arena.close();
+            return pending;
+        } catch (RuntimeException e) {
+            pending.release();
+            throw e;
         }
     }
 
