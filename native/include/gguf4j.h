@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 5
+#define G4J_ABI_VERSION 6
 
 typedef int32_t g4j_status;
 
@@ -171,6 +171,23 @@ G4J_API g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w,
  * block and the same float steps): the copy changes where the bytes are, not the result. */
 G4J_API g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed,
                                       int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y);
+
+/* ---- quantization ----------------------------------------------------------------------------------------- */
+
+/* llama-quantize's numeric work: converts nrows rows of n_per_row elements of src (dst_type a ggml type id: Q2_K,
+ * Q3_K, Q4_K, Q5_K, Q6_K with n_per_row a positive multiple of 256; Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 with a multiple
+ * of 32; F32 and BF16) of src, as src_type (G4J_TYPE_F32, F16 or BF16),
+ * rows src_row_bytes apart, to dst_type, rows packed in dst (whole blocks, no padding). The bytes are those of
+ * ggml_quantize_chunk (llama.cpp c392e50): quantize_row_*_ref when imatrix is NULL, quantize_row_*_impl with
+ * imatrix's n_per_row importance weights otherwise (Q8_0, F32 and BF16 ignore them, as ggml does). Every variant
+ * computes the same bytes (the AVX2 one runs 8 sub-blocks' scale searches in the lanes of a vector, each lane in
+ * the reference's float order).
+ * G4J_E_UNSUPPORTED_TYPE for another dst_type (callers fall back to their own quantizer); G4J_E_INVALID_ARGUMENT if
+ * an element is not finite, with *bad (when not NULL) set to its index row * n_per_row + column (-1 otherwise);
+ * rows before it are written. */
+G4J_API g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes,
+                                     int32_t dst_type, void *dst, int64_t nrows, int64_t n_per_row,
+                                     const float *imatrix, int64_t *bad);
 
 /* ---- machine ------------------------------------------------------------------------------------------------ */
 

@@ -913,6 +913,136 @@ static void test_read_bandwidth(void) {
     CHECK(g4j_read_bandwidth(8 << 20, 1, 1, 1, counts, NULL) == G4J_E_INVALID_ARGUMENT, "null result accepted");
 }
 
+/* g4j_quantize_rows: every vector variant against the scalar one, byte for byte (the scalar one follows ggml's
+ * reference quantizers operation for operation; java/core's GoldenQuantVectorsTest-style NativeQuantizeTest checks
+ * it against ggml's bytes), on several input distributions, with and without importance weights; F16/BF16 sources
+ * against F32 sources of the same values; non-finite input, unsupported types and bad lengths refused. */
+static int64_t qrow_bytes(int32_t type, int64_t n) { /* ggml's block sizes */
+    switch (type) {
+    case Q4_0: return n / 32 * 18;
+    case Q4_1: return n / 32 * 20;
+    case Q5_0: return n / 32 * 22;
+    case Q5_1: return n / 32 * 24;
+    case Q8_0: return n / 32 * 34;
+    case IQ4_NL: return n / 32 * 18;
+    case Q2_K: return n / 256 * 84;
+    case Q3_K: return n / 256 * 110;
+    case Q4_K: return n / 256 * 144;
+    case Q5_K: return n / 256 * 176;
+    default: return n / 256 * 210; /* Q6_K */
+    }
+}
+
+static void test_quantize_rows(void) {
+    const int32_t types[] = {Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K};
+    enum { ROWS = 3, NMAX = 4128 };
+    float *x = malloc(sizeof(float) * ROWS * NMAX), *qw = malloc(sizeof(float) * NMAX);
+    uint16_t *h = malloc(2 * ROWS * NMAX);
+    uint8_t *ref = malloc(ROWS * NMAX * 2), *out = malloc(ROWS * NMAX * 2);
+    for (int i = 0; i < NMAX; ++i) qw[i] = expf(gauss());
+    for (int dist = 0; dist < 8; ++dist) {
+        for (int i = 0; i < ROWS * NMAX; ++i) {
+            float v = gauss();
+            switch (dist) {
+            case 1: v = (rnd() % 61 == 0) ? v * 40 : v; break;            /* outliers */
+            case 2: v = (i / 256) % 3 == 0 ? 0 : v; break;                /* all-zero super-blocks */
+            case 3: v = 0.75f; break;                                     /* constant */
+            case 4: v *= 1e-6f; break;                                    /* tiny */
+            case 5: v = fabsf(v) * 3e4f / 4; break;                      /* positive, huge */
+            case 6: v = 0.25f * (float)((int)(rnd() % 5) - 2); if (v == 0 && rnd() % 2) v = -0.0f; break; /* ties, +-0 */
+            case 7: v = (i / 32) % 2 ? fabsf(v) : -fabsf(v); if (i % 7 == 0) v = (rnd() % 2) ? 0.0f : -0.0f; break; /* one-signed blocks with zeros */
+            default: break;
+            }
+            x[i] = v;
+        }
+        for (size_t t = 0; t < sizeof types / sizeof types[0]; ++t) {
+            const int32_t type = types[t];
+            const int k = type >= Q2_K;
+            const int64_t n = k ? 4096 : NMAX; /* 129 blocks of 32: a tail after the groups of 8 */
+            for (int im = 0; im < 2; ++im) {
+                const float *w = im ? qw : NULL;
+                int64_t bad = 7;
+                CHECK(g4j_quantize_rows(G4J_ISA_SCALAR, F32, x, NMAX * 4, type, ref, ROWS, n, w, &bad) == G4J_OK,
+                      "quantize_rows scalar type %d: %s", type, g4j_last_error());
+                CHECK(bad == -1, "bad %lld after success", (long long)bad);
+                for (int isa = 1; isa < G4J_ISA_COUNT; ++isa) {
+                    if (!g4j_isa_available(isa)) continue;
+                    memset(out, 0xA5, ROWS * NMAX * 2);
+                    CHECK(g4j_quantize_rows(isa, F32, x, NMAX * 4, type, out, ROWS, n, w, NULL) == G4J_OK,
+                          "quantize_rows %s type %d", g4j_isa_name(isa), type);
+                    const int64_t row_bytes = qrow_bytes(type, n);
+                    for (int64_t b = 0; b < ROWS * row_bytes; ++b)
+                        if (out[b] != ref[b]) {
+                            CHECK(0, "quantize_rows %s type %d dist %d imatrix %d: byte %lld (row %lld) differs from"
+                                  " scalar", g4j_isa_name(isa), type, dist, im, (long long)b, (long long)(b / row_bytes));
+                            break;
+                        }
+                }
+                if (dist == 0) { /* F16 and BF16 sources: the same bytes as F32 sources of their values */
+                    for (int src = 0; src < 2; ++src) {
+                        float *xv = malloc(sizeof(float) * ROWS * NMAX);
+                        for (int i = 0; i < ROWS * NMAX; ++i) {
+                            h[i] = src ? bf16_of(x[i]) : half_of(x[i]);
+                            xv[i] = (float)(src ? bf16_value(h[i]) : half_value(h[i]));
+                        }
+                        CHECK(g4j_quantize_rows(G4J_ISA_SCALAR, F32, xv, NMAX * 4, type, ref, ROWS, n, w, NULL) == G4J_OK,
+                              "f32");
+                        for (int isa = 0; isa < G4J_ISA_COUNT; ++isa) {
+                            if (!g4j_isa_available(isa)) continue;
+                            CHECK(g4j_quantize_rows(isa, src ? BF16 : F16, h, NMAX * 2, type, out, ROWS, n, w, NULL)
+                                  == G4J_OK, "16-bit source");
+                            CHECK(memcmp(out, ref, (size_t)(ROWS * qrow_bytes(type, n))) == 0,
+                                  "%s source %s type %d imatrix %d differs from F32", src ? "BF16" : "F16",
+                                  g4j_isa_name(isa), type, im);
+                        }
+                        free(xv);
+                    }
+                }
+            }
+        }
+    }
+    /* F32 and BF16 targets: the values, and their nearest-even bfloat16 (written here) */
+    for (int isa = 0; isa < G4J_ISA_COUNT; ++isa) {
+        if (!g4j_isa_available(isa)) continue;
+        CHECK(g4j_quantize_rows(isa, F32, x, NMAX * 4, F32, out, 2, 1000, qw, NULL) == G4J_OK
+              && memcmp(out, x, 4000) == 0 && memcmp(out + 4000, x + NMAX, 4000) == 0, "F32 target");
+        CHECK(g4j_quantize_rows(isa, F32, x, NMAX * 4, BF16, out, 2, 1000, NULL, NULL) == G4J_OK, "BF16 target");
+        for (int r = 0; r < 2; ++r)
+            for (int i = 0; i < 1000; ++i) {
+                uint16_t got;
+                memcpy(&got, out + 2000 * r + 2 * i, 2);
+                if (got != bf16_of(x[r * NMAX + i])) {
+                    CHECK(0, "BF16 target %s element %d: %04x, want %04x", g4j_isa_name(isa), i, got,
+                          bf16_of(x[r * NMAX + i]));
+                    break;
+                }
+            }
+    }
+    /* refusals */
+    int64_t bad = 0;
+    x[NMAX + 77] = NAN;
+    for (int isa = 0; isa < G4J_ISA_COUNT; ++isa) {
+        if (!g4j_isa_available(isa)) continue;
+        CHECK(g4j_quantize_rows(isa, F32, x, NMAX * 4, Q4_K, out, ROWS, 4096, NULL, &bad) == G4J_E_INVALID_ARGUMENT
+              && bad == 4096 + 77, "NaN: bad %lld", (long long)bad);
+        x[NMAX + 77] = INFINITY;
+        CHECK(g4j_quantize_rows(isa, F32, x, NMAX * 4, Q8_0, out, ROWS, 4096, NULL, &bad) == G4J_E_INVALID_ARGUMENT
+              && bad == 4096 + 77, "inf: bad %lld", (long long)bad);
+        x[NMAX + 77] = NAN;
+    }
+    CHECK(g4j_quantize_rows(G4J_ISA_AUTO, F32, x, NMAX * 4, IQ4_XS, out, 0, 4096, NULL, NULL) == G4J_E_UNSUPPORTED_TYPE,
+          "IQ4_XS is not native");
+    CHECK(g4j_quantize_rows(G4J_ISA_AUTO, Q8_0, x, NMAX * 4, Q4_K, out, 0, 4096, NULL, NULL) == G4J_E_UNSUPPORTED_TYPE,
+          "quantized source");
+    CHECK(g4j_quantize_rows(G4J_ISA_AUTO, F32, x, NMAX * 4, Q4_K, out, 1, 4128, NULL, NULL) == G4J_E_INVALID_ARGUMENT,
+          "4128 is not a multiple of 256");
+    CHECK(g4j_quantize_rows(G4J_ISA_AUTO, F32, x, 100, Q4_0, out, 1, 4128, NULL, NULL) == G4J_E_INVALID_ARGUMENT,
+          "rows overlap");
+    CHECK(g4j_quantize_rows(G4J_ISA_AUTO, F32, NULL, NMAX * 4, Q4_0, out, 1, 4128, NULL, NULL) == G4J_E_INVALID_ARGUMENT,
+          "null source");
+    free(x); free(qw); free(h); free(ref); free(out);
+}
+
 int main(void) {
     printf("libgguf4j %s abi %u, auto variant %s, features 0x%llx\n", g4j_version(), g4j_abi_version(),
            g4j_isa_name(g4j_isa_selected()), (unsigned long long)g4j_cpu_features());
@@ -933,6 +1063,7 @@ int main(void) {
     test_matmat_converted();
     test_q4_0_r8();
     test_read_bandwidth();
+    test_quantize_rows();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
  *   <tr><td>{@code gguf4j.backend}</td><td>auto, cpu, java</td><td>auto: the native CPU library if it
  *       loads, else the plain-Java backend (logged once with the cause). A forced backend that cannot load is
  *       an error. cuda is refused with one line: the GPU runs offloaded layers ({@code -ngl}), not the CPU
- *       path's matmuls</td></tr>
+ *       path's matmuls. java also keeps the quantizer's numeric work in Java (same bytes, slower)</td></tr>
  *   <tr><td>{@code gguf4j.native.path}</td><td>path of libgguf4j.so</td><td>unset: the classifier jar on the
  *       class path, then {@code java.library.path}</td></tr>
  *   <tr><td>{@code gguf4j.native.cudaPath}</td><td>path of libgguf4j_cuda.so</td><td>unset: the

@@ -1,11 +1,14 @@
 package dev.gguf4j.bench;
 
+import dev.gguf4j.backend.CpuBackend;
+import dev.gguf4j.internal.NativeCpu;
 import dev.gguf4j.quant.Codecs;
 import dev.gguf4j.quant.TypeCodec;
 import dev.gguf4j.types.GgmlType;
 import dev.gguf4j.types.UnsupportedTypeException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -23,11 +26,12 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Single-thread speed of the Java reference quantizers ({@code Codecs.of(type).quantize}, one row at a time)
- * over the fixed 1 MiB input of {@link BenchInput} (64 rows x 4096 F32) into a preallocated off-heap segment.
+ * Single-thread speed of the quantizers over the fixed 1 MiB input of {@link BenchInput} (64 rows x 4096 F32) into a preallocated off-heap segment.
  *
  * <p>One operation quantizes the whole matrix, i.e. 1 MiB of F32 input, so the throughput score in ops/s is
- * directly MiB/s of F32 input. {@code imatrix=true} passes the importance weights of {@link BenchInput}; F16,
+ * directly MiB/s of F32 input. {@code impl=java}: the Java reference quantizers ({@code Codecs.of(type).quantize},
+ * one row at a time); {@code impl=native}: libgguf4j's {@code g4j_quantize_rows} (the auto-selected variant) over
+ * the whole matrix, as {@code gguf4j quantize} calls it (types it lacks fail in setup). {@code imatrix=true} passes the importance weights of {@link BenchInput}; F16,
  * BF16 and Q8_0 ignore them (as ggml does), so for those the two rows measure the same thing.
  *
  * <p>A type without a Java quantizer fails in setup with {@link UnsupportedTypeException}: JMH reports that
@@ -55,6 +59,14 @@ public class QuantizeBenchmark {
     @Param({"false", "true"})
     public boolean imatrix;
 
+    @Param({"java", "native"})
+    public String impl;
+
+    private NativeCpu lib;
+    private GgmlType ggmlType;
+    private MemorySegment nativeSrc;
+    private MemorySegment nativeImportance;
+
     private float[] src;
     private float[] importance;
     private TypeCodec codec;
@@ -74,6 +86,16 @@ public class QuantizeBenchmark {
         rowBytes = t.bytesFor(BenchInput.COLS);
         arena = Arena.ofShared();
         dst = arena.allocate(rowBytes * BenchInput.ROWS, 64);
+        ggmlType = t;
+        if (impl.equals("native")) {
+            lib = CpuBackend.get().library();
+            if (!lib.canQuantizeRows(GgmlType.F32, t)) {
+                throw new UnsupportedTypeException(t, "native quantization");
+            }
+            nativeSrc = arena.allocateFrom(ValueLayout.JAVA_FLOAT, src);
+            nativeImportance = importance == null ? MemorySegment.NULL
+                    : arena.allocateFrom(ValueLayout.JAVA_FLOAT, importance);
+        }
         quantizeMatrix(); // a quantizer that is still a stub throws here, before any timing
     }
 
@@ -85,6 +107,11 @@ public class QuantizeBenchmark {
     /** Quantizes the 64 x 4096 matrix row by row: one op = 1 MiB of F32 input. */
     @Benchmark
     public MemorySegment quantizeMatrix() {
+        if (lib != null) {
+            lib.quantizeRows(lib.isa(), GgmlType.F32, nativeSrc, 4L * BenchInput.COLS, ggmlType, dst, BenchInput.ROWS,
+                    BenchInput.COLS, nativeImportance);
+            return dst;
+        }
         final TypeCodec c = codec;
         final float[] s = src;
         final float[] w = importance;

@@ -228,6 +228,34 @@ public final class NativeCpu {
     }
 
     /**
+     * Whether {@link #quantizeRows} has a native quantizer for {@code dst} from {@code src} (asked of the library: a
+     * call with no rows answers G4J_E_UNSUPPORTED_TYPE for the others).
+     */
+    public boolean canQuantizeRows(GgmlType src, GgmlType dst) {
+        return g4j_quantize_rows(G4J_ISA_AUTO(), src.id(), MemorySegment.NULL, 0, dst.id(), MemorySegment.NULL, 0, 256,
+                MemorySegment.NULL, MemorySegment.NULL) == G4J_OK();
+    }
+
+    /**
+     * ggml_quantize_chunk for {@code rows} rows of {@code nPerRow} elements of {@code srcType} (F32, F16 or BF16)
+     * at {@code src}, {@code srcRowBytes} apart, into {@code dst} (see g4j_quantize_rows); {@code imatrix} is
+     * {@link MemorySegment#NULL} or {@code nPerRow} floats. Returns -1, or the index (row * nPerRow + column) of
+     * the first non-finite element, where it stopped.
+     */
+    public long quantizeRows(int isa, GgmlType srcType, MemorySegment src, long srcRowBytes, GgmlType dstType,
+            MemorySegment dst, long rows, long nPerRow, MemorySegment imatrix) {
+        MemorySegment bad = scratch.get();
+        int status = g4j_quantize_rows(isa, srcType.id(), src, srcRowBytes, dstType.id(), dst, rows, nPerRow, imatrix,
+                bad);
+        long at = bad.get(ValueLayout.JAVA_LONG, 0);
+        if (status == G4J_E_INVALID_ARGUMENT() && at >= 0) {
+            return at;
+        }
+        check("g4j_quantize_rows", status);
+        return -1;
+    }
+
+    /**
      * Memory read bandwidth in GB/s with each of {@code threadCounts} threads: the median of up to {@code reps}
      * passes over one buffer of {@code bytes}, no new pass once {@code maxSeconds} are spent (see g4j_read_bandwidth).
      */

@@ -1,6 +1,7 @@
 package dev.gguf4j.quantize;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.CpuBackend;
 import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.gguf.GgufMetadata;
 import dev.gguf4j.gguf.GgufTensor;
@@ -8,6 +9,7 @@ import dev.gguf4j.gguf.GgufValue;
 import dev.gguf4j.gguf.GgufWriter;
 import dev.gguf4j.gguf.Hyperparameters;
 import dev.gguf4j.gguf.PartialFile;
+import dev.gguf4j.internal.NativeCpu;
 import dev.gguf4j.quant.BetterSearch;
 import dev.gguf4j.quant.Codecs;
 import dev.gguf4j.quant.TypeCodec;
@@ -16,6 +18,7 @@ import dev.gguf4j.types.GgmlType;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
@@ -313,14 +316,22 @@ public final class ModelQuantizer {
                 return t;
             });
             boolean done = false;
-            try {
-                try (GgufWriter w = GgufWriter.create(tmp)) {
+            // two output buffers, each as large as the largest converted tensor, reused in turn: the pool converts
+            // the next tensor into one while this thread writes the other (a fresh buffer per tensor was zeroed and
+            // page-faulted again every time, and writing waited for converting)
+            long largest = plan.tensors().stream().filter(PlannedTensor::convert).mapToLong(PlannedTensor::bytes)
+                    .max().orElse(0);
+            try (Arena buffers = Arena.ofShared()) {
+                MemorySegment[] two = {buffers.allocate(Math.max(1, largest), 64),
+                        buffers.allocate(Math.max(1, largest), 64)};
+                try (GgufWriter w = GgufWriter.create(tmp);
+                        Pipeline pipe = new Pipeline(plan.tensors(), two, pool, o.threads, listener)) {
                     declare(w, plan);
                     for (int i = 0; i < plan.tensors().size(); i++) {
                         PlannedTensor t = plan.tensors().get(i);
                         listener.tensorStarted(i, t);
                         int index = i;
-                        w.writeTensor(t.name(), ch -> writeTensor(t, ch, pool, o.threads, listener));
+                        w.writeTensor(t.name(), ch -> writeTensor(t, index, ch, pipe, listener));
                         listener.tensorDone(index, t);
                     }
                     w.finish();
@@ -342,7 +353,7 @@ public final class ModelQuantizer {
         }
     }
 
-    private static void writeTensor(PlannedTensor t, WritableByteChannel ch, ExecutorService pool, int threads,
+    private static void writeTensor(PlannedTensor t, int index, WritableByteChannel ch, Pipeline pipe,
             Listener listener) throws IOException {
         GgufTensor src = t.source();
         if (!t.convert()) {
@@ -350,65 +361,218 @@ public final class ModelQuantizer {
             listener.progress(src.byteSize());
             return;
         }
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment out = arena.allocate(Math.max(1, t.bytes()), 64);
-            quantizeInto(t, out, pool, threads, listener);
-            writeAll(ch, out.asSlice(0, t.bytes()));
+        Pending p = pipe.take(index);
+        p.await();
+        writeAll(ch, p.out);
+    }
+
+    /**
+     * The converted tensors' work, one tensor ahead: {@link #take} returns tensor i's conversion (submitted now, or
+     * earlier as the one ahead) after submitting the next converted tensor's into the other buffer.
+     */
+    private static final class Pipeline implements AutoCloseable {
+        private final List<PlannedTensor> tensors;
+        private final MemorySegment[] buffers;
+        private final ExecutorService pool;
+        private final int threads;
+        private final Listener listener;
+        private Pending ahead;
+        private int aheadIndex = -1;
+        private int nextBuffer;
+
+        Pipeline(List<PlannedTensor> tensors, MemorySegment[] buffers, ExecutorService pool, int threads,
+                Listener listener) {
+            this.tensors = tensors;
+            this.buffers = buffers;
+            this.pool = pool;
+            this.threads = threads;
+            this.listener = listener;
+        }
+
+        Pending take(int i) {
+            Pending p;
+            if (aheadIndex == i) {
+                p = ahead;
+                ahead = null;
+                aheadIndex = -1;
+            } else {
+                p = submitInto(i);
+            }
+            for (int k = i + 1; k < tensors.size(); k++) {
+                if (tensors.get(k).convert()) {
+                    try {
+                        ahead = submitInto(k);
+                    } catch (RuntimeException e) {
+                        p.release();
+                        throw e;
+                    }
+                    aheadIndex = k;
+                    break;
+                }
+            }
+            return p;
+        }
+
+        private Pending submitInto(int k) {
+            PlannedTensor t = tensors.get(k);
+            MemorySegment out = buffers[nextBuffer].asSlice(0, t.bytes());
+            nextBuffer ^= 1;
+            return submit(t, out, pool, threads, listener);
+        }
+
+        @Override
+        public void close() {
+            if (ahead != null) {
+                ahead.release();
+                ahead = null;
+            }
+        }
+    }
+
+    /** One tensor's conversion jobs on the pool, and the imatrix rows they read. */
+    static final class Pending {
+        final MemorySegment out;
+        private final List<Future<?>> jobs = new ArrayList<>();
+        private final Arena arena = Arena.ofShared();
+        private boolean released;
+
+        Pending(MemorySegment out) {
+            this.out = out;
+        }
+
+        /** Waits for every job; rethrows the first failure. Releases the jobs either way. */
+        void await() throws IOException {
+            try {
+                for (Future<?> f : jobs) {
+                    try {
+                        f.get();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IOException("interrupted", e);
+                    } catch (ExecutionException e) {
+                        if (e.getCause() instanceof RuntimeException re) {
+                            throw re;
+                        }
+                        throw new IOException(e.getCause());
+                    }
+                }
+            } finally {
+                release();
+            }
+        }
+
+        /** No job may still read the arena when it closes: cancels the queued jobs, waits for the running ones. */
+        void release() {
+            if (released) {
+                return;
+            }
+            released = true;
+            for (Future<?> f : jobs) {
+                f.cancel(false);
+            }
+            for (Future<?> f : jobs) {
+                try {
+                    f.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (ExecutionException | java.util.concurrent.CancellationException e) {
+                    // already reported, or cancelled
+                }
+            }
+            arena.close();
         }
     }
 
     /** Converts every row of {@code t.source()} to {@code t.type()} into {@code out}, on the pool. */
     static void quantizeInto(PlannedTensor t, MemorySegment out, ExecutorService pool, int threads, Listener listener)
             throws IOException {
+        submit(t, out, pool, threads, listener).await();
+    }
+
+    /** Submits the conversion of every row of {@code t.source()} to {@code t.type()} into {@code out} to the pool. */
+    static Pending submit(PlannedTensor t, MemorySegment out, ExecutorService pool, int threads, Listener listener) {
         GgufTensor src = t.source();
         int n = Math.toIntExact(src.rowLength());
         long rowsPerMatrix = src.dim(1);
         long matrices = src.rows() / Math.max(1, rowsPerMatrix);
         TypeCodec from = Codecs.of(src.type());
-        TypeCodec to = t.search() == QuantizeOptions.Search.BETTER ? BetterSearch.codec(t.type()) : Codecs.of(t.type());
+        boolean searched = t.search() == QuantizeOptions.Search.BETTER && BetterSearch.covers(t.type());
+        TypeCodec to = searched ? BetterSearch.codec(t.type()) : Codecs.of(t.type());
         long srcRowBytes = src.rowBytes();
         long dstRowBytes = t.type().bytesFor(n);
-        int rowsPerChunk = (int) Math.max(1, (MIN_CHUNK_ELEMENTS + n - 1) / n);
-        List<Future<?>> jobs = new ArrayList<>();
+        NativeCpu lib = searched ? null : nativeQuantizer(src, t.type()); // the search is Java's (the reference is C's)
+        // The Java quantizers take small chunks (a float buffer per thread); the native one takes threads * 8 chunks
+        // per matrix (fewer hand-offs to the pool: with 8-row chunks, a TinyLlama run queued 67,000 jobs)
+        long minRows = Math.max(1, (MIN_CHUNK_ELEMENTS + n - 1) / n);
+        int rowsPerChunk = (int) Math.min(Math.max(1, rowsPerMatrix), lib == null ? minRows
+                : Math.max(minRows, (rowsPerMatrix + 8L * threads - 1) / (8L * threads)));
         ThreadLocal<float[]> buffers = ThreadLocal.withInitial(() -> new float[rowsPerChunk * n]);
-        for (long m = 0; m < matrices; m++) {
-            float[] importance = null;
-            if (t.importance() != null) {
-                importance = java.util.Arrays.copyOfRange(t.importance(), (int) (m * n), (int) ((m + 1) * n));
-            }
-            float[] imp = importance;
-            for (long r0 = 0; r0 < rowsPerMatrix; r0 += rowsPerChunk) {
-                long row = m * rowsPerMatrix + r0;
-                int rows = (int) Math.min(rowsPerChunk, rowsPerMatrix - r0);
-                jobs.add(pool.submit(() -> {
-                    float[] buf = buffers.get();
-                    from.dequantize(src.data(), row * srcRowBytes, buf, 0, rows * n);
-                    for (int i = 0; i < rows * n; i++) {
-                        if (!Float.isFinite(buf[i])) {
-                            throw new Gguf4jException("tensor '" + src.name() + "' row " + (row + i / n) + " column "
-                                    + (i % n) + " is " + buf[i] + ": cannot quantize non-finite values");
+        Pending pending = new Pending(out);
+        List<Future<?>> jobs = pending.jobs;
+        Arena arena = pending.arena; // the imatrix rows the native quantizer reads
+        try {
+            for (long m = 0; m < matrices; m++) {
+                float[] imp = t.importance() == null ? null
+                        : java.util.Arrays.copyOfRange(t.importance(), (int) (m * n), (int) ((m + 1) * n));
+                MemorySegment impSeg = lib == null || imp == null ? MemorySegment.NULL
+                        : arena.allocateFrom(ValueLayout.JAVA_FLOAT, imp);
+                for (long r0 = 0; r0 < rowsPerMatrix; r0 += rowsPerChunk) {
+                    long row = m * rowsPerMatrix + r0;
+                    int rows = (int) Math.min(rowsPerChunk, rowsPerMatrix - r0);
+                    jobs.add(pool.submit(() -> {
+                        if (lib != null) {
+                            long bad = lib.quantizeRows(lib.isa(), src.type(), src.data().asSlice(row * srcRowBytes,
+                                    rows * srcRowBytes), srcRowBytes, t.type(), out.asSlice(row * dstRowBytes,
+                                    rows * dstRowBytes), rows, n, impSeg);
+                            if (bad >= 0) {
+                                long badRow = row + bad / n;
+                                float[] buf = new float[n];
+                                from.dequantize(src.data(), badRow * srcRowBytes, buf, 0, n);
+                                throw nonFinite(src, badRow, n, (int) (bad % n), buf[(int) (bad % n)]);
+                            }
+                        } else {
+                            float[] buf = buffers.get();
+                            from.dequantize(src.data(), row * srcRowBytes, buf, 0, rows * n);
+                            for (int i = 0; i < rows * n; i++) {
+                                if (!Float.isFinite(buf[i])) {
+                                    throw nonFinite(src, row, n, i, buf[i]);
+                                }
+                            }
+                            to.quantizeRows(buf, 0, rows, n, imp, out, row * dstRowBytes);
                         }
-                    }
-                    to.quantizeRows(buf, 0, rows, n, imp, out, row * dstRowBytes);
-                    listener.progress(rows * srcRowBytes);
-                    return null;
-                }));
-            }
-        }
-        for (Future<?> f : jobs) {
-            try {
-                f.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException re) {
-                    throw re;
+                        listener.progress(rows * srcRowBytes);
+                        return null;
+                    }));
                 }
-                throw new IOException(e.getCause());
             }
+            return pending;
+        } catch (RuntimeException e) {
+            pending.release();
+            throw e;
         }
     }
+
+    private static Gguf4jException nonFinite(GgufTensor src, long row, int n, int i, float value) {
+        return new Gguf4jException("tensor '" + src.name() + "' row " + (row + i / n) + " column " + (i % n) + " is "
+                + value + ": cannot quantize non-finite values");
+    }
+
+    /**
+     * libgguf4j's quantizer ({@code g4j_quantize_rows}: the same bytes, computed in C with vector code) when it
+     * loaded, the backend setting does not ask for plain Java, and it has this source and target type; else null
+     * (the Java quantizers, {@link Codecs}, do the work).
+     */
+    static NativeCpu nativeQuantizer(GgufTensor src, GgmlType target) {
+        if (!nativeQuantize || !src.data().isNative() || !CpuBackend.isAvailable()) {
+            return null;
+        }
+        NativeCpu lib = CpuBackend.get().library();
+        return lib.canQuantizeRows(src.type(), target) ? lib : null;
+    }
+
+    /** False when {@code gguf4j.backend=java}: the quantizer then stays in Java too (tests set it either way). */
+    static volatile boolean nativeQuantize = dev.gguf4j.Settings.fromSystemProperties().backend()
+            != dev.gguf4j.Settings.BackendChoice.JAVA;
 
     private static void writeAll(WritableByteChannel ch, MemorySegment seg) throws IOException {
         final long step = 1L << 30;

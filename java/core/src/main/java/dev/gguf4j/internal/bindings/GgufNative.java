@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)5L;
+    private static final int G4J_ABI_VERSION = (int)6L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 5
+     * #define G4J_ABI_VERSION 6
      * }
      */
     public static int G4J_ABI_VERSION() {
@@ -1325,6 +1325,75 @@ public class GgufNative extends GgufNative$shared {
                 traceDowncall("g4j_matvec_q4_0_r8", isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
             }
             return (int)mh$.invokeExact(isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_quantize_rows {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_INT,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_quantize_rows");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes, int32_t dst_type, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix, int64_t *bad)
+     * }
+     */
+    public static FunctionDescriptor g4j_quantize_rows$descriptor() {
+        return g4j_quantize_rows.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes, int32_t dst_type, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix, int64_t *bad)
+     * }
+     */
+    public static MethodHandle g4j_quantize_rows$handle() {
+        return g4j_quantize_rows.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes, int32_t dst_type, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix, int64_t *bad)
+     * }
+     */
+    public static MemorySegment g4j_quantize_rows$address() {
+        return g4j_quantize_rows.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes, int32_t dst_type, void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix, int64_t *bad)
+     * }
+     */
+    public static int g4j_quantize_rows(int isa, int src_type, MemorySegment src, long src_row_bytes, int dst_type, MemorySegment dst, long nrows, long n_per_row, MemorySegment imatrix, MemorySegment bad) {
+        var mh$ = g4j_quantize_rows.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_quantize_rows", isa, src_type, src, src_row_bytes, dst_type, dst, nrows, n_per_row, imatrix, bad);
+            }
+            return (int)mh$.invokeExact(isa, src_type, src, src_row_bytes, dst_type, dst, nrows, n_per_row, imatrix, bad);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# gguf4j quantize vs llama-quantize: wall time of whole-model runs, alternately, with byte-identity checked.
+#
+#   java/bench/scripts/quantize-vs-llamacpp.sh [-t "1 2"] [-i "no yes"] [-r ROUNDS] TYPE...
+#
+# For each TYPE, thread count and imatrix choice, runs llama-quantize then gguf4j quantize on the same input
+# (ROUNDS times, alternating), compares the outputs with cmp, and prints one line per run pair:
+#   type threads imatrix | wall seconds llama, gguf4j, ratio | CPU seconds (user+sys) llama, gguf4j, ratio |
+#   1-minute load before/after | outputs identical
+# The CPU-time ratio is the steadier one when other work shares the machine; the goal is about wall time.
+# Environment: MODEL (default /work/models/tinyllama-f16.gguf), LLAMA_QUANTIZE (llama.cpp c392e50's binary),
+# IMATRIX (llama-imatrix .dat; default: a synthetic one made by synthetic-imatrix.py next to this script),
+# OUTDIR (scratch, default /tmp/qvl), GGUF4J (default: bin/gguf4j of this checkout).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../../.." && pwd)"
+MODEL=${MODEL:-/work/models/tinyllama-f16.gguf}
+LLAMA_QUANTIZE=${LLAMA_QUANTIZE:-/work/peers/llama.cpp/build/bin/llama-quantize}
+GGUF4J=${GGUF4J:-$root/bin/gguf4j}
+OUTDIR=${OUTDIR:-/tmp/qvl}
+threads="1 2"
+imatrix="no yes"
+rounds=1
+while getopts "t:i:r:" o; do
+  case $o in
+    t) threads=$OPTARG ;;
+    i) imatrix=$OPTARG ;;
+    r) rounds=$OPTARG ;;
+    *) exit 2 ;;
+  esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 1 ] || set -- Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q2_K_S Q3_K_S Q3_K_M Q3_K_L Q4_K_S Q4_K_M Q5_K_S Q5_K_M Q6_K IQ4_NL F16 BF16 F32
+mkdir -p "$OUTDIR"
+IMATRIX=${IMATRIX:-$OUTDIR/synthetic.imatrix}
+if [ ! -f "$IMATRIX" ]; then
+  python3 "$here/synthetic-imatrix.py" "$MODEL" "$IMATRIX" >/dev/null
+fi
+load() { cut -d' ' -f1 /proc/loadavg; }
+timed() { # timed OUT_PREFIX CMD...: runs CMD, leaves "wall cpu" in OUT_PREFIX.t
+  local p=$1; shift
+  /usr/bin/time -f "%e %U %S" -o "$p.time" "$@" >"$p.log" 2>&1
+  awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$p.time" >"$p.t"
+}
+printf '%-8s %3s %-3s | %8s %8s %5s | %8s %8s %5s | %-11s %s\n' type thr im llama_s gguf4j_s ratio llama_cpu g4j_cpu ratio load same
+for type in "$@"; do
+  for t in $threads; do
+    for im in $imatrix; do
+      for ((r = 0; r < rounds; r++)); do
+        lopt=(); gopt=()
+        if [ "$im" = yes ]; then lopt=(--imatrix "$IMATRIX"); gopt=(--imatrix "$IMATRIX"); fi
+        l0=$(load)
+        timed "$OUTDIR/l" "$LLAMA_QUANTIZE" "${lopt[@]}" "$MODEL" "$OUTDIR/l.gguf" "$type" "$t"
+        timed "$OUTDIR/g" "$GGUF4J" quantize "$MODEL" "$OUTDIR/g.gguf" "$type" --threads "$t" "${gopt[@]}"
+        l1=$(load)
+        read -r lw lc <"$OUTDIR/l.t"
+        read -r gw gc <"$OUTDIR/g.t"
+        same=yes
+        cmp -s "$OUTDIR/l.gguf" "$OUTDIR/g.gguf" || same=NO
+        printf '%-8s %3s %-3s | %8.2f %8.2f %5.2f | %8.2f %8.2f %5.2f | %-11s %s\n' "$type" "$t" "$im" "$lw" "$gw" \
+          "$(echo "$gw / $lw" | bc -l)" "$lc" "$gc" "$(echo "$gc / $lc" | bc -l)" "$l0/$l1" "$same"
+        rm -f "$OUTDIR/l.gguf" "$OUTDIR/g.gguf"
+      done
+    done
+  done
+done
