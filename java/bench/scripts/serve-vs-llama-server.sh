@@ -14,9 +14,10 @@ threads="${THREADS:-2}"; llama_threads="${LLAMA_THREADS:-$threads}"; np="${NP:-4
 port=18090
 py="${PYTHON:-python3}"
 
-wait_health() {
+wait_health() { # pid of the server
   for _ in $(seq 1 600); do
     if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$1" 2>/dev/null || { echo "server exited: $(tail -1 "$2")" >&2; return 1; }
     sleep 0.2
   done
   echo "server did not come up" >&2; return 1
@@ -24,10 +25,13 @@ wait_health() {
 
 run_one() { # name command...
   local name="$1"; shift
-  "$@" >"/tmp/serve-bench-$name.log" 2>&1 &
+  port=$((port + 1)) # a fresh port per server: a stopped server's connections can hold the last one for a while
+  local args=() a
+  for a in "$@"; do args+=("${a/@PORT@/$port}"); done
+  "${args[@]}" >"/tmp/serve-bench-$name.log" 2>&1 &
   local pid=$!
-  wait_health
-  echo "# $name $*: load $(cut -d' ' -f1-3 /proc/loadavg)"
+  wait_health "$pid" "/tmp/serve-bench-$name.log"
+  echo "# $name ${args[*]}: load $(cut -d' ' -f1-3 /proc/loadavg)"
   "$py" "$here/serve-load.py" --url "http://127.0.0.1:$port" --clients "$clients" --tokens "$tokens" \
       --rounds "$rounds" --prompt-words "$words" --tag "p$pair" | sed "s/^/$name /"
   kill "$pid"; wait "$pid" 2>/dev/null || true
@@ -35,7 +39,7 @@ run_one() { # name command...
 }
 
 for pair in $(seq "${FIRST_PAIR:-1}" "$pairs"); do
-  run_one gguf4j "$root/bin/gguf4j" serve -m "$model" --port "$port" -t "$threads" -np "$np" -c "$ctx"
-  run_one llama-server "$llama_server" -m "$model" --port "$port" -t "$llama_threads" -np "$np" -c $((np * ctx)) \
+  run_one gguf4j "$root/bin/gguf4j" serve -m "$model" --port @PORT@ -t "$threads" -np "$np" -c "$ctx"
+  run_one llama-server "$llama_server" -m "$model" --port @PORT@ -t "$llama_threads" -np "$np" -c $((np * ctx)) \
       --no-webui
 done
