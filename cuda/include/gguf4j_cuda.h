@@ -23,7 +23,7 @@ extern "C" {
 #define G4J_CUDA_API
 #endif
 
-#define G4J_CUDA_ABI_VERSION 4
+#define G4J_CUDA_ABI_VERSION 5
 
 typedef struct g4j_cuda_device_info {
     char name[256];
@@ -82,6 +82,9 @@ G4J_CUDA_API g4j_status g4j_cuda_synchronize(g4j_cuda_ctx *ctx);
 G4J_CUDA_API g4j_status g4j_cuda_matmul(g4j_cuda_ctx *ctx, int32_t type, const void *w, int64_t rows, int64_t cols,
                                         int64_t row_bytes, int64_t n_tokens, const float *x, int64_t x_stride,
                                         float *y, int64_t y_stride);
+/* 1 if g4j_cuda_matmul takes weights of ggml type `type`, else 0: the library's own answer (its type table), which
+ * callers ask instead of keeping a list. Needs no device or context. */
+G4J_CUDA_API int32_t g4j_cuda_matmul_supports(int32_t type);
 /* y[t] = x[t] / sqrt(mean(x[t]^2) + eps) * weight, per token; y may alias x. */
 G4J_CUDA_API g4j_status g4j_cuda_rms_norm(g4j_cuda_ctx *ctx, int64_t n_tokens, int64_t dim, const float *x,
                                           const float *weight, float eps, float *y);

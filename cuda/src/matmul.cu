@@ -50,3 +50,9 @@ extern "C" G4J_CUDA_API g4j_status g4j_cuda_matmul(g4j_cuda_ctx *ctx, int32_t ty
     }
     return G4J_OK;
 }
+
+extern "C" G4J_CUDA_API int32_t g4j_cuda_matmul_supports(int32_t type) {
+    int64_t be = 0, bb = 0;
+    int quantized = 0;
+    return g4j_cuda_type_geometry(type, &be, &bb, &quantized) ? 1 : 0;
+}

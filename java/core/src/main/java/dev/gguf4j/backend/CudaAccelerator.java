@@ -13,17 +13,19 @@ import java.util.Set;
  * reason when there is no library, driver or device.
  */
 public final class CudaAccelerator implements Accelerator {
-    /** The weight types g4j_cuda_matmul takes (gguf4j_cuda.h). */
-    private static final Set<GgmlType> MATMUL_TYPES = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16,
-            GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q8_0, GgmlType.Q2_K, GgmlType.Q3_K,
-            GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K, GgmlType.IQ4_NL, GgmlType.IQ4_XS);
-
     private final NativeCuda lib;
     private final NativeCuda.Device device;
+    /** The weight types g4j_cuda_matmul takes, as the library answers (g4j_cuda_matmul_supports). */
+    private final Set<GgmlType> matmulTypes = EnumSet.noneOf(GgmlType.class);
 
     private CudaAccelerator(NativeCuda lib, NativeCuda.Device device) {
         this.lib = lib;
         this.device = device;
+        for (GgmlType t : GgmlType.values()) {
+            if (lib.matmulSupports(t.id())) {
+                matmulTypes.add(t);
+            }
+        }
     }
 
     /** GPU {@code index}; a {@link BackendUnavailableException} saying why if it cannot be used. */
@@ -54,7 +56,7 @@ public final class CudaAccelerator implements Accelerator {
 
     @Override
     public boolean supports(GgmlType type) {
-        return MATMUL_TYPES.contains(type);
+        return matmulTypes.contains(type);
     }
 
     @Override

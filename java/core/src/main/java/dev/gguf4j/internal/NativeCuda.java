@@ -76,6 +76,11 @@ public final class NativeCuda {
         return devices;
     }
 
+    /** Whether {@code g4j_cuda_matmul} takes weights of ggml type id {@code type} (the library's type table). */
+    public boolean matmulSupports(int type) {
+        return g4j_cuda_matmul_supports(type) != 0;
+    }
+
     public int runtimeVersion() {
         return g4j_cuda_runtime_version();
     }

@@ -102,17 +102,18 @@ public enum ActivationQuantizer {
         return type;
     }
 
-    /** ggml-cpu's {@code type_traits_cpu[weightType].vec_dot_type}, as its converter. */
+    /** ggml-cpu's {@code type_traits_cpu[weightType].vec_dot_type} ({@link TypeTraits#vecDotType}), as its converter. */
     public static ActivationQuantizer forWeights(GgmlType weightType) {
-        return switch (weightType) {
-            case F32 -> F32;
-            case F16 -> F16;
-            case BF16 -> BF16;
-            case Q4_0, Q5_0, Q8_0, IQ4_NL -> Q8_0;
-            case Q4_1, Q5_1 -> Q8_1;
-            case Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS -> Q8_K;
-            default -> throw new UnsupportedTypeException(weightType, "dot products");
-        };
+        GgmlType v = TypeTraits.vecDotType(weightType);
+        if (v == null) {
+            throw new UnsupportedTypeException(weightType, "dot products");
+        }
+        for (ActivationQuantizer a : values()) {
+            if (a.type == v) {
+                return a;
+            }
+        }
+        throw new IllegalStateException("no activation converter for " + v);
     }
 
     /**

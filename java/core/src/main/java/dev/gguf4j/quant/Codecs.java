@@ -2,11 +2,9 @@ package dev.gguf4j.quant;
 
 import dev.gguf4j.types.GgmlType;
 import dev.gguf4j.types.UnsupportedTypeException;
-import java.util.EnumMap;
-import java.util.Map;
 
 /**
- * The codec of each ggml type: one table, one entry per supported type.
+ * The codec of each ggml type (the {@code codec} column of {@link TypeTraits}, the one per-type table).
  *
  * <h2>What is supported</h2>
  * <ul>
@@ -60,51 +58,26 @@ import java.util.Map;
  * QuantEdgeCaseTest pins these down; GgmlCrossCheckTest compares such rows with what libggml-base produced.
  */
 public final class Codecs {
-    private static final Map<GgmlType, TypeCodec> CODECS = new EnumMap<>(GgmlType.class);
-
-    static {
-        register(new PlainCodecs.F32Codec());
-        register(new PlainCodecs.F16Codec());
-        register(new PlainCodecs.BF16Codec());
-        register(new LegacyCodecs.Symmetric(GgmlType.Q4_0, 4));
-        register(new LegacyCodecs.WithMin(GgmlType.Q4_1, 4));
-        register(new LegacyCodecs.Symmetric(GgmlType.Q5_0, 5));
-        register(new LegacyCodecs.WithMin(GgmlType.Q5_1, 5));
-        register(new LegacyCodecs.Q8_0());
-        register(new KQuantCodecs.Q2_K());
-        register(new KQuantCodecs.Q3_K());
-        register(new KQuantCodecs.Q45_K(GgmlType.Q4_K));
-        register(new KQuantCodecs.Q45_K(GgmlType.Q5_K));
-        register(new KQuantCodecs.Q6_K());
-        register(new KQuantCodecs.Q8_K());
-        register(new Iq4Codecs.Iq4Codec(GgmlType.IQ4_NL));
-        register(new Iq4Codecs.Iq4Codec(GgmlType.IQ4_XS));
-    }
-
     private Codecs() {
-    }
-
-    private static void register(TypeCodec c) {
-        CODECS.put(c.type(), c);
     }
 
     /** The codec of {@code type}; throws {@link UnsupportedTypeException} for a type not supported yet. */
     public static TypeCodec of(GgmlType type) {
-        TypeCodec c = CODECS.get(type);
-        if (c == null) {
+        TypeTraits.Row r = TypeTraits.of(type);
+        if (r == null) {
             throw new UnsupportedTypeException(type, "conversion to and from F32");
         }
-        return c;
+        return r.codec();
     }
 
     /** Whether {@link #of} has a codec (at least dequantization) for {@code type}. */
     public static boolean supports(GgmlType type) {
-        return CODECS.containsKey(type);
+        return TypeTraits.of(type) != null;
     }
 
     /** Whether {@code type} can be both dequantized and quantized. */
     public static boolean supportsQuantize(GgmlType type) {
-        TypeCodec c = CODECS.get(type);
-        return c != null && c.canQuantize();
+        TypeTraits.Row r = TypeTraits.of(type);
+        return r != null && r.codec().canQuantize();
     }
 }

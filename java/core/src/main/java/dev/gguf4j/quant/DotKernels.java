@@ -4,8 +4,6 @@ import dev.gguf4j.types.GgmlType;
 import dev.gguf4j.types.UnsupportedTypeException;
 import java.lang.foreign.MemorySegment;
 import java.util.Collections;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -48,42 +46,22 @@ import java.util.Set;
  * ({@link QuantizedActivation}s given to {@link #dotPrepared} belong to the caller.)
  */
 public final class DotKernels {
-    private static final Map<GgmlType, DotKernel> KERNELS = new EnumMap<>(GgmlType.class);
     private static final ThreadLocal<DotKernel.Work> WORK = ThreadLocal.withInitial(DotKernel.Work::new);
-
-    static {
-        register(new PlainDotKernels.F32());
-        register(new PlainDotKernels.Half(GgmlType.F16));
-        register(new PlainDotKernels.Half(GgmlType.BF16));
-        register(new BlockDotKernels.Q4_0());
-        register(new BlockDotKernels.Q4_1());
-        register(new BlockDotKernels.Q5_0());
-        register(new BlockDotKernels.Q5_1());
-        register(new BlockDotKernels.Q8_0());
-        register(new KQuantDotKernels.Q2_K());
-        register(new KQuantDotKernels.Q3_K());
-        register(new KQuantDotKernels.Q45_K(GgmlType.Q4_K));
-        register(new KQuantDotKernels.Q45_K(GgmlType.Q5_K));
-        register(new KQuantDotKernels.Q6_K());
-        register(new BlockDotKernels.IQ4_NL());
-        register(new KQuantDotKernels.IQ4_XS());
-    }
+    private static final Set<GgmlType> SUPPORTED = Collections.unmodifiableSet(TypeTraits.types().stream()
+            .filter(t -> TypeTraits.of(t).dot() != null)
+            .collect(java.util.stream.Collectors.toCollection(() -> java.util.EnumSet.noneOf(GgmlType.class))));
 
     private DotKernels() {
     }
 
-    private static void register(DotKernel k) {
-        KERNELS.put(k.type(), k);
-    }
-
     /** The weight types with a kernel: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, IQ4_NL, IQ4_XS. */
     public static Set<GgmlType> supportedTypes() {
-        return Collections.unmodifiableSet(KERNELS.keySet());
+        return SUPPORTED;
     }
 
     /** Whether there is a kernel for weights of {@code type}. */
     public static boolean supports(GgmlType type) {
-        return KERNELS.containsKey(type);
+        return SUPPORTED.contains(type);
     }
 
     /** The activation converter of weights of {@code type} (ggml-cpu's {@code vec_dot_type}'s from_float). */
@@ -158,7 +136,8 @@ public final class DotKernels {
     }
 
     private static DotKernel kernel(GgmlType type) {
-        DotKernel k = KERNELS.get(type);
+        TypeTraits.Row r = TypeTraits.of(type);
+        DotKernel k = r == null ? null : r.dot();
         if (k == null) {
             throw new UnsupportedTypeException(type, "dot products");
         }

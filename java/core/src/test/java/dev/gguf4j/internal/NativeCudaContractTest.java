@@ -29,6 +29,10 @@ class NativeCudaContractTest {
             return;
         }
         assertEquals(G4J_CUDA_ABI_VERSION(), g4j_cuda_abi_version(), loaded.toString());
+        // the library's matmul types: every type the CPU has a dot kernel for, and no other (gguf4j_cuda.h)
+        for (dev.gguf4j.types.GgmlType t : dev.gguf4j.types.GgmlType.values()) {
+            assertEquals(dev.gguf4j.quant.DotKernels.supports(t), g4j_cuda_matmul_supports(t.id()) != 0, t.toString());
+        }
         MemorySegment n = MemorySegment.NULL;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);

@@ -23,10 +23,10 @@ public class GgufCudaNative extends GgufCudaNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_CUDA_ABI_VERSION = (int)4L;
+    private static final int G4J_CUDA_ABI_VERSION = (int)5L;
     /**
      * {@snippet lang=c :
-     * #define G4J_CUDA_ABI_VERSION 4
+     * #define G4J_CUDA_ABI_VERSION 5
      * }
      */
     public static int G4J_CUDA_ABI_VERSION() {
@@ -1003,6 +1003,66 @@ public class GgufCudaNative extends GgufCudaNative$shared {
                 traceDowncall("g4j_cuda_matmul", ctx, type, w, rows, cols, row_bytes, n_tokens, x, x_stride, y, y_stride);
             }
             return (int)mh$.invokeExact(ctx, type, w, rows, cols, row_bytes, n_tokens, x, x_stride, y, y_stride);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_cuda_matmul_supports {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufCudaNative.C_INT,
+            GgufCudaNative.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_cuda_matmul_supports");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * int32_t g4j_cuda_matmul_supports(int32_t type)
+     * }
+     */
+    public static FunctionDescriptor g4j_cuda_matmul_supports$descriptor() {
+        return g4j_cuda_matmul_supports.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * int32_t g4j_cuda_matmul_supports(int32_t type)
+     * }
+     */
+    public static MethodHandle g4j_cuda_matmul_supports$handle() {
+        return g4j_cuda_matmul_supports.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * int32_t g4j_cuda_matmul_supports(int32_t type)
+     * }
+     */
+    public static MemorySegment g4j_cuda_matmul_supports$address() {
+        return g4j_cuda_matmul_supports.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * int32_t g4j_cuda_matmul_supports(int32_t type)
+     * }
+     */
+    public static int g4j_cuda_matmul_supports(int type) {
+        var mh$ = g4j_cuda_matmul_supports.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_cuda_matmul_supports", type);
+            }
+            return (int)mh$.invokeExact(type);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
