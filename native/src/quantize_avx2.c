@@ -10,14 +10,6 @@
 
 #define Q_SUFFIX _avx2
 
-static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, float *scales);
-static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
-static void q_qkx8(int n, int nmax, const float *x, const float *w, uint8_t *L, float *scales, float *mins,
-                   float rmin, float rdelta, int nstep, int use_mad);
-static void q_q8_0_row(const float *x, int64_t nb, g4j_block_q8_0 *y);
-static void q_ref32_row(int32_t type, const float *x, int64_t nb, void *dst);
-static void q_iq4nl8(const float *x, const float *qw, g4j_block_iq4_nl *y);
-
 #include "quantize_impl.h"
 
 /* ggml's nearest_int, per lane. */
