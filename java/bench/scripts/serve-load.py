@@ -103,6 +103,9 @@ def main():
             t.start()
         for t in threads:
             t.join()
+        for o in out:
+            if "error" not in o and o["ttft"] is None:
+                o["error"] = "no text in the stream (%d events, usage %s)" % (o["events"], o["tokens"])
         errs = [o for o in out if "error" in o]
         if errs:
             print(json.dumps({"tag": a.tag, "round": rnd, "errors": errs}), flush=True)

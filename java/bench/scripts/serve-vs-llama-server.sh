@@ -4,7 +4,9 @@
 #   serve-vs-llama-server.sh MODEL [CLIENTS] [TOKENS] [PAIRS] [ROUNDS] [PROMPT_WORDS]
 # Env: LLAMA_SERVER (default /work/peers/llama.cpp/build/bin/llama-server), THREADS (2), LLAMA_THREADS (llama-server's
 # -t, default THREADS), NP (4), CTX_SLOT (512):
-# gguf4j -c CTX_SLOT per sequence; llama-server -c NP*CTX_SLOT (it splits -c among its slots).
+# gguf4j -c CTX_SLOT per sequence; llama-server -c NP*CTX_SLOT (it splits -c among its slots). llama-server c392e50
+# sometimes fails a request here ("failed to find free space in the KV cache", its default --defrag-thold 0.1 on):
+# serve-load.py then stops with that request's error, and the pair is run again.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
