@@ -43,7 +43,7 @@ void g4j_attention_scalar(const g4j_attention_args *a, float *scratch) {
             for (int64_t t = t0; t < n; t++) {
                 s[t] = g4j_attention_score(a, score_dot(qr, a->k, a->f16, t * a->kv_stride + kv_off, hd));
             }
-            g4j_softmax_rows(s + t0, n - t0, a->f16);
+            g4j_softmax_rows(s, t0, n, a->f16);
             float *o = a->out + j * a->out_stride + h * hd;
             for (int64_t i = 0; i < hd; i++) {
                 float acc = 0.0f;

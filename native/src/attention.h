@@ -43,18 +43,64 @@ static inline float g4j_attention_score(const g4j_attention_args *a, float dot) 
     return dot * a->scale;
 }
 
-/* The softmax step both variants share: s[0..n) -> probabilities, as ggml's soft_max with an F32 max, the
- * exponentials in float summed in double, then scaled by 1/sum; rounded to binary16 when f16. */
-static inline void g4j_softmax_rows(float *s, int64_t n, int f16) {
+/* ggml's vector exp, one lane of it in scalar float operations, bit for bit: ggml_v_expf of ggml's AVX2+FMA build
+ * (ggml-cpu.c, c392e50; "adapted from arm limited optimized routine", maximum error 1.45358 + 0.5 ulp), which its
+ * soft_max uses. x = n ln2 + b, n = round(x / ln2) by the 1.5 * 2^23 shift, b reduced in two FMA steps (ln2 in a
+ * high and a low part); the result k p + k with k = 2^n made in the exponent bits and p a degree-5 polynomial in b
+ * ((c5 b + c4) u + (c3 b + c2)) u + c1 b, u = b^2; for |n| > 126 the scale is two factors, so that 2^n neither
+ * overflows nor underflows early, and for |n| > 192 the result is inf or 0. Each step is one IEEE float operation
+ * (fmaf is the fused multiply-add), so every lane's bits are reproduced. The Java side's definition is
+ * CpuMath.expf; tests/golden and test_attention hold both to the same values. */
+static inline float g4j_ggml_expf(float x) {
+    const float shift = 0x1.8p23f;
+    const float z = __builtin_fmaf(x, 0x1.715476p+0f, shift);
+    const float n = z - shift;
+    const float b = __builtin_fmaf(-n, 0x1.7f7d1cp-20f, __builtin_fmaf(-n, 0x1.62e4p-1f, x));
+    uint32_t zb, one = 0x3f800000u;
+    __builtin_memcpy(&zb, &z, 4);
+    const uint32_t e = zb << 23;
+    const uint32_t kb = e + one;
+    float k;
+    __builtin_memcpy(&k, &kb, 4);
+    const float u = b * b;
+    const float j = __builtin_fmaf(__builtin_fmaf(__builtin_fmaf(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                                                  __builtin_fmaf(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
+                                   u, 0x1.ffffecp-1f * b);
+    const float an = __builtin_fabsf(n);
+    if (!(an > 126.0f)) return __builtin_fmaf(k, j, k);
+    const uint32_t g = n <= 0.0f ? 0x82000000u : 0u;
+    const uint32_t s1b = g + 0x7f000000u, s2b = e - g;
+    float s1, s2;
+    __builtin_memcpy(&s1, &s1b, 4);
+    if (an > 192.0f) return s1 * s1;
+    __builtin_memcpy(&s2, &s2b, 4);
+    return __builtin_fmaf(s2, j, s2) * s1;
+}
+
+static inline float g4j_softmax_lane(float *s, int64_t t, int64_t t0, int64_t n, float max) {
+    if (t < t0 || t >= n) return 0.0f;
+    return s[t] = g4j_ggml_expf(s[t] - max);
+}
+
+/* The softmax step both variants share: s[t0..n) -> probabilities, as ggml's soft_max of an AVX2 build computes a
+ * row of the attention scores (ggml_compute_forward_soft_max_f32 with ggml_vec_soft_max_f32, c392e50): an F32 max;
+ * the exponentials g4j_ggml_expf(s - max) in 8-float vectors whose lanes are the cache positions 0-7, 8-15, ...,
+ * the masked positions (before t0: a sliding window; from n on: after the query, up to the vector's end, as ggml's
+ * KV view is a multiple of 32 positions) exact zeros; each vector's float sum ((e0 + e4) + (e2 + e6)) + ((e1 + e5)
+ * + (e3 + e7)) added to a double; then scaled by the float of 1/sum; rounded to binary16 when f16. */
+static inline void g4j_softmax_rows(float *s, int64_t t0, int64_t n, int f16) {
     float max = -__builtin_inff();
-    for (int64_t t = 0; t < n; t++) max = s[t] > max ? s[t] : max;
+    for (int64_t t = t0; t < n; t++) max = s[t] > max ? s[t] : max;
     double sum = 0.0;
-    for (int64_t t = 0; t < n; t++) {
-        s[t] = (float)__builtin_exp((double)(s[t] - max));
-        sum += s[t];
+    for (int64_t v = t0 & ~(int64_t)7; v < n; v += 8) {
+        const float e0 = g4j_softmax_lane(s, v, t0, n, max), e1 = g4j_softmax_lane(s, v + 1, t0, n, max);
+        const float e2 = g4j_softmax_lane(s, v + 2, t0, n, max), e3 = g4j_softmax_lane(s, v + 3, t0, n, max);
+        const float e4 = g4j_softmax_lane(s, v + 4, t0, n, max), e5 = g4j_softmax_lane(s, v + 5, t0, n, max);
+        const float e6 = g4j_softmax_lane(s, v + 6, t0, n, max), e7 = g4j_softmax_lane(s, v + 7, t0, n, max);
+        sum += ((e0 + e4) + (e2 + e6)) + ((e1 + e5) + (e3 + e7));
     }
     const float inv = (float)(1.0 / sum);
-    for (int64_t t = 0; t < n; t++) {
+    for (int64_t t = t0; t < n; t++) {
         s[t] *= inv;
         if (f16) s[t] = g4j_half_to_float(g4j_float_to_half(s[t]));
     }

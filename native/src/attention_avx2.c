@@ -49,7 +49,7 @@ void g4j_attention_avx2(const g4j_attention_args *a, float *scratch) {
                 for (; i < hd; i++) dot += qr[i] * load1(a->k, f16, base + i);
                 s[t] = g4j_attention_score(a, dot);
             }
-            g4j_softmax_rows(s + t0, n - t0, f16);
+            g4j_softmax_rows(s, t0, n, f16);
             float *o = a->out + j * a->out_stride + h * hd;
             int64_t i = 0;
             for (; i + 32 <= hd8; i += 32) {

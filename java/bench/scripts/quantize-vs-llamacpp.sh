@@ -39,6 +39,9 @@ fi
 load() { cut -d' ' -f1 /proc/loadavg; }
 timed() { # timed OUT_PREFIX CMD...: runs CMD, leaves "wall cpu" in OUT_PREFIX.t
   local p=$1; shift
+  # Written-back first: without it the second tool of a pair wrote while the kernel was still flushing the first
+  # one's output (2.2-4.4 GB for the float types), was throttled by the dirty-page limit, and took up to 3x longer.
+  sync
   /usr/bin/time -f "%e %U %S" -o "$p.time" "$@" >"$p.log" 2>&1
   awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$p.time" >"$p.t"
 }

@@ -128,7 +128,6 @@ public interface Backend {
                     float x = q.getAtIndex(ValueLayout.JAVA_FLOAT, qOff + i);
                     qr[i] = f16Cache ? Float.float16ToFloat(Float.floatToFloat16(x)) : x;
                 }
-                float max = Float.NEGATIVE_INFINITY;
                 for (int t = t0; t < n; t++) {
                     long base = t * kvStride + kvOff;
                     float dot = 0;
@@ -139,16 +138,9 @@ public interface Backend {
                         dot = (float) Math.tanh(dot * (1.0f / softCap)) * softCap;
                     }
                     s[t] = dot * scale;
-                    max = Math.max(max, s[t]);
                 }
-                double sum = 0;
+                CpuMath.softmax(s, t0, n, true);
                 for (int t = t0; t < n; t++) {
-                    s[t] = (float) Math.exp(s[t] - max);
-                    sum += s[t];
-                }
-                float inv = (float) (1.0 / sum);
-                for (int t = t0; t < n; t++) {
-                    s[t] *= inv;
                     if (f16Cache) {
                         s[t] = Float.float16ToFloat(Float.floatToFloat16(s[t]));
                     }

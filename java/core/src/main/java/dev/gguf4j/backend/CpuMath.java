@@ -51,12 +51,98 @@ public final class CpuMath {
         }
     }
 
-    /** g[i] = silu(g[i]) * u[i]. */
+    /**
+     * out[i] = silu(g[i]) * u[i]: ggml_silu then ggml_mul, silu(x) = x / (1 + e) with e = {@link #expf}(0 - x), as
+     * ggml_vec_silu_f32 computes it in the 8-float vectors of an AVX2 build (c392e50: ggml_v_silu). ggml computes
+     * the last {@code width % 8} elements of a row with libm's expf instead; FFN widths are multiples of 8, so no
+     * element of a SwiGLU FFN is in such a tail.
+     */
     public static void swiglu(float[] g, int gOff, float[] u, int uOff, float[] out, int outOff, int n) {
         for (int i = 0; i < n; i++) {
             float x = g[gOff + i];
-            out[outOff + i] = x / (1.0f + (float) Math.exp(-x)) * u[uOff + i];
+            out[outOff + i] = x / (1.0f + expf(0.0f - x)) * u[uOff + i];
         }
+    }
+
+    /**
+     * ggml's vector exp, one lane of it in scalar float operations, bit for bit: ggml_v_expf of the AVX2+FMA build
+     * (ggml-cpu.c, c392e50; "adapted from arm limited optimized routine", maximum error 1.45358 + 0.5 ulp), which
+     * ggml's soft_max and silu use. x = n ln2 + b with n = round(x / ln2) (by the 1.5 * 2^23 shift) and b reduced
+     * in two FMA steps (ln2 split in a high and a low part), then 2^n (1 + p(b)) with p a degree-5 polynomial
+     * evaluated as (c5 b + c4) u + (c3 b + c2), times u, plus c1 b (u = b^2), and the result k p + k, k = 2^n made
+     * in the exponent bits; for |n| > 126 the scale is split in two factors so that 2^n neither overflows nor
+     * underflows early, and beyond |n| > 192 the result is inf or 0. Every operation below is one IEEE float
+     * operation (Math.fma is the fused multiply-add the AVX2 code uses), so the lanes' bits are reproduced.
+     */
+    public static float expf(float x) {
+        final float shift = 0x1.8p23f;
+        float z = Math.fma(x, 0x1.715476p+0f, shift);
+        float n = z - shift;
+        float b = Math.fma(-n, 0x1.7f7d1cp-20f, Math.fma(-n, 0x1.62e4p-1f, x));
+        int e = Float.floatToRawIntBits(z) << 23;
+        float k = Float.intBitsToFloat(e + Float.floatToRawIntBits(1.0f));
+        float u = b * b;
+        float j = Math.fma(Math.fma(Math.fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u,
+                Math.fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)), u, 0x1.ffffecp-1f * b);
+        float an = Math.abs(n);
+        if (!(an > 126.0f)) {
+            return Math.fma(k, j, k);
+        }
+        int g = n <= 0.0f ? 0x82000000 : 0;
+        float s1 = Float.intBitsToFloat(g + 0x7f000000);
+        if (an > 192.0f) {
+            return s1 * s1;
+        }
+        float s2 = Float.intBitsToFloat(e - g);
+        return Math.fma(s2, j, s2) * s1;
+    }
+
+    /**
+     * ggml's soft_max of one row's scores {@code s[from, to)} in place (c392e50 ggml_compute_forward_soft_max_f32
+     * with ggml_vec_soft_max_f32 of an AVX2 build): the maximum; e = {@link #expf}(s - max) in 8-float vectors
+     * whose lanes are the row's columns 0-7, 8-15, ..., each vector's sum ((e0 + e4) + (e2 + e6)) + ((e1 + e5) +
+     * (e3 + e7)) in float added to a double; then every e times the float of 1 / sum. Masked columns are exact
+     * zeros in those sums: those before {@code from} and, when {@code maskedToVector} (attention: ggml's KV cache
+     * view is a multiple of 32 columns, the ones after the query's position masked), those after {@code to} up to
+     * the vector's end. Without it (a row of exactly {@code to} columns: MoE routing) the last {@code to % 8}
+     * columns are ggml's scalar tail, libm's expf, here the float of the double exp, each added to the sum alone.
+     */
+    public static void softmax(float[] s, int from, int to, boolean maskedToVector) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int t = from; t < to; t++) {
+            max = Math.max(max, s[t]);
+        }
+        double sum = 0;
+        int vectors = maskedToVector ? (to + 7) & ~7 : to & ~7;
+        for (int v = from & ~7; v < vectors; v += 8) {
+            float e0 = lane(s, v, from, to, max);
+            float e1 = lane(s, v + 1, from, to, max);
+            float e2 = lane(s, v + 2, from, to, max);
+            float e3 = lane(s, v + 3, from, to, max);
+            float e4 = lane(s, v + 4, from, to, max);
+            float e5 = lane(s, v + 5, from, to, max);
+            float e6 = lane(s, v + 6, from, to, max);
+            float e7 = lane(s, v + 7, from, to, max);
+            sum += ((e0 + e4) + (e2 + e6)) + ((e1 + e5) + (e3 + e7));
+        }
+        for (int t = Math.max(vectors, from); t < to; t++) {
+            float e = (float) Math.exp(s[t] - max);
+            s[t] = e;
+            sum += e;
+        }
+        float inv = (float) (1.0 / sum);
+        for (int t = from; t < to; t++) {
+            s[t] *= inv;
+        }
+    }
+
+    private static float lane(float[] s, int t, int from, int to, float max) {
+        if (t < from || t >= to) {
+            return 0.0f;
+        }
+        float e = expf(s[t] - max);
+        s[t] = e;
+        return e;
     }
 
     /**

@@ -629,8 +629,8 @@ final class CpuOps implements BlockOps, AutoCloseable {
     }
 
     /**
-     * One token's routing (logits in p, replaced by the probabilities): ggml's soft_max (max, then expf(x - max)
-     * summed in double, times the float of 1 / sum), ggml_top_k (argsort descending: ggml's exchange sort, whose
+     * One token's routing (logits in p, replaced by the probabilities): ggml's soft_max ({@link CpuMath#softmax},
+     * a row of exactly {@code ne} columns), ggml_top_k (argsort descending: ggml's exchange sort, whose
      * first k places are final after k passes), the chosen probabilities, divided by their sum (summed in double,
      * as ggml_sum_rows) when {@code normalize}.
      * The one definition of this arithmetic: the device path ({@link DeviceOps#moe}) routes on the host with it.
@@ -639,20 +639,7 @@ final class CpuOps implements BlockOps, AutoCloseable {
      */
     static void route(float[] p, int ne, int k, boolean normalize, int[] idx, int[] chosen, float[] weight,
             int slot0) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < ne; i++) {
-            max = Math.max(max, p[i]);
-        }
-        double sum = 0;
-        for (int i = 0; i < ne; i++) {
-            float v = (float) Math.exp(p[i] - max);
-            sum += v;
-            p[i] = v;
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < ne; i++) {
-            p[i] *= inv;
-        }
+        CpuMath.softmax(p, 0, ne, false);
         for (int i = 0; i < ne; i++) {
             idx[i] = i;
         }

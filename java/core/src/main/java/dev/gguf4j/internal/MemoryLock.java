@@ -46,6 +46,36 @@ public final class MemoryLock {
     private MemoryLock() {
     }
 
+    /** madvise(2) through the linker, looked up on first use (Linux only). */
+    private static final class Advise {
+        static final MethodHandle MADVISE = Linker.nativeLinker().downcallHandle(
+                Linker.nativeLinker().defaultLookup().find("madvise").orElseThrow(),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT));
+    }
+
+    /** MADV_POPULATE_READ (Linux 5.14). */
+    private static final int MADV_POPULATE_READ = 22;
+
+    /**
+     * Maps the pages of {@code seg} (a file mapping) into the page tables in one madvise(MADV_POPULATE_READ) call,
+     * reading them in where they are not cached, instead of one page fault per 64 KiB when the bytes are first
+     * read: what a whole-file pass (quantize's conversions) saves in system time. A performance hint only: false,
+     * and nothing changed, where the kernel is older than 5.14, not Linux, or the range is not a mapping.
+     */
+    public static boolean populate(MemorySegment seg) {
+        if (!LINUX || seg.byteSize() == 0 || !seg.isNative()) {
+            return false;
+        }
+        long start = seg.address() & -PAGE;
+        long len = seg.address() + seg.byteSize() - start;
+        try {
+            return (int) Advise.MADVISE.invokeExact(MemorySegment.ofAddress(start), len, MADV_POPULATE_READ) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** Whether this platform has mlock(2) here (Linux, macOS). */
     public static boolean supported() {
         return LINUX || MAC;

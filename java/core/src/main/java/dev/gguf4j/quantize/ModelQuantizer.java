@@ -20,9 +20,11 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -325,13 +327,20 @@ public final class ModelQuantizer {
                 MemorySegment[] two = {buffers.allocate(Math.max(1, largest), 64),
                         buffers.allocate(Math.max(1, largest), 64)};
                 try (GgufWriter w = GgufWriter.create(tmp);
+                        FileChannel source = FileChannel.open(input, StandardOpenOption.READ);
                         Pipeline pipe = new Pipeline(plan.tensors(), two, pool, o.threads, listener)) {
                     declare(w, plan);
                     for (int i = 0; i < plan.tensors().size(); i++) {
                         PlannedTensor t = plan.tensors().get(i);
                         listener.tensorStarted(i, t);
                         int index = i;
-                        w.writeTensor(t.name(), ch -> writeTensor(t, index, ch, pipe, listener));
+                        if (t.convert()) {
+                            w.writeTensor(t.name(), ch -> writeTensor(t, index, ch, pipe, listener));
+                        } else { // copied: file to file in the kernel
+                            GgufTensor src = t.source();
+                            w.writeTensor(t.name(), source, in.dataOffset() + src.offset(), src.byteSize());
+                            listener.progress(src.byteSize());
+                        }
                         listener.tensorDone(index, t);
                     }
                     w.finish();
@@ -355,12 +364,6 @@ public final class ModelQuantizer {
 
     private static void writeTensor(PlannedTensor t, int index, WritableByteChannel ch, Pipeline pipe,
             Listener listener) throws IOException {
-        GgufTensor src = t.source();
-        if (!t.convert()) {
-            writeAll(ch, src.data());
-            listener.progress(src.byteSize());
-            return;
-        }
         Pending p = pipe.take(index);
         p.await();
         writeAll(ch, p.out);
@@ -520,6 +523,8 @@ public final class ModelQuantizer {
                     long row = m * rowsPerMatrix + r0;
                     int rows = (int) Math.min(rowsPerChunk, rowsPerMatrix - r0);
                     jobs.add(pool.submit(() -> {
+                        dev.gguf4j.internal.MemoryLock.populate(src.data().asSlice(row * srcRowBytes,
+                                rows * srcRowBytes)); // the chunk's pages in one call, not a fault per 64 KiB
                         if (lib != null) {
                             long bad = lib.quantizeRows(lib.isa(), src.type(), src.data().asSlice(row * srcRowBytes,
                                     rows * srcRowBytes), srcRowBytes, t.type(), out.asSlice(row * dstRowBytes,

