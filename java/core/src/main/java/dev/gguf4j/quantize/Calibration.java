@@ -40,6 +40,7 @@ final class Calibration {
         } catch (CharacterCodingException e) {
             throw new Gguf4jException(file + ": not UTF-8 text");
         }
+        checkMemory(plan);
         long t0 = System.nanoTime();
         GramCollector grams;
         int chunks;
@@ -104,6 +105,31 @@ final class Calibration {
                 factors.size(), (t2 - t1) / 1e9));
         return new ModelQuantizer.Plan(List.copyOf(out), plan.metadata(), plan.bytesBefore(), plan.bytesAfter(),
                 plan.parameters());
+    }
+
+    /**
+     * Refuses a model whose Gram matrices (n x n doubles per distinct input, all held until the pass ends) would
+     * not fit in half the heap: this GPTQ is for models whose matrices are a few thousand columns wide at most.
+     */
+    private static void checkMemory(ModelQuantizer.Plan plan) {
+        Map<String, Long> inputs = new HashMap<>();
+        for (ModelQuantizer.PlannedTensor t : plan.tensors()) {
+            if (wanted(t)) {
+                // q/k/v and gate/up read one input each
+                String key = t.name().replaceAll("attn_(q|k|v)\\.", "attn_qkv.").replaceAll("ffn_(gate|up)\\.",
+                        "ffn_gate_up.");
+                long n = t.source().rowLength();
+                inputs.put(key, n * n * 8);
+            }
+        }
+        long need = inputs.values().stream().mapToLong(Long::longValue).sum();
+        long max = Runtime.getRuntime().maxMemory();
+        if (need > max / 2) {
+            throw new Gguf4jException(String.format(Locale.ROOT, "--calibration: the Gram matrices of this model need"
+                    + " about %.1f GiB, more than half the Java heap (%.1f GiB): GPTQ here is for small models (raise"
+                    + " -Xmx through GGUF4J_JAVA_OPTS, or quantize without --calibration)", need / 1073741824.0,
+                    max / 1073741824.0));
+        }
     }
 
     private static boolean wanted(ModelQuantizer.PlannedTensor t) {
