@@ -37,6 +37,10 @@ final class QuantizeCommand {
               --search reference|better    reference (default): ggml's search, byte-identical to llama-quantize;
                                            better: a wider k-quant search (Q2_K..Q6_K) for lower error in the
                                            same format and size (files load in llama.cpp; see README)
+              --calibration TEXT           with --search better: run TEXT (UTF-8) through the input model and
+                                           quantize each k-quant matrix with GPTQ on its inputs' second moments
+              --calibration-ctx N          tokens per calibration chunk (default 256)
+              --calibration-chunks N       at most N chunks of the text (default 64)
               --dry-run                    print the plan, write nothing
             """;
 
@@ -53,7 +57,8 @@ final class QuantizeCommand {
                 case "--dry-run" -> dryRun = true;
                 case "--pure", "--leave-output-tensor", "--allow-requantize" -> { }
                 case "--imatrix", "--include-weights", "--exclude-weights", "--output-tensor-type",
-                        "--token-embedding-type", "--override-kv", "--threads", "--search" -> {
+                        "--token-embedding-type", "--override-kv", "--threads", "--search", "--calibration",
+                        "--calibration-ctx", "--calibration-chunks" -> {
                     if (i + 1 >= args.size()) {
                         throw new Main.UsageException("quantize: " + a + " needs a value");
                     }
@@ -81,6 +86,9 @@ final class QuantizeCommand {
                             + "' (quantize --help lists the types)"));
             o = QuantizeOptions.to(ft);
         }
+        Path calibration = null;
+        int calCtx = 256;
+        int calChunks = 64;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
@@ -96,6 +104,9 @@ final class QuantizeCommand {
                                 + ": expected reference or better");
                     });
                 }
+                case "--calibration" -> calibration = PathChecks.readableFile("--calibration", args.get(++i));
+                case "--calibration-ctx" -> calCtx = positiveInt(a, args.get(++i), 2, 1 << 20);
+                case "--calibration-chunks" -> calChunks = positiveInt(a, args.get(++i), 1, 1 << 20);
                 case "--imatrix" -> o.imatrix(PathChecks.readableFile("--imatrix", args.get(++i)));
                 case "--include-weights" -> o.includeWeights(args.get(++i));
                 case "--exclude-weights" -> o.excludeWeights(args.get(++i));
@@ -125,6 +136,12 @@ final class QuantizeCommand {
                 }
                 default -> { }
             }
+        }
+        if (calibration != null) {
+            if (o.search() != QuantizeOptions.Search.BETTER) {
+                throw new Main.UsageException("quantize: --calibration needs --search better");
+            }
+            o.calibration(calibration, calCtx, calChunks);
         }
         // the files, before any work: the input readable, the output's folder writable
         Path input = PathChecks.readableFile("INPUT", positional.get(0));
@@ -157,6 +174,20 @@ final class QuantizeCommand {
         printSummary(plan, out, (System.nanoTime() - t0) / 1e9);
         out.println("wrote " + output);
         return 0;
+    }
+
+    private static int positiveInt(String option, String v, int lo, int hi) {
+        int n;
+        try {
+            n = Integer.parseInt(v.strip());
+        } catch (NumberFormatException e) {
+            n = lo - 1;
+        }
+        if (n < lo || n > hi) {
+            throw new Main.UsageException("quantize: " + option + " " + Errors.printable(v) + ": expected a whole number in ["
+                    + lo + ", " + hi + "]");
+        }
+        return n;
     }
 
     private static GgmlType ggmlType(String name) {
@@ -226,6 +257,11 @@ final class QuantizeCommand {
             if (tty) {
                 draw(false);
             }
+        }
+
+        @Override
+        public void note(String line) {
+            err.println("gguf4j quantize: " + line);
         }
 
         @Override

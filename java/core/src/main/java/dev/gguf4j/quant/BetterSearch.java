@@ -704,6 +704,13 @@ public final class BetterSearch {
                     k.q[o] = S != 0 ? clamp(nearestInt((x[xo + o] + M) * inv), f.codeLo, f.codeHi) : 0;
                 }
             }
+            packCodes(k);
+        }
+
+        /** Packs {@code k.d}, {@code k.dmin}, {@code k.bestLs}, {@code k.bestLm} and the codes {@code k.q} into {@code k.cand}. */
+        void packCodes(Work k) {
+            float d = k.d;
+            float dmin = k.dmin;
             byte[] y = k.cand;
             Arrays.fill(y, 0, blockBytes, (byte) 0);
             switch (f.type) {

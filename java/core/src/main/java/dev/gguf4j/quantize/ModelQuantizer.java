@@ -11,6 +11,7 @@ import dev.gguf4j.gguf.Hyperparameters;
 import dev.gguf4j.gguf.PartialFile;
 import dev.gguf4j.internal.NativeCpu;
 import dev.gguf4j.quant.BetterSearch;
+import dev.gguf4j.quant.Gptq;
 import dev.gguf4j.quant.Codecs;
 import dev.gguf4j.quant.TypeCodec;
 import dev.gguf4j.types.FileType;
@@ -56,13 +57,21 @@ public final class ModelQuantizer {
     public static final String SEARCH_KEY = "gguf4j.quantize.search";
     /** The value of {@link #SEARCH_KEY}: the search's name and version. */
     public static final String SEARCH_VALUE = "better-1";
+    /** The value of {@link #SEARCH_KEY} when a calibration text was given: GPTQ for the matrices it reached. */
+    public static final String SEARCH_VALUE_GPTQ = "better-1+gptq-1";
 
     private ModelQuantizer() {
     }
 
     /** Each tensor's fate. */
     public record PlannedTensor(GgufTensor source, GgmlType type, boolean convert, String reason, long bytes,
-            float[] importance, QuantizeOptions.Search search) {
+            float[] importance, QuantizeOptions.Search search, float[] gptq) {
+        /** Without GPTQ ({@code gptq}: the factor {@link Gptq#factor} of the weight's calibration Gram matrix). */
+        public PlannedTensor(GgufTensor source, GgmlType type, boolean convert, String reason, long bytes,
+                float[] importance, QuantizeOptions.Search search) {
+            this(source, type, convert, reason, bytes, importance, search, null);
+        }
+
         public String name() {
             return source.name();
         }
@@ -112,6 +121,10 @@ public final class ModelQuantizer {
         }
 
         default void tensorDone(int index, PlannedTensor t) {
+        }
+
+        /** A line about the run (the calibration pass). */
+        default void note(String line) {
         }
     }
 
@@ -248,7 +261,7 @@ public final class ModelQuantizer {
             setLast(md, kv.key(), kv.value());
         }
         if (o.search == QuantizeOptions.Search.BETTER && o.fileType.isPresent()) {
-            setLast(md, SEARCH_KEY, GgufValue.ofString(SEARCH_VALUE));
+            setLast(md, SEARCH_KEY, GgufValue.ofString(o.calibration.isPresent() ? SEARCH_VALUE_GPTQ : SEARCH_VALUE));
         }
         if (imatrix.isPresent()) {
             Imatrix im = imatrix.get();
@@ -295,6 +308,9 @@ public final class ModelQuantizer {
         }
         try (GgufFile in = GgufFile.open(input)) {
             Plan plan = plan(in, o, chooser);
+            if (o.calibration.isPresent() && o.search == QuantizeOptions.Search.BETTER && o.fileType.isPresent()) {
+                plan = Calibration.withGptq(plan, input, o, listener);
+            }
             long headerEstimate = in.dataOffset() + 4096;
             long need = plan.bytesAfter() + plan.tensors().size() * in.alignment() + headerEstimate;
             long free = Files.getFileStore(dir).getUsableSpace();
@@ -500,7 +516,8 @@ public final class ModelQuantizer {
         long matrices = src.rows() / Math.max(1, rowsPerMatrix);
         TypeCodec from = Codecs.of(src.type());
         boolean searched = t.search() == QuantizeOptions.Search.BETTER && BetterSearch.covers(t.type());
-        TypeCodec to = searched ? BetterSearch.codec(t.type()) : Codecs.of(t.type());
+        TypeCodec to = searched ? (t.gptq() != null ? Gptq.codec(t.type(), t.gptq(), n) : BetterSearch.codec(t.type()))
+                : Codecs.of(t.type());
         long srcRowBytes = src.rowBytes();
         long dstRowBytes = t.type().bytesFor(n);
         NativeCpu lib = searched ? null : nativeQuantizer(src, t.type()); // the search is Java's (the reference is C's)

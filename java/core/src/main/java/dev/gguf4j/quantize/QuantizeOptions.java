@@ -25,6 +25,9 @@ public final class QuantizeOptions {
     boolean allowRequantize;
     final List<KvOverride> overrides = new ArrayList<>();
     Search search = Search.REFERENCE;
+    Optional<Path> calibration = Optional.empty();
+    int calibrationCtx = 256;
+    int calibrationChunks = 64;
 
     /**
      * How block values are chosen: {@code REFERENCE} is ggml's search (byte-identical to llama-quantize);
@@ -141,6 +144,26 @@ public final class QuantizeOptions {
 
     public Search search() {
         return search;
+    }
+
+    /**
+     * With {@link Search#BETTER}: a calibration text (UTF-8) to run through the input model; every k-quant
+     * weight whose input it sees is quantized with GPTQ ({@link dev.gguf4j.quant.Gptq}) on the Gram matrix of
+     * those inputs, in chunks of {@code ctx} tokens, at most {@code chunks} of them. Without one the search is
+     * per block.
+     */
+    public QuantizeOptions calibration(Path text, int ctx, int chunks) {
+        if (ctx < 2 || chunks < 1) {
+            throw new IllegalArgumentException("calibration needs ctx >= 2 and chunks >= 1, got " + ctx + ", " + chunks);
+        }
+        calibration = Optional.of(text);
+        calibrationCtx = ctx;
+        calibrationChunks = chunks;
+        return this;
+    }
+
+    public Optional<Path> calibration() {
+        return calibration;
     }
 
     public QuantizeOptions override(KvOverride o) {
