@@ -27,13 +27,9 @@ import java.lang.foreign.ValueLayout;
  */
 public final class Gptq {
     /** Dampening of H, as a fraction of its mean diagonal (GPTQ's percdamp default is 0.01; 0.05 measured better on kjv7m). */
-    public static final double DAMP = Double.parseDouble(System.getProperty("gguf4j.gptq.damp", "0.05"));
+    public static final double DAMP = 0.05;
     /** Sub-block levels re-chosen when each sub-block begins: this many levels each side of the block's choice. */
-    static final int RESUB = Integer.getInteger("gguf4j.gptq.resub", 2);
-    /** Weights of the scale choice: obs (1/U_jj^2), none, or imatrix (the given importance only). */
-    static final String WEIGHTS = System.getProperty("gguf4j.gptq.weights", "obs");
-    /** Scale chooser: better (BetterSearch's block search) or ref (ggml's). */
-    static final String CHOOSER = System.getProperty("gguf4j.gptq.chooser", "ref");
+    static final int RESUB = 2;
 
     private Gptq() {
     }
@@ -152,7 +148,7 @@ public final class Gptq {
 
         GptqCodec(BetterSearch.SearchCodec search, float[] u, int n) {
             this.search = search;
-            this.chooser = CHOOSER.equals("ref") ? search.ref : search;
+            this.chooser = search.ref; // ggml's scale search: as good here as BetterSearch's, and faster
             this.f = search.f;
             this.u = u;
             this.n = n;
@@ -208,11 +204,7 @@ public final class Gptq {
                 int base = b * QK;
                 for (int i = 0; i < QK; i++) {
                     cur[i] = (float) w[base + i];
-                    qw[i] = switch (WEIGHTS) {
-                        case "none" -> importance != null ? importance[base + i] : 1;
-                        case "imatrix" -> importance != null ? importance[base + i] : obs[base + i];
-                        default -> obs[base + i] * (importance != null && WEIGHTS.equals("obsxim") ? importance[base + i] : 1);
-                    };
+                    qw[i] = obs[base + i]; // 1 / U_jj^2 (the imatrix as a factor too measured the same)
                 }
                 chooser.encodeRow(cur, 0, QK, qw, block, s);
                 levels(block, k);
