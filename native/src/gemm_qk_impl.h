@@ -621,6 +621,11 @@ static inline void qp_col16(const char *act, int64_t act_stride, int cb, int64_t
         const __m256i lo = i < cb ? LD256(y0->bsums) : _mm256_setzero_si256();
         const __m256i hi = i + 8 < cb ? LD256(y1->bsums) : _mm256_setzero_si256();
         r[i] = qp_cat(lo, hi);
+        /* the next super-block's d and bsums: these loads come first in a super-block and would miss */
+        _mm_prefetch((const char *)(y0 + 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(y0 + 1)->bsums, _MM_HINT_T0);
+        _mm_prefetch((const char *)(y1 + 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(y1 + 1)->bsums, _MM_HINT_T0);
         d[i] = i < cb ? y0->d : 0.0f;
         d[i + 8] = i + 8 < cb ? y1->d : 0.0f;
     }
