@@ -21,7 +21,11 @@
  *    buffer (unsigned bytes, s16 scale per pair, the correction / mins, d and dmin), then run every column tile
  *    over them in register tiles of R x C, keeping the R x C integer sums in registers and the float
  *    accumulators of the block in a buffer (L1). The mins of 8 (row, column) pairs are summed with one
- *    transpose-reduction. AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64).
+ *    transpose-reduction. AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64),
+ *    IQ4_XS only since the row pairs below;
+ *  - AVX-512, the types with unsigned weights (Q2_K .. Q6_K): row pairs (qp_*, further down): two rows' 8 lanes
+ *    in one zmm, so S8 needs no fold and the float steps run 16 lanes at a time; with VNNI, two chunks' sums by
+ *    vpdpbusd scaled by one vpdpwssd (3 multiplies per 2 chunks instead of maddubs + madd for each).
  * IQ4_XS has signed weights: maddubs takes |w| and y with w's sign (the AVX2 vec_dot's arithmetic).
  * No s16 saturation: weights are at most 63 (IQ4_XS: |w| <= 127) and activations in [-127, 127], so a maddubs
  * pair is < 2^15.
