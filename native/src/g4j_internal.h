@@ -151,6 +151,7 @@ extern const g4j_kernel_table g4j_kernels_avx512_q32;
 extern const g4j_kernel_table g4j_kernels_avx512vnni_q32;
 extern const g4j_kernel_table g4j_kernels_avx2_qk;
 extern const g4j_kernel_table g4j_kernels_avx512_qk;
+extern const g4j_kernel_table g4j_kernels_avx512vnni_qk;
 
 /* cpuid probe, done once (g4j_cpu.c). */
 uint64_t g4j_probe_cpu_features(void);

@@ -57,7 +57,7 @@ static void init(void) {
     static const g4j_kernel_table *const avx2[] = {&g4j_kernels_avx2_q32, &g4j_kernels_avx2_qk, &g4j_kernels_avx2, NULL};
     static const g4j_kernel_table *const avx512[] = {&g4j_kernels_avx512_q32, &g4j_kernels_avx512_qk, &g4j_kernels_avx512,
                                                      NULL};
-    static const g4j_kernel_table *const avx512vnni[] = {&g4j_kernels_avx512vnni_q32, NULL};
+    static const g4j_kernel_table *const avx512vnni[] = {&g4j_kernels_avx512vnni_q32, &g4j_kernels_avx512vnni_qk, NULL};
     const g4j_kernel_table *const *own[G4J_ISA_COUNT] = {scalar, avx2, avx512, avx512vnni};
     for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
         for (int t = 0; t < G4J_TYPE_ID_LIMIT; t++) {

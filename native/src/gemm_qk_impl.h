@@ -21,7 +21,11 @@
  *    buffer (unsigned bytes, s16 scale per pair, the correction / mins, d and dmin), then run every column tile
  *    over them in register tiles of R x C, keeping the R x C integer sums in registers and the float
  *    accumulators of the block in a buffer (L1). The mins of 8 (row, column) pairs are summed with one
- *    transpose-reduction. AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64).
+ *    transpose-reduction. AVX2: R = 2, C = 4 (8 ymm sums); AVX-512: R = 4, C = 4 (16 zmm sums, chunks of 64),
+ *    IQ4_XS only since the row pairs below;
+ *  - AVX-512, the types with unsigned weights (Q2_K .. Q6_K): row pairs (qp_*, further down): two rows' 8 lanes
+ *    in one zmm, so S8 needs no fold and the float steps run 16 lanes at a time; with VNNI, two chunks' sums by
+ *    vpdpbusd scaled by one vpdpwssd (3 multiplies per 2 chunks instead of maddubs + madd for each).
  * IQ4_XS has signed weights: maddubs takes |w| and y with w's sign (the AVX2 vec_dot's arithmetic).
  * No s16 saturation: weights are at most 63 (IQ4_XS: |w| <= 127) and activations in [-127, 127], so a maddubs
  * pair is < 2^15.
@@ -383,8 +387,10 @@ typedef void (*qk_tile_fn)(const qk_dec *dec, const char *act, int64_t act_strid
 #define QK_TILES(FL) QK_TILES_R(FL, 1) QK_TILES_R(FL, 2)                                                          \
     static const qk_tile_fn qk_tiles_##FL[QK_TR][QK_TC] = {QK_TROW(FL, 1), QK_TROW(FL, 2)};
 #endif
+#ifndef G4J_QK_512 /* AVX-512 has its own gemm for FLAV 0 and 1 (below) */
 QK_TILES(0)
 QK_TILES(1)
+#endif
 QK_TILES(2)
 
 /* The gemm of one type. Columns in blocks of QK_CB and rows in blocks of QK_RB; per super-block, the rows of the
@@ -450,11 +456,294 @@ QK_TILES(2)
         *out = T##_dot(n / G4J_QK_K, (const BLOCK *)x, (const g4j_block_q8_K *)y);                                \
     }
 
+#ifdef G4J_QK_512
+/* ---- AVX-512: row pairs (the gemm of the types with unsigned weights, FLAV 0 and 1) ----
+ *
+ * The 8 s32 lanes S8 of a (row, column, super-block) are kept as such, two rows to a zmm: per row pair and
+ * super-block, chunk k of 32 elements is decoded to [row 0's 32 bytes | row 1's] and its s16 pair scales the same
+ * way, so that one maddubs against the column's 32 activation bytes broadcast to both halves, then madd with the
+ * scales (vpdpwssd with VNNI: the same exact integer sums), advances the 8 lanes of both rows; lane j of each half
+ * is exactly qk_tile's S8 lane j (elements 32k + 4j .. 32k + 4j + 3, summed over k). No fold and no reduction per
+ * chunk, and the float steps (cvt, d_x * d_y, fma into the 8-lane accumulator of each output) run on 16 lanes.
+ * The mins (FLAV 1) are a small integer product per super-block with the columns in the lanes: the 16 column's
+ * bsums transposed to 8 vectors of s16 pairs, times the row's 16 s16 mins broadcast a pair at a time, gives the
+ * integer isum of 16 (row, column) pairs; accm = accm + (dmin_x * d_y) * (float)isum as in qk_tile.
+ * Block: QP_RB rows (QP_RB / 2 pairs) x QP_CB columns, the super-blocks in order; per super-block the pairs are
+ * decoded once, then register tiles of QP_TP pairs x up to QP_TC columns, the 16-lane accumulators in a buffer. */
+#ifdef G4J_QK_VNNI
+#define QP_DPWSSD(acc, a, b) _mm512_dpwssd_epi32((acc), (a), (b))
+#else
+#define QP_DPWSSD(acc, a, b) _mm512_add_epi32((acc), _mm512_madd_epi16((a), (b)))
+#endif
+#ifndef QP_RB
+#define QP_RB 8
+#endif
+#ifndef QP_CB
+#define QP_CB 64
+#endif
+#ifndef QP_TP
+#define QP_TP 2
+#endif
+#ifndef QP_TC
+#define QP_TC 4
+#endif
+#define QP_NP (QP_RB / 2)
+
+#ifdef G4J_QK_VNNI
+/* VNNI: lane j's 4-element sums D_k of chunks k = 2i and 2i + 1 (vpdpbusd; |D| <= 4 * 63 * 127 < 2^15) go into
+ * one dword as two s16, and one vpdpwssd against (scale of k, scale of k + 1) adds sc_k D_k + sc_k+1 D_k+1 to lane
+ * j: the same integer as maddubs, madd, add of both chunks, in 3 multiplies instead of 4. sc[i] holds those pairs. */
+#define QP_NSC 4
+#define qp_scales(F, c, i) _mm256_blend_epi16(F(c, 2 * (i)), _mm256_slli_epi32(F(c, 2 * (i) + 1), 16), 0xaa)
+#else
+#define QP_NSC 8
+#define qp_scales(F, c, k) F(c, k)
+#endif
+
+typedef struct {
+    __m512i q[8];  /* chunk k: row 0's 32 unsigned bytes | row 1's */
+    __m512i sc[QP_NSC]; /* the s16 scale of each element pair (VNNI: of each chunk pair), same halves */
+    __m512i corr;  /* row 0's 16 s16 | row 1's (against bsums) */
+    __m512 d;      /* d of row 0 (8 lanes) | row 1 */
+    float dm[16];  /* dmin of row 0, row 1 */
+} qp_dec;
+
+QK_INLINE __m512i qp_cat(__m256i lo, __m256i hi) { return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1); }
+
+#define QP_DEFINE_DECODE(T, BLOCK)                                                                               \
+    static inline void T##_qp_decode(const BLOCK *x0, const BLOCK *x1, qp_dec *o) {                              \
+        qk_ctx c0, c1;                                                                                           \
+        T##_setup(x0, &c0);                                                                                      \
+        T##_setup(x1, &c1);                                                                                      \
+        _Pragma("GCC unroll 8") for (int k = 0; k < 8; k++)                                                      \
+            _mm512_store_si512(&o->q[k], qp_cat(T##_quants(x0, k), T##_quants(x1, k)));                          \
+        _Pragma("GCC unroll 8") for (int k = 0; k < QP_NSC; k++)                                                 \
+            _mm512_store_si512(&o->sc[k], qp_cat(qp_scales(T##_scales, &c0, k), qp_scales(T##_scales, &c1, k))); \
+        _mm512_store_si512(&o->corr, qp_cat(c0.corr, c1.corr));                                                  \
+        o->d = _mm512_insertf32x8(_mm512_set1_ps(c0.d), _mm256_set1_ps(c1.d), 1);                                \
+        o->dm[0] = c0.dm;                                                                                        \
+        o->dm[1] = c1.dm;                                                                                        \
+    }
+QP_DEFINE_DECODE(q2k, g4j_block_q2_K)
+QP_DEFINE_DECODE(q3k, g4j_block_q3_K)
+QP_DEFINE_DECODE(q4k, g4j_block_q4_K)
+QP_DEFINE_DECODE(q5k, g4j_block_q5_K)
+QP_DEFINE_DECODE(q6k, g4j_block_q6_K)
+
+/* QP_TP decoded pairs against C columns, super-block b. acc[p * QP_CB + c]: the accumulator of pair p, column c. */
+QK_INLINE void qp_tile(int C, int flav, const qp_dec *dec, const char *act, int64_t act_stride, int64_t b, __m512 *acc) {
+    __m512i s[QP_TP][8]; /* C <= QP_TC used */
+    const g4j_block_q8_K *y[8];
+#pragma GCC unroll 8
+    for (int c = 0; c < C; c++) y[c] = (const g4j_block_q8_K *)(act + c * act_stride) + b;
+#pragma GCC unroll 4
+    for (int p = 0; p < QP_TP; p++)
+#pragma GCC unroll 8
+        for (int c = 0; c < C; c++) s[p][c] = _mm512_setzero_si512();
+#ifdef G4J_QK_VNNI
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        __m512i w0[QP_TP], w1[QP_TP], sc[QP_TP];
+#pragma GCC unroll 4
+        for (int p = 0; p < QP_TP; p++) {
+            w0[p] = _mm512_load_si512(&dec[p].q[2 * i]);
+            w1[p] = _mm512_load_si512(&dec[p].q[2 * i + 1]);
+            sc[p] = _mm512_load_si512(&dec[p].sc[i]);
+        }
+#pragma GCC unroll 8
+        for (int c = 0; c < C; c++) {
+            const __m512i y0 = _mm512_broadcast_i64x4(LD256(y[c]->qs + 64 * i));
+            const __m512i y1 = _mm512_broadcast_i64x4(LD256(y[c]->qs + 64 * i + 32));
+#pragma GCC unroll 4
+            for (int p = 0; p < QP_TP; p++) {
+                const __m512i d0 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w0[p], y0);
+                const __m512i d1 = _mm512_dpbusd_epi32(_mm512_setzero_si512(), w1[p], y1);
+                const __m512i dd = _mm512_mask_blend_epi16(0xaaaaaaaau, d0, _mm512_slli_epi32(d1, 16));
+                s[p][c] = _mm512_dpwssd_epi32(s[p][c], dd, sc[p]);
+                QK_PIN(s[p][c]);
+            }
+        }
+    }
+#else
+#pragma GCC unroll 8
+    for (int k = 0; k < 8; k++) {
+        __m512i w[QP_TP], sc[QP_TP];
+#pragma GCC unroll 4
+        for (int p = 0; p < QP_TP; p++) {
+            w[p] = _mm512_load_si512(&dec[p].q[k]);
+            sc[p] = _mm512_load_si512(&dec[p].sc[k]);
+        }
+#pragma GCC unroll 8
+        for (int c = 0; c < C; c++) {
+            const __m512i yv = _mm512_broadcast_i64x4(LD256(y[c]->qs + 32 * k));
+#pragma GCC unroll 4
+            for (int p = 0; p < QP_TP; p++) {
+                s[p][c] = QP_DPWSSD(s[p][c], _mm512_maddubs_epi16(w[p], yv), sc[p]);
+                QK_PIN(s[p][c]);
+            }
+        }
+    }
+#endif
+#pragma GCC unroll 8
+    for (int c = 0; c < C; c++) {
+        const __m512 dy = _mm512_set1_ps(y[c]->d);
+        const __m512i bs = flav == 0 ? _mm512_broadcast_i64x4(LD256(y[c]->bsums)) : _mm512_setzero_si512();
+#pragma GCC unroll 4
+        for (int p = 0; p < QP_TP; p++) {
+            __m512i v = s[p][c];
+            if (flav == 0) v = _mm512_sub_epi32(v, _mm512_madd_epi16(_mm512_load_si512(&dec[p].corr), bs));
+            acc[p * QP_CB + c] = _mm512_fmadd_ps(_mm512_mul_ps(dec[p].d, dy), _mm512_cvtepi32_ps(v), acc[p * QP_CB + c]);
+        }
+    }
+}
+
+typedef void (*qp_tile_fn)(const qp_dec *dec, const char *act, int64_t act_stride, int64_t b, __m512 *acc);
+#define QP_TILE1(FL, C)                                                                                          \
+    static void qp_tile_##FL##_##C(const qp_dec *dec, const char *act, int64_t act_stride, int64_t b, __m512 *acc) { \
+        qp_tile(C, FL, dec, act, act_stride, b, acc);                                                            \
+    }
+#define QP_TILES(FL)                                                                                             \
+    QP_TILE1(FL, 1) QP_TILE1(FL, 2) QP_TILE1(FL, 3) QP_TILE1(FL, 4) QP_TILE1(FL, 5) QP_TILE1(FL, 6)             \
+    QP_TILE1(FL, 7) QP_TILE1(FL, 8)                                                                              \
+    static const qp_tile_fn qp_tiles_##FL[8] = {qp_tile_##FL##_1, qp_tile_##FL##_2, qp_tile_##FL##_3,           \
+                                                qp_tile_##FL##_4, qp_tile_##FL##_5, qp_tile_##FL##_6,           \
+                                                qp_tile_##FL##_7, qp_tile_##FL##_8};
+#if QP_TC > 8
+#error "QP_TC is at most 8"
+#endif
+QP_TILES(0)
+QP_TILES(1)
+
+/* The bsums of 16 columns (super-block b; columns >= cb read as zero) as 8 vectors of s16 pairs: lane l of bt[i]
+ * is (bsums[2i], bsums[2i + 1]) of column l; dy16 lane l: d of column l. */
+static inline void qp_col16(const char *act, int64_t act_stride, int cb, int64_t b, __m512i bt[8], __m512 *dy16) {
+    __m512i r[8];
+    float d[16];
+    for (int i = 0; i < 8; i++) {
+        const g4j_block_q8_K *y0 = (const g4j_block_q8_K *)(act + i * act_stride) + b;
+        const g4j_block_q8_K *y1 = (const g4j_block_q8_K *)(act + (i + 8) * act_stride) + b;
+        const __m256i lo = i < cb ? LD256(y0->bsums) : _mm256_setzero_si256();
+        const __m256i hi = i + 8 < cb ? LD256(y1->bsums) : _mm256_setzero_si256();
+        r[i] = qp_cat(lo, hi);
+        /* the next super-block's d and bsums: these loads come first in a super-block and would miss */
+        _mm_prefetch((const char *)(y0 + 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(y0 + 1)->bsums, _MM_HINT_T0);
+        _mm_prefetch((const char *)(y1 + 1), _MM_HINT_T0);
+        _mm_prefetch((const char *)(y1 + 1)->bsums, _MM_HINT_T0);
+        d[i] = i < cb ? y0->d : 0.0f;
+        d[i + 8] = i + 8 < cb ? y1->d : 0.0f;
+    }
+    /* from registers: a vector load of the 16 scalar stores would wait for them (no store forwarding) */
+    *dy16 = _mm512_setr_ps(d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13],
+                           d[14], d[15]);
+    /* 8 x 8 transpose of dwords within each 256-bit half */
+    __m512i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+    }
+    for (int h = 0; h < 2; h++) {
+        const __m512i *tt = t + 4 * h;
+        u[4 * h + 0] = _mm512_unpacklo_epi64(tt[0], tt[2]); /* dwords 0, 4 of rows 4h .. 4h + 3 */
+        u[4 * h + 1] = _mm512_unpackhi_epi64(tt[0], tt[2]); /* 1, 5 */
+        u[4 * h + 2] = _mm512_unpacklo_epi64(tt[1], tt[3]); /* 2, 6 */
+        u[4 * h + 3] = _mm512_unpackhi_epi64(tt[1], tt[3]); /* 3, 7 */
+    }
+    const __m512i lo = _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi = _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int i = 0; i < 4; i++) {
+        bt[i] = _mm512_permutex2var_epi64(u[i], lo, u[4 + i]);
+        bt[i + 4] = _mm512_permutex2var_epi64(u[i], hi, u[4 + i]);
+    }
+}
+
+/* qk_hsum_ps of both 256-bit halves (the same additions in the same order): lane 0 and lane 8. */
+QK_INLINE __m512 qp_hsum2(__m512 v) {
+    v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, _MM_SHUFFLE(2, 3, 0, 1))); /* lo = v[0..3] + v[4..7] */
+    v = _mm512_add_ps(v, _mm512_permute_ps(v, _MM_SHUFFLE(3, 2, 3, 2)));       /* lo + movehl(lo) */
+    return _mm512_add_ps(v, _mm512_movehdup_ps(v));                             /* + movehdup */
+}
+
+#define QP_DEFINE_GEMM(T, BLOCK, FLAV)                                                                           \
+    static void gemm_##T(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,              \
+                         int64_t act_stride, int64_t nc, float *yout, int64_t y_stride) {                        \
+        const int64_t nb = n / G4J_QK_K;                                                                         \
+        if (nc == 1) {                                                                                           \
+            for (int64_t r = 0; r < nr; r++)                                                                     \
+                yout[r] = T##_dot(nb, (const BLOCK *)((const char *)w + r * row_bytes), (const g4j_block_q8_K *)acts); \
+            return;                                                                                              \
+        }                                                                                                        \
+        qp_dec dec[QP_NP];                                                                                       \
+        __m512 acc[QP_NP * QP_CB];                                                                               \
+        __m512 accm[QP_RB * (QP_CB / 16)];                                                                       \
+        __m512i bt[QP_CB / 16][8];                                                                               \
+        __m512 dy16[QP_CB / 16];                                                                                 \
+        for (int64_t c0 = 0; c0 < nc; c0 += QP_CB) {                                                             \
+            const int cb = nc - c0 < QP_CB ? (int)(nc - c0) : QP_CB;                                             \
+            const int ng = (cb + 15) / 16;                                                                       \
+            const char *act0 = (const char *)acts + c0 * act_stride;                                             \
+            for (int64_t r0 = 0; r0 < nr; r0 += QP_RB) {                                                         \
+                const int rb = nr - r0 < QP_RB ? (int)(nr - r0) : QP_RB;                                         \
+                const int np = (rb + 1) / 2, npt = (np + QP_TP - 1) / QP_TP * QP_TP;                             \
+                for (int i = 0; i < npt * QP_CB; i++) acc[i] = _mm512_setzero_ps();                              \
+                if (FLAV == 1)                                                                                   \
+                    for (int i = 0; i < rb * ng; i++) accm[i] = _mm512_setzero_ps();                             \
+                for (int64_t b = 0; b < nb; b++) {                                                               \
+                    for (int p = 0; p < npt; p++) {                                                              \
+                        const int ra = 2 * p < rb ? 2 * p : rb - 1, rz = 2 * p + 1 < rb ? 2 * p + 1 : ra;        \
+                        T##_qp_decode((const BLOCK *)((const char *)w + (r0 + ra) * row_bytes) + b,              \
+                                      (const BLOCK *)((const char *)w + (r0 + rz) * row_bytes) + b, &dec[p]);    \
+                    }                                                                                            \
+                    if (FLAV == 1) {                                                                             \
+                        for (int g = 0; g < ng; g++)                                                             \
+                            qp_col16(act0 + 16 * g * act_stride, act_stride, cb - 16 * g, b, bt[g], &dy16[g]);   \
+                        for (int r = 0; r < rb; r++) {                                                           \
+                            const int32_t *cw = (const int32_t *)&dec[r / 2].corr + 8 * (r % 2);                 \
+                            const __m512 dm = _mm512_set1_ps(dec[r / 2].dm[r % 2]);                              \
+                            for (int g = 0; g < ng; g++) {                                                       \
+                                __m512i is = _mm512_setzero_si512();                                             \
+                                _Pragma("GCC unroll 8") for (int i = 0; i < 8; i++)                              \
+                                    is = QP_DPWSSD(is, _mm512_set1_epi32(cw[i]), bt[g][i]);                      \
+                                accm[r * ng + g] = _mm512_add_ps(accm[r * ng + g],                               \
+                                    _mm512_mul_ps(_mm512_mul_ps(dm, dy16[g]), _mm512_cvtepi32_ps(is)));          \
+                            }                                                                                    \
+                        }                                                                                        \
+                    }                                                                                            \
+                    for (int c = 0; c < cb; c += QP_TC) {                                                        \
+                        const int cc = cb - c < QP_TC ? cb - c : QP_TC;                                          \
+                        for (int p = 0; p < npt; p += QP_TP)                                                     \
+                            qp_tiles_##FLAV[cc - 1](dec + p, act0 + c * act_stride, act_stride, b, acc + p * QP_CB + c); \
+                    }                                                                                            \
+                }                                                                                                \
+                float mins[FLAV == 1 ? QP_RB * QP_CB : 1] __attribute__((aligned(64)));                         \
+                if (FLAV == 1)                                                                                   \
+                    for (int i = 0; i < rb * ng; i++) _mm512_store_ps(mins + 16 * i, accm[i]);                   \
+                for (int c = 0; c < cb; c++)                                                                     \
+                    for (int p = 0; p < np; p++) {                                                               \
+                        const __m512 h = qp_hsum2(acc[p * QP_CB + c]);                                           \
+                        const float s0 = _mm512_cvtss_f32(h), s1 = _mm_cvtss_f32(_mm512_extractf32x4_ps(h, 2));  \
+                        float *o = yout + (c0 + c) * y_stride + r0 + 2 * p;                                      \
+                        o[0] = FLAV == 1 ? s0 - mins[2 * p * 16 * ng + c] : s0;                                  \
+                        if (2 * p + 1 < rb) o[1] = FLAV == 1 ? s1 - mins[(2 * p + 1) * 16 * ng + c] : s1;        \
+                    }                                                                                            \
+            }                                                                                                    \
+        }                                                                                                        \
+    }                                                                                                            \
+    static void vec_dot_##T(int64_t n, const void *x, const void *y, float *out) {                               \
+        *out = T##_dot(n / G4J_QK_K, (const BLOCK *)x, (const g4j_block_q8_K *)y);                              \
+    }
+
+QP_DEFINE_GEMM(q2k, g4j_block_q2_K, 1)
+QP_DEFINE_GEMM(q3k, g4j_block_q3_K, 0)
+QP_DEFINE_GEMM(q4k, g4j_block_q4_K, 1)
+QP_DEFINE_GEMM(q5k, g4j_block_q5_K, 1)
+QP_DEFINE_GEMM(q6k, g4j_block_q6_K, 0)
+#else
 QK_DEFINE_GEMM(q2k, g4j_block_q2_K, 1)
 QK_DEFINE_GEMM(q3k, g4j_block_q3_K, 0)
 QK_DEFINE_GEMM(q4k, g4j_block_q4_K, 1)
 QK_DEFINE_GEMM(q5k, g4j_block_q5_K, 1)
 QK_DEFINE_GEMM(q6k, g4j_block_q6_K, 0)
+#endif
 QK_DEFINE_GEMM(iq4xs, g4j_block_iq4_xs, 2)
 
 #define QK_TABLE                                                                                                   \
