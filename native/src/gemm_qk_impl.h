@@ -397,17 +397,21 @@ QK_TILES(2)
  * block are decoded once, then every column tile of QK_TC columns runs over them in row groups of QK_TR, so the
  * tile's activations and the decoded rows are L1 hits. A single column goes through T_dot (same arithmetic, no
  * decode buffer). */
-#define QK_DEFINE_GEMM(T, BLOCK, FLAV)                                                                             \
+/* The head every gemm here shares (it opens the function; the gemm's macro closes it): the signature, the block
+ * count, and a single column row after row through T_dot: one sequential stream through the weights (several rows
+ * at once ran slower here, their short streams defeat the prefetchers). */
+#define QK_GEMM_HEAD(T, BLOCK)                                                                                     \
     static void gemm_##T(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,                \
                          int64_t act_stride, int64_t nc, float *yout, int64_t y_stride) {                          \
         const int64_t nb = n / G4J_QK_K;                                                                           \
         if (nc == 1) {                                                                                             \
-            /* row after row: one sequential stream through the weights (several rows at once ran slower here, \
-             * their short streams defeat the prefetchers) */                                                      \
             for (int64_t r = 0; r < nr; r++)                                                                       \
                 yout[r] = T##_dot(nb, (const BLOCK *)((const char *)w + r * row_bytes), (const g4j_block_q8_K *)acts); \
             return;                                                                                                \
-        }                                                                                                          \
+        }
+
+#define QK_DEFINE_GEMM(T, BLOCK, FLAV)                                                                             \
+    QK_GEMM_HEAD(T, BLOCK)                                                                                         \
         qk_dec dec[QK_RB];                                                                                         \
         __m256 acc[QK_RB * QK_CB];                                                                                 \
         __m256 accm[QK_CB / 4 * QK_RB / 2];                                                                        \
@@ -664,14 +668,7 @@ QK_INLINE __m512 qp_hsum2(__m512 v) {
 }
 
 #define QP_DEFINE_GEMM(T, BLOCK, FLAV)                                                                           \
-    static void gemm_##T(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,              \
-                         int64_t act_stride, int64_t nc, float *yout, int64_t y_stride) {                        \
-        const int64_t nb = n / G4J_QK_K;                                                                         \
-        if (nc == 1) {                                                                                           \
-            for (int64_t r = 0; r < nr; r++)                                                                     \
-                yout[r] = T##_dot(nb, (const BLOCK *)((const char *)w + r * row_bytes), (const g4j_block_q8_K *)acts); \
-            return;                                                                                              \
-        }                                                                                                        \
+    QK_GEMM_HEAD(T, BLOCK)                                                                                       \
         qp_dec dec[QP_NP];                                                                                       \
         __m512 acc[QP_NP * QP_CB];                                                                               \
         __m512 accm[QP_RB * (QP_CB / 16)];                                                                       \
