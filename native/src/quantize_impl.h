@@ -32,6 +32,21 @@ static inline int q_nearest_int(float fval) {
 
 static inline int q_clamp(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
+/* The largest |x[i]| (first on ties) and, in *max, that element with its sign: the scalar twin of quantize_avx2.c's
+ * v_absmax, as ggml's group quantizers search it. */
+static inline float q_absmax(int n, const float *x, float *max) {
+    float amax = 0;
+    *max = 0;
+    for (int i = 0; i < n; ++i) {
+        const float ax = fabsf(x[i]);
+        if (ax > amax) {
+            amax = ax;
+            *max = x[i];
+        }
+    }
+    return amax;
+}
+
 /* The batch searches (defined by the includer). */
 static void q_qx8(int n, int nmax, const float *x, const float *w, int8_t *L, float *scales);
 static void q_q38(int n, int nmax, const float *x, int8_t *L, float *scales);
@@ -114,15 +129,8 @@ static float q_make_qp_quants(int n, int nmax, const float *x, uint8_t *L, const
 
 /* make_qx_quants (rmse_type 1) for one group, scalar: the Q3_K super-block scale search. */
 __attribute__((unused)) static float q_make_qx_quants(int n, int nmax, const float *x, int8_t *L, const float *qw) {
-    float max = 0;
-    float amax = 0;
-    for (int i = 0; i < n; ++i) {
-        float ax = fabsf(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
-    }
+    float max;
+    const float amax = q_absmax(n, x, &max);
     if (amax < GROUP_MAX_EPS) {
         for (int i = 0; i < n; ++i) L[i] = 0;
         return 0.f;
@@ -163,15 +171,8 @@ __attribute__((unused)) static float q_make_qx_quants(int n, int nmax, const flo
 
 /* make_q3_quants with do_rmse, one group, scalar. */
 __attribute__((unused)) static float q_make_q3_quants(int n, int nmax, const float *x, int8_t *L) {
-    float max = 0;
-    float amax = 0;
-    for (int i = 0; i < n; ++i) {
-        float ax = fabsf(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
-    }
+    float max;
+    const float amax = q_absmax(n, x, &max);
     if (amax < GROUP_MAX_EPS) {
         for (int i = 0; i < n; ++i) L[i] = 0;
         return 0.f;
@@ -756,14 +757,8 @@ __attribute__((unused)) static void q_iq4nl_block_scalar(const float *x, const f
     } else {
         for (int j = 0; j < 32; ++j) weight[j] = x[j] * x[j];
     }
-    float amax = 0, max = 0;
-    for (int j = 0; j < 32; ++j) {
-        const float ax = fabsf(x[j]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[j];
-        }
-    }
+    float max;
+    const float amax = q_absmax(32, x, &max);
     float scale = 0;
     if (amax >= GROUP_MAX_EPS) {
         float d = -max / values[0];
