@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 6
+#define G4J_ABI_VERSION 7
 
 typedef int32_t g4j_status;
 
@@ -188,6 +188,22 @@ G4J_API g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t c
 G4J_API g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes,
                                      int32_t dst_type, void *dst, int64_t nrows, int64_t n_per_row,
                                      const float *imatrix, int64_t *bad);
+
+/* GPTQ's column loop over one super-block of 256 columns of a row (Java's dev.gguf4j.quant.Gptq computes the same
+ * floats; the arithmetic is described in src/gptq_impl.h). n: the row length (a multiple of 256); col0: the block's
+ * first column (a multiple of 256, col0 + 256 <= n); u: the upper Cholesky factor U of the damped inverse Gram
+ * matrix, packed by rows (row i holds U[i][i .. n), at i * n - i * (i - 1) / 2), n(n+1)/2 floats, or NULL for U = I
+ * (no error is spread: the block search alone, for rows that are used as they are, like token_embd's); w: the
+ * row's n values, already compensated for the columns before col0: updated in place for the columns after each
+ * one; sub: the sub-block size (16 or 32); codes are clamped to [code_lo, code_hi]; the sub-block levels ls (and,
+ * when min_hi > 0, the min levels lm), 256 / sub each, are in/out: each sub-block after the first re-chooses them
+ * within resub (>= 0) of their value, ls within [level_lo, level_hi], lm within [0, min_hi]; d and dmin: the
+ * block's scales; q receives the 256 codes. Every variant (isa) computes the same bits.
+ * G4J_E_INVALID_ARGUMENT for sizes out of range. */
+G4J_API g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, float *w, int32_t sub,
+                                  int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi,
+                                  int32_t min_hi, int32_t resub, float d, float dmin, int32_t *ls, int32_t *lm,
+                                  int32_t *q);
 
 /* ---- machine ------------------------------------------------------------------------------------------------ */
 

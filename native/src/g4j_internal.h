@@ -153,6 +153,19 @@ extern const g4j_kernel_table g4j_kernels_avx2_qk;
 extern const g4j_kernel_table g4j_kernels_avx512_qk;
 extern const g4j_kernel_table g4j_kernels_avx512vnni_qk;
 
+/* Where (i, j), i <= j, is in an n x n upper triangle packed by rows (row i holds columns i .. n-1). */
+static inline int64_t g4j_packed_index(int64_t n, int64_t i, int64_t j) {
+    return i * n - i * (i - 1) / 2 + (j - i);
+}
+
+/* GPTQ's super-block column loop (gptq_impl.h), per build; g4j_gptq_block picks one. */
+#define G4J_GPTQ_BLOCK_ARGS int64_t n, int64_t col0, const float *u, float *w, int32_t sub, int32_t code_lo, \
+    int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, float d, float dmin, \
+    int32_t *ls, int32_t *lm, int32_t *q
+void g4j_gptq_block_generic(G4J_GPTQ_BLOCK_ARGS);
+void g4j_gptq_block_avx2(G4J_GPTQ_BLOCK_ARGS);
+void g4j_gptq_block_avx512(G4J_GPTQ_BLOCK_ARGS);
+
 /* cpuid probe, done once (g4j_cpu.c). */
 uint64_t g4j_probe_cpu_features(void);
 

@@ -110,3 +110,25 @@ g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int
     free(row);
     return G4J_OK;
 }
+
+g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, float *w, int32_t sub, int32_t code_lo,
+                          int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, float d,
+                          float dmin, int32_t *ls, int32_t *lm, int32_t *q) {
+    if (isa == G4J_ISA_AUTO) isa = g4j_isa_selected();
+    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
+    if (!g4j_isa_available(isa))
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    if (!w || !ls || !q || (min_hi > 0 && !lm))
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_block: a NULL pointer");
+    if (n <= 0 || n % 256 != 0 || n > (1 << 20) || col0 < 0 || col0 % 256 != 0 || col0 + 256 > n)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_block: n %lld, col0 %lld (multiples of 256, col0 < n)",
+                        (long long)n, (long long)col0);
+    if ((sub != 16 && sub != 32) || code_lo > code_hi || level_lo > level_hi || min_hi < 0 || resub < 0 || resub > 64)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_block: sub %d, codes [%d, %d], levels [%d, %d], min %d,"
+                        " resub %d", (int)sub, (int)code_lo, (int)code_hi, (int)level_lo, (int)level_hi, (int)min_hi,
+                        (int)resub);
+    if (isa >= G4J_ISA_AVX512) g4j_gptq_block_avx512(n, col0, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, d, dmin, ls, lm, q);
+    else if (isa >= G4J_ISA_AVX2) g4j_gptq_block_avx2(n, col0, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, d, dmin, ls, lm, q);
+    else g4j_gptq_block_generic(n, col0, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, d, dmin, ls, lm, q);
+    return G4J_OK;
+}

@@ -1043,6 +1043,54 @@ static void test_quantize_rows(void) {
     free(x); free(qw); free(h); free(ref); free(out);
 }
 
+/* g4j_gptq_block: every variant writes the same bits (codes, levels, the updated row), with a factor and with
+ * U = I; with U = I nothing is spread, so the columns after the block are untouched; bad arguments are refused. */
+static void test_gptq_block(void) {
+    enum { N = 512 };
+    static float u[N * (N + 1) / 2], w0[N], w[N];
+    for (int64_t i = 0, k = 0; i < N; i++)
+        for (int64_t j = i; j < N; j++, k++) u[k] = j == i ? 0.5f + (rnd() % 100) / 50.0f : 0.05f * rndf();
+    for (int i = 0; i < N; i++) w0[i] = 0.02f * gauss() + (i % 37 == 0 ? 0.1f : 0);
+    /* Q4_K-like (sub 32, codes 0..15, levels 0..63, mins 0..63) and Q6_K-like (sub 16, codes -32..31, no min) */
+    const struct { int sub, lo, hi, llo, lhi, mhi; float d, dmin; } F[] = {
+        {32, 0, 15, 0, 63, 63, 0.0003f, 0.0004f}, {16, -32, 31, -128, 127, 0, 0.00004f, 0}};
+    for (int f = 0; f < 2; f++)
+        for (int ident = 0; ident < 2; ident++) {
+            int32_t ref_q[256], ref_ls[16], ref_lm[16];
+            float ref_w[N];
+            for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+                if (!g4j_isa_available(isa)) continue;
+                int32_t q[256], ls[16], lm[16];
+                for (int j = 0; j < 16; j++) { ls[j] = F[f].llo < 0 ? 20 + j : 30 + j; lm[j] = 10 + j; }
+                memcpy(w, w0, sizeof w);
+                CHECK(g4j_gptq_block(isa, N, 256, ident ? NULL : u, w, F[f].sub, F[f].lo, F[f].hi, F[f].llo, F[f].lhi,
+                                     F[f].mhi, 2, F[f].d, F[f].dmin, ls, lm, q) == G4J_OK, "gptq %s", g4j_last_error());
+                if (isa == 0) {
+                    memcpy(ref_q, q, sizeof q); memcpy(ref_ls, ls, sizeof ls); memcpy(ref_lm, lm, sizeof lm);
+                    memcpy(ref_w, w, sizeof w);
+                    CHECK(memcmp(w, w0, 256 * sizeof(float)) == 0, "columns before the block changed");
+                    int moved = 0;
+                    for (int j = 0; j < 16; j++) moved += ls[j] != (F[f].llo < 0 ? 20 + j : 30 + j);
+                    CHECK(moved > 0, "format %d: no sub-block level was re-chosen", f);
+                } else {
+                    CHECK(memcmp(q, ref_q, sizeof q) == 0 && memcmp(ls, ref_ls, sizeof ls) == 0
+                          && memcmp(w, ref_w, sizeof w) == 0 && (F[f].mhi == 0 || memcmp(lm, ref_lm, sizeof lm) == 0),
+                          "gptq %s format %d identity %d differs from scalar", g4j_isa_name(isa), f, ident);
+                }
+            }
+            CHECK(ident == 0 || memcmp(ref_w, w0, sizeof w) == 0, "U = I spread something");
+        }
+    int32_t q[256], ls[16], lm[16] = {0};
+    CHECK(g4j_gptq_block(G4J_ISA_AUTO, N, 384, u, w, 32, 0, 15, 0, 63, 63, 2, 1, 1, ls, lm, q) == G4J_E_INVALID_ARGUMENT,
+          "col0 not a multiple of 256");
+    CHECK(g4j_gptq_block(G4J_ISA_AUTO, N, 512, u, w, 32, 0, 15, 0, 63, 63, 2, 1, 1, ls, lm, q) == G4J_E_INVALID_ARGUMENT,
+          "block past the row");
+    CHECK(g4j_gptq_block(G4J_ISA_AUTO, N, 0, u, w, 8, 0, 15, 0, 63, 63, 2, 1, 1, ls, lm, q) == G4J_E_INVALID_ARGUMENT,
+          "sub-block of 8");
+    CHECK(g4j_gptq_block(G4J_ISA_AUTO, N, 0, u, w, 32, 0, 15, 0, 63, 63, 2, 1, 1, ls, NULL, q) == G4J_E_INVALID_ARGUMENT,
+          "mins without lm");
+}
+
 int main(void) {
     printf("libgguf4j %s abi %u, auto variant %s, features 0x%llx\n", g4j_version(), g4j_abi_version(),
            g4j_isa_name(g4j_isa_selected()), (unsigned long long)g4j_cpu_features());
@@ -1064,6 +1112,7 @@ int main(void) {
     test_q4_0_r8();
     test_read_bandwidth();
     test_quantize_rows();
+    test_gptq_block();
     if (failures) { fprintf(stderr, "%d failure(s)\n", failures); return 1; }
     printf("all native kernel tests passed\n");
     return 0;

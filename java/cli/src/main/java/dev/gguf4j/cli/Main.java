@@ -26,6 +26,8 @@ public final class Main {
               perplexity -m MODEL --kl-divergence --kl-divergence-base FILE   KL divergence from that base
               imatrix [-m MODEL] -f TEXT [-o imatrix.dat] [-c 512] [--chunks N] [--process-output]
                                                llama-imatrix's importance matrix (imatrix --help)
+              calibrate -m MODEL -f TEXT [-o calibration.gguf]   GPTQ's calibration, saved for quantize
+                                               --search better --calibration FILE (calibrate --help)
               embed [-m MODEL] (-p TEXT | -f FILE) [--pooling none|mean|cls|last] [--embd-normalize N]
                     [--embd-output-format json] [--truncate]   embeddings like llama-embedding (embed --help)
               ladder -m F16.gguf -f TEXT [--types Q8_0,Q6_K,...] [--imatrix F] [-o DIR]
@@ -106,6 +108,7 @@ public final class Main {
                 case "bench" -> BenchCommand.run(rest, out, err);
                 case "perplexity" -> PerplexityCommand.run(rest, out, err);
                 case "imatrix" -> ImatrixCommand.run(rest, out, err);
+                case "calibrate" -> CalibrateCommand.run(rest, out, err);
                 case "pull" -> StoreCommands.pull(rest, out, err);
                 case "list", "ls" -> StoreCommands.list(rest, out);
                 case "show" -> StoreCommands.show(rest, out);

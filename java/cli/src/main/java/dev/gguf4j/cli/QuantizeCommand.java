@@ -37,10 +37,11 @@ final class QuantizeCommand {
               --search reference|better    reference (default): ggml's search, byte-identical to llama-quantize;
                                            better: a wider k-quant search (Q2_K..Q6_K) for lower error in the
                                            same format and size (files load in llama.cpp; see README)
-              --calibration TEXT           with --search better: run TEXT (UTF-8) through the input model and
-                                           quantize each k-quant matrix with GPTQ on its inputs' second moments
-              --calibration-ctx N          tokens per calibration chunk (default 256)
-              --calibration-chunks N       at most N chunks of the text (default 64)
+              --calibration TEXT|FILE      with --search better: run TEXT (UTF-8) through the input model and
+                                           quantize each k-quant matrix with GPTQ on its inputs' second moments;
+                                           or FILE, that calibration saved by gguf4j calibrate (faster)
+              --calibration-ctx N          tokens per calibration chunk (default 256; TEXT only)
+              --calibration-chunks N       at most N chunks of the text (default 64; TEXT only)
               --dry-run                    print the plan, write nothing
             """;
 

@@ -256,6 +256,18 @@ public final class NativeCpu {
     }
 
     /**
+     * GPTQ's column loop over the super-block of 256 columns at {@code col0} of a row {@code w} of {@code n} floats,
+     * with the packed factor {@code u} (see g4j_gptq_block): updates {@code w}, the levels {@code ls}/{@code lm}
+     * (ints), writes the 256 codes to {@code q} (ints).
+     */
+    public void gptqBlock(int isa, long n, long col0, MemorySegment u, MemorySegment w, int sub, int codeLo,
+            int codeHi, int levelLo, int levelHi, int minHi, int resub, float d, float dmin, MemorySegment ls,
+            MemorySegment lm, MemorySegment q) {
+        check("g4j_gptq_block", g4j_gptq_block(isa, n, col0, u, w, sub, codeLo, codeHi, levelLo, levelHi, minHi,
+                resub, d, dmin, ls, lm, q));
+    }
+
+    /**
      * Memory read bandwidth in GB/s with each of {@code threadCounts} threads: the median of up to {@code reps}
      * passes over one buffer of {@code bytes}, no new pass once {@code maxSeconds} are spent (see g4j_read_bandwidth).
      */

@@ -1,9 +1,16 @@
 package dev.gguf4j.quality;
 
 import dev.gguf4j.Gguf4jException;
+import dev.gguf4j.backend.CpuBackend;
+import dev.gguf4j.internal.NativeCpu;
+import dev.gguf4j.types.GgmlType;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import dev.gguf4j.engine.MatmulObserver;
 import dev.gguf4j.llama.Llama;
 import dev.gguf4j.llama.Perplexity;
+import dev.gguf4j.quant.Gptq;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,15 +23,19 @@ import java.util.Map;
  * products only; {@code output.weight} included.
  */
 public final class GramCollector implements MatmulObserver {
-    /** One input's accumulator: the upper triangle of X^T X (row-major n x n), tokens seen. */
+    /**
+     * One input's accumulator: the upper triangle of X^T X, packed by rows (row i holds columns i .. n-1, see
+     * {@link Gptq#packedIndex}), in float: each product adds one batch's sums (exact products, float sums from the
+     * native kernel), so a 64 x 256-token pass adds 64+ partial sums per entry; tokens seen.
+     */
     private static final class Gram {
         final int n;
-        final double[] sum;
+        final float[] sum;
         long tokens;
 
         Gram(int n) {
             this.n = n;
-            sum = new double[n * n];
+            sum = new float[Math.toIntExact(Gptq.packedSize(n))];
         }
     }
 
@@ -33,7 +44,10 @@ public final class GramCollector implements MatmulObserver {
     private float[][] lastX;
     private int lastN;
     private String lastWeight;
-    private float[] tile = new float[0];
+    private final Arena arena = Arena.ofAuto();
+    private MemorySegment xt; // X^T of the current product, off-heap
+    private MemorySegment tile; // its n x n products
+    private static final int BLOCK = 64;
     private float[] lastCopy = new float[0];
     private long nanos;
 
@@ -87,54 +101,45 @@ public final class GramCollector implements MatmulObserver {
         lastWeight = owner;
     }
 
-    /** sum += X^T X for the rows x[0 .. rows), upper triangle, in float per call and double across calls. */
+    /**
+     * sum += X^T X for the rows x[0 .. rows), upper triangle: X^T (cols x rows) is written once off-heap and the
+     * native F32 matrix product ({@code g4j_matmat_converted}, F32 "weights" = the rows of X^T, F32 activations
+     * = the rows of X^T too) computes, for each block of 64 columns i, the products with every column j >= the
+     * block's first; blocks run in parallel.
+     */
     private void accumulate(Gram g, float[][] x, int rows) {
         int n = g.n;
-        if (tile.length < n * n) {
-            tile = new float[n * n];
+        long xtBytes = (long) n * rows * Float.BYTES;
+        if (xt == null || xt.byteSize() < xtBytes) {
+            xt = arena.allocate(xtBytes, 64);
         }
-        float[] t = tile;
-        // blocks of 16 rows i of the upper triangle, in parallel (independent); within one, 4 tokens at a time
-        // stay in cache across its 16 rows
-        int blocks = (n + 15) / 16;
+        if (tile == null || tile.byteSize() < (long) n * n * Float.BYTES) {
+            tile = arena.allocate((long) n * n * Float.BYTES, 64);
+        }
+        MemorySegment xs = xt;
+        MemorySegment ts = tile;
+        for (int r = 0; r < rows; r++) {
+            float[] row = x[r];
+            for (int i = 0; i < n; i++) {
+                xs.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * rows + r, row[i]);
+            }
+        }
+        NativeCpu lib = CpuBackend.get().library();
+        int isa = lib.isa();
+        int blocks = (n + BLOCK - 1) / BLOCK;
         java.util.stream.IntStream.range(0, blocks).parallel().forEach(bk -> {
-            int i0 = bk * 16;
-            int i1 = Math.min(n, i0 + 16);
-            for (int i = i0; i < i1; i++) {
-                java.util.Arrays.fill(t, i * n + i, i * n + n, 0f);
-            }
-            int r = 0;
-            for (; r + 4 <= rows; r += 4) {
-                float[] a = x[r];
-                float[] b = x[r + 1];
-                float[] c = x[r + 2];
-                float[] d = x[r + 3];
-                for (int i = i0; i < i1; i++) {
-                    float ai = a[i];
-                    float bi = b[i];
-                    float ci = c[i];
-                    float di = d[i];
-                    int o = i * n;
-                    for (int j = i; j < n; j++) {
-                        t[o + j] += ai * a[j] + bi * b[j] + ci * c[j] + di * d[j];
-                    }
-                }
-            }
-            for (; r < rows; r++) {
-                float[] a = x[r];
-                for (int i = i0; i < i1; i++) {
-                    float ai = a[i];
-                    int o = i * n;
-                    for (int j = i; j < n; j++) {
-                        t[o + j] += ai * a[j];
-                    }
-                }
-            }
+            int i0 = bk * BLOCK;
+            int i1 = Math.min(n, i0 + BLOCK);
+            // y[j * n + i] = sum_t X[t][i] X[t][j] for i in [i0, i1), j in [i0, n)
+            lib.matmatConverted(isa, GgmlType.F32, i0, i0, i1 - i0, rows, xs, (long) rows * Float.BYTES, n - i0,
+                    xs.asSlice((long) i0 * rows * Float.BYTES), (long) rows * Float.BYTES,
+                    ts.asSlice((long) i0 * n * Float.BYTES), n);
         });
-        double[] s = g.sum;
+        float[] s = g.sum;
         for (int i = 0; i < n; i++) {
+            int o = (int) Gptq.packedIndex(n, i, i);
             for (int j = i; j < n; j++) {
-                s[i * n + j] += t[i * n + j];
+                s[o + j - i] += ts.getAtIndex(ValueLayout.JAVA_FLOAT, (long) j * n + i);
             }
         }
         g.tokens += rows;
@@ -150,11 +155,22 @@ public final class GramCollector implements MatmulObserver {
         double[] m = new double[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = i; j < n; j++) {
-                m[i * n + j] = g.sum[i * n + j];
-                m[j * n + i] = g.sum[i * n + j];
+                double v = g.sum[(int) Gptq.packedIndex(n, i, j)];
+                m[i * n + j] = v;
+                m[j * n + i] = v;
             }
         }
         return m;
+    }
+
+    /** The names that own an input (a Gram matrix), in the order the forward pass first reached them. */
+    public java.util.Set<String> inputs() {
+        return java.util.Collections.unmodifiableSet(grams.keySet());
+    }
+
+    /** Weight name to the name of the weight whose input it shares (only weights that share one). */
+    public Map<String, String> shares() {
+        return java.util.Collections.unmodifiableMap(alias);
     }
 
     /** The name whose Gram matrix {@code weight} uses (itself unless it shares an input). */

@@ -57,8 +57,11 @@ public final class ModelQuantizer {
     public static final String SEARCH_KEY = "gguf4j.quantize.search";
     /** The value of {@link #SEARCH_KEY}: the search's name and version. */
     public static final String SEARCH_VALUE = "better-1";
-    /** The value of {@link #SEARCH_KEY} when a calibration text was given: GPTQ for the matrices it reached. */
-    public static final String SEARCH_VALUE_GPTQ = "better-1+gptq-1";
+    /**
+     * The value of {@link #SEARCH_KEY} with a calibration: GPTQ (version 2: errors spread in float; token_embd
+     * by its block search alone).
+     */
+    public static final String SEARCH_VALUE_GPTQ = "better-1+gptq-2";
 
     private ModelQuantizer() {
     }

@@ -149,17 +149,24 @@ public final class QuantizeOptions {
     /**
      * With {@link Search#BETTER}: a calibration text (UTF-8) to run through the input model; every k-quant
      * weight whose input it sees is quantized with GPTQ ({@link dev.gguf4j.quant.Gptq}) on the Gram matrix of
-     * those inputs, in chunks of {@code ctx} tokens, at most {@code chunks} of them. Without one the search is
-     * per block.
+     * those inputs, in chunks of {@code ctx} tokens, at most {@code chunks} of them. Or a calibration of this
+     * model saved before by {@link Calibration#save} ({@code gguf4j calibrate}; a GGUF file: {@code ctx} and
+     * {@code chunks} are then those it was made with, and these are ignored). Without one the search is per
+     * block.
      */
-    public QuantizeOptions calibration(Path text, int ctx, int chunks) {
+    public QuantizeOptions calibration(Path textOrSaved, int ctx, int chunks) {
         if (ctx < 2 || chunks < 1) {
             throw new IllegalArgumentException("calibration needs ctx >= 2 and chunks >= 1, got " + ctx + ", " + chunks);
         }
-        calibration = Optional.of(text);
+        calibration = Optional.of(textOrSaved);
         calibrationCtx = ctx;
         calibrationChunks = chunks;
         return this;
+    }
+
+    /** A calibration text or file for GPTQ, as {@link #calibration(Path, int, int)} with 256 tokens x 64 chunks. */
+    public QuantizeOptions calibration(Path textOrSaved) {
+        return calibration(textOrSaved, 256, 64);
     }
 
     public Optional<Path> calibration() {

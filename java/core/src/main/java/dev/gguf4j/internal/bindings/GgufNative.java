@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)6L;
+    private static final int G4J_ABI_VERSION = (int)7L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 6
+     * #define G4J_ABI_VERSION 7
      * }
      */
     public static int G4J_ABI_VERSION() {
@@ -1394,6 +1394,82 @@ public class GgufNative extends GgufNative$shared {
                 traceDowncall("g4j_quantize_rows", isa, src_type, src, src_row_bytes, dst_type, dst, nrows, n_per_row, imatrix, bad);
             }
             return (int)mh$.invokeExact(isa, src_type, src, src_row_bytes, dst_type, dst, nrows, n_per_row, imatrix, bad);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class g4j_gptq_block {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_FLOAT,
+            GgufNative.C_FLOAT,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_gptq_block");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, float d, float dmin, int32_t *ls, int32_t *lm, int32_t *q)
+     * }
+     */
+    public static FunctionDescriptor g4j_gptq_block$descriptor() {
+        return g4j_gptq_block.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, float d, float dmin, int32_t *ls, int32_t *lm, int32_t *q)
+     * }
+     */
+    public static MethodHandle g4j_gptq_block$handle() {
+        return g4j_gptq_block.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, float d, float dmin, int32_t *ls, int32_t *lm, int32_t *q)
+     * }
+     */
+    public static MemorySegment g4j_gptq_block$address() {
+        return g4j_gptq_block.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, float d, float dmin, int32_t *ls, int32_t *lm, int32_t *q)
+     * }
+     */
+    public static int g4j_gptq_block(int isa, long n, long col0, MemorySegment u, MemorySegment w, int sub, int code_lo, int code_hi, int level_lo, int level_hi, int min_hi, int resub, float d, float dmin, MemorySegment ls, MemorySegment lm, MemorySegment q) {
+        var mh$ = g4j_gptq_block.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_gptq_block", isa, n, col0, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, d, dmin, ls, lm, q);
+            }
+            return (int)mh$.invokeExact(isa, n, col0, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, d, dmin, ls, lm, q);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {

@@ -1,0 +1,3 @@
+/* GPTQ's super-block column loop, avx512 build (the source is gptq_impl.h). */
+#define GPTQ_FN(name) g4j_gptq_##name##_avx512
+#include "gptq_impl.h"
