@@ -39,10 +39,13 @@ final class QuantizeCommand {
                                            same format and size (files load in llama.cpp; see README)
               --calibration TEXT           with --search better: run TEXT (UTF-8) through the input model and
                                            quantize each k-quant matrix with GPTQ on its inputs' second moments
-              --calibration-ctx N          tokens per calibration chunk (default 256)
-              --calibration-chunks N       at most N chunks of the text (default 64)
+              --calibration-ctx N          tokens per calibration chunk (default %d)
+              --calibration-chunks N       at most N chunks of the text (default %d)
               --dry-run                    print the plan, write nothing
-            """;
+            """.formatted(QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS);
+    /** The calibration's defaults: tokens per chunk, chunks (ladder's too). */
+    static final int CALIBRATION_CTX = 256;
+    static final int CALIBRATION_CHUNKS = 64;
 
     private QuantizeCommand() {
     }
@@ -87,8 +90,8 @@ final class QuantizeCommand {
             o = QuantizeOptions.to(ft);
         }
         Path calibration = null;
-        int calCtx = 256;
-        int calChunks = 64;
+        int calCtx = CALIBRATION_CTX;
+        int calChunks = CALIBRATION_CHUNKS;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
