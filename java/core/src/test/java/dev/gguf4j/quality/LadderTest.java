@@ -208,6 +208,8 @@ class LadderTest {
         assertTrue(((String) json.get("settings")).contains("calibration=" + cal.toAbsolutePath()), json.toString());
         String svg = Files.readString(out.resolve("ladder.svg"));
         assertTrue(svg.contains(">Q2_K+gptq</text>") && svg.contains(">Q2_K</text>"), "both rungs labelled");
+        assertEquals(2, svg.split("<polyline").length - 1, "a KLD line per search");
+        assertTrue(svg.contains(">TYPE+gptq</text>"), "the legend names the search");
         // a rerun reuses both; another calibration measures the gptq rung again, only
         measured.clear();
         Ladder.run(opts.apply(new Ladder.Calibration(cal, 128, 16)), record);
