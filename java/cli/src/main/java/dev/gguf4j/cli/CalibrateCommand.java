@@ -14,16 +14,17 @@ import java.util.Locale;
  */
 final class CalibrateCommand {
     static final String USAGE = """
-            usage: gguf4j calibrate -m MODEL -f TEXT [-o calibration.gguf] [-c 256] [--chunks 64] [-t N]
+            usage: gguf4j calibrate -m MODEL -f TEXT [-o calibration.gguf] [-c %d] [--chunks %d] [-t N]
               GPTQ's calibration for quantize --search better --calibration FILE: runs TEXT through MODEL (the
               unquantized model you will quantize) and saves, for every weight's input, the factor GPTQ needs
               (a GGUF file; about 2 x the sum of n^2 bytes over the distinct inputs of n columns)
               -f TEXT        calibration text (UTF-8), like the model's use; needs at least -c tokens
               -o FILE        output (default calibration.gguf)
-              -c N           tokens per chunk (default 256)
-              --chunks N     at most N chunks (default 64)
+              -c N           tokens per chunk (default %d)
+              --chunks N     at most N chunks (default %d)
               -t N           threads (default: all cores)
-            """;
+            """.formatted(QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS,
+            QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS);
 
     private CalibrateCommand() {
     }
@@ -37,8 +38,8 @@ final class CalibrateCommand {
         String model = null;
         String file = null;
         String output = "calibration.gguf";
-        int ctx = 256;
-        int chunks = 64;
+        int ctx = QuantizeCommand.CALIBRATION_CTX;
+        int chunks = QuantizeCommand.CALIBRATION_CHUNKS;
         int threads = Runtime.getRuntime().availableProcessors();
         while (a.hasNext()) {
             String o = a.next();

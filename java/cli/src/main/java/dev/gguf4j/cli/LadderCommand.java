@@ -33,7 +33,11 @@ final class LadderCommand {
               --keep         keep the quantized models in DIR (default: each is deleted once measured)
               --search better  also measure each type made with quantize --search better (rungs TYPE+better:
                              same format and size, KLD and PPL; no speed test)
-            """;
+              --calibration TEXT|FILE  with --search better: those rungs are made with quantize --search
+                             better --calibration (GPTQ; a text, or a calibration saved by gguf4j calibrate,
+                             which skips the pass over the text for each type) and named TYPE+gptq
+              --calibration-ctx N, --calibration-chunks N  as in quantize (default %d, %d)
+            """.formatted(QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS);
 
     private LadderCommand() {
     }
@@ -57,6 +61,9 @@ final class LadderCommand {
         int reps = 3;
         boolean keep = false;
         boolean better = false;
+        String calibration = null;
+        Integer calCtx = null;
+        Integer calChunks = null;
         while (a.hasNext()) {
             String o = a.next();
             switch (o) {
@@ -80,6 +87,9 @@ final class LadderCommand {
                     }
                     better = true;
                 }
+                case "--calibration" -> calibration = a.value(o);
+                case "--calibration-ctx" -> calCtx = a.intValue(o, 2, 1 << 20);
+                case "--calibration-chunks" -> calChunks = a.intValue(o, 1, 1 << 20);
                 default -> throw a.unknown(o);
             }
         }
@@ -92,17 +102,30 @@ final class LadderCommand {
         if (file == null) {
             throw new Main.UsageException("ladder: give the text with -f FILE");
         }
+        if (calibration != null && !better) {
+            throw new Main.UsageException("ladder: --calibration needs --search better (it makes the +better rungs"
+                    + " with GPTQ)");
+        }
+        if (calibration == null && (calCtx != null || calChunks != null)) {
+            throw new Main.UsageException("ladder: --calibration-" + (calCtx != null ? "ctx" : "chunks")
+                    + " needs --calibration");
+        }
         Path path = PathChecks.readableFile("-m", model);
         Path text = PathChecks.readableFile("-f", file);
         Optional<Path> im = imatrix == null ? Optional.empty()
                 : Optional.of(PathChecks.readableFile("--imatrix", imatrix));
+        // the file is the quantizer's to read (a text, or what it accepts besides): only that it can be read here
+        Optional<Ladder.Calibration> cal = calibration == null ? Optional.empty()
+                : Optional.of(new Ladder.Calibration(PathChecks.readableFile("--calibration", calibration),
+                        calCtx != null ? calCtx : QuantizeCommand.CALIBRATION_CTX,
+                        calChunks != null ? calChunks : QuantizeCommand.CALIBRATION_CHUNKS));
         String stem = path.getFileName().toString().replaceFirst("\\.gguf$", "");
         Path outDir = PathChecks.path("-o", dir == null ? "ladder-" + stem : dir);
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {
             throw new Main.UsageException("ladder: -o " + outDir + ": exists and is not a folder");
         }
         Ladder.Options opts = new Ladder.Options(path, text, outDir, types, im, ctx, chunks, threads, pp, tg, reps, keep,
-                better);
+                better, cal);
         boolean tty = System.console() != null && System.console().isTerminal();
         err.println("gguf4j: ladder of " + path + " in " + outDir + ": " + String.join(",",
                 types.stream().map(FileType::quantizeName).toList()));

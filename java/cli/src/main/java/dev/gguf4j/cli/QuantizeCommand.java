@@ -40,10 +40,13 @@ final class QuantizeCommand {
               --calibration TEXT|FILE      with --search better: run TEXT (UTF-8) through the input model and
                                            quantize each k-quant matrix with GPTQ on its inputs' second moments;
                                            or FILE, that calibration saved by gguf4j calibrate (faster)
-              --calibration-ctx N          tokens per calibration chunk (default 256; TEXT only)
-              --calibration-chunks N       at most N chunks of the text (default 64; TEXT only)
+              --calibration-ctx N          tokens per calibration chunk (default %d; TEXT only)
+              --calibration-chunks N       at most N chunks of the text (default %d; TEXT only)
               --dry-run                    print the plan, write nothing
-            """;
+            """.formatted(QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS);
+    /** The calibration's defaults: tokens per chunk, chunks (ladder's and calibrate's too). */
+    static final int CALIBRATION_CTX = QuantizeOptions.CALIBRATION_CTX;
+    static final int CALIBRATION_CHUNKS = QuantizeOptions.CALIBRATION_CHUNKS;
 
     private QuantizeCommand() {
     }
@@ -88,8 +91,8 @@ final class QuantizeCommand {
             o = QuantizeOptions.to(ft);
         }
         Path calibration = null;
-        int calCtx = 256;
-        int calChunks = 64;
+        int calCtx = CALIBRATION_CTX;
+        int calChunks = CALIBRATION_CHUNKS;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {

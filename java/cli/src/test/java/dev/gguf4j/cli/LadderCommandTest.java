@@ -3,6 +3,7 @@ package dev.gguf4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.testing.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,6 +51,32 @@ class LadderCommandTest {
         assertTrue(r.err().contains("gguf4j: Q6_K: from an earlier run") && !r.err().contains("quantizing"), r.err());
     }
 
+    /** {@code --search better --calibration}: a TYPE+gptq rung, quantized with GPTQ (its file says so), measured. */
+    @Test
+    void calibratedRungsAreGptq() throws Exception {
+        Path out = dir.resolve("ladder");
+        String model = TestData.model("stories260K.gguf").toString();
+        MainTest.Result r = MainTest.run("ladder", "-m", model, "-f", text().toString(), "--types", "Q6_K", "-c",
+                "32", "--chunks", "2", "-p", "0", "-n", "0", "-t", "1", "--search", "better", "--calibration",
+                text().toString(), "--calibration-ctx", "32", "--calibration-chunks", "2", "--keep", "-o",
+                out.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("\n| Q6_K (36 fallback) | "), r.out());
+        assertTrue(r.out().contains("\n| Q6_K+gptq (36 fallback) | "), r.out());
+        assertTrue(!r.out().contains("+better"), r.out());
+        assertTrue(r.err().contains("gguf4j: Q6_K+gptq: quantizing\n") && r.err().contains("Q6_K+gptq: chunk 2/2"),
+                r.err());
+        assertTrue(Files.isRegularFile(out.resolve("type-Q6_K+gptq.json")));
+        assertTrue(Files.readString(out.resolve("ladder.svg")).contains(">Q6_K+gptq</text>"));
+        try (GgufFile g = GgufFile.open(out.resolve("stories260K-Q6_K+gptq.gguf"))) {
+            assertEquals(dev.gguf4j.quantize.ModelQuantizer.SEARCH_VALUE_GPTQ,
+                    g.metadata().getString("gguf4j.quantize.search"));
+        }
+        try (GgufFile g = GgufFile.open(out.resolve("stories260K-Q6_K.gguf"))) {
+            assertTrue(g.metadata().findString("gguf4j.quantize.search").isEmpty(), "the reference rung");
+        }
+    }
+
     @Test
     void refusesBadInput() throws Exception {
         String model = TestData.model("stories260K.gguf").toString();
@@ -67,6 +94,24 @@ class LadderCommandTest {
         r = MainTest.run("ladder", "-m", model, "-f", t, "-o", t);
         assertEquals(2, r.status());
         assertTrue(r.err().contains("exists and is not a folder"), r.err());
-        assertEquals(0, MainTest.run("ladder", "--help").status());
+        r = MainTest.run("ladder", "-m", model, "-f", t, "--calibration", t);
+        assertEquals(2, r.status());
+        assertEquals("gguf4j: ladder: --calibration needs --search better (it makes the +better rungs with GPTQ)\n",
+                r.err());
+        r = MainTest.run("ladder", "-m", model, "-f", t, "--search", "better", "--calibration-chunks", "4");
+        assertEquals(2, r.status());
+        assertEquals("gguf4j: ladder: --calibration-chunks needs --calibration\n", r.err());
+        Path missing = dir.resolve("no-such-calibration");
+        r = MainTest.run("ladder", "-m", model, "-f", t, "--search", "better", "--calibration", missing.toString());
+        assertTrue(r.status() != 0 && r.err().equals("gguf4j: error: --calibration " + missing + ": does not exist\n"),
+                r.status() + " " + r.err());
+        r = MainTest.run("ladder", "-m", model, "-f", t, "--search", "better", "--calibration", t,
+                "--calibration-ctx", "1");
+        assertEquals(2, r.status());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains("--calibration-ctx"), r.err());
+        MainTest.Result help = MainTest.run("ladder", "--help");
+        assertEquals(0, help.status());
+        assertTrue(help.out().contains("--calibration TEXT|FILE") && help.out().contains("(default 256, 64)"), help.out());
     }
 }

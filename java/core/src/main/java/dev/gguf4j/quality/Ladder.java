@@ -65,15 +65,26 @@ public final class Ladder {
      * @param betterSearch  also measure each type quantized with {@link QuantizeOptions.Search#BETTER}, as a rung
      *                      named {@code TYPE+better} after the type's own (KLD and PPL; no speed test, as the
      *                      format, hence the speed, is the same)
+     * @param calibration   with {@code betterSearch}: the better rungs are quantized with GPTQ on this calibration
+     *                      ({@link QuantizeOptions#calibration}) and named {@code TYPE+gptq}; empty: the per-block
+     *                      search
      */
     public record Options(Path model, Path text, Path dir, List<FileType> types, Optional<Path> imatrix,
             int contextLength, int chunks, int threads, int nPrompt, int nGen, int reps, boolean keepModels,
-            boolean betterSearch) {
+            boolean betterSearch, Optional<Calibration> calibration) {
         /** Without the better-search rungs. */
         public Options(Path model, Path text, Path dir, List<FileType> types, Optional<Path> imatrix,
                 int contextLength, int chunks, int threads, int nPrompt, int nGen, int reps, boolean keepModels) {
             this(model, text, dir, types, imatrix, contextLength, chunks, threads, nPrompt, nGen, reps, keepModels,
                     false);
+        }
+
+        /** Better-search rungs (if asked) with the per-block search, no calibration. */
+        public Options(Path model, Path text, Path dir, List<FileType> types, Optional<Path> imatrix,
+                int contextLength, int chunks, int threads, int nPrompt, int nGen, int reps, boolean keepModels,
+                boolean betterSearch) {
+            this(model, text, dir, types, imatrix, contextLength, chunks, threads, nPrompt, nGen, reps, keepModels,
+                    betterSearch, Optional.empty());
         }
 
         public Options {
@@ -82,11 +93,31 @@ public final class Ladder {
                 throw new IllegalArgumentException("bad ladder options: c=" + contextLength + " chunks=" + chunks
                         + " threads=" + threads + " pp=" + nPrompt + " tg=" + nGen + " reps=" + reps);
             }
+            if (calibration.isPresent() && !betterSearch) {
+                throw new IllegalArgumentException("a ladder calibration needs betterSearch (it makes the better rungs)");
+            }
         }
 
         /** The defaults: {@link #DEFAULT_TYPES}, no imatrix, whole text, pp512, tg128, 3 repetitions. */
         public static Options of(Path model, Path text, Path dir) {
             return new Options(model, text, dir, DEFAULT_TYPES, Optional.empty(), 0, -1, 0, 512, 128, 3, false, false);
+        }
+    }
+
+    /**
+     * The calibration of the GPTQ rungs, as {@link QuantizeOptions#calibration(Path, int, int)} takes it.
+     *
+     * @param file   what the quantizer calibrates on (passed on as it is)
+     * @param ctx    tokens per calibration chunk
+     * @param chunks at most this many chunks
+     */
+    public record Calibration(Path file, int ctx, int chunks) {
+        public Calibration {
+            java.util.Objects.requireNonNull(file);
+            if (ctx < 2 || chunks < 1) {
+                throw new IllegalArgumentException("calibration needs ctx >= 2 and chunks >= 1, got " + ctx + ", "
+                        + chunks);
+            }
         }
     }
 
@@ -200,6 +231,8 @@ public final class Ladder {
                     .orElse(most);
         }
         String settings = settings(o, nCtx, modelBytes, text);
+        // the calibrated rungs' results also depend on the calibration; the other rungs' do not
+        String calibrated = settings + calibrationSettings(o);
         // the base: its logits once, reused by every type (and by a rerun)
         Row base = readRow(o.dir().resolve("base.json"), settings);
         int nChunk;
@@ -238,9 +271,10 @@ public final class Ladder {
         for (FileType type : o.types()) {
             for (QuantizeOptions.Search search : o.betterSearch() ? List.of(QuantizeOptions.Search.REFERENCE,
                     QuantizeOptions.Search.BETTER) : List.of(QuantizeOptions.Search.REFERENCE)) {
-                String name = type.quantizeName() + (search == QuantizeOptions.Search.BETTER ? "+better" : "");
+                String name = rungName(type, search, o);
+                String rowSettings = search == QuantizeOptions.Search.BETTER ? calibrated : settings;
                 Path json = o.dir().resolve("type-" + name + ".json");
-                Row row = readRow(json, settings);
+                Row row = readRow(json, rowSettings);
                 if (row != null) {
                     rows.add(row);
                     listener.done(row, true);
@@ -249,14 +283,14 @@ public final class Ladder {
                     if (row == null) {
                         break; // the type does not apply: nor does its better search
                     }
-                    writeAtomically(json, rowJson(row, settings));
+                    writeAtomically(json, rowJson(row, rowSettings));
                     rows.add(row);
                     listener.done(row, false);
                 }
-                writeOutputs(o.dir(), new Result(modelName, settings, nChunk, nCtx, base, rows, skipped));
+                writeOutputs(o.dir(), new Result(modelName, calibrated, nChunk, nCtx, base, rows, skipped));
             }
         }
-        Result result = new Result(modelName, settings, nChunk, nCtx, base, rows, skipped);
+        Result result = new Result(modelName, calibrated, nChunk, nCtx, base, rows, skipped);
         writeOutputs(o.dir(), result);
         return result;
     }
@@ -266,11 +300,14 @@ public final class Ladder {
             Path baseKld, long params, Listener listener, List<Skip> skipped, java.util.Set<Path> unfinished)
             throws IOException {
         boolean better = search == QuantizeOptions.Search.BETTER;
-        String name = type.quantizeName() + (better ? "+better" : "");
+        String name = rungName(type, search, o);
         long t0 = System.nanoTime();
         QuantizeOptions qo = QuantizeOptions.to(type).threads(o.threads() > 0 ? o.threads()
                 : Runtime.getRuntime().availableProcessors()).search(search);
         o.imatrix().ifPresent(qo::imatrix);
+        if (better) {
+            o.calibration().ifPresent(c -> qo.calibration(c.file(), c.ctx(), c.chunks()));
+        }
         ModelQuantizer.Plan plan;
         try (GgufFile in = GgufFile.open(o.model())) {
             plan = ModelQuantizer.plan(in, qo, ModelQuantizer.LLAMA_POLICY);
@@ -357,6 +394,29 @@ public final class Ladder {
             tg = new Estimate(m.avgTs(), m.stddevTs());
         }
         return new Estimate[] {pp, tg};
+    }
+
+    /**
+     * A rung's name: the type's, with {@code +better} for the better search, or {@code +gptq} for the better search
+     * with a calibration (GPTQ), so that the table, the JSON and the chart say which search made it.
+     */
+    static String rungName(FileType type, QuantizeOptions.Search search, Options o) {
+        return type.quantizeName() + (search != QuantizeOptions.Search.BETTER ? ""
+                : o.calibration().isPresent() ? "+gptq" : "+better");
+    }
+
+    /**
+     * What the calibrated rungs' results depend on besides {@link #settings}: the calibration file (its path, size
+     * and time of change: its content is the quantizer's to read) and the chunking; empty without one.
+     */
+    private static String calibrationSettings(Options o) throws IOException {
+        if (o.calibration().isEmpty()) {
+            return "";
+        }
+        Calibration c = o.calibration().get();
+        return String.format(Locale.ROOT, " calibration=%s (%d bytes, modified %s) calibration-ctx=%d"
+                + " calibration-chunks=%d", c.file().toAbsolutePath().normalize(), Files.size(c.file()),
+                Files.getLastModifiedTime(c.file()), c.ctx(), c.chunks());
     }
 
     /** What a stored result must have been made with to be reused (types excepted: each file is one type). */

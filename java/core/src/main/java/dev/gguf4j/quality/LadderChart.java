@@ -21,7 +21,8 @@ final class LadderChart {
     private static final int PANEL_W = 370;
     private static final String PP_COLOR = "#1f6fb4";
     private static final String TG_COLOR = "#d95f02";
-    private static final String KLD_COLOR = "#2a7d2e";
+    /** The KLD lines' colours: the reference search's, then the other searches' in name order. */
+    private static final String[] KLD_COLORS = {"#2a7d2e", "#7b3294", "#c51b7d"};
 
     private LadderChart() {
     }
@@ -50,26 +51,50 @@ final class LadderChart {
                     withKld.stream().mapToDouble(x -> x.meanKld().value() + x.meanKld().uncertainty()).max()
                             .orElseThrow());
             axes(sb, 0, xr, yr, "Mean KL divergence vs " + r.base().type() + " (log scale)", "mean KLD");
-            List<double[]> at = new ArrayList<>();
-            StringBuilder line = new StringBuilder();
-            for (Row x : withKld) {
-                double px = sx(0, xr, x.bitsPerWeight());
-                double py = sy(yr, x.meanKld().value());
-                line.append(line.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f,%.1f", px, py));
-                double lo = Math.max(yr[0], x.meanKld().value() - x.meanKld().uncertainty());
-                sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\""
-                        + " stroke=\"%s\" stroke-width=\"1.5\"/>%n", px, sy(yr, lo), px,
-                        sy(yr, x.meanKld().value() + x.meanKld().uncertainty()), KLD_COLOR));
-                at.add(new double[] {px, py});
-            }
-            sb.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\""
-                    + " stroke-opacity=\"0.5\" stroke-width=\"1.5\"/>%n", line, KLD_COLOR));
+            // a line per search: the reference rungs (TYPE), then each other search's (TYPE+better, TYPE+gptq)
+            java.util.Map<String, List<Row>> bySearch = new java.util.TreeMap<>();
+            withKld.forEach(x -> bySearch.computeIfAbsent(search(x.type()), k -> new ArrayList<>()).add(x));
             List<Label> labels = new ArrayList<>();
-            points(sb, withKld, at, KLD_COLOR, "circle", labels);
+            int series = 0;
+            for (List<Row> rs : bySearch.values()) {
+                String color = KLD_COLORS[Math.min(series, KLD_COLORS.length - 1)];
+                List<double[]> at = new ArrayList<>();
+                StringBuilder line = new StringBuilder();
+                for (Row x : rs) {
+                    double px = sx(0, xr, x.bitsPerWeight());
+                    double py = sy(yr, x.meanKld().value());
+                    line.append(line.isEmpty() ? "" : " ").append(String.format(Locale.ROOT, "%.1f,%.1f", px, py));
+                    double lo = Math.max(yr[0], x.meanKld().value() - x.meanKld().uncertainty());
+                    sb.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\""
+                            + " stroke=\"%s\" stroke-width=\"1.5\"/>%n", px, sy(yr, lo), px,
+                            sy(yr, x.meanKld().value() + x.meanKld().uncertainty()), color));
+                    at.add(new double[] {px, py});
+                }
+                sb.append(String.format(Locale.ROOT, "<polyline points=\"%s\" fill=\"none\" stroke=\"%s\""
+                        + " stroke-opacity=\"0.5\" stroke-width=\"1.5\"/>%n", line, color));
+                points(sb, rs, at, color, series == 0 ? "circle" : "rect", labels);
+                series++;
+            }
             place(sb, labels);
+            if (bySearch.size() > 1) {
+                // legend, top right (fewest bits, most KLD, top left)
+                double lx = LEFT[0] + PANEL_W - 150;
+                double ly = TOP + 14;
+                sb.append(String.format(Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"142\" height=\"%d\""
+                        + " fill=\"white\" stroke=\"#999\"/>%n", lx - 8, ly - 10, 20 * bySearch.size() + 2));
+                int i = 0;
+                for (String key : bySearch.keySet()) {
+                    marker(sb, lx, ly, KLD_COLORS[Math.min(i, KLD_COLORS.length - 1)], i == 0 ? "circle" : "rect");
+                    text(sb, lx + 10, ly + 4, "start", 12, "normal", key.isEmpty() ? "TYPE (reference)"
+                            : "TYPE+" + key);
+                    ly += 20;
+                    i++;
+                }
+            }
         }
         // right: tokens/s, a pair of bars per type (in the same order: fewest bits first), base last
-        List<Row> all = new ArrayList<>(rows);
+        List<Row> all = new ArrayList<>(rows.stream().filter(x -> x.ppTs().value() > 0 || x.tgTs().value() > 0)
+                .toList()); // the better-search rungs have none (same format as their type's)
         all.add(r.base());
         all.sort(Comparator.comparingDouble(Row::bitsPerWeight));
         boolean anyPp = all.stream().anyMatch(x -> x.ppTs().value() > 0);
@@ -169,6 +194,12 @@ final class LadderChart {
             }
         }
         return 10 * p;
+    }
+
+    /** The search that made a rung: what follows '+' in its name (Ladder.rungName), "" for the reference. */
+    private static String search(String type) {
+        int plus = type.indexOf('+');
+        return plus < 0 ? "" : type.substring(plus + 1);
     }
 
     /** A type label beside its point, in its series' colour. */

@@ -26,8 +26,8 @@ public final class QuantizeOptions {
     final List<KvOverride> overrides = new ArrayList<>();
     Search search = Search.REFERENCE;
     Optional<Path> calibration = Optional.empty();
-    int calibrationCtx = 256;
-    int calibrationChunks = 64;
+    int calibrationCtx = CALIBRATION_CTX;
+    int calibrationChunks = CALIBRATION_CHUNKS;
 
     /**
      * How block values are chosen: {@code REFERENCE} is ggml's search (byte-identical to llama-quantize);
@@ -164,9 +164,14 @@ public final class QuantizeOptions {
         return this;
     }
 
-    /** A calibration text or file for GPTQ, as {@link #calibration(Path, int, int)} with 256 tokens x 64 chunks. */
+    /** Default tokens per calibration chunk. */
+    public static final int CALIBRATION_CTX = 256;
+    /** Default most calibration chunks. */
+    public static final int CALIBRATION_CHUNKS = 64;
+
+    /** A calibration text or file for GPTQ, as {@link #calibration(Path, int, int)} with the defaults. */
     public QuantizeOptions calibration(Path textOrSaved) {
-        return calibration(textOrSaved, 256, 64);
+        return calibration(textOrSaved, CALIBRATION_CTX, CALIBRATION_CHUNKS);
     }
 
     public Optional<Path> calibration() {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.gguf4j.chat.ChatJson;
+import dev.gguf4j.gguf.GgufFile;
 import dev.gguf4j.testing.TestData;
 import dev.gguf4j.types.FileType;
 import java.nio.file.Files;
@@ -25,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * same-top rate as llama-perplexity's for that file against its own F16 base (tests/golden/quality/
  * kjv7m-TYPE-c256-10.kld.txt, make-ladder-goldens.sh), bits per weight and size as llama.cpp's ladder table
  * (../shared/golden/kjv7m-llama.cpp-quality.md); an interrupted run leaves only finished results and a rerun
- * resumes; a type that does not apply is skipped with its reason.
+ * resumes; a type that does not apply is skipped with its reason. With a calibration, the better rungs are GPTQ's,
+ * named TYPE+gptq.
  */
 class LadderTest {
     private static final List<FileType> TYPES = List.of(FileType.MOSTLY_Q8_0, FileType.MOSTLY_Q4_K_M,
@@ -151,5 +153,72 @@ class LadderTest {
             }
         });
         assertFalse(again.iterator().hasNext(), "nothing measured again: " + again);
+    }
+
+    /**
+     * {@code --search better} with a calibration: a Q2_K+gptq rung after Q2_K, quantized with GPTQ (the file says so,
+     * in llama-quantize's layout), its KLD measured and below the reference's; the table, JSON and chart name it; a
+     * rerun reuses it, another calibration measures it again and leaves the reference rung alone. Calibration on
+     * lines 1-552 of kjv7m-test.txt, evaluation on 553-end (docs/benchmarks.md's split), few chunks to stay quick.
+     */
+    @Test
+    void gptqRungs(@TempDir Path dir) throws Exception {
+        List<String> lines = Files.readAllLines(TestData.model("kjv7m-test.txt"));
+        Path cal = Files.write(dir.resolve("cal.txt"), lines.subList(0, 552));
+        Path eval = Files.write(dir.resolve("eval.txt"), lines.subList(552, lines.size()));
+        Path out = dir.resolve("ladder");
+        java.util.function.Function<Ladder.Calibration, Ladder.Options> opts = c -> new Ladder.Options(
+                TestData.model("kjv7m-F16.gguf"), eval, out, List.of(FileType.MOSTLY_Q2_K), Optional.empty(), 256, 4,
+                2, 0, 0, 1, true, true, Optional.of(c));
+        List<String> measured = new ArrayList<>();
+        Ladder.Listener record = new Ladder.Listener() {
+            @Override
+            public void done(Ladder.Row row, boolean reused) {
+                if (!reused) {
+                    measured.add(row.type());
+                }
+            }
+        };
+        Ladder.Result r = Ladder.run(opts.apply(new Ladder.Calibration(cal, 128, 16)), record);
+        assertEquals(List.of("F16", "Q2_K", "Q2_K+gptq"), measured);
+        assertEquals(List.of("Q2_K", "Q2_K+gptq"), r.rows().stream().map(Ladder.Row::type).toList());
+        Ladder.Row ref = r.rows().get(0);
+        Ladder.Row gptq = r.rows().get(1);
+        Path llama = TestData.model("kjv7m-Q2_K.gguf");
+        assertEquals(-1, Files.mismatch(out.resolve("kjv7m-F16-Q2_K.gguf"), llama), "the reference rung is llama-quantize's");
+        try (GgufFile g = GgufFile.open(llama); GgufFile o = GgufFile.open(out.resolve("kjv7m-F16-Q2_K+gptq.gguf"))) {
+            assertEquals(dev.gguf4j.quantize.ModelQuantizer.SEARCH_VALUE_GPTQ,
+                    o.metadata().getString("gguf4j.quantize.search"));
+            for (var t : g.tensors()) {
+                assertEquals(t.type(), o.requireTensor(t.name()).type(), t.name());
+            }
+        }
+        assertEquals(llamaTable().get("Q2_K")[1], gptq.bitsPerWeight(), 0.006, "Q2_K+gptq bpw");
+        assertEquals(ref.bitsPerWeight(), gptq.bitsPerWeight(), 1e-12);
+        System.out.printf("Q2_K KLD %.6f ± %.6f, Q2_K+gptq %.6f ± %.6f (%.3fx)%n", ref.meanKld().value(),
+                ref.meanKld().uncertainty(), gptq.meanKld().value(), gptq.meanKld().uncertainty(),
+                gptq.meanKld().value() / ref.meanKld().value());
+        assertTrue(gptq.meanKld().uncertainty() > 0 && gptq.meanKld().value() > 10 * gptq.meanKld().uncertainty());
+        // docs/benchmarks.md: 0.67x with 64 chunks of 256; far fewer here
+        assertTrue(gptq.meanKld().value() < 0.9 * ref.meanKld().value(), "GPTQ's KLD below the reference's");
+        assertEquals(0, gptq.ppTs().value()); // same format: no speed test
+        String md = Files.readString(out.resolve("ladder.md"));
+        assertTrue(md.contains("\n| Q2_K+gptq | "), md);
+        Map<?, ?> json = (Map<?, ?>) ChatJson.parse(Files.readString(out.resolve("ladder.json")), "ladder.json");
+        assertEquals("Q2_K+gptq", ((Map<?, ?>) ((List<?>) json.get("rows")).get(1)).get("type"));
+        assertTrue(((String) json.get("settings")).contains("calibration=" + cal.toAbsolutePath()), json.toString());
+        String svg = Files.readString(out.resolve("ladder.svg"));
+        assertTrue(svg.contains(">Q2_K+gptq</text>") && svg.contains(">Q2_K</text>"), "both rungs labelled");
+        assertEquals(2, svg.split("<polyline").length - 1, "a KLD line per search");
+        assertTrue(svg.contains(">TYPE+gptq</text>"), "the legend names the search");
+        // a rerun reuses both; another calibration measures the gptq rung again, only
+        measured.clear();
+        Ladder.run(opts.apply(new Ladder.Calibration(cal, 128, 16)), record);
+        assertEquals(List.of(), measured);
+        Ladder.run(opts.apply(new Ladder.Calibration(cal, 128, 8)), record);
+        assertEquals(List.of("Q2_K+gptq"), measured);
+        assertThrows(IllegalArgumentException.class, () -> new Ladder.Options(TestData.model("kjv7m-F16.gguf"), eval,
+                out, List.of(FileType.MOSTLY_Q2_K), Optional.empty(), 256, 4, 2, 0, 0, 1, true, false,
+                Optional.of(new Ladder.Calibration(cal, 128, 16))), "a calibration without the better search");
     }
 }
