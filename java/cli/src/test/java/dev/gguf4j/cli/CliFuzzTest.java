@@ -57,7 +57,7 @@ class CliFuzzTest {
     // ---- argument lists ------------------------------------------------------------------------------------
 
     private static final String[] COMMANDS = {"run", "info", "tokenize", "perplexity", "bench", "quantize", "imatrix",
-        "--version", "help", "--debug", "", "-", "runn", "QUANTIZE"};
+        "calibrate", "--version", "help", "--debug", "", "-", "runn", "QUANTIZE"};
     private static final String[] INTS = {"0", "1", "2", "-1", "-2", "2147483647", "-2147483648", "2147483648",
         "99999999999", "1.5", "1e3", "0x10", " 3", "x", "", "NaN", "auto", "1,2", ","};
     private static final String[] FLOATS = {"0", "0.5", "1", "2", "-1", "-0.0", "NaN", "-NaN", "Infinity",
@@ -80,6 +80,8 @@ class CliFuzzTest {
                     "--no-mmap", "", "--kl-divergence", "", "--kl-divergence-base", "path"),
             "imatrix", Map.of("-m", "path", "-f", "path", "-o", "path", "-c", "small", "-t", "small", "--chunks",
                     "small", "--process-output", ""),
+            "calibrate", Map.of("-m", "path", "-f", "path", "-o", "path", "-c", "small", "-t", "small", "--chunks",
+                    "small"),
             "bench", Map.of("-m", "path", "-p", "small", "-n", "small", "-r", "reps", "-t", "list", "-ngl", "list",
                     "--json", "", "-o", "word", "--no-mmap", "", "--no-repack", ""),
             "quantize", Map.ofEntries(Map.entry("", "path"), Map.entry("--imatrix", "path"),
@@ -93,6 +95,7 @@ class CliFuzzTest {
     private static final Map<String, List<String>> PREFIX = Map.of("run", List.of("-n", "3", "-t", "1"),
             "bench", List.of("-p", "4", "-n", "2", "-r", "1", "-t", "1"), "perplexity", List.of("-f", "TEXT", "-t",
                     "1"), "imatrix", List.of("-f", "TEXT", "-t", "1", "-o", "OUT"),
+            "calibrate", List.of("-m", "MODEL", "-f", "TEXT", "-t", "1", "-o", "OUT", "-c", "16", "--chunks", "2"),
             "quantize", List.of("MODEL", "OUT", "Q8_0", "--threads", "1"));
 
     private static String value(Random r, String kind) {
