@@ -205,6 +205,17 @@ G4J_API g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const fl
                                   int32_t min_hi, int32_t resub, float d, float dmin, int32_t *ls, int32_t *lm,
                                   int32_t *q);
 
+/* GPTQ on one row of n elements (a multiple of 256) to type (Q2_K .. Q6_K) into dst (the row's blocks): for each
+ * super-block in order, ggml's block search (as g4j_quantize_rows with the columns' weights 1 / U[c][c]^2 as the
+ * importance) on the row's current values chooses d, dmin and the sub-block levels, then g4j_gptq_block runs the
+ * column loop with the type's format (sub .. min_hi, as there; they must describe `type`), and the codes and the
+ * re-chosen levels are packed into the block (ggml's layout; d and dmin as the search wrote them). u and w as in
+ * g4j_gptq_block (u NULL: U = I); w is consumed. G4J_E_INVALID_ARGUMENT for a non-finite value (before any spread
+ * reaches it, its block is not written), G4J_E_UNSUPPORTED_TYPE for another type. */
+G4J_API g4j_status g4j_gptq_row(int32_t isa, int32_t type, int64_t n, const float *u, float *w, int32_t sub,
+                                int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi,
+                                int32_t resub, void *dst);
+
 /* ---- machine ------------------------------------------------------------------------------------------------ */
 
 /* Memory read bandwidth in GB/s (1e9 bytes/s) with each of n_counts thread counts (1 .. 256), into gbps[0 ..

@@ -132,3 +132,140 @@ g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, 
     else g4j_gptq_block_generic(n, col0, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, d, dmin, ls, lm, q);
     return G4J_OK;
 }
+
+/* GPTQ's levels out of ggml's block (what the block search chose) and its codes back into the block: the layouts of
+ * g4j_blocks.h (d and dmin are kept as the search wrote them). Mirrors Java's Gptq.levels and BetterSearch.packCodes,
+ * which write the same bytes (GptqLoopTest). */
+static void gptq_levels(int32_t type, const void *blk, float *d, float *dmin, int32_t *ls, int32_t *lm) {
+    switch (type) {
+    case G4J_TYPE_Q2_K: {
+        const g4j_block_q2_K *y = blk;
+        *d = q_half(y->d); *dmin = q_half(y->dmin);
+        for (int j = 0; j < 16; j++) { ls[j] = y->scales[j] & 0xF; lm[j] = y->scales[j] >> 4; }
+        break;
+    }
+    case G4J_TYPE_Q3_K: {
+        const g4j_block_q3_K *y = blk;
+        *d = q_half(y->d); *dmin = 0;
+        for (int j = 0; j < 16; j++) ls[j] = q_scale_q3(y->scales, j);
+        break;
+    }
+    case G4J_TYPE_Q4_K: case G4J_TYPE_Q5_K: {
+        const g4j_block_q4_K *y4 = blk; /* Q5_K starts with the same d, dmin, scales */
+        *d = q_half(y4->d); *dmin = q_half(y4->dmin);
+        for (int j = 0; j < 8; j++) { ls[j] = q_scale_k4(y4->scales, j); lm[j] = q_min_k4(y4->scales, j); }
+        break;
+    }
+    default: { /* Q6_K */
+        const g4j_block_q6_K *y = blk;
+        *d = q_half(y->d); *dmin = 0;
+        for (int j = 0; j < 16; j++) ls[j] = y->scales[j];
+        break;
+    }
+    }
+}
+
+static void gptq_pack(int32_t type, const int32_t *ls, const int32_t *lm, const int32_t *q, void *blk) {
+    uint8_t L[QK_K];
+    switch (type) {
+    case G4J_TYPE_Q2_K: {
+        g4j_block_q2_K *y = blk;
+        for (int j = 0; j < 16; j++) y->scales[j] = (uint8_t)(ls[j] | lm[j] << 4);
+        for (int i = 0; i < QK_K; i++) L[i] = (uint8_t)q[i];
+        q_pack_2bit(L, y->qs);
+        break;
+    }
+    case G4J_TYPE_Q3_K: {
+        g4j_block_q3_K *y = blk;
+        memset(y->scales, 0, sizeof y->scales);
+        for (int j = 0; j < 16; j++) q_put_scale_q3(y->scales, j, ls[j] + 32);
+        memset(y->hmask, 0, sizeof y->hmask);
+        for (int i = 0; i < QK_K; i++) {
+            int l = q[i] + 4;
+            if (l > 3) { y->hmask[i % (QK_K / 8)] |= (uint8_t)(1 << (i / (QK_K / 8))); l -= 4; }
+            L[i] = (uint8_t)l;
+        }
+        q_pack_2bit(L, y->qs);
+        break;
+    }
+    case G4J_TYPE_Q4_K: case G4J_TYPE_Q5_K: {
+        const int five = type == G4J_TYPE_Q5_K;
+        uint8_t *sc = five ? ((g4j_block_q5_K *)blk)->scales : ((g4j_block_q4_K *)blk)->scales;
+        uint8_t *qs = five ? ((g4j_block_q5_K *)blk)->qs : ((g4j_block_q4_K *)blk)->qs;
+        uint8_t *qh = five ? ((g4j_block_q5_K *)blk)->qh : NULL;
+        memset(sc, 0, G4J_K_SCALE_SIZE);
+        for (int j = 0; j < 8; j++) q_put_scale_min_k4(sc, j, ls[j], lm[j]);
+        if (five) memset(qh, 0, QK_K / 8);
+        int m1 = 1, m2 = 2;
+        for (int n = 0; n < QK_K; n += 64) {
+            for (int l = 0; l < 32; l++) {
+                int l1 = q[n + l], l2 = q[n + l + 32];
+                if (five) {
+                    if (l1 > 15) { l1 -= 16; qh[l] |= (uint8_t)m1; }
+                    if (l2 > 15) { l2 -= 16; qh[l] |= (uint8_t)m2; }
+                }
+                qs[n / 2 + l] = (uint8_t)(l1 | l2 << 4);
+            }
+            m1 <<= 2;
+            m2 <<= 2;
+        }
+        break;
+    }
+    default: { /* Q6_K */
+        g4j_block_q6_K *y = blk;
+        for (int j = 0; j < 16; j++) y->scales[j] = (int8_t)ls[j];
+        for (int j = 0; j < QK_K; j += 128) {
+            uint8_t *ql = y->ql + j / 2, *qh = y->qh + j / 4;
+            for (int l = 0; l < 32; ++l) {
+                const int l1 = q[j + l] + 32, l2 = q[j + l + 32] + 32, l3 = q[j + l + 64] + 32, l4 = q[j + l + 96] + 32;
+                ql[l] = (uint8_t)((l1 & 0xF) | (l3 & 0xF) << 4);
+                ql[l + 32] = (uint8_t)((l2 & 0xF) | (l4 & 0xF) << 4);
+                qh[l] = (uint8_t)(l1 >> 4 | (l2 >> 4) << 2 | (l3 >> 4) << 4 | (l4 >> 4) << 6);
+            }
+        }
+        break;
+    }
+    }
+}
+
+g4j_status g4j_gptq_row(int32_t isa, int32_t type, int64_t n, const float *u, float *w, int32_t sub, int32_t code_lo,
+                        int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, void *dst) {
+    if (type != G4J_TYPE_Q2_K && type != G4J_TYPE_Q3_K && type != G4J_TYPE_Q4_K && type != G4J_TYPE_Q5_K
+        && type != G4J_TYPE_Q6_K)
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_gptq_row: type %d is not Q2_K .. Q6_K", (int)type);
+    if (isa == G4J_ISA_AUTO) isa = g4j_isa_selected();
+    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
+    if (!g4j_isa_available(isa))
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    if (!dst || !w) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_row: a NULL pointer");
+    if (n <= 0 || n % QK_K != 0 || n > (1 << 20))
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_row: n %lld (a positive multiple of 256)", (long long)n);
+    int32_t ls[16], lm[16] = {0}, q[QK_K];
+    float obs[QK_K];
+    const size_t bb = (size_t)g4j_quant_row_bytes(type, QK_K);
+    for (int64_t col0 = 0; col0 < n; col0 += QK_K) {
+        for (int i = 0; i < QK_K; i++) {
+            if (u) {
+                const float ucc = u[g4j_packed_index(n, col0 + i, col0 + i)];
+                obs[i] = 1 / (ucc * ucc);
+            } else {
+                obs[i] = 1;
+            }
+        }
+        for (int i = 0; i < QK_K; i++)
+            if (!isfinite(w[col0 + i]))
+                return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_row: column %lld is not finite",
+                                (long long)(col0 + i));
+        void *blk = (char *)dst + (col0 / QK_K) * bb;
+        /* ggml's block search, weighted by the columns' costs, on the values as compensated so far */
+        if (isa >= G4J_ISA_AVX2) g4j_quant_row_avx2(type, w + col0, QK_K, obs, blk);
+        else g4j_quant_row_scalar(type, w + col0, QK_K, obs, blk);
+        float d, dmin;
+        gptq_levels(type, blk, &d, &dmin, ls, lm);
+        const g4j_status st = g4j_gptq_block(isa, n, col0, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi,
+                                             resub, d, min_hi > 0 ? dmin : 0, ls, lm, q);
+        if (st != G4J_OK) return st;
+        gptq_pack(type, ls, lm, q, blk);
+    }
+    return G4J_OK;
+}

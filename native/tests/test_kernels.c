@@ -1089,6 +1089,21 @@ static void test_gptq_block(void) {
           "sub-block of 8");
     CHECK(g4j_gptq_block(G4J_ISA_AUTO, N, 0, u, w, 32, 0, 15, 0, 63, 63, 2, 1, 1, ls, NULL, q) == G4J_E_INVALID_ARGUMENT,
           "mins without lm");
+    /* g4j_gptq_row: every variant the same bytes (a Q4_K row of 512; Java's GptqLoopTest holds them equal to its
+     * own loop for every type); refusals */
+    static uint8_t ref_row[2 * 144], row[2 * 144];
+    for (int isa = 0; isa < G4J_ISA_COUNT; isa++) {
+        if (!g4j_isa_available(isa)) continue;
+        memcpy(w, w0, sizeof w);
+        CHECK(g4j_gptq_row(isa, Q4_K, N, u, w, 32, 0, 15, 0, 63, 63, 2, isa == 0 ? ref_row : row) == G4J_OK,
+              "gptq_row %s", g4j_last_error());
+        if (isa > 0) CHECK(memcmp(row, ref_row, sizeof row) == 0, "gptq_row %s differs from scalar", g4j_isa_name(isa));
+    }
+    memcpy(w, w0, sizeof w);
+    w[300] = NAN;
+    CHECK(g4j_gptq_row(G4J_ISA_AUTO, Q4_K, N, u, w, 32, 0, 15, 0, 63, 63, 2, row) == G4J_E_INVALID_ARGUMENT, "NaN");
+    CHECK(g4j_gptq_row(G4J_ISA_AUTO, Q8_0, N, u, w0, 32, 0, 15, 0, 63, 63, 2, row) == G4J_E_UNSUPPORTED_TYPE, "Q8_0");
+    CHECK(g4j_gptq_row(G4J_ISA_AUTO, Q4_K, 300, u, w, 32, 0, 15, 0, 63, 63, 2, row) == G4J_E_INVALID_ARGUMENT, "n 300");
 }
 
 int main(void) {

@@ -268,6 +268,16 @@ public final class NativeCpu {
     }
 
     /**
+     * GPTQ on one row of {@code n} floats {@code w} (consumed) to {@code type} with the packed factor {@code u}
+     * (NULL: the identity) and the type's format, into {@code dst} (see g4j_gptq_row).
+     */
+    public void gptqRow(int isa, GgmlType type, long n, MemorySegment u, MemorySegment w, int sub, int codeLo,
+            int codeHi, int levelLo, int levelHi, int minHi, int resub, MemorySegment dst) {
+        check("g4j_gptq_row", g4j_gptq_row(isa, type.id(), n, u, w, sub, codeLo, codeHi, levelLo, levelHi, minHi,
+                resub, dst));
+    }
+
+    /**
      * Memory read bandwidth in GB/s with each of {@code threadCounts} threads: the median of up to {@code reps}
      * passes over one buffer of {@code bytes}, no new pass once {@code maxSeconds} are spent (see g4j_read_bandwidth).
      */

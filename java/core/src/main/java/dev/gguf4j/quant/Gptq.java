@@ -16,15 +16,16 @@ import java.lang.foreign.ValueLayout;
  * length) and the row's values; rows are independent (every row shares {@code H}).
  *
  * <p>Per row, columns in order: when a super-block of 256 begins, its scales are chosen (the super-block scale
- * {@code d}/{@code dmin} and every sub-block's integer scale/min level, by ggml's search with an importance
- * matrix (libgguf4j's {@code g4j_quantize_rows}, byte-identical to {@link Codecs}' Java one) on the row's
- * <em>current</em>, already
- * compensated values, the error weighted by GPTQ's per-column cost {@code 1 / U[j][j]^2}); when each later
- * sub-block begins, its levels are chosen again ({@code d}/{@code dmin} fixed, within {@link #RESUB} levels) for
- * the values as compensated by then; then column by column the code is the nearest for that fixed scale, and the rounding
- * error {@code e = (w_j - q_j) / U[j][j]} is spread onto the columns not yet quantized, {@code w_k -= e * U[j][k]},
- * with {@code U} the upper Cholesky factor of {@code (H + damp * mean(diag H) * I)^-1} ({@link #factor}). The bytes
- * are ggml's layouts, so the blocks decode with ggml's dequantizer. Nothing here is ggml's code.
+ * {@code d}/{@code dmin} and every sub-block's integer scale/min level) by ggml's search with an importance matrix
+ * on the row's <em>current</em>, already compensated values, the error weighted by GPTQ's per-column cost
+ * {@code 1 / U[j][j]^2}; when each later sub-block begins, its levels are chosen again ({@code d}/{@code dmin}
+ * fixed, within {@link #RESUB} levels) for the values as compensated by then; then column by column the code is the
+ * nearest for that fixed scale, and the rounding error {@code e = (w_j - q_j) / U[j][j]} is spread onto the columns
+ * not yet quantized, {@code w_k -= e * U[j][k]}, with {@code U} the upper Cholesky factor of
+ * {@code (H + damp * mean(diag H) * I)^-1} ({@link #factor}). The bytes are ggml's layouts, so the blocks decode with
+ * ggml's dequantizer. Nothing here is ggml's code. The whole row runs in libgguf4j ({@code g4j_gptq_row}: the
+ * search, the loop in {@code gptq_impl.h}, the packing); the Java loop below computes the same bytes and is used
+ * where the native library is not loaded.
  */
 public final class Gptq {
     /** Dampening of H, as a fraction of its mean diagonal (GPTQ's percdamp default is 0.01; 0.05 measured better on kjv7m). */
@@ -117,21 +118,47 @@ public final class Gptq {
     /** In-place lower Cholesky factor of the symmetric {@code a} (upper triangle left as it was); false if not PD. */
     static boolean cholesky(double[] a, int n) {
         for (int j = 0; j < n; j++) {
-            double s = a[j * n + j];
+            int oj = j * n;
+            double s = a[oj + j];
             for (int k = 0; k < j; k++) {
-                s -= a[j * n + k] * a[j * n + k];
+                s -= a[oj + k] * a[oj + k];
             }
             if (!(s > 0)) {
                 return false;
             }
             double d = Math.sqrt(s);
-            a[j * n + j] = d;
-            for (int i = j + 1; i < n; i++) {
-                double t = a[i * n + j];
+            a[oj + j] = d;
+            // rows i > j, four at a time: each row's sum runs over k in order, as one row at a time would (the
+            // same bits), but the four chains are independent and share the loads of row j
+            int i = j + 1;
+            for (; i + 4 <= n; i += 4) {
+                int o0 = i * n;
+                int o1 = o0 + n;
+                int o2 = o1 + n;
+                int o3 = o2 + n;
+                double t0 = a[o0 + j];
+                double t1 = a[o1 + j];
+                double t2 = a[o2 + j];
+                double t3 = a[o3 + j];
                 for (int k = 0; k < j; k++) {
-                    t -= a[i * n + k] * a[j * n + k];
+                    double v = a[oj + k];
+                    t0 -= a[o0 + k] * v;
+                    t1 -= a[o1 + k] * v;
+                    t2 -= a[o2 + k] * v;
+                    t3 -= a[o3 + k] * v;
                 }
-                a[i * n + j] = t / d;
+                a[o0 + j] = t0 / d;
+                a[o1 + j] = t1 / d;
+                a[o2 + j] = t2 / d;
+                a[o3 + j] = t3 / d;
+            }
+            for (; i < n; i++) {
+                int oi = i * n;
+                double t = a[oi + j];
+                for (int k = 0; k < j; k++) {
+                    t -= a[oi + k] * a[oj + k];
+                }
+                a[oi + j] = t / d;
             }
         }
         return true;
@@ -139,12 +166,54 @@ public final class Gptq {
 
     /** The inverse of the lower triangle of {@code l} (row-major), as a new lower-triangular matrix. */
     static double[] invertLower(double[] l, int n) {
-        // row i of X = L^-1: (e_i - sum_{k<i} L[i][k] * X[k]) / L[i][i], X[k] nonzero in columns 0..k
+        // row i of X = L^-1: (e_i - sum_{k<i} L[i][k] * X[k]) / L[i][i], X[k] nonzero in columns 0..k; the rows k
+        // are taken four at a time where all four reach (each element still subtracts them in order of k)
         double[] x = new double[n * n];
         for (int i = 0; i < n; i++) {
             int oi = i * n;
             x[oi + i] = 1;
-            for (int k = 0; k < i; k++) {
+            int k = 0;
+            for (; k + 4 <= i; k += 4) {
+                double c0 = l[oi + k];
+                double c1 = l[oi + k + 1];
+                double c2 = l[oi + k + 2];
+                double c3 = l[oi + k + 3];
+                int o0 = k * n;
+                int o1 = o0 + n;
+                int o2 = o1 + n;
+                int o3 = o2 + n;
+                // columns 0..k: all four rows; then k+1 (rows k+1..k+3), k+2 (k+2, k+3), k+3 (k+3)
+                for (int j = 0; j <= k; j++) {
+                    double v = x[oi + j];
+                    if (c0 != 0) {
+                        v -= c0 * x[o0 + j];
+                    }
+                    if (c1 != 0) {
+                        v -= c1 * x[o1 + j];
+                    }
+                    if (c2 != 0) {
+                        v -= c2 * x[o2 + j];
+                    }
+                    if (c3 != 0) {
+                        v -= c3 * x[o3 + j];
+                    }
+                    x[oi + j] = v;
+                }
+                for (int j = k + 1; j <= k + 3; j++) {
+                    double v = x[oi + j];
+                    if (c1 != 0 && j <= k + 1) {
+                        v -= c1 * x[o1 + j];
+                    }
+                    if (c2 != 0 && j <= k + 2) {
+                        v -= c2 * x[o2 + j];
+                    }
+                    if (c3 != 0) {
+                        v -= c3 * x[o3 + j];
+                    }
+                    x[oi + j] = v;
+                }
+            }
+            for (; k < i; k++) {
                 double c = l[oi + k];
                 if (c == 0) {
                     continue;
@@ -176,11 +245,7 @@ public final class Gptq {
                 nativeLoop && dev.gguf4j.backend.CpuBackend.isAvailable());
     }
 
-    /**
-     * One thread's buffers for ggml's block search in libgguf4j (the per-super-block scale choice, on 256
-     * values with their weights); null where the native library is not loaded (the Java search gives the same
-     * bytes, slower).
-     */
+    /** One thread's native buffers for {@code g4j_gptq_row}; null where the native library is not loaded. */
     private static final ThreadLocal<NativeBlock> NATIVE = ThreadLocal.withInitial(
             () -> dev.gguf4j.backend.CpuBackend.isAvailable() ? new NativeBlock() : null);
 
@@ -188,13 +253,8 @@ public final class Gptq {
         final dev.gguf4j.internal.NativeCpu lib = dev.gguf4j.backend.CpuBackend.get().library();
         final int isa = lib.isa();
         final java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofAuto();
-        final MemorySegment x = arena.allocate(BetterSearch.QK_K * 4L, 64);
-        final MemorySegment w = arena.allocate(BetterSearch.QK_K * 4L, 64);
-        final MemorySegment y = arena.allocate(256, 64);
-        final MemorySegment ls = arena.allocate(16 * 4L, 64);
-        final MemorySegment lm = arena.allocate(16 * 4L, 64);
-        final MemorySegment q = arena.allocate(BetterSearch.QK_K * 4L, 64);
         MemorySegment row = arena.allocate(0);
+        MemorySegment out = arena.allocate(0);
 
         MemorySegment row(int n) {
             if (row.byteSize() < n * 4L) {
@@ -203,11 +263,11 @@ public final class Gptq {
             return row;
         }
 
-        void encode(GgmlType type, float[] values, float[] weights, byte[] out) {
-            MemorySegment.copy(values, 0, x, ValueLayout.JAVA_FLOAT, 0, BetterSearch.QK_K);
-            MemorySegment.copy(weights, 0, w, ValueLayout.JAVA_FLOAT, 0, BetterSearch.QK_K);
-            lib.quantizeRows(isa, GgmlType.F32, x, BetterSearch.QK_K * 4L, type, y, 1, BetterSearch.QK_K, w);
-            MemorySegment.copy(y, ValueLayout.JAVA_BYTE, 0, out, 0, out.length);
+        MemorySegment out(long bytes) {
+            if (out.byteSize() < bytes) {
+                out = arena.allocate(bytes, 64);
+            }
+            return out.asSlice(0, bytes);
         }
     }
 
@@ -273,6 +333,19 @@ public final class Gptq {
             if (count != n) {
                 throw new IllegalArgumentException("GPTQ factor is for rows of " + n + ", got " + count);
             }
+            if (nativeU != null) { // the whole row in libgguf4j
+                long bytes = type().bytesFor(n);
+                NativeBlock nb = NATIVE.get();
+                MemorySegment w = nb.row(n);
+                MemorySegment.copy(src, srcOffset, w, ValueLayout.JAVA_FLOAT, 0, n);
+                MemorySegment out = dst.isNative() ? dst.asSlice(dstOffset, bytes) : nb.out(bytes);
+                nb.lib.gptqRow(nb.isa, type(), n, nativeU, w, f.sub(), f.codeLo(), f.codeHi(), f.levelLo(),
+                        f.levelHi(), f.hasMin() ? f.minHi() : 0, RESUB, out);
+                if (!dst.isNative()) {
+                    MemorySegment.copy(out, 0, dst, dstOffset, bytes);
+                }
+                return;
+            }
             byte[] out = new byte[(int) type().bytesFor(n)];
             quantizeRow(src, srcOffset, importance, out);
             MemorySegment.copy(out, 0, dst, ValueLayout.JAVA_BYTE, dstOffset, out.length);
@@ -280,10 +353,6 @@ public final class Gptq {
 
         /** GPTQ on one row {@code x[xo .. xo + n)} into {@code out} (the row's blocks). */
         void quantizeRow(float[] x, int xo, float[] importance, byte[] out) {
-            if (nativeU != null) {
-                quantizeRowNative(x, xo, out);
-                return;
-            }
             int QK = BetterSearch.QK_K;
             float[] w = new float[n];
             System.arraycopy(x, xo, w, 0, n);
@@ -301,12 +370,7 @@ public final class Gptq {
                     cur[i] = w[base + i];
                     qw[i] = obs[base + i]; // 1 / U_jj^2 (the imatrix as a factor too measured the same)
                 }
-                NativeBlock nb = NATIVE.get();
-                if (nb != null) {
-                    nb.encode(type(), cur, qw, block);
-                } else {
-                    chooser.encodeRow(cur, 0, QK, qw, block, s);
-                }
+                chooser.encodeRow(cur, 0, QK, qw, block, s);
                 levels(block, k);
                 for (int j = 0; j < ns; j++) {
                     S[j] = k.d * k.bestLs[j];
@@ -330,36 +394,6 @@ public final class Gptq {
                         spread(w, col + 1, n, e, u, ro);
                     }
                 }
-                search.packCodes(k);
-                System.arraycopy(k.cand, 0, out, b * chooser.blockBytes, chooser.blockBytes);
-            }
-        }
-
-        /** {@link #quantizeRow} with the column loop of each block in libgguf4j ({@code g4j_gptq_block}). */
-        private void quantizeRowNative(float[] x, int xo, byte[] out) {
-            int QK = BetterSearch.QK_K;
-            NativeBlock nb = NATIVE.get();
-            MemorySegment w = nb.row(n);
-            MemorySegment.copy(x, xo, w, ValueLayout.JAVA_FLOAT, 0, n);
-            float[] cur = new float[QK];
-            float[] qw = new float[QK];
-            byte[] block = new byte[chooser.blockBytes];
-            BetterSearch.Work k = new BetterSearch.Work();
-            int ns = f.subBlocks();
-            for (int b = 0; b < n / QK; b++) {
-                int base = b * QK;
-                MemorySegment.copy(w, ValueLayout.JAVA_FLOAT, base * 4L, cur, 0, QK);
-                System.arraycopy(obs, base, qw, 0, QK);
-                nb.encode(type(), cur, qw, block);
-                levels(block, k);
-                MemorySegment.copy(k.bestLs, 0, nb.ls, ValueLayout.JAVA_INT, 0, ns);
-                MemorySegment.copy(k.bestLm, 0, nb.lm, ValueLayout.JAVA_INT, 0, ns);
-                nb.lib.gptqBlock(nb.isa, n, base, nativeU, w, f.sub(), f.codeLo(), f.codeHi(), f.levelLo(),
-                        f.levelHi(), f.hasMin() ? f.minHi() : 0, RESUB, k.d, f.hasMin() ? k.dmin : 0, nb.ls, nb.lm,
-                        nb.q);
-                MemorySegment.copy(nb.ls, ValueLayout.JAVA_INT, 0, k.bestLs, 0, ns);
-                MemorySegment.copy(nb.lm, ValueLayout.JAVA_INT, 0, k.bestLm, 0, ns);
-                MemorySegment.copy(nb.q, ValueLayout.JAVA_INT, 0, k.q, 0, QK);
                 search.packCodes(k);
                 System.arraycopy(k.cand, 0, out, b * chooser.blockBytes, chooser.blockBytes);
             }

@@ -1477,6 +1477,78 @@ public class GgufNative extends GgufNative$shared {
         }
     }
 
+    private static class g4j_gptq_row {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_POINTER,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_INT,
+            GgufNative.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_gptq_row");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_row(int32_t isa, int32_t type, int64_t n, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, void *dst)
+     * }
+     */
+    public static FunctionDescriptor g4j_gptq_row$descriptor() {
+        return g4j_gptq_row.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_row(int32_t isa, int32_t type, int64_t n, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, void *dst)
+     * }
+     */
+    public static MethodHandle g4j_gptq_row$handle() {
+        return g4j_gptq_row.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_row(int32_t isa, int32_t type, int64_t n, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, void *dst)
+     * }
+     */
+    public static MemorySegment g4j_gptq_row$address() {
+        return g4j_gptq_row.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * g4j_status g4j_gptq_row(int32_t isa, int32_t type, int64_t n, const float *u, float *w, int32_t sub, int32_t code_lo, int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, void *dst)
+     * }
+     */
+    public static int g4j_gptq_row(int isa, int type, long n, MemorySegment u, MemorySegment w, int sub, int code_lo, int code_hi, int level_lo, int level_hi, int min_hi, int resub, MemorySegment dst) {
+        var mh$ = g4j_gptq_row.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("g4j_gptq_row", isa, type, n, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, dst);
+            }
+            return (int)mh$.invokeExact(isa, type, n, u, w, sub, code_lo, code_hi, level_lo, level_hi, min_hi, resub, dst);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class g4j_read_bandwidth {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             GgufNative.C_INT,
