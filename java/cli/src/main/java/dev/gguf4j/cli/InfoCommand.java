@@ -99,8 +99,9 @@ final class InfoCommand {
                 r.get("alignment"), r.get("tensor_count"), r.get("metadata_count"));
         out.printf("file type:       %s%n", r.get("file_type"));
         if (r.containsKey("quantize_search")) {
-            out.printf("quant search:    %s (gguf4j quantize --search better: same format, lower error)%n",
-                    r.get("quantize_search"));
+            String v = String.valueOf(r.get("quantize_search"));
+            out.printf("quant search:    %s (gguf4j quantize --search better%s: same format, lower error)%n", v,
+                    v.contains("gptq") ? " --calibration, GPTQ" : "");
         }
         out.printf("parameters:      %s (%d)%n", count((Long) r.get("parameters")), r.get("parameters"));
         out.printf("bits per weight: %.2f%n", (Double) r.get("bits_per_weight"));

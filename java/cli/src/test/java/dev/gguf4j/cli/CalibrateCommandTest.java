@@ -39,6 +39,9 @@ class CalibrateCommandTest {
         try (GgufFile g = GgufFile.open(out)) {
             assertEquals(ModelQuantizer.SEARCH_VALUE_GPTQ, g.metadata().getString(ModelQuantizer.SEARCH_KEY));
         }
+        r = MainTest.run("info", out.toString());
+        assertTrue(r.out().contains("quant search:    " + ModelQuantizer.SEARCH_VALUE_GPTQ
+                + " (gguf4j quantize --search better --calibration, GPTQ: same format, lower error)"), r.out());
     }
 
     @Test
