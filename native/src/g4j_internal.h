@@ -153,6 +153,10 @@ extern const g4j_kernel_table g4j_kernels_avx2_qk;
 extern const g4j_kernel_table g4j_kernels_avx512_qk;
 extern const g4j_kernel_table g4j_kernels_avx512vnni_qk;
 
+/* Resolves G4J_ISA_AUTO to the selected variant; G4J_E_UNSUPPORTED_ISA (with the message set) for an unknown id or a
+ * variant this CPU does not run. Every entry point that takes an isa calls it first. */
+g4j_status g4j_resolve_isa(int32_t *isa);
+
 /* Where (i, j), i <= j, is in an n x n upper triangle packed by rows (row i holds columns i .. n-1). */
 static inline int64_t g4j_packed_index(int64_t n, int64_t i, int64_t j) {
     return i * n - i * (i - 1) / 2 + (j - i);

@@ -221,13 +221,19 @@ static g4j_status type_plan(int32_t type, int64_t n, plan *p) {
     return G4J_OK;
 }
 
-static g4j_status resolve(int32_t isa, int32_t type, int64_t n, plan *p) {
+g4j_status g4j_resolve_isa(int32_t *isa) {
     ensure_init();
-    if (isa == G4J_ISA_AUTO) isa = isa_auto;
-    if (isa < 0 || isa >= G4J_ISA_COUNT)
-        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
-    if (!cpu_runs(isa))
-        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    if (*isa == G4J_ISA_AUTO) *isa = isa_auto;
+    if (*isa < 0 || *isa >= G4J_ISA_COUNT)
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)*isa);
+    if (!cpu_runs(*isa))
+        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(*isa));
+    return G4J_OK;
+}
+
+static g4j_status resolve(int32_t isa, int32_t type, int64_t n, plan *p) {
+    g4j_status ist = g4j_resolve_isa(&isa);
+    if (ist != G4J_OK) return ist;
     g4j_status st = type_plan(type, n, p);
     if (st != G4J_OK) return st;
     p->fn = resolved[isa].vec_dot[type];
@@ -448,11 +454,8 @@ g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t
 
 g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0,
                               int64_t y_row0, int64_t rows, const void *act, float *y) {
-    ensure_init();
-    if (isa == G4J_ISA_AUTO) isa = isa_auto;
-    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
-    if (!cpu_runs(isa))
-        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    g4j_status ist = g4j_resolve_isa(&isa);
+    if (ist != G4J_OK) return ist;
     if (g4j_q4_0_r8_bytes(total_rows, cols) < 0)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec_q4_0_r8: %lld rows of %lld columns (need rows >= 0 and"
                         " columns a non-negative multiple of 32)", (long long)total_rows, (long long)cols);
@@ -475,11 +478,8 @@ g4j_status g4j_attention(int32_t isa, int32_t kv_type, int64_t n_q, int64_t pos0
                          int64_t head_dim, const float *q, int64_t q_stride, const void *k, const void *v,
                          int64_t kv_stride, float scale, float soft_cap, int64_t window, int64_t h0, int64_t h1,
                          float *out, int64_t out_stride) {
-    ensure_init();
-    if (isa == G4J_ISA_AUTO) isa = isa_auto;
-    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
-    if (!cpu_runs(isa))
-        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    g4j_status ist = g4j_resolve_isa(&isa);
+    if (ist != G4J_OK) return ist;
     if (kv_type != G4J_TYPE_F16 && kv_type != G4J_TYPE_F32)
         return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_attention: KV cache type %d is neither F16 (%d) nor F32 (%d)",
                         (int)kv_type, G4J_TYPE_F16, G4J_TYPE_F32);

@@ -67,10 +67,8 @@ int64_t g4j_quant_convert_scalar(int32_t src_type, const void *src, int64_t n, f
 
 g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int64_t src_row_bytes, int32_t dst_type,
                              void *dst, int64_t nrows, int64_t n_per_row, const float *imatrix, int64_t *bad) {
-    if (isa == G4J_ISA_AUTO) isa = g4j_isa_selected();
-    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
-    if (!g4j_isa_available(isa))
-        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    g4j_status ist = g4j_resolve_isa(&isa);
+    if (ist != G4J_OK) return ist;
     if (bad) *bad = -1;
     if (src_type != G4J_TYPE_F32 && src_type != G4J_TYPE_F16 && src_type != G4J_TYPE_BF16)
         return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_quantize_rows: source type %d is not F32, F16 or BF16",
@@ -114,10 +112,8 @@ g4j_status g4j_quantize_rows(int32_t isa, int32_t src_type, const void *src, int
 g4j_status g4j_gptq_block(int32_t isa, int64_t n, int64_t col0, const float *u, float *w, int32_t sub, int32_t code_lo,
                           int32_t code_hi, int32_t level_lo, int32_t level_hi, int32_t min_hi, int32_t resub, float d,
                           float dmin, int32_t *ls, int32_t *lm, int32_t *q) {
-    if (isa == G4J_ISA_AUTO) isa = g4j_isa_selected();
-    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
-    if (!g4j_isa_available(isa))
-        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    g4j_status ist = g4j_resolve_isa(&isa);
+    if (ist != G4J_OK) return ist;
     if (!w || !ls || !q || (min_hi > 0 && !lm))
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_block: a NULL pointer");
     if (n <= 0 || n % 256 != 0 || n > (1 << 20) || col0 < 0 || col0 % 256 != 0 || col0 + 256 > n)
@@ -233,10 +229,8 @@ g4j_status g4j_gptq_row(int32_t isa, int32_t type, int64_t n, const float *u, fl
     if (type != G4J_TYPE_Q2_K && type != G4J_TYPE_Q3_K && type != G4J_TYPE_Q4_K && type != G4J_TYPE_Q5_K
         && type != G4J_TYPE_Q6_K)
         return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_gptq_row: type %d is not Q2_K .. Q6_K", (int)type);
-    if (isa == G4J_ISA_AUTO) isa = g4j_isa_selected();
-    if (isa < 0 || isa >= G4J_ISA_COUNT) return g4j_fail(G4J_E_UNSUPPORTED_ISA, "unknown kernel variant %d", (int)isa);
-    if (!g4j_isa_available(isa))
-        return g4j_fail(G4J_E_UNSUPPORTED_ISA, "kernel variant %s is not supported by this CPU", g4j_isa_name(isa));
+    g4j_status ist = g4j_resolve_isa(&isa);
+    if (ist != G4J_OK) return ist;
     if (!dst || !w) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_row: a NULL pointer");
     if (n <= 0 || n % QK_K != 0 || n > (1 << 20))
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_gptq_row: n %lld (a positive multiple of 256)", (long long)n);
