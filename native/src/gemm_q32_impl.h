@@ -621,12 +621,6 @@ Q32_INLINE void q32_pk(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
 
 #if G4J_Q32_VNNI
 /* ---- qr (VNNI, few columns: matvec): 16 rows, four per zmm as 128-bit lanes of half blocks ---- */
-#ifndef Q32_QR_PF_HINT
-#define Q32_QR_PF_HINT _MM_HINT_T1
-#endif
-#ifndef Q32_QR_PF_TILES
-#define Q32_QR_PF_TILES 1
-#endif
 
 /* The u form of one block of 4 rows as two zmm: lane k of lo = elements 0..15 of row k, of hi = elements 16..31. */
 typedef void (*q32_unpack4_fn)(const uint8_t *const r[4], int64_t at, __m512i *lo, __m512i *hi);
@@ -703,7 +697,7 @@ Q32_INLINE void q32_qr_tile(int64_t nb, const uint8_t *const rows[16], int64_t n
         const int64_t at = b * BS;
         /* the next tile's rows, spread over this tile's blocks, into L2 as one sequential stream (short rows are
          * many short streams for the hardware prefetcher) */
-        for (int64_t off = b * pf_step; off < (b + 1) * pf_step && off < pf_bytes; off += 64) _mm_prefetch(pf + off, Q32_QR_PF_HINT);
+        for (int64_t off = b * pf_step; off < (b + 1) * pf_step && off < pf_bytes; off += 64) _mm_prefetch(pf + off, _MM_HINT_T1);
         __m512i lo[4], hi[4];
         for (int i = 0; i < 4; i++) unpack4(g[i], at, &lo[i], &hi[i]);
         const __m512 dx = q32_row_halves16(rows, at);
@@ -739,8 +733,8 @@ Q32_INLINE void q32_qr(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
         const int64_t nrow = nr - r0 < 16 ? nr - r0 : 16;
         const uint8_t *rows[16];
         for (int r = 0; r < 16; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
-        const int64_t next = nr - r0 - 16 * Q32_QR_PF_TILES < 16 ? nr - r0 - 16 * Q32_QR_PF_TILES : 16;
-        const char *pf = (const char *)w + (r0 + 16 * Q32_QR_PF_TILES) * row_bytes;
+        const int64_t next = nr - r0 - 16 < 16 ? nr - r0 - 16 : 16;
+        const char *pf = (const char *)w + (r0 + 16) * row_bytes;
         for (int64_t c0 = 0; c0 < nc; c0 += 4) {
             const uint8_t *a = (const uint8_t *)acts + c0 * act_stride;
             float *yo = y + c0 * y_stride + r0;
