@@ -262,7 +262,7 @@ QK_DEFINE_TYPE(q5k, g4j_block_q5_K, 1)
 QK_DEFINE_TYPE(q6k, g4j_block_q6_K, 0)
 QK_DEFINE_TYPE(iq4xs, g4j_block_iq4_xs, 2)
 
-/* ---- AVX-512 VNNI matvec of Q4_K (one column: generation): q4k_dot's arithmetic, four rows at a time ----
+/* ---- AVX-512 VNNI matvec of Q4_K (one column: generation): q4k_dot's arithmetic, two rows at a time ----
  *
  * Per row and super-block the 8 s32 lanes S8 come from 128-element quarters: one 64-byte load of qs holds chunks
  * 4i, 4i+1 (bytes 0..31: low, high nibbles) and 4i+2, 4i+3 (bytes 32..63), so its low nibbles are [chunk 4i |
@@ -273,13 +273,16 @@ QK_DEFINE_TYPE(iq4xs, g4j_block_iq4_xs, 2)
  * 4j..4j+3 and lane 8 + j as that over chunks 2, 3, 6, 7: their sum is exactly q4k_block's S8 lane j. The mins'
  * integer sum is exact too (the mins against the sums of bsums pairs). The float steps are q4k_dot's in the same
  * order, one row per half of a zmm (acc8 fma per super-block, hsum, minus accm), so every result equals vec_dot
- * bit for bit (test_kernels). Four rows share the activation loads and the float steps; they are adjacent, and the
- * next four rows' bytes are prefetched as one sequential stream spread over the super-blocks (interleaved rows
- * alone defeat the hardware prefetcher: a row pair without it ran 3x slower out of cache). Zen 4, 1 thread, Q4_K
- * 2048 columns: 20.5 -> 30 GB/s on a matrix in L2, 19 -> 27 GB/s on one of 137 MB (row by row q4k_dot before; a
- * row pair 25.6 / 25.9). */
+ * bit for bit (test_kernels). The two rows are adjacent; the next pair's bytes are prefetched as one sequential
+ * stream spread over the pair's super-blocks (two interleaved rows alone defeat the hardware prefetcher: 3x slower
+ * out of cache without it). Four rows at a time (shared activation loads and float steps) ran faster on anonymous
+ * memory (Q4_K 2048 columns, 1 thread: 30 against 25.6 GB/s in L2) but slower from the mapped model file (4 KiB
+ * page-cache pages: 17 against 20 GB/s; TinyLlama Q4_K_M tg128 25 against 30 tokens/s), so pairs it is. */
 #if defined(G4J_QK_512) && defined(G4J_QK_VNNI)
 #define QK_MV_MAX_NB 128 /* super-blocks of the rearranged activations on the stack (32 KiB + 2 KiB); longer rows: q4k_dot */
+#ifndef QK_MV_PF_PAIRS
+#define QK_MV_PF_PAIRS 1 /* prefetch the row pair this many pairs ahead */
+#endif
 /* the 6-bit scales and mins of two rows (g4j_k4_scale_words, 16 bytes read at each: 12 of scales, 4 of qs) in one
  * ymm: per 128-bit lane [sc 0..3, sc 4..7, mn 0..3, mn 4..7] */
 QK_INLINE __m256i q4k_mv_scales2(const g4j_block_q4_K *xa, const g4j_block_q4_K *xb) {
@@ -291,8 +294,7 @@ QK_INLINE __m256i q4k_mv_scales2(const g4j_block_q4_K *xa, const g4j_block_q4_K 
     const __m256i hi = _mm256_or_si256(c, _mm256_and_si256(_mm256_srli_epi32(v, 2), _mm256_set1_epi8(0x30)));
     return _mm256_unpacklo_epi32(lo, hi);
 }
-/* one row's super-block: S16 (fold the halves for S8) from its scales sm ([sc 0..7, mn 0..7] bytes) and the
- * rearranged activations yr */
+/* one row's super-block: S16 (fold the halves for S8) from its scales sm ([sc 0..7, mn 0..7] bytes) */
 QK_INLINE __m512i q4k_mv_block(const g4j_block_q4_K *x, const __m512i *yr, __m128i sm) {
     const __m512i sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(sm)); /* dword k: sc_2k | sc_2k+1 << 16 */
     const __m512i m4 = _mm512_set1_epi8(0x0f);
@@ -321,47 +323,40 @@ static void q4k_mv(int64_t nb, const void *w, int64_t row_bytes, int64_t nr, con
         const __m256i bsp = _mm256_madd_epi16(LD256(y[b].bsums), _mm256_set1_epi16(1)); /* |pair| <= 4064 */
         bs2[b] = _mm_packs_epi32(_mm256_castsi256_si128(bsp), _mm256_extracti128_si256(bsp, 1));
     }
-    const int64_t pf_step = nb > 0 ? (4 * row_bytes / nb + 127) & ~(int64_t)63 : 0;
-    const __m512i ia = _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2);
-    const __m512i ic = _mm512_setr_epi32(4, 4, 4, 4, 4, 4, 4, 4, 6, 6, 6, 6, 6, 6, 6, 6);
-    for (int64_t r = 0; r < nr; r += 4) {
-        const g4j_block_q4_K *x[4];
-        for (int i = 0; i < 4; i++) x[i] = (const g4j_block_q4_K *)((const char *)w + (r + i < nr ? r + i : nr - 1) * row_bytes);
-        const int64_t left = nr - r - 4; /* rows of the next group, prefetched as one stream during this one */
-        const char *pf = (const char *)w + (r + 4) * row_bytes;
-        const int64_t pf_end = left <= 0 ? 0 : (left < 4 ? left : 4) * row_bytes;
-        __m512 acc01 = _mm512_setzero_ps(), acc23 = _mm512_setzero_ps(); /* rows 0 | 1, rows 2 | 3 */
-        __m128 accm = _mm_setzero_ps();                                   /* rows 0, 2, 1, 3 */
+    const int64_t pf_bytes = 2 * row_bytes, pf_step = nb > 0 ? (pf_bytes / nb + 127) & ~(int64_t)63 : 0;
+    for (int64_t r = 0; r < nr; r += 2) {
+        const g4j_block_q4_K *xa = (const g4j_block_q4_K *)((const char *)w + r * row_bytes);
+        const g4j_block_q4_K *xb = r + 1 < nr ? (const g4j_block_q4_K *)((const char *)xa + row_bytes) : xa;
+        const int64_t pf_rows = nr - r - 2 * QK_MV_PF_PAIRS; /* rows left at the prefetched pair */
+        const char *pf = (const char *)xa + 2 * QK_MV_PF_PAIRS * row_bytes;
+        const int64_t pf_end = pf_rows <= 0 ? 0 : pf_rows >= 2 ? pf_bytes : row_bytes;
+        __m512 acc = _mm512_setzero_ps();
+        __m128 accm = _mm_setzero_ps(); /* lanes 0, 1: rows a, b */
         for (int64_t b = 0; b < nb; b++) {
             for (int64_t off = b * pf_step; off < (b + 1) * pf_step && off < pf_end; off += 64) _mm_prefetch(pf + off, _MM_HINT_T0);
-            const __m256i sm01 = q4k_mv_scales2(&x[0][b], &x[1][b]), sm23 = q4k_mv_scales2(&x[2][b], &x[3][b]);
-            const __m512i s0 = q4k_mv_block(&x[0][b], yr + 4 * b, _mm256_castsi256_si128(sm01));
-            const __m512i s1 = q4k_mv_block(&x[1][b], yr + 4 * b, _mm256_extracti128_si256(sm01, 1));
-            const __m512i s2 = q4k_mv_block(&x[2][b], yr + 4 * b, _mm256_castsi256_si128(sm23));
-            const __m512i s3 = q4k_mv_block(&x[3][b], yr + 4 * b, _mm256_extracti128_si256(sm23, 1));
-            const __m512i s01 = _mm512_add_epi32(_mm512_shuffle_i64x2(s0, s1, 0x44), _mm512_shuffle_i64x2(s0, s1, 0xee));
-            const __m512i s23 = _mm512_add_epi32(_mm512_shuffle_i64x2(s2, s3, 0x44), _mm512_shuffle_i64x2(s2, s3, 0xee));
-            /* d, dmin of the 4 rows times d_y: [d0, dm0, d1, dm1, d2, dm2, d3, dm3] dy, q4k_dot's products */
-            uint32_t h[4];
-            for (int i = 0; i < 4; i++) memcpy(&h[i], &x[i][b], 4);
-            const __m256 pd = _mm256_mul_ps(_mm256_cvtph_ps(_mm_setr_epi32((int)h[0], (int)h[1], (int)h[2], (int)h[3])),
-                                            _mm256_set1_ps(y[b].d));
-            acc01 = _mm512_fmadd_ps(_mm512_permutexvar_ps(ia, _mm512_castps256_ps512(pd)), _mm512_cvtepi32_ps(s01), acc01);
-            acc23 = _mm512_fmadd_ps(_mm512_permutexvar_ps(ic, _mm512_castps256_ps512(pd)), _mm512_cvtepi32_ps(s23), acc23);
-            /* the mins' isum of each row: [mn 0..7] against bs2 */
-            const __m256i bb = _mm256_broadcastsi128_si256(bs2[b]);
-            const __m256i m01 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi64(_mm256_castsi256_si128(sm01), _mm256_extracti128_si256(sm01, 1))), bb);
-            const __m256i m23 = _mm256_madd_epi16(_mm256_cvtepu8_epi16(_mm_unpackhi_epi64(_mm256_castsi256_si128(sm23), _mm256_extracti128_si256(sm23, 1))), bb);
-            const __m256i hm = _mm256_hadd_epi32(m01, m23); /* [0, 0, 2, 2 | 1, 1, 3, 3] partial sums */
-            const __m128 f = _mm_cvtepi32_ps(_mm_hadd_epi32(_mm256_castsi256_si128(hm), _mm256_extracti128_si256(hm, 1))); /* rows 0, 2, 1, 3 */
-            const __m128 dm = _mm256_castps256_ps128(_mm256_permutevar8x32_ps(pd, _mm256_setr_epi32(1, 5, 3, 7, 1, 5, 3, 7)));
-            accm = _mm_add_ps(accm, _mm_mul_ps(dm, f));
+            const __m256i sm = q4k_mv_scales2(&xa[b], &xb[b]);
+            const __m512i sa = q4k_mv_block(&xa[b], yr + 4 * b, _mm256_castsi256_si128(sm));
+            const __m512i sb = q4k_mv_block(&xb[b], yr + 4 * b, _mm256_extracti128_si256(sm, 1));
+            const __m512i s8 = _mm512_add_epi32(_mm512_shuffle_i64x2(sa, sb, 0x44), _mm512_shuffle_i64x2(sa, sb, 0xee));
+            /* d, dmin of both rows: [da, dma, db, dmb] */
+            uint32_t ha, hb;
+            memcpy(&ha, &xa[b], 4);
+            memcpy(&hb, &xb[b], 4);
+            const __m128 dh = _mm_cvtph_ps(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)ha), _mm_cvtsi32_si128((int)hb)));
+            const __m128 dy = _mm_set1_ps(y[b].d);
+            const __m128 pd = _mm_mul_ps(dh, dy); /* da dy, dma dy, db dy, dmb dy: q4k_dot's products */
+            const __m512 dd = _mm512_shuffle_f32x4(_mm512_castps128_ps512(_mm_shuffle_ps(pd, pd, 0x00)),
+                                                   _mm512_castps128_ps512(_mm_shuffle_ps(pd, pd, 0xaa)), 0x00);
+            acc = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(s8), acc);
+            /* the mins' isum of a, b: [mn 0..7] against bs2 */
+            const __m256i mn = _mm256_cvtepu8_epi16(_mm_unpackhi_epi64(_mm256_castsi256_si128(sm), _mm256_extracti128_si256(sm, 1)));
+            const __m256i mi = _mm256_madd_epi16(mn, _mm256_broadcastsi128_si256(bs2[b]));
+            const __m128i h = _mm_hadd_epi32(_mm256_castsi256_si128(mi), _mm256_extracti128_si256(mi, 1));
+            const __m128 f = _mm_cvtepi32_ps(_mm_hadd_epi32(h, h)); /* a, b, a, b */
+            accm = _mm_add_ps(accm, _mm_mul_ps(_mm_shuffle_ps(pd, pd, 0xdd), f));
         }
-        float m[4];
-        _mm_storeu_ps(m, accm);
-        const float out[4] = {qk_hsum_ps(_mm512_castps512_ps256(acc01)) - m[0], qk_hsum_ps(_mm512_extractf32x8_ps(acc01, 1)) - m[2],
-                              qk_hsum_ps(_mm512_castps512_ps256(acc23)) - m[1], qk_hsum_ps(_mm512_extractf32x8_ps(acc23, 1)) - m[3]};
-        for (int i = 0; i < 4 && r + i < nr; i++) yout[r + i] = out[i];
+        yout[r] = qk_hsum_ps(_mm512_castps512_ps256(acc)) - _mm_cvtss_f32(accm);
+        if (r + 1 < nr) yout[r + 1] = qk_hsum_ps(_mm512_extractf32x8_ps(acc, 1)) - _mm_cvtss_f32(_mm_movehdup_ps(accm));
     }
 }
 #define QK_MV_q4k(nb, w, row_bytes, nr, acts, yout) \
