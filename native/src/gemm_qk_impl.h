@@ -262,6 +262,114 @@ QK_DEFINE_TYPE(q5k, g4j_block_q5_K, 1)
 QK_DEFINE_TYPE(q6k, g4j_block_q6_K, 0)
 QK_DEFINE_TYPE(iq4xs, g4j_block_iq4_xs, 2)
 
+/* ---- AVX-512 VNNI matvec of Q4_K (one column: generation): q4k_dot's arithmetic, two rows at a time ----
+ *
+ * Per row and super-block the 8 s32 lanes S8 come from 128-element quarters: one 64-byte load of qs holds chunks
+ * 4i, 4i+1 (bytes 0..31: low, high nibbles) and 4i+2, 4i+3 (bytes 32..63), so its low nibbles are [chunk 4i |
+ * chunk 4i+2] and its high nibbles [chunk 4i+1 | chunk 4i+3]; one vpdpbusd of each against the column's activation
+ * bytes arranged the same way (once per call, on the stack) gives the chunks' 4-element sums (|sum| <= 4 * 15 *
+ * 127 < 2^15). The sums of chunks (k, k+1) are packed as s16 pairs and scaled by one vpdpwssd with (sc_k,
+ * sc_k+1), so lane j (j < 8) ends as the sum over chunks 0, 1, 4, 5 of sc_k times chunk k's sum of elements
+ * 4j..4j+3 and lane 8 + j as that over chunks 2, 3, 6, 7: their sum is exactly q4k_block's S8 lane j. The mins'
+ * integer sum is exact too (the mins against the sums of bsums pairs). The float steps are q4k_dot's in the same
+ * order, one row per half of a zmm (acc8 fma per super-block, hsum, minus accm), so every result equals vec_dot
+ * bit for bit (test_kernels). The two rows are adjacent; the next pair's bytes are prefetched as one sequential
+ * stream spread over the pair's super-blocks (two interleaved rows alone defeat the hardware prefetcher: 3x slower
+ * out of cache without it). Four rows at a time (shared activation loads and float steps) ran faster on anonymous
+ * memory (Q4_K 2048 columns, 1 thread: 30 against 25.6 GB/s in L2) but slower from the mapped model file (4 KiB
+ * page-cache pages: 17 against 20 GB/s; TinyLlama Q4_K_M tg128 25 against 30 tokens/s), so pairs it is. */
+#if defined(G4J_QK_512) && defined(G4J_QK_VNNI)
+#define QK_MV_MAX_NB 128 /* super-blocks of the rearranged activations on the stack (32 KiB + 2 KiB); longer rows: q4k_dot */
+#ifndef QK_MV_PF_PAIRS
+#define QK_MV_PF_PAIRS 1 /* prefetch the row pair this many pairs ahead */
+#endif
+/* the 6-bit scales and mins of two rows (g4j_k4_scale_words, 16 bytes read at each: 12 of scales, 4 of qs) in one
+ * ymm: per 128-bit lane [sc 0..3, sc 4..7, mn 0..3, mn 4..7] */
+QK_INLINE __m256i q4k_mv_scales2(const g4j_block_q4_K *xa, const g4j_block_q4_K *xb) {
+    const __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)xa->scales)),
+                                              _mm_loadu_si128((const __m128i *)xb->scales), 1);
+    const __m256i lo = _mm256_and_si256(v, _mm256_set1_epi8(0x3f));
+    const __m256i c = _mm256_and_si256(_mm256_srlv_epi32(_mm256_shuffle_epi32(v, 0xaa), _mm256_setr_epi32(0, 4, 0, 0, 0, 4, 0, 0)),
+                                       _mm256_set1_epi8(0x0f));
+    const __m256i hi = _mm256_or_si256(c, _mm256_and_si256(_mm256_srli_epi32(v, 2), _mm256_set1_epi8(0x30)));
+    return _mm256_unpacklo_epi32(lo, hi);
+}
+/* one row's super-block: S16 (fold the halves for S8) from its scales sm ([sc 0..7, mn 0..7] bytes) */
+QK_INLINE __m512i q4k_mv_block(const g4j_block_q4_K *x, const __m512i *yr, __m128i sm) {
+    const __m512i sc = _mm512_castsi128_si512(_mm_cvtepu8_epi16(sm)); /* dword k: sc_2k | sc_2k+1 << 16 */
+    const __m512i m4 = _mm512_set1_epi8(0x0f);
+    __m512i p[4];
+    _Pragma("GCC unroll 2") for (int i = 0; i < 2; i++) {
+        const __m512i q = _mm512_loadu_si512((const void *)(x->qs + 64 * i));
+        p[2 * i] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, m4), yr[2 * i]);
+        p[2 * i + 1] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q, 4), m4), yr[2 * i + 1]);
+    }
+    const __m512i s01 = _mm512_permutexvar_epi32(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1), sc);
+    const __m512i s23 = _mm512_permutexvar_epi32(_mm512_setr_epi32(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3), sc);
+    const __m512i w01 = _mm512_mask_blend_epi16(0xaaaaaaaau, p[0], _mm512_slli_epi32(p[1], 16));
+    const __m512i w23 = _mm512_mask_blend_epi16(0xaaaaaaaau, p[2], _mm512_slli_epi32(p[3], 16));
+    return _mm512_dpwssd_epi32(_mm512_dpwssd_epi32(_mm512_setzero_si512(), w01, s01), w23, s23);
+}
+
+static void q4k_mv(int64_t nb, const void *w, int64_t row_bytes, int64_t nr, const g4j_block_q8_K *y, float *yout) {
+    __m512i yr[QK_MV_MAX_NB * 4];
+    __m128i bs2[QK_MV_MAX_NB];
+    for (int64_t b = 0; b < nb; b++) {
+        const int8_t *q = y[b].qs;
+        for (int i = 0; i < 2; i++) /* [chunk 4i + h | chunk 4i + 2 + h] for h = 0, 1 */
+            for (int h = 0; h < 2; h++)
+                yr[4 * b + 2 * i + h] = _mm512_inserti64x4(_mm512_castsi256_si512(LD256(q + 32 * (4 * i + h))),
+                                                           LD256(q + 32 * (4 * i + 2 + h)), 1);
+        const __m256i bsp = _mm256_madd_epi16(LD256(y[b].bsums), _mm256_set1_epi16(1)); /* |pair| <= 4064 */
+        bs2[b] = _mm_packs_epi32(_mm256_castsi256_si128(bsp), _mm256_extracti128_si256(bsp, 1));
+    }
+    const int64_t pf_bytes = 2 * row_bytes, pf_step = nb > 0 ? (pf_bytes / nb + 127) & ~(int64_t)63 : 0;
+    for (int64_t r = 0; r < nr; r += 2) {
+        const g4j_block_q4_K *xa = (const g4j_block_q4_K *)((const char *)w + r * row_bytes);
+        const g4j_block_q4_K *xb = r + 1 < nr ? (const g4j_block_q4_K *)((const char *)xa + row_bytes) : xa;
+        const int64_t pf_rows = nr - r - 2 * QK_MV_PF_PAIRS; /* rows left at the prefetched pair */
+        const char *pf = (const char *)xa + 2 * QK_MV_PF_PAIRS * row_bytes;
+        const int64_t pf_end = pf_rows <= 0 ? 0 : pf_rows >= 2 ? pf_bytes : row_bytes;
+        __m512 acc = _mm512_setzero_ps();
+        __m128 accm = _mm_setzero_ps(); /* lanes 0, 1: rows a, b */
+        for (int64_t b = 0; b < nb; b++) {
+            for (int64_t off = b * pf_step; off < (b + 1) * pf_step && off < pf_end; off += 64) _mm_prefetch(pf + off, _MM_HINT_T0);
+            const __m256i sm = q4k_mv_scales2(&xa[b], &xb[b]);
+            const __m512i sa = q4k_mv_block(&xa[b], yr + 4 * b, _mm256_castsi256_si128(sm));
+            const __m512i sb = q4k_mv_block(&xb[b], yr + 4 * b, _mm256_extracti128_si256(sm, 1));
+            const __m512i s8 = _mm512_add_epi32(_mm512_shuffle_i64x2(sa, sb, 0x44), _mm512_shuffle_i64x2(sa, sb, 0xee));
+            /* d, dmin of both rows: [da, dma, db, dmb] */
+            uint32_t ha, hb;
+            memcpy(&ha, &xa[b], 4);
+            memcpy(&hb, &xb[b], 4);
+            const __m128 dh = _mm_cvtph_ps(_mm_unpacklo_epi32(_mm_cvtsi32_si128((int)ha), _mm_cvtsi32_si128((int)hb)));
+            const __m128 dy = _mm_set1_ps(y[b].d);
+            const __m128 pd = _mm_mul_ps(dh, dy); /* da dy, dma dy, db dy, dmb dy: q4k_dot's products */
+            const __m512 dd = _mm512_shuffle_f32x4(_mm512_castps128_ps512(_mm_shuffle_ps(pd, pd, 0x00)),
+                                                   _mm512_castps128_ps512(_mm_shuffle_ps(pd, pd, 0xaa)), 0x00);
+            acc = _mm512_fmadd_ps(dd, _mm512_cvtepi32_ps(s8), acc);
+            /* the mins' isum of a, b: [mn 0..7] against bs2 */
+            const __m256i mn = _mm256_cvtepu8_epi16(_mm_unpackhi_epi64(_mm256_castsi256_si128(sm), _mm256_extracti128_si256(sm, 1)));
+            const __m256i mi = _mm256_madd_epi16(mn, _mm256_broadcastsi128_si256(bs2[b]));
+            const __m128i h = _mm_hadd_epi32(_mm256_castsi256_si128(mi), _mm256_extracti128_si256(mi, 1));
+            const __m128 f = _mm_cvtepi32_ps(_mm_hadd_epi32(h, h)); /* a, b, a, b */
+            accm = _mm_add_ps(accm, _mm_mul_ps(_mm_shuffle_ps(pd, pd, 0xdd), f));
+        }
+        yout[r] = qk_hsum_ps(_mm512_castps512_ps256(acc)) - _mm_cvtss_f32(accm);
+        if (r + 1 < nr) yout[r + 1] = qk_hsum_ps(_mm512_extractf32x8_ps(acc, 1)) - _mm_cvtss_f32(_mm_movehdup_ps(accm));
+    }
+}
+#define QK_MV_q4k(nb, w, row_bytes, nr, acts, yout) \
+    ((nb) <= QK_MV_MAX_NB && (q4k_mv(nb, w, row_bytes, nr, (const g4j_block_q8_K *)(acts), yout), 1))
+#else
+#define QK_MV_q4k(nb, w, row_bytes, nr, acts, yout) 0
+#endif
+#define QK_MV_q2k(nb, w, row_bytes, nr, acts, yout) 0
+#define QK_MV_q3k(nb, w, row_bytes, nr, acts, yout) 0
+#define QK_MV_q5k(nb, w, row_bytes, nr, acts, yout) 0
+#define QK_MV_q6k(nb, w, row_bytes, nr, acts, yout) 0
+#define QK_MV_iq4xs(nb, w, row_bytes, nr, acts, yout) 0
+
 /* ---- register tiles over decoded rows ---- */
 
 #ifdef G4J_QK_512
@@ -404,6 +512,7 @@ QK_TILES(2)
     static void gemm_##T(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts,                \
                          int64_t act_stride, int64_t nc, float *yout, int64_t y_stride) {                          \
         const int64_t nb = n / G4J_QK_K;                                                                           \
+        if (nc == 1 && QK_MV_##T(nb, w, row_bytes, nr, acts, yout)) return;                                        \
         if (nc == 1) {                                                                                             \
             for (int64_t r = 0; r < nr; r++)                                                                       \
                 yout[r] = T##_dot(nb, (const BLOCK *)((const char *)w + r * row_bytes), (const g4j_block_q8_K *)acts); \

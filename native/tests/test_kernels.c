@@ -776,6 +776,39 @@ static void test_qk_gemm_shapes(void) {
     }
 }
 
+/* Generation (one column) over long k-quant rows: the AVX-512 VNNI Q4_K matvec keeps the rearranged activations of
+ * up to 128 super-blocks on the stack and hands longer rows to the row-by-row dot; either side of that limit, and
+ * for every row count up to 7 (its row pairs and the odd last row), g4j_matvec equals vec_dot bit for bit. */
+static void test_qk_matvec_long(void) {
+    static const int types[] = {Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS};
+    static const int64_t lens[] = {127 * 256, 128 * 256, 129 * 256};
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        const tinfo *ty = NULL;
+        for (size_t i = 0; i < NTYPES; i++) if (TYPES[i].id == types[t]) ty = &TYPES[i];
+        for (size_t li = 0; li < sizeof lens / sizeof lens[0]; li++) {
+            const int64_t n = lens[li], row_bytes = n / 256 * ty->bytes + 4 * (int64_t)li;
+            uint8_t *w = calloc((size_t)(8 * row_bytes), 1);
+            float *x = malloc(sizeof(float) * (size_t)n), dots[8], y[8];
+            for (int r = 0; r < 8; r++) fill_row(ty->id, w + r * row_bytes, n);
+            fill_x(x, n, (int)li % 4);
+            for (int isa = G4J_ISA_AVX2; isa < G4J_ISA_COUNT; isa++) {
+                if (!g4j_isa_available(isa)) continue;
+                for (int r = 0; r < 8; r++)
+                    CHECK(g4j_vec_dot(isa, ty->id, n, w + r * row_bytes, x, &dots[r]) == G4J_OK, "vec_dot: %s", g4j_last_error());
+                for (int rows = 1; rows <= 7; rows++) {
+                    const int r0 = rows % 2;
+                    CHECK(g4j_matvec(isa, ty->id, rows, n, w + r0 * row_bytes, row_bytes, x, y) == G4J_OK, "matvec: %s",
+                          g4j_last_error());
+                    for (int r = 0; r < rows; r++)
+                        CHECK(memcmp(&y[r], &dots[r0 + r], sizeof(float)) == 0, "%s %s n=%lld matvec %d rows [%d] %.9g != vec_dot %.9g",
+                              g4j_isa_name(isa), ty->name, (long long)n, rows, r, y[r], dots[r0 + r]);
+                }
+            }
+            free(w); free(x);
+        }
+    }
+}
+
 /* g4j_matmat_converted: the activations converted once with g4j_quantize_activations (here: padded strides), then
  * any row slice; equal to g4j_matmat bit for bit, batches of 1 (the generation path) and 6; stride checked. */
 static void test_matmat_converted(void) {
@@ -1123,6 +1156,7 @@ int main(void) {
     test_matmat();
     test_attention();
     test_qk_gemm_shapes();
+    test_qk_matvec_long();
     test_matmat_converted();
     test_q4_0_r8();
     test_read_bandwidth();

@@ -76,6 +76,27 @@ class LoadOptionsTest {
         m.close(); // idempotent
     }
 
+    /**
+     * The huge-page advice on weights read into memory gives the arena's zero-filled pages back (MADV_DONTNEED):
+     * the memory must still read as zeros and keep what is written after, huge pages or not (and the allocator's
+     * own data next to it must survive: a bad range crashed the JVM with a heap corruption).
+     */
+    @Test
+    void hugePageAdviceKeepsZeroedMemory() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            long size = (4L << 20) + 4097; // not whole pages: the partial last page is left alone
+            MemorySegment seg = arena.allocate(size, 2L << 20);
+            MemoryLock.adviseHugePages(seg);
+            for (long at = 0; at < size; at += 4093) {
+                assertEquals(0, seg.get(ValueLayout.JAVA_BYTE, at), "byte " + at);
+            }
+            seg.fill((byte) 3);
+            for (long at = 0; at < size; at += 4093) {
+                assertEquals(3, seg.get(ValueLayout.JAVA_BYTE, at), "byte " + at);
+            }
+        }
+    }
+
     @Test
     void llamaHonoursTheOptions() throws Exception {
         LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(1).withMmap(false).withMlock(false);
