@@ -28,7 +28,6 @@ public final class LlamaModel implements AutoCloseable {
     private final float[] outputNorm; // null for encoders
     private final java.util.Map<TensorRole, float[]> modelVectors = new java.util.EnumMap<>(TensorRole.class);
     private final GgufTensor positionEmbedding; // bert's position_embd [ctx][dim], or null
-    private static final long HUGE_PAGE = 2L << 20;
     private Weight output; // replaced once by repack, at load
     private final List<TensorRole.Spec> layerTensors; // the architecture's table for this config
     private final Weight[][] matrices;  // [layer][TensorRole ordinal]: the table's matrices (null: absent); repack replaces them once, at load
@@ -221,10 +220,8 @@ public final class LlamaModel implements AutoCloseable {
                 }
                 try {
                     // on huge pages where the kernel gives them, as the weights read without mmap (GgufFile)
-                    java.lang.foreign.MemorySegment out = arena.allocate(n, n >= HUGE_PAGE ? HUGE_PAGE : 64);
-                    if (n >= HUGE_PAGE) {
-                        dev.gguf4j.internal.MemoryLock.adviseHugePages(out);
-                    }
+                    java.lang.foreign.MemorySegment out = dev.gguf4j.internal.MemoryLock.allocateForStreaming(arena, n,
+                            64);
                     backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
                     ws[i] = w.withRepacked(out);
                     bytes.addAndGet(n);

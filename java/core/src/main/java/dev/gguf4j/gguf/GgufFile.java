@@ -232,7 +232,6 @@ public final class GgufFile implements AutoCloseable {
         return seg;
     }
 
-    private static final long HUGE_PAGE = 2L << 20;
 
     private static MemorySegment allocate(String source, Arena arena, long size) {
         if (size == 0) {
@@ -246,10 +245,8 @@ public final class GgufFile implements AutoCloseable {
                     size / 1048576.0, available / 1048576.0));
         }
         try {
-            // huge pages where the kernel gives them (MemoryLock.adviseHugePages): aligned to 2 MiB so that all of it can be
-            MemorySegment seg = arena.allocate(size, size >= HUGE_PAGE ? HUGE_PAGE : 4096);
-            dev.gguf4j.internal.MemoryLock.adviseHugePages(seg);
-            return seg;
+            // on huge pages where the kernel gives them (generation streams these weights)
+            return dev.gguf4j.internal.MemoryLock.allocateForStreaming(arena, size, 4096);
         } catch (OutOfMemoryError e) {
             throw new GgufLoadException(String.format(java.util.Locale.ROOT, "%s: cannot allocate %.1f MiB of"
                     + " off-heap memory to read the model without mmap (%s); load it memory-mapped instead"

@@ -76,6 +76,22 @@ public final class MemoryLock {
         }
     }
 
+    /** A transparent huge page (x86-64, 2 MiB): segments to be advised ({@link #adviseHugePages}) are aligned to it. */
+    public static final long HUGE_PAGE = 2L << 20;
+    /**
+     * {@code size} bytes from {@code arena}, aligned to {@link #HUGE_PAGE} and advised for huge pages
+     * ({@link #adviseHugePages}) when at least one huge page large, else aligned to {@code align}: for weights that
+     * generation streams (read without mmap, or repacked at load).
+     */
+    public static MemorySegment allocateForStreaming(java.lang.foreign.Arena arena, long size, long align) {
+        if (size < HUGE_PAGE) {
+            return arena.allocate(size, align);
+        }
+        MemorySegment seg = arena.allocate(size, HUGE_PAGE);
+        adviseHugePages(seg);
+        return seg;
+    }
+
     /** MADV_HUGEPAGE (Linux). */
     private static final int MADV_HUGEPAGE = 14;
     /** MADV_DONTNEED (Linux). */
