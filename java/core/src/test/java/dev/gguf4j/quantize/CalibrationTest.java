@@ -111,10 +111,11 @@ class CalibrationTest {
 
     @Test
     void tooShortATextIsOneLine(@TempDir Path dir) throws Exception {
+        Path model = TestData.model("kjv7m-F16.gguf"); // outside the lambda: without ../shared the test is skipped
         Path t = dir.resolve("short.txt");
         Files.writeString(t, "In the beginning");
-        Gguf4jException e = assertThrows(Gguf4jException.class, () -> Calibration.save(TestData.model(
-                "kjv7m-F16.gguf"), t, CTX, 4, 2, dir.resolve("c.gguf"), line -> { }));
+        Gguf4jException e = assertThrows(Gguf4jException.class, () -> Calibration.save(model, t, CTX, 4, 2,
+                dir.resolve("c.gguf"), line -> { }));
         assertTrue(e.getMessage().startsWith(t + ": the text tokenizes to "), e.getMessage());
         assertFalse(Files.exists(dir.resolve("c.gguf")));
     }
