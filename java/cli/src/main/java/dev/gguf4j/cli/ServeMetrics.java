@@ -96,7 +96,8 @@ final class ServeMetrics {
     final Gauge parallelSequences = gauge("gguf4j_parallel_sequences", "Sequences that may generate at once (-np)");
     final Gauge kvCacheUsedCells = gauge("gguf4j_kv_cache_used_cells",
             "KV-cache cells (token positions) held by the sequences in progress and the kept chat caches");
-    final Gauge kvCacheCells = gauge("gguf4j_kv_cache_cells", "KV-cache cells (token positions) in all");
+    final Gauge kvCacheCells = gauge("gguf4j_kv_cache_cells",
+            "KV-cache cells (token positions) allocated: the batching slots, and the sessions of their own");
     final Gauge modelLoaded = gauge("gguf4j_model_loaded", "1 once the model is loaded");
 
     static final int WINDOW_SECONDS = 10;

@@ -105,7 +105,7 @@ final class Server {
     void ready(Llama l, Path path, ChatTemplate chatTemplate) {
         this.modelPath = path;
         this.template = chatTemplate;
-        metrics.kvCacheCells.set((double) config.parallel() * l.contextLength());
+        metrics.kvCacheCells.track(() -> (double) l.kvCacheCells());
         // from the engine, read at each scrape: generations in progress, KV cache held; generated tokens counted
         // as they are sampled (polled each second for tokens/s)
         metrics.activeSequences.track(l::activeGenerations);

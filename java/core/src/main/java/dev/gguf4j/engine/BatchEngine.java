@@ -118,6 +118,11 @@ public final class BatchEngine implements AutoCloseable {
         }
     }
 
+    /** Slots (sequences) this engine holds, each with a KV cache of its context length. */
+    public int slotCount() {
+        return slots.length;
+    }
+
     /** Slots taken (generating or kept for a later request's prefix). */
     public int slotsInUse() {
         synchronized (lock) {
