@@ -191,7 +191,13 @@ class LauncherTest {
         assertEquals(new Result(0, "fake --version\n", ""), second);
 
         // A rebuilt jar: the cache is made again, and until then nothing about it is printed.
+        java.nio.file.attribute.FileTime before = Files.getLastModifiedTime(target.resolve("gguf4j-cli.jar"));
         fakeCliJar(dir.resolve("v2"), target.resolve("gguf4j-cli.jar"), "fake2");
+        // a rebuild comes later than the build: within the same second, with the same size (the jars differ by one
+        // byte inside a compressed entry), neither the launcher's key nor the JVM's own check (both by size and
+        // whole-second mtime) could tell them apart, and the test failed now and then on a fast machine
+        Files.setLastModifiedTime(target.resolve("gguf4j-cli.jar"), java.nio.file.attribute.FileTime.fromMillis(
+                before.toMillis() + 2000));
         Result rebuilt = exec(cmd, env);
         assertEquals("fake2 --version\n", rebuilt.out());
         assertTrue(rebuilt.err().startsWith("gguf4j: making the start-up cache"), rebuilt.err());
