@@ -1,6 +1,7 @@
 package dev.gguf4j.cli;
 
 import dev.gguf4j.quantize.Calibration;
+import dev.gguf4j.quantize.QuantizeOptions;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -23,8 +24,8 @@ final class CalibrateCommand {
               -c N           tokens per chunk (default %d)
               --chunks N     at most N chunks (default %d)
               -t N           threads (default: all cores)
-            """.formatted(QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS,
-            QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS);
+            """.formatted(QuantizeOptions.CALIBRATION_CTX, QuantizeOptions.CALIBRATION_CHUNKS,
+            QuantizeOptions.CALIBRATION_CTX, QuantizeOptions.CALIBRATION_CHUNKS);
 
     private CalibrateCommand() {
     }
@@ -38,8 +39,8 @@ final class CalibrateCommand {
         String model = null;
         String file = null;
         String output = "calibration.gguf";
-        int ctx = QuantizeCommand.CALIBRATION_CTX;
-        int chunks = QuantizeCommand.CALIBRATION_CHUNKS;
+        int ctx = QuantizeOptions.CALIBRATION_CTX;
+        int chunks = QuantizeOptions.CALIBRATION_CHUNKS;
         int threads = Runtime.getRuntime().availableProcessors();
         while (a.hasNext()) {
             String o = a.next();

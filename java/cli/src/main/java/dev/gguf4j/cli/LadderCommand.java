@@ -1,6 +1,7 @@
 package dev.gguf4j.cli;
 
 import dev.gguf4j.quality.Ladder;
+import dev.gguf4j.quantize.QuantizeOptions;
 import dev.gguf4j.types.FileType;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -37,7 +38,7 @@ final class LadderCommand {
                              better --calibration (GPTQ; a text, or a calibration saved by gguf4j calibrate,
                              which skips the pass over the text for each type) and named TYPE+gptq
               --calibration-ctx N, --calibration-chunks N  as in quantize (default %d, %d)
-            """.formatted(QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS);
+            """.formatted(QuantizeOptions.CALIBRATION_CTX, QuantizeOptions.CALIBRATION_CHUNKS);
 
     private LadderCommand() {
     }
@@ -117,8 +118,8 @@ final class LadderCommand {
         // the file is the quantizer's to read (a text, or what it accepts besides): only that it can be read here
         Optional<Ladder.Calibration> cal = calibration == null ? Optional.empty()
                 : Optional.of(new Ladder.Calibration(PathChecks.readableFile("--calibration", calibration),
-                        calCtx != null ? calCtx : QuantizeCommand.CALIBRATION_CTX,
-                        calChunks != null ? calChunks : QuantizeCommand.CALIBRATION_CHUNKS));
+                        calCtx != null ? calCtx : QuantizeOptions.CALIBRATION_CTX,
+                        calChunks != null ? calChunks : QuantizeOptions.CALIBRATION_CHUNKS));
         String stem = path.getFileName().toString().replaceFirst("\\.gguf$", "");
         Path outDir = PathChecks.path("-o", dir == null ? "ladder-" + stem : dir);
         if (Files.exists(outDir) && !Files.isDirectory(outDir)) {

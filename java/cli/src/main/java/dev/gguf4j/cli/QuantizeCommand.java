@@ -43,10 +43,7 @@ final class QuantizeCommand {
               --calibration-ctx N          tokens per calibration chunk (default %d; TEXT only)
               --calibration-chunks N       at most N chunks of the text (default %d; TEXT only)
               --dry-run                    print the plan, write nothing
-            """.formatted(QuantizeCommand.CALIBRATION_CTX, QuantizeCommand.CALIBRATION_CHUNKS);
-    /** The calibration's defaults: tokens per chunk, chunks (ladder's and calibrate's too). */
-    static final int CALIBRATION_CTX = QuantizeOptions.CALIBRATION_CTX;
-    static final int CALIBRATION_CHUNKS = QuantizeOptions.CALIBRATION_CHUNKS;
+            """.formatted(QuantizeOptions.CALIBRATION_CTX, QuantizeOptions.CALIBRATION_CHUNKS);
 
     private QuantizeCommand() {
     }
@@ -91,8 +88,8 @@ final class QuantizeCommand {
             o = QuantizeOptions.to(ft);
         }
         Path calibration = null;
-        int calCtx = CALIBRATION_CTX;
-        int calChunks = CALIBRATION_CHUNKS;
+        int calCtx = QuantizeOptions.CALIBRATION_CTX;
+        int calChunks = QuantizeOptions.CALIBRATION_CHUNKS;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             switch (a) {
