@@ -77,8 +77,12 @@ public interface Architecture {
         o.matmul(BlockOps.MODEL, TensorRole.OUTPUT, BlockOps.Act.XB, BlockOps.Act.LOGITS);
     }
 
-    /** Layer {@code layer}'s attention parameters: scale 1/sqrt(head size), causal, no cap, no window. */
+    /**
+     * Layer {@code layer}'s attention parameters: scale 1/sqrt(head size) in float as llama.cpp writes it
+     * ({@code 1.0f/sqrtf(float(n_embd_head))}; the double quotient rounded once differs for some sizes, e.g. 96),
+     * causal, no cap, no window.
+     */
     default BlockOps.Attention attention(LlamaConfig c, int layer) {
-        return new BlockOps.Attention((float) (1.0 / Math.sqrt(c.headDim())), 0, 0);
+        return new BlockOps.Attention(1.0f / (float) Math.sqrt((float) c.headDim()), 0, 0);
     }
 }
