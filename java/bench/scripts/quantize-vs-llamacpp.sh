@@ -3,11 +3,15 @@
 #
 #   java/bench/scripts/quantize-vs-llamacpp.sh [-t "1 2"] [-i "no yes"] [-r ROUNDS] TYPE...
 #
-# For each TYPE, thread count and imatrix choice, runs llama-quantize then gguf4j quantize on the same input
+# For each TYPE, thread count and imatrix choice, runs llama-quantize and gguf4j quantize on the same input
 # (ROUNDS times, alternating), compares the outputs with cmp, and prints one line per run pair:
 #   type threads imatrix | wall seconds llama, gguf4j, ratio | CPU seconds (user+sys) llama, gguf4j, ratio |
 #   1-minute load before/after | outputs identical
 # The CPU-time ratio is the steadier one when other work shares the machine; the goal is about wall time.
+# Each pair starts from the same memory state: before each timed run everything is written back (sync) and the
+# other tool's output is dropped from the page cache (posix_fadvise DONTNEED), and the order alternates by round.
+# Without that the second tool of a pair paid for the first one's 2.2-4.4 GB of float output in the page cache:
+# gguf4j F16->F32 took 9.0 s second and 3.8 s first, llama-quantize 4.5 s first and 9.0 s second (quiet machine).
 # Environment: MODEL (default /work/models/tinyllama-f16.gguf), LLAMA_QUANTIZE (llama.cpp c392e50's binary),
 # IMATRIX (llama-imatrix .dat; default: a synthetic one made by synthetic-imatrix.py next to this script),
 # OUTDIR (scratch, default /tmp/qvl), GGUF4J (default: bin/gguf4j of this checkout).
@@ -37,11 +41,16 @@ if [ ! -f "$IMATRIX" ]; then
   python3 "$here/synthetic-imatrix.py" "$MODEL" "$IMATRIX" >/dev/null
 fi
 load() { cut -d' ' -f1 /proc/loadavg; }
+evict() { # evict FILE: drops FILE's (written-back) pages from the page cache
+  [ -f "$1" ] && python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)' "$1"
+  return 0
+}
 timed() { # timed OUT_PREFIX CMD...: runs CMD, leaves "wall cpu" in OUT_PREFIX.t
   local p=$1; shift
   # Written-back first: without it the second tool of a pair wrote while the kernel was still flushing the first
   # one's output (2.2-4.4 GB for the float types), was throttled by the dirty-page limit, and took up to 3x longer.
   sync
+  for f in "$OUTDIR/l.gguf" "$OUTDIR/g.gguf"; do evict "$f"; done
   /usr/bin/time -f "%e %U %S" -o "$p.time" "$@" >"$p.log" 2>&1
   awk '{printf "%.2f %.2f\n", $1, $2 + $3}' "$p.time" >"$p.t"
 }
@@ -53,8 +62,13 @@ for type in "$@"; do
         lopt=(); gopt=()
         if [ "$im" = yes ]; then lopt=(--imatrix "$IMATRIX"); gopt=(--imatrix "$IMATRIX"); fi
         l0=$(load)
-        timed "$OUTDIR/l" "$LLAMA_QUANTIZE" "${lopt[@]}" "$MODEL" "$OUTDIR/l.gguf" "$type" "$t"
-        timed "$OUTDIR/g" "$GGUF4J" quantize "$MODEL" "$OUTDIR/g.gguf" "$type" --threads "$t" "${gopt[@]}"
+        if ((r % 2 == 0)); then
+          timed "$OUTDIR/l" "$LLAMA_QUANTIZE" "${lopt[@]}" "$MODEL" "$OUTDIR/l.gguf" "$type" "$t"
+          timed "$OUTDIR/g" "$GGUF4J" quantize "$MODEL" "$OUTDIR/g.gguf" "$type" --threads "$t" "${gopt[@]}"
+        else
+          timed "$OUTDIR/g" "$GGUF4J" quantize "$MODEL" "$OUTDIR/g.gguf" "$type" --threads "$t" "${gopt[@]}"
+          timed "$OUTDIR/l" "$LLAMA_QUANTIZE" "${lopt[@]}" "$MODEL" "$OUTDIR/l.gguf" "$type" "$t"
+        fi
         l1=$(load)
         read -r lw lc <"$OUTDIR/l.t"
         read -r gw gc <"$OUTDIR/g.t"

@@ -141,9 +141,22 @@ class LauncherTest {
         assertTrue(lines.size() < 30, r.err());
     }
 
-    /** Writes a jar whose dev.gguf4j.cli.Main prints its arguments (what the launcher runs and trains on). */
+    /**
+     * Writes a jar whose dev.gguf4j.cli.Main prints its arguments (what the launcher runs), with the
+     * dev.gguf4j.cli.AotTraining the launcher trains its cache on (here: Main with "run").
+     */
     static void fakeCliJar(Path dir, Path jar, String greeting) throws IOException {
-        Path src = Files.createDirectories(dir.resolve("src/dev/gguf4j/cli")).resolve("Main.java");
+        Path pkg = Files.createDirectories(dir.resolve("src/dev/gguf4j/cli"));
+        Path training = pkg.resolve("AotTraining.java");
+        Files.writeString(training, """
+                package dev.gguf4j.cli;
+                public class AotTraining {
+                    public static void main(String[] a) {
+                        Main.main(new String[] {"run"});
+                    }
+                }
+                """);
+        Path src = pkg.resolve("Main.java");
         Files.writeString(src, """
                 package dev.gguf4j.cli;
                 public class Main {
@@ -156,12 +169,14 @@ class LauncherTest {
                 """.formatted(greeting));
         Path classes = Files.createDirectories(dir.resolve("classes"));
         assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", classes.toString(),
-                src.toString()));
+                src.toString(), training.toString()));
         Files.createDirectories(jar.getParent());
         try (OutputStream os = Files.newOutputStream(jar); JarOutputStream j = new JarOutputStream(os)) {
-            j.putNextEntry(new JarEntry("dev/gguf4j/cli/Main.class"));
-            j.write(Files.readAllBytes(classes.resolve("dev/gguf4j/cli/Main.class")));
-            j.closeEntry();
+            for (String c : List.of("Main", "AotTraining")) {
+                j.putNextEntry(new JarEntry("dev/gguf4j/cli/" + c + ".class"));
+                j.write(Files.readAllBytes(classes.resolve("dev/gguf4j/cli/" + c + ".class")));
+                j.closeEntry();
+            }
         }
     }
 

@@ -404,6 +404,27 @@ class GgufWriterTest {
         }
     }
 
+    /**
+     * create() empties an existing file only when it has content (an empty one is not truncated, which on ext4
+     * would make close() start the writeback of the whole output): a longer file is replaced completely, and an
+     * empty one is simply written. The source is gguf-py's qwen2-tiny (tests/golden), so the copies must equal it.
+     */
+    @Test
+    void replacesALongerOrEmptyExistingFileCompletely() throws IOException {
+        Path src = dev.gguf4j.testing.TestData.root().resolve("tests/golden/qwen2-tiny-F16.gguf");
+        Path longer = tmp.resolve("longer.gguf");
+        byte[] junk = new byte[(int) Files.size(src) + 123_457];
+        java.util.Arrays.fill(junk, (byte) 0x5a);
+        Files.write(longer, junk);
+        Path empty = Files.createFile(tmp.resolve("empty.gguf"));
+        try (GgufFile f = GgufFile.open(src)) {
+            GgufWriter.copy(f, longer);
+            GgufWriter.copy(f, empty);
+        }
+        assertIdenticalFiles(src, longer);
+        assertIdenticalFiles(src, empty);
+    }
+
     // ------------------------------------------------------------------------------------ helpers
 
     static GgufWriteException assertWriteError(Executable call, String... fragments) {
