@@ -316,8 +316,9 @@ public final class LlamaModel implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, String.format("gguf4j: copied %.1f MiB of weights (%d matrices, %s)"
                     + " onto huge pages for the %s backend in %d ms on %d thread(s), %.1f MiB of it on top of the"
                     + " file's pages (bit-identical results; --no-repack / LlamaOptions.withRepack(false) reads the"
-                    + " mapped file instead)", bytes.get() / 1048576.0, count.get(), String.join(", ", new java.util.TreeSet<>(types)), backend.name(),
-                    repackNanos / 1_000_000, helpers.length + 1, extra.get() / 1048576.0));
+                    + " mapped file instead)", bytes.get() / 1048576.0, count.get(),
+                    String.join(", ", new java.util.TreeSet<>(types)), backend.name(), repackNanos / 1_000_000,
+                    helpers.length + 1, extra.get() / 1048576.0));
         }
         return bytes.get();
     }
