@@ -81,14 +81,13 @@ final class BenchCommand {
         for (int ngl : ngls) {
             for (int t : threads) {
                 LlamaOptions opts = LlamaOptions.DEFAULTS.withThreads(t).withContextLength(Math.max(pp, tg) + 1)
-                        .withGpuLayers(ngl).withMmap(mmap).withMlock(mlock).withRepack(repack && tg > 0); // only generation reads the copy
+                        .withGpuLayers(ngl).withMmap(mmap).withMlock(mlock).withRepack(repack);
                 try (Llama llama = Llama.load(path, opts)) {
                     if (ngl != 0) {
                         err.println("gguf4j: " + llama.offloadPlan().summary());
                     }
-                    if (llama.repackedBytes() > 0) {
-                        err.printf(Locale.ROOT, "gguf4j: Q4_0 weights repacked for generation: %.1f MiB more memory"
-                                + " (--no-repack: none)%n", llama.repackedBytes() / 1048576.0);
+                    if (llama.repackSummary() != null) {
+                        err.println("gguf4j: " + llama.repackSummary());
                     }
                     if (pp > 0) {
                         results.add(measure(llama, path, t, pp, 0, reps));

@@ -97,7 +97,8 @@ final class FitCommand {
         }
         out.println("total RAM = file + KV cache + compute buffers and runtime (an estimate, about "
                 + ModelFit.gb(r.rows().get(0).computeBytes()) + ")" + (r.rows().stream().anyMatch(x -> x.repackBytes() > 0)
-                        ? " + the Q4_0 generation copy (--no-repack skips it)" : "")
+                        ? " + the Q4_0 generation copy (--no-repack skips it; the other types' huge-page copies"
+                                + " replace the file's pages)" : "")
                 + "; tg = bandwidth / (weights + KV read per token), an upper bound");
         out.println("verdict: " + r.verdict());
     }

@@ -109,7 +109,7 @@ final class GenerationFlags {
         }
     }
 
-    /** Threads, mmap, mlock, Q4_0 repacking and GPU layers (the context is the command's to choose). */
+    /** Threads, mmap, mlock, weight copies at load (--no-repack), GPU layers (the context: the command's). */
     LlamaOptions options() {
         return LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withRepack(repack).withGpuLayers(ngl);
     }

@@ -26,8 +26,9 @@ final class LoadFlags {
     }
 
     /**
-     * The options these flags give: threads, mmap, mlock, and no Q4_0 repacking (a copy that only speeds up
-     * one-token generation, which these commands do not do).
+     * The options these flags give: threads, mmap, mlock, and no weight copies at load (withRepack(false): Q4_0's
+     * copy only speeds up one-token generation, which these commands do not do, and the huge-page copies of the
+     * other types, made for generation's prefetching, would cost their load time).
      */
     LlamaOptions options() {
         return LlamaOptions.DEFAULTS.withThreads(threads).withMmap(mmap).withMlock(mlock).withRepack(false);

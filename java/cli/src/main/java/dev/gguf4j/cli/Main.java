@@ -45,7 +45,8 @@ public final class Main {
                the model from the store, pulled first if it is not there; --offline: never download)
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
-               --no-repack: no copy of Q4_0 weights in the CPU's faster generation layout; same results, less memory)
+               --no-repack: run from the mapped file, no weight copies at load (Q4_0's generation layout, the other
+               types on huge pages); same results, less load time and memory)
               help                             this text
               --debug COMMAND ...              stack traces on stderr (without it, a bug prints one line and writes
                                                its trace to ~/.cache/gguf4j/logs/crash-*.txt)

@@ -25,8 +25,9 @@ final class RunCommand {
               -n 0 prints the prompt only; --temp <= 0 is greedy, --top-k <= 0 keeps every token (as llama.cpp)
               --no-mmap reads the weights into memory instead of mapping them; --mlock locks them in RAM
               (if it cannot, a warning names errno and RLIMIT_MEMLOCK and the run goes on, as llama.cpp)
-              --no-repack skips the copy of Q4_0 weights in the CPU's faster generation layout made at load
-              (same output, less memory: the copy is as large as the Q4_0 weights)
+              --no-repack runs from the mapped file: no copies of the weights made at load (Q4_0 in the CPU's
+              generation layout, as large as the Q4_0 weights; the other types on huge pages, replacing the file's
+              pages); same output, less load time, and no Q4_0 copy's memory
               --grammar / --grammar-file: a GBNF grammar in llama.cpp's syntax (start rule root) the output must match;
               --json-schema: a JSON Schema (a file, or the JSON itself) the output must validate against
             """;
@@ -80,9 +81,8 @@ final class RunCommand {
             err.printf(Locale.ROOT, "gguf4j: %s (%s, %d layers, dim %d, vocab %d), context %d, backend %s, load %.3f s%n",
                     path, llama.config().architecture(), llama.config().layers(), llama.config().dim(),
                     llama.config().vocab(), llama.contextLength(), llama.backend().description(), llama.loadSeconds());
-            if (llama.repackedBytes() > 0) {
-                err.printf(Locale.ROOT, "gguf4j: Q4_0 weights repacked for generation: %.1f MiB more memory"
-                        + " (--no-repack: none, same output)%n", llama.repackedBytes() / 1048576.0);
+            if (llama.repackSummary() != null) {
+                err.println("gguf4j: " + llama.repackSummary());
             }
             int trained = llama.config().contextLength();
             if (llama.contextLength() > trained) {

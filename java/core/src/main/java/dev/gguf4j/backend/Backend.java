@@ -67,12 +67,39 @@ public interface Backend {
     }
 
     /**
-     * Bytes of this backend's own copy of a {@code rows} x {@code cols} matrix of {@code type} laid out for faster
-     * matrix-vector products ({@link #repack}, {@link #matvecRepacked}), or -1 if it has no such layout for the type
-     * (the default). The native CPU backend has one for Q4_0 (q4_0_r8: rows interleaved by 8, gguf4j.h).
+     * The copy a backend makes at load of a CPU matrix weight ({@code LlamaOptions.withRepack}, on by default):
+     * the one table of which type gets which copy is {@link #repackKind}.
+     */
+    enum Repack {
+        /** None: matrix products read the weights where they are (the mapped file, or memory read without mmap). */
+        NONE,
+        /**
+         * The file's bytes, unchanged, in memory of the model's own on transparent huge pages
+         * ({@code MemoryLock.allocateForStreaming}), made only when the weights are a file mapping: every matrix
+         * product (batches and generation) then reads the copy, and the mapping's pages are advised away
+         * (MADV_DONTNEED), so the copy replaces them rather than adding to them. On 4 KiB page-cache pages the
+         * hardware prefetchers stop at every page boundary (docs/benchmarks.md, huge pages).
+         */
+        COPY,
+        /**
+         * A layout of the backend's own ({@link #repack}, {@link #matvecRepacked}) that single-token products
+         * read; batches keep reading the original weights, so the copy adds to them.
+         */
+        INTERLEAVED
+    }
+
+    /** Which copy this backend makes at load of a matrix of {@code type} (see {@link Repack}); NONE by default. */
+    default Repack repackKind(GgmlType type) {
+        return Repack.NONE;
+    }
+
+    /**
+     * Bytes of this backend's copy ({@link #repackKind}) of a {@code rows} x {@code cols} matrix of {@code type},
+     * or -1 if it makes none for the type (the default). COPY: the matrix's own bytes; INTERLEAVED: the backend's
+     * layout (the native CPU backend's q4_0_r8 for Q4_0: rows interleaved by 8, gguf4j.h).
      */
     default long repackedBytes(GgmlType type, int rows, int cols) {
-        return -1;
+        return repackKind(type) == Repack.COPY ? rows * type.bytesFor(cols) : -1;
     }
 
     /**
@@ -86,9 +113,12 @@ public interface Backend {
         return none;
     }
 
-    /** Writes the repacked copy of {@code rows} x {@code cols} weights {@code w} into {@code out} (see repackedBytes). */
+    /** Writes the copy ({@link #repackKind}) of {@code rows} x {@code cols} weights {@code w} into {@code out} (see repackedBytes). */
     default void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
-        throw new UnsupportedOperationException(name() + " backend has no repacked layout for " + type);
+        if (repackKind(type) != Repack.COPY) {
+            throw new UnsupportedOperationException(name() + " backend has no repacked layout for " + type);
+        }
+        MemorySegment.copy(w, 0, out, 0, rows * rowBytes);
     }
 
     /**

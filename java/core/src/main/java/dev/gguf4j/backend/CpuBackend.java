@@ -163,9 +163,19 @@ public final class CpuBackend implements Backend {
         lib.matmatConverted(isa, type, wRow0, yRow0, rows, cols, w, rowBytes, n, act, actStrideBytes, y, yStride);
     }
 
+    /**
+     * Q4_0: its q4_0_r8 layout (generation reads it; llama.cpp repacks Q4_0 likewise); every other type: a copy of
+     * the file's bytes on huge pages, which every product reads (as ik_llama.cpp's -rtr reads its weights into
+     * memory).
+     */
+    @Override
+    public Repack repackKind(GgmlType type) {
+        return type == GgmlType.Q4_0 ? Repack.INTERLEAVED : Repack.COPY;
+    }
+
     @Override
     public long repackedBytes(GgmlType type, int rows, int cols) {
-        return type == GgmlType.Q4_0 ? lib.q4_0R8Bytes(rows, cols) : -1;
+        return type == GgmlType.Q4_0 ? lib.q4_0R8Bytes(rows, cols) : Backend.super.repackedBytes(type, rows, cols);
     }
 
     @Override
@@ -177,8 +187,9 @@ public final class CpuBackend implements Backend {
     public void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
         if (type != GgmlType.Q4_0) {
             Backend.super.repack(type, w, rowBytes, rows, cols, out);
+        } else {
+            lib.repackQ4_0R8(rows, cols, w, rowBytes, out);
         }
-        lib.repackQ4_0R8(rows, cols, w, rowBytes, out);
     }
 
     @Override

@@ -36,6 +36,7 @@ public final class LlamaModel implements AutoCloseable {
     /** Holds the repacked copies (repack); null when there are none. */
     private java.lang.foreign.Arena repackArena;
     private long repackedBytes;
+    private long repackedExtraBytes;
     private long repackNanos;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
     private final float[] ropeFactorsLong;  // [ropeDim/2] Phi-3.5's LongRoPE divisors, or null
@@ -174,11 +175,20 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
-     * Gives every 2-D weight of a type the backend has a repacked layout for ({@link Backend#repackedBytes}: the
-     * native CPU backend's q4_0_r8 for Q4_0) a copy in that layout, which generation (one token per step) then
-     * reads instead of the file; prompt batches keep reading the file. The copy changes where the bytes are, not a
-     * result: logits are bit-identical either way. Costs the copies' memory (logged, {@link #repackedBytes()}). Call
-     * once, before any session runs on the model; returns the bytes copied (0 if nothing had such a type).
+     * Gives every 2-D weight the backend makes a copy of at load ({@link dev.gguf4j.backend.Backend#repackKind},
+     * the one table of which type gets which copy) its copy, on transparent huge pages where the kernel gives them:
+     * <ul>
+     * <li>INTERLEAVED (the native CPU backend's q4_0_r8 for Q4_0): a layout generation (one token per step) reads
+     * instead of the file; prompt batches keep reading the file, so the copy adds to it.
+     * <li>COPY (every other type on the native CPU backend): the file's bytes, which every matrix product then
+     * reads; the mapping's pages are advised away (MADV_DONTNEED, {@link dev.gguf4j.internal.MemoryLock#release})
+     * so the copy replaces them in the resident set. Only over a file mapping: weights read without mmap are on huge
+     * pages already, and locked ones (mlock) stay where they were locked. A tied output matrix is copied, and the
+     * embedding table's rows are still gathered from the file.
+     * </ul>
+     * The copy changes where the bytes are, not a result: logits are bit-identical either way. Costs the copies'
+     * memory and the time to make them (logged, {@link #repackedBytes()}, {@link #repackedExtraBytes()}). Call
+     * once, before any session runs on the model; returns the bytes copied (0 if nothing was).
      */
     public synchronized long repack(dev.gguf4j.backend.Backend backend) {
         return repack(backend, 1);
@@ -197,35 +207,57 @@ public final class LlamaModel implements AutoCloseable {
             System.arraycopy(matrices[l], 0, ws, l * roles, roles);
             for (TensorRole.Spec spec : layerTensors) {
                 if (spec.parts() != null || spec.experts() > 0) {
-                    // a fused matrix: the forward pass reads its parts; stacked experts: their slices (not repacked)
+                    // a fused matrix: the forward pass reads its parts; stacked experts: their slices (not copied)
                     ws[l * roles + spec.role().ordinal()] = null;
                 }
             }
         }
         ws[ws.length - 1] = output;
+        String embedding = tokenEmbedding.name(); // a tied output's file bytes stay: the embedding rows are read there
         java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
         java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong extra = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.Set<String> types = java.util.concurrent.ConcurrentHashMap.newKeySet(); // for the log
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         Runnable work = () -> {
             for (int i = next.getAndIncrement(); i < ws.length && failure.get() == null; i = next.getAndIncrement()) {
                 Weight w = ws[i];
-                if (w == null) {
+                if (w == null || w.repacked() != null) {
+                    continue;
+                }
+                dev.gguf4j.backend.Backend.Repack kind = backend.repackKind(w.type());
+                boolean copy = kind == dev.gguf4j.backend.Backend.Repack.COPY;
+                if (kind == dev.gguf4j.backend.Backend.Repack.NONE || copy && (!w.data().isMapped() || locked)) {
                     continue;
                 }
                 long n = backend.repackedBytes(w.type(), w.rows(), w.cols());
-                if (n <= 0 || w.repacked() != null) {
+                if (n <= 0) {
                     continue;
                 }
                 try {
                     // on huge pages where the kernel gives them, as the weights read without mmap (GgufFile)
                     java.lang.foreign.MemorySegment out = dev.gguf4j.internal.MemoryLock.allocateForStreaming(arena, n,
                             64);
+                    if (copy) {
+                        dev.gguf4j.internal.MemoryLock.populate(w.data()); // one call, not a fault per 4 KiB page
+                    }
                     backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
-                    ws[i] = w.withRepacked(out);
+                    if (copy) {
+                        ws[i] = w.withData(out);
+                        if (!w.name().equals(embedding)) {
+                            dev.gguf4j.internal.MemoryLock.release(w.data());
+                        } else {
+                            extra.addAndGet(n);
+                        }
+                    } else {
+                        ws[i] = w.withRepacked(out);
+                        extra.addAndGet(n);
+                    }
                     bytes.addAndGet(n);
                     count.incrementAndGet();
+                    types.add(w.type() + (copy ? "" : " interleaved"));
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }
@@ -278,29 +310,17 @@ public final class LlamaModel implements AutoCloseable {
         output = ws[ws.length - 1];
         repackArena = arena;
         repackedBytes = bytes.get();
+        repackedExtraBytes = extra.get();
         repackNanos = System.nanoTime() - t0;
         if (count.get() > 0) {
-            LOG.log(System.Logger.Level.INFO, String.format("gguf4j: repacked %.1f MiB of weights (%d matrices, "
-                    + "%s) for the %s backend's generation kernels in %d ms on %d thread(s) (bit-identical results;"
-                    + " --no-repack / LlamaOptions.withRepack(false) skips it)", bytes.get() / 1048576.0,
-                    count.get(), repackedTypes(), backend.name(), repackNanos / 1_000_000, helpers.length + 1));
+            LOG.log(System.Logger.Level.INFO, String.format("gguf4j: copied %.1f MiB of weights (%d matrices, %s)"
+                    + " onto huge pages for the %s backend in %d ms on %d thread(s), %.1f MiB of it on top of the"
+                    + " file's pages (bit-identical results; --no-repack / LlamaOptions.withRepack(false) reads the"
+                    + " mapped file instead)", bytes.get() / 1048576.0, count.get(),
+                    String.join(", ", new java.util.TreeSet<>(types)), backend.name(), repackNanos / 1_000_000,
+                    helpers.length + 1, extra.get() / 1048576.0));
         }
         return bytes.get();
-    }
-
-    private String repackedTypes() {
-        java.util.Set<dev.gguf4j.types.GgmlType> types = java.util.EnumSet.noneOf(dev.gguf4j.types.GgmlType.class);
-        for (Weight[] layer : matrices) {
-            for (Weight w : layer) {
-                if (w != null && w.repacked() != null) {
-                    types.add(w.type());
-                }
-            }
-        }
-        if (output != null && output.repacked() != null) {
-            types.add(output.type());
-        }
-        return types.toString().replaceAll("[\\[\\]]", "");
     }
 
     /** Nanoseconds {@link #repack} took; 0 when it did not run. */
@@ -308,9 +328,18 @@ public final class LlamaModel implements AutoCloseable {
         return repackNanos;
     }
 
-    /** Bytes of the repacked weight copies ({@link #repack}); 0 when there are none. */
+    /** Bytes of the weight copies made at load ({@link #repack}, every kind); 0 when there are none. */
     public synchronized long repackedBytes() {
         return repackedBytes;
+    }
+
+    /**
+     * The part of {@link #repackedBytes()} held on top of the file's pages: the interleaved copies (batches still
+     * read the file) and a tied output's copy (the embedding rows are still read from the file); the plain copies
+     * replace the mapped pages they were made from.
+     */
+    public synchronized long repackedExtraBytes() {
+        return repackedExtraBytes;
     }
 
     /**

@@ -38,7 +38,7 @@ final class MatMul implements AutoCloseable {
         GgmlType[] types = GgmlType.values();
         this.readsRepacked = new boolean[types.length];
         for (GgmlType t : types) {
-            readsRepacked[t.ordinal()] = backend.repackedBytes(t, 8, 256) > 0;
+            readsRepacked[t.ordinal()] = backend.repackKind(t) == Backend.Repack.INTERLEAVED;
         }
     }
 

@@ -6,9 +6,10 @@ import dev.gguf4j.types.GgmlType;
 import java.lang.foreign.MemorySegment;
 
 /**
- * A weight matrix of {@code rows} rows of {@code cols} elements, zero-copy over the mapped file; {@code repacked}
- * is null, or the CPU backend's copy of it laid out for matrix-vector products (made at load, see
- * {@link LlamaModel#repack}), which generation reads instead of {@code data}.
+ * A weight matrix of {@code rows} rows of {@code cols} elements, zero-copy over the mapped file (or, after
+ * {@link LlamaModel#repack}, over the CPU backend's copy of the same bytes on huge pages); {@code repacked} is null,
+ * or the CPU backend's copy of it laid out for matrix-vector products (made at load, see {@link LlamaModel#repack}),
+ * which generation reads instead of {@code data}.
  */
 public record Weight(String name, GgmlType type, int rows, int cols, long rowBytes, MemorySegment data,
         MemorySegment repacked) {
@@ -36,6 +37,11 @@ public record Weight(String name, GgmlType type, int rows, int cols, long rowByt
     /** Rows [row0, row0 + n) as a weight of their own: a view of the same bytes, no copy (fused parts, experts). */
     Weight slice(String label, int row0, int n) {
         return new Weight(name + label, type, n, cols, rowBytes, data.asSlice(row0 * rowBytes, n * rowBytes), null);
+    }
+
+    /** The same matrix over {@code copy}, the same bytes elsewhere (the CPU backend's huge-page copy). */
+    Weight withData(MemorySegment copy) {
+        return new Weight(name, type, rows, cols, rowBytes, copy, repacked);
     }
 
     Weight withRepacked(MemorySegment copy) {

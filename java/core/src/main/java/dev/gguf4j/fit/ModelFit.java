@@ -82,7 +82,9 @@ public final class ModelFit {
      * @param type          the file type ("Q4_K_M"), or the model's own for the file itself
      * @param thisFile      whether this is the model file itself (else a file {@code quantize} would write)
      * @param fileBytes     its exact size
-     * @param repackBytes   the engine's copy of Q4_0 weights in its generation layout (made at load; 0 otherwise)
+     * @param repackBytes   the part of the weight copies the CPU backend makes at load ({@code --no-repack}: none)
+     *                      held on top of the file: Q4_0's generation layout, a tied output's copy; the other
+     *                      types' plain copies replace the file's pages (LlamaModel.repack) and are not counted
      * @param kvBytes       the KV cache of one session of the context
      * @param computeBytes  activation buffers and the runtime's overhead (an estimate)
      * @param totalBytes    RAM a CPU-only run needs: file + repack + KV + compute
@@ -205,7 +207,10 @@ public final class ModelFit {
                 long rows = t.bytes() / Math.max(1, t.type().bytesFor(t.shape()[0]));
                 long r = backend.repackedBytes(t.type(), (int) Math.min(Integer.MAX_VALUE, rows),
                         (int) Math.min(Integer.MAX_VALUE, t.shape()[0]));
-                repack += Math.max(0, r);
+                // LlamaModel.repack: a plain copy replaces the file's pages (released), but a tied output's leaves
+                // them for the embedding rows; an interleaved copy adds to the file (batches read the file)
+                boolean onTop = backend.repackKind(t.type()) == Backend.Repack.INTERLEAVED || embedding;
+                repack += onTop ? Math.max(0, r) : 0;
             }
             if (t.name().equals(tied ? "token_embd.weight" : "output.weight")) {
                 outputBytes = t.bytes();

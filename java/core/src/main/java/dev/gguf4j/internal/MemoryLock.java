@@ -126,6 +126,29 @@ public final class MemoryLock {
         }
     }
 
+    /**
+     * Drops the pages wholly inside {@code seg}, a read-only file mapping whose bytes were copied elsewhere, from
+     * this process (madvise(MADV_DONTNEED)): they leave its resident set (the kernel's page cache keeps the file
+     * until it needs the memory) and come back from the file if read again, so this changes no content. A hint
+     * only: false, and nothing changed, where the kernel refuses it or this is not Linux. Never for anonymous
+     * memory (its contents would become zeros).
+     */
+    public static boolean release(MemorySegment seg) {
+        if (!LINUX || !seg.isMapped() || seg.byteSize() == 0) {
+            return false;
+        }
+        long start = (seg.address() + PAGE - 1) & -PAGE;
+        long end = (seg.address() + seg.byteSize()) & -PAGE;
+        if (end <= start) {
+            return false;
+        }
+        try {
+            return (int) Advise.MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED) == 0;
+        } catch (Throwable t) {
+            return false;
+        }
+    }
+
     /** Whether this platform has mlock(2) here (Linux, macOS). */
     public static boolean supported() {
         return LINUX || MAC;

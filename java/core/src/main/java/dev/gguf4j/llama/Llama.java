@@ -120,7 +120,10 @@ public final class Llama implements AutoCloseable {
         }
     }
 
-    /** With everything on the CPU and {@link LlamaOptions#repack} on: the backend's generation layout (Q4_0). */
+    /**
+     * With everything on the CPU and {@link LlamaOptions#repack} on: the backend's copies of the weights
+     * (Q4_0's generation layout; the other types' file bytes on huge pages, LlamaModel.repack).
+     */
     private void repackForCpu() {
         if (options.repack()) {
             model.repack(backend, options.effectiveThreads());
@@ -212,11 +215,34 @@ public final class Llama implements AutoCloseable {
     }
 
     /**
-     * Bytes of weights copied at load into the CPU backend's generation layout ({@link LlamaOptions#withRepack}:
-     * Q4_0), memory held on top of the model file; 0 when nothing was repacked.
+     * Bytes of weights copied at load ({@link LlamaOptions#withRepack}): Q4_0 into the CPU backend's generation
+     * layout, the other types' file bytes onto huge pages; 0 when nothing was copied. {@link #repackedExtraBytes}
+     * of them are memory held on top of the file's pages.
      */
     public long repackedBytes() {
         return model.repackedBytes();
+    }
+
+    /**
+     * The part of {@link #repackedBytes()} held on top of the model file's pages (Q4_0's layout, which batches do
+     * not read; a tied output); the plain copies replace the mapped pages they were made from.
+     */
+    public long repackedExtraBytes() {
+        return model.repackedExtraBytes();
+    }
+
+    /**
+     * One line about the copies made at load ({@link #repackedBytes()}), for the command line, or null when none
+     * were made.
+     */
+    public String repackSummary() {
+        long all = repackedBytes();
+        if (all <= 0) {
+            return null;
+        }
+        return String.format(java.util.Locale.ROOT, "weights copied at load for the CPU kernels: %.1f MiB, %.1f MiB"
+                + " of it more memory than the mapped file (--no-repack: none, same output)", all / 1048576.0,
+                repackedExtraBytes() / 1048576.0);
     }
 
     /** Tokens of {@code text}, with BOS when the model adds it and {@code addBos}; special tokens parsed. */

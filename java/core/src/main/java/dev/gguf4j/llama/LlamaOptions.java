@@ -25,8 +25,8 @@ import dev.gguf4j.engine.LlamaSession.KvType;
  *                      (as llama.cpp; see {@link LlamaModel#load(java.nio.file.Path, boolean, boolean)})
  * @param contextPrompt null, or size the context for this prompt: see {@link #withContextFor(String, int)}
  * @param contextExtra  tokens to allow after {@code contextPrompt}
- * @param repack        give the weights of types the CPU backend has a faster generation layout for (Q4_0) a copy
- *                      in that layout at load (default true; see {@link #withRepack(boolean)})
+ * @param repack        copy the CPU matrix weights at load: Q4_0 into the backend's generation layout, the other
+ *                      types' file bytes onto huge pages (default true; see {@link #withRepack(boolean)})
  */
 public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
         boolean useMmap, boolean useMlock, String contextPrompt, int contextExtra, boolean repack) {
@@ -130,12 +130,17 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
     }
 
     /**
-     * Whether to repack weights at load (default on): for Q4_0 the native CPU backend makes a copy with rows
-     * interleaved by 8 (llama.cpp repacks Q4_0 likewise, its q4_0_8x8) that token generation reads instead of the
-     * file, about 1.2-1.6x faster per matrix-vector product on AVX2 (docs/benchmarks.md). Results are
-     * bit-identical either way; the cost is memory, as much again as the Q4_0 weights (logged at load; prompt
-     * batches still read the file, which stays mapped). Off ({@code --no-repack}) keeps only the file's layout. Only
-     * done when everything runs on the CPU (no GPU layers).
+     * Whether to copy the matrix weights at load (default on), the native CPU backend's table
+     * ({@code Backend.repackKind}): for Q4_0 a copy with rows interleaved by 8 (llama.cpp repacks Q4_0 likewise,
+     * its q4_0_8x8) that token generation reads instead of the file, about 1.2-1.6x faster per matrix-vector product
+     * on AVX2, costing as much memory again as the Q4_0 weights (prompt batches still read the file, which stays
+     * mapped); for every other type, when the file is memory-mapped and not locked, a copy of the file's bytes on
+     * transparent huge pages that all products read, the mapped pages it was made from then released (MADV_DONTNEED),
+     * so it costs load time (a memory copy) rather than memory: on 4 KiB page-cache pages generation ran 0.77-0.92x
+     * of ik_llama.cpp's, from memory 0.96-1.18x (docs/benchmarks.md). Results are bit-identical either way (logged
+     * at load: bytes, time). Off ({@code --no-repack}) runs straight from the file's mapped pages. Only done when
+     * everything runs on the CPU (no GPU layers); without mmap the weights are on huge pages already and only Q4_0
+     * gets its copy.
      */
     public LlamaOptions withRepack(boolean on) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,

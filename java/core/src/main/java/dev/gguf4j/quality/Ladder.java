@@ -377,7 +377,7 @@ public final class Ladder {
     private static Llama load(Path model, Options o, int nCtx) throws IOException {
         int ctx = Math.max(nCtx, Math.max(o.nPrompt(), o.nGen()) + 1);
         return Llama.load(model, LlamaOptions.DEFAULTS.withThreads(o.threads()).withContextLength(ctx)
-                .withRepack(o.nGen() > 0)); // only generation reads the repacked copy
+                .withRepack(o.nGen() > 0)); // the load-time copies are for generation (Q4_0's is read by it only)
     }
 
     private static Estimate[] speed(Llama llama, Options o, String type, Listener listener) {

@@ -121,6 +121,9 @@ class ModelFitTest {
         ModelFit.Report r = ModelFit.plan(TestData.model("kjv7m-Q4_0.gguf"), 64, machine(1L << 40, Optional.empty()));
         boolean repacks = Backends.select().repackedBytes(GgmlType.Q4_0, 8, 256) > 0;
         assertEquals(repacks, r.rows().get(0).repackBytes() > 0);
+        // the other types' huge-page copies replace the mapped file's pages (LlamaModel.repack): not counted twice
+        ModelFit.Report q8 = ModelFit.plan(TestData.model("kjv7m-Q8_0.gguf"), 64, machine(1L << 40, Optional.empty()));
+        assertEquals(0, q8.rows().get(0).repackBytes());
     }
 
     @Test

@@ -33,17 +33,21 @@ class RepackTest {
         CpuBackend cpu = CpuBackend.get();
         try (LlamaModel plain = LlamaModel.load(path); LlamaModel packed = LlamaModel.load(path)) {
             long want = 0;
+            long copied = 0; // the other types' plain copies (the output's Q6_K or Q8_0)
             int oddRows = 0;
             for (Weight w : weights(plain)) {
                 assertNull(w.repacked());
                 if (w.type() == GgmlType.Q4_0) {
                     want += (w.rows() + 7L) / 8 * 8 * (w.cols() / 32) * 18;
                     oddRows += w.rows() % 8 != 0 ? 1 : 0;
+                } else {
+                    copied += w.rows() * w.rowBytes();
                 }
             }
             assertTrue(want > 0, modelName + " has Q4_0 matrices");
-            assertEquals(want, packed.repack(cpu), modelName + ": bytes repacked");
-            assertEquals(want, packed.repackedBytes());
+            assertEquals(want + copied, packed.repack(cpu), modelName + ": bytes repacked and copied");
+            assertEquals(want + copied, packed.repackedBytes());
+            assertEquals(want, packed.repackedExtraBytes(), "untied: only the Q4_0 layout adds to the file");
             for (Weight w : weights(packed)) {
                 if (w.type() == GgmlType.Q4_0) {
                     assertNotNull(w.repacked(), w.name());
@@ -70,6 +74,61 @@ class RepackTest {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Every other type gets a copy of the file's bytes at load by default (Llama.load, mmap on: LlamaModel.repack's
+     * COPY, on huge pages), which batches and generation both read, and none with withRepack(false)
+     * ({@code --no-repack}): logits bit for bit the same at 1 and 2 threads, over a prompt batch and then
+     * single-token steps. The copies' size is every matrix's bytes in the file (the embedding table, untied here,
+     * is only gathered and not copied), none of it on top of the file's pages (released); without mmap the
+     * weights are in memory already and nothing is copied.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"kjv7m-Q4_K_M.gguf", "kjv7m-Q8_0.gguf", "kjv7m-Q6_K.gguf", "kjv7m-F16.gguf"})
+    void copiedWeightsGiveIdenticalLogits(String modelName) throws Exception {
+        Path path = TestData.model(modelName);
+        assumeTrue(CpuBackend.isAvailable(), "native library not loaded");
+        CpuBackend cpu = CpuBackend.get();
+        LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(2).withContextLength(32);
+        try (Llama fromFile = Llama.load(path, o.withRepack(false)); Llama copied = Llama.load(path, o)) {
+            assumeTrue(copied.backend() instanceof CpuBackend, "the CPU backend runs the models");
+            long want = 0;
+            java.util.Set<GgmlType> types = java.util.EnumSet.noneOf(GgmlType.class);
+            for (Weight w : weights(fromFile.model())) {
+                assertTrue(w.data().isMapped(), w.name() + " is read from the mapped file with --no-repack");
+                assertNull(w.repacked(), w.name());
+                want += w.rows() * w.rowBytes();
+                types.add(w.type());
+            }
+            assertTrue(!types.contains(GgmlType.Q4_0), modelName + " has no Q4_0 matrices: " + types);
+            assertEquals(0, fromFile.repackedBytes());
+            assertEquals(want, copied.repackedBytes(), modelName + ": bytes copied");
+            assertEquals(0, copied.repackedExtraBytes(), modelName + ": the copies replace the file's pages");
+            for (Weight w : weights(copied.model())) {
+                assertTrue(!w.data().isMapped(), w.name() + " is read from the copy");
+                assertNull(w.repacked(), w.name());
+            }
+            System.out.printf("%s: %d bytes of %s copied onto huge pages in %.1f ms%n", modelName, want, types,
+                    copied.model().repackNanos() / 1e6);
+            int[] prompt = new int[KernelVariantsTest.PROMPT];
+            SplittableRandom rnd = new SplittableRandom(7);
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = rnd.nextInt(fromFile.config().vocab());
+            }
+            KernelVariantsTest.Run ref = KernelVariantsTest.Run.of(fromFile.model(), cpu, prompt, null, 1, false);
+            for (int threads = 1; threads <= 2; threads++) {
+                KernelVariantsTest.Run got = KernelVariantsTest.Run.of(copied.model(), cpu, prompt, ref.tokens(),
+                        threads, false);
+                for (int i = 0; i < ref.logits().size(); i++) {
+                    assertArrayEquals(ref.logits().get(i), got.logits().get(i), modelName + " step " + i + ", "
+                            + threads + " thread(s): the huge-page copy and the mapped file must agree bit for bit");
+                }
+            }
+        }
+        try (Llama inMemory = Llama.load(path, o.withMmap(false))) {
+            assertEquals(0, inMemory.repackedBytes(), modelName + " without mmap: on huge pages already, no copy");
         }
     }
 
