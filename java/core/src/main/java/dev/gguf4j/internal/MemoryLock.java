@@ -110,17 +110,23 @@ public final class MemoryLock {
         if (!LINUX || seg.byteSize() == 0 || !seg.isNative()) {
             return false;
         }
-        // only the pages wholly inside seg: the partial pages at its ends may hold the allocator's data next to it
+        // the arena zero-filled seg on 4 KiB pages already: after the advice, give those back (anonymous memory
+        // reads as zeros again) so that the first writes fault in huge pages
+        return adviseWholePages(seg, MADV_HUGEPAGE) && adviseWholePages(seg, MADV_DONTNEED);
+    }
+
+    /**
+     * madvise(advice) on the pages wholly inside {@code seg} (the partial pages at its ends may hold other data next
+     * to it); false where there are none or the kernel refuses.
+     */
+    private static boolean adviseWholePages(MemorySegment seg, int advice) {
         long start = (seg.address() + PAGE - 1) & -PAGE;
         long end = (seg.address() + seg.byteSize()) & -PAGE;
         if (end <= start) {
             return false;
         }
         try {
-            // the arena zero-filled seg on 4 KiB pages already: after the advice, give those back (anonymous memory
-            // reads as zeros again) so that the first writes fault in huge pages
-            return (int) Advise.MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_HUGEPAGE) == 0
-                    && (int) Advise.MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED) == 0;
+            return (int) Advise.MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, advice) == 0;
         } catch (Throwable t) {
             return false;
         }
@@ -137,16 +143,7 @@ public final class MemoryLock {
         if (!LINUX || !seg.isMapped() || seg.byteSize() == 0) {
             return false;
         }
-        long start = (seg.address() + PAGE - 1) & -PAGE;
-        long end = (seg.address() + seg.byteSize()) & -PAGE;
-        if (end <= start) {
-            return false;
-        }
-        try {
-            return (int) Advise.MADVISE.invokeExact(MemorySegment.ofAddress(start), end - start, MADV_DONTNEED) == 0;
-        } catch (Throwable t) {
-            return false;
-        }
+        return adviseWholePages(seg, MADV_DONTNEED);
     }
 
     /** Whether this platform has mlock(2) here (Linux, macOS). */
