@@ -85,7 +85,17 @@ public interface Backend {
          * A layout of the backend's own ({@link #repack}, {@link #matvecRepacked}) that single-token products
          * read; batches keep reading the original weights, so the copy adds to them.
          */
-        INTERLEAVED
+        INTERLEAVED;
+
+        /**
+         * Whether a matrix given this copy still needs its file pages, so that the copy is memory on top of them:
+         * an interleaved copy always (batches read the file); a plain copy only where the same bytes are also read
+         * as rows from the file ({@code rowsAlsoGathered}: a tied output, whose rows are the token embeddings).
+         * LlamaModel.repack releases the other pages, and ModelFit counts only these copies.
+         */
+        public boolean keepsFilePages(boolean rowsAlsoGathered) {
+            return this == INTERLEAVED || this == COPY && rowsAlsoGathered;
+        }
     }
 
     /** Which copy this backend makes at load of a matrix of {@code type} (see {@link Repack}); NONE by default. */

@@ -244,16 +244,11 @@ public final class LlamaModel implements AutoCloseable {
                         dev.gguf4j.internal.MemoryLock.populate(w.data()); // one call, not a fault per 4 KiB page
                     }
                     backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
-                    if (copy) {
-                        ws[i] = w.withData(out);
-                        if (!w.name().equals(embedding)) {
-                            dev.gguf4j.internal.MemoryLock.release(w.data());
-                        } else {
-                            extra.addAndGet(n);
-                        }
-                    } else {
-                        ws[i] = w.withRepacked(out);
+                    ws[i] = copy ? w.withData(out) : w.withRepacked(out);
+                    if (kind.keepsFilePages(w.name().equals(embedding))) {
                         extra.addAndGet(n);
+                    } else {
+                        dev.gguf4j.internal.MemoryLock.release(w.data());
                     }
                     bytes.addAndGet(n);
                     count.incrementAndGet();

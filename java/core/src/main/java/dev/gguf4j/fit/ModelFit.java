@@ -207,10 +207,8 @@ public final class ModelFit {
                 long rows = t.bytes() / Math.max(1, t.type().bytesFor(t.shape()[0]));
                 long r = backend.repackedBytes(t.type(), (int) Math.min(Integer.MAX_VALUE, rows),
                         (int) Math.min(Integer.MAX_VALUE, t.shape()[0]));
-                // LlamaModel.repack: a plain copy replaces the file's pages (released), but a tied output's leaves
-                // them for the embedding rows; an interleaved copy adds to the file (batches read the file)
-                boolean onTop = backend.repackKind(t.type()) == Backend.Repack.INTERLEAVED || embedding;
-                repack += onTop ? Math.max(0, r) : 0;
+                // only copies held on top of the file's pages (a tied output's rows are the embeddings)
+                repack += backend.repackKind(t.type()).keepsFilePages(embedding) ? Math.max(0, r) : 0;
             }
             if (t.name().equals(tied ? "token_embd.weight" : "output.weight")) {
                 outputBytes = t.bytes();
