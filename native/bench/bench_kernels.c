@@ -3,8 +3,8 @@
  * docs/benchmarks.md). Matrix-vector over a weight matrix larger than L2, so memory behaviour is realistic; each
  * matvec includes converting x to the type's vec_dot_type, as ggml does once per mul_mat.
  *   build/bench_kernels [rows] [cols] [reps] [type-name ...]
- * The type name q4_0_r8 times g4j_matvec_q4_0_r8 on the q4_0_r8 copy of the same Q4_0 matrix (batch 1 only; the
- * copy is made once, before timing; the conversion of x is timed as for the others).
+ * The type names q4_0_r8 and q8_0_r8 time g4j_matmat_r8 on the r8 copy of the same Q4_0 / Q8_0 matrix (the copy
+ * is made once, before timing; the conversion of x is timed as for the others).
  * With G4J_BENCH_BATCH=n (n > 1) it times g4j_matmat over a batch of n activation vectors instead (prompt
  * processing): GFLOP/s = 2 * rows * cols * n / time, conversion of the batch included.
  */
@@ -26,10 +26,10 @@ static const struct { int id; const char *name; int f16_at[2]; } TYPES[] = {
     {0, "f32", {-1, -1}}, {1, "f16", {-1, -1}}, {30, "bf16", {-1, -1}}, {2, "q4_0", {0, -1}}, {3, "q4_1", {0, 2}},
     {6, "q5_0", {0, -1}}, {7, "q5_1", {0, 2}}, {8, "q8_0", {0, -1}}, {10, "q2_K", {80, 82}}, {11, "q3_K", {108, -1}},
     {12, "q4_K", {0, 2}}, {13, "q5_K", {0, 2}}, {14, "q6_K", {208, -1}}, {20, "iq4_nl", {0, -1}}, {23, "iq4_xs", {0, -1}},
-    {2, "q4_0_r8", {0, -1}},
+    {2, "q4_0_r8", {0, -1}}, {8, "q8_0_r8", {0, -1}},
 };
 
-/* q4_0_r8: the copy, and room for the converted activations */
+/* r8: the copy, and room for the converted activations */
 static void *packed, *acts;
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
@@ -38,8 +38,11 @@ static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
 static int run(int isa, int type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t batch,
                const float *x, float *y) {
     if (packed) {
-        const int st = g4j_quantize_activations(type, cols, x, acts, cols / 32 * 34);
-        return st ? st : g4j_matvec_q4_0_r8(isa, rows, cols, packed, 0, 0, rows, acts, y);
+        for (int64_t j = 0; j < batch; j++) {
+            const int st = g4j_quantize_activations(type, cols, x + j * cols, (char *)acts + j * (cols / 32 * 34), cols / 32 * 34);
+            if (st) return st;
+        }
+        return g4j_matmat_r8(isa, type, rows, cols, packed, 0, 0, rows, batch, acts, cols / 32 * 34, y, rows);
     }
     if (batch == 1) return g4j_matvec(isa, type, rows, cols, w, row_bytes, x, y);
     return g4j_matmat(isa, type, rows, cols, w, row_bytes, batch, x, cols, y, rows);
@@ -83,12 +86,11 @@ int main(int argc, char **argv) {
                 memcpy(w + b * bb + TYPES[t].f16_at[f], &h, 2);
             }
         }
-        if (strcmp(TYPES[t].name, "q4_0_r8") == 0) {
-            if (batch > 1) continue;
-            const int64_t pb = g4j_q4_0_r8_bytes(rows, cols);
+        if (strstr(TYPES[t].name, "_r8")) {
+            const int64_t pb = g4j_r8_bytes(type, rows, cols);
             packed = malloc((size_t)pb);
-            acts = malloc((size_t)(cols / 32 * 34));
-            if (g4j_repack_q4_0_r8(rows, cols, w, row_bytes, packed, pb) != 0) { printf("%s\n", g4j_last_error()); return 1; }
+            acts = realloc(acts, (size_t)(cols / 32 * 34 * batch));
+            if (g4j_repack_r8(type, rows, cols, w, row_bytes, packed, pb) != 0) { printf("%s\n", g4j_last_error()); return 1; }
         }
         /* the variants take turns within each repetition, so drifting load on the machine hits all alike */
         double *ts = malloc(sizeof(double) * reps * G4J_ISA_COUNT);

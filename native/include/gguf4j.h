@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 7
+#define G4J_ABI_VERSION 8
 
 typedef int32_t g4j_status;
 
@@ -147,30 +147,33 @@ G4J_API g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row
                                         int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act,
                                         int64_t act_stride, float *y, int64_t y_stride);
 
-/* ---- Q4_0 interleaved by 8 rows ("q4_0_r8": a copy made once at load, for faster matrix-vector products) ----
+/* ---- Q4_0 and Q8_0 interleaved by 8 rows ("r8": a copy made once at load, read by every matrix product) ----
  * Rows are taken in groups of 8 (the last group padded with zero rows); a group holds, for each of the row length's
- * blocks of 32 in order, 144 bytes: the 8 rows' scales (binary16, row 0 first), then the 8 rows' 16 bytes of
- * packed nibbles interleaved by 4 bytes: byte 32k + 4r + i is byte 4k + i of row r's block (k, i < 4). So one
- * 32-byte load gives, as its low nibbles, elements 4k..4k+3 of each row (as its high nibbles 16+4k..16+4k+3).
- * Nothing is changed but the order of bytes, so the copy has exactly the size of the rows it was made from, plus
- * the padding rows of the last group. */
+ * blocks of 32 in order, the 8 rows' scales (binary16, row 0 first, 16 bytes), then the 8 rows' quants interleaved
+ * by 4 bytes: byte 32k + 4r + i of them is byte 4k + i of row r's quants (Q4_0: 16 bytes of packed nibbles, k < 4,
+ * 144 bytes per group and block; Q8_0: 32 signed bytes, k < 8, 272 bytes). So one 32-byte load gives 4 quants of
+ * each of the 8 rows, one row per 32-bit lane (for Q4_0, elements 4k..4k+3 as the low nibbles and 16+4k..16+4k+3
+ * as the high ones). Nothing is changed but the order of bytes, so the copy has exactly the size of the rows it was
+ * made from, plus the padding rows of the last group. */
 
-/* Bytes of the q4_0_r8 copy of a Q4_0 matrix of rows x cols (cols a multiple of 32), or -1 if the arguments are
- * invalid or the size overflows. */
-G4J_API int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols);
+/* Bytes of the r8 copy of a matrix of rows x cols of type (G4J_TYPE_Q4_0 or G4J_TYPE_Q8_0; cols a multiple of 32),
+ * or -1 if the type has no r8 layout, the arguments are invalid or the size overflows. */
+G4J_API int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols);
 
-/* Writes the q4_0_r8 copy of rows x cols Q4_0 weights w (rows row_bytes apart) to out (out_bytes of room, at least
- * g4j_q4_0_r8_bytes). */
-G4J_API g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out,
-                                      int64_t out_bytes);
+/* Writes the r8 copy of rows x cols weights w of type (rows row_bytes apart) to out (out_bytes of room, at least
+ * g4j_r8_bytes). */
+G4J_API g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes,
+                                 void *out, int64_t out_bytes);
 
-/* g4j_matmat_converted for one activation vector over a q4_0_r8 copy of a matrix of total_rows rows: y[y_row0 + r]
- * = dot(row w_row0 + r, act) for r in [0, rows), act one vector of cols activations converted to Q8_0
- * (g4j_quantize_activations). w_row0 and rows are any in range (they need not be multiples of 8). Each y element
- * is bit-identical to g4j_matmat_converted's for the same variant on the original rows (the same integer sums per
- * block and the same float steps): the copy changes where the bytes are, not the result. */
-G4J_API g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed,
-                                      int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y);
+/* g4j_matmat_converted over an r8 copy of a matrix of total_rows rows of type: y[j * y_stride + y_row0 + r] =
+ * dot(row w_row0 + r, activation vector j) for r in [0, rows), j in [0, n_x), act holding n_x vectors of cols
+ * activations converted to Q8_0 (g4j_quantize_activations), act_stride bytes apart. w_row0 and rows are any in
+ * range (they need not be multiples of 8). Each y element is bit-identical to g4j_matmat_converted's for the same
+ * variant on the original rows (the same integer sums per block and the same float steps), whatever n_x: the
+ * copy changes where the bytes are, not the result. */
+G4J_API g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t cols, const void *packed,
+                                 int64_t w_row0, int64_t y_row0, int64_t rows, int64_t n_x, const void *act,
+                                 int64_t act_stride, float *y, int64_t y_stride);
 
 /* ---- quantization ----------------------------------------------------------------------------------------- */
 

@@ -136,9 +136,15 @@ typedef void (*g4j_gemm_fn)(int64_t n, const void *w, int64_t row_bytes, int64_t
  * dispatcher then uses the next variant down, by design: a wider variant is only written where it pays).
  * vec_dot and gemm of one type are a pair: a table that has a gemm for a type has its vec_dot too, and the
  * dispatcher always takes both from the same table. Without a gemm, matvec/matmat loop over vec_dot. */
+/* The same over an r8 copy (r8.h) of a matrix of Q4_0 or Q8_0 rows: y[c * y_stride + i] = dot(row r0 + i, vector c)
+ * for i < nr, c < nc, each element bit-identical to the variant's gemm on the original rows. */
+typedef void (*g4j_gemm_r8_fn)(int64_t n, const void *packed, int64_t r0, int64_t nr, const void *acts,
+                               int64_t act_stride, int64_t nc, float *y, int64_t y_stride);
+
 typedef struct {
     g4j_vec_dot_fn vec_dot[G4J_TYPE_ID_LIMIT];
     g4j_gemm_fn gemm[G4J_TYPE_ID_LIMIT];
+    g4j_gemm_r8_fn gemm_r8[G4J_TYPE_ID_LIMIT];
 } g4j_kernel_table;
 
 extern const g4j_kernel_table g4j_kernels_scalar;

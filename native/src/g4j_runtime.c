@@ -67,9 +67,11 @@ static void init(void) {
             if (from) {
                 resolved[isa].vec_dot[t] = from->vec_dot[t];
                 resolved[isa].gemm[t] = from->gemm[t];
+                resolved[isa].gemm_r8[t] = from->gemm_r8[t];
             } else {
                 resolved[isa].vec_dot[t] = isa > 0 ? resolved[isa - 1].vec_dot[t] : NULL;
                 resolved[isa].gemm[t] = isa > 0 ? resolved[isa - 1].gemm[t] : NULL;
+                resolved[isa].gemm_r8[t] = isa > 0 ? resolved[isa - 1].gemm_r8[t] : NULL;
             }
         }
     }
@@ -421,52 +423,86 @@ g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64
     return G4J_OK;
 }
 
-/* ---- Q4_0 interleaved by 8 rows (gguf4j.h, "q4_0_r8") ---- */
+/* ---- Q4_0 and Q8_0 interleaved by 8 rows (gguf4j.h, "r8") ---- */
 
-#include "q4_0_r8.h"
+#include "r8.h"
 
-int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols) {
-    if (rows < 0 || cols < 0 || cols % G4J_QK4_0 != 0) return -1;
-    const int64_t groups = rows / 8 + (rows % 8 != 0), nb = cols / G4J_QK4_0;
-    if (nb > 0 && groups > INT64_MAX / G4J_Q4_0_R8_BLOCK / nb) return -1;
-    return groups * nb * G4J_Q4_0_R8_BLOCK;
+int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols) {
+    if (g4j_r8_quant_bytes(type) == 0 || rows < 0 || cols < 0 || cols % 32 != 0) return -1;
+    const int64_t groups = rows / 8 + (rows % 8 != 0), nb = cols / 32, blk = g4j_r8_block_bytes(type);
+    if (nb > 0 && groups > INT64_MAX / blk / nb) return -1;
+    return groups * nb * blk;
 }
 
-g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out,
-                              int64_t out_bytes) {
-    const int64_t need = g4j_q4_0_r8_bytes(rows, cols);
+static const char *r8_type_name(int32_t type) {
+    const type_layout *l = find_layout(type);
+    return l ? l->name : "an unknown type";
+}
+
+g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out,
+                         int64_t out_bytes) {
+    if (g4j_r8_quant_bytes(type) == 0)
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_repack_r8: %s (type id %d) has no r8 layout (q4_0 and q8_0 have)",
+                        r8_type_name(type), (int)type);
+    const int64_t need = g4j_r8_bytes(type, rows, cols);
     if (need < 0)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: %lld rows of %lld columns (need rows >= 0 and"
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: %lld rows of %lld columns (need rows >= 0 and"
                         " columns a non-negative multiple of 32)", (long long)rows, (long long)cols);
     if (out_bytes < need)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: %lld x %lld needs %lld bytes, room for %lld",
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: %lld x %lld needs %lld bytes, room for %lld",
                         (long long)rows, (long long)cols, (long long)need, (long long)out_bytes);
-    const int64_t nb = cols / G4J_QK4_0;
-    if (row_bytes < nb * (int64_t)sizeof(g4j_block_q4_0))
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: row stride %lld bytes is less than a row of %lld"
-                        " q4_0 elements (%lld bytes)", (long long)row_bytes, (long long)cols,
-                        (long long)(nb * (int64_t)sizeof(g4j_block_q4_0)));
+    const int64_t nb = cols / 32, row_min = nb * (2 + g4j_r8_quant_bytes(type));
+    if (row_bytes < row_min)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: row stride %lld bytes is less than a row of %lld"
+                        " %s elements (%lld bytes)", (long long)row_bytes, (long long)cols, r8_type_name(type),
+                        (long long)row_min);
     if (need == 0) return G4J_OK;
-    if (!w || !out) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_q4_0_r8: null pointer");
-    g4j_repack_q4_0_r8_groups(rows, nb, w, row_bytes, 0, rows / 8 + (rows % 8 != 0), out);
+    if (!w || !out) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: null pointer");
+    g4j_repack_r8_groups(type, rows, nb, w, row_bytes, 0, rows / 8 + (rows % 8 != 0), out);
     return G4J_OK;
 }
 
-g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0,
-                              int64_t y_row0, int64_t rows, const void *act, float *y) {
+g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t cols, const void *packed,
+                         int64_t w_row0, int64_t y_row0, int64_t rows, int64_t n_x, const void *act,
+                         int64_t act_stride, float *y, int64_t y_stride) {
     g4j_status ist = g4j_resolve_isa(&isa);
     if (ist != G4J_OK) return ist;
-    if (g4j_q4_0_r8_bytes(total_rows, cols) < 0)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec_q4_0_r8: %lld rows of %lld columns (need rows >= 0 and"
+    if (g4j_r8_quant_bytes(type) == 0)
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_matmat_r8: %s (type id %d) has no r8 layout (q4_0 and q8_0 have)",
+                        r8_type_name(type), (int)type);
+    if (g4j_r8_bytes(type, total_rows, cols) < 0)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: %lld rows of %lld columns (need rows >= 0 and"
                         " columns a non-negative multiple of 32)", (long long)total_rows, (long long)cols);
     if (w_row0 < 0 || y_row0 < 0 || rows < 0 || w_row0 > total_rows - rows)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec_q4_0_r8: rows [%lld, %lld + %lld) outside [0, %lld), or"
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: rows [%lld, %lld + %lld) outside [0, %lld), or"
                         " a negative output row %lld", (long long)w_row0, (long long)w_row0, (long long)rows,
                         (long long)total_rows, (long long)y_row0);
-    if (rows == 0) return G4J_OK;
-    if (!packed || !y || (cols > 0 && !act)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matvec_q4_0_r8: null pointer");
-    const g4j_q4_0_r8_fn fn = isa == G4J_ISA_SCALAR ? g4j_matvec_q4_0_r8_scalar : g4j_matvec_q4_0_r8_avx2;
-    fn(cols / G4J_QK4_0, packed, w_row0, rows, act, y + y_row0);
+    if (n_x < 0) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: negative batch %lld", (long long)n_x);
+    const int64_t nb = cols / 32, need = nb * (int64_t)sizeof(g4j_block_q8_0);
+    if (n_x > 1 && act_stride < need)
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: activation stride %lld bytes < %lld columns as q8_0"
+                        " (%lld bytes)", (long long)act_stride, (long long)cols, (long long)need);
+    if (n_x > 1 && (y_row0 > INT64_MAX - rows || y_stride < y_row0 + rows))
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: y stride %lld < output rows %lld + %lld",
+                        (long long)y_stride, (long long)y_row0, (long long)rows);
+    if (rows == 0 || n_x == 0) return G4J_OK;
+    if (!packed || !y || (cols > 0 && !act)) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: null pointer");
+    y += y_row0;
+    if (resolved[isa].gemm_r8[type]) {
+        resolved[isa].gemm_r8[type](cols, packed, w_row0, rows, act, act_stride, n_x, y, y_stride);
+        return G4J_OK;
+    }
+    /* scalar: each row back in its own layout, then the scalar vec_dot (its float order is not the tiles') */
+    const int64_t row_bytes = nb * (2 + g4j_r8_quant_bytes(type));
+    void *row = scratch_get((size_t)(row_bytes > 0 ? row_bytes : 1));
+    if (!row)
+        return g4j_fail(G4J_E_OUT_OF_MEMORY, "cannot allocate %lld bytes for one row of %lld %s elements",
+                        (long long)row_bytes, (long long)cols, r8_type_name(type));
+    const g4j_vec_dot_fn dot = resolved[G4J_ISA_SCALAR].vec_dot[type];
+    for (int64_t r = 0; r < rows; r++) {
+        g4j_r8_row(type, nb, packed, w_row0 + r, row);
+        for (int64_t j = 0; j < n_x; j++) dot(cols, row, (const char *)act + j * act_stride, &y[j * y_stride + r]);
+    }
     return G4J_OK;
 }
 

@@ -44,6 +44,7 @@
 #include <stdint.h>
 
 #include "g4j_internal.h"
+#include "r8.h"
 
 #ifndef G4J_Q32_VNNI
 #error "define G4J_Q32_VNNI"
@@ -140,6 +141,24 @@ Q32_INLINE void q32_store_rows(float *out, __m256 v, int64_t nrow) {
     _mm256_storeu_ps(t, v);
     for (int64_t i = 0; i < nrow; i++) out[i] = t[i];
 }
+
+/* Stores lanes [lo, hi) of v at out + lo, ... (out is lane 0's place; the lanes below lo are not stored) */
+Q32_INLINE void q32_store_lanes(float *out, __m256 v, int64_t lo, int64_t hi) {
+    if (lo == 0) { q32_store_rows(out, v, hi); return; }
+    float t[8];
+    _mm256_storeu_ps(t, v);
+    for (int64_t i = lo; i < hi; i++) out[i] = t[i];
+}
+
+/* ---- r8 copies (r8.h): group g of a block as the tiles want it, lane r = bytes 4g..4g+3 of row r's block in the u
+ * form (Q4_0: the nibbles; Q8_0: q + 128), and the 8 rows' scales ---- */
+Q32_INLINE __m256i q32_r8_u(const uint8_t *blk, int g, const int32_t type) {
+    const uint8_t *q = blk + G4J_R8_SCALES;
+    if (type == G4J_TYPE_Q8_0) return _mm256_xor_si256(LOAD256(q + 32 * g), _mm256_set1_epi8((char)0x80));
+    const __m256i t = LOAD256(q + 32 * (g & 3));
+    return _mm256_and_si256(g < 4 ? t : _mm256_srli_epi16(t, 4), _mm256_set1_epi8(0x0f));
+}
+Q32_INLINE __m128i q32_r8_scales(const uint8_t *blk) { return _mm_loadu_si128((const __m128i *)blk); }
 
 /* The rr tile: rows rows[0..7] (missing rows repeat a valid one; their lanes are not stored), C columns. */
 Q32_INLINE void q32_rr_tile(int64_t nb, const uint8_t *const rows[8], int64_t nrow, const uint8_t *act, int64_t act_stride,
@@ -410,15 +429,15 @@ Q32_INLINE void q32_pk8_prep(q32_pk8_acts *pa, const uint8_t *act, int64_t act_s
 }
 
 Q32_INLINE void q32_pk8_tile(const q32_pk8_block *pk, int64_t kb, const q32_pk8_acts *pa, const uint8_t *act,
-                             int64_t act_stride, int first, float *y, int64_t y_stride, int64_t nrow, const int C,
-                             const int ABS, const int OFF, const int HAS_MIN) {
+                             int64_t act_stride, int first, float *y, int64_t y_stride, int64_t lo, int64_t nrow,
+                             const int C, const int ABS, const int OFF, const int HAS_MIN) {
     const int QO = HAS_MIN ? 4 : 2;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[Q32_PK8_COLS];
     for (int c = 0; c < C; c++) {
         if (first) { acc[c] = _mm256_setzero_ps(); continue; }
         float t[8] = {0};
-        for (int64_t i = 0; i < nrow; i++) t[i] = y[c * y_stride + i];
+        for (int64_t i = lo; i < nrow; i++) t[i] = y[c * y_stride + i];
         acc[c] = _mm256_loadu_ps(t);
     }
     for (int64_t b = 0; b < kb; b++) {
@@ -453,7 +472,7 @@ Q32_INLINE void q32_pk8_tile(const q32_pk8_block *pk, int64_t kb, const q32_pk8_
             if (HAS_MIN) acc[c] = _mm256_fmadd_ps(pk[b].m, _mm256_set1_ps(pa->sy[c][b]), acc[c]);
         }
     }
-    for (int c = 0; c < C; c++) q32_store_rows(y + c * y_stride, acc[c], nrow);
+    for (int c = 0; c < C; c++) q32_store_lanes(y + c * y_stride, acc[c], lo, nrow);
 }
 
 Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts, int64_t act_stride,
@@ -481,7 +500,46 @@ Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr,
                 for (int64_t t = 0; t < ntiles; t++) {
                     const int64_t r0 = s0 + 8 * t, nrow = nr - r0 < 8 ? nr - r0 : 8;
                     float *yo = y + c0 * y_stride + r0;
-#define Q32_PK8_CASE(CC) case CC: q32_pk8_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, nrow, CC, ABS, OFF, HAS_MIN); break;
+#define Q32_PK8_CASE(CC) case CC: q32_pk8_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, 0, nrow, CC, ABS, OFF, HAS_MIN); break;
+                    switch (ncol) {
+                    Q32_PK8_CASE(1) Q32_PK8_CASE(2) Q32_PK8_CASE(3) default: Q32_PK8_CASE(4)
+                    }
+#undef Q32_PK8_CASE
+                }
+            }
+        }
+    }
+}
+/* pk8 over an r8 copy (r8.h): a tile is one group of the copy, so packing a block is 8 loads (no transpose, no
+ * scattered scales). Rows [r0, r0 + nr): tiles start at group boundaries, lanes outside the range are not stored. */
+Q32_INLINE void q32_pk8_r8(int64_t n, const uint8_t *packed, int64_t r0, int64_t nr, const void *acts,
+                           int64_t act_stride, int64_t nc, float *y, int64_t y_stride, const int32_t type, const int OFF) {
+    const int64_t nb = n / 32, bb = g4j_r8_block_bytes(type), gbytes = nb * bb, end = r0 + nr;
+    enum { TILES = 8 };
+    q32_pk8_block pk[TILES][Q32_PK8_CHUNK] __attribute__((aligned(32)));
+    q32_pk8_acts pa;
+    for (int64_t s0 = r0 & ~(int64_t)7; s0 < end; s0 += 8 * TILES) {
+        const int64_t ntiles = (end - s0 + 7) / 8 < TILES ? (end - s0 + 7) / 8 : TILES;
+        for (int64_t k0 = 0; k0 < nb; k0 += Q32_PK8_CHUNK) {
+            const int64_t kb = nb - k0 < Q32_PK8_CHUNK ? nb - k0 : Q32_PK8_CHUNK;
+            for (int64_t t = 0; t < ntiles; t++) {
+                const uint8_t *blk = packed + (s0 / 8 + t) * gbytes + k0 * bb;
+                for (int64_t b = 0; b < kb; b++, blk += bb) {
+                    for (int g = 0; g < 8; g++) pk[t][b].q[g] = q32_row_form(q32_r8_u(blk, g, type), OFF);
+                    pk[t][b].d = _mm256_cvtph_ps(q32_r8_scales(blk));
+                    pk[t][b].m = _mm256_setzero_ps();
+                }
+            }
+            const uint8_t *a0 = (const uint8_t *)acts + k0 * 34;
+            for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK8_COLS) {
+                const uint8_t *a = a0 + c0 * act_stride;
+                const int64_t ncol = nc - c0 < Q32_PK8_COLS ? nc - c0 : Q32_PK8_COLS;
+                q32_pk8_prep(&pa, a, act_stride, ncol, kb, 34, OFF, 0);
+                for (int64_t t = 0; t < ntiles; t++) {
+                    const int64_t base = s0 + 8 * t, lo = base < r0 ? r0 - base : 0, hi = end - base < 8 ? end - base : 8;
+                    /* lane 0's place; below y when lo > 0, never dereferenced there */
+                    float *yo = (float *)((uintptr_t)(y + c0 * y_stride) + (uintptr_t)((base - r0) * (int64_t)sizeof(float)));
+#define Q32_PK8_CASE(CC) case CC: q32_pk8_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, lo, hi, CC, 34, OFF, 0); break;
                     switch (ncol) {
                     Q32_PK8_CASE(1) Q32_PK8_CASE(2) Q32_PK8_CASE(3) default: Q32_PK8_CASE(4)
                     }
@@ -492,6 +550,7 @@ Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr,
     }
 }
 #endif
+
 
 #if G4J_Q32_VNNI
 /* ---- pk: 16 interleaved rows, one vpdpbusd zmm per 4-byte group of activations ---- */
@@ -552,10 +611,11 @@ Q32_INLINE void q32_pk_prep(q32_pk_acts *pa, const uint8_t *act, int64_t act_str
 
 /* One register tile: 16 packed rows x C columns over the kb blocks of a chunk; accumulators in y between chunks. */
 Q32_INLINE void q32_pk_tile(const q32_pk_block *pk, int64_t kb, const q32_pk_acts *pa, const uint8_t *act,
-                            int64_t act_stride, int first, float *y, int64_t y_stride, int64_t nrow, const int C,
-                            const int ABS, const int OFF, const int HAS_MIN) {
+                            int64_t act_stride, int first, float *y, int64_t y_stride, int64_t lo, int64_t nrow,
+                            const int C, const int ABS, const int OFF, const int HAS_MIN) {
     const int QO = HAS_MIN ? 4 : 2;
-    const __mmask16 mask = (__mmask16)((1u << nrow) - 1u);
+    /* lanes [lo, nrow): y is lane 0's place, the lanes below lo are neither read nor written */
+    const __mmask16 mask = (__mmask16)(((1u << nrow) - 1u) & ~((1u << lo) - 1u));
     __m512 acc[Q32_PK_COLS];
     for (int c = 0; c < C; c++) acc[c] = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(mask, y + c * y_stride);
     for (int64_t b = 0; b < kb; b++) {
@@ -601,7 +661,58 @@ Q32_INLINE void q32_pk(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
                 for (int64_t t = 0; t < ntiles; t++) {
                     const int64_t r0 = s0 + 16 * t, nrow = nr - r0 < 16 ? nr - r0 : 16;
                     float *yo = y + c0 * y_stride + r0;
-#define Q32_PK_CASE(CC) case CC: q32_pk_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, nrow, CC, ABS, OFF, HAS_MIN); break;
+#define Q32_PK_CASE(CC) case CC: q32_pk_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, 0, nrow, CC, ABS, OFF, HAS_MIN); break;
+                    switch (ncol) {
+                    Q32_PK_CASE(1) Q32_PK_CASE(2) Q32_PK_CASE(3) Q32_PK_CASE(4)
+                    Q32_PK_CASE(5) Q32_PK_CASE(6) Q32_PK_CASE(7)
+#if Q32_PK_COLS > 8
+                    Q32_PK_CASE(8) Q32_PK_CASE(9) Q32_PK_CASE(10) Q32_PK_CASE(11) default: Q32_PK_CASE(12)
+#else
+                    default: Q32_PK_CASE(8)
+#endif
+                    }
+#undef Q32_PK_CASE
+                }
+            }
+        }
+    }
+}
+/* pk over an r8 copy (r8.h): a tile is two groups of the copy, each zmm the same load of both, so packing a block
+ * is 16 loads (no transpose, no scattered scales). Rows [r0, r0 + nr): tiles start at group boundaries, lanes
+ * outside the range are not stored, and a group past the range is not read. */
+Q32_INLINE void q32_pk_r8(int64_t n, const uint8_t *packed, int64_t r0, int64_t nr, const void *acts,
+                          int64_t act_stride, int64_t nc, float *y, int64_t y_stride, const int32_t type, const int OFF) {
+    const int64_t nb = n / 32, bb = g4j_r8_block_bytes(type), gbytes = nb * bb, end = r0 + nr;
+    q32_pk_block pk[Q32_PK_TILES][Q32_PK_CHUNK] __attribute__((aligned(64)));
+    q32_pk_acts pa;
+    for (int64_t s0 = r0 & ~(int64_t)7; s0 < end; s0 += 16 * Q32_PK_TILES) {
+        const int64_t ntiles = (end - s0 + 15) / 16 < Q32_PK_TILES ? (end - s0 + 15) / 16 : Q32_PK_TILES;
+        for (int64_t k0 = 0; k0 < nb; k0 += Q32_PK_CHUNK) {
+            const int64_t kb = nb - k0 < Q32_PK_CHUNK ? nb - k0 : Q32_PK_CHUNK;
+            for (int64_t t = 0; t < ntiles; t++) {
+                const int64_t base = s0 + 16 * t;
+                const int second = base + 8 < end;
+                const uint8_t *ba = packed + base / 8 * gbytes + k0 * bb, *bh = second ? ba + gbytes : ba;
+                for (int64_t b = 0; b < kb; b++, ba += bb, bh += bb) {
+                    for (int g = 0; g < 8; g++) {
+                        const __m256i hi = second ? q32_r8_u(bh, g, type) : _mm256_setzero_si256();
+                        pk[t][b].q[g] = _mm512_inserti64x4(_mm512_castsi256_si512(q32_r8_u(ba, g, type)), hi, 1);
+                    }
+                    pk[t][b].d = _mm512_cvtph_ps(_mm256_set_m128i(second ? q32_r8_scales(bh) : _mm_setzero_si128(),
+                                                                  q32_r8_scales(ba)));
+                    pk[t][b].m = _mm512_setzero_ps();
+                }
+            }
+            const uint8_t *a0 = (const uint8_t *)acts + k0 * 34;
+            for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK_COLS) {
+                const uint8_t *a = a0 + c0 * act_stride;
+                const int64_t ncol = nc - c0 < Q32_PK_COLS ? nc - c0 : Q32_PK_COLS;
+                q32_pk_prep(&pa, a, act_stride, ncol, kb, 34, OFF, 0);
+                for (int64_t t = 0; t < ntiles; t++) {
+                    const int64_t base = s0 + 16 * t, lo = base < r0 ? r0 - base : 0, hi = end - base < 16 ? end - base : 16;
+                    /* lane 0's place; below y when lo > 0, where the mask keeps it from being touched */
+                    float *yo = (float *)((uintptr_t)(y + c0 * y_stride) + (uintptr_t)((base - r0) * (int64_t)sizeof(float)));
+#define Q32_PK_CASE(CC) case CC: q32_pk_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, lo, hi, CC, 34, OFF, 0); break;
                     switch (ncol) {
                     Q32_PK_CASE(1) Q32_PK_CASE(2) Q32_PK_CASE(3) Q32_PK_CASE(4)
                     Q32_PK_CASE(5) Q32_PK_CASE(6) Q32_PK_CASE(7)
@@ -618,6 +729,7 @@ Q32_INLINE void q32_pk(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
     }
 }
 #endif
+
 
 #if G4J_Q32_VNNI
 /* ---- qr (VNNI, few columns: matvec): 16 rows, four per zmm as 128-bit lanes of half blocks ---- */
@@ -785,10 +897,80 @@ Q32_KERNELS(iq4_nl, 18, 34, 128, 0, u_iq4_nl)
 Q32_KERNELS(q4_1, 20, 36, 0, 1, u_q4_1)
 Q32_KERNELS(q5_1, 24, 36, 0, 1, u_q5_1)
 
+#if G4J_Q32_VNNI
+/* Q8_0's matrix-vector product over an r8 copy with vpdpbusd, as this variant's plain tiles compute it (u = q + 128,
+ * exact for every activation byte, -128 included; the sign trick of r8_avx2.c is not, there): per group of 8 rows
+ * and block, 8 loads of the interleaved quants, each one vpdpbusd with its 4 activation bytes broadcast into the
+ * rows' lanes (two chains, added in integers), -128 * sum(y) per block computed once per call; then the float
+ * steps of every path, acc = fma(dx * dy, isum, acc). */
+static void q32_r8_matvec_q8_0(int64_t nb, const uint8_t *packed, int64_t r0, int64_t nr, const void *act, float *y) {
+    enum { CH = 1024 }; /* blocks whose corrections are kept on the stack */
+    int32_t corr[CH];
+    float dy[CH];
+    const g4j_block_q8_0 *a = (const g4j_block_q8_0 *)act;
+    const int64_t bb = g4j_r8_block_bytes(G4J_TYPE_Q8_0), gbytes = nb * bb, g0 = r0 / 8, g1 = (r0 + nr - 1) / 8 + 1;
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    for (int64_t g = g0; g < g1; g++) {
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t k0 = 0; k0 < nb; k0 += CH) {
+            const int64_t kb = nb - k0 < CH ? nb - k0 : CH;
+            if (g == g0 || nb > CH)
+                for (int64_t b = 0; b < kb; b++) {
+                    const __m256i t = q32_act_aux(LOAD256(a[k0 + b].qs), 128);
+                    __m128i h = _mm_add_epi32(_mm256_castsi256_si128(t), _mm256_extracti128_si256(t, 1));
+                    h = _mm_add_epi32(h, _mm_unpackhi_epi64(h, h));
+                    h = _mm_add_epi32(h, _mm_shuffle_epi32(h, _MM_SHUFFLE(2, 3, 0, 1)));
+                    corr[b] = _mm_cvtsi128_si32(h);
+                    dy[b] = q32_h2f(a[k0 + b].d);
+                }
+            const uint8_t *blk = packed + g * gbytes + k0 * bb;
+            for (int64_t b = 0; b < kb; b++, blk += bb) {
+                if (G4J_R8_PF)
+                    for (int64_t o = 0; o < bb; o += bb / 4) _mm_prefetch((const char *)blk + G4J_R8_PF + o, _MM_HINT_T0);
+                const uint8_t *q = blk + G4J_R8_SCALES;
+                int32_t yq[8];
+                memcpy(yq, a[k0 + b].qs, 32);
+                __m256i s0 = _mm256_set1_epi32(corr[b]), s1 = _mm256_setzero_si256();
+                for (int k = 0; k < 8; k += 2) {
+                    s0 = _mm256_dpbusd_epi32(s0, _mm256_xor_si256(LOAD256(q + 32 * k), flip), _mm256_set1_epi32(yq[k]));
+                    s1 = _mm256_dpbusd_epi32(s1, _mm256_xor_si256(LOAD256(q + 32 * k + 32), flip), _mm256_set1_epi32(yq[k + 1]));
+                }
+                const __m256 dx = _mm256_cvtph_ps(q32_r8_scales(blk));
+                acc = _mm256_fmadd_ps(_mm256_mul_ps(dx, _mm256_set1_ps(dy[b])),
+                                      _mm256_cvtepi32_ps(_mm256_add_epi32(s0, s1)), acc);
+            }
+        }
+        const int64_t lo = g * 8 > r0 ? g * 8 - r0 : 0, hi = g * 8 + 8 < r0 + nr ? g * 8 + 8 - r0 : nr;
+        float t[8];
+        _mm256_storeu_ps(t, acc);
+        for (int64_t i = lo; i < hi; i++) y[i] = t[i + r0 - g * 8];
+    }
+}
+#define Q32_R8_MATVEC_Q8_0(nb, p, r0, nr, a, y) q32_r8_matvec_q8_0(nb, (const uint8_t *)(p), r0, nr, a, y)
+#define Q32_R8_TILES q32_pk_r8
+#else
+#define Q32_R8_MATVEC_Q8_0 g4j_matvec_r8_q8_0_avx2
+#define Q32_R8_TILES q32_pk8_r8
+#endif
+
+/* Products over r8 copies (r8.h): the matrix-vector kernel for one column, the tiles for more. The OFF of each type
+ * is its Q32_KERNELS line's. */
+static void gemm_r8_q4_0(int64_t n, const void *packed, int64_t r0, int64_t nr, const void *acts, int64_t act_stride,
+                         int64_t nc, float *y, int64_t y_stride) {
+    if (nc == 1) g4j_matvec_r8_q4_0_avx2(n / 32, packed, r0, nr, acts, y);
+    else Q32_R8_TILES(n, (const uint8_t *)packed, r0, nr, acts, act_stride, nc, y, y_stride, G4J_TYPE_Q4_0, 8);
+}
+static void gemm_r8_q8_0(int64_t n, const void *packed, int64_t r0, int64_t nr, const void *acts, int64_t act_stride,
+                         int64_t nc, float *y, int64_t y_stride) {
+    if (nc == 1) Q32_R8_MATVEC_Q8_0(n / 32, packed, r0, nr, acts, y);
+    else Q32_R8_TILES(n, (const uint8_t *)packed, r0, nr, acts, act_stride, nc, y, y_stride, G4J_TYPE_Q8_0, 128);
+}
+
 #define Q32_TABLE                                                                                                \
     {                                                                                                            \
         .vec_dot = {[G4J_TYPE_Q4_0] = vec_dot_q4_0, [G4J_TYPE_Q4_1] = vec_dot_q4_1, [G4J_TYPE_Q5_0] = vec_dot_q5_0, \
                     [G4J_TYPE_Q5_1] = vec_dot_q5_1, [G4J_TYPE_Q8_0] = vec_dot_q8_0, [G4J_TYPE_IQ4_NL] = vec_dot_iq4_nl}, \
         .gemm = {[G4J_TYPE_Q4_0] = gemm_q4_0, [G4J_TYPE_Q4_1] = gemm_q4_1, [G4J_TYPE_Q5_0] = gemm_q5_0,            \
                  [G4J_TYPE_Q5_1] = gemm_q5_1, [G4J_TYPE_Q8_0] = gemm_q8_0, [G4J_TYPE_IQ4_NL] = gemm_iq4_nl},        \
+        .gemm_r8 = {[G4J_TYPE_Q4_0] = gemm_r8_q4_0, [G4J_TYPE_Q8_0] = gemm_r8_q8_0},                              \
     }

@@ -851,84 +851,114 @@ static void test_matmat_converted(void) {
     }
 }
 
-/* q4_0_r8 (gguf4j.h): the copy byte for byte against the layout as the header describes it (written here), and
- * its matrix-vector product bit for bit against the same variant's g4j_matmat_converted on the original rows, for
- * row counts that are not multiples of 8, slices starting inside a group, rows longer than the kernel's chunk of
- * 1024 blocks, and raw random activation bytes (-128 included) as well as converted ones. */
-static void test_q4_0_r8(void) {
+/* r8 (gguf4j.h), for Q4_0 and Q8_0: the copy byte for byte against the layout as the header describes it (written
+ * here), and its matrix products bit for bit against the same variant's g4j_matmat_converted on the original rows,
+ * for row counts that are not multiples of 8, slices starting inside a group (as threads take them), batches of 1
+ * (the matrix-vector kernel) to 17 vectors (every column count of the tiles, and a remainder), rows longer than
+ * the matrix-vector kernel's chunk of 1024 blocks, and raw random activation bytes (-128 included) as well as
+ * converted ones. */
+static void test_r8(void) {
     static const int64_t NS[] = {32, 96, 64 * 32, 1030 * 32};
     static const int ROWS[] = {1, 7, 8, 9, 23, 40};
+    static const int NX[] = {1, 2, 3, 4, 5, 8, 9, 13, 17};
+    static const int R8_TYPES[] = {Q4_0, Q8_0};
+    for (size_t ti = 0; ti < 2; ti++)
     for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++)
         for (size_t ri = 0; ri < sizeof ROWS / sizeof ROWS[0]; ri++) {
-            const int64_t n = NS[ni], nb = n / 32, rows = ROWS[ri], row_bytes = nb * 18 + (ri % 2 ? 6 : 0);
+            const int type = R8_TYPES[ti], qb = type == Q4_0 ? 16 : 32, bs = 2 + qb, rb = 16 + 8 * qb;
+            const int64_t n = NS[ni], nb = n / 32, rows = ROWS[ri], row_bytes = nb * bs + (ri % 2 ? 6 : 0);
             if (n > 2048 && rows > 9) continue; /* the long rows: a few shapes are enough */
-            const int64_t groups = (rows + 7) / 8, pb = g4j_q4_0_r8_bytes(rows, n);
-            CHECK(pb == groups * nb * 144, "q4_0_r8 bytes %lld x %lld: %lld", (long long)rows, (long long)n, (long long)pb);
+            const int64_t groups = (rows + 7) / 8, pb = g4j_r8_bytes(type, rows, n);
+            CHECK(pb == groups * nb * rb, "r8 bytes type %d %lld x %lld: %lld", type, (long long)rows, (long long)n, (long long)pb);
             uint8_t *w = calloc((size_t)(rows * row_bytes), 1), *packed = malloc((size_t)pb), *want = malloc((size_t)pb);
-            for (int64_t r = 0; r < rows; r++) fill_row(Q4_0, w + r * row_bytes, n);
+            for (int64_t r = 0; r < rows; r++) fill_row(type, w + r * row_bytes, n);
             memset(packed, 0xa5, (size_t)pb);
-            CHECK(g4j_repack_q4_0_r8(rows, n, w, row_bytes, packed, pb) == G4J_OK, "repack: %s", g4j_last_error());
-            /* the layout: per group and block, 8 scales, then byte 32k + 4r + i = byte 4k + i of row r's nibbles */
+            CHECK(g4j_repack_r8(type, rows, n, w, row_bytes, packed, pb) == G4J_OK, "repack: %s", g4j_last_error());
+            /* the layout: per group and block, 8 scales, then byte 32k + 4r + i = byte 4k + i of row r's quants */
             memset(want, 0, (size_t)pb);
             for (int64_t g = 0; g < groups; g++)
                 for (int64_t b = 0; b < nb; b++)
                     for (int r = 0; r < 8 && g * 8 + r < rows; r++) {
-                        const uint8_t *blk = w + (g * 8 + r) * row_bytes + b * 18;
-                        uint8_t *o = want + (g * nb + b) * 144;
+                        const uint8_t *blk = w + (g * 8 + r) * row_bytes + b * bs;
+                        uint8_t *o = want + (g * nb + b) * rb;
                         o[2 * r] = blk[0];
                         o[2 * r + 1] = blk[1];
-                        for (int k = 0; k < 4; k++)
+                        for (int k = 0; k < qb / 4; k++)
                             for (int i = 0; i < 4; i++) o[16 + 32 * k + 4 * r + i] = blk[2 + 4 * k + i];
                     }
-            CHECK(memcmp(packed, want, (size_t)pb) == 0, "q4_0_r8 layout, %lld x %lld", (long long)rows, (long long)n);
-            uint8_t *act = malloc((size_t)(nb * 34));
-            float *x = malloc(sizeof(float) * (size_t)n), *ref = malloc(sizeof(float) * (size_t)(rows + 3)),
-                  *got = malloc(sizeof(float) * (size_t)(rows + 3));
+            CHECK(memcmp(packed, want, (size_t)pb) == 0, "r8 layout, type %d %lld x %lld", type, (long long)rows, (long long)n);
+            const int64_t astride = nb * 34 + 30, ys = rows + 3, maxnx = n > 2048 ? 3 : 17;
+            uint8_t *act = malloc((size_t)(17 * astride));
+            float *x = malloc(sizeof(float) * (size_t)n), *ref = malloc(sizeof(float) * (size_t)(17 * rows)),
+                  *got = malloc(sizeof(float) * (size_t)(17 * ys));
             for (int kind = 0; kind < 5; kind++) {
-                if (kind < 4) {
-                    fill_x(x, n, kind);
-                    CHECK(g4j_quantize_activations(Q4_0, n, x, act, nb * 34) == G4J_OK, "convert");
-                } else {
-                    for (int64_t i = 0; i < nb * 34; i++) act[i] = (uint8_t)rnd();
-                    for (int64_t b = 0; b < nb; b++) put16(act + b * 34, rnd_half(-8, -2, 1));
+                for (int j = 0; j < 17; j++) {
+                    uint8_t *aj = act + j * astride;
+                    if (kind < 4) {
+                        fill_x(x, n, (kind + j) % 4);
+                        CHECK(g4j_quantize_activations(type, n, x, aj, nb * 34) == G4J_OK, "convert");
+                    } else {
+                        for (int64_t i = 0; i < nb * 34; i++) aj[i] = (uint8_t)rnd();
+                        for (int64_t b = 0; b < nb; b++) put16(aj + b * 34, rnd_half(-8, -2, 1));
+                    }
                 }
                 for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
                     if (!g4j_isa_available(isa)) continue;
-                    CHECK(g4j_matmat_converted(isa, Q4_0, 0, 0, rows, n, w, row_bytes, 1, act, nb * 34, ref, rows) == G4J_OK,
-                          "reference: %s", g4j_last_error());
-                    /* the whole matrix, then slices as threads take them: [0, a), [a, rows) with a inside a group */
-                    for (int64_t a = 0; a <= rows; a += (rows > 9 ? 5 : 1)) {
-                        memset(got, 0xff, sizeof(float) * (size_t)(rows + 3));
-                        CHECK(g4j_matvec_q4_0_r8(isa, rows, n, packed, 0, 1, a, act, got) == G4J_OK &&
-                              g4j_matvec_q4_0_r8(isa, rows, n, packed, a, 1 + a, rows - a, act, got) == G4J_OK,
-                              "matvec_q4_0_r8: %s", g4j_last_error());
-                        CHECK(memcmp(ref, got + 1, sizeof(float) * (size_t)rows) == 0,
-                              "%s q4_0_r8 != q4_0, %lld x %lld, split at %lld, activations %d", g4j_isa_name(isa),
-                              (long long)rows, (long long)n, (long long)a, kind);
-                        uint32_t guard_lo, guard_hi;
-                        memcpy(&guard_lo, got, 4);
-                        memcpy(&guard_hi, got + rows + 1, 4);
-                        CHECK(guard_lo == 0xffffffffu && guard_hi == 0xffffffffu, "q4_0_r8 wrote outside its rows");
+                    for (size_t xi = 0; xi < sizeof NX / sizeof NX[0]; xi++) {
+                        const int nx = NX[xi];
+                        if (nx > maxnx) continue;
+                        CHECK(g4j_matmat_converted(isa, type, 0, 0, rows, n, w, row_bytes, nx, act, astride, ref, rows) == G4J_OK,
+                              "reference: %s", g4j_last_error());
+                        /* the whole matrix, then slices as threads take them: [0, a), [a, rows) with a inside a group */
+                        for (int64_t a = 0; a <= rows; a += (rows > 9 ? 5 : 1)) {
+                            memset(got, 0xff, sizeof(float) * (size_t)(17 * ys));
+                            CHECK(g4j_matmat_r8(isa, type, rows, n, packed, 0, 1, a, nx, act, astride, got, ys) == G4J_OK &&
+                                  g4j_matmat_r8(isa, type, rows, n, packed, a, 1 + a, rows - a, nx, act, astride, got, ys) == G4J_OK,
+                                  "matmat_r8: %s", g4j_last_error());
+                            for (int j = 0; j < nx; j++) {
+                                CHECK(memcmp(ref + j * rows, got + j * ys + 1, sizeof(float) * (size_t)rows) == 0,
+                                      "%s r8 != plain, type %d %lld x %lld, batch %d (vector %d), split at %lld, activations %d",
+                                      g4j_isa_name(isa), type, (long long)rows, (long long)n, nx, j, (long long)a, kind);
+                                uint32_t guard_lo, guard_hi, guard_hi2;
+                                memcpy(&guard_lo, got + j * ys, 4);
+                                memcpy(&guard_hi, got + j * ys + rows + 1, 4);
+                                memcpy(&guard_hi2, got + j * ys + rows + 2, 4);
+                                CHECK(guard_lo == 0xffffffffu && guard_hi == 0xffffffffu && guard_hi2 == 0xffffffffu,
+                                      "r8 wrote outside its rows (type %d, batch %d)", type, nx);
+                            }
+                            for (int j = nx; j < 17; j++) {
+                                uint32_t untouched;
+                                memcpy(&untouched, got + j * ys + 1, 4);
+                                CHECK(untouched == 0xffffffffu, "r8 wrote past its batch (type %d, batch %d)", type, nx);
+                            }
+                        }
                     }
                 }
             }
             free(w); free(packed); free(want); free(act); free(x); free(ref); free(got);
         }
     /* argument checks: never a crash, a status and a message */
-    uint8_t buf[144 * 2] = {0}, act[34] = {0};
+    uint8_t buf[272 * 2] = {0}, act[34] = {0};
     float y[16];
-    CHECK(g4j_q4_0_r8_bytes(8, 33) == -1 && g4j_q4_0_r8_bytes(-1, 32) == -1 && g4j_q4_0_r8_bytes(0, 32) == 0 &&
-          g4j_q4_0_r8_bytes(9, 32) == 288 && g4j_q4_0_r8_bytes(INT64_MAX, 1 << 20) == -1, "q4_0_r8_bytes checks");
-    CHECK(g4j_repack_q4_0_r8(9, 32, buf, 18, buf, 287) == G4J_E_INVALID_ARGUMENT, "short output accepted");
-    CHECK(g4j_repack_q4_0_r8(9, 32, buf, 17, buf, 288) == G4J_E_INVALID_ARGUMENT, "short row stride accepted");
-    CHECK(g4j_repack_q4_0_r8(9, 32, NULL, 18, buf, 288) == G4J_E_INVALID_ARGUMENT, "null weights accepted");
-    CHECK(g4j_repack_q4_0_r8(9, 48, buf, 18, buf, 288) == G4J_E_INVALID_ARGUMENT, "48 columns accepted");
-    CHECK(g4j_matvec_q4_0_r8(G4J_ISA_AUTO, 9, 32, buf, 5, 0, 5, act, y) == G4J_E_INVALID_ARGUMENT, "rows past the end accepted");
-    CHECK(g4j_matvec_q4_0_r8(G4J_ISA_AUTO, 9, 32, buf, -1, 0, 2, act, y) == G4J_E_INVALID_ARGUMENT, "negative row accepted");
-    CHECK(g4j_matvec_q4_0_r8(G4J_ISA_AUTO, 9, 32, buf, 0, 0, 2, NULL, y) == G4J_E_INVALID_ARGUMENT, "null activations accepted");
-    CHECK(g4j_matvec_q4_0_r8(G4J_ISA_AUTO, 9, 40, buf, 0, 0, 2, act, y) == G4J_E_INVALID_ARGUMENT, "40 columns accepted");
-    CHECK(g4j_matvec_q4_0_r8(G4J_ISA_AUTO, 9, 32, buf, 9, 0, 0, act, y) == G4J_OK, "no rows refused");
-    CHECK(g4j_matvec_q4_0_r8(77, 9, 32, buf, 0, 0, 2, act, y) == G4J_E_UNSUPPORTED_ISA, "unknown variant accepted");
+    CHECK(g4j_r8_bytes(Q4_0, 8, 33) == -1 && g4j_r8_bytes(Q4_0, -1, 32) == -1 && g4j_r8_bytes(Q4_0, 0, 32) == 0 &&
+          g4j_r8_bytes(Q4_0, 9, 32) == 288 && g4j_r8_bytes(Q8_0, 9, 32) == 544 && g4j_r8_bytes(Q4_0, INT64_MAX, 1 << 20) == -1 &&
+          g4j_r8_bytes(Q4_1, 8, 32) == -1 && g4j_r8_bytes(Q4_K, 8, 256) == -1, "r8_bytes checks");
+    CHECK(g4j_repack_r8(Q4_0, 9, 32, buf, 18, buf, 287) == G4J_E_INVALID_ARGUMENT, "short output accepted");
+    CHECK(g4j_repack_r8(Q8_0, 9, 32, buf, 33, buf, 544) == G4J_E_INVALID_ARGUMENT, "short row stride accepted");
+    CHECK(g4j_repack_r8(Q4_0, 9, 32, NULL, 18, buf, 288) == G4J_E_INVALID_ARGUMENT, "null weights accepted");
+    CHECK(g4j_repack_r8(Q4_0, 9, 48, buf, 18, buf, 288) == G4J_E_INVALID_ARGUMENT, "48 columns accepted");
+    CHECK(g4j_repack_r8(Q5_0, 8, 32, buf, 22, buf, 544) == G4J_E_UNSUPPORTED_TYPE, "q5_0 accepted");
+    CHECK(strstr(g4j_last_error(), "q5_0") != NULL, "the message names the type: %s", g4j_last_error());
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_0, 9, 32, buf, 5, 0, 5, 1, act, 34, y, 5) == G4J_E_INVALID_ARGUMENT, "rows past the end accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_0, 9, 32, buf, -1, 0, 2, 1, act, 34, y, 2) == G4J_E_INVALID_ARGUMENT, "negative row accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_0, 9, 32, buf, 0, 0, 2, 1, NULL, 34, y, 2) == G4J_E_INVALID_ARGUMENT, "null activations accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_0, 9, 40, buf, 0, 0, 2, 1, act, 34, y, 2) == G4J_E_INVALID_ARGUMENT, "40 columns accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q8_0, 9, 32, buf, 0, 0, 2, 2, act, 33, y, 8) == G4J_E_INVALID_ARGUMENT, "short activation stride accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q8_0, 9, 32, buf, 0, 7, 2, 2, act, 34, y, 8) == G4J_E_INVALID_ARGUMENT, "output past the y stride accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q8_0, 9, 32, buf, 0, 0, 2, -1, act, 34, y, 8) == G4J_E_INVALID_ARGUMENT, "negative batch accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_K, 8, 256, buf, 0, 0, 2, 1, act, 34, y, 8) == G4J_E_UNSUPPORTED_TYPE, "q4_K accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_0, 9, 32, buf, 9, 0, 0, 1, act, 34, y, 0) == G4J_OK, "no rows refused");
+    CHECK(g4j_matmat_r8(77, Q4_0, 9, 32, buf, 0, 0, 2, 1, act, 34, y, 2) == G4J_E_UNSUPPORTED_ISA, "unknown variant accepted");
 }
 
 static void test_read_bandwidth(void) {
@@ -1158,7 +1188,7 @@ int main(void) {
     test_qk_gemm_shapes();
     test_qk_matvec_long();
     test_matmat_converted();
-    test_q4_0_r8();
+    test_r8();
     test_read_bandwidth();
     test_quantize_rows();
     test_gptq_block();

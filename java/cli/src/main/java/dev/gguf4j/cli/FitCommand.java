@@ -97,8 +97,8 @@ final class FitCommand {
         }
         out.println("total RAM = file + KV cache + compute buffers and runtime (an estimate, about "
                 + ModelFit.gb(r.rows().get(0).computeBytes()) + ")" + (r.rows().stream().anyMatch(x -> x.repackBytes() > 0)
-                        ? " + the Q4_0 generation copy (--no-repack skips it; the other types' huge-page copies"
-                                + " replace the file's pages)" : "")
+                        ? " + the copies made at load on top of the file's pages (a tied output's; the others"
+                                + " replace the file's pages; --no-repack skips them)" : "")
                 + "; tg = bandwidth / (weights + KV read per token), an upper bound");
         out.println("verdict: " + r.verdict());
     }

@@ -82,19 +82,20 @@ public interface Backend {
          */
         COPY,
         /**
-         * A layout of the backend's own ({@link #repack}, {@link #matvecRepacked}) that single-token products
-         * read; batches keep reading the original weights, so the copy adds to them.
+         * A layout of the backend's own ({@link #repack}, {@link #matmatRepacked}) that every matrix product reads
+         * instead of the weights, made as COPY is over a file mapping (whose pages are then released); weights
+         * read without mmap, or locked, keep their memory and get the copy on top.
          */
         INTERLEAVED;
 
         /**
-         * Whether a matrix given this copy still needs its file pages, so that the copy is memory on top of them:
-         * an interleaved copy always (batches read the file); a plain copy only where the same bytes are also read
-         * as rows from the file ({@code rowsAlsoGathered}: a tied output, whose rows are the token embeddings).
-         * LlamaModel.repack releases the other pages, and ModelFit counts only these copies.
+         * Whether a matrix given this copy over a file mapping still needs its file pages, so that the copy is
+         * memory on top of them: only where the same bytes are also read as rows from the file
+         * ({@code rowsAlsoGathered}: a tied output, whose rows are the token embeddings). LlamaModel.repack
+         * releases the other pages, and ModelFit counts only these copies.
          */
         public boolean keepsFilePages(boolean rowsAlsoGathered) {
-            return this == INTERLEAVED || this == COPY && rowsAlsoGathered;
+            return this != NONE && rowsAlsoGathered;
         }
     }
 
@@ -106,7 +107,7 @@ public interface Backend {
     /**
      * Bytes of this backend's copy ({@link #repackKind}) of a {@code rows} x {@code cols} matrix of {@code type},
      * or -1 if it makes none for the type (the default). COPY: the matrix's own bytes; INTERLEAVED: the backend's
-     * layout (the native CPU backend's q4_0_r8 for Q4_0: rows interleaved by 8, gguf4j.h).
+     * layout (the native CPU backend's r8 for Q4_0 and Q8_0: rows interleaved by 8, gguf4j.h).
      */
     default long repackedBytes(GgmlType type, int rows, int cols) {
         return repackKind(type) == Repack.COPY ? rows * type.bytesFor(cols) : -1;
@@ -132,11 +133,13 @@ public interface Backend {
     }
 
     /**
-     * {@link #matmatConverted} for one vector over a repacked copy of a {@code totalRows}-row matrix: rows
-     * [wRow0, wRow0 + rows) into y[yRow0 ..]. Each element equals matmatConverted's on the original rows.
+     * {@link #matmatConverted} over an interleaved copy ({@link Repack#INTERLEAVED}) of a {@code totalRows}-row
+     * matrix: rows [wRow0, wRow0 + rows) times the {@code n} converted vectors of {@code act} into output rows
+     * [yRow0, yRow0 + rows) of y ({@code yStride} floats apart). Each element equals matmatConverted's on the
+     * original rows, whatever n.
      */
-    default void matvecRepacked(GgmlType type, MemorySegment packed, int totalRows, long wRow0, int rows, int cols,
-            MemorySegment act, MemorySegment y, long yRow0) {
+    default void matmatRepacked(GgmlType type, MemorySegment packed, int totalRows, long wRow0, int rows, int cols,
+            int n, MemorySegment act, long actStrideBytes, MemorySegment y, long yRow0, long yStride) {
         throw new UnsupportedOperationException(name() + " backend has no repacked layout for " + type);
     }
 

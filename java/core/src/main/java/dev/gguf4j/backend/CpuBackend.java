@@ -164,18 +164,19 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Q4_0: its q4_0_r8 layout (generation reads it; llama.cpp repacks Q4_0 likewise); every other type: a copy of
-     * the file's bytes on huge pages, which every product reads (as ik_llama.cpp's -rtr reads its weights into
-     * memory).
+     * Q4_0 and Q8_0: their r8 layout, rows interleaved by 8 (gguf4j.h; llama.cpp and ik_llama.cpp repack these
+     * types likewise); every other type: a copy of the file's bytes on huge pages (as ik_llama.cpp's -rtr reads its
+     * weights into memory). Every product, batches and generation, reads the copy.
      */
     @Override
     public Repack repackKind(GgmlType type) {
-        return type == GgmlType.Q4_0 ? Repack.INTERLEAVED : Repack.COPY;
+        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 ? Repack.INTERLEAVED : Repack.COPY;
     }
 
     @Override
     public long repackedBytes(GgmlType type, int rows, int cols) {
-        return type == GgmlType.Q4_0 ? lib.q4_0R8Bytes(rows, cols) : Backend.super.repackedBytes(type, rows, cols);
+        return repackKind(type) == Repack.INTERLEAVED ? lib.r8Bytes(type, rows, cols)
+                : Backend.super.repackedBytes(type, rows, cols);
     }
 
     @Override
@@ -185,20 +186,21 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void repack(GgmlType type, MemorySegment w, long rowBytes, int rows, int cols, MemorySegment out) {
-        if (type != GgmlType.Q4_0) {
+        if (repackKind(type) != Repack.INTERLEAVED) {
             Backend.super.repack(type, w, rowBytes, rows, cols, out);
         } else {
-            lib.repackQ4_0R8(rows, cols, w, rowBytes, out);
+            lib.repackR8(type, rows, cols, w, rowBytes, out);
         }
     }
 
     @Override
-    public void matvecRepacked(GgmlType type, MemorySegment packed, int totalRows, long wRow0, int rows, int cols,
-            MemorySegment act, MemorySegment y, long yRow0) {
-        if (type != GgmlType.Q4_0) {
-            Backend.super.matvecRepacked(type, packed, totalRows, wRow0, rows, cols, act, y, yRow0);
+    public void matmatRepacked(GgmlType type, MemorySegment packed, int totalRows, long wRow0, int rows, int cols,
+            int n, MemorySegment act, long actStrideBytes, MemorySegment y, long yRow0, long yStride) {
+        if (repackKind(type) != Repack.INTERLEAVED) {
+            Backend.super.matmatRepacked(type, packed, totalRows, wRow0, rows, cols, n, act, actStrideBytes, y, yRow0,
+                    yStride);
         }
-        lib.matvecQ4_0R8(isa, totalRows, cols, packed, wRow0, yRow0, rows, act, y);
+        lib.matmatR8(isa, type, totalRows, cols, packed, wRow0, yRow0, rows, n, act, actStrideBytes, y, yStride);
     }
 
     @Override

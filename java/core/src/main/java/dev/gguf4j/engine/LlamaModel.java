@@ -178,14 +178,16 @@ public final class LlamaModel implements AutoCloseable {
      * Gives every 2-D weight the backend makes a copy of at load ({@link dev.gguf4j.backend.Backend#repackKind},
      * the one table of which type gets which copy) its copy, on transparent huge pages where the kernel gives them:
      * <ul>
-     * <li>INTERLEAVED (the native CPU backend's q4_0_r8 for Q4_0): a layout generation (one token per step) reads
-     * instead of the file; prompt batches keep reading the file, so the copy adds to it.
+     * <li>INTERLEAVED (the native CPU backend's r8 for Q4_0 and Q8_0): a layout with rows interleaved by 8, which
+     * every matrix product reads instead of the weights. Over a file mapping it replaces the file's pages as COPY
+     * does; weights read without mmap, or locked, keep their memory and get the copy on top of it.
      * <li>COPY (every other type on the native CPU backend): the file's bytes, which every matrix product then
-     * reads; the mapping's pages are advised away (MADV_DONTNEED, {@link dev.gguf4j.internal.MemoryLock#release})
-     * so the copy replaces them in the resident set. Only over a file mapping: weights read without mmap are on huge
-     * pages already, and locked ones (mlock) stay where they were locked. A tied output matrix is copied, and the
-     * embedding table's rows are still gathered from the file.
+     * reads. Only over a file mapping: weights read without mmap are on huge pages already, and locked ones
+     * (mlock) stay where they were locked.
      * </ul>
+     * Over a file mapping the mapping's pages are advised away (MADV_DONTNEED,
+     * {@link dev.gguf4j.internal.MemoryLock#release}) so the copy replaces them in the resident set; a tied output
+     * matrix is copied, and the embedding table's rows are still gathered from the file.
      * The copy changes where the bytes are, not a result: logits are bit-identical either way. Costs the copies'
      * memory and the time to make them (logged, {@link #repackedBytes()}, {@link #repackedExtraBytes()}). Call
      * once, before any session runs on the model; returns the bytes copied (0 if nothing was).
@@ -240,12 +242,12 @@ public final class LlamaModel implements AutoCloseable {
                     // on huge pages where the kernel gives them, as the weights read without mmap (GgufFile)
                     java.lang.foreign.MemorySegment out = dev.gguf4j.internal.MemoryLock.allocateForStreaming(arena, n,
                             64);
-                    if (copy) {
+                    if (w.data().isMapped() && !locked) {
                         dev.gguf4j.internal.MemoryLock.populate(w.data()); // one call, not a fault per 4 KiB page
                     }
                     backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
                     ws[i] = copy ? w.withData(out) : w.withRepacked(out);
-                    if (kind.keepsFilePages(w.name().equals(embedding))) {
+                    if (kind.keepsFilePages(w.name().equals(embedding)) || !w.data().isMapped() || locked) {
                         extra.addAndGet(n);
                     } else {
                         dev.gguf4j.internal.MemoryLock.release(w.data());

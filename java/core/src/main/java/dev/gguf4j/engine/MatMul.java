@@ -148,7 +148,7 @@ final class MatMul implements AutoCloseable {
             int lo = Math.max(from, start);
             int hi = Math.min(to, start + w.rows());
             if (lo < hi) {
-                if (n == 1 && w.repacked() != null && actsConverted && readsRepacked[w.type().ordinal()]) {
+                if (w.repacked() != null && actsConverted && readsRepacked[w.type().ordinal()]) {
                     repackedRows(w, lo - start, hi - lo, i, lo);
                 } else if (actsConverted) {
                     backend.matmatConverted(w.type(), w.data(), lo - start, w.rowBytes(), hi - lo, curCols, n, act[i],
@@ -175,9 +175,10 @@ final class MatMul implements AutoCloseable {
      */
     private final boolean[] readsRepacked;
 
-    /** Rows [wRow0, wRow0 + rows) of {@code w}'s repacked copy times the converted activation {@code a}, into y[yRow0 ..]. */
+    /** Rows [wRow0, wRow0 + rows) of {@code w}'s repacked copy times the converted batch {@code a}, into y rows [yRow0 ..). */
     private void repackedRows(Weight w, long wRow0, int rows, int a, long yRow0) {
-        backend.matvecRepacked(w.type(), w.repacked(), w.rows(), wRow0, rows, curCols, act[a], curY, yRow0);
+        backend.matmatRepacked(w.type(), w.repacked(), w.rows(), wRow0, rows, curCols, curN, act[a], actStride[a],
+                curY, yRow0, curTotal);
     }
 
     /** The backend's activation type for weights of {@code t} (cached), or null. */

@@ -197,23 +197,27 @@ public final class NativeCpu {
                 act, actStride, y, yStride));
     }
 
-    /** Bytes of the q4_0_r8 copy of a Q4_0 matrix (see g4j_q4_0_r8_bytes), or -1 for invalid dimensions. */
-    public long q4_0R8Bytes(long rows, long cols) {
-        return g4j_q4_0_r8_bytes(rows, cols);
+    /**
+     * Bytes of the r8 copy (rows interleaved by 8) of a {@code type} matrix (see g4j_r8_bytes), or -1 for a type
+     * without that layout (it has Q4_0 and Q8_0) or invalid dimensions.
+     */
+    public long r8Bytes(GgmlType type, long rows, long cols) {
+        return g4j_r8_bytes(type.id(), rows, cols);
     }
 
-    /** Writes the q4_0_r8 copy of {@code rows} x {@code cols} Q4_0 weights into {@code out} (see g4j_repack_q4_0_r8). */
-    public void repackQ4_0R8(long rows, long cols, MemorySegment w, long rowBytes, MemorySegment out) {
-        check("g4j_repack_q4_0_r8", g4j_repack_q4_0_r8(rows, cols, w, rowBytes, out, out.byteSize()));
+    /** Writes the r8 copy of {@code rows} x {@code cols} weights of {@code type} into {@code out} (see g4j_repack_r8). */
+    public void repackR8(GgmlType type, long rows, long cols, MemorySegment w, long rowBytes, MemorySegment out) {
+        check("g4j_repack_r8", g4j_repack_r8(type.id(), rows, cols, w, rowBytes, out, out.byteSize()));
     }
 
     /**
-     * Rows [wRow0, wRow0 + rows) of a q4_0_r8 copy of a {@code totalRows}-row matrix times one activation vector
-     * converted to Q8_0, into y[yRow0 ..] (see g4j_matvec_q4_0_r8).
+     * Rows [wRow0, wRow0 + rows) of an r8 copy of a {@code totalRows}-row matrix times {@code nx} activation vectors
+     * converted to Q8_0, into output rows [yRow0, yRow0 + rows) (see g4j_matmat_r8).
      */
-    public void matvecQ4_0R8(int isa, long totalRows, long cols, MemorySegment packed, long wRow0, long yRow0,
-            long rows, MemorySegment act, MemorySegment y) {
-        check("g4j_matvec_q4_0_r8", g4j_matvec_q4_0_r8(isa, totalRows, cols, packed, wRow0, yRow0, rows, act, y));
+    public void matmatR8(int isa, GgmlType type, long totalRows, long cols, MemorySegment packed, long wRow0,
+            long yRow0, long rows, long nx, MemorySegment act, long actStride, MemorySegment y, long yStride) {
+        check("g4j_matmat_r8", g4j_matmat_r8(isa, type.id(), totalRows, cols, packed, wRow0, yRow0, rows, nx, act,
+                actStride, y, yStride));
     }
 
     /** Y = W X over a batch of {@code nx} activation vectors (see g4j_matmat). */

@@ -131,16 +131,15 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
 
     /**
      * Whether to copy the matrix weights at load (default on), the native CPU backend's table
-     * ({@code Backend.repackKind}): for Q4_0 a copy with rows interleaved by 8 (llama.cpp repacks Q4_0 likewise,
-     * its q4_0_8x8) that token generation reads instead of the file, about 1.2-1.6x faster per matrix-vector product
-     * on AVX2, costing as much memory again as the Q4_0 weights (prompt batches still read the file, which stays
-     * mapped); for every other type, when the file is memory-mapped and not locked, a copy of the file's bytes on
-     * transparent huge pages that all products read, the mapped pages it was made from then released (MADV_DONTNEED),
-     * so it costs load time (a memory copy) rather than memory: on 4 KiB page-cache pages generation ran 0.77-0.92x
-     * of ik_llama.cpp's, from memory 0.96-1.18x (docs/benchmarks.md). Results are bit-identical either way (logged
-     * at load: bytes, time). Off ({@code --no-repack}) runs straight from the file's mapped pages. Only done when
-     * everything runs on the CPU (no GPU layers); without mmap the weights are on huge pages already and only Q4_0
-     * gets its copy.
+     * ({@code Backend.repackKind}): for Q4_0 and Q8_0 a copy with rows interleaved by 8 (llama.cpp repacks Q4_0
+     * likewise, its q4_0_8x8; ik_llama.cpp both, its _r8 types), for every other type a copy of the file's bytes,
+     * both on transparent huge pages and read by every matrix product, batches and generation. When the file is
+     * memory-mapped and not locked, the mapped pages a copy was made from are then released (MADV_DONTNEED), so it
+     * costs load time (a memory copy) rather than memory: on 4 KiB page-cache pages generation ran 0.77-0.92x of
+     * ik_llama.cpp's, from memory 0.96-1.18x (docs/benchmarks.md). Results are bit-identical either way (logged at
+     * load: bytes, time). Off ({@code --no-repack}) runs straight from the file's mapped pages. Only done when
+     * everything runs on the CPU (no GPU layers); without mmap (or locked) the weights stay where they are, the
+     * other types are not copied and Q4_0 and Q8_0 get their interleaved copy on top.
      */
     public LlamaOptions withRepack(boolean on) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,

@@ -18,45 +18,45 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Q4_0 weights repacked at load (the CPU backend's q4_0_r8 copy, read by generation) give the same logits, bit for
- * bit, as the file's layout, under every kernel variant this CPU runs, at 1 and 2 threads (a batch over a prompt,
- * which reads the file either way, then single-token steps, which read the copy): the copy moves bytes, it does not
- * change a sum. The copy's size is the Q4_0 matrices' with rows rounded up to 8.
+ * Q4_0 and Q8_0 weights repacked at load (the CPU backend's r8 copy, rows interleaved by 8, read by every matrix
+ * product) give the same logits, bit for bit, as the file's layout, under every kernel variant this CPU runs, at 1
+ * and 2 threads, over a batch (a prompt) and then single-token steps: the copy moves bytes, it does not change a
+ * sum. The copy's size is the matrices' with rows rounded up to 8, and over the mapped file it replaces the file's
+ * pages (the models are untied).
  */
 class RepackTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"stories260K-pad256-Q4_0.gguf", "kjv7m-Q4_0.gguf"})
-    void repackedQ4_0GivesIdenticalLogits(String modelName) throws Exception {
+    @ValueSource(strings = {"stories260K-pad256-Q4_0.gguf", "kjv7m-Q4_0.gguf", "kjv7m-Q8_0.gguf"})
+    void interleavedCopyGivesIdenticalLogits(String modelName) throws Exception {
         Path path = TestData.model(modelName);
         assumeTrue(CpuBackend.isAvailable(), "native library not loaded");
         CpuBackend cpu = CpuBackend.get();
         try (LlamaModel plain = LlamaModel.load(path); LlamaModel packed = LlamaModel.load(path)) {
             long want = 0;
-            long copied = 0; // the other types' plain copies (the output's Q6_K or Q8_0)
+            long copied = 0; // the other types' plain copies (an output of another type)
             int oddRows = 0;
+            java.util.Set<GgmlType> interleaved = java.util.EnumSet.noneOf(GgmlType.class);
             for (Weight w : weights(plain)) {
                 assertNull(w.repacked());
-                if (w.type() == GgmlType.Q4_0) {
-                    want += (w.rows() + 7L) / 8 * 8 * (w.cols() / 32) * 18;
+                if (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0) {
+                    // the layout as gguf4j.h states it: 8 rows' blocks of 32 (2 + 16 or 32 bytes each)
+                    want += (w.rows() + 7L) / 8 * 8 * (w.cols() / 32) * (w.type() == GgmlType.Q4_0 ? 18 : 34);
                     oddRows += w.rows() % 8 != 0 ? 1 : 0;
+                    interleaved.add(w.type());
                 } else {
                     copied += w.rows() * w.rowBytes();
                 }
             }
-            assertTrue(want > 0, modelName + " has Q4_0 matrices");
+            assertTrue(want > 0, modelName + " has Q4_0 or Q8_0 matrices");
             assertEquals(want + copied, packed.repack(cpu), modelName + ": bytes repacked and copied");
             assertEquals(want + copied, packed.repackedBytes());
-            assertEquals(want, packed.repackedExtraBytes(), "untied: only the Q4_0 layout adds to the file");
+            assertEquals(0, packed.repackedExtraBytes(), "untied and mapped: the copies replace the file's pages");
             for (Weight w : weights(packed)) {
-                if (w.type() == GgmlType.Q4_0) {
-                    assertNotNull(w.repacked(), w.name());
-                } else {
-                    assertNull(w.repacked(), w.name());
-                }
+                assertEquals(interleaved.contains(w.type()), w.repacked() != null, w.name());
             }
-            System.out.printf("%s: %d bytes of Q4_0 repacked, %d matrices with rows not a multiple of 8%n", modelName,
-                    want, oddRows);
+            System.out.printf("%s: %d bytes of %s repacked, %d matrices with rows not a multiple of 8%n", modelName,
+                    want, interleaved, oddRows);
             int[] prompt = new int[KernelVariantsTest.PROMPT];
             SplittableRandom rnd = new SplittableRandom(5);
             for (int i = 0; i < prompt.length; i++) {
@@ -70,10 +70,17 @@ class RepackTest {
                             false);
                     for (int i = 0; i < ref.logits().size(); i++) {
                         assertArrayEquals(ref.logits().get(i), got.logits().get(i), v + " " + modelName + " step " + i
-                                + ", " + threads + " thread(s): repacked and plain Q4_0 must agree bit for bit");
+                                + ", " + threads + " thread(s): the interleaved copy and the file must agree bit for bit");
                     }
                 }
             }
+        }
+        // without mmap the weights are the model's own memory, which stays: the copy is on top of it
+        LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(1).withContextLength(32).withMmap(false);
+        try (Llama inMemory = Llama.load(path, o)) {
+            assumeTrue(inMemory.backend() instanceof CpuBackend, "the CPU backend runs the models");
+            assertTrue(inMemory.repackedBytes() > 0, modelName + " without mmap: interleaved all the same");
+            assertEquals(inMemory.repackedBytes(), inMemory.repackedExtraBytes(), modelName + " without mmap");
         }
     }
 
@@ -86,7 +93,7 @@ class RepackTest {
      * weights are in memory already and nothing is copied.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"kjv7m-Q4_K_M.gguf", "kjv7m-Q8_0.gguf", "kjv7m-Q6_K.gguf", "kjv7m-F16.gguf"})
+    @ValueSource(strings = {"kjv7m-Q4_K_M.gguf", "kjv7m-Q6_K.gguf", "kjv7m-F16.gguf"})
     void copiedWeightsGiveIdenticalLogits(String modelName) throws Exception {
         Path path = TestData.model(modelName);
         assumeTrue(CpuBackend.isAvailable(), "native library not loaded");
@@ -102,7 +109,8 @@ class RepackTest {
                 want += w.rows() * w.rowBytes();
                 types.add(w.type());
             }
-            assertTrue(!types.contains(GgmlType.Q4_0), modelName + " has no Q4_0 matrices: " + types);
+            assertTrue(!types.contains(GgmlType.Q4_0) && !types.contains(GgmlType.Q8_0),
+                    modelName + " has no Q4_0 or Q8_0 matrices (interleaved instead): " + types);
             assertEquals(0, fromFile.repackedBytes());
             assertEquals(want, copied.repackedBytes(), modelName + ": bytes copied");
             assertEquals(0, copied.repackedExtraBytes(), modelName + ": the copies replace the file's pages");
@@ -144,7 +152,8 @@ class RepackTest {
         try (Llama llama = Llama.load(path, o)) {
             assertEquals(repack, llama.model().repackedBytes() > 0);
             for (Weight w : weights(llama.model())) {
-                assertEquals(repack && w.type() == GgmlType.Q4_0, w.repacked() != null, w.name());
+                assertEquals(repack && (w.type() == GgmlType.Q4_0 || w.type() == GgmlType.Q8_0), w.repacked() != null,
+                        w.name()); // the r8 copy
             }
         }
     }

@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)7L;
+    private static final int G4J_ABI_VERSION = (int)8L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 7
+     * #define G4J_ABI_VERSION 8
      * }
      */
     public static int G4J_ABI_VERSION() {
@@ -1138,14 +1138,15 @@ public class GgufNative extends GgufNative$shared {
         }
     }
 
-    private static class g4j_q4_0_r8_bytes {
+    private static class g4j_r8_bytes {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             GgufNative.C_LONG,
+            GgufNative.C_INT,
             GgufNative.C_LONG,
             GgufNative.C_LONG
         );
 
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_q4_0_r8_bytes");
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_r8_bytes");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -1153,45 +1154,45 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols)
      * }
      */
-    public static FunctionDescriptor g4j_q4_0_r8_bytes$descriptor() {
-        return g4j_q4_0_r8_bytes.DESC;
+    public static FunctionDescriptor g4j_r8_bytes$descriptor() {
+        return g4j_r8_bytes.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols)
      * }
      */
-    public static MethodHandle g4j_q4_0_r8_bytes$handle() {
-        return g4j_q4_0_r8_bytes.HANDLE;
+    public static MethodHandle g4j_r8_bytes$handle() {
+        return g4j_r8_bytes.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols)
      * }
      */
-    public static MemorySegment g4j_q4_0_r8_bytes$address() {
-        return g4j_q4_0_r8_bytes.ADDR;
+    public static MemorySegment g4j_r8_bytes$address() {
+        return g4j_r8_bytes.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * int64_t g4j_q4_0_r8_bytes(int64_t rows, int64_t cols)
+     * int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols)
      * }
      */
-    public static long g4j_q4_0_r8_bytes(long rows, long cols) {
-        var mh$ = g4j_q4_0_r8_bytes.HANDLE;
+    public static long g4j_r8_bytes(int type, long rows, long cols) {
+        var mh$ = g4j_r8_bytes.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_q4_0_r8_bytes", rows, cols);
+                traceDowncall("g4j_r8_bytes", type, rows, cols);
             }
-            return (long)mh$.invokeExact(rows, cols);
+            return (long)mh$.invokeExact(type, rows, cols);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1199,8 +1200,9 @@ public class GgufNative extends GgufNative$shared {
         }
     }
 
-    private static class g4j_repack_q4_0_r8 {
+    private static class g4j_repack_r8 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            GgufNative.C_INT,
             GgufNative.C_INT,
             GgufNative.C_LONG,
             GgufNative.C_LONG,
@@ -1210,7 +1212,7 @@ public class GgufNative extends GgufNative$shared {
             GgufNative.C_LONG
         );
 
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_repack_q4_0_r8");
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_repack_r8");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -1218,45 +1220,45 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
      * }
      */
-    public static FunctionDescriptor g4j_repack_q4_0_r8$descriptor() {
-        return g4j_repack_q4_0_r8.DESC;
+    public static FunctionDescriptor g4j_repack_r8$descriptor() {
+        return g4j_repack_r8.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
      * }
      */
-    public static MethodHandle g4j_repack_q4_0_r8$handle() {
-        return g4j_repack_q4_0_r8.HANDLE;
+    public static MethodHandle g4j_repack_r8$handle() {
+        return g4j_repack_r8.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
      * }
      */
-    public static MemorySegment g4j_repack_q4_0_r8$address() {
-        return g4j_repack_q4_0_r8.ADDR;
+    public static MemorySegment g4j_repack_r8$address() {
+        return g4j_repack_r8.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * g4j_status g4j_repack_q4_0_r8(int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
+     * g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out, int64_t out_bytes)
      * }
      */
-    public static int g4j_repack_q4_0_r8(long rows, long cols, MemorySegment w, long row_bytes, MemorySegment out, long out_bytes) {
-        var mh$ = g4j_repack_q4_0_r8.HANDLE;
+    public static int g4j_repack_r8(int type, long rows, long cols, MemorySegment w, long row_bytes, MemorySegment out, long out_bytes) {
+        var mh$ = g4j_repack_r8.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_repack_q4_0_r8", rows, cols, w, row_bytes, out, out_bytes);
+                traceDowncall("g4j_repack_r8", type, rows, cols, w, row_bytes, out, out_bytes);
             }
-            return (int)mh$.invokeExact(rows, cols, w, row_bytes, out, out_bytes);
+            return (int)mh$.invokeExact(type, rows, cols, w, row_bytes, out, out_bytes);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -1264,21 +1266,25 @@ public class GgufNative extends GgufNative$shared {
         }
     }
 
-    private static class g4j_matvec_q4_0_r8 {
+    private static class g4j_matmat_r8 {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             GgufNative.C_INT,
             GgufNative.C_INT,
+            GgufNative.C_INT,
             GgufNative.C_LONG,
             GgufNative.C_LONG,
             GgufNative.C_POINTER,
             GgufNative.C_LONG,
             GgufNative.C_LONG,
             GgufNative.C_LONG,
+            GgufNative.C_LONG,
             GgufNative.C_POINTER,
-            GgufNative.C_POINTER
+            GgufNative.C_LONG,
+            GgufNative.C_POINTER,
+            GgufNative.C_LONG
         );
 
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_matvec_q4_0_r8");
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("g4j_matmat_r8");
 
         public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
     }
@@ -1286,45 +1292,45 @@ public class GgufNative extends GgufNative$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
-    public static FunctionDescriptor g4j_matvec_q4_0_r8$descriptor() {
-        return g4j_matvec_q4_0_r8.DESC;
+    public static FunctionDescriptor g4j_matmat_r8$descriptor() {
+        return g4j_matmat_r8.DESC;
     }
 
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
-    public static MethodHandle g4j_matvec_q4_0_r8$handle() {
-        return g4j_matvec_q4_0_r8.HANDLE;
+    public static MethodHandle g4j_matmat_r8$handle() {
+        return g4j_matmat_r8.HANDLE;
     }
 
     /**
      * Address for:
      * {@snippet lang=c :
-     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
-    public static MemorySegment g4j_matvec_q4_0_r8$address() {
-        return g4j_matvec_q4_0_r8.ADDR;
+    public static MemorySegment g4j_matmat_r8$address() {
+        return g4j_matmat_r8.ADDR;
     }
 
     /**
      * {@snippet lang=c :
-     * g4j_status g4j_matvec_q4_0_r8(int32_t isa, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, const void *act, float *y)
+     * g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t cols, const void *packed, int64_t w_row0, int64_t y_row0, int64_t rows, int64_t n_x, const void *act, int64_t act_stride, float *y, int64_t y_stride)
      * }
      */
-    public static int g4j_matvec_q4_0_r8(int isa, long total_rows, long cols, MemorySegment packed, long w_row0, long y_row0, long rows, MemorySegment act, MemorySegment y) {
-        var mh$ = g4j_matvec_q4_0_r8.HANDLE;
+    public static int g4j_matmat_r8(int isa, int type, long total_rows, long cols, MemorySegment packed, long w_row0, long y_row0, long rows, long n_x, MemorySegment act, long act_stride, MemorySegment y, long y_stride) {
+        var mh$ = g4j_matmat_r8.HANDLE;
         try {
             if (TRACE_DOWNCALLS) {
-                traceDowncall("g4j_matvec_q4_0_r8", isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
+                traceDowncall("g4j_matmat_r8", isa, type, total_rows, cols, packed, w_row0, y_row0, rows, n_x, act, act_stride, y, y_stride);
             }
-            return (int)mh$.invokeExact(isa, total_rows, cols, packed, w_row0, y_row0, rows, act, y);
+            return (int)mh$.invokeExact(isa, type, total_rows, cols, packed, w_row0, y_row0, rows, n_x, act, act_stride, y, y_stride);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
