@@ -82,6 +82,16 @@ static inline float g4j_softmax_lane(float *s, int64_t t, int64_t t0, int64_t n,
     return s[t] = g4j_ggml_expf(s[t] - max);
 }
 
+/* The 8-position vector v of g4j_softmax_rows below: its exponentials stored (masked positions zeros, not stored),
+ * and their float sum in the order ggml's vector adds them. */
+static inline float g4j_softmax_vector(float *s, int64_t v, int64_t t0, int64_t n, float max) {
+    const float e0 = g4j_softmax_lane(s, v, t0, n, max), e1 = g4j_softmax_lane(s, v + 1, t0, n, max);
+    const float e2 = g4j_softmax_lane(s, v + 2, t0, n, max), e3 = g4j_softmax_lane(s, v + 3, t0, n, max);
+    const float e4 = g4j_softmax_lane(s, v + 4, t0, n, max), e5 = g4j_softmax_lane(s, v + 5, t0, n, max);
+    const float e6 = g4j_softmax_lane(s, v + 6, t0, n, max), e7 = g4j_softmax_lane(s, v + 7, t0, n, max);
+    return ((e0 + e4) + (e2 + e6)) + ((e1 + e5) + (e3 + e7));
+}
+
 /* The softmax step both variants share: s[t0..n) -> probabilities, as ggml's soft_max of an AVX2 build computes a
  * row of the attention scores (ggml_compute_forward_soft_max_f32 with ggml_vec_soft_max_f32, c392e50): an F32 max;
  * the exponentials g4j_ggml_expf(s - max) in 8-float vectors whose lanes are the cache positions 0-7, 8-15, ...,
@@ -92,13 +102,7 @@ static inline void g4j_softmax_rows(float *s, int64_t t0, int64_t n, int f16) {
     float max = -__builtin_inff();
     for (int64_t t = t0; t < n; t++) max = s[t] > max ? s[t] : max;
     double sum = 0.0;
-    for (int64_t v = t0 & ~(int64_t)7; v < n; v += 8) {
-        const float e0 = g4j_softmax_lane(s, v, t0, n, max), e1 = g4j_softmax_lane(s, v + 1, t0, n, max);
-        const float e2 = g4j_softmax_lane(s, v + 2, t0, n, max), e3 = g4j_softmax_lane(s, v + 3, t0, n, max);
-        const float e4 = g4j_softmax_lane(s, v + 4, t0, n, max), e5 = g4j_softmax_lane(s, v + 5, t0, n, max);
-        const float e6 = g4j_softmax_lane(s, v + 6, t0, n, max), e7 = g4j_softmax_lane(s, v + 7, t0, n, max);
-        sum += ((e0 + e4) + (e2 + e6)) + ((e1 + e5) + (e3 + e7));
-    }
+    for (int64_t v = t0 & ~(int64_t)7; v < n; v += 8) sum += g4j_softmax_vector(s, v, t0, n, max);
     const float inv = (float)(1.0 / sum);
     for (int64_t t = t0; t < n; t++) {
         s[t] *= inv;

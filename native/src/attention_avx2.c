@@ -27,6 +27,23 @@ static inline float load1(const void *c, int f16, int64_t i) {
     return f16 ? _cvtsh_ss(((const g4j_half *)c)[i]) : ((const float *)c)[i];
 }
 
+/* o[0 .. 8W) = the V product of elements [off, off + 8W) of each cache position: per element, s[t] * v[t] summed over
+ * t in order as separate multiply and add (the scalar reference's order), W vectors of 8 elements at once. */
+static inline __attribute__((always_inline)) void v_product(const g4j_attention_args *a, const float *s, int64_t t0,
+                                                            int64_t n, int64_t off, float *o, const int W) {
+    __m256 acc[8];
+#pragma GCC unroll 8
+    for (int w = 0; w < W; w++) acc[w] = _mm256_setzero_ps();
+    for (int64_t t = t0; t < n; t++) {
+        const __m256 p = _mm256_set1_ps(s[t]);
+        const int64_t base = t * a->kv_stride + off;
+#pragma GCC unroll 8
+        for (int w = 0; w < W; w++) acc[w] = _mm256_add_ps(acc[w], _mm256_mul_ps(p, load8(a->v, a->f16, base + 8 * w)));
+    }
+#pragma GCC unroll 8
+    for (int w = 0; w < W; w++) _mm256_storeu_ps(o + 8 * w, acc[w]);
+}
+
 /* The Q.K dot products of 4 cache positions (base[p]: where each key starts), each summed exactly as the one-position
  * loop in g4j_attention_avx2 sums it: two 8-lane accumulators over the groups of 16 of the first hd8 elements, a
  * last group of 8 into the first, then hsum_ps's tree ((v0 + v4) + (v2 + v6)) + ((v1 + v5) + (v3 + v7)) of their
@@ -112,11 +129,7 @@ static void softmax_rows_avx2(float *s, int64_t t0, int64_t n, int f16) {
             sum += hsum_ps(e);
             continue;
         }
-        const float e0 = g4j_softmax_lane(s, v, t0, n, max), e1 = g4j_softmax_lane(s, v + 1, t0, n, max);
-        const float e2 = g4j_softmax_lane(s, v + 2, t0, n, max), e3 = g4j_softmax_lane(s, v + 3, t0, n, max);
-        const float e4 = g4j_softmax_lane(s, v + 4, t0, n, max), e5 = g4j_softmax_lane(s, v + 5, t0, n, max);
-        const float e6 = g4j_softmax_lane(s, v + 6, t0, n, max), e7 = g4j_softmax_lane(s, v + 7, t0, n, max);
-        sum += ((e0 + e4) + (e2 + e6)) + ((e1 + e5) + (e3 + e7));
+        sum += g4j_softmax_vector(s, v, t0, n, max);
     }
     const float inv = (float)(1.0 / sum);
     const __m256 vinv = _mm256_set1_ps(inv);
@@ -182,50 +195,9 @@ void g4j_attention_avx2(const g4j_attention_args *args, float *scratch) {
             softmax_rows_avx2(s, t0, n, f16);
             float *o = a->out + j * a->out_stride + h * hd;
             int64_t i = 0;
-            for (; i + 64 <= hd8; i += 64) {
-                __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-                for (int64_t t = t0; t < n; t++) {
-                    const __m256 p = _mm256_set1_ps(s[t]);
-                    const int64_t base = t * a->kv_stride + kv_off + i;
-                    o0 = _mm256_add_ps(o0, _mm256_mul_ps(p, load8(a->v, f16, base)));
-                    o1 = _mm256_add_ps(o1, _mm256_mul_ps(p, load8(a->v, f16, base + 8)));
-                    o2 = _mm256_add_ps(o2, _mm256_mul_ps(p, load8(a->v, f16, base + 16)));
-                    o3 = _mm256_add_ps(o3, _mm256_mul_ps(p, load8(a->v, f16, base + 24)));
-                    o4 = _mm256_add_ps(o4, _mm256_mul_ps(p, load8(a->v, f16, base + 32)));
-                    o5 = _mm256_add_ps(o5, _mm256_mul_ps(p, load8(a->v, f16, base + 40)));
-                    o6 = _mm256_add_ps(o6, _mm256_mul_ps(p, load8(a->v, f16, base + 48)));
-                    o7 = _mm256_add_ps(o7, _mm256_mul_ps(p, load8(a->v, f16, base + 56)));
-                }
-                _mm256_storeu_ps(o + i, o0);
-                _mm256_storeu_ps(o + i + 8, o1);
-                _mm256_storeu_ps(o + i + 16, o2);
-                _mm256_storeu_ps(o + i + 24, o3);
-                _mm256_storeu_ps(o + i + 32, o4);
-                _mm256_storeu_ps(o + i + 40, o5);
-                _mm256_storeu_ps(o + i + 48, o6);
-                _mm256_storeu_ps(o + i + 56, o7);
-            }
-            for (; i + 32 <= hd8; i += 32) {
-                __m256 o0 = _mm256_setzero_ps(), o1 = o0, o2 = o0, o3 = o0;
-                for (int64_t t = t0; t < n; t++) {
-                    const __m256 p = _mm256_set1_ps(s[t]);
-                    const int64_t base = t * a->kv_stride + kv_off + i;
-                    o0 = _mm256_add_ps(o0, _mm256_mul_ps(p, load8(a->v, f16, base)));
-                    o1 = _mm256_add_ps(o1, _mm256_mul_ps(p, load8(a->v, f16, base + 8)));
-                    o2 = _mm256_add_ps(o2, _mm256_mul_ps(p, load8(a->v, f16, base + 16)));
-                    o3 = _mm256_add_ps(o3, _mm256_mul_ps(p, load8(a->v, f16, base + 24)));
-                }
-                _mm256_storeu_ps(o + i, o0);
-                _mm256_storeu_ps(o + i + 8, o1);
-                _mm256_storeu_ps(o + i + 16, o2);
-                _mm256_storeu_ps(o + i + 24, o3);
-            }
-            for (; i < hd8; i += 8) {
-                __m256 o0 = _mm256_setzero_ps();
-                for (int64_t t = t0; t < n; t++)
-                    o0 = _mm256_add_ps(o0, _mm256_mul_ps(_mm256_set1_ps(s[t]), load8(a->v, f16, t * a->kv_stride + kv_off + i)));
-                _mm256_storeu_ps(o + i, o0);
-            }
+            for (; i + 64 <= hd8; i += 64) v_product(a, s, t0, n, kv_off + i, o + i, 8);
+            for (; i + 32 <= hd8; i += 32) v_product(a, s, t0, n, kv_off + i, o + i, 4);
+            for (; i < hd8; i += 8) v_product(a, s, t0, n, kv_off + i, o + i, 1);
             for (; i < hd; i++) {
                 float acc = 0.0f;
                 for (int64_t t = t0; t < n; t++) acc += s[t] * load1(a->v, f16, t * a->kv_stride + kv_off + i);

@@ -475,13 +475,35 @@ Q32_INLINE void q32_pk8_tile(const q32_pk8_block *pk, int64_t kb, const q32_pk8_
     for (int c = 0; c < C; c++) q32_store_lanes(y + c * y_stride, acc[c], lo, nrow);
 }
 
+/* The column blocks of one chunk of kb blocks over ntiles packed tiles of 8 rows: tile t is output rows
+ * [rel0 + 8t, rel0 + 8t + 8) of y (rel0 may be negative: the lanes outside [0, nr) are neither read nor written). */
+Q32_INLINE void q32_pk8_columns(const q32_pk8_block (*pk)[Q32_PK8_CHUNK], int64_t ntiles, int64_t kb, int first,
+                                const uint8_t *a0, int64_t act_stride, int64_t nc, float *y, int64_t y_stride,
+                                int64_t rel0, int64_t nr, const int ABS, const int OFF, const int HAS_MIN) {
+    q32_pk8_acts pa;
+    for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK8_COLS) {
+        const uint8_t *a = a0 + c0 * act_stride;
+        const int64_t ncol = nc - c0 < Q32_PK8_COLS ? nc - c0 : Q32_PK8_COLS;
+        q32_pk8_prep(&pa, a, act_stride, ncol, kb, ABS, OFF, HAS_MIN);
+        for (int64_t t = 0; t < ntiles; t++) {
+            const int64_t base = rel0 + 8 * t, lo = base < 0 ? -base : 0, hi = nr - base < 8 ? nr - base : 8;
+            /* lane 0's place; below y when lo > 0, never dereferenced there */
+            float *yo = (float *)((uintptr_t)(y + c0 * y_stride) + (uintptr_t)(base * (int64_t)sizeof(float)));
+#define Q32_PK8_CASE(CC) case CC: q32_pk8_tile(pk[t], kb, &pa, a, act_stride, first, yo, y_stride, lo, hi, CC, ABS, OFF, HAS_MIN); break;
+            switch (ncol) {
+            Q32_PK8_CASE(1) Q32_PK8_CASE(2) Q32_PK8_CASE(3) default: Q32_PK8_CASE(4)
+            }
+#undef Q32_PK8_CASE
+        }
+    }
+}
+
 Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts, int64_t act_stride,
                         int64_t nc, float *y, int64_t y_stride, const int BS, const int ABS, const int OFF,
                         const int HAS_MIN, __m256i (*unpack)(const uint8_t *)) {
     const int64_t nb = n / 32;
     enum { TILES = 8 }; /* 64 rows x 16 blocks x 320 bytes = 40 KiB of stack */
     q32_pk8_block pk[TILES][Q32_PK8_CHUNK] __attribute__((aligned(32)));
-    q32_pk8_acts pa;
     for (int64_t s0 = 0; s0 < nr; s0 += 8 * TILES) {
         const int64_t ntiles = (nr - s0 + 7) / 8 < TILES ? (nr - s0 + 7) / 8 : TILES;
         for (int64_t k0 = 0; k0 < nb; k0 += Q32_PK8_CHUNK) {
@@ -492,21 +514,8 @@ Q32_INLINE void q32_pk8(int64_t n, const void *w, int64_t row_bytes, int64_t nr,
                 for (int r = 0; r < 8; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
                 for (int64_t b = 0; b < kb; b++) q32_pk8_pack(&pk[t][b], rows, (k0 + b) * BS, OFF, HAS_MIN, unpack);
             }
-            const uint8_t *a0 = (const uint8_t *)acts + k0 * ABS;
-            for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK8_COLS) {
-                const uint8_t *a = a0 + c0 * act_stride;
-                const int64_t ncol = nc - c0 < Q32_PK8_COLS ? nc - c0 : Q32_PK8_COLS;
-                q32_pk8_prep(&pa, a, act_stride, ncol, kb, ABS, OFF, HAS_MIN);
-                for (int64_t t = 0; t < ntiles; t++) {
-                    const int64_t r0 = s0 + 8 * t, nrow = nr - r0 < 8 ? nr - r0 : 8;
-                    float *yo = y + c0 * y_stride + r0;
-#define Q32_PK8_CASE(CC) case CC: q32_pk8_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, 0, nrow, CC, ABS, OFF, HAS_MIN); break;
-                    switch (ncol) {
-                    Q32_PK8_CASE(1) Q32_PK8_CASE(2) Q32_PK8_CASE(3) default: Q32_PK8_CASE(4)
-                    }
-#undef Q32_PK8_CASE
-                }
-            }
+            q32_pk8_columns(pk, ntiles, kb, k0 == 0, (const uint8_t *)acts + k0 * ABS, act_stride, nc, y, y_stride, s0,
+                            nr, ABS, OFF, HAS_MIN);
         }
     }
 }
@@ -517,7 +526,6 @@ Q32_INLINE void q32_pk8_r8(int64_t n, const uint8_t *packed, int64_t r0, int64_t
     const int64_t nb = n / 32, bb = g4j_r8_block_bytes(type), gbytes = nb * bb, end = r0 + nr;
     enum { TILES = 8 };
     q32_pk8_block pk[TILES][Q32_PK8_CHUNK] __attribute__((aligned(32)));
-    q32_pk8_acts pa;
     for (int64_t s0 = r0 & ~(int64_t)7; s0 < end; s0 += 8 * TILES) {
         const int64_t ntiles = (end - s0 + 7) / 8 < TILES ? (end - s0 + 7) / 8 : TILES;
         for (int64_t k0 = 0; k0 < nb; k0 += Q32_PK8_CHUNK) {
@@ -530,22 +538,8 @@ Q32_INLINE void q32_pk8_r8(int64_t n, const uint8_t *packed, int64_t r0, int64_t
                     pk[t][b].m = _mm256_setzero_ps();
                 }
             }
-            const uint8_t *a0 = (const uint8_t *)acts + k0 * 34;
-            for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK8_COLS) {
-                const uint8_t *a = a0 + c0 * act_stride;
-                const int64_t ncol = nc - c0 < Q32_PK8_COLS ? nc - c0 : Q32_PK8_COLS;
-                q32_pk8_prep(&pa, a, act_stride, ncol, kb, 34, OFF, 0);
-                for (int64_t t = 0; t < ntiles; t++) {
-                    const int64_t base = s0 + 8 * t, lo = base < r0 ? r0 - base : 0, hi = end - base < 8 ? end - base : 8;
-                    /* lane 0's place; below y when lo > 0, never dereferenced there */
-                    float *yo = (float *)((uintptr_t)(y + c0 * y_stride) + (uintptr_t)((base - r0) * (int64_t)sizeof(float)));
-#define Q32_PK8_CASE(CC) case CC: q32_pk8_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, lo, hi, CC, 34, OFF, 0); break;
-                    switch (ncol) {
-                    Q32_PK8_CASE(1) Q32_PK8_CASE(2) Q32_PK8_CASE(3) default: Q32_PK8_CASE(4)
-                    }
-#undef Q32_PK8_CASE
-                }
-            }
+            q32_pk8_columns(pk, ntiles, kb, k0 == 0, (const uint8_t *)acts + k0 * 34, act_stride, nc, y, y_stride,
+                            s0 - r0, nr, 34, OFF, 0);
         }
     }
 }
@@ -637,12 +631,40 @@ Q32_INLINE void q32_pk_tile(const q32_pk_block *pk, int64_t kb, const q32_pk_act
     for (int c = 0; c < C; c++) _mm512_mask_storeu_ps(y + c * y_stride, mask, acc[c]);
 }
 
+/* The column blocks of one chunk of kb blocks over ntiles packed tiles of 16 rows: tile t is output rows
+ * [rel0 + 16t, rel0 + 16t + 16) of y (rel0 may be negative: the mask keeps the lanes outside [0, nr) untouched). */
+Q32_INLINE void q32_pk_columns(const q32_pk_block (*pk)[Q32_PK_CHUNK], int64_t ntiles, int64_t kb, int first,
+                               const uint8_t *a0, int64_t act_stride, int64_t nc, float *y, int64_t y_stride,
+                               int64_t rel0, int64_t nr, const int ABS, const int OFF, const int HAS_MIN) {
+    q32_pk_acts pa;
+    for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK_COLS) {
+        const uint8_t *a = a0 + c0 * act_stride;
+        const int64_t ncol = nc - c0 < Q32_PK_COLS ? nc - c0 : Q32_PK_COLS;
+        q32_pk_prep(&pa, a, act_stride, ncol, kb, ABS, OFF, HAS_MIN);
+        for (int64_t t = 0; t < ntiles; t++) {
+            const int64_t base = rel0 + 16 * t, lo = base < 0 ? -base : 0, hi = nr - base < 16 ? nr - base : 16;
+            /* lane 0's place; below y when lo > 0, where the mask keeps it from being touched */
+            float *yo = (float *)((uintptr_t)(y + c0 * y_stride) + (uintptr_t)(base * (int64_t)sizeof(float)));
+#define Q32_PK_CASE(CC) case CC: q32_pk_tile(pk[t], kb, &pa, a, act_stride, first, yo, y_stride, lo, hi, CC, ABS, OFF, HAS_MIN); break;
+            switch (ncol) {
+            Q32_PK_CASE(1) Q32_PK_CASE(2) Q32_PK_CASE(3) Q32_PK_CASE(4)
+            Q32_PK_CASE(5) Q32_PK_CASE(6) Q32_PK_CASE(7)
+#if Q32_PK_COLS > 8
+            Q32_PK_CASE(8) Q32_PK_CASE(9) Q32_PK_CASE(10) Q32_PK_CASE(11) default: Q32_PK_CASE(12)
+#else
+            default: Q32_PK_CASE(8)
+#endif
+            }
+#undef Q32_PK_CASE
+        }
+    }
+}
+
 Q32_INLINE void q32_pk(int64_t n, const void *w, int64_t row_bytes, int64_t nr, const void *acts, int64_t act_stride,
                        int64_t nc, float *y, int64_t y_stride, const int BS, const int ABS, const int OFF,
                        const int HAS_MIN, __m256i (*unpack)(const uint8_t *)) {
     const int64_t nb = n / 32;
     q32_pk_block pk[Q32_PK_TILES][Q32_PK_CHUNK] __attribute__((aligned(64)));
-    q32_pk_acts pa;
     for (int64_t s0 = 0; s0 < nr; s0 += 16 * Q32_PK_TILES) {
         const int64_t ntiles = (nr - s0 + 15) / 16 < Q32_PK_TILES ? (nr - s0 + 15) / 16 : Q32_PK_TILES;
         for (int64_t k0 = 0; k0 < nb; k0 += Q32_PK_CHUNK) {
@@ -653,27 +675,8 @@ Q32_INLINE void q32_pk(int64_t n, const void *w, int64_t row_bytes, int64_t nr, 
                 for (int r = 0; r < 16; r++) rows[r] = (const uint8_t *)w + (r0 + (r < nrow ? r : nrow - 1)) * row_bytes;
                 for (int64_t b = 0; b < kb; b++) q32_pk_pack(&pk[t][b], rows, (k0 + b) * BS, HAS_MIN, unpack);
             }
-            const uint8_t *a0 = (const uint8_t *)acts + k0 * ABS;
-            for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK_COLS) {
-                const uint8_t *a = a0 + c0 * act_stride;
-                const int64_t ncol = nc - c0 < Q32_PK_COLS ? nc - c0 : Q32_PK_COLS;
-                q32_pk_prep(&pa, a, act_stride, ncol, kb, ABS, OFF, HAS_MIN);
-                for (int64_t t = 0; t < ntiles; t++) {
-                    const int64_t r0 = s0 + 16 * t, nrow = nr - r0 < 16 ? nr - r0 : 16;
-                    float *yo = y + c0 * y_stride + r0;
-#define Q32_PK_CASE(CC) case CC: q32_pk_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, 0, nrow, CC, ABS, OFF, HAS_MIN); break;
-                    switch (ncol) {
-                    Q32_PK_CASE(1) Q32_PK_CASE(2) Q32_PK_CASE(3) Q32_PK_CASE(4)
-                    Q32_PK_CASE(5) Q32_PK_CASE(6) Q32_PK_CASE(7)
-#if Q32_PK_COLS > 8
-                    Q32_PK_CASE(8) Q32_PK_CASE(9) Q32_PK_CASE(10) Q32_PK_CASE(11) default: Q32_PK_CASE(12)
-#else
-                    default: Q32_PK_CASE(8)
-#endif
-                    }
-#undef Q32_PK_CASE
-                }
-            }
+            q32_pk_columns(pk, ntiles, kb, k0 == 0, (const uint8_t *)acts + k0 * ABS, act_stride, nc, y, y_stride, s0,
+                           nr, ABS, OFF, HAS_MIN);
         }
     }
 }
@@ -684,7 +687,6 @@ Q32_INLINE void q32_pk_r8(int64_t n, const uint8_t *packed, int64_t r0, int64_t 
                           int64_t act_stride, int64_t nc, float *y, int64_t y_stride, const int32_t type, const int OFF) {
     const int64_t nb = n / 32, bb = g4j_r8_block_bytes(type), gbytes = nb * bb, end = r0 + nr;
     q32_pk_block pk[Q32_PK_TILES][Q32_PK_CHUNK] __attribute__((aligned(64)));
-    q32_pk_acts pa;
     for (int64_t s0 = r0 & ~(int64_t)7; s0 < end; s0 += 16 * Q32_PK_TILES) {
         const int64_t ntiles = (end - s0 + 15) / 16 < Q32_PK_TILES ? (end - s0 + 15) / 16 : Q32_PK_TILES;
         for (int64_t k0 = 0; k0 < nb; k0 += Q32_PK_CHUNK) {
@@ -703,28 +705,8 @@ Q32_INLINE void q32_pk_r8(int64_t n, const uint8_t *packed, int64_t r0, int64_t 
                     pk[t][b].m = _mm512_setzero_ps();
                 }
             }
-            const uint8_t *a0 = (const uint8_t *)acts + k0 * 34;
-            for (int64_t c0 = 0; c0 < nc; c0 += Q32_PK_COLS) {
-                const uint8_t *a = a0 + c0 * act_stride;
-                const int64_t ncol = nc - c0 < Q32_PK_COLS ? nc - c0 : Q32_PK_COLS;
-                q32_pk_prep(&pa, a, act_stride, ncol, kb, 34, OFF, 0);
-                for (int64_t t = 0; t < ntiles; t++) {
-                    const int64_t base = s0 + 16 * t, lo = base < r0 ? r0 - base : 0, hi = end - base < 16 ? end - base : 16;
-                    /* lane 0's place; below y when lo > 0, where the mask keeps it from being touched */
-                    float *yo = (float *)((uintptr_t)(y + c0 * y_stride) + (uintptr_t)((base - r0) * (int64_t)sizeof(float)));
-#define Q32_PK_CASE(CC) case CC: q32_pk_tile(pk[t], kb, &pa, a, act_stride, k0 == 0, yo, y_stride, lo, hi, CC, 34, OFF, 0); break;
-                    switch (ncol) {
-                    Q32_PK_CASE(1) Q32_PK_CASE(2) Q32_PK_CASE(3) Q32_PK_CASE(4)
-                    Q32_PK_CASE(5) Q32_PK_CASE(6) Q32_PK_CASE(7)
-#if Q32_PK_COLS > 8
-                    Q32_PK_CASE(8) Q32_PK_CASE(9) Q32_PK_CASE(10) Q32_PK_CASE(11) default: Q32_PK_CASE(12)
-#else
-                    default: Q32_PK_CASE(8)
-#endif
-                    }
-#undef Q32_PK_CASE
-                }
-            }
+            q32_pk_columns(pk, ntiles, kb, k0 == 0, (const uint8_t *)acts + k0 * 34, act_stride, nc, y, y_stride,
+                           s0 - r0, nr, 34, OFF, 0);
         }
     }
 }
