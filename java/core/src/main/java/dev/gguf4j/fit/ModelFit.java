@@ -83,8 +83,8 @@ public final class ModelFit {
      * @param thisFile      whether this is the model file itself (else a file {@code quantize} would write)
      * @param fileBytes     its exact size
      * @param repackBytes   the part of the weight copies the CPU backend makes at load ({@code --no-repack}: none)
-     *                      held on top of the file: Q4_0's generation layout, a tied output's copy; the other
-     *                      types' plain copies replace the file's pages (LlamaModel.repack) and are not counted
+     *                      held on top of the file: a tied output's copy; the others replace the file's pages
+     *                      (LlamaModel.repack) and are not counted
      * @param kvBytes       the KV cache of one session of the context
      * @param computeBytes  activation buffers and the runtime's overhead (an estimate)
      * @param totalBytes    RAM a CPU-only run needs: file + repack + KV + compute

@@ -122,7 +122,7 @@ public final class Llama implements AutoCloseable {
 
     /**
      * With everything on the CPU and {@link LlamaOptions#repack} on: the backend's copies of the weights
-     * (Q4_0's generation layout; the other types' file bytes on huge pages, LlamaModel.repack).
+     * (Q4_0 and Q8_0 interleaved by 8 rows; the other types' file bytes; on huge pages, LlamaModel.repack).
      */
     private void repackForCpu() {
         if (options.repack()) {

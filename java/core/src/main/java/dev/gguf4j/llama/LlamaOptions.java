@@ -25,8 +25,8 @@ import dev.gguf4j.engine.LlamaSession.KvType;
  *                      (as llama.cpp; see {@link LlamaModel#load(java.nio.file.Path, boolean, boolean)})
  * @param contextPrompt null, or size the context for this prompt: see {@link #withContextFor(String, int)}
  * @param contextExtra  tokens to allow after {@code contextPrompt}
- * @param repack        copy the CPU matrix weights at load: Q4_0 into the backend's generation layout, the other
- *                      types' file bytes onto huge pages (default true; see {@link #withRepack(boolean)})
+ * @param repack        copy the CPU matrix weights at load: Q4_0 and Q8_0 with rows interleaved by 8, the other
+ *                      types' file bytes, onto huge pages (default true; see {@link #withRepack(boolean)})
  */
 public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
         boolean useMmap, boolean useMlock, String contextPrompt, int contextExtra, boolean repack) {
