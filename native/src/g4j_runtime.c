@@ -451,7 +451,7 @@ g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w
     if (out_bytes < need)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: %lld x %lld needs %lld bytes, room for %lld",
                         (long long)rows, (long long)cols, (long long)need, (long long)out_bytes);
-    const int64_t nb = cols / 32, row_min = nb * (2 + g4j_r8_quant_bytes(type));
+    const int64_t nb = cols / 32, row_min = nb * g4j_r8_row_block_bytes(type);
     if (row_bytes < row_min)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: row stride %lld bytes is less than a row of %lld"
                         " %s elements (%lld bytes)", (long long)row_bytes, (long long)cols, r8_type_name(type),
@@ -493,7 +493,7 @@ g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t 
         return G4J_OK;
     }
     /* scalar: each row back in its own layout, then the scalar vec_dot (its float order is not the tiles') */
-    const int64_t row_bytes = nb * (2 + g4j_r8_quant_bytes(type));
+    const int64_t row_bytes = nb * g4j_r8_row_block_bytes(type);
     void *row = scratch_get((size_t)(row_bytes > 0 ? row_bytes : 1));
     if (!row)
         return g4j_fail(G4J_E_OUT_OF_MEMORY, "cannot allocate %lld bytes for one row of %lld %s elements",

@@ -7,7 +7,7 @@
 void g4j_repack_r8_groups(int32_t type, int64_t rows, int64_t nb, const void *w, int64_t row_bytes, int64_t g0,
                           int64_t g1, void *out) {
     const int qb = g4j_r8_quant_bytes(type);
-    const int64_t blk = g4j_r8_block_bytes(type), src_blk = 2 + qb; /* Q4_0 and Q8_0 blocks: d, then the quants */
+    const int64_t blk = g4j_r8_block_bytes(type), src_blk = g4j_r8_row_block_bytes(type);
     for (int64_t g = g0; g < g1; g++) {
         uint8_t *dst = (uint8_t *)out + g * nb * blk;
         for (int64_t b = 0; b < nb; b++, dst += blk) {
@@ -28,7 +28,7 @@ void g4j_repack_r8_groups(int32_t type, int64_t rows, int64_t nb, const void *w,
 
 void g4j_r8_row(int32_t type, int64_t nb, const void *packed, int64_t r, void *out) {
     const int qb = g4j_r8_quant_bytes(type);
-    const int64_t blk = g4j_r8_block_bytes(type), dst_blk = 2 + qb;
+    const int64_t blk = g4j_r8_block_bytes(type), dst_blk = g4j_r8_row_block_bytes(type);
     const uint8_t *grp = (const uint8_t *)packed + r / 8 * nb * blk;
     const int i = (int)(r % 8);
     for (int64_t b = 0; b < nb; b++) {

@@ -20,6 +20,9 @@ static inline int g4j_r8_quant_bytes(int32_t type) {
     return type == G4J_TYPE_Q4_0 ? 16 : type == G4J_TYPE_Q8_0 ? 32 : 0;
 }
 
+/* Bytes of one block of the type's own layout (binary16 d, then the quants): Q4_0 18, Q8_0 34. */
+static inline int64_t g4j_r8_row_block_bytes(int32_t type) { return 2 + (int64_t)g4j_r8_quant_bytes(type); }
+
 /* Bytes of one group's block (8 rows x one block of 32): Q4_0 144, Q8_0 272. */
 static inline int64_t g4j_r8_block_bytes(int32_t type) { return G4J_R8_SCALES + 8 * (int64_t)g4j_r8_quant_bytes(type); }
 
