@@ -28,7 +28,7 @@ extern "C" {
 #define G4J_API
 #endif
 
-#define G4J_ABI_VERSION 8
+#define G4J_ABI_VERSION 9
 
 typedef int32_t g4j_status;
 
@@ -147,17 +147,26 @@ G4J_API g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row
                                         int64_t cols, const void *w, int64_t row_bytes, int64_t n_x, const void *act,
                                         int64_t act_stride, float *y, int64_t y_stride);
 
-/* ---- Q4_0 and Q8_0 interleaved by 8 rows ("r8": a copy made once at load, read by every matrix product) ----
+/* ---- Q4_0, Q8_0, Q4_K, Q5_K and Q6_K interleaved by 8 rows ("r8": a copy made once at load, read by every matrix
+ * product) ----
  * Rows are taken in groups of 8 (the last group padded with zero rows); a group holds, for each of the row length's
- * blocks of 32 in order, the 8 rows' scales (binary16, row 0 first, 16 bytes), then the 8 rows' quants interleaved
- * by 4 bytes: byte 32k + 4r + i of them is byte 4k + i of row r's quants (Q4_0: 16 bytes of packed nibbles, k < 4,
- * 144 bytes per group and block; Q8_0: 32 signed bytes, k < 8, 272 bytes). So one 32-byte load gives 4 quants of
- * each of the 8 rows, one row per 32-bit lane (for Q4_0, elements 4k..4k+3 as the low nibbles and 16+4k..16+4k+3
- * as the high ones). Nothing is changed but the order of bytes, so the copy has exactly the size of the rows it was
- * made from, plus the padding rows of the last group. */
+ * blocks in order, the 8 rows' parts of that block, with the quants interleaved by 4 bytes: byte 32k + 4r + i of a
+ * quant field is byte 4k + i of row r's field. So one 32-byte load gives 4 quants of each of the 8 rows, one row
+ * per 32-bit lane. Per group and block:
+ *  - Q4_0 (144 bytes): the 8 scales (binary16, row 0 first, 16 bytes), then the 16 bytes of packed nibbles of each
+ *    row interleaved (k < 4; a load holds elements 4k..4k+3 as the low nibbles and 16+4k..16+4k+3 as the high ones);
+ *  - Q8_0 (272 bytes): the 8 scales, then the 32 signed bytes of each row interleaved (k < 8);
+ *  - Q4_K (1184 bytes): d of the 8 rows (binary16, 16 bytes), dmin (16 bytes), the 6-bit scales unpacked (byte
+ *    8j + r: scale j of row r, 64 bytes), the 6-bit mins unpacked (byte 16i + 2r + s: min 2i + s of row r, 64
+ *    bytes), then qs interleaved (k < 32);
+ *  - Q5_K (1440 bytes): Q4_K's group block, then qh interleaved (k < 8);
+ *  - Q6_K (1680 bytes): d (16 bytes), the scales (byte 8j + r: scale j of row r, signed, 128 bytes), then ql
+ *    (k < 32) and qh (k < 16) interleaved.
+ * Q4_0, Q8_0 and Q6_K keep the size of the rows they were made from; Q4_K and Q5_K take 32 bytes more per group
+ * and super-block (2.8% and 2.3%), the unpacked scales and mins. Plus the padding rows of the last group. */
 
-/* Bytes of the r8 copy of a matrix of rows x cols of type (G4J_TYPE_Q4_0 or G4J_TYPE_Q8_0; cols a multiple of 32),
- * or -1 if the type has no r8 layout, the arguments are invalid or the size overflows. */
+/* Bytes of the r8 copy of a matrix of rows x cols of type (Q4_0 and Q8_0: cols a multiple of 32; Q4_K, Q5_K, Q6_K:
+ * of 256), or -1 if the type has no r8 layout, the arguments are invalid or the size overflows. */
 G4J_API int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols);
 
 /* Writes the r8 copy of rows x cols weights w of type (rows row_bytes apart) to out (out_bytes of room, at least
@@ -167,10 +176,17 @@ G4J_API g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const
 
 /* g4j_matmat_converted over an r8 copy of a matrix of total_rows rows of type: y[j * y_stride + y_row0 + r] =
  * dot(row w_row0 + r, activation vector j) for r in [0, rows), j in [0, n_x), act holding n_x vectors of cols
- * activations converted to Q8_0 (g4j_quantize_activations), act_stride bytes apart. w_row0 and rows are any in
- * range (they need not be multiples of 8). Each y element is bit-identical to g4j_matmat_converted's for the same
- * variant on the original rows (the same integer sums per block and the same float steps), whatever n_x: the
- * copy changes where the bytes are, not the result. */
+ * activations converted by g4j_quantize_activations (Q8_0 for Q4_0 and Q8_0, Q8_K for the k-quants), act_stride
+ * bytes apart. w_row0 and rows are any in range (they need not be multiples of 8).
+ *  - Q4_0, Q8_0: each y element is bit-identical to g4j_matmat_converted's for the same variant on the original
+ *    rows (the same integer sums per block and the same float steps), whatever n_x.
+ *  - Q4_K, Q5_K, Q6_K: their own arithmetic, one exact integer per row, column and super-block: with S the sum over
+ *    sub-blocks j of scale_j * sum(u * q) (Q6_K: scale_j * (sum(u * q) - 32 * bsums[j]); u the unsigned quants)
+ *    and M the sum of min_j * (bsums[2j] + bsums[2j + 1]) (Q4_K, Q5_K), per super-block in order from acc = 0:
+ *    acc = fmaf(d_x * d_y, (float)S, acc), then (Q4_K, Q5_K) acc = fmaf(-(dmin_x * d_y), (float)M, acc). It is
+ *    not vec_dot's (8 float lanes per super-block, which interleaved tiles cannot keep cheaply); it is the same
+ *    bits in every variant, scalar included, and for every n_x and row split; it differs from
+ *    g4j_matmat_converted on the original rows by float rounding only. */
 G4J_API g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t cols, const void *packed,
                                  int64_t w_row0, int64_t y_row0, int64_t rows, int64_t n_x, const void *act,
                                  int64_t act_stride, float *y, int64_t y_stride);

@@ -423,13 +423,14 @@ g4j_status g4j_matmat_converted(int32_t isa, int32_t type, int64_t w_row0, int64
     return G4J_OK;
 }
 
-/* ---- Q4_0 and Q8_0 interleaved by 8 rows (gguf4j.h, "r8") ---- */
+/* ---- Q4_0, Q8_0, Q4_K, Q5_K and Q6_K interleaved by 8 rows (gguf4j.h, "r8") ---- */
 
 #include "r8.h"
 
 int64_t g4j_r8_bytes(int32_t type, int64_t rows, int64_t cols) {
-    if (g4j_r8_quant_bytes(type) == 0 || rows < 0 || cols < 0 || cols % 32 != 0) return -1;
-    const int64_t groups = rows / 8 + (rows % 8 != 0), nb = cols / 32, blk = g4j_r8_block_bytes(type);
+    const int be = g4j_r8_block_elems(type);
+    if (be == 0 || rows < 0 || cols < 0 || cols % be != 0) return -1;
+    const int64_t groups = rows / 8 + (rows % 8 != 0), nb = cols / be, blk = g4j_r8_block_bytes(type);
     if (nb > 0 && groups > INT64_MAX / blk / nb) return -1;
     return groups * nb * blk;
 }
@@ -439,19 +440,23 @@ static const char *r8_type_name(int32_t type) {
     return l ? l->name : "an unknown type";
 }
 
+#define R8_TYPES "q4_0, q8_0, q4_K, q5_K and q6_K have"
+
 g4j_status g4j_repack_r8(int32_t type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, void *out,
                          int64_t out_bytes) {
-    if (g4j_r8_quant_bytes(type) == 0)
-        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_repack_r8: %s (type id %d) has no r8 layout (q4_0 and q8_0 have)",
+    if (g4j_r8_block_elems(type) == 0)
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_repack_r8: %s (type id %d) has no r8 layout (" R8_TYPES ")",
                         r8_type_name(type), (int)type);
+    const int be = g4j_r8_block_elems(type);
     const int64_t need = g4j_r8_bytes(type, rows, cols);
     if (need < 0)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: %lld rows of %lld columns (need rows >= 0 and"
-                        " columns a non-negative multiple of 32)", (long long)rows, (long long)cols);
+                        " columns a non-negative multiple of %d for %s)", (long long)rows, (long long)cols, be,
+                        r8_type_name(type));
     if (out_bytes < need)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: %lld x %lld needs %lld bytes, room for %lld",
                         (long long)rows, (long long)cols, (long long)need, (long long)out_bytes);
-    const int64_t nb = cols / 32, row_min = nb * g4j_r8_row_block_bytes(type);
+    const int64_t nb = cols / be, row_min = nb * g4j_r8_row_block_bytes(type);
     if (row_bytes < row_min)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_repack_r8: row stride %lld bytes is less than a row of %lld"
                         " %s elements (%lld bytes)", (long long)row_bytes, (long long)cols, r8_type_name(type),
@@ -467,21 +472,24 @@ g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t 
                          int64_t act_stride, float *y, int64_t y_stride) {
     g4j_status ist = g4j_resolve_isa(&isa);
     if (ist != G4J_OK) return ist;
-    if (g4j_r8_quant_bytes(type) == 0)
-        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_matmat_r8: %s (type id %d) has no r8 layout (q4_0 and q8_0 have)",
+    if (g4j_r8_block_elems(type) == 0)
+        return g4j_fail(G4J_E_UNSUPPORTED_TYPE, "g4j_matmat_r8: %s (type id %d) has no r8 layout (" R8_TYPES ")",
                         r8_type_name(type), (int)type);
+    const int be = g4j_r8_block_elems(type);
     if (g4j_r8_bytes(type, total_rows, cols) < 0)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: %lld rows of %lld columns (need rows >= 0 and"
-                        " columns a non-negative multiple of 32)", (long long)total_rows, (long long)cols);
+                        " columns a non-negative multiple of %d for %s)", (long long)total_rows, (long long)cols, be,
+                        r8_type_name(type));
     if (w_row0 < 0 || y_row0 < 0 || rows < 0 || w_row0 > total_rows - rows)
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: rows [%lld, %lld + %lld) outside [0, %lld), or"
                         " a negative output row %lld", (long long)w_row0, (long long)w_row0, (long long)rows,
                         (long long)total_rows, (long long)y_row0);
     if (n_x < 0) return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: negative batch %lld", (long long)n_x);
-    const int64_t nb = cols / 32, need = nb * (int64_t)sizeof(g4j_block_q8_0);
+    const int64_t nb = cols / be, need = nb * g4j_r8_act_block_bytes(type);
     if (n_x > 1 && act_stride < need)
-        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: activation stride %lld bytes < %lld columns as q8_0"
-                        " (%lld bytes)", (long long)act_stride, (long long)cols, (long long)need);
+        return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: activation stride %lld bytes < %lld columns as %s"
+                        " (%lld bytes)", (long long)act_stride, (long long)cols, be == 256 ? "q8_K" : "q8_0",
+                        (long long)need);
     if (n_x > 1 && (y_row0 > INT64_MAX - rows || y_stride < y_row0 + rows))
         return g4j_fail(G4J_E_INVALID_ARGUMENT, "g4j_matmat_r8: y stride %lld < output rows %lld + %lld",
                         (long long)y_stride, (long long)y_row0, (long long)rows);
@@ -492,7 +500,8 @@ g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t 
         resolved[isa].gemm_r8[type](cols, packed, w_row0, rows, act, act_stride, n_x, y, y_stride);
         return G4J_OK;
     }
-    /* scalar: each row back in its own layout, then the scalar vec_dot (its float order is not the tiles') */
+    /* scalar: each row back in its own layout, then the scalar vec_dot (its float order is not the tiles'), or for
+     * the k-quants their r8 arithmetic (r8.h), which every variant computes alike */
     const int64_t row_bytes = nb * g4j_r8_row_block_bytes(type);
     void *row = scratch_get((size_t)(row_bytes > 0 ? row_bytes : 1));
     if (!row)
@@ -501,7 +510,11 @@ g4j_status g4j_matmat_r8(int32_t isa, int32_t type, int64_t total_rows, int64_t 
     const g4j_vec_dot_fn dot = resolved[G4J_ISA_SCALAR].vec_dot[type];
     for (int64_t r = 0; r < rows; r++) {
         g4j_r8_row(type, nb, packed, w_row0 + r, row);
-        for (int64_t j = 0; j < n_x; j++) dot(cols, row, (const char *)act + j * act_stride, &y[j * y_stride + r]);
+        for (int64_t j = 0; j < n_x; j++) {
+            const void *aj = (const char *)act + j * act_stride;
+            if (be == 256) y[j * y_stride + r] = g4j_r8k_dot(type, nb, row, (const g4j_block_q8_K *)aj);
+            else dot(cols, row, aj, &y[j * y_stride + r]);
+        }
     }
     return G4J_OK;
 }

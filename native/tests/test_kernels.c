@@ -854,6 +854,190 @@ static void test_matmat_converted(void) {
     }
 }
 
+/* ---- r8 of the k-quants (gguf4j.h): the layout and the arithmetic as the header states them, written here ---- */
+
+/* the unsigned quant of element e of a super-block (ggml's dequantize_row_q4_K / _q5_K / _q6_K) */
+static int k_quant(int type, const uint8_t *x, int e) {
+    if (type == Q4_K) return (x[16 + 32 * (e / 64) + e % 32] >> (4 * (e / 32 % 2))) & 0xf;
+    if (type == Q5_K) /* qs at 48, qh at 16: bit e / 32 of qh[e % 32] */
+        return ((x[48 + 32 * (e / 64) + e % 32] >> (4 * (e / 32 % 2))) & 0xf) | ((x[16 + e % 32] >> (e / 32)) & 1) << 4;
+    const int h = e / 128, m = e % 128 / 32, l = e % 32; /* ql at 0, qh at 128 */
+    return ((x[64 * h + 32 * (m % 2) + l] >> (4 * (m / 2))) & 0xf) | ((x[128 + 32 * h + l] >> (2 * m)) & 3) << 4;
+}
+static float f32_at(const uint8_t *p) { float f; memcpy(&f, p, 4); return f; }
+/* The header's arithmetic for one row against one Q8_K vector; *mag: a bound on the sum of |terms| (tolerances). */
+static float r8k_expected(int type, int64_t nb, const uint8_t *row, const uint8_t *act, double *mag) {
+    float acc = 0.0f;
+    *mag = 0;
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *x = row + b * (type == Q4_K ? 144 : type == Q5_K ? 176 : 210), *y = act + b * 292;
+        const float dy = f32_at(y);
+        const int8_t *q = (const int8_t *)(y + 4);
+        int16_t bs[16];
+        memcpy(bs, y + 260, 32);
+        int64_t s = 0, m = 0, sa = 0, ma = 0;
+        const int mins = type != Q6_K;
+        for (int j = 0; j < (mins ? 8 : 16); j++) {
+            const int len = mins ? 32 : 16;
+            int64_t t = 0, ta = 0;
+            for (int i = 0; i < len; i++) {
+                t += (int64_t)k_quant(type, x, len * j + i) * q[len * j + i];
+                ta += llabs((int64_t)(k_quant(type, x, len * j + i) - (type == Q6_K ? 32 : 0)) * q[len * j + i]);
+            }
+            if (mins) {
+                int sc, mn;
+                k4_scale_min(x + 4, j, &sc, &mn);
+                s += sc * t;
+                sa += sc * ta;
+                m += (int64_t)mn * (bs[2 * j] + bs[2 * j + 1]);
+                ma += llabs((int64_t)mn * (bs[2 * j] + bs[2 * j + 1]));
+            } else {
+                const int sc = (int8_t)x[192 + j];
+                s += sc * (t - 32 * bs[j]);
+                sa += llabs((int64_t)sc) * ta;
+            }
+        }
+        CHECK(s == (int32_t)s && m == (int32_t)m, "r8k test data: integer sums out of int32 range");
+        const float d = (float)half_value(get16(x + (mins ? 0 : 208)));
+        acc = fmaf(d * dy, (float)s, acc);
+        *mag += fabs((double)d * dy) * (double)sa;
+        if (mins) {
+            const float dmin = (float)half_value(get16(x + 2));
+            acc = fmaf(-(dmin * dy), (float)m, acc);
+            *mag += fabs((double)dmin * dy) * (double)ma;
+        }
+    }
+    return acc;
+}
+
+/* Q4_K, Q5_K and Q6_K: the copy byte for byte against the layout the header describes; each variant's products bit for
+ * bit against the header's arithmetic (above), for every batch size (the matrix-vector case included), rows not a
+ * multiple of 8, slices starting inside a group, converted and raw activations; and that arithmetic within
+ * rounding of ggml's (the scalar vec_dot of the file's layout, a different float order). */
+static void test_r8k(void) {
+    static const int64_t NS[] = {256, 768, 8 * 256, 22 * 256};
+    static const int ROWS[] = {1, 7, 8, 9, 23, 40};
+    static const int NX[] = {1, 2, 3, 4, 5, 8, 9, 13, 17};
+    static const int KT[] = {Q4_K, Q5_K, Q6_K};
+    int64_t checked[3] = {0, 0, 0}, against_ggml = 0;
+    for (size_t ti = 0; ti < 3; ti++)
+    for (size_t ni = 0; ni < sizeof NS / sizeof NS[0]; ni++)
+        for (size_t ri = 0; ri < sizeof ROWS / sizeof ROWS[0]; ri++) {
+            const int type = KT[ti], bs = type == Q4_K ? 144 : type == Q5_K ? 176 : 210;
+            const int rb = type == Q4_K ? 1184 : type == Q5_K ? 1440 : 1680;
+            const int64_t n = NS[ni], nb = n / 256, rows = ROWS[ri], row_bytes = nb * bs + (ri % 2 ? 6 : 0);
+            if (n > 2048 && rows > 9) continue;
+            const int64_t groups = (rows + 7) / 8, pb = g4j_r8_bytes(type, rows, n);
+            CHECK(pb == groups * nb * rb, "r8 bytes type %d %lld x %lld: %lld", type, (long long)rows, (long long)n, (long long)pb);
+            uint8_t *w = calloc((size_t)(rows * row_bytes), 1), *packed = malloc((size_t)pb), *want = malloc((size_t)pb);
+            for (int64_t r = 0; r < rows; r++) fill_row(type, w + r * row_bytes, n);
+            memset(packed, 0xa5, (size_t)pb);
+            CHECK(g4j_repack_r8(type, rows, n, w, row_bytes, packed, pb) == G4J_OK, "repack: %s", g4j_last_error());
+            memset(want, 0, (size_t)pb);
+            for (int64_t g = 0; g < groups; g++)
+                for (int64_t b = 0; b < nb; b++)
+                    for (int r = 0; r < 8 && g * 8 + r < rows; r++) {
+                        const uint8_t *x = w + (g * 8 + r) * row_bytes + b * bs;
+                        uint8_t *o = want + (g * nb + b) * rb;
+                        if (type != Q6_K) { /* Q5_K: Q4_K's part (its qs at 48), then qh interleaved at 1184 */
+                            memcpy(o + 2 * r, x, 2);
+                            memcpy(o + 16 + 2 * r, x + 2, 2);
+                            for (int j = 0; j < 8; j++) {
+                                int sc, mn;
+                                k4_scale_min(x + 4, j, &sc, &mn);
+                                o[32 + 8 * j + r] = (uint8_t)sc;
+                                o[96 + 16 * (j / 2) + 2 * r + j % 2] = (uint8_t)mn;
+                            }
+                            const int qs = type == Q4_K ? 16 : 48;
+                            for (int k = 0; k < 32; k++) memcpy(o + 160 + 32 * k + 4 * r, x + qs + 4 * k, 4);
+                            if (type == Q5_K)
+                                for (int k = 0; k < 8; k++) memcpy(o + 1184 + 32 * k + 4 * r, x + 16 + 4 * k, 4);
+                        } else {
+                            memcpy(o + 2 * r, x + 208, 2);
+                            for (int j = 0; j < 16; j++) o[16 + 8 * j + r] = x[192 + j];
+                            for (int k = 0; k < 32; k++) memcpy(o + 144 + 32 * k + 4 * r, x + 4 * k, 4);
+                            for (int k = 0; k < 16; k++) memcpy(o + 1168 + 32 * k + 4 * r, x + 128 + 4 * k, 4);
+                        }
+                    }
+            CHECK(memcmp(packed, want, (size_t)pb) == 0, "r8 layout, type %d %lld x %lld", type, (long long)rows, (long long)n);
+            const int64_t astride = nb * 292 + 28, ys = rows + 3, maxnx = n > 2048 ? 3 : 17;
+            uint8_t *act = malloc((size_t)(17 * astride));
+            float *x = malloc(sizeof(float) * (size_t)n), *ref = malloc(sizeof(float) * (size_t)(17 * rows)),
+                  *ggml = malloc(sizeof(float) * (size_t)(17 * rows)), *got = malloc(sizeof(float) * (size_t)(17 * ys));
+            for (int kind = 0; kind < 5; kind++) {
+                for (int j = 0; j < 17; j++) {
+                    uint8_t *aj = act + j * astride;
+                    if (kind < 4) {
+                        fill_x(x, n, (kind + j) % 4);
+                        CHECK(g4j_quantize_activations(type, n, x, aj, nb * 292) == G4J_OK, "convert");
+                    } else { /* raw bytes; d a float and the bsums in the range a conversion gives */
+                        for (int64_t i = 0; i < nb * 292; i++) aj[i] = (uint8_t)rnd();
+                        for (int64_t b = 0; b < nb; b++) {
+                            const float d = ldexpf(rndf(), -7);
+                            memcpy(aj + b * 292, &d, 4);
+                            for (int i = 0; i < 16; i++) put16(aj + b * 292 + 260 + 2 * i, (uint16_t)(int16_t)((int)(rnd() % 4096) - 2048));
+                        }
+                    }
+                    for (int64_t r = 0; r < rows; r++) {
+                        double mag;
+                        ref[j * rows + r] = r8k_expected(type, nb, w + r * row_bytes, aj, &mag);
+                        if (kind < 4 && j == 0) { /* against ggml's order: within rounding */
+                            float g;
+                            CHECK(g4j_matmat_converted(G4J_ISA_SCALAR, type, r, 0, 1, n, w, row_bytes, 1, aj, astride, &g, 1) == G4J_OK, "ggml");
+                            CHECK(fabs((double)g - ref[r]) <= 4e-7 * mag + 1e-30, "r8 %d arithmetic vs ggml's: %g vs %g (mag %g)",
+                                  type, (double)ref[r], (double)g, mag);
+                            against_ggml++;
+                        }
+                    }
+                }
+                for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
+                    if (!g4j_isa_available(isa)) continue;
+                    for (size_t xi = 0; xi < sizeof NX / sizeof NX[0]; xi++) {
+                        const int nx = NX[xi];
+                        if (nx > maxnx) continue;
+                        for (int64_t a = 0; a <= rows; a += (rows > 9 ? 5 : 1)) {
+                            memset(got, 0xff, sizeof(float) * (size_t)(17 * ys));
+                            CHECK(g4j_matmat_r8(isa, type, rows, n, packed, 0, 1, a, nx, act, astride, got, ys) == G4J_OK &&
+                                  g4j_matmat_r8(isa, type, rows, n, packed, a, 1 + a, rows - a, nx, act, astride, got, ys) == G4J_OK,
+                                  "matmat_r8: %s", g4j_last_error());
+                            for (int j = 0; j < nx; j++) {
+                                checked[ti] += rows;
+                                CHECK(memcmp(ref + j * rows, got + j * ys + 1, sizeof(float) * (size_t)rows) == 0,
+                                      "%s r8 != the header's arithmetic, type %d %lld x %lld, batch %d (vector %d), split at %lld, activations %d",
+                                      g4j_isa_name(isa), type, (long long)rows, (long long)n, nx, j, (long long)a, kind);
+                                uint32_t guard_lo, guard_hi, guard_hi2;
+                                memcpy(&guard_lo, got + j * ys, 4);
+                                memcpy(&guard_hi, got + j * ys + rows + 1, 4);
+                                memcpy(&guard_hi2, got + j * ys + rows + 2, 4);
+                                CHECK(guard_lo == 0xffffffffu && guard_hi == 0xffffffffu && guard_hi2 == 0xffffffffu,
+                                      "r8 wrote outside its rows (type %d, batch %d)", type, nx);
+                            }
+                            for (int j = nx; j < 17; j++) {
+                                uint32_t untouched;
+                                memcpy(&untouched, got + j * ys + 1, 4);
+                                CHECK(untouched == 0xffffffffu, "r8 wrote past its batch (type %d, batch %d)", type, nx);
+                            }
+                        }
+                    }
+                }
+            }
+            free(w); free(packed); free(want); free(act); free(x); free(ref); free(ggml); free(got);
+        }
+    printf("r8 q4_K / q5_K / q6_K == the header's arithmetic: %lld / %lld / %lld elements (every variant); %lld rows"
+           " within rounding of ggml's vec_dot\n", (long long)checked[0], (long long)checked[1], (long long)checked[2],
+           (long long)against_ggml);
+    uint8_t buf[1184 * 2] = {0}, act[292] = {0};
+    float y[16];
+    CHECK(g4j_r8_bytes(Q4_K, 9, 256) == 2 * 1184 && g4j_r8_bytes(Q6_K, 8, 512) == 2 * 1680 && g4j_r8_bytes(Q4_K, 8, 32) == -1 &&
+          g4j_r8_bytes(Q5_K, 8, 256) == 1440 && g4j_r8_bytes(Q3_K, 8, 256) == -1, "r8_bytes k-quant checks");
+    CHECK(g4j_repack_r8(Q4_K, 8, 128, buf, 144, buf, 1184) == G4J_E_INVALID_ARGUMENT, "128 columns of q4_K accepted");
+    CHECK(strstr(g4j_last_error(), "256") != NULL, "the message names the multiple: %s", g4j_last_error());
+    CHECK(g4j_repack_r8(Q6_K, 8, 256, buf, 209, buf, 1680) == G4J_E_INVALID_ARGUMENT, "short q6_K row stride accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_K, 8, 256, buf, 0, 0, 2, 2, act, 291, y, 8) == G4J_E_INVALID_ARGUMENT,
+          "short q8_K activation stride accepted");
+    CHECK(strstr(g4j_last_error(), "q8_K") != NULL, "the message names the activation type: %s", g4j_last_error());
+}
+
 /* r8 (gguf4j.h), for Q4_0 and Q8_0: the copy byte for byte against the layout as the header describes it (written
  * here), and its matrix products bit for bit against the same variant's g4j_matmat_converted on the original rows,
  * for row counts that are not multiples of 8, slices starting inside a group (as threads take them), batches of 1
@@ -945,7 +1129,7 @@ static void test_r8(void) {
     float y[16];
     CHECK(g4j_r8_bytes(Q4_0, 8, 33) == -1 && g4j_r8_bytes(Q4_0, -1, 32) == -1 && g4j_r8_bytes(Q4_0, 0, 32) == 0 &&
           g4j_r8_bytes(Q4_0, 9, 32) == 288 && g4j_r8_bytes(Q8_0, 9, 32) == 544 && g4j_r8_bytes(Q4_0, INT64_MAX, 1 << 20) == -1 &&
-          g4j_r8_bytes(Q4_1, 8, 32) == -1 && g4j_r8_bytes(Q4_K, 8, 256) == -1, "r8_bytes checks");
+          g4j_r8_bytes(Q4_1, 8, 32) == -1, "r8_bytes checks");
     CHECK(g4j_repack_r8(Q4_0, 9, 32, buf, 18, buf, 287) == G4J_E_INVALID_ARGUMENT, "short output accepted");
     CHECK(g4j_repack_r8(Q8_0, 9, 32, buf, 33, buf, 544) == G4J_E_INVALID_ARGUMENT, "short row stride accepted");
     CHECK(g4j_repack_r8(Q4_0, 9, 32, NULL, 18, buf, 288) == G4J_E_INVALID_ARGUMENT, "null weights accepted");
@@ -959,7 +1143,7 @@ static void test_r8(void) {
     CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q8_0, 9, 32, buf, 0, 0, 2, 2, act, 33, y, 8) == G4J_E_INVALID_ARGUMENT, "short activation stride accepted");
     CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q8_0, 9, 32, buf, 0, 7, 2, 2, act, 34, y, 8) == G4J_E_INVALID_ARGUMENT, "output past the y stride accepted");
     CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q8_0, 9, 32, buf, 0, 0, 2, -1, act, 34, y, 8) == G4J_E_INVALID_ARGUMENT, "negative batch accepted");
-    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_K, 8, 256, buf, 0, 0, 2, 1, act, 34, y, 8) == G4J_E_UNSUPPORTED_TYPE, "q4_K accepted");
+    CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q3_K, 8, 256, buf, 0, 0, 2, 1, act, 34, y, 8) == G4J_E_UNSUPPORTED_TYPE, "q3_K accepted");
     CHECK(g4j_matmat_r8(G4J_ISA_AUTO, Q4_0, 9, 32, buf, 9, 0, 0, 1, act, 34, y, 0) == G4J_OK, "no rows refused");
     CHECK(g4j_matmat_r8(77, Q4_0, 9, 32, buf, 0, 0, 2, 1, act, 34, y, 2) == G4J_E_UNSUPPORTED_ISA, "unknown variant accepted");
 }
@@ -1192,6 +1376,7 @@ int main(void) {
     test_qk_matvec_long();
     test_matmat_converted();
     test_r8();
+    test_r8k();
     test_read_bandwidth();
     test_quantize_rows();
     test_gptq_block();

@@ -170,7 +170,10 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public Repack repackKind(GgmlType type) {
-        return type == GgmlType.Q4_0 || type == GgmlType.Q8_0 ? Repack.INTERLEAVED : Repack.COPY;
+        return switch (type) {
+            case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> Repack.INTERLEAVED;
+            default -> Repack.COPY;
+        };
     }
 
     @Override

@@ -83,9 +83,12 @@ class OffloadTest {
             model = g.metadata().getString("golden.model_file");
             prompt = g.requireTensor("prompt.0.tokens").data().toArray(ValueLayout.JAVA_INT);
         }
-        // batch size 3: the prompt goes through the device in several steps
+        // batch size 3: the prompt goes through the device in several steps;
+        // repack off: the CPU's k-quant layers then run ggml's vec_dot arithmetic, which the device kernels share;
+        // with the interleaved copy (the default) they run its own arithmetic (gguf4j.h, g4j_matmat_r8; RepackTest),
+        // so a split would differ from the CPU path by float rounding in those layers
         LlamaOptions o = LlamaOptions.DEFAULTS.withThreads(2).withContextLength(prompt.length + 16).withKvType(kv)
-                .withBatchSize(3);
+                .withBatchSize(3).withRepack(false);
         List<float[]> cpu;
         int n;
         try (Llama llama = load(model, o, host(GIB))) {

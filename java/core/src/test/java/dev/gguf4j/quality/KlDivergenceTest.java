@@ -18,6 +18,8 @@ import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * KL divergence against llama-perplexity c392e50: its base file (tests/golden/quality/kjv7m-F16-c256-2.kld, the
@@ -38,11 +40,20 @@ class KlDivergenceTest {
         throw new AssertionError("no line '" + label + "'");
     }
 
-    @Test
-    void readsLlamaPerplexitysBaseFileAndAgreesWithItsStatistics() throws Exception {
+    /**
+     * repack false: the k-quant products are ggml's vec_dot arithmetic, llama.cpp's bits; true (the default): the
+     * interleaved copy's own arithmetic (gguf4j.h, g4j_matmat_r8), which moves which positions' 8-bit activations
+     * round the other way, so its PPL(Q) over these 254 positions is 1.0e-3 from llama.cpp's (over the whole text,
+     * PerplexityTest: 1.4e-4), its top token differs at 2 positions more, and its RMS Δp is 2.8% off (1.344 against
+     * 1.383): the small sample's noise, held to 1.5e-3, 3 positions and 4% there.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void readsLlamaPerplexitysBaseFileAndAgreesWithItsStatistics(boolean repack) throws Exception {
         List<String> want = Files.readAllLines(GOLDEN.resolve("kjv7m-Q4_K_M-c256-2.kld.txt"));
         KlDivergence.Stats s;
-        try (Llama llama = Llama.load(TestData.model("kjv7m-Q4_K_M.gguf"), LlamaOptions.DEFAULTS.withThreads(2));
+        try (Llama llama = Llama.load(TestData.model("kjv7m-Q4_K_M.gguf"),
+                LlamaOptions.DEFAULTS.withThreads(2).withRepack(repack));
                 BaseLogits.Reader base = new BaseLogits.Reader(GOLDEN.resolve("kjv7m-F16-c256-2.kld"))) {
             assertEquals(256, base.contextLength());
             assertEquals(2, base.chunks());
@@ -64,12 +75,12 @@ class KlDivergenceTest {
         // rounding step of the 8-bit activations (PerplexityTest: 2.5e-4 over the whole text); over these 254
         // positions it is 1.5e-4
         double ppl = figure(want, "Mean PPL(Q)");
-        assertEquals(ppl, s.ppl().value(), 5e-4 * ppl);
-        assertEquals(figure(want, "Same top p:"), 100 * s.sameTop().value(), 100.0 / s.count() + 1e-3);
+        assertEquals(ppl, s.ppl().value(), (repack ? 1.5e-3 : 5e-4) * ppl);
+        assertEquals(figure(want, "Same top p:"), 100 * s.sameTop().value(), (repack ? 3 : 1) * 100.0 / s.count() + 1e-3);
         // single positions differ more (the largest KLD here is 0.0206 against llama.cpp's 0.0292: a rounding flip
         // in the 8-bit activations moves one position's logits); the median and RMS are robust
         assertEquals(figure(want, "Median  KLD:"), s.kldMedian(), 0.05 * figure(want, "Median  KLD:"));
-        assertEquals(figure(want, "RMS Δp    :"), 100 * s.rmsPDiff().value(), 0.02 * figure(want, "RMS Δp    :"));
+        assertEquals(figure(want, "RMS Δp    :"), 100 * s.rmsPDiff().value(), (repack ? 0.04 : 0.02) * figure(want, "RMS Δp    :"));
     }
 
     @Test

@@ -23,10 +23,10 @@ public class GgufNative extends GgufNative$shared {
     static final SymbolLookup SYMBOL_LOOKUP = SymbolLookup.loaderLookup()
             .or(Linker.nativeLinker().defaultLookup());
 
-    private static final int G4J_ABI_VERSION = (int)8L;
+    private static final int G4J_ABI_VERSION = (int)9L;
     /**
      * {@snippet lang=c :
-     * #define G4J_ABI_VERSION 8
+     * #define G4J_ABI_VERSION 9
      * }
      */
     public static int G4J_ABI_VERSION() {
