@@ -45,8 +45,9 @@ public final class Main {
                the model from the store, pulled first if it is not there; --offline: never download)
               (run, perplexity and bench also take --no-mmap: read the weights instead of mapping them, and
                --mlock: lock them in RAM, with a warning and no lock where RLIMIT_MEMLOCK forbids it; run and bench
-               --no-repack: run from the mapped file, no weight copies at load (Q4_0 and Q8_0 interleaved by 8 rows,
-               the other types as they are, on huge pages); same results, less load time, slower products)
+               --no-repack: run from the mapped file, no weight copies at load (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K
+               interleaved by 8 rows, the other types as they are, on huge pages); less load time, slower
+               products; the same results but for the k-quants, then in ggml's arithmetic, not the copy's)
               help                             this text
               --debug COMMAND ...              stack traces on stderr (without it, a bug prints one line and writes
                                                its trace to ~/.cache/gguf4j/logs/crash-*.txt)

@@ -25,9 +25,11 @@ final class RunCommand {
               -n 0 prints the prompt only; --temp <= 0 is greedy, --top-k <= 0 keeps every token (as llama.cpp)
               --no-mmap reads the weights into memory instead of mapping them; --mlock locks them in RAM
               (if it cannot, a warning names errno and RLIMIT_MEMLOCK and the run goes on, as llama.cpp)
-              --no-repack runs from the mapped file: no copies of the weights made at load (Q4_0 and Q8_0 with
-              rows interleaved by 8, the other types as they are, on huge pages, each replacing the file's pages);
-              same output, less load time, slower products
+              --no-repack runs from the mapped file: no copies of the weights made at load (Q4_0, Q8_0, Q4_K,
+              Q5_K and Q6_K with rows interleaved by 8, the other types as they are, on huge pages, each replacing
+              the file's pages); less load time, slower products; the same output except for the k-quants, which
+              then compute with ggml's arithmetic (llama.cpp's bits per product) instead of the copy's
+              (docs/determinism.md)
               --grammar / --grammar-file: a GBNF grammar in llama.cpp's syntax (start rule root) the output must match;
               --json-schema: a JSON Schema (a file, or the JSON itself) the output must validate against
             """;

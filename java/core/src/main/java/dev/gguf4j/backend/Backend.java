@@ -97,6 +97,15 @@ public interface Backend {
         public boolean keepsFilePages(boolean rowsAlsoGathered) {
             return this != NONE && rowsAlsoGathered;
         }
+
+        /**
+         * Memory a copy of {@code copyBytes} made over a file mapping of a matrix of {@code fileBytes} adds to the
+         * resident set: all of it where the file pages stay ({@link #keepsFilePages}), else what it holds beyond
+         * the pages it replaces (an interleaved layout's unpacked scales, the padding rows of its last group).
+         */
+        public long extraOverMapping(long copyBytes, long fileBytes, boolean rowsAlsoGathered) {
+            return keepsFilePages(rowsAlsoGathered) ? copyBytes : Math.max(0, copyBytes - fileBytes);
+        }
     }
 
     /** Which copy this backend makes at load of a matrix of {@code type} (see {@link Repack}); NONE by default. */
@@ -105,9 +114,18 @@ public interface Backend {
     }
 
     /**
+     * Whether products over this backend's copy of {@code type} give the bits the file's layout gives: true for
+     * COPY and NONE (the default); the native CPU backend's interleaved k-quants compute their own arithmetic
+     * (docs/determinism.md).
+     */
+    default boolean repackKeepsBits(GgmlType type) {
+        return repackKind(type) != Repack.INTERLEAVED;
+    }
+
+    /**
      * Bytes of this backend's copy ({@link #repackKind}) of a {@code rows} x {@code cols} matrix of {@code type},
      * or -1 if it makes none for the type (the default). COPY: the matrix's own bytes; INTERLEAVED: the backend's
-     * layout (the native CPU backend's r8 for Q4_0 and Q8_0: rows interleaved by 8, gguf4j.h).
+     * layout (the native CPU backend's r8 for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K: rows interleaved by 8, gguf4j.h).
      */
     default long repackedBytes(GgmlType type, int rows, int cols) {
         return repackKind(type) == Repack.COPY ? rows * type.bytesFor(cols) : -1;

@@ -164,15 +164,27 @@ public final class CpuBackend implements Backend {
     }
 
     /**
-     * Q4_0 and Q8_0: their r8 layout, rows interleaved by 8 (gguf4j.h; llama.cpp and ik_llama.cpp repack these
-     * types likewise); every other type: a copy of the file's bytes on huge pages (as ik_llama.cpp's -rtr reads its
-     * weights into memory). Every product, batches and generation, reads the copy.
+     * Q4_0, Q8_0, Q4_K, Q5_K and Q6_K: their r8 layout, rows interleaved by 8 (gguf4j.h; ik_llama.cpp repacks these
+     * types likewise, llama.cpp c392e50 Q4_0); every other type: a copy of the file's bytes on huge pages (as
+     * ik_llama.cpp's -rtr reads its weights into memory). Every product, batches and generation, reads the copy.
      */
     @Override
     public Repack repackKind(GgmlType type) {
         return switch (type) {
             case Q4_0, Q8_0, Q4_K, Q5_K, Q6_K -> Repack.INTERLEAVED;
             default -> Repack.COPY;
+        };
+    }
+
+    /**
+     * Q4_0 and Q8_0's copies change where the bytes are, not a bit; the k-quants' compute one exact integer per
+     * row, column and super-block, not ggml's vec_dot lanes (gguf4j.h, g4j_matmat_r8).
+     */
+    @Override
+    public boolean repackKeepsBits(GgmlType type) {
+        return switch (type) {
+            case Q4_K, Q5_K, Q6_K -> false;
+            default -> true;
         };
     }
 

@@ -38,6 +38,7 @@ public final class LlamaModel implements AutoCloseable {
     private long repackedBytes;
     private long repackedExtraBytes;
     private long repackNanos;
+    private boolean repackKeepsBits = true;
     private final float[] ropeFreqs; // [ropeDim/2] Llama-3 rope scaling factors (rope_freqs.weight), or null
     private final float[] ropeFactorsLong;  // [ropeDim/2] Phi-3.5's LongRoPE divisors, or null
     private final float[] ropeFactorsShort; // [ropeDim/2]
@@ -178,8 +179,9 @@ public final class LlamaModel implements AutoCloseable {
      * Gives every 2-D weight the backend makes a copy of at load ({@link dev.gguf4j.backend.Backend#repackKind},
      * the one table of which type gets which copy) its copy, on transparent huge pages where the kernel gives them:
      * <ul>
-     * <li>INTERLEAVED (the native CPU backend's r8 for Q4_0 and Q8_0): a layout with rows interleaved by 8, which
-     * every matrix product reads instead of the weights. Over a file mapping it replaces the file's pages as COPY
+     * <li>INTERLEAVED (the native CPU backend's r8 for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K): a layout with rows
+     * interleaved by 8, which every matrix product reads instead of the weights (the k-quants with their own
+     * arithmetic: {@link #repackKeepsBits}). Over a file mapping it replaces the file's pages as COPY
      * does; weights read without mmap, or locked, keep their memory and get the copy on top of it.
      * <li>COPY (every other type on the native CPU backend): the file's bytes, which every matrix product then
      * reads. Only over a file mapping: weights read without mmap are on huge pages already, and locked ones
@@ -222,6 +224,7 @@ public final class LlamaModel implements AutoCloseable {
         java.util.concurrent.atomic.AtomicLong extra = new java.util.concurrent.atomic.AtomicLong();
         java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
         java.util.Set<String> types = java.util.concurrent.ConcurrentHashMap.newKeySet(); // for the log
+        java.util.concurrent.atomic.AtomicBoolean sameBits = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
         Runnable work = () -> {
             for (int i = next.getAndIncrement(); i < ws.length && failure.get() == null; i = next.getAndIncrement()) {
@@ -247,14 +250,19 @@ public final class LlamaModel implements AutoCloseable {
                     }
                     backend.repack(w.type(), w.data(), w.rowBytes(), w.rows(), w.cols(), out);
                     ws[i] = copy ? w.withData(out) : w.withRepacked(out);
-                    if (kind.keepsFilePages(w.name().equals(embedding)) || !w.data().isMapped() || locked) {
+                    boolean gathered = w.name().equals(embedding);
+                    if (kind.keepsFilePages(gathered) || !w.data().isMapped() || locked) {
                         extra.addAndGet(n);
                     } else {
                         dev.gguf4j.internal.MemoryLock.release(w.data());
+                        extra.addAndGet(kind.extraOverMapping(n, w.rows() * w.rowBytes(), gathered));
                     }
                     bytes.addAndGet(n);
                     count.incrementAndGet();
                     types.add(w.type() + (copy ? "" : " interleaved"));
+                    if (!backend.repackKeepsBits(w.type())) {
+                        sameBits.set(false);
+                    }
                 } catch (Throwable e) {
                     failure.compareAndSet(null, e);
                 }
@@ -309,15 +317,26 @@ public final class LlamaModel implements AutoCloseable {
         repackedBytes = bytes.get();
         repackedExtraBytes = extra.get();
         repackNanos = System.nanoTime() - t0;
+        repackKeepsBits = sameBits.get();
         if (count.get() > 0) {
             LOG.log(System.Logger.Level.INFO, String.format("gguf4j: copied %.1f MiB of weights (%d matrices, %s)"
                     + " onto huge pages for the %s backend in %d ms on %d thread(s), %.1f MiB of it on top of the"
-                    + " file's pages (bit-identical results; --no-repack / LlamaOptions.withRepack(false) reads the"
-                    + " mapped file instead)", bytes.get() / 1048576.0, count.get(),
+                    + " file's pages (%s; --no-repack / LlamaOptions.withRepack(false) reads the mapped file instead)",
+                    bytes.get() / 1048576.0, count.get(),
                     String.join(", ", new java.util.TreeSet<>(types)), backend.name(), repackNanos / 1_000_000,
-                    helpers.length + 1, extra.get() / 1048576.0));
+                    helpers.length + 1, extra.get() / 1048576.0, repackKeepsBits ? "bit-identical results"
+                            : "the k-quants' interleaved copies compute their own arithmetic, within float rounding of"
+                            + " the file layout's"));
         }
         return bytes.get();
+    }
+
+    /**
+     * Whether the copies {@link #repack} made give the file layout's bits (Backend.repackKeepsBits of every type
+     * copied); true when none were made.
+     */
+    public synchronized boolean repackKeepsBits() {
+        return repackKeepsBits;
     }
 
     /** Nanoseconds {@link #repack} took; 0 when it did not run. */

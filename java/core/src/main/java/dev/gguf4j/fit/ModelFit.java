@@ -207,8 +207,8 @@ public final class ModelFit {
                 long rows = t.bytes() / Math.max(1, t.type().bytesFor(t.shape()[0]));
                 long r = backend.repackedBytes(t.type(), (int) Math.min(Integer.MAX_VALUE, rows),
                         (int) Math.min(Integer.MAX_VALUE, t.shape()[0]));
-                // only copies held on top of the file's pages (a tied output's rows are the embeddings)
-                repack += backend.repackKind(t.type()).keepsFilePages(embedding) ? Math.max(0, r) : 0;
+                // what the copies add over the file's pages they replace (a tied output's rows are the embeddings)
+                repack += r > 0 ? backend.repackKind(t.type()).extraOverMapping(r, t.bytes(), embedding) : 0;
             }
             if (t.name().equals(tied ? "token_embd.weight" : "output.weight")) {
                 outputBytes = t.bytes();

@@ -199,7 +199,7 @@ public final class NativeCpu {
 
     /**
      * Bytes of the r8 copy (rows interleaved by 8) of a {@code type} matrix (see g4j_r8_bytes), or -1 for a type
-     * without that layout (it has Q4_0 and Q8_0) or invalid dimensions.
+     * without that layout (it has Q4_0, Q8_0, Q4_K, Q5_K and Q6_K) or invalid dimensions.
      */
     public long r8Bytes(GgmlType type, long rows, long cols) {
         return g4j_r8_bytes(type.id(), rows, cols);

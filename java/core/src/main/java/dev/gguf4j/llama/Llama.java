@@ -122,7 +122,8 @@ public final class Llama implements AutoCloseable {
 
     /**
      * With everything on the CPU and {@link LlamaOptions#repack} on: the backend's copies of the weights
-     * (Q4_0 and Q8_0 interleaved by 8 rows; the other types' file bytes; on huge pages, LlamaModel.repack).
+     * (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K interleaved by 8 rows; the other types' file bytes; on huge pages,
+     * LlamaModel.repack).
      */
     private void repackForCpu() {
         if (options.repack()) {
@@ -241,8 +242,9 @@ public final class Llama implements AutoCloseable {
             return null;
         }
         return String.format(java.util.Locale.ROOT, "weights copied at load for the CPU kernels: %.1f MiB, %.1f MiB"
-                + " of it more memory than the mapped file (--no-repack: none, same output)", all / 1048576.0,
-                repackedExtraBytes() / 1048576.0);
+                + " of it more memory than the mapped file (--no-repack: none, %s)", all / 1048576.0,
+                repackedExtraBytes() / 1048576.0, model().repackKeepsBits() ? "same output"
+                        : "the k-quants in ggml's arithmetic instead of the copies' own");
     }
 
     /** Tokens of {@code text}, with BOS when the model adds it and {@code addBos}; special tokens parsed. */

@@ -25,8 +25,9 @@ import dev.gguf4j.engine.LlamaSession.KvType;
  *                      (as llama.cpp; see {@link LlamaModel#load(java.nio.file.Path, boolean, boolean)})
  * @param contextPrompt null, or size the context for this prompt: see {@link #withContextFor(String, int)}
  * @param contextExtra  tokens to allow after {@code contextPrompt}
- * @param repack        copy the CPU matrix weights at load: Q4_0 and Q8_0 with rows interleaved by 8, the other
- *                      types' file bytes, onto huge pages (default true; see {@link #withRepack(boolean)})
+ * @param repack        copy the CPU matrix weights at load: Q4_0, Q8_0, Q4_K, Q5_K and Q6_K with rows
+ *                      interleaved by 8, the other types' file bytes, onto huge pages (default true; see
+ *                      {@link #withRepack(boolean)})
  */
 public record LlamaOptions(int contextLength, int threads, int batchSize, int gpuLayers, KvType kvType, long seed,
         boolean useMmap, boolean useMlock, String contextPrompt, int contextExtra, boolean repack) {
@@ -131,15 +132,19 @@ public record LlamaOptions(int contextLength, int threads, int batchSize, int gp
 
     /**
      * Whether to copy the matrix weights at load (default on), the native CPU backend's table
-     * ({@code Backend.repackKind}): for Q4_0 and Q8_0 a copy with rows interleaved by 8 (llama.cpp repacks Q4_0
-     * likewise, its q4_0_8x8; ik_llama.cpp both, its _r8 types), for every other type a copy of the file's bytes,
+     * ({@code Backend.repackKind}): for Q4_0, Q8_0, Q4_K, Q5_K and Q6_K a copy with rows interleaved by 8
+     * (llama.cpp repacks Q4_0 likewise, its q4_0_8x8; ik_llama.cpp all five, its _r4 / _r8 types), for every
+     * other type a copy of the file's bytes,
      * both on transparent huge pages and read by every matrix product, batches and generation. When the file is
      * memory-mapped and not locked, the mapped pages a copy was made from are then released (MADV_DONTNEED), so it
      * costs load time (a memory copy) rather than memory: on 4 KiB page-cache pages generation ran 0.77-0.92x of
-     * ik_llama.cpp's, from memory 0.96-1.18x (docs/benchmarks.md). Results are bit-identical either way (logged at
-     * load: bytes, time). Off ({@code --no-repack}) runs straight from the file's mapped pages. Only done when
-     * everything runs on the CPU (no GPU layers); without mmap (or locked) the weights stay where they are, the
-     * other types are not copied and Q4_0 and Q8_0 get their interleaved copy on top.
+     * ik_llama.cpp's, from memory 0.96-1.18x (docs/benchmarks.md). Results are bit-identical either way for Q4_0,
+     * Q8_0 and the plain copies; the k-quants' interleaved copies compute their own arithmetic (one exact integer
+     * per row, column and super-block; docs/determinism.md), the same bits for every batch size, thread count and
+     * kernel variant, within float rounding of ggml's vec_dot, which {@code --no-repack} keeps (logged at load:
+     * bytes, time, which of the two). Off ({@code --no-repack}) runs straight from the file's mapped pages. Only
+     * done when everything runs on the CPU (no GPU layers); without mmap (or locked) the weights stay where they
+     * are, the other types are not copied and the interleaved types get their copy on top.
      */
     public LlamaOptions withRepack(boolean on) {
         return new LlamaOptions(contextLength, threads, batchSize, gpuLayers, kvType, seed, useMmap, useMlock,
