@@ -3,8 +3,9 @@
  * docs/benchmarks.md). Matrix-vector over a weight matrix larger than L2, so memory behaviour is realistic; each
  * matvec includes converting x to the type's vec_dot_type, as ggml does once per mul_mat.
  *   build/bench_kernels [rows] [cols] [reps] [type-name ...]
- * The type names q4_0_r8 and q8_0_r8 time g4j_matmat_r8 on the r8 copy of the same Q4_0 / Q8_0 matrix (the copy
- * is made once, before timing; the conversion of x is timed as for the others).
+ * The type names q4_0_r8, q8_0_r8, q4_K_r8, q5_K_r8 and q6_K_r8 time g4j_matmat_r8 on the r8 copy of the same
+ * matrix (the copy is made once, before timing; the conversion of x is timed as for the others; the k-quants' r8
+ * products are their own arithmetic, gguf4j.h).
  * With G4J_BENCH_BATCH=n (n > 1) it times g4j_matmat over a batch of n activation vectors instead (prompt
  * processing): GFLOP/s = 2 * rows * cols * n / time, conversion of the batch included.
  */
@@ -26,8 +27,12 @@ static const struct { int id; const char *name; int f16_at[2]; } TYPES[] = {
     {0, "f32", {-1, -1}}, {1, "f16", {-1, -1}}, {30, "bf16", {-1, -1}}, {2, "q4_0", {0, -1}}, {3, "q4_1", {0, 2}},
     {6, "q5_0", {0, -1}}, {7, "q5_1", {0, 2}}, {8, "q8_0", {0, -1}}, {10, "q2_K", {80, 82}}, {11, "q3_K", {108, -1}},
     {12, "q4_K", {0, 2}}, {13, "q5_K", {0, 2}}, {14, "q6_K", {208, -1}}, {20, "iq4_nl", {0, -1}}, {23, "iq4_xs", {0, -1}},
-    {2, "q4_0_r8", {0, -1}}, {8, "q8_0_r8", {0, -1}},
+    {2, "q4_0_r8", {0, -1}}, {8, "q8_0_r8", {0, -1}}, {12, "q4_K_r8", {0, 2}}, {13, "q5_K_r8", {0, 2}},
+    {14, "q6_K_r8", {208, -1}},
 };
+
+/* Bytes of one converted activation vector of cols elements for an r8 type (Q8_0, or Q8_K for the k-quants). */
+static int64_t r8_act_bytes(int type, int64_t cols) { return type >= 10 ? cols / 256 * 292 : cols / 32 * 34; }
 
 /* r8: the copy, and room for the converted activations */
 static void *packed, *acts;
@@ -38,11 +43,12 @@ static uint32_t rnd(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17;
 static int run(int isa, int type, int64_t rows, int64_t cols, const void *w, int64_t row_bytes, int64_t batch,
                const float *x, float *y) {
     if (packed) {
+        const int64_t ab = r8_act_bytes(type, cols);
         for (int64_t j = 0; j < batch; j++) {
-            const int st = g4j_quantize_activations(type, cols, x + j * cols, (char *)acts + j * (cols / 32 * 34), cols / 32 * 34);
+            const int st = g4j_quantize_activations(type, cols, x + j * cols, (char *)acts + j * ab, ab);
             if (st) return st;
         }
-        return g4j_matmat_r8(isa, type, rows, cols, packed, 0, 0, rows, batch, acts, cols / 32 * 34, y, rows);
+        return g4j_matmat_r8(isa, type, rows, cols, packed, 0, 0, rows, batch, acts, ab, y, rows);
     }
     if (batch == 1) return g4j_matvec(isa, type, rows, cols, w, row_bytes, x, y);
     return g4j_matmat(isa, type, rows, cols, w, row_bytes, batch, x, cols, y, rows);
@@ -89,7 +95,7 @@ int main(int argc, char **argv) {
         if (strstr(TYPES[t].name, "_r8")) {
             const int64_t pb = g4j_r8_bytes(type, rows, cols);
             packed = malloc((size_t)pb);
-            acts = realloc(acts, (size_t)(cols / 32 * 34 * batch));
+            acts = realloc(acts, (size_t)(r8_act_bytes(type, cols) * batch));
             if (g4j_repack_r8(type, rows, cols, w, row_bytes, packed, pb) != 0) { printf("%s\n", g4j_last_error()); return 1; }
         }
         /* the variants take turns within each repetition, so drifting load on the machine hits all alike */
