@@ -854,6 +854,76 @@ static void test_matmat_converted(void) {
     }
 }
 
+/* Activation vector aj of n elements for an r8 type's products, kind 0..3 converted from fill_x's kinds, 4 raw
+ * bytes (-128 included) with a sane scale: Q8_0 blocks of 34 bytes (binary16 d), or Q8_K blocks of 292 (float d;
+ * the bsums in the range a conversion gives, [-2048, 2047]). */
+static void r8_activations(int type, int64_t n, int kind, float *x, uint8_t *aj) {
+    const int kq = type == Q4_K || type == Q5_K || type == Q6_K;
+    const int64_t ab = kq ? 292 : 34, nb = n / (kq ? 256 : 32);
+    if (kind < 4) {
+        fill_x(x, n, kind);
+        CHECK(g4j_quantize_activations(type, n, x, aj, nb * ab) == G4J_OK, "convert");
+        return;
+    }
+    for (int64_t i = 0; i < nb * ab; i++) aj[i] = (uint8_t)rnd();
+    for (int64_t b = 0; b < nb; b++) {
+        if (!kq) {
+            put16(aj + b * 34, rnd_half(-8, -2, 1));
+            continue;
+        }
+        const float d = ldexpf(rndf(), -7);
+        memcpy(aj + b * 292, &d, 4);
+        for (int i = 0; i < 16; i++) put16(aj + b * 292 + 260 + 2 * i, (uint16_t)(int16_t)((int)(rnd() % 4096) - 2048));
+    }
+}
+
+/* Random rows of type (row_bytes apart), and their r8 copy, whose size is checked to be groups x blocks x rb;
+ * *packed and *pb: the copy and its bytes. */
+static uint8_t *r8_rows_and_copy(int type, int64_t rows, int64_t n, int64_t nb, int64_t rb, int64_t row_bytes,
+                                 uint8_t **packed, int64_t *pb) {
+    const int64_t groups = (rows + 7) / 8;
+    *pb = g4j_r8_bytes(type, rows, n);
+    CHECK(*pb == groups * nb * rb, "r8 bytes type %d %lld x %lld: %lld", type, (long long)rows, (long long)n, (long long)*pb);
+    uint8_t *w = calloc((size_t)(rows * row_bytes), 1);
+    *packed = malloc((size_t)*pb);
+    for (int64_t r = 0; r < rows; r++) fill_row(type, w + r * row_bytes, n);
+    memset(*packed, 0xa5, (size_t)*pb);
+    CHECK(g4j_repack_r8(type, rows, n, w, row_bytes, *packed, *pb) == G4J_OK, "repack: %s", g4j_last_error());
+    return w;
+}
+
+/* Each variant's g4j_matmat_r8 over a copy, on the whole matrix and then in two slices [0, a), [a, rows) as
+ * threads take them (a inside a group too), against ref (nx vectors of rows, what it must equal bit for bit);
+ * got has ys floats per vector and 17 vectors, with guards around each vector's rows. Returns elements checked. */
+static int64_t check_r8_slices(int isa, int type, int64_t rows, int64_t n, const void *packed, int nx, const uint8_t *act,
+                               int64_t astride, const float *ref, float *got, int64_t ys, const char *against, int kind) {
+    int64_t checked = 0;
+    for (int64_t a = 0; a <= rows; a += (rows > 9 ? 5 : 1)) {
+        memset(got, 0xff, sizeof(float) * (size_t)(17 * ys));
+        CHECK(g4j_matmat_r8(isa, type, rows, n, packed, 0, 1, a, nx, act, astride, got, ys) == G4J_OK &&
+              g4j_matmat_r8(isa, type, rows, n, packed, a, 1 + a, rows - a, nx, act, astride, got, ys) == G4J_OK,
+              "matmat_r8: %s", g4j_last_error());
+        for (int j = 0; j < nx; j++) {
+            checked += rows;
+            CHECK(memcmp(ref + j * rows, got + j * ys + 1, sizeof(float) * (size_t)rows) == 0,
+                  "%s r8 != %s, type %d %lld x %lld, batch %d (vector %d), split at %lld, activations %d",
+                  g4j_isa_name(isa), against, type, (long long)rows, (long long)n, nx, j, (long long)a, kind);
+            uint32_t guard_lo, guard_hi, guard_hi2;
+            memcpy(&guard_lo, got + j * ys, 4);
+            memcpy(&guard_hi, got + j * ys + rows + 1, 4);
+            memcpy(&guard_hi2, got + j * ys + rows + 2, 4);
+            CHECK(guard_lo == 0xffffffffu && guard_hi == 0xffffffffu && guard_hi2 == 0xffffffffu,
+                  "r8 wrote outside its rows (type %d, batch %d)", type, nx);
+        }
+        for (int j = nx; j < 17; j++) {
+            uint32_t untouched;
+            memcpy(&untouched, got + j * ys + 1, 4);
+            CHECK(untouched == 0xffffffffu, "r8 wrote past its batch (type %d, batch %d)", type, nx);
+        }
+    }
+    return checked;
+}
+
 /* ---- r8 of the k-quants (gguf4j.h): the layout and the arithmetic as the header states them, written here ---- */
 
 /* the unsigned quant of element e of a super-block (ggml's dequantize_row_q4_K / _q5_K / _q6_K) */
@@ -927,12 +997,9 @@ static void test_r8k(void) {
             const int rb = type == Q4_K ? 1184 : type == Q5_K ? 1440 : 1680;
             const int64_t n = NS[ni], nb = n / 256, rows = ROWS[ri], row_bytes = nb * bs + (ri % 2 ? 6 : 0);
             if (n > 2048 && rows > 9) continue;
-            const int64_t groups = (rows + 7) / 8, pb = g4j_r8_bytes(type, rows, n);
-            CHECK(pb == groups * nb * rb, "r8 bytes type %d %lld x %lld: %lld", type, (long long)rows, (long long)n, (long long)pb);
-            uint8_t *w = calloc((size_t)(rows * row_bytes), 1), *packed = malloc((size_t)pb), *want = malloc((size_t)pb);
-            for (int64_t r = 0; r < rows; r++) fill_row(type, w + r * row_bytes, n);
-            memset(packed, 0xa5, (size_t)pb);
-            CHECK(g4j_repack_r8(type, rows, n, w, row_bytes, packed, pb) == G4J_OK, "repack: %s", g4j_last_error());
+            const int64_t groups = (rows + 7) / 8;
+            int64_t pb;
+            uint8_t *packed, *w = r8_rows_and_copy(type, rows, n, nb, rb, row_bytes, &packed, &pb), *want = malloc((size_t)pb);
             memset(want, 0, (size_t)pb);
             for (int64_t g = 0; g < groups; g++)
                 for (int64_t b = 0; b < nb; b++)
@@ -967,17 +1034,7 @@ static void test_r8k(void) {
             for (int kind = 0; kind < 5; kind++) {
                 for (int j = 0; j < 17; j++) {
                     uint8_t *aj = act + j * astride;
-                    if (kind < 4) {
-                        fill_x(x, n, (kind + j) % 4);
-                        CHECK(g4j_quantize_activations(type, n, x, aj, nb * 292) == G4J_OK, "convert");
-                    } else { /* raw bytes; d a float and the bsums in the range a conversion gives */
-                        for (int64_t i = 0; i < nb * 292; i++) aj[i] = (uint8_t)rnd();
-                        for (int64_t b = 0; b < nb; b++) {
-                            const float d = ldexpf(rndf(), -7);
-                            memcpy(aj + b * 292, &d, 4);
-                            for (int i = 0; i < 16; i++) put16(aj + b * 292 + 260 + 2 * i, (uint16_t)(int16_t)((int)(rnd() % 4096) - 2048));
-                        }
-                    }
+                    r8_activations(type, n, kind < 4 ? (kind + j) % 4 : 4, x, aj);
                     for (int64_t r = 0; r < rows; r++) {
                         double mag;
                         ref[j * rows + r] = r8k_expected(type, nb, w + r * row_bytes, aj, &mag);
@@ -995,29 +1052,8 @@ static void test_r8k(void) {
                     for (size_t xi = 0; xi < sizeof NX / sizeof NX[0]; xi++) {
                         const int nx = NX[xi];
                         if (nx > maxnx) continue;
-                        for (int64_t a = 0; a <= rows; a += (rows > 9 ? 5 : 1)) {
-                            memset(got, 0xff, sizeof(float) * (size_t)(17 * ys));
-                            CHECK(g4j_matmat_r8(isa, type, rows, n, packed, 0, 1, a, nx, act, astride, got, ys) == G4J_OK &&
-                                  g4j_matmat_r8(isa, type, rows, n, packed, a, 1 + a, rows - a, nx, act, astride, got, ys) == G4J_OK,
-                                  "matmat_r8: %s", g4j_last_error());
-                            for (int j = 0; j < nx; j++) {
-                                checked[ti] += rows;
-                                CHECK(memcmp(ref + j * rows, got + j * ys + 1, sizeof(float) * (size_t)rows) == 0,
-                                      "%s r8 != the header's arithmetic, type %d %lld x %lld, batch %d (vector %d), split at %lld, activations %d",
-                                      g4j_isa_name(isa), type, (long long)rows, (long long)n, nx, j, (long long)a, kind);
-                                uint32_t guard_lo, guard_hi, guard_hi2;
-                                memcpy(&guard_lo, got + j * ys, 4);
-                                memcpy(&guard_hi, got + j * ys + rows + 1, 4);
-                                memcpy(&guard_hi2, got + j * ys + rows + 2, 4);
-                                CHECK(guard_lo == 0xffffffffu && guard_hi == 0xffffffffu && guard_hi2 == 0xffffffffu,
-                                      "r8 wrote outside its rows (type %d, batch %d)", type, nx);
-                            }
-                            for (int j = nx; j < 17; j++) {
-                                uint32_t untouched;
-                                memcpy(&untouched, got + j * ys + 1, 4);
-                                CHECK(untouched == 0xffffffffu, "r8 wrote past its batch (type %d, batch %d)", type, nx);
-                            }
-                        }
+                        checked[ti] += check_r8_slices(isa, type, rows, n, packed, nx, act, astride, ref, got, ys,
+                                                       "the header's arithmetic", kind);
                     }
                 }
             }
@@ -1055,12 +1091,9 @@ static void test_r8(void) {
             const int type = R8_TYPES[ti], qb = type == Q4_0 ? 16 : 32, bs = 2 + qb, rb = 16 + 8 * qb;
             const int64_t n = NS[ni], nb = n / 32, rows = ROWS[ri], row_bytes = nb * bs + (ri % 2 ? 6 : 0);
             if (n > 2048 && rows > 9) continue; /* the long rows: a few shapes are enough */
-            const int64_t groups = (rows + 7) / 8, pb = g4j_r8_bytes(type, rows, n);
-            CHECK(pb == groups * nb * rb, "r8 bytes type %d %lld x %lld: %lld", type, (long long)rows, (long long)n, (long long)pb);
-            uint8_t *w = calloc((size_t)(rows * row_bytes), 1), *packed = malloc((size_t)pb), *want = malloc((size_t)pb);
-            for (int64_t r = 0; r < rows; r++) fill_row(type, w + r * row_bytes, n);
-            memset(packed, 0xa5, (size_t)pb);
-            CHECK(g4j_repack_r8(type, rows, n, w, row_bytes, packed, pb) == G4J_OK, "repack: %s", g4j_last_error());
+            const int64_t groups = (rows + 7) / 8;
+            int64_t pb;
+            uint8_t *packed, *w = r8_rows_and_copy(type, rows, n, nb, rb, row_bytes, &packed, &pb), *want = malloc((size_t)pb);
             /* the layout: per group and block, 8 scales, then byte 32k + 4r + i = byte 4k + i of row r's quants */
             memset(want, 0, (size_t)pb);
             for (int64_t g = 0; g < groups; g++)
@@ -1080,14 +1113,7 @@ static void test_r8(void) {
                   *got = malloc(sizeof(float) * (size_t)(17 * ys));
             for (int kind = 0; kind < 5; kind++) {
                 for (int j = 0; j < 17; j++) {
-                    uint8_t *aj = act + j * astride;
-                    if (kind < 4) {
-                        fill_x(x, n, (kind + j) % 4);
-                        CHECK(g4j_quantize_activations(type, n, x, aj, nb * 34) == G4J_OK, "convert");
-                    } else {
-                        for (int64_t i = 0; i < nb * 34; i++) aj[i] = (uint8_t)rnd();
-                        for (int64_t b = 0; b < nb; b++) put16(aj + b * 34, rnd_half(-8, -2, 1));
-                    }
+                    r8_activations(type, n, kind < 4 ? (kind + j) % 4 : 4, x, act + j * astride);
                 }
                 for (int isa = G4J_ISA_SCALAR; isa < G4J_ISA_COUNT; isa++) {
                     if (!g4j_isa_available(isa)) continue;
@@ -1096,29 +1122,7 @@ static void test_r8(void) {
                         if (nx > maxnx) continue;
                         CHECK(g4j_matmat_converted(isa, type, 0, 0, rows, n, w, row_bytes, nx, act, astride, ref, rows) == G4J_OK,
                               "reference: %s", g4j_last_error());
-                        /* the whole matrix, then slices as threads take them: [0, a), [a, rows) with a inside a group */
-                        for (int64_t a = 0; a <= rows; a += (rows > 9 ? 5 : 1)) {
-                            memset(got, 0xff, sizeof(float) * (size_t)(17 * ys));
-                            CHECK(g4j_matmat_r8(isa, type, rows, n, packed, 0, 1, a, nx, act, astride, got, ys) == G4J_OK &&
-                                  g4j_matmat_r8(isa, type, rows, n, packed, a, 1 + a, rows - a, nx, act, astride, got, ys) == G4J_OK,
-                                  "matmat_r8: %s", g4j_last_error());
-                            for (int j = 0; j < nx; j++) {
-                                CHECK(memcmp(ref + j * rows, got + j * ys + 1, sizeof(float) * (size_t)rows) == 0,
-                                      "%s r8 != plain, type %d %lld x %lld, batch %d (vector %d), split at %lld, activations %d",
-                                      g4j_isa_name(isa), type, (long long)rows, (long long)n, nx, j, (long long)a, kind);
-                                uint32_t guard_lo, guard_hi, guard_hi2;
-                                memcpy(&guard_lo, got + j * ys, 4);
-                                memcpy(&guard_hi, got + j * ys + rows + 1, 4);
-                                memcpy(&guard_hi2, got + j * ys + rows + 2, 4);
-                                CHECK(guard_lo == 0xffffffffu && guard_hi == 0xffffffffu && guard_hi2 == 0xffffffffu,
-                                      "r8 wrote outside its rows (type %d, batch %d)", type, nx);
-                            }
-                            for (int j = nx; j < 17; j++) {
-                                uint32_t untouched;
-                                memcpy(&untouched, got + j * ys + 1, 4);
-                                CHECK(untouched == 0xffffffffu, "r8 wrote past its batch (type %d, batch %d)", type, nx);
-                            }
-                        }
+                        check_r8_slices(isa, type, rows, n, packed, nx, act, astride, ref, got, ys, "plain", kind);
                     }
                 }
             }
