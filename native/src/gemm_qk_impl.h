@@ -860,7 +860,8 @@ QK_DEFINE_GEMM(iq4xs, g4j_block_iq4_xs, 2)
                     [G4J_TYPE_Q5_K] = vec_dot_q5k, [G4J_TYPE_Q6_K] = vec_dot_q6k, [G4J_TYPE_IQ4_XS] = vec_dot_iq4xs}, \
         .gemm = {[G4J_TYPE_Q2_K] = gemm_q2k, [G4J_TYPE_Q3_K] = gemm_q3k, [G4J_TYPE_Q4_K] = gemm_q4k,               \
                  [G4J_TYPE_Q5_K] = gemm_q5k, [G4J_TYPE_Q6_K] = gemm_q6k, [G4J_TYPE_IQ4_XS] = gemm_iq4xs},         \
-        .gemm_r8 = {[G4J_TYPE_Q4_K] = gemm_r8_q4k, [G4J_TYPE_Q5_K] = gemm_r8_q5k, [G4J_TYPE_Q6_K] = gemm_r8_q6k},                                \
+        .gemm_r8 = {[G4J_TYPE_Q4_K] = gemm_r8_q4k, [G4J_TYPE_Q5_K] = gemm_r8_q5k,                                  \
+                    [G4J_TYPE_Q6_K] = gemm_r8_q6k},                                                                 \
     }
 
 #endif /* G4J_GEMM_QK_IMPL_H */
