@@ -193,7 +193,7 @@ RK_INLINE void rk_tile8(const uint8_t *grp, int64_t nb, const uint8_t *act, int6
 
 /* The matrix-vector kernel's two steps: a quad's products into a sub-block's running sum (maddubs added in s16,
  * within the bounds of the header comment), and that sum scaled into s (madd with (sc, sc) pairs). The VNNI
- * variant runs these too: vpdpbusd and vpmulld on ymm read Q4_K 10% and Q5_K 12% slower from memory. */
+ * variant runs these too: its vpdpbusd and vpmulld on ymm were slower for Q4_K and Q5_K when measured. */
 RK_INLINE __m256i rk_mv_acc(__m256i a, __m256i u, const int8_t *q) {
     return _mm256_add_epi16(a, _mm256_maddubs_epi16(u, _mm256_set1_epi32(rk_load32(q))));
 }
